@@ -1,0 +1,1 @@
+"""ckb's edges: the HTTP app (GraphQL, ingest, health) and the ``ckb`` command line."""

@@ -1,0 +1,49 @@
+"""The starlette application. The store is opened by the lifespan and closed with it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from graph.config import open_store
+from graph.errors import StoreError
+from graph.store import GraphStore
+
+StoreFactory = Callable[[], GraphStore]
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: the store answers."""
+    store: GraphStore = request.app.state.store
+    try:
+        await run_in_threadpool(store.ping)
+    except StoreError as exc:
+        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ready", "store": store.description})
+
+
+def create_app(store_factory: StoreFactory = open_store) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = store_factory()
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.close()
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,1 @@
+"""ckb graph layer: the model, the store port and its adapters."""

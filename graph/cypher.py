@@ -1,0 +1,238 @@
+"""Every Cypher statement the Neo4j adapter sends, generated from graph/schema.py.
+
+Labels, relationship types and property names cannot be Cypher parameters, so the adapter
+uses one statement per label / relationship type, all built here from the model (never
+from input) and all enumerable by ``adapter_statements()`` — which is what the Cypher
+linter walks. Values always travel as parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from graph.schema import GraphSchema, NodeType, RelType, schema
+
+Mode = Literal["read", "write", "schema", "autocommit"]
+
+# Field names of the row maps the adapter sends in ``$rows``.
+ROW_FIELDS = ("key", "src", "dst", "props")
+
+
+@dataclass(frozen=True, slots=True)
+class CypherStatement:
+    name: str
+    text: str
+    parameters: tuple[str, ...]
+    mode: Mode
+
+
+def _key_match(var: str, node: NodeType, param: str) -> str:
+    return f"({var}:{node.label} {{{node.key}: {param}}})"
+
+
+def constraint_statements(model: GraphSchema) -> list[CypherStatement]:
+    out = []
+    for n in model.nodes:
+        out.append(
+            CypherStatement(
+                f"constraint.{n.label}",
+                f"CREATE CONSTRAINT {n.constraint_name} IF NOT EXISTS "
+                f"FOR (n:{n.label}) REQUIRE n.{n.key} IS UNIQUE",
+                (),
+                "schema",
+            )
+        )
+    return out
+
+
+def index_statements(model: GraphSchema) -> list[CypherStatement]:
+    out = []
+    for n in model.nodes:
+        snake = n.constraint_name.removesuffix(f"_{n.key}_unique")
+        for prop in n.indexed:
+            out.append(
+                CypherStatement(
+                    f"index.{n.label}.{prop}",
+                    f"CREATE INDEX {snake}_{prop} IF NOT EXISTS FOR (n:{n.label}) ON (n.{prop})",
+                    (),
+                    "schema",
+                )
+            )
+        if n.fulltext:
+            props = ", ".join(f"n.{p}" for p in n.fulltext)
+            out.append(
+                CypherStatement(
+                    f"fulltext.{n.label}",
+                    f"CREATE FULLTEXT INDEX {snake}_fulltext IF NOT EXISTS "
+                    f"FOR (n:{n.label}) ON EACH [{props}]",
+                    (),
+                    "schema",
+                )
+            )
+    return out
+
+
+def merge_nodes(node: NodeType) -> CypherStatement:
+    return CypherStatement(
+        f"merge_nodes.{node.label}",
+        f"UNWIND $rows AS row\nMERGE (n:{node.label} {{{node.key}: row.key}})\nSET n += row.props",
+        ("rows",),
+        "write",
+    )
+
+
+def _rel_pattern(rel: RelType) -> str:
+    if not rel.key:
+        return f"[r:{rel.type}]"
+    keyed = ", ".join(f"{k}: row.props.{k}" for k in rel.key)
+    return f"[r:{rel.type} {{{keyed}}}]"
+
+
+def merge_relationships(rel: RelType, src: NodeType, dst: NodeType) -> CypherStatement:
+    # Rows whose endpoints do not exist are returned, not silently dropped, so loaders can
+    # report or park them; MERGE never creates placeholder endpoint nodes.
+    text = (
+        "UNWIND $rows AS row\n"
+        f"OPTIONAL MATCH (a:{src.label} {{{src.key}: row.src}})\n"
+        f"OPTIONAL MATCH (b:{dst.label} {{{dst.key}: row.dst}})\n"
+        "CALL (a, b, row) {\n"
+        "  WITH * WHERE a IS NOT NULL AND b IS NOT NULL\n"
+        f"  MERGE (a)-{_rel_pattern(rel)}->(b)\n"
+        "  SET r += row.props\n"
+        "}\n"
+        "WITH row, a, b WHERE a IS NULL OR b IS NULL\n"
+        "RETURN row.src AS src, row.dst AS dst, a IS NULL AS srcMissing, b IS NULL AS dstMissing"
+    )
+    return CypherStatement(
+        f"merge_relationships.{rel.type}.{src.label}.{dst.label}", text, ("rows",), "write"
+    )
+
+
+def delete_nodes(node: NodeType) -> CypherStatement:
+    return CypherStatement(
+        f"delete_nodes.{node.label}",
+        f"UNWIND $keys AS key\nMATCH {_key_match('n', node, 'key')}\n"
+        "DETACH DELETE n\nRETURN count(*) AS deleted",
+        ("keys",),
+        "write",
+    )
+
+
+def delete_relationships(rel: RelType, src: NodeType, dst: NodeType) -> CypherStatement:
+    where = ""
+    if rel.key:
+        where = "\nWHERE " + " AND ".join(f"r.{k} = row.props.{k}" for k in rel.key)
+    text = (
+        "UNWIND $rows AS row\n"
+        f"MATCH (a:{src.label} {{{src.key}: row.src}})-[r:{rel.type}]->"
+        f"(b:{dst.label} {{{dst.key}: row.dst}}){where}\n"
+        "DELETE r\nRETURN count(*) AS deleted"
+    )
+    return CypherStatement(
+        f"delete_relationships.{rel.type}.{src.label}.{dst.label}", text, ("rows",), "write"
+    )
+
+
+def get_nodes(node: NodeType) -> CypherStatement:
+    return CypherStatement(
+        f"get_nodes.{node.label}",
+        f"UNWIND $keys AS key\nMATCH {_key_match('n', node, 'key')}\n"
+        f"RETURN n.{node.key} AS key, properties(n) AS props",
+        ("keys",),
+        "read",
+    )
+
+
+def find_nodes(node: NodeType, prop: str) -> CypherStatement:
+    return CypherStatement(
+        f"find_nodes.{node.label}.{prop}",
+        f"MATCH (n:{node.label})\nWHERE n.{prop} = $value\n"
+        f"RETURN n.{node.key} AS key, properties(n) AS props\nORDER BY key\nLIMIT $limit",
+        ("value", "limit"),
+        "read",
+    )
+
+
+_ARROWS = {"out": ("-", "->"), "in": ("<-", "-"), "both": ("-", "-")}
+
+
+def _any_key(model: GraphSchema, var: str) -> str:
+    keys = sorted({n.key for n in model.nodes})
+    return f"coalesce({', '.join(f'{var}.{k}' for k in keys)})"
+
+
+def _any_rel_key(model: GraphSchema) -> str:
+    keys = sorted({k for r in model.relationships for k in r.key})
+    return f"coalesce({', '.join(f'r.{k}' for k in keys)}, '')"
+
+
+def neighbours(model: GraphSchema, node: NodeType, direction: str) -> CypherStatement:
+    left, right = _ARROWS[direction]
+    # Same order as the embedded store: type, neighbour label, neighbour key, outgoing first.
+    text = (
+        f"MATCH {_key_match('n', node, '$key')}{left}[r]{right}(m)\n"
+        "WHERE ($relType IS NULL OR type(r) = $relType)\n"
+        "  AND ($otherLabel IS NULL OR $otherLabel IN labels(m))\n"
+        "RETURN type(r) AS type, labels(m)[0] AS label, properties(m) AS props,\n"
+        "       properties(r) AS relProps, startNode(r) = n AS outgoing\n"
+        f"ORDER BY type, label, {_any_key(model, 'm')}, NOT outgoing, {_any_rel_key(model)}\n"
+        "LIMIT $limit"
+    )
+    return CypherStatement(
+        f"neighbours.{node.label}.{direction}",
+        text,
+        ("key", "relType", "otherLabel", "limit"),
+        "read",
+    )
+
+
+def degree(node: NodeType, direction: str) -> CypherStatement:
+    left, right = _ARROWS[direction]
+    text = (
+        f"MATCH {_key_match('n', node, '$key')}\n"
+        f"RETURN COUNT {{ (n){left}[r]{right}() WHERE $relType IS NULL OR type(r) = $relType }}"
+        " AS degree"
+    )
+    return CypherStatement(f"degree.{node.label}.{direction}", text, ("key", "relType"), "read")
+
+
+def counts(model: GraphSchema) -> CypherStatement:
+    # One branch per label / type keeps every count on Neo4j's count store (no scans).
+    parts = [
+        f"MATCH (n:{n.label}) RETURN 'node' AS kind, '{n.label}' AS name, count(n) AS count"
+        for n in model.nodes
+    ]
+    parts += [
+        f"MATCH ()-[r:{r.type}]->() RETURN 'relationship' AS kind, '{r.type}' AS name,"
+        " count(r) AS count"
+        for r in model.relationships
+    ]
+    return CypherStatement("counts", "\nUNION ALL\n".join(parts), (), "read")
+
+
+PING = CypherStatement("ping", "RETURN 1 AS ok", (), "read")
+CLEAR = CypherStatement(
+    "clear",
+    "MATCH (n)\nCALL (n) {\n  DETACH DELETE n\n} IN TRANSACTIONS OF 10000 ROWS",
+    (),
+    "autocommit",
+)
+
+
+@cache
+def adapter_statements(model: GraphSchema | None = None) -> dict[str, CypherStatement]:
+    """Every statement the Neo4j adapter can send, by name."""
+    model = model or schema()
+    stmts: list[CypherStatement] = [*constraint_statements(model), *index_statements(model)]
+    for n in model.nodes:
+        stmts += [merge_nodes(n), delete_nodes(n), get_nodes(n)]
+        stmts += [find_nodes(n, prop) for prop in n.indexed]
+        for direction in _ARROWS:
+            stmts += [neighbours(model, n, direction), degree(n, direction)]
+    for rel, a, b in model.endpoint_pairs():
+        src, dst = model.node(a), model.node(b)
+        stmts += [merge_relationships(rel, src, dst), delete_relationships(rel, src, dst)]
+    stmts += [counts(model), PING, CLEAR]
+    return {s.name: s for s in stmts}

@@ -1,0 +1,52 @@
+"""Exceptions of the graph layer. Callers translate them at the edge (CLI, HTTP, GraphQL)."""
+
+from __future__ import annotations
+
+
+class CkbError(Exception):
+    """Root of every error ckb raises on purpose."""
+
+
+class SchemaError(CkbError):
+    """A label, relationship type or property that the model does not define."""
+
+
+class SchemaDefinitionError(SchemaError):
+    """The model in graph/schema.py contradicts itself."""
+
+
+class UnknownLabelError(SchemaError):
+    def __init__(self, label: str) -> None:
+        super().__init__(f"unknown node label {label!r}")
+        self.label = label
+
+
+class UnknownRelationshipTypeError(SchemaError):
+    def __init__(self, rel_type: str, detail: str = "") -> None:
+        msg = f"{rel_type}: {detail}" if detail else f"unknown relationship type {rel_type!r}"
+        super().__init__(msg)
+        self.rel_type = rel_type
+
+
+class InvalidWriteError(CkbError):
+    """A row handed to the store cannot be stored (missing key, unstorable value ...)."""
+
+
+class StoreError(CkbError):
+    """The store cannot serve the request."""
+
+
+class StoreConfigError(StoreError):
+    """CKB_GRAPH (or a related setting) is malformed."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached or refused the credentials."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the embedded store open for writing."""
+
+
+class StoreCorruptError(StoreError):
+    """The embedded store's file is not a readable ckb store."""

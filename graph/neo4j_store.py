@@ -1,0 +1,297 @@
+"""Neo4j store: the production adapter behind the same port as the embedded store.
+
+Writes are ``UNWIND $rows ... MERGE`` batches on uniqueness-constrained keys, each batch
+one managed transaction (``execute_write``, which the driver retries on transient errors;
+the statements are idempotent so a retry is harmless). Relationship batches run one after
+another because each locks both end nodes. Every call names its database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
+from neo4j import exceptions as neo4j_errors
+
+from graph.cypher import CLEAR, PING, CypherStatement, adapter_statements
+from graph.errors import SchemaError, StoreError, StoreUnavailableError
+from graph.schema import GraphSchema, schema
+from graph.store import (
+    Direction,
+    Edge,
+    GraphCounts,
+    MissingEndpoint,
+    Neighbour,
+    Node,
+    Properties,
+    PropertyValue,
+    RelRow,
+    UpsertResult,
+)
+from graph.values import prepare_nodes, prepare_rels
+
+T = TypeVar("T")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+Record = dict[str, Any]
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Neo4jStore:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        database: str = "neo4j",
+        batch_size: int = 1000,
+        model: GraphSchema | None = None,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if batch_size < 1:
+            raise StoreError("the Neo4j batch size must be at least 1")
+        self._uri = uri
+        self._database = database
+        self._batch_size = batch_size
+        self._schema = model or schema()
+        self._stmts = adapter_statements(self._schema)
+        auth = (user or "neo4j", password) if password is not None else None
+        try:
+            self._driver: Driver = GraphDatabase.driver(
+                uri, auth=auth, connection_timeout=connect_timeout
+            )
+        except (neo4j_errors.ConfigurationError, ValueError) as exc:
+            raise StoreUnavailableError(f"cannot use Neo4j URI {uri}: {_one_line(exc)}") from None
+        try:
+            self._driver.verify_connectivity()
+        except BaseException:
+            self._driver.close()
+            raise
+        # verify_connectivity raises driver errors; translate them in one place.
+
+    @classmethod
+    def connect(cls, uri: str, **kwargs: Any) -> Neo4jStore:
+        try:
+            return cls(uri, **kwargs)
+        except neo4j_errors.AuthError:
+            raise StoreUnavailableError(
+                f"Neo4j at {uri} refused the credentials (check NEO4J_USER / NEO4J_PASSWORD)"
+            ) from None
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.DriverError, OSError) as exc:
+            raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {_one_line(exc)}") from None
+        except neo4j_errors.Neo4jError as exc:
+            raise StoreUnavailableError(
+                f"Neo4j at {uri} refused the connection: {_one_line(exc)}"
+            ) from None
+
+    @property
+    def description(self) -> str:
+        return f"Neo4j {self._uri} (database {self._database})"
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _stmt(self, name: str) -> CypherStatement:
+        return self._stmts[name]
+
+    def _run(self, stmt: CypherStatement, params: dict[str, Any]) -> tuple[list[Record], Any]:
+        def work(tx: ManagedTransaction) -> tuple[list[Record], Any]:
+            result = tx.run(stmt.text, params)
+            records = [r.data() for r in result]
+            return records, result.consume().counters
+
+        try:
+            with self._driver.session(database=self._database) as session:
+                if stmt.mode == "read":
+                    return session.execute_read(work)
+                return session.execute_write(work)
+        except neo4j_errors.ServiceUnavailable as exc:
+            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+        except neo4j_errors.Neo4jError as exc:
+            raise StoreError(f"Neo4j refused {stmt.name}: {_one_line(exc)}") from None
+
+    def _read(self, name: str, **params: Any) -> list[Record]:
+        return self._run(self._stmt(name), params)[0]
+
+    # ----------------------------------------------------------------- schema
+
+    def apply_schema(self) -> list[str]:
+        actions = []
+        for stmt in self._stmts.values():
+            if stmt.mode == "schema":
+                self._run(stmt, {})
+                actions.append(stmt.text)
+        return actions
+
+    def ping(self) -> None:
+        self._run(PING, {})
+
+    def clear(self) -> None:
+        # CALL { } IN TRANSACTIONS runs only in an auto-commit transaction.
+        try:
+            with self._driver.session(database=self._database) as session:
+                session.run(Query(CLEAR.text)).consume()
+        except neo4j_errors.ServiceUnavailable as exc:
+            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+
+    # ----------------------------------------------------------------- writes
+
+    def upsert_nodes(self, label: str, rows: Iterable[Properties]) -> UpsertResult:
+        node_type = self._schema.node(label)
+        rows = list(rows)
+        prepared = prepare_nodes(node_type, rows)
+        stmt = self._stmt(f"merge_nodes.{label}")
+        created = 0
+        for chunk in _chunks(prepared, self._batch_size):
+            payload = [{"key": p.key, "props": p.props} for p in chunk]
+            _, counters = self._run(stmt, {"rows": payload})
+            created += counters.nodes_created
+        return UpsertResult(received=len(rows), applied=len(prepared), created=created)
+
+    def upsert_relationships(
+        self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
+    ) -> UpsertResult:
+        rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
+        rows = list(rows)
+        prepared = prepare_rels(rel, rows)
+        stmt = self._stmt(f"merge_relationships.{rel_type}.{src_label}.{dst_label}")
+        created = 0
+        missing: list[MissingEndpoint] = []
+        for chunk in _chunks(prepared, self._batch_size):
+            payload = [{"src": p.src, "dst": p.dst, "props": p.props} for p in chunk]
+            records, counters = self._run(stmt, {"rows": payload})
+            created += counters.relationships_created
+            for rec in records:
+                ends = tuple(
+                    e
+                    for e, gone in (("src", rec["srcMissing"]), ("dst", rec["dstMissing"]))
+                    if gone
+                )
+                missing.append(MissingEndpoint(rec["src"], rec["dst"], ends))
+        return UpsertResult(
+            received=len(rows),
+            applied=len(prepared) - len(missing),
+            created=created,
+            missing=tuple(missing),
+        )
+
+    def delete_nodes(self, label: str, keys: Iterable[str]) -> int:
+        self._schema.node(label)
+        unique = sorted(set(keys))
+        stmt = self._stmt(f"delete_nodes.{label}")
+        deleted = 0
+        for chunk in _chunks(unique, self._batch_size):
+            records, _ = self._run(stmt, {"keys": list(chunk)})
+            deleted += int(records[0]["deleted"]) if records else 0
+        return deleted
+
+    def delete_relationships(
+        self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
+    ) -> int:
+        rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
+        prepared = prepare_rels(rel, rows)
+        stmt = self._stmt(f"delete_relationships.{rel_type}.{src_label}.{dst_label}")
+        deleted = 0
+        for chunk in _chunks(prepared, self._batch_size):
+            payload = [{"src": p.src, "dst": p.dst, "props": p.props} for p in chunk]
+            records, _ = self._run(stmt, {"rows": payload})
+            deleted += int(records[0]["deleted"]) if records else 0
+        return deleted
+
+    # ----------------------------------------------------------------- reads
+
+    def _to_node(self, label: str, props: dict[str, PropertyValue]) -> Node:
+        key = props[self._schema.node(label).key]
+        return Node(label, str(key), dict(props))
+
+    def get_node(self, label: str, key: str) -> Node | None:
+        return self.get_nodes(label, [key]).get(key)
+
+    def get_nodes(self, label: str, keys: Sequence[str]) -> dict[str, Node]:
+        self._schema.node(label)
+        found: dict[str, Node] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), self._batch_size):
+            for rec in self._read(f"get_nodes.{label}", keys=list(chunk)):
+                found[rec["key"]] = self._to_node(label, rec["props"])
+        return found
+
+    def find_nodes(
+        self, label: str, prop: str, value: PropertyValue, limit: int = 100
+    ) -> list[Node]:
+        node_type = self._schema.node(label)
+        if prop == node_type.key:
+            node = self.get_node(label, str(value))
+            return [node] if node and limit > 0 else []
+        if prop not in node_type.indexed:
+            raise SchemaError(
+                f"{label}.{prop} is not indexed; look up by {node_type.key} or one of "
+                f"{', '.join(node_type.indexed) or 'no other property'}"
+            )
+        records = self._read(f"find_nodes.{label}.{prop}", value=value, limit=max(limit, 0))
+        return [self._to_node(label, rec["props"]) for rec in records]
+
+    def neighbours(
+        self,
+        label: str,
+        key: str,
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 1000,
+    ) -> list[Neighbour]:
+        self._schema.node(label)
+        if rel_type is not None:
+            self._schema.relationship(rel_type)
+        if other_label is not None:
+            self._schema.node(other_label)
+        records = self._read(
+            f"neighbours.{label}.{direction}",
+            key=key,
+            relType=rel_type,
+            otherLabel=other_label,
+            limit=max(limit, 0),
+        )
+        result = []
+        for rec in records:
+            other = self._to_node(rec["label"], rec["props"])
+            if rec["outgoing"]:
+                edge = Edge(rec["type"], label, key, other.label, other.key, rec["relProps"])
+            else:
+                edge = Edge(rec["type"], other.label, other.key, label, key, rec["relProps"])
+            result.append(Neighbour(edge, other))
+        return result
+
+    def degree(
+        self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"
+    ) -> int:
+        self._schema.node(label)
+        if rel_type is not None:
+            self._schema.relationship(rel_type)
+        records = self._read(f"degree.{label}.{direction}", key=key, relType=rel_type)
+        return int(records[0]["degree"]) if records else 0
+
+    def counts(self) -> GraphCounts:
+        nodes = dict.fromkeys(self._schema.labels, 0)
+        rels = dict.fromkeys(self._schema.relationship_types, 0)
+        for rec in self._read("counts"):
+            target = nodes if rec["kind"] == "node" else rels
+            target[rec["name"]] = int(rec["count"])
+        return GraphCounts(nodes, rels)

@@ -1,0 +1,652 @@
+"""The one model of the knowledge graph.
+
+Every other artefact derives from the definitions here: Neo4j constraints and indexes,
+the embedded store's keys and secondary indexes, the schema the Cypher linter checks
+against, and ``docs/schema.md`` for analysts. Change the model here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+
+from graph.errors import SchemaDefinitionError, UnknownLabelError, UnknownRelationshipTypeError
+
+SCHEMA_VERSION = 1
+
+# Every node a loader writes carries these (ARCHITECTURE.md §5: provenance).
+PROVENANCE: tuple[tuple[str, str, str], ...] = (
+    ("source_system", "string", "system the record came from"),
+    ("source_record_id", "string", "the record's ID in that system"),
+    ("loaded_at", "datetime string", "when ckb last wrote it (UTC, ISO 8601)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    name: str
+    type: str
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeType:
+    label: str
+    key: str
+    doc: str
+    props: tuple[Prop, ...]
+    # Range indexes: exact and range lookups by these properties must not scan the label.
+    indexed: tuple[str, ...] = ()
+    # Full-text indexed (Neo4j FULLTEXT index; the embedded store keeps its own).
+    fulltext: tuple[str, ...] = ()
+    # Restricted: readable only by roles allowed to see sensitive data (ARCHITECTURE.md §5).
+    sensitive: bool = False
+    provenance: bool = True
+
+    @property
+    def property_names(self) -> tuple[str, ...]:
+        names = [p.name for p in self.props]
+        if self.provenance:
+            names.extend(name for name, _, _ in PROVENANCE)
+        return tuple(names)
+
+    @property
+    def constraint_name(self) -> str:
+        return f"{_snake(self.label)}_{self.key}_unique"
+
+
+@dataclass(frozen=True, slots=True)
+class RelType:
+    type: str
+    doc: str
+    # Allowed (from label, to label) pairs; most types have one.
+    endpoints: tuple[tuple[str, str], ...]
+    props: tuple[Prop, ...] = ()
+    # Properties that, with the endpoints and type, identify one relationship. Empty means
+    # at most one relationship of this type between two given nodes.
+    key: tuple[str, ...] = ()
+
+    @property
+    def property_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.props)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphSchema:
+    version: int
+    nodes: tuple[NodeType, ...]
+    relationships: tuple[RelType, ...]
+    _by_label: dict[str, NodeType] = field(default_factory=dict, compare=False, repr=False)
+    _by_type: dict[str, RelType] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_label.update({n.label: n for n in self.nodes})
+        self._by_type.update({r.type: r for r in self.relationships})
+
+    def node(self, label: str) -> NodeType:
+        try:
+            return self._by_label[label]
+        except KeyError:
+            raise UnknownLabelError(label) from None
+
+    def relationship(self, rel_type: str) -> RelType:
+        try:
+            return self._by_type[rel_type]
+        except KeyError:
+            raise UnknownRelationshipTypeError(rel_type) from None
+
+    def check_endpoints(self, rel_type: str, from_label: str, to_label: str) -> RelType:
+        rel = self.relationship(rel_type)
+        if (from_label, to_label) not in rel.endpoints:
+            allowed = ", ".join(f"({a})->({b})" for a, b in rel.endpoints)
+            raise UnknownRelationshipTypeError(
+                rel_type, f"not allowed from {from_label} to {to_label}; allowed: {allowed}"
+            )
+        return rel
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(n.label for n in self.nodes)
+
+    @property
+    def relationship_types(self) -> tuple[str, ...]:
+        return tuple(r.type for r in self.relationships)
+
+    def property_keys(self) -> tuple[str, ...]:
+        keys: set[str] = set()
+        for n in self.nodes:
+            keys.update(n.property_names)
+            keys.add(n.key)
+        for r in self.relationships:
+            keys.update(r.property_names)
+        return tuple(sorted(keys))
+
+    def endpoint_pairs(self) -> Iterator[tuple[RelType, str, str]]:
+        for rel in self.relationships:
+            for a, b in rel.endpoints:
+                yield rel, a, b
+
+    def validate(self) -> None:
+        """Internal consistency; a broken model fails at import, not at first write."""
+        seen: set[str] = set()
+        for n in self.nodes:
+            if n.label in seen:
+                raise SchemaDefinitionError(f"label {n.label} defined twice")
+            seen.add(n.label)
+            names = n.property_names
+            if n.key not in names:
+                raise SchemaDefinitionError(f"{n.label}: key {n.key} is not one of its props")
+            for p in (*n.indexed, *n.fulltext):
+                if p not in names:
+                    raise SchemaDefinitionError(f"{n.label}: indexed {p} is not one of its props")
+            if len(set(names)) != len(names):
+                raise SchemaDefinitionError(f"{n.label}: duplicate property names")
+        types: set[str] = set()
+        for r in self.relationships:
+            if r.type in types:
+                raise SchemaDefinitionError(f"relationship type {r.type} defined twice")
+            types.add(r.type)
+            for a, b in r.endpoints:
+                if a not in seen or b not in seen:
+                    raise SchemaDefinitionError(f"{r.type}: unknown endpoint ({a})->({b})")
+            for k in r.key:
+                if k not in r.property_names:
+                    raise SchemaDefinitionError(f"{r.type}: key {k} is not one of its props")
+
+
+def _snake(label: str) -> str:
+    out = []
+    for i, ch in enumerate(label):
+        if ch.isupper() and i:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _p(name: str, type_: str = "string", doc: str = "") -> Prop:
+    return Prop(name, type_, doc)
+
+
+_NODES = (
+    NodeType(
+        "Customer",
+        "id",
+        "The golden customer: one per real person or organisation, matched across systems.",
+        (
+            _p("id", doc="stable ckb customer ID; survives merges"),
+            _p("kind", doc="person | organization"),
+            _p("name", doc="display name chosen by survivorship rules"),
+            _p("given_name"),
+            _p("family_name"),
+            _p("name_normalized", doc="normalised name used for search and matching"),
+            _p("birth_date", "date string"),
+            _p("gender"),
+            _p("email"),
+            _p("phone", doc="E.164"),
+            _p("address"),
+            _p("postal_code"),
+            _p("city"),
+            _p("country", doc="ISO 3166-1 alpha-2"),
+            _p("national_id", doc="sensitive: restricted roles only"),
+            _p("customer_since", "date string"),
+            _p("status", doc="active | churned | erased"),
+            _p("value_tier", doc="gold | silver | bronze ..."),
+            _p("lifetime_value", "float"),
+            _p("created_at", "datetime string"),
+            _p("updated_at", "datetime string"),
+        ),
+        indexed=("email", "phone", "name_normalized", "status", "value_tier", "postal_code"),
+        fulltext=("name", "name_normalized"),
+    ),
+    NodeType(
+        "CustomerAlias",
+        "id",
+        "A retired customer ID kept after a merge so old references still resolve.",
+        (_p("id"), _p("retired_at", "datetime string"), _p("reason")),
+        provenance=False,
+    ),
+    NodeType(
+        "SourceRecord",
+        "id",
+        "A customer as one source system holds it; immutable evidence for identity resolution.",
+        (
+            _p("id", doc="'<source_system>:<source_record_id>'"),
+            _p("name"),
+            _p("given_name"),
+            _p("family_name"),
+            _p("birth_date", "date string"),
+            _p("gender"),
+            _p("email"),
+            _p("phone"),
+            _p("address"),
+            _p("postal_code"),
+            _p("city"),
+            _p("country"),
+            _p("national_id", doc="sensitive"),
+            _p("record_hash", doc="hash of the raw record; unchanged hash = no-op reload"),
+        ),
+        indexed=("source_system", "source_record_id", "email", "phone", "national_id"),
+    ),
+    NodeType(
+        "Household",
+        "id",
+        "People living together; value is summed over members, each counted once.",
+        (_p("id"), _p("name"), _p("address"), _p("postal_code"), _p("size", "int")),
+        indexed=("postal_code",),
+    ),
+    NodeType(
+        "ProductLine",
+        "id",
+        "A line of business: mortgage, savings, mobile, broadband, electricity ...",
+        (_p("id"), _p("name"), _p("industry", doc="bank | telco | energy | retail")),
+    ),
+    NodeType(
+        "Product",
+        "id",
+        "A sellable product; the GTIN links it to EPCIS product instances.",
+        (
+            _p("id"),
+            _p("name"),
+            _p("gtin", doc="GTIN-14 where the product is a tagged good"),
+            _p("category"),
+            _p("price", "float"),
+            _p("currency"),
+        ),
+        indexed=("gtin",),
+    ),
+    NodeType(
+        "Holding",
+        "id",
+        "An account or contract: a customer holds a product since a date, with a value.",
+        (
+            _p("id", doc="account / contract number"),
+            _p("status", doc="active | closed | suspended"),
+            _p("opened_on", "date string"),
+            _p("closed_on", "date string"),
+            _p("balance", "float"),
+            _p("monthly_value", "float"),
+            _p("currency"),
+        ),
+        indexed=("status",),
+    ),
+    NodeType(
+        "Purchase",
+        "id",
+        "A purchase or transaction with any department.",
+        (
+            _p("id"),
+            _p("purchased_at", "datetime string"),
+            _p("amount", "float"),
+            _p("currency"),
+            _p("department"),
+            _p("channel"),
+        ),
+        indexed=("purchased_at",),
+    ),
+    NodeType(
+        "Touchpoint",
+        "id",
+        "One interaction on one channel: complaint, inquiry, visit, email, sales call ...",
+        (
+            _p("id"),
+            _p("occurred_at", "datetime string"),
+            _p("channel"),
+            _p("kind", doc="complaint | inquiry | visit | email | sales_call | ..."),
+            _p("direction", doc="inbound | outbound"),
+            _p("reason"),
+            _p("outcome"),
+            _p("category"),
+            _p("resolution_status", doc="open | resolved (complaints and inquiries)"),
+            _p("resolved_at", "datetime string"),
+            _p("response", doc="campaign response: opened | clicked | converted ..."),
+        ),
+        indexed=("occurred_at", "kind", "resolution_status"),
+    ),
+    NodeType(
+        "Channel",
+        "id",
+        "A contact channel: call_center, web, store, email, catalogue, sales_call, sales_visit.",
+        (_p("id"), _p("name")),
+    ),
+    NodeType(
+        "Agent",
+        "id",
+        "An employee: call-center agent or account owner (sales).",
+        (_p("id"), _p("name"), _p("team"), _p("skill_tier")),
+    ),
+    NodeType(
+        "Campaign",
+        "id",
+        "A marketing campaign; contacts and responses are touchpoints linked to it.",
+        (
+            _p("id"),
+            _p("name"),
+            _p("channel"),
+            _p("starts_on", "date string"),
+            _p("ends_on", "date string"),
+        ),
+    ),
+    NodeType(
+        "Consent",
+        "id",
+        "A customer's consent for one purpose on one channel.",
+        (
+            _p("id"),
+            _p("purpose", doc="third_party_data | marketing | profiling ..."),
+            _p("channel"),
+            _p("granted", "bool"),
+            _p("given_at", "datetime string"),
+            _p("withdrawn_at", "datetime string"),
+        ),
+        indexed=("purpose",),
+    ),
+    NodeType(
+        "CreditProfile",
+        "id",
+        "Credit and financial information. Sensitive.",
+        (
+            _p("id"),
+            _p("score", "int"),
+            _p("rating"),
+            _p("credit_limit", "float"),
+            _p("outstanding_debt", "float"),
+            _p("assessed_on", "date string"),
+        ),
+        sensitive=True,
+    ),
+    NodeType(
+        "ThirdPartyProfile",
+        "id",
+        "Purchased demographics; attached only where consent allows. Sensitive.",
+        (
+            _p("id"),
+            _p("provider"),
+            _p("household_size", "int"),
+            _p("income_band"),
+            _p("home_value_band"),
+            _p("match_score", "float"),
+        ),
+        sensitive=True,
+    ),
+    NodeType(
+        "ProductInstance",
+        "epc",
+        "One physical item, identified by its EPC (canonical pure-identity URN).",
+        (
+            _p("epc", doc="canonical EPC URN, e.g. urn:epc:id:sgtin:0614141.107346.2017"),
+            _p("gtin"),
+            _p("serial"),
+            _p("lot"),
+            _p("kind", doc="item | case | pallet | vehicle"),
+        ),
+        indexed=("gtin",),
+    ),
+    NodeType(
+        "Location",
+        "id",
+        "A place: site, zone, shelf, distribution centre, store, home; EPCIS read points too.",
+        (
+            _p("id", doc="SGLN URN or other identifier"),
+            _p("name"),
+            _p("kind", doc="site | zone | shelf | dc | store | factory | home | read_point"),
+            _p("address"),
+        ),
+        indexed=("kind",),
+    ),
+    NodeType(
+        "Party",
+        "id",
+        "An organisation in a chain of custody (EPCIS owning / possessing party).",
+        (_p("id"), _p("name")),
+    ),
+    NodeType(
+        "EpcisEvent",
+        "event_id",
+        "A GS1 EPCIS 2.0 event.",
+        (
+            _p("event_id"),
+            _p("event_type", doc="ObjectEvent | AggregationEvent | TransactionEvent | ..."),
+            _p("event_time", "datetime string"),
+            _p("event_time_zone_offset"),
+            _p("record_time", "datetime string"),
+            _p("action", doc="ADD | OBSERVE | DELETE"),
+            _p("biz_step"),
+            _p("disposition"),
+            _p("persistent_disposition_set", "list"),
+            _p("persistent_disposition_unset", "list"),
+            _p("quantity_list", "json string"),
+            _p("sensor_element_list", "json string"),
+            _p("extensions", "json string"),
+            _p("retracted", "bool", "true once an error declaration retracts it"),
+            _p("error_declaration", "json string"),
+        ),
+        indexed=("event_time", "biz_step"),
+    ),
+    NodeType(
+        "BizTransaction",
+        "id",
+        "A business transaction an EPCIS event references (purchase order, invoice ...).",
+        (_p("id"), _p("type"), _p("value")),
+    ),
+    NodeType(
+        "ShelfActivity",
+        "id",
+        "Pick-ups and put-downs of one product at one shelf in one time bucket.",
+        (
+            _p("id"),
+            _p("bucket_start", "datetime string"),
+            _p("pickups", "int"),
+            _p("putdowns", "int"),
+        ),
+        indexed=("bucket_start",),
+    ),
+    NodeType(
+        "MergeEvent",
+        "id",
+        "An identity-resolution merge or split, kept as history.",
+        (
+            _p("id"),
+            _p("kind", doc="merge | split"),
+            _p("at", "datetime string"),
+            _p("actor"),
+            _p("reason"),
+        ),
+        provenance=False,
+    ),
+    NodeType(
+        "ReviewItem",
+        "id",
+        "A possible match waiting for a person's decision.",
+        (
+            _p("id"),
+            _p("score", "float"),
+            _p("evidence", "json string"),
+            _p("status", doc="open | accepted | rejected"),
+            _p("created_at", "datetime string"),
+            _p("decided_at", "datetime string"),
+            _p("decided_by"),
+        ),
+        indexed=("status",),
+        provenance=False,
+    ),
+    NodeType(
+        "AuditEntry",
+        "id",
+        "Who did what when: mutations, merges, erasures (no personal data).",
+        (
+            _p("id"),
+            _p("at", "datetime string"),
+            _p("actor"),
+            _p("action"),
+            _p("target"),
+            _p("detail", "json string"),
+        ),
+        indexed=("at",),
+        provenance=False,
+    ),
+)
+
+_R = RelType
+_RELATIONSHIPS = (
+    _R(
+        "RESOLVED_TO",
+        "A source record resolved to its golden customer, with the evidence.",
+        (("SourceRecord", "Customer"),),
+        (
+            _p("score", "float"),
+            _p("rule"),
+            _p("evidence", "json string"),
+            _p("resolved_at", "datetime string"),
+        ),
+    ),
+    _R(
+        "ALIAS_OF",
+        "A retired customer ID points at the survivor.",
+        (("CustomerAlias", "Customer"),),
+    ),
+    _R(
+        "MEMBER_OF",
+        "Household membership.",
+        (("Customer", "Household"),),
+        (_p("role", doc="head | partner | child | other"), _p("age_band"), _p("since", "date")),
+    ),
+    _R(
+        "HOLDS",
+        "A customer holds an account (joint accounts have several holders).",
+        (("Customer", "Holding"),),
+        (_p("role", doc="primary | joint"), _p("since", "date string")),
+    ),
+    _R(
+        "OF_PRODUCT",
+        "The product a holding or a shelf activity is about.",
+        (("Holding", "Product"), ("ShelfActivity", "Product")),
+    ),
+    _R("IN_LINE", "A product belongs to a product line.", (("Product", "ProductLine"),)),
+    _R("MADE", "A customer made a purchase.", (("Customer", "Purchase"),)),
+    _R(
+        "INCLUDES",
+        "A purchase line.",
+        (("Purchase", "Product"),),
+        (_p("quantity", "int"), _p("amount", "float")),
+    ),
+    _R("HAD_TOUCHPOINT", "A customer's interaction.", (("Customer", "Touchpoint"),)),
+    _R("VIA", "The channel of a touchpoint.", (("Touchpoint", "Channel"),)),
+    _R(
+        "ABOUT",
+        "What a touchpoint was about.",
+        (("Touchpoint", "Product"), ("Touchpoint", "Holding"), ("Touchpoint", "ProductLine")),
+    ),
+    _R("HANDLED_BY", "The agent who handled a touchpoint.", (("Touchpoint", "Agent"),)),
+    _R("OWNED_BY", "A customer's account owner (sales).", (("Customer", "Agent"),)),
+    _R(
+        "PART_OF",
+        "A campaign contact touchpoint belongs to its campaign.",
+        (("Touchpoint", "Campaign"),),
+    ),
+    _R(
+        "RESPONDED_TO",
+        "A response touchpoint answers a campaign.",
+        (("Touchpoint", "Campaign"),),
+        (_p("converted", "bool"),),
+    ),
+    _R(
+        "PROMOTES",
+        "What a campaign offers.",
+        (("Campaign", "Product"), ("Campaign", "ProductLine")),
+    ),
+    _R("HAS_CONSENT", "A customer's consent record.", (("Customer", "Consent"),)),
+    _R("HAS_CREDIT_PROFILE", "Sensitive.", (("Customer", "CreditProfile"),)),
+    _R(
+        "HAS_THIRD_PARTY_PROFILE", "Sensitive; consent-gated.", (("Customer", "ThirdPartyProfile"),)
+    ),
+    _R(
+        "RELATED_TO",
+        "A relationship between customers: family, referral, employer, co-signer ...",
+        (("Customer", "Customer"),),
+        (
+            _p("kind", doc="family | referral | employer | co_signer | ..."),
+            _p("since", "date string"),
+        ),
+        key=("kind",),
+    ),
+    _R(
+        "INSTANCE_OF",
+        "A tagged item is an instance of a product (GTIN).",
+        (("ProductInstance", "Product"),),
+    ),
+    _R(
+        "OBSERVED",
+        "An EPCIS event names an item (role: epc, parent, child, input, output).",
+        (("EpcisEvent", "ProductInstance"),),
+        (_p("role"),),
+        key=("role",),
+    ),
+    _R(
+        "AT",
+        "Business location of an event (where the item is after it), a purchase or shelf activity.",
+        (("EpcisEvent", "Location"), ("Purchase", "Location"), ("ShelfActivity", "Location")),
+    ),
+    _R("READ_AT", "Read point of an EPCIS event.", (("EpcisEvent", "Location"),)),
+    _R("LOCATED_IN", "Location hierarchy: shelf in zone in site.", (("Location", "Location"),)),
+    _R(
+        "REFERENCES",
+        "An event references a business transaction.",
+        (("EpcisEvent", "BizTransaction"),),
+    ),
+    _R(
+        "FOR_PURCHASE",
+        "A business transaction is one of our purchases.",
+        (("BizTransaction", "Purchase"),),
+    ),
+    _R(
+        "SOURCE",
+        "EPCIS source (owning/possessing party or location).",
+        (("EpcisEvent", "Party"), ("EpcisEvent", "Location")),
+        (_p("type"),),
+        key=("type",),
+    ),
+    _R(
+        "DESTINATION",
+        "EPCIS destination (owning/possessing party or location).",
+        (("EpcisEvent", "Party"), ("EpcisEvent", "Location")),
+        (_p("type"),),
+        key=("type",),
+    ),
+    _R(
+        "CORRECTS",
+        "An event corrects (declares in error) an earlier one.",
+        (("EpcisEvent", "EpcisEvent"),),
+    ),
+    _R(
+        "CONTAINS",
+        "Aggregation: a case, pallet or vehicle contains an item.",
+        (("ProductInstance", "ProductInstance"),),
+        (_p("since", "datetime string"), _p("until", "datetime string"), _p("event_id")),
+    ),
+    _R(
+        "SOLD_TO",
+        "A tagged item was sold to a customer.",
+        (("ProductInstance", "Customer"),),
+        (_p("sold_at", "datetime string"), _p("event_id")),
+    ),
+    _R(
+        "MERGED",
+        "Customers taking part in a merge or split (role: survivor | absorbed | split_off).",
+        (("MergeEvent", "Customer"),),
+        (_p("role"),),
+        key=("role",),
+    ),
+    _R(
+        "CANDIDATE",
+        "A review item proposes linking these records/customers.",
+        (("ReviewItem", "SourceRecord"), ("ReviewItem", "Customer")),
+    ),
+)
+
+
+@cache
+def schema() -> GraphSchema:
+    model = GraphSchema(SCHEMA_VERSION, _NODES, _RELATIONSHIPS)
+    model.validate()
+    return model

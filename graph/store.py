@@ -1,0 +1,156 @@
+"""The store port: what every graph store offers, whatever it runs on.
+
+Two adapters implement it: ``graph.embedded`` (networkx + SQLite, the default) and
+``graph.neo4j_store`` (the production store). The store contract tests hold them to the
+same observable behaviour, so loaders and traversals never ask which one they talk to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
+
+# A property value as both stores keep it: Neo4j's storable types, minus maps and temporal
+# types (dates travel as ISO 8601 strings so both stores answer identically).
+PropertyValue = str | int | float | bool | list[str] | list[int] | list[float] | list[bool]
+Properties = Mapping[str, PropertyValue | None]
+Direction = Literal["out", "in", "both"]
+NO_PROPERTIES: Properties = MappingProxyType({})
+
+
+class RelRow(NamedTuple):
+    """One relationship to upsert: endpoint keys and properties (key properties included)."""
+
+    src: str
+    dst: str
+    props: Properties = NO_PROPERTIES
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    label: str
+    key: str
+    props: dict[str, PropertyValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    type: str
+    src_label: str
+    src_key: str
+    dst_label: str
+    dst_key: str
+    props: dict[str, PropertyValue]
+
+
+class Neighbour(NamedTuple):
+    edge: Edge
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
+class MissingEndpoint:
+    """A relationship row not written because an endpoint node does not exist (yet)."""
+
+    src: str
+    dst: str
+    missing: tuple[str, ...]  # "src", "dst" or both
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    received: int
+    applied: int
+    created: int
+    missing: tuple[MissingEndpoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GraphCounts:
+    nodes: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_nodes(self) -> int:
+        return sum(self.nodes.values())
+
+    @property
+    def total_relationships(self) -> int:
+        return sum(self.relationships.values())
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Batched, idempotent writes keyed by the schema keys; reads by key and by neighbourhood.
+
+    Write semantics (both stores): an upsert creates a missing node or relationship and
+    merges the given properties into an existing one; a property given as ``None`` is
+    removed; properties not given are kept. An upsert returns only once its batch is durable.
+    """
+
+    @property
+    def description(self) -> str:
+        """Where this store lives, for messages (never includes credentials)."""
+        ...
+
+    def apply_schema(self) -> list[str]:
+        """Create constraints and indexes from graph/schema.py; idempotent. Returns actions."""
+        ...
+
+    def upsert_nodes(self, label: str, rows: Iterable[Properties]) -> UpsertResult: ...
+
+    def upsert_relationships(
+        self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
+    ) -> UpsertResult: ...
+
+    def delete_nodes(self, label: str, keys: Iterable[str]) -> int:
+        """Delete nodes and every relationship touching them (erasure). Returns nodes deleted."""
+        ...
+
+    def delete_relationships(
+        self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
+    ) -> int:
+        """Delete the relationships identified by endpoints and key properties."""
+        ...
+
+    def get_node(self, label: str, key: str) -> Node | None: ...
+
+    def get_nodes(self, label: str, keys: Sequence[str]) -> dict[str, Node]:
+        """Batch lookup for DataLoaders: keys that do not exist are absent from the result."""
+        ...
+
+    def find_nodes(
+        self, label: str, prop: str, value: PropertyValue, limit: int = 100
+    ) -> list[Node]:
+        """Nodes whose indexed ``prop`` equals ``value``, in key order. Unindexed props refuse."""
+        ...
+
+    def neighbours(
+        self,
+        label: str,
+        key: str,
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 1000,
+    ) -> list[Neighbour]:
+        """Adjacent nodes with the connecting relationship, ordered by (type, label, key)."""
+        ...
+
+    def degree(
+        self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"
+    ) -> int: ...
+
+    def counts(self) -> GraphCounts: ...
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError unless the store can serve requests."""
+        ...
+
+    def clear(self) -> None:
+        """Delete everything (tests, ``ckb reset``)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,144 @@
+"""Checks every row against the model before any store sees it.
+
+Both adapters call these, so a row one store would take and the other refuse cannot exist.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from graph.errors import InvalidWriteError
+from graph.schema import NodeType, RelType
+from graph.store import Properties, PropertyValue, RelRow
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_SCALARS = (str, bool, int, float)
+
+
+@dataclass(slots=True)
+class PreparedNode:
+    key: str
+    # Includes the key property; a None value means "remove this property".
+    props: dict[str, PropertyValue | None]
+
+
+@dataclass(slots=True)
+class PreparedRel:
+    src: str
+    dst: str
+    # Values of the relationship type's key properties, in the order the type declares them.
+    rkey: tuple[str, ...]
+    props: dict[str, PropertyValue | None]
+
+
+def check_value(where: str, name: str, value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise InvalidWriteError(f"{where}: {name!r} is outside the 64-bit integer range")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidWriteError(f"{where}: {name!r} is not a finite number")
+        return
+    if isinstance(value, list):
+        kinds = {_scalar_kind(v) for v in value}
+        if None in kinds:
+            raise InvalidWriteError(
+                f"{where}: {name!r} lists may hold only strings, numbers or booleans"
+            )
+        if len(kinds) > 1 and kinds != {"int", "float"}:
+            raise InvalidWriteError(
+                f"{where}: {name!r} mixes {sorted(map(str, kinds))} in one list"
+            )
+        for v in value:
+            check_value(where, name, v)
+        return
+    raise InvalidWriteError(
+        f"{where}: {name!r} has type {type(value).__name__}; "
+        "store strings, numbers, booleans or lists of one of those"
+    )
+
+
+def _scalar_kind(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return None
+
+
+def _check_props(where: str, allowed: frozenset[str], props: Properties) -> None:
+    for name, value in props.items():
+        if name not in allowed:
+            raise InvalidWriteError(f"{where}: unknown property {name!r} (see docs/schema.md)")
+        check_value(where, name, value)
+
+
+def prepare_nodes(node_type: NodeType, rows: Iterable[Properties]) -> list[PreparedNode]:
+    """Validate rows and fold repeated keys (a later row merges over an earlier one)."""
+    allowed = frozenset(node_type.property_names)
+    key_prop = node_type.key
+    by_key: dict[str, PreparedNode] = {}
+    for i, row in enumerate(rows):
+        where = f"{node_type.label} row {i}"
+        key = row.get(key_prop)
+        if not isinstance(key, str) or not key:
+            raise InvalidWriteError(
+                f"{where}: key property {key_prop!r} must be a non-empty string"
+            )
+        _check_props(where, allowed, row)
+        seen = by_key.get(key)
+        if seen is None:
+            by_key[key] = PreparedNode(key, dict(row))
+        else:
+            seen.props.update(row)
+    return list(by_key.values())
+
+
+def prepare_rels(rel: RelType, rows: Iterable[RelRow]) -> list[PreparedRel]:
+    allowed = frozenset(rel.property_names)
+    by_id: dict[tuple[str, str, tuple[str, ...]], PreparedRel] = {}
+    for i, row in enumerate(rows):
+        where = f"{rel.type} row {i}"
+        src, dst, props = row
+        for end, value in (("src", src), ("dst", dst)):
+            if not isinstance(value, str) or not value:
+                raise InvalidWriteError(f"{where}: {end} key must be a non-empty string")
+        _check_props(where, allowed, props)
+        rkey = []
+        for k in rel.key:
+            v = props.get(k)
+            if not isinstance(v, str) or not v:
+                raise InvalidWriteError(f"{where}: key property {k!r} must be a non-empty string")
+            rkey.append(v)
+        ident = (src, dst, tuple(rkey))
+        seen = by_id.get(ident)
+        if seen is None:
+            by_id[ident] = PreparedRel(src, dst, ident[2], dict(props))
+        else:
+            seen.props.update(props)
+    return list(by_id.values())
+
+
+def merge_props(
+    current: dict[str, PropertyValue], update: dict[str, PropertyValue | None]
+) -> dict[str, PropertyValue]:
+    """Property merge semantics shared by both stores: given values win, None removes."""
+    merged = dict(current)
+    for name, value in update.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged

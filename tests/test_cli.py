@@ -1,0 +1,93 @@
+"""The ``ckb`` command as a user runs it: a real subprocess of the installed script."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from graph.embedded import EmbeddedStore
+from graph.store import RelRow
+from tests.conftest import free_port, run_ckb
+
+
+def _assert_one_line_error(result: object, *fragments: str) -> None:
+    assert result.returncode == 1  # type: ignore[attr-defined]
+    err: str = result.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    assert err.startswith("ckb: error: ")
+    for fragment in fragments:
+        assert fragment in err
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_ckb("--help")
+    assert result.returncode == 0
+    for word in ("schema", "stats", "serve", "CKB_GRAPH", "neo4j://"):
+        assert word in result.stdout
+    schema_help = run_ckb("schema", "--help")
+    assert all(w in schema_help.stdout for w in ("apply", "docs", "cypher"))
+
+
+def test_schema_apply_and_stats_on_the_embedded_store(tmp_path: Path) -> None:
+    graph = f"embedded:{tmp_path / 'kb.sqlite'}"
+    applied = run_ckb("schema", "apply", env={"CKB_GRAPH": graph})
+    assert applied.returncode == 0, applied.stderr
+    assert "schema applied to embedded store" in applied.stdout
+    with EmbeddedStore(tmp_path / "kb.sqlite") as store:
+        store.upsert_nodes("Customer", [{"id": "c1"}, {"id": "c2"}])
+        store.upsert_nodes("Household", [{"id": "h1"}])
+        store.upsert_relationships("MEMBER_OF", "Customer", "Household", [RelRow("c1", "h1")])
+    text = run_ckb("--graph", graph, "stats")
+    assert text.returncode == 0, text.stderr
+    assert "nodes: 3" in text.stdout
+    assert "relationships: 1" in text.stdout
+    assert "Customer" in text.stdout
+    assert "EpcisEvent" not in text.stdout
+    assert "EpcisEvent" in run_ckb("--graph", graph, "stats", "--all").stdout
+    data = json.loads(run_ckb("--graph", graph, "stats", "--json").stdout)
+    assert data["nodes"]["Customer"] == 2
+    assert data["relationships"]["MEMBER_OF"] == 1
+
+
+def test_wrong_graph_setting_is_one_line() -> None:
+    _assert_one_line_error(
+        run_ckb("stats", env={"CKB_GRAPH": "mysql://x"}), "CKB_GRAPH='mysql://x'"
+    )
+
+
+def test_unreachable_neo4j_is_one_line() -> None:
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    _assert_one_line_error(run_ckb("--graph", uri, "stats"), "cannot reach Neo4j")
+
+
+def test_locked_store_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "kb.sqlite"
+    with EmbeddedStore(path):
+        _assert_one_line_error(
+            run_ckb("--graph", f"embedded:{path}", "stats"), "in use by another ckb process"
+        )
+
+
+def test_corrupt_store_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "kb.sqlite"
+    path.write_bytes(b"\x00garbage" * 500)
+    _assert_one_line_error(
+        run_ckb("--graph", f"embedded:{path}", "stats"), "not a readable ckb store"
+    )
+
+
+def test_schema_docs_writes_and_checks(tmp_path: Path) -> None:
+    out = tmp_path / "schema.md"
+    assert run_ckb("schema", "docs", "--check", "--out", str(out)).returncode == 1
+    assert run_ckb("schema", "docs", "--out", str(out)).returncode == 0
+    assert run_ckb("schema", "docs", "--check", "--out", str(out)).returncode == 0
+    assert "```mermaid" in out.read_text()
+
+
+def test_schema_cypher_lists_every_statement() -> None:
+    result = run_ckb("schema", "cypher", "--json")
+    payload = json.loads(result.stdout)
+    names = {s["name"] for s in payload["statements"]}
+    assert {"merge_nodes.Customer", "constraint.Customer", "counts"} <= names
+    assert "Customer" in payload["schema"]["labels"]

@@ -1,0 +1,175 @@
+"""Embedded store specifics: durability on reopen, the process lock, corrupt files."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph.embedded import EmbeddedStore
+from graph.errors import StoreCorruptError, StoreLockedError
+from graph.store import RelRow
+
+
+def _fill(store: EmbeddedStore) -> None:
+    store.upsert_nodes(
+        "Customer", [{"id": f"c{i}", "email": f"c{i}@x.org", "name": f"N{i}"} for i in range(50)]
+    )
+    store.upsert_nodes("Holding", [{"id": f"a{i}", "status": "active"} for i in range(50)])
+    store.upsert_relationships(
+        "HOLDS",
+        "Customer",
+        "Holding",
+        [RelRow(f"c{i}", f"a{i}", {"role": "primary"}) for i in range(50)],
+    )
+    store.upsert_relationships(
+        "RELATED_TO",
+        "Customer",
+        "Customer",
+        [RelRow("c1", "c2", {"kind": "family"}), RelRow("c1", "c1", {"kind": "self"})],
+    )
+    store.delete_nodes("Customer", ["c49"])
+    store.upsert_nodes("Customer", [{"id": "c0", "email": None}])
+
+
+def _snapshot(store: EmbeddedStore) -> tuple[object, ...]:
+    counts = store.counts()
+    return (
+        counts.nodes,
+        counts.relationships,
+        [(n.edge, n.node) for n in store.neighbours("Customer", "c1", direction="both")],
+        store.get_nodes("Customer", [f"c{i}" for i in range(50)]),
+        [n.key for n in store.find_nodes("Holding", "status", "active", limit=1000)],
+        store.find_nodes("Customer", "email", "c7@x.org"),
+        store.find_nodes("Customer", "email", "c0@x.org"),
+    )
+
+
+def test_reopen_rebuilds_the_same_graph(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with EmbeddedStore(path) as store:
+        _fill(store)
+        before = _snapshot(store)
+    with EmbeddedStore(path) as store:
+        assert _snapshot(store) == before
+        assert store.counts().nodes["Customer"] == 49
+        # New IDs continue after the highest one on disk.
+        store.upsert_nodes("Customer", [{"id": "new"}])
+    with EmbeddedStore(path) as store:
+        assert store.get_node("Customer", "new") is not None
+        assert store.get_node("Customer", "c3") is not None
+
+
+def test_self_loop_counts_once(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        _fill(store)
+        assert store.degree("Customer", "c1", "RELATED_TO") == 2
+        assert store.counts().relationships["RELATED_TO"] == 2
+        store.delete_nodes("Customer", ["c1"])
+        assert store.counts().relationships["RELATED_TO"] == 0
+
+
+def test_second_process_is_refused_while_the_first_holds_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    first = EmbeddedStore(path)
+    with pytest.raises(StoreLockedError, match="in use by another ckb process"):
+        EmbeddedStore(path)
+    first.close()
+    EmbeddedStore(path).close()
+
+
+def test_garbage_file_is_reported_as_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreCorruptError, match="not a readable ckb store"):
+        EmbeddedStore(path)
+    # The failed open released its lock: a repaired file opens.
+    path.unlink()
+    EmbeddedStore(path).close()
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(StoreCorruptError, match="not a ckb store"):
+        EmbeddedStore(path)
+
+
+def test_failed_commit_leaves_memory_and_disk_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.sqlite"
+    store = EmbeddedStore(path)
+    store.upsert_nodes("Customer", [{"id": "c1", "name": "kept"}])
+
+    def broken(*_: object, **__: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_write", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        store.upsert_nodes("Customer", [{"id": "c1", "name": "lost"}, {"id": "c2"}])
+    monkeypatch.undo()
+    assert store.get_node("Customer", "c1").props["name"] == "kept"  # type: ignore[union-attr]
+    assert store.get_node("Customer", "c2") is None
+    store.upsert_nodes("Customer", [{"id": "c3"}])
+    store.close()
+    with EmbeddedStore(path) as reopened:
+        assert sorted(reopened.get_nodes("Customer", ["c1", "c2", "c3"])) == ["c1", "c3"]
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s.sqlite")
+    store.upsert_nodes("Customer", [{"id": f"c{i}"} for i in range(100)])
+
+    def writer(n: int) -> None:
+        for i in range(100):
+            store.upsert_nodes(
+                "Customer", [{"id": f"c{i}", "city" if n == 0 else "country": f"w{n}"}]
+            )
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for node in store.get_nodes("Customer", [f"c{i}" for i in range(100)]).values():
+        assert node.props["city"] == "w0"
+        assert node.props["country"] == "w1"
+    store.close()
+
+
+_values = st.one_of(
+    st.text(max_size=20),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.lists(st.text(max_size=5), max_size=4),
+    st.lists(st.integers(min_value=-1000, max_value=1000), max_size=4),
+)
+_customer_props = ["name", "email", "city", "gender", "lifetime_value", "national_id"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    props=st.dictionaries(st.sampled_from(_customer_props), _values, max_size=6),
+    key=st.text(min_size=1, max_size=30),
+)
+def test_any_storable_value_survives_a_reopen(
+    tmp_path: Path, props: dict[str, object], key: str
+) -> None:
+    path = tmp_path / f"h{abs(hash((key, repr(props))))}.sqlite"
+    row = {"id": key, **props}
+    with EmbeddedStore(path) as store:
+        store.upsert_nodes("Customer", [row])  # type: ignore[list-item]
+    with EmbeddedStore(path) as store:
+        node = store.get_node("Customer", key)
+        assert node is not None
+        assert node.props == row
+        assert [type(v) for v in node.props.values()] == [type(v) for v in row.values()]
