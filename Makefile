@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LINT_DIR := tools/cypher-lint
-DEMO_GRAPH ?= embedded:./data/demo.sqlite
 
 .PHONY: demo test lint lint-python lint-cypher docs bench clean install
 
@@ -22,9 +21,10 @@ $(LINT_DIR)/node_modules/.installed: $(LINT_DIR)/package.json $(LINT_DIR)/packag
 	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Uses CKB_GRAPH when set, else the embedded store in ./data/ckb.sqlite.
 demo: $(VENV)/.installed
-	CKB_GRAPH=$(DEMO_GRAPH) $(BIN)/ckb schema apply
-	CKB_GRAPH=$(DEMO_GRAPH) $(BIN)/ckb stats
+	$(BIN)/ckb schema apply
+	$(BIN)/ckb stats
 
 lint-python: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -47,4 +47,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/embedded_upsert.py
 
 clean:
-	rm -rf $(VENV) build $(LINT_DIR)/node_modules data/demo.sqlite*
+	rm -rf $(VENV) build $(LINT_DIR)/node_modules

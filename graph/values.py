@@ -35,8 +35,14 @@ class PreparedRel:
 
 
 def check_value(where: str, name: str, value: object) -> None:
-    if value is None:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return
+    if kind is float:
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            raise InvalidWriteError(f"{where}: {name!r} is not a finite number")
+        return
+    # Subclasses (IntEnum, numpy scalars registered as numbers ...) take the slow path.
     if isinstance(value, bool | str):
         return
     if isinstance(value, int):
@@ -82,22 +88,25 @@ def _check_props(where: str, allowed: frozenset[str], props: Properties) -> None
     for name, value in props.items():
         if name not in allowed:
             raise InvalidWriteError(f"{where}: unknown property {name!r} (see docs/schema.md)")
-        check_value(where, name, value)
+        kind = type(value)
+        # Strings and booleans need no further check; the common case stays cheap.
+        if kind is not str and kind is not bool and value is not None:
+            check_value(where, name, value)
 
 
 def prepare_nodes(node_type: NodeType, rows: Iterable[Properties]) -> list[PreparedNode]:
     """Validate rows and fold repeated keys (a later row merges over an earlier one)."""
     allowed = frozenset(node_type.property_names)
     key_prop = node_type.key
+    label = node_type.label
     by_key: dict[str, PreparedNode] = {}
     for i, row in enumerate(rows):
-        where = f"{node_type.label} row {i}"
         key = row.get(key_prop)
-        if not isinstance(key, str) or not key:
+        if type(key) is not str or not key:
             raise InvalidWriteError(
-                f"{where}: key property {key_prop!r} must be a non-empty string"
+                f"{label} row {i}: key property {key_prop!r} must be a non-empty string"
             )
-        _check_props(where, allowed, row)
+        _check_props(f"{label} row {i}", allowed, row)
         seen = by_key.get(key)
         if seen is None:
             by_key[key] = PreparedNode(key, dict(row))
@@ -107,34 +116,63 @@ def prepare_nodes(node_type: NodeType, rows: Iterable[Properties]) -> list[Prepa
 
 
 def prepare_rels(rel: RelType, rows: Iterable[RelRow]) -> list[PreparedRel]:
+    """Validate rows and fold repeated relationships (same endpoints and key properties)."""
     allowed = frozenset(rel.property_names)
+    rel_key = rel.key
     by_id: dict[tuple[str, str, tuple[str, ...]], PreparedRel] = {}
-    for i, row in enumerate(rows):
-        where = f"{rel.type} row {i}"
-        src, dst, props = row
-        for end, value in (("src", src), ("dst", dst)):
-            if not isinstance(value, str) or not value:
-                raise InvalidWriteError(f"{where}: {end} key must be a non-empty string")
-        _check_props(where, allowed, props)
-        rkey = []
-        for k in rel.key:
-            v = props.get(k)
-            if not isinstance(v, str) or not v:
-                raise InvalidWriteError(f"{where}: key property {k!r} must be a non-empty string")
-            rkey.append(v)
-        ident = (src, dst, tuple(rkey))
+    for i, (src, dst, props) in enumerate(rows):
+        if type(src) is not str or not src or type(dst) is not str or not dst:
+            end = "src" if type(src) is not str or not src else "dst"
+            raise InvalidWriteError(f"{rel.type} row {i}: {end} key must be a non-empty string")
+        if props:
+            _check_props(f"{rel.type} row {i}", allowed, props)
+        rkey: tuple[str, ...] = ()
+        if rel_key:
+            values = tuple(props.get(k) for k in rel_key)
+            for k, v in zip(rel_key, values, strict=True):
+                if type(v) is not str or not v:
+                    raise InvalidWriteError(
+                        f"{rel.type} row {i}: key property {k!r} must be a non-empty string"
+                    )
+            rkey = values  # type: ignore[assignment]
+        ident = (src, dst, rkey)
         seen = by_id.get(ident)
         if seen is None:
-            by_id[ident] = PreparedRel(src, dst, ident[2], dict(props))
+            by_id[ident] = PreparedRel(src, dst, rkey, dict(props))
         else:
             seen.props.update(props)
     return list(by_id.values())
 
 
+def _same(a: object, b: object) -> bool:
+    """Equal and of the same type: 1, 1.0 and True are equal in Python, not in a store."""
+    if type(a) is not type(b) or a != b:
+        return False
+    if isinstance(a, list) and isinstance(b, list):
+        return all(type(x) is type(y) for x, y in zip(a, b, strict=True))
+    return True
+
+
+_ABSENT = object()
+
+
 def merge_props(
     current: dict[str, PropertyValue], update: dict[str, PropertyValue | None]
-) -> dict[str, PropertyValue]:
-    """Property merge semantics shared by both stores: given values win, None removes."""
+) -> dict[str, PropertyValue] | None:
+    """Property merge semantics shared by both stores: given values win, None removes.
+
+    Returns the merged properties, or None when the update changes nothing (so an
+    idempotent reload writes nothing).
+    """
+    for name, value in update.items():
+        old = current.get(name, _ABSENT)
+        if value is None:
+            if old is not _ABSENT:
+                break
+        elif old is _ABSENT or not _same(old, value):
+            break
+    else:
+        return None
     merged = dict(current)
     for name, value in update.items():
         if value is None:

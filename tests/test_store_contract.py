@@ -294,3 +294,13 @@ def test_clear_empties_the_store(store: GraphStore) -> None:
 
 def test_ping(store: GraphStore) -> None:
     store.ping()
+
+
+def test_a_type_change_is_a_change(store: GraphStore) -> None:
+    store.upsert_nodes("Household", [{"id": "h1", "size": 1}])
+    store.upsert_nodes("Household", [{"id": "h1", "size": 1.0}])
+    node = store.get_node("Household", "h1")
+    assert node is not None
+    assert type(node.props["size"]) is float
+    store.upsert_nodes("Household", [{"id": "h1", "size": True}])
+    assert store.get_node("Household", "h1").props["size"] is True  # type: ignore[union-attr]

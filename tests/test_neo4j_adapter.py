@@ -1,0 +1,265 @@
+"""The Neo4j adapter against a scripted driver: which statements, parameters, transaction
+kinds and databases it uses, and how driver errors become store errors. (The same adapter
+runs against a real Neo4j in the store contract suite when CKB_TEST_NEO4J_URI is set.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from neo4j import exceptions as neo4j_errors
+
+import graph.neo4j_store as adapter
+from graph.cypher import adapter_statements
+from graph.errors import StoreError, StoreUnavailableError
+from graph.neo4j_store import Neo4jStore
+from graph.store import RelRow
+
+
+@dataclass
+class Counters:
+    nodes_created: int = 0
+    relationships_created: int = 0
+
+
+class FakeRecord:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def data(self) -> dict[str, Any]:
+        return self._data
+
+
+class FakeResult:
+    def __init__(self, records: list[dict[str, Any]], counters: Counters) -> None:
+        self._records = records
+        self._counters = counters
+
+    def __iter__(self) -> Iterator[FakeRecord]:
+        return iter(FakeRecord(r) for r in self._records)
+
+    def consume(self) -> Any:
+        return type("Summary", (), {"counters": self._counters})()
+
+
+@dataclass
+class Call:
+    kind: str  # read | write | autocommit
+    database: str | None
+    text: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeDriver:
+    respond: Callable[[str, dict[str, Any]], tuple[list[dict[str, Any]], Counters]]
+    calls: list[Call] = field(default_factory=list)
+    connect_error: Exception | None = None
+    closed: bool = False
+
+    def verify_connectivity(self) -> None:
+        if self.connect_error:
+            raise self.connect_error
+
+    def session(self, database: str | None = None) -> FakeSession:
+        return FakeSession(self, database)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeTx:
+    def __init__(self, session: FakeSession, kind: str) -> None:
+        self.session = session
+        self.kind = kind
+
+    def run(self, text: str, params: dict[str, Any] | None = None) -> FakeResult:
+        params = params or {}
+        self.session.driver.calls.append(Call(self.kind, self.session.database, text, params))
+        records, counters = self.session.driver.respond(text, params)
+        return FakeResult(records, counters)
+
+
+class FakeSession:
+    def __init__(self, driver: FakeDriver, database: str | None) -> None:
+        self.driver = driver
+        self.database = database
+
+    def __enter__(self) -> FakeSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def execute_write(self, work: Callable[[FakeTx], Any]) -> Any:
+        return work(FakeTx(self, "write"))
+
+    def execute_read(self, work: Callable[[FakeTx], Any]) -> Any:
+        return work(FakeTx(self, "read"))
+
+    def run(self, query: Any) -> FakeResult:
+        return FakeTx(self, "autocommit").run(str(query.text))
+
+
+def _nothing(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+    return [], Counters()
+
+
+def _connect(monkeypatch: pytest.MonkeyPatch, driver: FakeDriver, **kwargs: Any) -> Neo4jStore:
+    seen: dict[str, Any] = {}
+
+    def fake_driver(uri: str, **config: Any) -> FakeDriver:
+        seen.update(uri=uri, **config)
+        return driver
+
+    monkeypatch.setattr(adapter.GraphDatabase, "driver", fake_driver)
+    store = Neo4jStore.connect("neo4j://db:7687", user="u", password="p", database="kb", **kwargs)
+    assert seen["auth"] == ("u", "p")
+    return store
+
+
+def test_node_upserts_are_batched_write_transactions_on_the_named_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        return [], Counters(nodes_created=len(params["rows"]))
+
+    driver = FakeDriver(respond)
+    store = _connect(monkeypatch, driver, batch_size=2)
+    result = store.upsert_nodes(
+        "Customer", [{"id": f"c{i}", "name": "x", "email": None} for i in range(5)]
+    )
+    assert (result.received, result.applied, result.created) == (5, 5, 5)
+    assert [len(c.params["rows"]) for c in driver.calls] == [2, 2, 1]
+    assert {(c.kind, c.database) for c in driver.calls} == {("write", "kb")}
+    assert driver.calls[0].text == adapter_statements()["merge_nodes.Customer"].text
+    assert driver.calls[0].params["rows"][0] == {
+        "key": "c0",
+        "props": {"id": "c0", "name": "x", "email": None},
+    }
+
+
+def test_relationship_upserts_report_missing_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        gone = [
+            {
+                "src": r["src"],
+                "dst": r["dst"],
+                "srcMissing": r["src"] == "ghost",
+                "dstMissing": False,
+            }
+            for r in params["rows"]
+            if r["src"] == "ghost"
+        ]
+        return gone, Counters(relationships_created=len(params["rows"]) - len(gone))
+
+    driver = FakeDriver(respond)
+    store = _connect(monkeypatch, driver)
+    result = store.upsert_relationships(
+        "RELATED_TO",
+        "Customer",
+        "Customer",
+        [RelRow("a", "b", {"kind": "family"}), RelRow("ghost", "b", {"kind": "family"})],
+    )
+    assert (result.applied, result.created) == (1, 1)
+    assert [(m.src, m.missing) for m in result.missing] == [("ghost", ("src",))]
+    stmt = adapter_statements()["merge_relationships.RELATED_TO.Customer.Customer"]
+    assert driver.calls[0].text == stmt.text
+    assert "MERGE (a)-[r:RELATED_TO {kind: row.props.kind}]->(b)" in stmt.text
+
+
+def test_reads_use_read_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        if text.startswith("UNWIND $keys"):
+            return [{"key": k, "props": {"id": k}} for k in params["keys"] if k != "zz"], Counters()
+        if "UNION ALL" in text:
+            return [
+                {"kind": "node", "name": "Customer", "count": 2},
+                {"kind": "relationship", "name": "HOLDS", "count": 1},
+            ], Counters()
+        return [
+            {
+                "type": "HOLDS",
+                "label": "Holding",
+                "props": {"id": "a1"},
+                "relProps": {"role": "joint"},
+                "outgoing": True,
+            }
+        ], Counters()
+
+    driver = FakeDriver(respond)
+    store = _connect(monkeypatch, driver)
+    assert sorted(store.get_nodes("Customer", ["c1", "zz", "c2"])) == ["c1", "c2"]
+    counts = store.counts()
+    assert counts.nodes["Customer"] == 2
+    assert counts.nodes["Household"] == 0
+    assert counts.relationships["HOLDS"] == 1
+    [n] = store.neighbours("Customer", "c1", "HOLDS")
+    assert (n.edge.src_key, n.edge.dst_key, n.edge.props, n.node.key) == (
+        "c1",
+        "a1",
+        {"role": "joint"},
+        "a1",
+    )
+    assert driver.calls[-1].params == {
+        "key": "c1",
+        "relType": "HOLDS",
+        "otherLabel": None,
+        "limit": 1000,
+    }
+    assert {(c.kind, c.database) for c in driver.calls} == {("read", "kb")}
+
+
+def test_schema_apply_sends_every_constraint_and_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    driver = FakeDriver(_nothing)
+    store = _connect(monkeypatch, driver)
+    actions = store.apply_schema()
+    expected = [s.text for s in adapter_statements().values() if s.mode == "schema"]
+    assert actions == expected
+    assert [c.text for c in driver.calls] == expected
+    store.clear()
+    assert driver.calls[-1].kind == "autocommit"
+    assert "IN TRANSACTIONS" in driver.calls[-1].text
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            neo4j_errors.ServiceUnavailable("Couldn't connect\nto db:7687"),
+            "cannot reach Neo4j at neo4j://db:7687: Couldn't connect to db:7687",
+        ),
+        (neo4j_errors.AuthError("bad credentials"), "refused the credentials"),
+    ],
+)
+def test_connection_errors_become_one_line_store_errors(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    driver = FakeDriver(_nothing, connect_error=error)
+    with pytest.raises(StoreUnavailableError) as caught:
+        _connect(monkeypatch, driver)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert driver.closed
+
+
+def test_query_errors_become_store_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        raise neo4j_errors.ServiceUnavailable("gone")
+
+    store = _connect(monkeypatch, FakeDriver(respond))
+    with pytest.raises(StoreUnavailableError, match="lost Neo4j"):
+        store.ping()
+
+
+def test_refused_statements_become_store_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        raise neo4j_errors.ClientError("Node(42) already exists\nwith label `Customer`")
+
+    store = _connect(monkeypatch, FakeDriver(respond))
+    with pytest.raises(
+        StoreError, match=r"Neo4j refused merge_nodes.Customer: Node\(42\) already exists with"
+    ):
+        store.upsert_nodes("Customer", [{"id": "c1"}])
