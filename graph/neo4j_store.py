@@ -15,7 +15,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
 from neo4j import exceptions as neo4j_errors
 
 from graph.cypher import CLEAR, PING, CypherStatement, adapter_statements
-from graph.errors import SchemaError, StoreError, StoreUnavailableError
+from graph.errors import StoreError, StoreUnavailableError
 from graph.schema import GraphSchema, schema
 from graph.store import (
     Direction,
@@ -29,7 +29,7 @@ from graph.store import (
     RelRow,
     UpsertResult,
 )
-from graph.values import prepare_nodes, prepare_rels
+from graph.values import check_lookup, check_neighbour_query, prepare_nodes, prepare_rels
 
 T = TypeVar("T")
 
@@ -237,14 +237,10 @@ class Neo4jStore:
         self, label: str, prop: str, value: PropertyValue, limit: int = 100
     ) -> list[Node]:
         node_type = self._schema.node(label)
+        check_lookup(node_type, prop, value)
         if prop == node_type.key:
             node = self.get_node(label, str(value))
             return [node] if node and limit > 0 else []
-        if prop not in node_type.indexed:
-            raise SchemaError(
-                f"{label}.{prop} is not indexed; look up by {node_type.key} or one of "
-                f"{', '.join(node_type.indexed) or 'no other property'}"
-            )
         records = self._read(f"find_nodes.{label}.{prop}", value=value, limit=max(limit, 0))
         return [self._to_node(label, rec["props"]) for rec in records]
 
@@ -257,11 +253,7 @@ class Neo4jStore:
         other_label: str | None = None,
         limit: int = 1000,
     ) -> list[Neighbour]:
-        self._schema.node(label)
-        if rel_type is not None:
-            self._schema.relationship(rel_type)
-        if other_label is not None:
-            self._schema.node(other_label)
+        check_neighbour_query(self._schema, label, rel_type, other_label)
         records = self._read(
             f"neighbours.{label}.{direction}",
             key=key,
@@ -282,9 +274,7 @@ class Neo4jStore:
     def degree(
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"
     ) -> int:
-        self._schema.node(label)
-        if rel_type is not None:
-            self._schema.relationship(rel_type)
+        check_neighbour_query(self._schema, label, rel_type, None)
         records = self._read(f"degree.{label}.{direction}", key=key, relType=rel_type)
         return int(records[0]["degree"]) if records else 0
 

@@ -9,8 +9,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graph.errors import InvalidWriteError
-from graph.schema import NodeType, RelType
+from graph.errors import InvalidWriteError, SchemaError
+from graph.schema import GraphSchema, NodeType, RelType
 from graph.store import Properties, PropertyValue, RelRow
 
 _INT64_MIN = -(2**63)
@@ -180,3 +180,24 @@ def merge_props(
         else:
             merged[name] = value
     return merged
+
+
+def check_lookup(node_type: NodeType, prop: str, value: PropertyValue) -> None:
+    """Lookups go through the key or an indexed property, never a label scan."""
+    if prop != node_type.key and prop not in node_type.indexed:
+        raise SchemaError(
+            f"{node_type.label}.{prop} is not indexed; look up by {node_type.key} or one of "
+            f"{', '.join(node_type.indexed) or 'no other property'}"
+        )
+    if isinstance(value, list):
+        raise InvalidWriteError("find_nodes takes a single value, not a list")
+
+
+def check_neighbour_query(
+    model: GraphSchema, label: str, rel_type: str | None, other_label: str | None
+) -> None:
+    model.node(label)
+    if rel_type is not None:
+        model.relationship(rel_type)
+    if other_label is not None:
+        model.node(other_label)

@@ -173,3 +173,21 @@ def test_any_storable_value_survives_a_reopen(
         assert node is not None
         assert node.props == row
         assert [type(v) for v in node.props.values()] == [type(v) for v in row.values()]
+
+
+def test_duplicate_rows_on_disk_are_reported_as_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with EmbeddedStore(path) as store:
+        _fill(store)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO rels (src, type, dst, rkey, props) "
+            "SELECT src, type, dst, rkey, props FROM rels WHERE type = 'HOLDS' LIMIT 1"
+        )
+    with pytest.raises(StoreCorruptError, match="duplicate relationships"):
+        EmbeddedStore(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM rels WHERE id = (SELECT max(id) FROM rels)")
+        conn.execute("INSERT INTO nodes (label, key, props) VALUES ('Customer', 'c1', '{}')")
+    with pytest.raises(StoreCorruptError, match="Customer 'c1' twice"):
+        EmbeddedStore(path)
