@@ -185,6 +185,7 @@ def main() -> None:
     idempotent_s = second["node_seconds"] + second["relationship_seconds"]
     assert store.counts() == counts, "a repeated load changed the graph"
     store.close()
+    del store
     gc.collect()
 
     t = time.perf_counter()

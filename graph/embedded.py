@@ -314,6 +314,9 @@ class EmbeddedStore:
             self._closed = True
             self._conn.close()
             self._release_file_lock()
+            # Release the mirror now rather than whenever the last reference goes.
+            self._graph = nx.MultiDiGraph()
+            self._reset_indexes()
 
     def __enter__(self) -> EmbeddedStore:
         return self
