@@ -22,8 +22,12 @@ $(LINT_DIR)/node_modules/.installed: $(LINT_DIR)/package.json $(LINT_DIR)/packag
 	touch $@
 
 # Uses CKB_GRAPH when set, else the embedded store in ./data/ckb.sqlite.
+DEMO_CUSTOMERS ?= 10000
+DEMO_SAMPLE ?= data/sample
 demo: $(VENV)/.installed
 	$(BIN)/ckb schema apply
+	$(BIN)/ckb sample --customers $(DEMO_CUSTOMERS) --seed 42 --out $(DEMO_SAMPLE)
+	$(BIN)/ckb load-dir $(DEMO_SAMPLE)
 	$(BIN)/ckb stats
 
 lint-python: $(VENV)/.installed

@@ -75,12 +75,19 @@ def index_statements(model: GraphSchema) -> list[CypherStatement]:
 
 
 def merge_nodes(node: NodeType) -> CypherStatement:
-    return CypherStatement(
-        f"merge_nodes.{node.label}",
-        f"UNWIND $rows AS row\nMERGE (n:{node.label} {{{node.key}: row.key}})\nSET n += row.props",
-        ("rows",),
-        "write",
+    # $touch (e.g. loaded_at) lands only where the row created or changed something, so an
+    # unchanged reload leaves the node as it was.
+    text = (
+        "UNWIND $rows AS row\n"
+        f"MERGE (n:{node.label} {{{node.key}: row.key}})\n"
+        "ON CREATE SET n += $touch\n"
+        "WITH n, row, properties(n) AS before\n"
+        "SET n += row.props\n"
+        "WITH n, before\n"
+        "WHERE properties(n) <> before\n"
+        "SET n += $touch"
     )
+    return CypherStatement(f"merge_nodes.{node.label}", text, ("rows", "touch"), "write")
 
 
 def _rel_pattern(rel: RelType) -> str:
@@ -100,13 +107,18 @@ def merge_relationships(rel: RelType, src: NodeType, dst: NodeType) -> CypherSta
         "CALL (a, b, row) {\n"
         "  WITH * WHERE a IS NOT NULL AND b IS NOT NULL\n"
         f"  MERGE (a)-{_rel_pattern(rel)}->(b)\n"
+        "  ON CREATE SET r += $touch\n"
+        "  WITH r, row, properties(r) AS before\n"
         "  SET r += row.props\n"
+        "  WITH r, before\n"
+        "  WHERE properties(r) <> before\n"
+        "  SET r += $touch\n"
         "}\n"
         "WITH row, a, b WHERE a IS NULL OR b IS NULL\n"
         "RETURN row.src AS src, row.dst AS dst, a IS NULL AS srcMissing, b IS NULL AS dstMissing"
     )
     return CypherStatement(
-        f"merge_relationships.{rel.type}.{src.label}.{dst.label}", text, ("rows",), "write"
+        f"merge_relationships.{rel.type}.{src.label}.{dst.label}", text, ("rows", "touch"), "write"
     )
 
 
@@ -188,6 +200,28 @@ def neighbours(model: GraphSchema, node: NodeType, direction: str) -> CypherStat
     )
 
 
+def neighbours_many(model: GraphSchema, node: NodeType, direction: str) -> CypherStatement:
+    left, right = _ARROWS[direction]
+    text = (
+        "UNWIND $keys AS k\n"
+        f"MATCH {_key_match('n', node, 'k')}{left}[r]{right}(m)\n"
+        "WHERE ($relType IS NULL OR type(r) = $relType)\n"
+        "  AND ($otherLabel IS NULL OR $otherLabel IN labels(m))\n"
+        "WITH k, n, r, m\n"
+        f"ORDER BY k, type(r), labels(m)[0], {_any_key(model, 'm')}, startNode(r) <> n, "
+        f"{_any_rel_key(model)}\n"
+        "WITH k, collect({type: type(r), label: labels(m)[0], props: properties(m),\n"
+        "                 relProps: properties(r), outgoing: startNode(r) = n}) AS items\n"
+        "RETURN k AS key, items[..$limit] AS items"
+    )
+    return CypherStatement(
+        f"neighbours_many.{node.label}.{direction}",
+        text,
+        ("keys", "relType", "otherLabel", "limit"),
+        "read",
+    )
+
+
 def degree(node: NodeType, direction: str) -> CypherStatement:
     left, right = _ARROWS[direction]
     text = (
@@ -230,7 +264,11 @@ def adapter_statements(model: GraphSchema | None = None) -> dict[str, CypherStat
         stmts += [merge_nodes(n), delete_nodes(n), get_nodes(n)]
         stmts += [find_nodes(n, prop) for prop in n.indexed]
         for direction in _ARROWS:
-            stmts += [neighbours(model, n, direction), degree(n, direction)]
+            stmts += [
+                neighbours(model, n, direction),
+                neighbours_many(model, n, direction),
+                degree(n, direction),
+            ]
     for rel, a, b in model.endpoint_pairs():
         src, dst = model.node(a), model.node(b)
         stmts += [merge_relationships(rel, src, dst), delete_relationships(rel, src, dst)]

@@ -48,6 +48,7 @@ from graph.values import (
     merge_props,
     prepare_nodes,
     prepare_rels,
+    prepare_touch,
 )
 
 FORMAT = "ckb-embedded/1"
@@ -417,8 +418,11 @@ class EmbeddedStore:
                     if not bucket:
                         del index[value]
 
-    def upsert_nodes(self, label: str, rows: Iterable[Properties]) -> UpsertResult:
+    def upsert_nodes(
+        self, label: str, rows: Iterable[Properties], touch: Properties | None = None
+    ) -> UpsertResult:
         node_type = self._schema.node(label)
+        touched = prepare_touch(label, node_type.property_names, touch)
         rows = list(rows)
         with self._lock, _gc_paused():
             prepared = prepare_nodes(node_type, rows)
@@ -432,11 +436,13 @@ class EmbeddedStore:
                 merged: dict[str, PropertyValue] | None
                 if nid is None:
                     merged = {k: v for k, v in p.props.items() if v is not None}
+                    merged.update(touched)
                     staged.append((next_id, p.key, merged, True))
                     next_id += 1
                 else:
                     merged = merge_props(node_data[nid]["props"], p.props)
                     if merged is not None:
+                        merged.update(touched)
                         staged.append((nid, p.key, merged, False))
             if staged:
                 self._write(
@@ -460,9 +466,15 @@ class EmbeddedStore:
         return UpsertResult(received=len(rows), applied=len(prepared), created=created)
 
     def upsert_relationships(
-        self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
+        self,
+        rel_type: str,
+        src_label: str,
+        dst_label: str,
+        rows: Iterable[RelRow],
+        touch: Properties | None = None,
     ) -> UpsertResult:
         rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
+        touched = prepare_touch(rel_type, rel.property_names, touch)
         rows = list(rows)
         missing: list[MissingEndpoint] = []
         with self._lock, _gc_paused():
@@ -487,11 +499,13 @@ class EmbeddedStore:
                 merged: dict[str, PropertyValue] | None
                 if current is None:
                     merged = {k: v for k, v in p.props.items() if v is not None}
+                    merged.update(touched)
                     staged.append((s, d, ekey, merged, None, next_rid))
                     next_rid += 1
                 else:
                     merged = merge_props(current, p.props)
                     if merged is not None:
+                        merged.update(touched)
                         staged.append((s, d, ekey, merged, current, current.rid))
             if staged:
                 self._write(
@@ -657,21 +671,52 @@ class EmbeddedStore:
             nid = self.node_id(label, key)
             if nid is None:
                 return []
-            node_data = self._graph._node
-            picked = []
-            for src, dst, ekey, data, other in self._edges(nid, rel_type, direction):
-                other_data = node_data[other]
-                if other_label is not None and other_data["label"] != other_label:
-                    continue
-                order = (ekey[0], other_data["label"], other_data["key"], src != nid, ekey[1])
-                picked.append((order, src, dst, ekey, data, other))
-            picked.sort(key=lambda item: item[0])
-            result = []
-            for _, src, dst, ekey, data, other in picked[: max(limit, 0)]:
-                s, d = node_data[src], node_data[dst]
-                edge = Edge(ekey[0], s["label"], s["key"], d["label"], d["key"], dict(data))
-                result.append(Neighbour(edge, self._node(other)))
-            return result
+            return self._neighbours(nid, rel_type, direction, other_label, limit)
+
+    def neighbours_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Neighbour]]:
+        check_neighbour_query(self._schema, label, rel_type, other_label)
+        found: dict[str, list[Neighbour]] = {}
+        with self._lock:
+            index = self._key_index[label]
+            for key in keys:
+                nid = index.get(key)
+                if nid is not None and key not in found:
+                    items = self._neighbours(nid, rel_type, direction, other_label, limit)
+                    if items:
+                        found[key] = items
+        return found
+
+    def _neighbours(
+        self,
+        nid: int,
+        rel_type: str | None,
+        direction: Direction,
+        other_label: str | None,
+        limit: int,
+    ) -> list[Neighbour]:
+        node_data = self._graph._node
+        picked = []
+        for src, dst, ekey, data, other in self._edges(nid, rel_type, direction):
+            other_data = node_data[other]
+            if other_label is not None and other_data["label"] != other_label:
+                continue
+            order = (ekey[0], other_data["label"], other_data["key"], src != nid, ekey[1])
+            picked.append((order, src, dst, ekey, data, other))
+        picked.sort(key=lambda item: item[0])
+        result = []
+        for _, src, dst, ekey, data, other in picked[: max(limit, 0)]:
+            s, d = node_data[src], node_data[dst]
+            edge = Edge(ekey[0], s["label"], s["key"], d["label"], d["key"], dict(data))
+            result.append(Neighbour(edge, self._node(other)))
+        return result
 
     def degree(
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"

@@ -29,7 +29,13 @@ from graph.store import (
     RelRow,
     UpsertResult,
 )
-from graph.values import check_lookup, check_neighbour_query, prepare_nodes, prepare_rels
+from graph.values import (
+    check_lookup,
+    check_neighbour_query,
+    prepare_nodes,
+    prepare_rels,
+    prepare_touch,
+)
 
 T = TypeVar("T")
 
@@ -154,22 +160,31 @@ class Neo4jStore:
 
     # ----------------------------------------------------------------- writes
 
-    def upsert_nodes(self, label: str, rows: Iterable[Properties]) -> UpsertResult:
+    def upsert_nodes(
+        self, label: str, rows: Iterable[Properties], touch: Properties | None = None
+    ) -> UpsertResult:
         node_type = self._schema.node(label)
+        touched = prepare_touch(label, node_type.property_names, touch)
         rows = list(rows)
         prepared = prepare_nodes(node_type, rows)
         stmt = self._stmt(f"merge_nodes.{label}")
         created = 0
         for chunk in _chunks(prepared, self._batch_size):
             payload = [{"key": p.key, "props": p.props} for p in chunk]
-            _, counters = self._run(stmt, {"rows": payload})
+            _, counters = self._run(stmt, {"rows": payload, "touch": touched})
             created += counters.nodes_created
         return UpsertResult(received=len(rows), applied=len(prepared), created=created)
 
     def upsert_relationships(
-        self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
+        self,
+        rel_type: str,
+        src_label: str,
+        dst_label: str,
+        rows: Iterable[RelRow],
+        touch: Properties | None = None,
     ) -> UpsertResult:
         rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
+        touched = prepare_touch(rel_type, rel.property_names, touch)
         rows = list(rows)
         prepared = prepare_rels(rel, rows)
         stmt = self._stmt(f"merge_relationships.{rel_type}.{src_label}.{dst_label}")
@@ -177,7 +192,7 @@ class Neo4jStore:
         missing: list[MissingEndpoint] = []
         for chunk in _chunks(prepared, self._batch_size):
             payload = [{"src": p.src, "dst": p.dst, "props": p.props} for p in chunk]
-            records, counters = self._run(stmt, {"rows": payload})
+            records, counters = self._run(stmt, {"rows": payload, "touch": touched})
             created += counters.relationships_created
             for rec in records:
                 ends = tuple(
@@ -261,15 +276,41 @@ class Neo4jStore:
             otherLabel=other_label,
             limit=max(limit, 0),
         )
-        result = []
-        for rec in records:
-            other = self._to_node(rec["label"], rec["props"])
-            if rec["outgoing"]:
-                edge = Edge(rec["type"], label, key, other.label, other.key, rec["relProps"])
-            else:
-                edge = Edge(rec["type"], other.label, other.key, label, key, rec["relProps"])
-            result.append(Neighbour(edge, other))
-        return result
+        return [self._neighbour(label, key, rec) for rec in records]
+
+    def _neighbour(self, label: str, key: str, rec: Record) -> Neighbour:
+        other = self._to_node(rec["label"], rec["props"])
+        if rec["outgoing"]:
+            edge = Edge(rec["type"], label, key, other.label, other.key, rec["relProps"])
+        else:
+            edge = Edge(rec["type"], other.label, other.key, label, key, rec["relProps"])
+        return Neighbour(edge, other)
+
+    def neighbours_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Neighbour]]:
+        check_neighbour_query(self._schema, label, rel_type, other_label)
+        found: dict[str, list[Neighbour]] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), self._batch_size):
+            records = self._read(
+                f"neighbours_many.{label}.{direction}",
+                keys=list(chunk),
+                relType=rel_type,
+                otherLabel=other_label,
+                limit=max(limit, 0),
+            )
+            for rec in records:
+                if rec["items"]:
+                    found[rec["key"]] = [
+                        self._neighbour(label, rec["key"], i) for i in rec["items"]
+                    ]
+        return found
 
     def degree(
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"

@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 PROVENANCE: tuple[tuple[str, str, str], ...] = (
     ("source_system", "string", "system the record came from"),
     ("source_record_id", "string", "the record's ID in that system"),
-    ("loaded_at", "datetime string", "when ckb last wrote it (UTC, ISO 8601)"),
+    ("loaded_at", "datetime string", "when a load last created or changed it (UTC, ISO 8601)"),
 )
 
 
@@ -224,7 +224,6 @@ _NODES = (
             _p("city"),
             _p("country"),
             _p("national_id", doc="sensitive"),
-            _p("record_hash", doc="hash of the raw record; unchanged hash = no-op reload"),
         ),
         indexed=("source_system", "source_record_id", "email", "phone", "national_id"),
     ),

@@ -99,10 +99,20 @@ class GraphStore(Protocol):
         """Create constraints and indexes from graph/schema.py; idempotent. Returns actions."""
         ...
 
-    def upsert_nodes(self, label: str, rows: Iterable[Properties]) -> UpsertResult: ...
+    def upsert_nodes(
+        self, label: str, rows: Iterable[Properties], touch: Properties | None = None
+    ) -> UpsertResult:
+        """``touch`` properties are set only on nodes this call creates or changes (e.g.
+        ``loaded_at``), so re-sending unchanged rows leaves the graph exactly as it was."""
+        ...
 
     def upsert_relationships(
-        self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
+        self,
+        rel_type: str,
+        src_label: str,
+        dst_label: str,
+        rows: Iterable[RelRow],
+        touch: Properties | None = None,
     ) -> UpsertResult: ...
 
     def delete_nodes(self, label: str, keys: Iterable[str]) -> int:
@@ -137,6 +147,21 @@ class GraphStore(Protocol):
         limit: int = 1000,
     ) -> list[Neighbour]:
         """Adjacent nodes with the connecting relationship, ordered by (type, label, key)."""
+        ...
+
+    def neighbours_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Neighbour]]:
+        """``neighbours`` for many nodes in one call (loaders resolving references, DataLoaders).
+
+        Keys of nodes that do not exist, or have no matching neighbour, are absent.
+        """
         ...
 
     def degree(

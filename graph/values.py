@@ -13,6 +13,8 @@ from graph.errors import InvalidWriteError, SchemaError
 from graph.schema import GraphSchema, NodeType, RelType
 from graph.store import Properties, PropertyValue, RelRow
 
+Props = dict[str, PropertyValue]
+
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _SCALARS = (str, bool, int, float)
@@ -201,3 +203,13 @@ def check_neighbour_query(
         model.relationship(rel_type)
     if other_label is not None:
         model.node(other_label)
+
+
+def prepare_touch(
+    where: str, allowed: frozenset[str] | tuple[str, ...], touch: Properties | None
+) -> Props:
+    """Validate the properties an upsert sets only on created or changed rows."""
+    if not touch:
+        return {}
+    _check_props(f"{where} touch", frozenset(allowed), touch)
+    return {k: v for k, v in touch.items() if v is not None}

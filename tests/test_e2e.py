@@ -20,7 +20,7 @@ from tests.conftest import REPO, free_port
 def test_make_demo_creates_the_store_and_prints_stats(tmp_path: Path) -> None:
     store = tmp_path / "demo.sqlite"
     result = subprocess.run(
-        ["make", "demo"],
+        ["make", "demo", "DEMO_CUSTOMERS=300", f"DEMO_SAMPLE={tmp_path / 'sample'}"],
         cwd=REPO,
         env={**os.environ, "CKB_GRAPH": f"embedded:{store}"},
         capture_output=True,
@@ -32,6 +32,7 @@ def test_make_demo_creates_the_store_and_prints_stats(tmp_path: Path) -> None:
     assert "schema applied to embedded store" in result.stdout
     assert f"store: embedded store {store}" in result.stdout
     assert "nodes: " in result.stdout
+    assert "total: 21 file(s)" in result.stdout
     assert store.exists()
 
 

@@ -304,3 +304,44 @@ def test_a_type_change_is_a_change(store: GraphStore) -> None:
     assert type(node.props["size"]) is float
     store.upsert_nodes("Household", [{"id": "h1", "size": True}])
     assert store.get_node("Household", "h1").props["size"] is True  # type: ignore[union-attr]
+
+
+def test_neighbours_many_answers_a_batch_in_one_call(store: GraphStore) -> None:
+    _star(store)
+    found = store.neighbours_many("Customer", ["a", "b", "c", "nobody", "a"], "HOLDS")
+    assert sorted(found) == ["a", "b"]
+    assert [n.node.key for n in found["a"]] == ["acc1", "acc2"]
+    assert [(n.edge.src_key, n.edge.dst_key) for n in found["b"]] == [("b", "acc1")]
+    assert found["a"] == store.neighbours("Customer", "a", "HOLDS")
+    limited = store.neighbours_many("Customer", ["a"], direction="both", limit=2)
+    assert [(n.edge.type, n.node.key) for n in limited["a"]] == [
+        ("HOLDS", "acc1"),
+        ("HOLDS", "acc2"),
+    ]
+    holders = store.neighbours_many(
+        "Holding", ["acc1"], "HOLDS", direction="in", other_label="Customer"
+    )
+    assert [n.node.key for n in holders["acc1"]] == ["a", "b"]
+
+
+def test_touch_lands_only_on_created_or_changed_rows(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "Customer", [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}], touch={"loaded_at": "t1"}
+    )
+    store.upsert_nodes(
+        "Customer", [{"id": "a", "name": "A"}, {"id": "b", "name": "B2"}], touch={"loaded_at": "t2"}
+    )
+    assert store.get_node("Customer", "a").props["loaded_at"] == "t1"  # type: ignore[union-attr]
+    assert store.get_node("Customer", "b").props == {"id": "b", "name": "B2", "loaded_at": "t2"}  # type: ignore[union-attr]
+    store.upsert_nodes("SourceRecord", [{"id": "s"}])
+    rel = [RelRow("s", "a", {"score": 1.0})]
+    store.upsert_relationships(
+        "RESOLVED_TO", "SourceRecord", "Customer", rel, touch={"resolved_at": "t1"}
+    )
+    store.upsert_relationships(
+        "RESOLVED_TO", "SourceRecord", "Customer", rel, touch={"resolved_at": "t2"}
+    )
+    [link] = store.neighbours("SourceRecord", "s")
+    assert link.edge.props == {"score": 1.0, "resolved_at": "t1"}
+    with pytest.raises(InvalidWriteError, match="unknown property 'when'"):
+        store.upsert_nodes("Customer", [{"id": "a"}], touch={"when": "now"})

@@ -1,0 +1,591 @@
+"""Each record kind: its model, the node that identifies it, what it must refer to, and how
+it becomes graph rows. Pure mapping, no I/O: the pipeline does the reading and writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from graph.store import PropertyValue, RelRow
+from loaders.models import (
+    AgentRecord,
+    CampaignRecord,
+    ConsentRecord,
+    CreditProfileRecord,
+    CustomerRecord,
+    CustomerRef,
+    HoldingRecord,
+    HouseholdMemberRecord,
+    HouseholdRecord,
+    ProductLineRecord,
+    ProductRecord,
+    PurchaseRecord,
+    Record,
+    RelationshipRecord,
+    ThirdPartyRecord,
+    TouchpointRecord,
+)
+
+Props = dict[str, PropertyValue | None]
+
+
+def source_record_key(system: str, record_id: str) -> str:
+    return f"{system}:{record_id}"
+
+
+def singleton_customer_id(system: str, record_id: str) -> str:
+    """Deterministic golden ID for a source record that resolved to nobody else yet."""
+    digest = hashlib.blake2b(source_record_key(system, record_id).encode(), digest_size=8)
+    return "C" + digest.hexdigest().upper()
+
+
+def normalize_name(name: str) -> str:
+    """Search/matching form: NFKC (full-width to half-width), case-folded, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _value(v: Any) -> PropertyValue | None:
+    if isinstance(v, datetime):
+        return v.isoformat().replace("+00:00", "Z")
+    if isinstance(v, date):
+        return v.isoformat()
+    return v  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A node the record needs to exist before it can load."""
+
+    label: str
+    key: str
+    what: str  # for the reject reason: "product", "household" ...
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerKey:
+    """A customer named by a record: a source record key, or a golden ID."""
+
+    source_key: str | None = None
+    golden_id: str | None = None
+
+    def describe(self) -> str:
+        if self.golden_id:
+            return f"ckb customer {self.golden_id!r}"
+        return f"customer {self.source_key!r} (system:id)"
+
+
+@dataclass
+class GraphRows:
+    nodes: dict[str, list[Props]] = field(default_factory=dict)
+    rels: dict[tuple[str, str, str], list[RelRow]] = field(default_factory=dict)
+
+    def node(self, label: str, props: Props) -> None:
+        self.nodes.setdefault(label, []).append(props)
+
+    def rel(
+        self,
+        rel_type: str,
+        src_label: str,
+        src: str,
+        dst_label: str,
+        dst: str,
+        props: Props | None = None,
+    ) -> None:
+        self.rels.setdefault((rel_type, src_label, dst_label), []).append(
+            RelRow(src, dst, props or {})
+        )
+
+
+@dataclass
+class Context:
+    """What the mapping of one record may use: resolved customers and provenance."""
+
+    system: str
+    customers: dict[CustomerKey, str]  # resolved golden IDs
+    rows: GraphRows
+
+    def provenance(self, record_id: str) -> Props:
+        # loaded_at is not here: the store sets it only when a write changes something
+        # (see TOUCH), so reloading an unchanged file writes nothing.
+        return {"source_system": self.system, "source_record_id": record_id}
+
+
+def customer_key(ref: CustomerRef, system: str) -> CustomerKey:
+    if ref.ckb_customer_id:
+        return CustomerKey(golden_id=ref.ckb_customer_id)
+    assert ref.customer_id is not None  # the model guarantees one of the two
+    return CustomerKey(source_key=source_record_key(ref.customer_system or system, ref.customer_id))
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type[Record]
+    to_rows: Callable[[Any, Context], None]
+    refs: Callable[[Any, str], list[Ref]] = lambda rec, system: []
+    customers: Callable[[Any, str], list[CustomerKey]] = lambda rec, system: []
+    # False for customer records themselves: their own source record need not exist yet.
+    customers_required: bool = True
+    doc: str = ""
+
+
+# Set by the store only on rows that a write creates or changes.
+TOUCH_NODES: dict[str, tuple[str, ...]] = {"Customer": ("loaded_at", "updated_at")}
+TOUCH_DEFAULT = ("loaded_at",)
+TOUCH_RELS: dict[str, tuple[str, ...]] = {"RESOLVED_TO": ("resolved_at",)}
+
+
+# ----------------------------------------------------------------------------- mappings
+
+
+def _customer_rows(rec: CustomerRecord, ctx: Context) -> None:
+    src_key = source_record_key(ctx.system, rec.source_record_id)
+    # Until identity resolution relinks it, a source record is its own customer; if it is
+    # already linked (resolved, merged), its attributes go to the customer it resolved to.
+    golden = ctx.customers.get(CustomerKey(source_key=src_key)) or singleton_customer_id(
+        ctx.system, rec.source_record_id
+    )
+    name = rec.name or " ".join(p for p in (rec.given_name, rec.family_name) if p)
+    attrs: Props = {
+        "name": name,
+        "given_name": rec.given_name,
+        "family_name": rec.family_name,
+        "birth_date": _value(rec.birth_date),
+        "gender": rec.gender,
+        "email": rec.email,
+        "phone": rec.phone,
+        "address": rec.address,
+        "postal_code": rec.postal_code,
+        "city": rec.city,
+        "country": rec.country,
+        "national_id": rec.national_id,
+    }
+    ctx.rows.node("SourceRecord", {"id": src_key, **attrs, **ctx.provenance(rec.source_record_id)})
+    ctx.rows.node(
+        "Customer",
+        {
+            "id": golden,
+            "kind": rec.kind or "person",
+            **attrs,
+            "name_normalized": normalize_name(name),
+            "customer_since": _value(rec.customer_since),
+            "status": "active",
+            **ctx.provenance(rec.source_record_id),
+        },
+    )
+    ctx.rows.rel(
+        "RESOLVED_TO",
+        "SourceRecord",
+        src_key,
+        "Customer",
+        golden,
+        {"score": 1.0, "rule": "singleton"},
+    )
+    if rec.owner_agent_id:
+        ctx.rows.rel("OWNED_BY", "Customer", golden, "Agent", rec.owner_agent_id)
+
+
+def _agent_rows(rec: AgentRecord, ctx: Context) -> None:
+    ctx.rows.node(
+        "Agent",
+        {
+            "id": rec.agent_id,
+            "name": rec.name,
+            "team": rec.team,
+            "skill_tier": rec.skill_tier,
+            **ctx.provenance(rec.agent_id),
+        },
+    )
+
+
+def _household_rows(rec: HouseholdRecord, ctx: Context) -> None:
+    ctx.rows.node(
+        "Household",
+        {
+            "id": rec.household_id,
+            "name": rec.name,
+            "address": rec.address,
+            "postal_code": rec.postal_code,
+            **ctx.provenance(rec.household_id),
+        },
+    )
+
+
+def _member_rows(rec: HouseholdMemberRecord, ctx: Context) -> None:
+    golden = ctx.customers[customer_key(rec, ctx.system)]
+    ctx.rows.rel(
+        "MEMBER_OF",
+        "Customer",
+        golden,
+        "Household",
+        rec.household_id,
+        {"role": rec.role, "age_band": rec.age_band, "since": _value(rec.since)},
+    )
+
+
+def _line_rows(rec: ProductLineRecord, ctx: Context) -> None:
+    ctx.rows.node(
+        "ProductLine",
+        {
+            "id": rec.line_id,
+            "name": rec.name,
+            "industry": rec.industry,
+            **ctx.provenance(rec.line_id),
+        },
+    )
+
+
+def _product_rows(rec: ProductRecord, ctx: Context) -> None:
+    ctx.rows.node(
+        "Product",
+        {
+            "id": rec.product_id,
+            "name": rec.name,
+            "gtin": rec.gtin,
+            "category": rec.category,
+            "price": rec.price,
+            "currency": rec.currency,
+            **ctx.provenance(rec.product_id),
+        },
+    )
+    ctx.rows.rel("IN_LINE", "Product", rec.product_id, "ProductLine", rec.line_id)
+
+
+def _holding_rows(rec: HoldingRecord, ctx: Context) -> None:
+    golden = ctx.customers[customer_key(rec, ctx.system)]
+    ctx.rows.node(
+        "Holding",
+        {
+            "id": rec.account_id,
+            "status": rec.status,
+            "opened_on": _value(rec.opened_on),
+            "closed_on": _value(rec.closed_on),
+            "balance": rec.balance,
+            "monthly_value": rec.monthly_value,
+            "currency": rec.currency,
+            **ctx.provenance(rec.account_id),
+        },
+    )
+    ctx.rows.rel(
+        "HOLDS",
+        "Customer",
+        golden,
+        "Holding",
+        rec.account_id,
+        {"role": rec.role or "primary", "since": _value(rec.opened_on)},
+    )
+    ctx.rows.rel("OF_PRODUCT", "Holding", rec.account_id, "Product", rec.product_id)
+
+
+def _purchase_rows(rec: PurchaseRecord, ctx: Context) -> None:
+    golden = ctx.customers[customer_key(rec, ctx.system)]
+    ctx.rows.node(
+        "Purchase",
+        {
+            "id": rec.purchase_id,
+            "purchased_at": _value(rec.purchased_at),
+            "currency": rec.currency,
+            "department": rec.department,
+            "channel": rec.channel,
+            **ctx.provenance(rec.purchase_id),
+        },
+    )
+    ctx.rows.rel("MADE", "Customer", golden, "Purchase", rec.purchase_id)
+    ctx.rows.rel(
+        "INCLUDES",
+        "Purchase",
+        rec.purchase_id,
+        "Product",
+        rec.product_id,
+        {"quantity": rec.quantity, "amount": rec.amount},
+    )
+    if rec.store_id:
+        ctx.rows.node(
+            "Location", {"id": rec.store_id, "kind": "store", **ctx.provenance(rec.store_id)}
+        )
+        ctx.rows.rel("AT", "Purchase", rec.purchase_id, "Location", rec.store_id)
+
+
+def _touchpoint_refs(rec: TouchpointRecord, system: str) -> list[Ref]:
+    refs = []
+    if rec.product_id:
+        refs.append(Ref("Product", rec.product_id, "product"))
+    if rec.account_id:
+        refs.append(Ref("Holding", rec.account_id, "account"))
+    if rec.agent_id:
+        refs.append(Ref("Agent", rec.agent_id, "agent"))
+    if rec.campaign_id:
+        refs.append(Ref("Campaign", rec.campaign_id, "campaign"))
+    return refs
+
+
+def _touchpoint_rows(rec: TouchpointRecord, ctx: Context) -> None:
+    golden = ctx.customers[customer_key(rec, ctx.system)]
+    tp = rec.touchpoint_id
+    ctx.rows.node(
+        "Touchpoint",
+        {
+            "id": tp,
+            "occurred_at": _value(rec.occurred_at),
+            "channel": rec.channel,
+            "kind": rec.kind,
+            "direction": rec.direction,
+            "reason": rec.reason,
+            "outcome": rec.outcome,
+            "category": rec.category,
+            "resolution_status": rec.resolution_status,
+            "resolved_at": _value(rec.resolved_at),
+            "response": rec.response,
+            **ctx.provenance(tp),
+        },
+    )
+    ctx.rows.node("Channel", {"id": rec.channel, "name": rec.channel.replace("_", " ")})
+    ctx.rows.rel("HAD_TOUCHPOINT", "Customer", golden, "Touchpoint", tp)
+    ctx.rows.rel("VIA", "Touchpoint", tp, "Channel", rec.channel)
+    if rec.product_id:
+        ctx.rows.rel("ABOUT", "Touchpoint", tp, "Product", rec.product_id)
+    if rec.account_id:
+        ctx.rows.rel("ABOUT", "Touchpoint", tp, "Holding", rec.account_id)
+    if rec.agent_id:
+        ctx.rows.rel("HANDLED_BY", "Touchpoint", tp, "Agent", rec.agent_id)
+    if rec.campaign_id:
+        if rec.kind == "campaign_response":
+            ctx.rows.rel(
+                "RESPONDED_TO",
+                "Touchpoint",
+                tp,
+                "Campaign",
+                rec.campaign_id,
+                {"converted": rec.converted},
+            )
+        else:
+            ctx.rows.rel("PART_OF", "Touchpoint", tp, "Campaign", rec.campaign_id)
+
+
+def _campaign_refs(rec: CampaignRecord, system: str) -> list[Ref]:
+    refs = []
+    if rec.product_id:
+        refs.append(Ref("Product", rec.product_id, "product"))
+    if rec.line_id:
+        refs.append(Ref("ProductLine", rec.line_id, "product line"))
+    return refs
+
+
+def _campaign_rows(rec: CampaignRecord, ctx: Context) -> None:
+    ctx.rows.node(
+        "Campaign",
+        {
+            "id": rec.campaign_id,
+            "name": rec.name,
+            "channel": rec.channel,
+            "starts_on": _value(rec.starts_on),
+            "ends_on": _value(rec.ends_on),
+            **ctx.provenance(rec.campaign_id),
+        },
+    )
+    if rec.product_id:
+        ctx.rows.rel("PROMOTES", "Campaign", rec.campaign_id, "Product", rec.product_id)
+    if rec.line_id:
+        ctx.rows.rel("PROMOTES", "Campaign", rec.campaign_id, "ProductLine", rec.line_id)
+
+
+def _ref_id(rec: CustomerRef, system: str) -> str:
+    return rec.ckb_customer_id or source_record_key(
+        rec.customer_system or system, rec.customer_id or ""
+    )
+
+
+def _consent_key(rec: ConsentRecord, system: str) -> str:
+    return f"consent:{_ref_id(rec, system)}:{rec.purpose}:{rec.channel}"
+
+
+def _consent_rows(rec: ConsentRecord, ctx: Context) -> None:
+    golden = ctx.customers[customer_key(rec, ctx.system)]
+    key = _consent_key(rec, ctx.system)
+    ctx.rows.node(
+        "Consent",
+        {
+            "id": key,
+            "purpose": rec.purpose,
+            "channel": rec.channel,
+            "granted": rec.granted,
+            "given_at": _value(rec.given_at),
+            "withdrawn_at": _value(rec.withdrawn_at),
+            **ctx.provenance(key),
+        },
+    )
+    ctx.rows.rel("HAS_CONSENT", "Customer", golden, "Consent", key)
+
+
+def _credit_key(rec: CreditProfileRecord, system: str) -> str:
+    return f"credit:{_ref_id(rec, system)}"
+
+
+def _credit_rows(rec: CreditProfileRecord, ctx: Context) -> None:
+    golden = ctx.customers[customer_key(rec, ctx.system)]
+    key = _credit_key(rec, ctx.system)
+    ctx.rows.node(
+        "CreditProfile",
+        {
+            "id": key,
+            "score": rec.score,
+            "rating": rec.rating,
+            "credit_limit": rec.credit_limit,
+            "outstanding_debt": rec.outstanding_debt,
+            "assessed_on": _value(rec.assessed_on),
+            **ctx.provenance(key),
+        },
+    )
+    ctx.rows.rel("HAS_CREDIT_PROFILE", "Customer", golden, "CreditProfile", key)
+
+
+def _third_party_key(rec: ThirdPartyRecord, system: str) -> str:
+    return f"tp:{rec.provider}:{_ref_id(rec, system)}"
+
+
+def _third_party_rows(rec: ThirdPartyRecord, ctx: Context) -> None:
+    golden = ctx.customers[customer_key(rec, ctx.system)]
+    key = _third_party_key(rec, ctx.system)
+    ctx.rows.node(
+        "ThirdPartyProfile",
+        {
+            "id": key,
+            "provider": rec.provider,
+            "household_size": rec.household_size,
+            "income_band": rec.income_band,
+            "home_value_band": rec.home_value_band,
+            "match_score": rec.match_score,
+            **ctx.provenance(key),
+        },
+    )
+    ctx.rows.rel("HAS_THIRD_PARTY_PROFILE", "Customer", golden, "ThirdPartyProfile", key)
+
+
+def _relationship_customers(rec: RelationshipRecord, system: str) -> list[CustomerKey]:
+    return [
+        CustomerKey(source_key=source_record_key(rec.from_system or system, rec.from_customer_id)),
+        CustomerKey(source_key=source_record_key(rec.to_system or system, rec.to_customer_id)),
+    ]
+
+
+def _relationship_rows(rec: RelationshipRecord, ctx: Context) -> None:
+    a, b = (ctx.customers[k] for k in _relationship_customers(rec, ctx.system))
+    ctx.rows.rel(
+        "RELATED_TO", "Customer", a, "Customer", b, {"kind": rec.kind, "since": _value(rec.since)}
+    )
+
+
+def _customer_of(rec: CustomerRef, system: str) -> list[CustomerKey]:
+    return [customer_key(rec, system)]
+
+
+def _own_source_record(rec: CustomerRecord, system: str) -> list[CustomerKey]:
+    return [CustomerKey(source_key=source_record_key(system, rec.source_record_id))]
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "product_lines",
+            ProductLineRecord,
+            _line_rows,
+            doc="Product lines (mortgage, mobile, electricity ...)",
+        ),
+        Kind(
+            "products",
+            ProductRecord,
+            _product_rows,
+            refs=lambda r, s: [Ref("ProductLine", r.line_id, "product line")],
+            doc="The product catalogue",
+        ),
+        Kind(
+            "agents",
+            AgentRecord,
+            _agent_rows,
+            doc="Employees: call-center agents and account owners",
+        ),
+        Kind(
+            "customers",
+            CustomerRecord,
+            _customer_rows,
+            customers=_own_source_record,
+            customers_required=False,
+            refs=lambda r, s: [Ref("Agent", r.owner_agent_id, "agent")] if r.owner_agent_id else [],
+            doc="Customers as one source system holds them",
+        ),
+        Kind("households", HouseholdRecord, _household_rows, doc="Households"),
+        Kind(
+            "household_members",
+            HouseholdMemberRecord,
+            _member_rows,
+            refs=lambda r, s: [Ref("Household", r.household_id, "household")],
+            customers=_customer_of,
+            doc="Who belongs to which household, with role and age band",
+        ),
+        Kind(
+            "holdings",
+            HoldingRecord,
+            _holding_rows,
+            refs=lambda r, s: [Ref("Product", r.product_id, "product")],
+            customers=_customer_of,
+            doc="Accounts and contracts: who holds which product, since when, with what value",
+        ),
+        Kind(
+            "purchases",
+            PurchaseRecord,
+            _purchase_rows,
+            refs=lambda r, s: [Ref("Product", r.product_id, "product")],
+            customers=_customer_of,
+            doc="Purchase lines",
+        ),
+        Kind(
+            "campaigns",
+            CampaignRecord,
+            _campaign_rows,
+            refs=_campaign_refs,
+            doc="Marketing campaigns",
+        ),
+        Kind(
+            "touchpoints",
+            TouchpointRecord,
+            _touchpoint_rows,
+            refs=_touchpoint_refs,
+            customers=_customer_of,
+            doc="Interactions on every channel, campaign contacts and responses included",
+        ),
+        Kind(
+            "consents",
+            ConsentRecord,
+            _consent_rows,
+            customers=_customer_of,
+            doc="Consent per purpose and channel",
+        ),
+        Kind(
+            "credit_profiles",
+            CreditProfileRecord,
+            _credit_rows,
+            customers=_customer_of,
+            doc="Credit and financial profiles (sensitive)",
+        ),
+        Kind(
+            "third_party",
+            ThirdPartyRecord,
+            _third_party_rows,
+            customers=_customer_of,
+            doc="Purchased demographics already matched to a customer",
+        ),
+        Kind(
+            "relationships",
+            RelationshipRecord,
+            _relationship_rows,
+            customers=_relationship_customers,
+            doc="Relationships between customers",
+        ),
+    )
+}

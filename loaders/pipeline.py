@@ -1,0 +1,287 @@
+"""The one load path: validate, resolve references, map to graph rows, upsert in batches.
+
+File loads (``ckb load``) and pushed records (``POST /ingest/{kind}``) both come through
+``Loader``; only where the records come from and where rejects go differ.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from graph.errors import CkbError
+from graph.schema import schema
+from graph.store import GraphStore
+from loaders.kinds import (
+    KINDS,
+    TOUCH_DEFAULT,
+    TOUCH_NODES,
+    TOUCH_RELS,
+    Context,
+    CustomerKey,
+    GraphRows,
+    Kind,
+    Ref,
+)
+from loaders.models import Record
+from loaders.rejects import RejectsFile, RejectSink
+from loaders.sources import RawRecord, read_records
+
+DEFAULT_BATCH = 5000
+
+
+class UnknownKindError(CkbError):
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"unknown record kind {kind!r}; kinds: {', '.join(KINDS)}")
+
+
+def get_kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UnknownKindError(name) from None
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def validation_reasons(error: ValidationError) -> list[str]:
+    reasons = []
+    for e in error.errors(include_url=False):
+        msg = e["msg"].removeprefix("Value error, ")
+        loc = ".".join(str(p) for p in e["loc"])
+        if loc:
+            got = e.get("input")
+            shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+            reasons.append(f"{loc}: {msg}{shown}")
+        else:
+            reasons.append(msg)
+    return reasons
+
+
+@dataclass
+class LoadSummary:
+    kind: str
+    system: str
+    origin: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    nodes_written: int = 0
+    relationships_written: int = 0
+    unlinked: int = 0  # relationships whose endpoint vanished between check and write
+    seconds: float = 0.0
+    ignored_fields: set[str] = field(default_factory=set)
+    rejects_path: Path | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "system": self.system,
+            "origin": self.origin,
+            "read": self.read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "seconds": round(self.seconds, 3),
+            "records_per_second": round(self.rate, 1),
+            "ignored_fields": sorted(self.ignored_fields),
+            "rejects_file": str(self.rejects_path) if self.rejects_path and self.rejected else None,
+        }
+
+
+def _batches(items: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class Loader:
+    """Loads records of one kind from one source system into a store."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        kind: Kind,
+        system: str,
+        rejects: RejectSink,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        now: str | None = None,
+    ) -> None:
+        if not system.strip():
+            raise CkbError("the source system name must not be empty")
+        self.store = store
+        self.kind = kind
+        self.system = system.strip()
+        self.rejects = rejects
+        self.batch_size = batch_size
+        self.now = now or utc_now()
+        self._fields = set(kind.model.model_fields)
+        self._pending: list[tuple[int, Any, list[str]]] = []
+        model = schema()
+        self._node_touch = {
+            n.label: dict.fromkeys(TOUCH_NODES.get(n.label, TOUCH_DEFAULT), self.now)
+            for n in model.nodes
+            if n.provenance
+        }
+        self._rel_touch = {t: dict.fromkeys(fields, self.now) for t, fields in TOUCH_RELS.items()}
+
+    def run(
+        self,
+        records: Iterable[RawRecord],
+        summary: LoadSummary,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> LoadSummary:
+        started = time.perf_counter()
+        for batch in _batches(records, self.batch_size):
+            self._pending = []
+            self._load_batch(batch, summary)
+            # Rejects of a batch are found in two passes; write them in line order.
+            for line, record, reasons in sorted(self._pending, key=lambda p: p[0]):
+                self.rejects.reject(line, record, reasons)
+            if on_batch:
+                on_batch(len(batch))
+        summary.seconds += time.perf_counter() - started
+        return summary
+
+    # ------------------------------------------------------------------ one batch
+
+    def _reject(self, summary: LoadSummary, line: int, record: Any, reasons: list[str]) -> None:
+        summary.rejected += 1
+        self._pending.append((line, record, reasons))
+
+    def _validate(
+        self, batch: list[RawRecord], summary: LoadSummary
+    ) -> list[tuple[RawRecord, Record]]:
+        valid = []
+        model = self.kind.model
+        for raw in batch:
+            summary.read += 1
+            if raw.data is None:
+                self._reject(summary, raw.line, raw.text, [raw.error or "unreadable"])
+                continue
+            try:
+                record = model.model_validate(raw.data)
+            except ValidationError as exc:
+                self._reject(summary, raw.line, raw.data, validation_reasons(exc))
+                continue
+            extra = raw.data.keys() - self._fields
+            if extra:
+                summary.ignored_fields.update(extra)
+            valid.append((raw, record))
+        return valid
+
+    def _resolve_customers(self, keys: set[CustomerKey]) -> dict[CustomerKey, str]:
+        resolved: dict[CustomerKey, str] = {}
+        by_source = {k.source_key: k for k in keys if k.source_key}
+        if by_source:
+            links = self.store.neighbours_many(
+                "SourceRecord", list(by_source), "RESOLVED_TO", "out", "Customer", limit=1
+            )
+            for source_key, found in links.items():
+                resolved[by_source[source_key]] = found[0].node.key
+        by_golden = {k.golden_id: k for k in keys if k.golden_id}
+        if by_golden:
+            existing = self.store.get_nodes("Customer", list(by_golden))
+            for golden_id in existing:
+                resolved[by_golden[golden_id]] = golden_id
+            retired = [g for g in by_golden if g not in existing]
+            if retired:
+                # A merged-away ID still resolves, to the customer that absorbed it.
+                aliases = self.store.neighbours_many("CustomerAlias", retired, "ALIAS_OF", limit=1)
+                for alias, found in aliases.items():
+                    resolved[by_golden[alias]] = found[0].node.key
+        return resolved
+
+    def _existing(self, refs: set[Ref]) -> set[tuple[str, str]]:
+        by_label: dict[str, set[str]] = {}
+        for ref in refs:
+            by_label.setdefault(ref.label, set()).add(ref.key)
+        found: set[tuple[str, str]] = set()
+        for label, keys in by_label.items():
+            found.update((label, key) for key in self.store.get_nodes(label, sorted(keys)))
+        return found
+
+    def _load_batch(self, batch: list[RawRecord], summary: LoadSummary) -> None:
+        valid = self._validate(batch, summary)
+        if not valid:
+            return
+        kind, system = self.kind, self.system
+        wanted = {k for _, rec in valid for k in kind.customers(rec, system)}
+        customers = self._resolve_customers(wanted) if wanted else {}
+        refs = {r for _, rec in valid for r in kind.refs(rec, system)}
+        existing = self._existing(refs) if refs else set()
+
+        rows = GraphRows()
+        ctx = Context(system, customers, rows)
+        for raw, rec in valid:
+            reasons = []
+            if kind.customers_required:
+                reasons += [
+                    f"unknown {k.describe()}"
+                    for k in kind.customers(rec, system)
+                    if k not in customers
+                ]
+            reasons += [
+                f"unknown {r.what} {r.key!r}"
+                for r in kind.refs(rec, system)
+                if (r.label, r.key) not in existing
+            ]
+            if reasons:
+                self._reject(summary, raw.line, raw.data, reasons)
+                continue
+            kind.to_rows(rec, ctx)
+            summary.loaded += 1
+        self._write(rows, summary)
+
+    def _write(self, rows: GraphRows, summary: LoadSummary) -> None:
+        # Nodes first, then relationships (which need both ends to exist).
+        for label, node_rows in rows.nodes.items():
+            result = self.store.upsert_nodes(label, node_rows, touch=self._node_touch.get(label))
+            summary.nodes_written += result.created
+        for (rel_type, src, dst), rel_rows in rows.rels.items():
+            result = self.store.upsert_relationships(
+                rel_type, src, dst, rel_rows, touch=self._rel_touch.get(rel_type)
+            )
+            summary.relationships_written += result.created
+            summary.unlinked += len(result.missing)
+
+
+def load_file(
+    store: GraphStore,
+    kind_name: str,
+    path: Path,
+    system: str,
+    *,
+    rejects_path: Path | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> LoadSummary:
+    kind = get_kind(kind_name)
+    rejects_path = rejects_path or default_rejects_path(path)
+    sink = RejectsFile(rejects_path, str(path), kind.name)
+    summary = LoadSummary(kind.name, system, str(path), rejects_path=rejects_path)
+    try:
+        Loader(store, kind, system, sink, batch_size=batch_size).run(
+            read_records(path), summary, on_batch
+        )
+    finally:
+        sink.close()
+    return summary
+
+
+def default_rejects_path(path: Path) -> Path:
+    name = path.name.removesuffix(".gz")
+    return Path("data") / "rejects" / f"{name}.rejects.jsonl"
