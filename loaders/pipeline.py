@@ -268,13 +268,14 @@ def load_file(
     rejects_path: Path | None = None,
     batch_size: int = DEFAULT_BATCH,
     on_batch: Callable[[int], None] | None = None,
+    now: str | None = None,
 ) -> LoadSummary:
     kind = get_kind(kind_name)
     rejects_path = rejects_path or default_rejects_path(path)
     sink = RejectsFile(rejects_path, str(path), kind.name)
     summary = LoadSummary(kind.name, system, str(path), rejects_path=rejects_path)
     try:
-        Loader(store, kind, system, sink, batch_size=batch_size).run(
+        Loader(store, kind, system, sink, batch_size=batch_size, now=now).run(
             read_records(path), summary, on_batch
         )
     finally:

@@ -45,12 +45,11 @@ def file_format(path: Path) -> str:
 
 def _open_binary(path: Path) -> IO[bytes]:
     try:
-        raw = path.open("rb")
+        if path.name.lower().endswith(".gz"):
+            return gzip.open(path, "rb")  # type: ignore[return-value]
+        return path.open("rb")
     except OSError as exc:
         raise SourceFileError(f"cannot open {path}: {exc.strerror}") from None
-    if path.name.lower().endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
 
 
 def read_records(path: Path) -> Iterator[RawRecord]:
@@ -72,8 +71,14 @@ def _has_bad_utf8(values: list[str]) -> bool:
 def read_csv(binary: IO[bytes]) -> Iterator[RawRecord]:
     # surrogateescape keeps undecodable bytes visible so one bad row is rejected, not the file.
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        yield from _csv_rows(text)
+    finally:
+        text.detach()  # the caller owns (and closes) the binary stream
+
+
+def _csv_rows(text: IO[str]) -> Iterator[RawRecord]:
     reader = csv.reader(text, strict=True)
-    start = 1
     try:
         header = next(reader)
     except StopIteration:

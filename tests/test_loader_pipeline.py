@@ -1,0 +1,258 @@
+"""The load path end to end on the embedded store: rejects, references, idempotency."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from loaders.kinds import singleton_customer_id
+from loaders.pipeline import UnknownKindError, load_file
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EmbeddedStore:
+    s = EmbeddedStore(tmp_path / "kb.sqlite")
+    _write(
+        tmp_path / "lines.csv", "line_id,name,industry\nmobile,Mobile,telco\nsavings,Savings,bank\n"
+    )
+    _write(
+        tmp_path / "products.csv",
+        "product_id,name,line_id\nMOB,Mobile 10GB,mobile\nSAV,Saver,savings\n",
+    )
+    load_file(
+        s, "product_lines", tmp_path / "lines.csv", "catalog", rejects_path=tmp_path / "r0.jsonl"
+    )
+    load_file(
+        s, "products", tmp_path / "products.csv", "catalog", rejects_path=tmp_path / "r1.jsonl"
+    )
+    return s
+
+
+def _rejects(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _dump(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return (
+            conn.execute("SELECT * FROM nodes ORDER BY id").fetchall()
+            + conn.execute("SELECT * FROM rels ORDER BY id").fetchall()
+        )
+
+
+CUSTOMERS = (
+    "source_record_id,name,email,birth_date,phone\n"
+    "1,Ann Lee,ann@example.com,1980-01-02,+4790000001\n"
+    "2,Bob Stone,,1985-02-30,\n"
+    "3,Cai Wen,not-mail,,\n"
+    "4,Dee Park,dee@example.com,,\n"
+)
+
+
+def test_customers_load_with_provenance_and_rejects_keep_line_and_reasons(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    summary = load_file(
+        store,
+        "customers",
+        _write(tmp_path / "c.csv", CUSTOMERS),
+        "billing",
+        rejects_path=tmp_path / "rej.jsonl",
+    )
+    assert (summary.read, summary.loaded, summary.rejected) == (4, 2, 2)
+    rejects = _rejects(tmp_path / "rej.jsonl")
+    assert [(r["line"], r["reasons"]) for r in rejects] == [
+        (
+            3,
+            [
+                "birth_date: Input should be a valid date or datetime, day value is outside expected range (got '1985-02-30')"
+            ],
+        ),
+        (4, ["email: not an email address (got 'not-mail')"]),
+    ]
+    assert rejects[0]["record"]["name"] == "Bob Stone"  # type: ignore[index]
+    assert rejects[0]["source_file"] == str(tmp_path / "c.csv")
+    source = store.get_node("SourceRecord", "billing:1")
+    assert source is not None
+    assert source.props["source_system"] == "billing"
+    assert source.props["source_record_id"] == "1"
+    golden_id = singleton_customer_id("billing", "1")
+    [link] = store.neighbours("SourceRecord", "billing:1", "RESOLVED_TO")
+    assert link.node.key == golden_id
+    assert link.edge.props["rule"] == "singleton"
+    assert "resolved_at" in link.edge.props
+    customer = link.node.props
+    assert (customer["name"], customer["name_normalized"], customer["email"]) == (
+        "Ann Lee",
+        "ann lee",
+        "ann@example.com",
+    )
+    assert customer["loaded_at"] == customer["updated_at"]
+
+
+def test_reloading_changes_nothing_and_a_changed_record_updates_in_place(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    path = _write(tmp_path / "c.csv", CUSTOMERS)
+    load_file(store, "customers", path, "billing", rejects_path=tmp_path / "r.jsonl")
+    before = _dump(store.path)
+    again = load_file(store, "customers", path, "billing", rejects_path=tmp_path / "r.jsonl")
+    assert (again.loaded, again.nodes_written, again.relationships_written) == (2, 0, 0)
+    assert _dump(store.path) == before
+    _write(path, CUSTOMERS.replace("dee@example.com", "dee@new.example"))
+    load_file(
+        store,
+        "customers",
+        path,
+        "billing",
+        rejects_path=tmp_path / "r.jsonl",
+        now="2030-01-01T00:00:00Z",
+    )
+    dee = store.get_node("SourceRecord", "billing:4")
+    ann = store.get_node("SourceRecord", "billing:1")
+    assert dee is not None
+    assert ann is not None
+    assert dee.props["email"] == "dee@new.example"
+    assert dee.props["loaded_at"] == "2030-01-01T00:00:00Z"
+    assert ann.props["loaded_at"] != "2030-01-01T00:00:00Z"
+    assert store.counts().nodes["SourceRecord"] == 2
+
+
+def test_references_are_checked_and_unknown_ones_rejected(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    load_file(
+        store,
+        "customers",
+        _write(tmp_path / "c.csv", CUSTOMERS),
+        "billing",
+        rejects_path=tmp_path / "r.jsonl",
+    )
+    holdings = _write(
+        tmp_path / "h.jsonl",
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "account_id": "a1",
+                    "customer_id": "1",
+                    "product_id": "MOB",
+                    "status": "active",
+                    "opened_on": "2021-01-01",
+                    "monthly_value": 20,
+                },
+                {
+                    "account_id": "a2",
+                    "customer_id": "99",
+                    "product_id": "MOB",
+                    "status": "active",
+                    "opened_on": "2021-01-01",
+                },
+                {
+                    "account_id": "a3",
+                    "customer_id": "1",
+                    "product_id": "NOPE",
+                    "status": "active",
+                    "opened_on": "2021-01-01",
+                },
+                {
+                    "account_id": "a4",
+                    "customer_id": "4",
+                    "customer_system": "billing",
+                    "product_id": "SAV",
+                    "status": "active",
+                    "opened_on": "2021-01-01",
+                    "unexpected": "x",
+                },
+                {
+                    "account_id": "a5",
+                    "ckb_customer_id": singleton_customer_id("billing", "1"),
+                    "product_id": "SAV",
+                    "status": "active",
+                    "opened_on": "2022-01-01",
+                },
+            ]
+        ),
+    )
+    summary = load_file(store, "holdings", holdings, "billing", rejects_path=tmp_path / "rh.jsonl")
+    assert (summary.loaded, summary.rejected) == (3, 2)
+    assert summary.ignored_fields == {"unexpected"}
+    assert [(r["line"], r["reasons"]) for r in _rejects(tmp_path / "rh.jsonl")] == [
+        (2, ["unknown customer 'billing:99' (system:id)"]),
+        (3, ["unknown product 'NOPE'"]),
+    ]
+    ann = singleton_customer_id("billing", "1")
+    assert [n.node.key for n in store.neighbours("Customer", ann, "HOLDS")] == ["a1", "a5"]
+    assert [n.node.key for n in store.neighbours("Holding", "a1", "OF_PRODUCT")] == ["MOB"]
+
+
+def test_touchpoints_link_channel_campaign_and_agent(tmp_path: Path, store: EmbeddedStore) -> None:
+    load_file(
+        store,
+        "customers",
+        _write(tmp_path / "c.csv", CUSTOMERS),
+        "callcenter",
+        rejects_path=tmp_path / "r.jsonl",
+    )
+    load_file(
+        store,
+        "agents",
+        _write(tmp_path / "a.csv", "agent_id,name\nAG1,Eve\n"),
+        "hr",
+        rejects_path=tmp_path / "r.jsonl",
+    )
+    load_file(
+        store,
+        "campaigns",
+        _write(tmp_path / "k.csv", "campaign_id,name,line_id\nK1,Spring,mobile\n"),
+        "mkt",
+        rejects_path=tmp_path / "r.jsonl",
+    )
+    tps = _write(
+        tmp_path / "t.csv",
+        "touchpoint_id,customer_id,occurred_at,channel,kind,resolution_status,agent_id,campaign_id,response,converted\n"
+        "t1,1,2025-01-01T10:00:00Z,call_center,complaint,open,AG1,,,\n"
+        "t2,1,2025-02-01T10:00:00Z,email,campaign_response,,,K1,converted,true\n"
+        "t3,1,2025-02-01T10:00:00Z,call_center,complaint,open,AG9,,,\n",
+    )
+    summary = load_file(store, "touchpoints", tps, "callcenter", rejects_path=tmp_path / "rt.jsonl")
+    assert (summary.loaded, summary.rejected) == (2, 1)
+    assert _rejects(tmp_path / "rt.jsonl")[0]["reasons"] == ["unknown agent 'AG9'"]
+    ann = singleton_customer_id("callcenter", "1")
+    assert [n.node.key for n in store.neighbours("Customer", ann, "HAD_TOUCHPOINT")] == ["t1", "t2"]
+    assert [n.node.key for n in store.neighbours("Touchpoint", "t1")] == ["AG1", "call_center"]
+    [resp] = store.neighbours("Touchpoint", "t2", "RESPONDED_TO")
+    assert (resp.node.key, resp.edge.props) == ("K1", {"converted": True})
+    assert store.degree("Channel", "call_center", "VIA", "in") == 1
+
+
+def test_unknown_kind_is_refused(tmp_path: Path, store: EmbeddedStore) -> None:
+    with pytest.raises(UnknownKindError, match="unknown record kind 'clients'"):
+        load_file(store, "clients", tmp_path / "x.csv", "billing")
+
+
+def test_a_load_without_rejects_removes_a_stale_rejects_file(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    rejects = tmp_path / "r.jsonl"
+    load_file(
+        store, "customers", _write(tmp_path / "c.csv", CUSTOMERS), "billing", rejects_path=rejects
+    )
+    assert rejects.exists()
+    load_file(
+        store,
+        "customers",
+        _write(tmp_path / "c.csv", "source_record_id,name\n9,Zed\n"),
+        "billing",
+        rejects_path=rejects,
+    )
+    assert not rejects.exists()
