@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.ingest import IngestSettings, ingest
 from graph.config import open_store
 from graph.errors import StoreError
 from graph.store import GraphStore
@@ -33,17 +34,24 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "store": store.description})
 
 
-def create_app(store_factory: StoreFactory = open_store) -> Starlette:
+def create_app(
+    store_factory: StoreFactory = open_store, ingest_settings: IngestSettings | None = None
+) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = store_factory()
         app.state.store = store
+        app.state.ingest = ingest_settings or IngestSettings.from_env()
         try:
             yield
         finally:
             store.close()
 
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz)],
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/ingest/{kind}", ingest, methods=["POST"]),
+        ],
         lifespan=lifespan,
     )

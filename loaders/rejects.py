@@ -13,21 +13,23 @@ class RejectSink(Protocol):
 
 
 class RejectsFile:
-    """Opened on the first reject only; a load without rejects leaves no stale file behind."""
+    """Opened on the first reject only; a file load without rejects leaves no stale file
+    behind. Push ingest appends instead, one file per source system and kind."""
 
-    def __init__(self, path: Path, source_file: str, kind: str) -> None:
+    def __init__(self, path: Path, source_file: str, kind: str, *, append: bool = False) -> None:
         self.path = path
         self.source_file = source_file
         self.kind = kind
         self.count = 0
+        self._append = append
         self._fh: IO[bytes] | None = None
-        if path.exists():
+        if path.exists() and not append:
             path.unlink()
 
     def reject(self, line: int, record: Any, reasons: list[str]) -> None:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("wb")
+            self._fh = self.path.open("ab" if self._append else "wb")
         entry = {
             "source_file": self.source_file,
             "kind": self.kind,

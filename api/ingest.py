@@ -1,0 +1,148 @@
+"""Push ingest for integration loaders: ``POST /ingest/{kind}`` with an NDJSON body.
+
+The same Loader as ``ckb load`` validates, resolves and upserts the records; the answer
+lists each record's status. A 200 answer means every accepted record is committed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from graph.errors import StoreError
+from graph.store import GraphStore
+from loaders.kinds import KINDS
+from loaders.pipeline import Loader, LoadSummary
+from loaders.rejects import RejectsFile, RejectsList
+from loaders.sources import read_jsonl
+
+DEFAULT_MAX_BYTES = 10 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    tokens: tuple[str, ...]
+    max_bytes: int = DEFAULT_MAX_BYTES
+    rejects_dir: Path = Path("data/rejects")
+
+    @classmethod
+    def from_env(cls) -> IngestSettings:
+        raw = os.environ.get("CKB_INGEST_TOKENS", "")
+        tokens = tuple(t.strip() for t in raw.split(",") if t.strip())
+        max_bytes = int(os.environ.get("CKB_INGEST_MAX_BYTES", str(DEFAULT_MAX_BYTES)))
+        return cls(tokens, max_bytes, Path(os.environ.get("CKB_REJECTS_DIR", "data/rejects")))
+
+
+class _Both:
+    """Rejects go to the HTTP answer and, appended, to the ingest rejects file."""
+
+    def __init__(self, answer: RejectsList, kept: RejectsFile) -> None:
+        self.answer = answer
+        self.kept = kept
+
+    def reject(self, line: int, record: Any, reasons: list[str]) -> None:
+        self.answer.reject(line, record, reasons)
+        self.kept.reject(line, record, reasons)
+
+
+class IngestRefusedError(Exception):
+    """A request ingest will not take; becomes a JSON error answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _check_token(request: Request, settings: IngestSettings) -> None:
+    if not settings.tokens:
+        raise IngestRefusedError(
+            403, "push ingest is disabled: set CKB_INGEST_TOKENS on the server"
+        )
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise IngestRefusedError(401, "send Authorization: Bearer <token>")
+    if not any(hmac.compare_digest(token.encode(), t.encode()) for t in settings.tokens):
+        raise IngestRefusedError(401, "the token is not valid")
+
+
+async def _read_request(request: Request, settings: IngestSettings) -> tuple[str, str, bytes]:
+    _check_token(request, settings)
+    kind = request.path_params["kind"]
+    if kind not in KINDS:
+        raise IngestRefusedError(404, f"unknown record kind {kind!r}; kinds: {', '.join(KINDS)}")
+    system = (
+        request.query_params.get("source") or request.headers.get("x-ckb-source") or ""
+    ).strip()
+    if not system:
+        raise IngestRefusedError(
+            400, "name the source system: ?source=SYSTEM or an X-CKB-Source header"
+        )
+    too_big = f"a batch may hold at most {settings.max_bytes} bytes"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.max_bytes:
+        raise IngestRefusedError(413, too_big)
+    body = await request.body()
+    if len(body) > settings.max_bytes:
+        raise IngestRefusedError(413, too_big)
+    if not body.strip():
+        raise IngestRefusedError(400, "the body is empty: send one JSON object per line")
+    return kind, system, body
+
+
+def _load(
+    store: GraphStore, kind: str, system: str, body: bytes, settings: IngestSettings
+) -> tuple[LoadSummary, RejectsList]:
+    answer = RejectsList()
+    kept = RejectsFile(
+        settings.rejects_dir / f"ingest.{system}.{kind}.rejects.jsonl", "push", kind, append=True
+    )
+    summary = LoadSummary(kind, system, "push")
+    try:
+        Loader(store, KINDS[kind], system, _Both(answer, kept)).run(
+            read_jsonl(io.BytesIO(body)), summary
+        )
+    finally:
+        kept.close()
+    return summary, answer
+
+
+async def ingest(request: Request) -> JSONResponse:
+    settings: IngestSettings = request.app.state.ingest
+    try:
+        kind, system, body = await _read_request(request, settings)
+    except IngestRefusedError as refused:
+        return JSONResponse({"error": refused.message}, status_code=refused.status)
+    store: GraphStore = request.app.state.store
+    try:
+        summary, rejects = await run_in_threadpool(_load, store, kind, system, body, settings)
+    except StoreError as exc:
+        return JSONResponse(
+            {"error": f"the store could not take the batch: {exc}"}, status_code=503
+        )
+    rejected = {line: reasons for line, _, reasons in rejects.entries}
+    lines = [n for n, raw in enumerate(body.splitlines(), start=1) if raw.strip()]
+    results = [
+        {"line": n, "status": "rejected", "reasons": rejected[n]}
+        if n in rejected
+        else {"line": n, "status": "accepted"}
+        for n in lines
+    ]
+    return JSONResponse(
+        {
+            "kind": kind,
+            "source": system,
+            "received": summary.read,
+            "accepted": summary.loaded,
+            "rejected": summary.rejected,
+            "results": results,
+        }
+    )
