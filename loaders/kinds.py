@@ -83,9 +83,16 @@ class CustomerKey:
 class GraphRows:
     nodes: dict[str, list[Props]] = field(default_factory=dict)
     rels: dict[tuple[str, str, str], list[RelRow]] = field(default_factory=dict)
+    _shared: set[tuple[str, str]] = field(default_factory=set)
 
     def node(self, label: str, props: Props) -> None:
         self.nodes.setdefault(label, []).append(props)
+
+    def shared_node(self, label: str, key: str, props: Props) -> None:
+        """A node many records name (a channel, a store): written once per batch."""
+        if (label, key) not in self._shared:
+            self._shared.add((label, key))
+            self.node(label, props)
 
     def rel(
         self,
@@ -108,6 +115,7 @@ class Context:
     system: str
     customers: dict[CustomerKey, str]  # resolved golden IDs
     rows: GraphRows
+    golden: list[str] = field(default_factory=list)  # the current record's customers, resolved
 
     def provenance(self, record_id: str) -> Props:
         # loaded_at is not here: the store sets it only when a write changes something
@@ -217,7 +225,7 @@ def _household_rows(rec: HouseholdRecord, ctx: Context) -> None:
 
 
 def _member_rows(rec: HouseholdMemberRecord, ctx: Context) -> None:
-    golden = ctx.customers[customer_key(rec, ctx.system)]
+    golden = ctx.golden[0]
     ctx.rows.rel(
         "MEMBER_OF",
         "Customer",
@@ -257,7 +265,7 @@ def _product_rows(rec: ProductRecord, ctx: Context) -> None:
 
 
 def _holding_rows(rec: HoldingRecord, ctx: Context) -> None:
-    golden = ctx.customers[customer_key(rec, ctx.system)]
+    golden = ctx.golden[0]
     ctx.rows.node(
         "Holding",
         {
@@ -283,7 +291,7 @@ def _holding_rows(rec: HoldingRecord, ctx: Context) -> None:
 
 
 def _purchase_rows(rec: PurchaseRecord, ctx: Context) -> None:
-    golden = ctx.customers[customer_key(rec, ctx.system)]
+    golden = ctx.golden[0]
     ctx.rows.node(
         "Purchase",
         {
@@ -325,7 +333,7 @@ def _touchpoint_refs(rec: TouchpointRecord, system: str) -> list[Ref]:
 
 
 def _touchpoint_rows(rec: TouchpointRecord, ctx: Context) -> None:
-    golden = ctx.customers[customer_key(rec, ctx.system)]
+    golden = ctx.golden[0]
     tp = rec.touchpoint_id
     ctx.rows.node(
         "Touchpoint",
@@ -344,7 +352,9 @@ def _touchpoint_rows(rec: TouchpointRecord, ctx: Context) -> None:
             **ctx.provenance(tp),
         },
     )
-    ctx.rows.node("Channel", {"id": rec.channel, "name": rec.channel.replace("_", " ")})
+    ctx.rows.shared_node(
+        "Channel", rec.channel, {"id": rec.channel, "name": rec.channel.replace("_", " ")}
+    )
     ctx.rows.rel("HAD_TOUCHPOINT", "Customer", golden, "Touchpoint", tp)
     ctx.rows.rel("VIA", "Touchpoint", tp, "Channel", rec.channel)
     if rec.product_id:
@@ -405,7 +415,7 @@ def _consent_key(rec: ConsentRecord, system: str) -> str:
 
 
 def _consent_rows(rec: ConsentRecord, ctx: Context) -> None:
-    golden = ctx.customers[customer_key(rec, ctx.system)]
+    golden = ctx.golden[0]
     key = _consent_key(rec, ctx.system)
     ctx.rows.node(
         "Consent",
@@ -427,7 +437,7 @@ def _credit_key(rec: CreditProfileRecord, system: str) -> str:
 
 
 def _credit_rows(rec: CreditProfileRecord, ctx: Context) -> None:
-    golden = ctx.customers[customer_key(rec, ctx.system)]
+    golden = ctx.golden[0]
     key = _credit_key(rec, ctx.system)
     ctx.rows.node(
         "CreditProfile",
@@ -449,7 +459,7 @@ def _third_party_key(rec: ThirdPartyRecord, system: str) -> str:
 
 
 def _third_party_rows(rec: ThirdPartyRecord, ctx: Context) -> None:
-    golden = ctx.customers[customer_key(rec, ctx.system)]
+    golden = ctx.golden[0]
     key = _third_party_key(rec, ctx.system)
     ctx.rows.node(
         "ThirdPartyProfile",
@@ -474,7 +484,7 @@ def _relationship_customers(rec: RelationshipRecord, system: str) -> list[Custom
 
 
 def _relationship_rows(rec: RelationshipRecord, ctx: Context) -> None:
-    a, b = (ctx.customers[k] for k in _relationship_customers(rec, ctx.system))
+    a, b = ctx.golden
     ctx.rows.rel(
         "RELATED_TO", "Customer", a, "Customer", b, {"kind": rec.kind, "since": _value(rec.since)}
     )

@@ -219,21 +219,18 @@ class Loader:
         if not valid:
             return
         kind, system = self.kind, self.system
-        wanted = {k for _, rec in valid for k in kind.customers(rec, system)}
+        named = [kind.customers(rec, system) for _, rec in valid]
+        wanted = {k for keys in named for k in keys}
         customers = self._resolve_customers(wanted) if wanted else {}
         refs = {r for _, rec in valid for r in kind.refs(rec, system)}
         existing = self._existing(refs) if refs else set()
 
         rows = GraphRows()
         ctx = Context(system, customers, rows)
-        for raw, rec in valid:
+        for (raw, rec), keys in zip(valid, named, strict=True):
             reasons = []
             if kind.customers_required:
-                reasons += [
-                    f"unknown {k.describe()}"
-                    for k in kind.customers(rec, system)
-                    if k not in customers
-                ]
+                reasons += [f"unknown {k.describe()}" for k in keys if k not in customers]
             reasons += [
                 f"unknown {r.what} {r.key!r}"
                 for r in kind.refs(rec, system)
@@ -242,6 +239,7 @@ class Loader:
             if reasons:
                 self._reject(summary, raw.line, raw.data, reasons)
                 continue
+            ctx.golden = [customers[k] for k in keys if k in customers]
             kind.to_rows(rec, ctx)
             summary.loaded += 1
         self._write(rows, summary)
