@@ -91,3 +91,57 @@ def test_schema_cypher_lists_every_statement() -> None:
     names = {s["name"] for s in payload["statements"]}
     assert {"merge_nodes.Customer", "constraint.Customer", "counts"} <= names
     assert "Customer" in payload["schema"]["labels"]
+
+
+def test_load_prints_a_summary_and_bad_files_are_one_line(tmp_path: Path) -> None:
+    graph = f"embedded:{tmp_path / 'kb.sqlite'}"
+    lines = tmp_path / "lines.csv"
+    lines.write_text("line_id,name,industry\nmobile,Mobile,telco\ntv,TV,broadcast\n")
+    result = run_ckb("--graph", graph, "load", "product_lines", str(lines), "--source", "catalog",
+                     "--rejects", str(tmp_path / "rej.jsonl"), cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "product_lines from catalog: read 2, loaded 1, rejected 1" in result.stdout
+    assert str(tmp_path / "rej.jsonl") in result.stdout
+    as_json = run_ckb(
+        "--graph",
+        graph,
+        "load",
+        "product_lines",
+        str(lines),
+        "--source",
+        "catalog",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert json.loads(as_json.stdout)["loaded"] == 1
+    _assert_one_line_error(
+        run_ckb(
+            "--graph",
+            graph,
+            "load",
+            "product_lines",
+            str(tmp_path / "missing.csv"),
+            "--source",
+            "x",
+            cwd=tmp_path,
+        ),
+        "cannot open",
+    )
+    _assert_one_line_error(
+        run_ckb(
+            "--graph",
+            graph,
+            "load",
+            "product_lines",
+            str(tmp_path / "x.xml"),
+            "--source",
+            "x",
+            cwd=tmp_path,
+        ),
+        "unknown format",
+    )
+    bad_kind = run_ckb(
+        "--graph", graph, "load", "clients", str(lines), "--source", "x", cwd=tmp_path
+    )
+    assert bad_kind.returncode == 2
+    assert "invalid choice: 'clients'" in bad_kind.stderr
