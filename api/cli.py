@@ -206,6 +206,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_query(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from queries.named import run_query
+
+    with closing(_open(args)) as store:
+        result = run_query(store, args.name, args.customer_id)
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    print(json.dumps(plain(result), indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -287,6 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dir_p.add_argument("--json", action="store_true", help="print the summaries as JSON")
     dir_p.set_defaults(func=cmd_load_dir)
+
+    from queries.named import QUERIES
+
+    query_p = sub.add_parser(
+        "query",
+        help="answer a named question about one customer (see docs/queries.md)",
+    )
+    query_p.add_argument("name", choices=list(QUERIES), metavar="NAME", help=", ".join(QUERIES))
+    query_p.add_argument("customer_id", metavar="CUSTOMER_ID", help="golden customer ID")
+    query_p.set_defaults(func=cmd_query)
 
     sample_p = sub.add_parser(
         "sample",

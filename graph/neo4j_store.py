@@ -134,6 +134,10 @@ class Neo4jStore:
         except neo4j_errors.Neo4jError as exc:
             raise StoreError(f"Neo4j refused {stmt.name}: {_one_line(exc)}") from None
 
+    def read_query(self, name: str, text: str, params: dict[str, Any]) -> list[Record]:
+        """Run a named read query (a queries/*.cypher file) in a read transaction."""
+        return self._run(CypherStatement(name, text, tuple(params), "read"), params)[0]
+
     def _read(self, name: str, **params: Any) -> list[Record]:
         return self._run(self._stmt(name), params)[0]
 

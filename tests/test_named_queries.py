@@ -1,0 +1,141 @@
+"""Conformance: every named query gives the same, hand-checked answer on every store."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.store import GraphStore, RelRow
+from queries.named import (
+    QUERIES,
+    CustomerValue,
+    HouseholdMember,
+    LineValue,
+    SourceLink,
+    UnknownQueryError,
+    run_query,
+)
+
+
+def _fixture(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "ProductLine",
+        [
+            {"id": "mobile", "name": "Mobile"},
+            {"id": "savings", "name": "Savings"},
+            {"id": "tv", "name": "TV"},
+        ],
+    )
+    store.upsert_nodes("Product", [{"id": "MOB"}, {"id": "MOB2"}, {"id": "SAV"}])
+    store.upsert_relationships(
+        "IN_LINE",
+        "Product",
+        "ProductLine",
+        [RelRow("MOB", "mobile"), RelRow("MOB2", "mobile"), RelRow("SAV", "savings")],
+    )
+    store.upsert_nodes(
+        "Customer",
+        [{"id": "ann", "name": "Ann"}, {"id": "bob", "name": "Bob"}, {"id": "cy", "name": "Cy"}],
+    )
+    store.upsert_nodes(
+        "SourceRecord",
+        [
+            {"id": "web:1", "source_system": "web", "source_record_id": "1"},
+            {"id": "billing:B7", "source_system": "billing", "source_record_id": "B7"},
+            {"id": "billing:B8", "source_system": "billing", "source_record_id": "B8"},
+        ],
+    )
+    store.upsert_relationships(
+        "RESOLVED_TO",
+        "SourceRecord",
+        "Customer",
+        [
+            RelRow("web:1", "ann", {"rule": "email", "score": 0.97}),
+            RelRow("billing:B7", "ann", {"rule": "singleton", "score": 1.0}),
+            RelRow("billing:B8", "bob", {"rule": "singleton", "score": 1.0}),
+        ],
+    )
+    store.upsert_nodes("Household", [{"id": "h1"}])
+    store.upsert_relationships(
+        "MEMBER_OF",
+        "Customer",
+        "Household",
+        [
+            RelRow("ann", "h1", {"role": "head", "age_band": "35-44"}),
+            RelRow("bob", "h1", {"role": "partner"}),
+        ],
+    )
+    store.upsert_nodes(
+        "Holding",
+        [
+            {"id": "a1", "status": "active", "monthly_value": 20.5},
+            {"id": "a2", "status": "active", "monthly_value": 14},
+            {"id": "a3", "status": "closed", "monthly_value": 99.0},
+            {"id": "a4", "status": "active", "monthly_value": 5.25},
+            {"id": "a5", "status": "active"},
+        ],
+    )
+    store.upsert_relationships(
+        "HOLDS",
+        "Customer",
+        "Holding",
+        [
+            RelRow("ann", "a1"),
+            RelRow("ann", "a2"),
+            RelRow("ann", "a3"),
+            RelRow("ann", "a4"),
+            RelRow("bob", "a4"),
+            RelRow("ann", "a5"),
+        ],
+    )
+    store.upsert_relationships(
+        "OF_PRODUCT",
+        "Holding",
+        "Product",
+        [
+            RelRow("a1", "MOB"),
+            RelRow("a2", "MOB2"),
+            RelRow("a3", "SAV"),
+            RelRow("a4", "SAV"),
+            RelRow("a5", "SAV"),
+        ],
+    )
+
+
+def test_customer_sources(store: GraphStore) -> None:
+    _fixture(store)
+    assert run_query(store, "customer_sources", "ann") == [
+        SourceLink("billing", "B7", "singleton", 1.0),
+        SourceLink("web", "1", "email", 0.97),
+    ]
+    assert run_query(store, "customer_sources", "nobody") == []
+
+
+def test_household_members(store: GraphStore) -> None:
+    _fixture(store)
+    expected = [
+        HouseholdMember("h1", "ann", "Ann", "head", "35-44"),
+        HouseholdMember("h1", "bob", "Bob", "partner", None),
+    ]
+    assert run_query(store, "household_members", "bob") == expected
+    assert run_query(store, "household_members", "cy") == []
+
+
+def test_customer_value(store: GraphStore) -> None:
+    _fixture(store)
+    ann = run_query(store, "customer_value", "ann")
+    assert ann == CustomerValue(
+        "ann", (LineValue("mobile", "Mobile", 2, 34.5), LineValue("savings", "Savings", 2, 5.25)), 3
+    )
+    assert ann.total_monthly_value == 39.75
+    assert ann.lines_held == 2
+    assert run_query(store, "customer_value", "cy") == CustomerValue("cy", (), 3)
+    assert run_query(store, "customer_value", "nobody") is None
+
+
+def test_every_query_has_a_declared_cypher_file() -> None:
+    for query in QUERIES.values():
+        assert query.file.name == query.name
+        assert query.file.parameters == ("customerId",)
+        assert query.file.indexes, f"{query.name}: say which index the lookup uses"
+    with pytest.raises(UnknownQueryError):
+        run_query(None, "nope", "x")  # type: ignore[arg-type]
