@@ -209,10 +209,23 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from queries.named import run_query
+    from queries.named import QUERIES, QueryParameterError, run_query
 
+    declared = {p.name: p.type for p in QUERIES[args.name].file.params}
+    params: dict[str, Any] = {}
+    for item in args.params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise QueryParameterError(f"write parameters as NAME=VALUE, got {item!r}")
+        if declared.get(name) == "int":
+            try:
+                params[name] = int(value)
+            except ValueError:
+                raise QueryParameterError(f"{name} must be a whole number, got {value!r}") from None
+        else:
+            params[name] = value
     with closing(_open(args)) as store:
-        result = run_query(store, args.name, args.customer_id)
+        result = run_query(store, args.name, **params)
 
     def plain(value: Any) -> Any:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -311,10 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     query_p = sub.add_parser(
         "query",
-        help="answer a named question about one customer (see docs/queries.md)",
+        help="answer a named question: ckb query customer_value customerId=C1 (docs/queries.md)",
     )
     query_p.add_argument("name", choices=list(QUERIES), metavar="NAME", help=", ".join(QUERIES))
-    query_p.add_argument("customer_id", metavar="CUSTOMER_ID", help="golden customer ID")
+    query_p.add_argument("params", nargs="*", metavar="PARAM=VALUE", help="the query's parameters")
     query_p.set_defaults(func=cmd_query)
 
     sample_p = sub.add_parser(

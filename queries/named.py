@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from graph.embedded import EmbeddedStore
 from graph.errors import CkbError
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore
@@ -25,6 +24,10 @@ Record = dict[str, Any]
 
 class UnknownQueryError(CkbError):
     pass
+
+
+class QueryParameterError(CkbError):
+    """Parameters that do not match the query's declaration, or out of range."""
 
 
 # ----------------------------------------------------------------------------- results
@@ -73,7 +76,8 @@ class CustomerValue:
 # ----------------------------------------------------------------------------- embedded
 
 
-def _sources_embedded(store: GraphStore, customer_id: str) -> list[Record]:
+def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
+    customer_id = customerId
     links = store.neighbours(
         "Customer", customer_id, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
     )
@@ -89,7 +93,8 @@ def _sources_embedded(store: GraphStore, customer_id: str) -> list[Record]:
     return sorted(rows, key=lambda r: (str(r["system"]), str(r["recordId"])))
 
 
-def _members_embedded(store: GraphStore, customer_id: str) -> list[Record]:
+def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
+    customer_id = customerId
     rows = []
     for hh in store.neighbours("Customer", customer_id, "MEMBER_OF", "out", "Household"):
         for m in store.neighbours(
@@ -107,7 +112,8 @@ def _members_embedded(store: GraphStore, customer_id: str) -> list[Record]:
     return sorted(rows, key=lambda r: (r["householdId"], r["customerId"]))
 
 
-def _value_embedded(store: GraphStore, customer_id: str) -> list[Record]:
+def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
+    customer_id = customerId
     if store.get_node("Customer", customer_id) is None:
         return []
     holdings = store.neighbours("Customer", customer_id, "HOLDS", "out", "Holding", limit=100_000)
@@ -170,11 +176,119 @@ def _to_value(rows: list[Record]) -> CustomerValue | None:
     return CustomerValue(row["customerId"], lines, int(row["catalogueLines"]))
 
 
+MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
+MAX_PATHS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    id: str
+    label: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPath:
+    steps: tuple[PathStep, ...]
+    links: tuple[str, ...]  # relationship kind (RELATED_TO) or type (MEMBER_OF), in order
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipPaths:
+    distance: int | None  # None: not connected within maxHops
+    paths: tuple[CustomerPath, ...]
+
+
+def _path_links(store: GraphStore, label: str, key: str) -> list[tuple[str, str, str]]:
+    """(link, neighbour label, neighbour key) for each path-relevant relationship."""
+    links = []
+    for rel_type in ("MEMBER_OF", "RELATED_TO"):
+        for n in store.neighbours(label, key, rel_type, "both", limit=100_000):
+            link = str(n.edge.props.get("kind", rel_type))
+            links.append((link, n.node.label, n.node.key))
+    return links
+
+
+def _path_embedded(store: GraphStore, fromId: str, toId: str, maxHops: int) -> list[Record]:  # noqa: N803
+    ends = store.get_nodes("Customer", [fromId, toId])
+    if fromId == toId or len(ends) < 2:
+        return []
+    start, goal = ("Customer", fromId), ("Customer", toId)
+    # Breadth-first, keeping every predecessor edge on a shortest route (as allShortestPaths).
+    preds: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {start: []}
+    frontier = [start]
+    names: dict[tuple[str, str], str | None] = {}
+    depth = 0
+    while frontier and goal not in preds and depth < maxHops:
+        depth += 1
+        reached: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {}
+        for node in frontier:
+            for link, label, key in _path_links(store, *node):
+                other = (label, key)
+                if other in preds:
+                    continue
+                reached.setdefault(other, []).append((node, link))
+        preds.update(reached)
+        frontier = list(reached)
+    if goal not in preds:
+        return []
+
+    def walk(node: tuple[str, str]) -> list[tuple[list[tuple[str, str]], list[str]]]:
+        if node == start:
+            return [([start], [])]
+        out = []
+        for prev, link in preds[node]:
+            for nodes, links in walk(prev):
+                out.append(([*nodes, node], [*links, link]))
+        return out
+
+    found = walk(goal)
+    keys = {n for nodes, _ in found for n in nodes}
+    for label in {lbl for lbl, _ in keys}:
+        for key, found_node in store.get_nodes(
+            label, [k for lbl, k in keys if lbl == label]
+        ).items():
+            name = found_node.props.get("name")
+            names[(label, key)] = None if name is None else str(name)
+    rows = [
+        {
+            "nodeIds": [k for _, k in nodes],
+            "labels": [lbl for lbl, _ in nodes],
+            "names": [names.get(n) for n in nodes],
+            "links": links,
+        }
+        for nodes, links in found
+    ]
+    rows.sort(key=lambda r: (r["nodeIds"], r["links"]))
+    return rows[:MAX_PATHS]
+
+
+def _to_paths(rows: list[Record]) -> RelationshipPaths:
+    paths = tuple(
+        CustomerPath(
+            tuple(
+                PathStep(i, lbl, n)
+                for i, lbl, n in zip(r["nodeIds"], r["labels"], r["names"], strict=True)
+            ),
+            tuple(r["links"]),
+        )
+        for r in rows
+    )
+    return RelationshipPaths(len(paths[0].links) if paths else None, paths)
+
+
+def _check_path(params: dict[str, Any]) -> None:
+    hops = params["maxHops"]
+    if not 1 <= hops <= MAX_PATH_HOPS:
+        raise QueryParameterError(f"maxHops must be between 1 and {MAX_PATH_HOPS}, got {hops}")
+
+
 @dataclass(frozen=True)
 class NamedQuery(Generic[R]):
     name: str
-    embedded: Callable[[GraphStore, str], list[Record]]
+    embedded: Callable[..., list[Record]]  # (store, **params) -> rows shaped like Cypher's
     result: Callable[[list[Record]], R]
+    check: Callable[[dict[str, Any]], None] = lambda params: None
 
     @property
     def file(self) -> QueryFile:
@@ -192,20 +306,42 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_sources", _sources_embedded, _to_sources),
         NamedQuery("household_members", _members_embedded, _to_members),
         NamedQuery("customer_value", _value_embedded, _to_value),
+        NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
     )
 }
 
 
-def run_query(store: GraphStore, name: str, customer_id: str) -> Any:
+_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "int": int, "float": (int, float)}
+
+
+def _checked(query: NamedQuery[Any], params: dict[str, Any]) -> dict[str, Any]:
+    declared = {p.name: p.type for p in query.file.params}
+    missing = sorted(declared.keys() - params.keys())
+    extra = sorted(params.keys() - declared.keys())
+    if missing or extra:
+        raise QueryParameterError(
+            f"{query.name} takes {', '.join(declared)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(extra)}" if extra else "")
+        )
+    for name, type_name in declared.items():
+        expected = _TYPES.get(type_name, object)
+        value = params[name]
+        if not isinstance(value, expected) or (type_name == "int" and isinstance(value, bool)):
+            raise QueryParameterError(f"{query.name}: {name} must be {type_name}, got {value!r}")
+    query.check(params)
+    return params
+
+
+def run_query(store: GraphStore, name: str, **params: Any) -> Any:
     """Answer a named question on whichever store this is."""
     try:
         query = QUERIES[name]
     except KeyError:
         raise UnknownQueryError(f"unknown query {name!r}; queries: {', '.join(QUERIES)}") from None
+    params = _checked(query, params)
     if isinstance(store, Neo4jStore):
-        rows = store.read_query(name, query.file.text, {"customerId": customer_id})
-    elif isinstance(store, EmbeddedStore):
-        rows = query.embedded(store, customer_id)
+        rows = store.read_query(name, query.file.text, params)
     else:
-        rows = query.embedded(store, customer_id)
+        rows = query.embedded(store, **params)
     return query.result(rows)

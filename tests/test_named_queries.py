@@ -10,6 +10,7 @@ from queries.named import (
     CustomerValue,
     HouseholdMember,
     LineValue,
+    QueryParameterError,
     SourceLink,
     UnknownQueryError,
     run_query,
@@ -103,11 +104,11 @@ def _fixture(store: GraphStore) -> None:
 
 def test_customer_sources(store: GraphStore) -> None:
     _fixture(store)
-    assert run_query(store, "customer_sources", "ann") == [
+    assert run_query(store, "customer_sources", customerId="ann") == [
         SourceLink("billing", "B7", "singleton", 1.0),
         SourceLink("web", "1", "email", 0.97),
     ]
-    assert run_query(store, "customer_sources", "nobody") == []
+    assert run_query(store, "customer_sources", customerId="nobody") == []
 
 
 def test_household_members(store: GraphStore) -> None:
@@ -116,26 +117,86 @@ def test_household_members(store: GraphStore) -> None:
         HouseholdMember("h1", "ann", "Ann", "head", "35-44"),
         HouseholdMember("h1", "bob", "Bob", "partner", None),
     ]
-    assert run_query(store, "household_members", "bob") == expected
-    assert run_query(store, "household_members", "cy") == []
+    assert run_query(store, "household_members", customerId="bob") == expected
+    assert run_query(store, "household_members", customerId="cy") == []
 
 
 def test_customer_value(store: GraphStore) -> None:
     _fixture(store)
-    ann = run_query(store, "customer_value", "ann")
+    ann = run_query(store, "customer_value", customerId="ann")
     assert ann == CustomerValue(
         "ann", (LineValue("mobile", "Mobile", 2, 34.5), LineValue("savings", "Savings", 2, 5.25)), 3
     )
     assert ann.total_monthly_value == 39.75
     assert ann.lines_held == 2
-    assert run_query(store, "customer_value", "cy") == CustomerValue("cy", (), 3)
-    assert run_query(store, "customer_value", "nobody") is None
+    assert run_query(store, "customer_value", customerId="cy") == CustomerValue("cy", (), 3)
+    assert run_query(store, "customer_value", customerId="nobody") is None
+
+
+def _people(store: GraphStore) -> None:
+    # a -family- b -referral- c ; a and d share household h ; d -employer- c (two routes a..c)
+    store.upsert_nodes(
+        "Customer", [{"id": k, "name": k.upper()} for k in ("a", "b", "c", "d", "e", "z")]
+    )
+    store.upsert_nodes("Household", [{"id": "h"}])
+    store.upsert_relationships(
+        "MEMBER_OF", "Customer", "Household", [RelRow("a", "h"), RelRow("d", "h")]
+    )
+    store.upsert_relationships(
+        "RELATED_TO",
+        "Customer",
+        "Customer",
+        [
+            RelRow("a", "b", {"kind": "family"}),
+            RelRow("b", "c", {"kind": "referral"}),
+            RelRow("c", "d", {"kind": "employer"}),
+            RelRow("a", "b", {"kind": "co_signer"}),
+            RelRow("e", "c", {"kind": "referral"}),
+        ],
+    )
+
+
+def test_relationship_path(store: GraphStore) -> None:
+    _people(store)
+    direct = run_query(store, "relationship_path", fromId="a", toId="b", maxHops=3)
+    assert direct.distance == 1
+    assert [p.links for p in direct.paths] == [("co_signer",), ("family",)]
+    two = run_query(store, "relationship_path", fromId="a", toId="c", maxHops=4)
+    assert two.distance == 2
+    assert [([s.id for s in p.steps], p.links) for p in two.paths] == [
+        (["a", "b", "c"], ("co_signer", "referral")),
+        (["a", "b", "c"], ("family", "referral")),
+    ]
+    via_household = run_query(store, "relationship_path", fromId="a", toId="d", maxHops=6)
+    assert via_household.distance == 2
+    assert [([(s.label, s.id) for s in p.steps], p.links) for p in via_household.paths] == [
+        ([("Customer", "a"), ("Household", "h"), ("Customer", "d")], ("MEMBER_OF", "MEMBER_OF")),
+    ]
+    back = run_query(store, "relationship_path", fromId="d", toId="b", maxHops=6)
+    assert [([s.id for s in p.steps], p.links) for p in back.paths] == [
+        (["d", "c", "b"], ("employer", "referral"))
+    ]
+    assert back.paths[0].steps[0].name == "D"
+    assert run_query(store, "relationship_path", fromId="a", toId="e", maxHops=2).distance is None
+    assert run_query(store, "relationship_path", fromId="a", toId="e", maxHops=3).distance == 3
+    assert run_query(store, "relationship_path", fromId="a", toId="z", maxHops=6).paths == ()
+    assert run_query(store, "relationship_path", fromId="a", toId="a", maxHops=6).distance is None
+
+
+def test_parameters_are_checked_before_any_store_call() -> None:
+    with pytest.raises(UnknownQueryError):
+        run_query(None, "nope", customerId="x")  # type: ignore[arg-type]
+    with pytest.raises(QueryParameterError, match="missing customerId"):
+        run_query(None, "customer_value")  # type: ignore[arg-type]
+    with pytest.raises(QueryParameterError, match="unknown id"):
+        run_query(None, "customer_value", customerId="x", id="y")  # type: ignore[arg-type]
+    with pytest.raises(QueryParameterError, match="maxHops must be between 1 and 6"):
+        run_query(None, "relationship_path", fromId="a", toId="b", maxHops=9)  # type: ignore[arg-type]
+    with pytest.raises(QueryParameterError, match="maxHops must be int"):
+        run_query(None, "relationship_path", fromId="a", toId="b", maxHops="3")  # type: ignore[arg-type]
 
 
 def test_every_query_has_a_declared_cypher_file() -> None:
     for query in QUERIES.values():
         assert query.file.name == query.name
-        assert query.file.parameters == ("customerId",)
         assert query.file.indexes, f"{query.name}: say which index the lookup uses"
-    with pytest.raises(UnknownQueryError):
-        run_query(None, "nope", "x")  # type: ignore[arg-type]
