@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from graph.errors import CkbError
 from graph.neo4j_store import Neo4jStore
-from graph.store import GraphStore
+from graph.store import GraphStore, Node
 from queries import QUERY_DIR, QueryFile, parse_query_file
 
 R = TypeVar("R")
@@ -112,18 +112,15 @@ def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:  # no
     return sorted(rows, key=lambda r: (r["householdId"], r["customerId"]))
 
 
-def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
-    customer_id = customerId
-    if store.get_node("Customer", customer_id) is None:
-        return []
-    holdings = store.neighbours("Customer", customer_id, "HOLDS", "out", "Holding", limit=100_000)
-    active = [h.node for h in holdings if h.node.props.get("status") == "active"]
-    products = store.neighbours_many("Holding", [h.key for h in active], "OF_PRODUCT", limit=1)
+def _line_values(store: GraphStore, holdings: list[Node]) -> list[Record]:
+    """Monthly value per product line over distinct active holdings, ordered by line."""
+    active = {h.key: h for h in holdings if h.props.get("status") == "active"}
+    products = store.neighbours_many("Holding", sorted(active), "OF_PRODUCT", limit=1)
     product_keys = sorted({found[0].node.key for found in products.values()})
     lines = store.neighbours_many("Product", product_keys, "IN_LINE", limit=1)
     by_line: dict[str, dict[str, Any]] = {}
-    for holding in active:
-        product = products.get(holding.key)
+    for key, holding in sorted(active.items()):
+        product = products.get(key)
         line = lines.get(product[0].node.key) if product else None
         if not line:
             continue
@@ -139,14 +136,55 @@ def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa
         entry["holdings"] += 1
         value = holding.props.get("monthly_value")
         entry["monthlyValue"] += float(value) if isinstance(value, int | float) else 0.0
+    return [by_line[k] for k in sorted(by_line)]
+
+
+def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
+    if store.get_node("Customer", customerId) is None:
+        return []
+    holdings = store.neighbours("Customer", customerId, "HOLDS", "out", "Holding", limit=100_000)
     catalogue = store.counts().nodes["ProductLine"]
+    lines = _line_values(store, [h.node for h in holdings])
+    return [{"customerId": customerId, "lines": lines, "catalogueLines": catalogue}]
+
+
+def _household_value_embedded(store: GraphStore, householdId: str) -> list[Record]:  # noqa: N803
+    if store.get_node("Household", householdId) is None:
+        return []
+    members = store.neighbours(
+        "Household", householdId, "MEMBER_OF", "in", "Customer", limit=10_000
+    )
+    member_ids = [m.node.key for m in members]
+    held = store.neighbours_many("Customer", member_ids, "HOLDS", "out", "Holding", limit=100_000)
+    holdings = [n.node for found in held.values() for n in found]
     return [
-        {
-            "customerId": customer_id,
-            "lines": [by_line[k] for k in sorted(by_line)],
-            "catalogueLines": catalogue,
-        }
+        {"householdId": householdId, "members": member_ids, "lines": _line_values(store, holdings)}
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdValue:
+    household_id: str
+    members: tuple[str, ...]
+    lines: tuple[LineValue, ...]
+
+    @property
+    def total_monthly_value(self) -> float:
+        return round(sum(line.monthly_value for line in self.lines), 2)
+
+
+def _lines(items: list[Record]) -> tuple[LineValue, ...]:
+    return tuple(
+        LineValue(i["line"], i["name"], int(i["holdings"]), round(float(i["monthlyValue"]), 2))
+        for i in sorted(items, key=lambda i: i["line"])
+    )
+
+
+def _to_household_value(rows: list[Record]) -> HouseholdValue | None:
+    if not rows:
+        return None
+    row = rows[0]
+    return HouseholdValue(row["householdId"], tuple(sorted(row["members"])), _lines(row["lines"]))
 
 
 # ----------------------------------------------------------------------------- results from rows
@@ -306,6 +344,7 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_sources", _sources_embedded, _to_sources),
         NamedQuery("household_members", _members_embedded, _to_members),
         NamedQuery("customer_value", _value_embedded, _to_value),
+        NamedQuery("household_value", _household_value_embedded, _to_household_value),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
     )
 }

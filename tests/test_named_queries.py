@@ -9,6 +9,7 @@ from queries.named import (
     QUERIES,
     CustomerValue,
     HouseholdMember,
+    HouseholdValue,
     LineValue,
     QueryParameterError,
     SourceLink,
@@ -133,6 +134,22 @@ def test_customer_value(store: GraphStore) -> None:
     assert run_query(store, "customer_value", customerId="nobody") is None
 
 
+def test_household_value_counts_a_joint_account_once(store: GraphStore) -> None:
+    _fixture(store)
+    value = run_query(store, "household_value", householdId="h1")
+    assert value == HouseholdValue(
+        "h1",
+        ("ann", "bob"),
+        (LineValue("mobile", "Mobile", 2, 34.5), LineValue("savings", "Savings", 2, 5.25)),
+    )
+    assert value.total_monthly_value == 39.75
+    assert run_query(store, "household_value", householdId="nope") is None
+    store.upsert_nodes("Household", [{"id": "empty"}])
+    assert run_query(store, "household_value", householdId="empty") == HouseholdValue(
+        "empty", (), ()
+    )
+
+
 def _people(store: GraphStore) -> None:
     # a -family- b -referral- c ; a and d share household h ; d -employer- c (two routes a..c)
     store.upsert_nodes(
@@ -199,4 +216,5 @@ def test_parameters_are_checked_before_any_store_call() -> None:
 def test_every_query_has_a_declared_cypher_file() -> None:
     for query in QUERIES.values():
         assert query.file.name == query.name
+        assert query.file.parameters
         assert query.file.indexes, f"{query.name}: say which index the lookup uses"
