@@ -609,6 +609,12 @@ class EmbeddedStore:
         except KeyError:
             raise SchemaError(f"unknown node label {label!r}") from None
 
+    def keys(self, label: str) -> list[str]:
+        """Every key of a label (unordered): for benchmarks and batch jobs, not requests."""
+        with self._lock:
+            self._schema.node(label)
+            return list(self._key_index[label])
+
     def get_node(self, label: str, key: str) -> Node | None:
         with self._lock:
             nid = self.node_id(label, key)

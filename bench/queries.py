@@ -1,0 +1,94 @@
+"""Named query latency on the embedded store (p50 / p99 per query).
+
+    .venv/bin/python bench/queries.py --customers 10000        # sample, load, then query
+    .venv/bin/python bench/queries.py --store data/ckb.sqlite  # an already loaded store
+
+Picks random billing customers (and their households) from the store and answers every
+named query for each, timing each call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from graph.embedded import EmbeddedStore
+from loaders.directory import plan_directory
+from loaders.pipeline import load_file
+from loaders.sample import generate_sample
+from queries.named import run_query
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--store", type=Path, help="an already loaded embedded store file")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per query")
+    args = parser.parse_args()
+    if args.store:
+        store = EmbeddedStore(args.store)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="ckb-queries-"))
+        generate_sample(args.customers, 42, work / "sample")
+        store = EmbeddedStore(work / "kb.sqlite", synchronous="NORMAL")
+        for item in plan_directory(work / "sample", None).loads:
+            load_file(
+                store,
+                item.kind,
+                item.path,
+                item.system,
+                rejects_path=work / "rejects" / item.path.name,
+            )
+    rnd = random.Random(1)
+    customers = sorted(
+        n.node.key
+        for n in store.neighbours_many(
+            "SourceRecord",
+            [k for k in store.keys("SourceRecord") if k.startswith("billing:")][:50_000],
+            "RESOLVED_TO",
+            limit=1,
+        ).values()
+        for n in n
+    )
+    households = sorted(store.keys("Household"))
+    picks = [rnd.choice(customers) for _ in range(args.calls)]
+    calls: dict[str, list[dict[str, Any]]] = {
+        "customer_sources": [{"customerId": c} for c in picks],
+        "household_members": [{"customerId": c} for c in picks],
+        "customer_value": [{"customerId": c} for c in picks],
+        "household_value": [{"householdId": rnd.choice(households)} for _ in picks],
+        "relationship_path": [
+            {"fromId": c, "toId": rnd.choice(customers), "maxHops": 4}
+            for c in picks[: args.calls // 4]
+        ],
+    }
+    counts = store.counts()
+    print(f"{counts.total_nodes:,} nodes, {counts.total_relationships:,} relationships")
+    for name, param_list in calls.items():
+        times = []
+        for params in param_list:
+            t = time.perf_counter()
+            run_query(store, name, **params)
+            times.append((time.perf_counter() - t) * 1000)
+        print(
+            f"{name:<20} calls {len(times):>5}  p50 {statistics.median(times):7.3f} ms  "
+            f"p99 {percentile(times, 0.99):7.3f} ms"
+        )
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
