@@ -76,7 +76,7 @@ class CustomerValue:
 # ----------------------------------------------------------------------------- embedded
 
 
-def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
+def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:
     customer_id = customerId
     links = store.neighbours(
         "Customer", customer_id, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
@@ -93,7 +93,7 @@ def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:  # no
     return sorted(rows, key=lambda r: (str(r["system"]), str(r["recordId"])))
 
 
-def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
+def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:
     customer_id = customerId
     rows = []
     for hh in store.neighbours("Customer", customer_id, "MEMBER_OF", "out", "Household"):
@@ -139,7 +139,7 @@ def _line_values(store: GraphStore, holdings: list[Node]) -> list[Record]:
     return [by_line[k] for k in sorted(by_line)]
 
 
-def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa: N803
+def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:
     if store.get_node("Customer", customerId) is None:
         return []
     holdings = store.neighbours("Customer", customerId, "HOLDS", "out", "Holding", limit=100_000)
@@ -148,7 +148,7 @@ def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:  # noqa
     return [{"customerId": customerId, "lines": lines, "catalogueLines": catalogue}]
 
 
-def _household_value_embedded(store: GraphStore, householdId: str) -> list[Record]:  # noqa: N803
+def _household_value_embedded(store: GraphStore, householdId: str) -> list[Record]:
     if store.get_node("Household", householdId) is None:
         return []
     members = store.neighbours(
@@ -214,6 +214,133 @@ def _to_value(rows: list[Record]) -> CustomerValue | None:
     return CustomerValue(row["customerId"], lines, int(row["catalogueLines"]))
 
 
+MAX_TOUCHPOINTS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TouchpointSummary:
+    id: str
+    occurred_at: str | None
+    channel: str | None
+    kind: str | None
+    reason: str | None
+    outcome: str | None
+    resolution_status: str | None
+    agent_id: str | None
+
+
+def _touchpoints_embedded(
+    store: GraphStore, customerId: str, channel: str, first: int
+) -> list[Record]:
+    found = store.neighbours(
+        "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
+    )
+    picked = [n.node for n in found if not channel or n.node.props.get("channel") == channel]
+    picked.sort(key=lambda t: (str(t.props.get("occurred_at", "")), t.key), reverse=True)
+    picked = picked[:first]
+    agents = store.neighbours_many("Touchpoint", [t.key for t in picked], "HANDLED_BY", limit=1)
+    return [
+        {
+            "id": t.key,
+            "occurredAt": t.props.get("occurred_at"),
+            "channel": t.props.get("channel"),
+            "kind": t.props.get("kind"),
+            "reason": t.props.get("reason"),
+            "outcome": t.props.get("outcome"),
+            "resolutionStatus": t.props.get("resolution_status"),
+            "agentId": agents[t.key][0].node.key if t.key in agents else None,
+        }
+        for t in picked
+    ]
+
+
+def _to_touchpoints(rows: list[Record]) -> list[TouchpointSummary]:
+    return [
+        TouchpointSummary(
+            r["id"],
+            r["occurredAt"],
+            r["channel"],
+            r["kind"],
+            r["reason"],
+            r["outcome"],
+            r["resolutionStatus"],
+            r["agentId"],
+        )
+        for r in rows
+    ]
+
+
+def _check_first(params: dict[str, Any]) -> None:
+    if not 1 <= params["first"] <= MAX_TOUCHPOINTS:
+        raise QueryParameterError(
+            f"first must be between 1 and {MAX_TOUCHPOINTS}, got {params['first']}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingSummary:
+    account_id: str
+    product_id: str | None
+    product_name: str | None
+    line: str | None
+    status: str | None
+    role: str | None
+    opened_on: str | None
+    closed_on: str | None
+    balance: float | None
+    monthly_value: float | None
+
+
+def _holdings_embedded(store: GraphStore, customerId: str) -> list[Record]:
+    held = store.neighbours("Customer", customerId, "HOLDS", "out", "Holding", limit=100_000)
+    products = store.neighbours_many("Holding", [h.node.key for h in held], "OF_PRODUCT", limit=1)
+    product_keys = sorted({p[0].node.key for p in products.values()})
+    lines = store.neighbours_many("Product", product_keys, "IN_LINE", limit=1)
+    rows = []
+    for h in held:
+        product = products[h.node.key][0].node if h.node.key in products else None
+        line = lines[product.key][0].node.key if product and product.key in lines else None
+        props = h.node.props
+        rows.append(
+            {
+                "accountId": h.node.key,
+                "productId": product.key if product else None,
+                "productName": product.props.get("name") if product else None,
+                "line": line,
+                "status": props.get("status"),
+                "role": h.edge.props.get("role"),
+                "openedOn": props.get("opened_on"),
+                "closedOn": props.get("closed_on"),
+                "balance": props.get("balance"),
+                "monthlyValue": props.get("monthly_value"),
+            }
+        )
+    # Cypher sorts nulls last in ascending order.
+    return sorted(rows, key=lambda r: (r["line"] is None, r["line"] or "", r["accountId"]))
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _to_holdings(rows: list[Record]) -> list[HoldingSummary]:
+    return [
+        HoldingSummary(
+            r["accountId"],
+            r["productId"],
+            r["productName"],
+            r["line"],
+            r["status"],
+            r["role"],
+            r["openedOn"],
+            r["closedOn"],
+            _number(r["balance"]),
+            _number(r["monthlyValue"]),
+        )
+        for r in rows
+    ]
+
+
 MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
 MAX_PATHS = 10
 
@@ -247,7 +374,7 @@ def _path_links(store: GraphStore, label: str, key: str) -> list[tuple[str, str,
     return links
 
 
-def _path_embedded(store: GraphStore, fromId: str, toId: str, maxHops: int) -> list[Record]:  # noqa: N803
+def _path_embedded(store: GraphStore, fromId: str, toId: str, maxHops: int) -> list[Record]:
     ends = store.get_nodes("Customer", [fromId, toId])
     if fromId == toId or len(ends) < 2:
         return []
@@ -345,6 +472,8 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("household_members", _members_embedded, _to_members),
         NamedQuery("customer_value", _value_embedded, _to_value),
         NamedQuery("household_value", _household_value_embedded, _to_household_value),
+        NamedQuery("customer_holdings", _holdings_embedded, _to_holdings),
+        NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
     )
 }

@@ -218,3 +218,58 @@ def test_every_query_has_a_declared_cypher_file() -> None:
         assert query.file.name == query.name
         assert query.file.parameters
         assert query.file.indexes, f"{query.name}: say which index the lookup uses"
+
+
+def test_customer_holdings(store: GraphStore) -> None:
+    _fixture(store)
+    store.upsert_nodes("Holding", [{"id": "a9", "status": "active", "balance": -1200}])
+    store.upsert_relationships(
+        "HOLDS", "Customer", "Holding", [RelRow("ann", "a9", {"role": "primary"})]
+    )
+    rows = run_query(store, "customer_holdings", customerId="ann")
+    assert [(h.account_id, h.line, h.status, h.monthly_value) for h in rows] == [
+        ("a1", "mobile", "active", 20.5),
+        ("a2", "mobile", "active", 14.0),
+        ("a3", "savings", "closed", 99.0),
+        ("a4", "savings", "active", 5.25),
+        ("a5", "savings", "active", None),
+        ("a9", None, "active", None),
+    ]
+    assert rows[-1].balance == -1200.0
+    assert rows[-1].role == "primary"
+    assert run_query(store, "customer_holdings", customerId="nobody") == []
+
+
+def test_customer_touchpoints_newest_first_bounded(store: GraphStore) -> None:
+    _fixture(store)
+    store.upsert_nodes("Agent", [{"id": "ag1"}])
+    store.upsert_nodes(
+        "Touchpoint",
+        [
+            {
+                "id": f"t{i}",
+                "occurred_at": f"2025-01-{i + 1:02d}T10:00:00Z",
+                "channel": "web" if i % 3 else "call_center",
+                "kind": "visit" if i % 3 else "complaint",
+                "resolution_status": None if i % 3 else "open",
+            }
+            for i in range(9)
+        ]
+        + [{"id": "t9", "occurred_at": "2025-01-09T10:00:00Z", "channel": "web", "kind": "visit"}],
+    )
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT", "Customer", "Touchpoint", [RelRow("ann", f"t{i}") for i in range(10)]
+    )
+    store.upsert_relationships("HANDLED_BY", "Touchpoint", "Agent", [RelRow("t6", "ag1")])
+    latest = run_query(store, "customer_touchpoints", customerId="ann", channel="", first=3)
+    assert [t.id for t in latest] == ["t9", "t8", "t7"]
+    calls = run_query(
+        store, "customer_touchpoints", customerId="ann", channel="call_center", first=10
+    )
+    assert [(t.id, t.kind, t.resolution_status, t.agent_id) for t in calls] == [
+        ("t6", "complaint", "open", "ag1"),
+        ("t3", "complaint", "open", None),
+        ("t0", "complaint", "open", None),
+    ]
+    with pytest.raises(QueryParameterError, match="first must be between 1 and 500"):
+        run_query(store, "customer_touchpoints", customerId="ann", channel="", first=0)
