@@ -69,6 +69,8 @@ def main() -> None:
         "customer_sources": [{"customerId": c} for c in picks],
         "household_members": [{"customerId": c} for c in picks],
         "customer_value": [{"customerId": c} for c in picks],
+        "customer_holdings": [{"customerId": c} for c in picks],
+        "customer_touchpoints": [{"customerId": c, "channel": "", "first": 20} for c in picks],
         "household_value": [{"householdId": rnd.choice(households)} for _ in picks],
         "relationship_path": [
             {"fromId": c, "toId": rnd.choice(customers), "maxHops": 4}
