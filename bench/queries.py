@@ -66,6 +66,7 @@ def main() -> None:
     households = sorted(store.keys("Household"))
     picks = [rnd.choice(customers) for _ in range(args.calls)]
     calls: dict[str, list[dict[str, Any]]] = {
+        "customer_360": [{"customerId": c, "first": 20} for c in picks],
         "customer_sources": [{"customerId": c} for c in picks],
         "household_members": [{"customerId": c} for c in picks],
         "customer_value": [{"customerId": c} for c in picks],

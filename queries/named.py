@@ -341,6 +341,180 @@ def _to_holdings(rows: list[Record]) -> list[HoldingSummary]:
     ]
 
 
+MAX_360_TOUCHPOINTS = 200  # the most recent touchpoints the 360 view reads, whatever the history
+MAX_OPEN_COMPLAINTS = 50
+CUSTOMER_FIELDS = (
+    "id", "kind", "name", "email", "phone", "address", "postal_code", "city", "country",
+    "birth_date", "customer_since", "status", "value_tier", "lifetime_value",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RecentTouchpoint:
+    id: str
+    occurred_at: str | None
+    channel: str | None
+    kind: str | None
+    reason: str | None
+    outcome: str | None
+    resolution_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenComplaint:
+    id: str
+    occurred_at: str | None
+    category: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    purpose: str | None
+    channel: str | None
+    granted: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUse:
+    channel: str | None
+    uses: int
+
+
+@dataclass(frozen=True, slots=True)
+class Customer360:
+    customer: dict[str, Any]  # golden attributes (sensitive ones excluded)
+    sources: tuple[SourceLink, ...]
+    household_members: tuple[HouseholdMember, ...]
+    holdings: tuple[HoldingSummary, ...]
+    touchpoints: tuple[RecentTouchpoint, ...]
+    open_complaints: tuple[OpenComplaint, ...]
+    consents: tuple[ConsentState, ...]
+    preferred_channels: tuple[ChannelUse, ...]
+
+
+def _recent_key(t: Node) -> tuple[str, str]:
+    return (str(t.props.get("occurred_at", "")), t.key)
+
+
+def _customer_360_embedded(store: GraphStore, customerId: str, first: int) -> list[Record]:
+    customer = store.get_node("Customer", customerId)
+    if customer is None:
+        return []
+    touchpoints = [
+        n.node
+        for n in store.neighbours(
+            "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+        )
+    ]
+    recent = sorted(touchpoints, key=_recent_key, reverse=True)[:MAX_360_TOUCHPOINTS]
+    complaints = sorted(
+        (
+            t
+            for t in touchpoints
+            if t.props.get("kind") == "complaint" and t.props.get("resolution_status") == "open"
+        ),
+        key=_recent_key,
+        reverse=True,
+    )[:MAX_OPEN_COMPLAINTS]
+    uses: dict[Any, int] = {}
+    for t in recent:
+        uses[t.props.get("channel")] = uses.get(t.props.get("channel"), 0) + 1
+    consents = [
+        {
+            "purpose": n.node.props.get("purpose"),
+            "channel": n.node.props.get("channel"),
+            "granted": n.node.props.get("granted"),
+        }
+        for n in store.neighbours(
+            "Customer", customerId, "HAS_CONSENT", "out", "Consent", limit=10_000
+        )
+    ]
+    consents.sort(
+        key=lambda k: (
+            k["purpose"] is None,
+            str(k["purpose"]),
+            k["channel"] is None,
+            str(k["channel"]),
+        )
+    )
+    return [
+        {
+            "customer": {f: customer.props.get(f) for f in CUSTOMER_FIELDS},
+            "sources": _sources_embedded(store, customerId),
+            "members": _members_embedded(store, customerId),
+            "holdings": _holdings_embedded(store, customerId),
+            "touchpoints": [
+                {
+                    "id": t.key,
+                    "occurredAt": t.props.get("occurred_at"),
+                    "channel": t.props.get("channel"),
+                    "kind": t.props.get("kind"),
+                    "reason": t.props.get("reason"),
+                    "outcome": t.props.get("outcome"),
+                    "resolutionStatus": t.props.get("resolution_status"),
+                }
+                for t in recent[:first]
+            ],
+            "openComplaints": [
+                {
+                    "id": t.key,
+                    "occurredAt": t.props.get("occurred_at"),
+                    "category": t.props.get("category"),
+                    "reason": t.props.get("reason"),
+                }
+                for t in complaints
+            ],
+            "consents": consents,
+            "channels": [
+                {"channel": c, "uses": n}
+                for c, n in sorted(
+                    uses.items(), key=lambda item: (-item[1], item[0] is None, str(item[0]))
+                )
+            ],
+        }
+    ]
+
+
+def _to_360(rows: list[Record]) -> Customer360 | None:
+    if not rows:
+        return None
+    r = rows[0]
+    return Customer360(
+        customer={f: r["customer"].get(f) for f in CUSTOMER_FIELDS},
+        sources=tuple(_to_sources(r["sources"])),
+        household_members=tuple(_to_members(r["members"])),
+        holdings=tuple(_to_holdings(r["holdings"])),
+        touchpoints=tuple(
+            RecentTouchpoint(
+                t["id"],
+                t["occurredAt"],
+                t["channel"],
+                t["kind"],
+                t["reason"],
+                t["outcome"],
+                t["resolutionStatus"],
+            )
+            for t in r["touchpoints"]
+        ),
+        open_complaints=tuple(
+            OpenComplaint(o["id"], o["occurredAt"], o["category"], o["reason"])
+            for o in r["openComplaints"]
+        ),
+        consents=tuple(
+            ConsentState(k["purpose"], k["channel"], k["granted"]) for k in r["consents"]
+        ),
+        preferred_channels=tuple(ChannelUse(c["channel"], int(c["uses"])) for c in r["channels"]),
+    )
+
+
+def _check_360(params: dict[str, Any]) -> None:
+    if not 1 <= params["first"] <= MAX_360_TOUCHPOINTS:
+        raise QueryParameterError(
+            f"first must be between 1 and {MAX_360_TOUCHPOINTS}, got {params['first']}"
+        )
+
+
 MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
 MAX_PATHS = 10
 
@@ -468,6 +642,7 @@ def _query_file(name: str) -> QueryFile:
 QUERIES: dict[str, NamedQuery[Any]] = {
     q.name: q
     for q in (
+        NamedQuery("customer_360", _customer_360_embedded, _to_360, _check_360),
         NamedQuery("customer_sources", _sources_embedded, _to_sources),
         NamedQuery("household_members", _members_embedded, _to_members),
         NamedQuery("customer_value", _value_embedded, _to_value),

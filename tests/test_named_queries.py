@@ -273,3 +273,68 @@ def test_customer_touchpoints_newest_first_bounded(store: GraphStore) -> None:
     ]
     with pytest.raises(QueryParameterError, match="first must be between 1 and 500"):
         run_query(store, "customer_touchpoints", customerId="ann", channel="", first=0)
+
+
+def test_customer_360(store: GraphStore) -> None:
+    _fixture(store)
+    store.upsert_nodes(
+        "Customer",
+        [{"id": "ann", "email": "ann@example.com", "national_id": "123", "lifetime_value": 1500.0}],
+    )
+    store.upsert_nodes(
+        "Touchpoint",
+        [
+            {"id": "t1", "occurred_at": "2025-01-01T10:00:00Z", "channel": "web", "kind": "visit"},
+            {
+                "id": "t2",
+                "occurred_at": "2025-01-02T10:00:00Z",
+                "channel": "call_center",
+                "kind": "complaint",
+                "resolution_status": "open",
+                "category": "billing",
+            },
+            {"id": "t3", "occurred_at": "2025-01-03T10:00:00Z", "channel": "web", "kind": "visit"},
+            {
+                "id": "t4",
+                "occurred_at": "2025-01-04T10:00:00Z",
+                "channel": "call_center",
+                "kind": "complaint",
+                "resolution_status": "resolved",
+            },
+        ],
+    )
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT", "Customer", "Touchpoint", [RelRow("ann", f"t{i}") for i in range(1, 5)]
+    )
+    store.upsert_nodes(
+        "Consent",
+        [
+            {"id": "k1", "purpose": "marketing", "channel": "email", "granted": True},
+            {"id": "k2", "purpose": "marketing", "channel": "phone", "granted": False},
+        ],
+    )
+    store.upsert_relationships(
+        "HAS_CONSENT", "Customer", "Consent", [RelRow("ann", "k2"), RelRow("ann", "k1")]
+    )
+    view = run_query(store, "customer_360", customerId="ann", first=2)
+    assert view.customer["email"] == "ann@example.com"
+    assert view.customer["lifetime_value"] == 1500.0
+    assert "national_id" not in view.customer
+    assert [s.system for s in view.sources] == ["billing", "web"]
+    assert [m.customer_id for m in view.household_members] == ["ann", "bob"]
+    assert [h.account_id for h in view.holdings] == ["a1", "a2", "a3", "a4", "a5"]
+    assert [t.id for t in view.touchpoints] == ["t4", "t3"]
+    assert [(c.id, c.category) for c in view.open_complaints] == [("t2", "billing")]
+    assert [(k.channel, k.granted) for k in view.consents] == [("email", True), ("phone", False)]
+    assert [(c.channel, c.uses) for c in view.preferred_channels] == [
+        ("call_center", 2),
+        ("web", 2),
+    ]
+    bare = run_query(store, "customer_360", customerId="cy", first=5)
+    assert (bare.sources, bare.holdings, bare.touchpoints, bare.preferred_channels) == (
+        (),
+        (),
+        (),
+        (),
+    )
+    assert run_query(store, "customer_360", customerId="nobody", first=5) is None
