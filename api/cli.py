@@ -238,6 +238,19 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_segment(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from queries.segments import assign_tiers
+
+    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    with closing(_open(args)) as store:
+        summary = assign_tiers(store, as_of)
+    tiers = ", ".join(f"{tier} {n:,}" for tier, n in sorted(summary.by_tier.items()))
+    print(f"value tiers for {summary.customers:,} customers as of {as_of}: {tiers}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -329,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     query_p.add_argument("name", choices=list(QUERIES), metavar="NAME", help=", ".join(QUERIES))
     query_p.add_argument("params", nargs="*", metavar="PARAM=VALUE", help="the query's parameters")
     query_p.set_defaults(func=cmd_query)
+
+    segment_p = sub.add_parser(
+        "segment", help="compute every customer's value tier and lifetime value (docs/queries.md)"
+    )
+    segment_p.add_argument("--as-of", metavar="DATE", help="tenure reference date (default today)")
+    segment_p.set_defaults(func=cmd_segment)
 
     sample_p = sub.add_parser(
         "sample",

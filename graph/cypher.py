@@ -157,6 +157,16 @@ def get_nodes(node: NodeType) -> CypherStatement:
     )
 
 
+def keys_page(node: NodeType) -> CypherStatement:
+    return CypherStatement(
+        f"keys_page.{node.label}",
+        f"MATCH (n:{node.label})\nWHERE $after IS NULL OR n.{node.key} > $after\n"
+        f"RETURN n.{node.key} AS key\nORDER BY key\nLIMIT $limit",
+        ("after", "limit"),
+        "read",
+    )
+
+
 def find_nodes(node: NodeType, prop: str) -> CypherStatement:
     return CypherStatement(
         f"find_nodes.{node.label}.{prop}",
@@ -261,7 +271,7 @@ def adapter_statements(model: GraphSchema | None = None) -> dict[str, CypherStat
     model = model or schema()
     stmts: list[CypherStatement] = [*constraint_statements(model), *index_statements(model)]
     for n in model.nodes:
-        stmts += [merge_nodes(n), delete_nodes(n), get_nodes(n)]
+        stmts += [merge_nodes(n), delete_nodes(n), get_nodes(n), keys_page(n)]
         stmts += [find_nodes(n, prop) for prop in n.indexed]
         for direction in _ARROWS:
             stmts += [

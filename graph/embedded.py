@@ -609,6 +609,12 @@ class EmbeddedStore:
         except KeyError:
             raise SchemaError(f"unknown node label {label!r}") from None
 
+    def keys_page(self, label: str, after: str | None = None, limit: int = 1000) -> list[str]:
+        with self._lock:
+            self._schema.node(label)
+            ordered = sorted(k for k in self._key_index[label] if after is None or k > after)
+        return ordered[: max(limit, 0)]
+
     def keys(self, label: str) -> list[str]:
         """Every key of a label (unordered): for benchmarks and batch jobs, not requests."""
         with self._lock:

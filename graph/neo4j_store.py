@@ -323,6 +323,11 @@ class Neo4jStore:
         records = self._read(f"degree.{label}.{direction}", key=key, relType=rel_type)
         return int(records[0]["degree"]) if records else 0
 
+    def keys_page(self, label: str, after: str | None = None, limit: int = 1000) -> list[str]:
+        self._schema.node(label)
+        records = self._read(f"keys_page.{label}", after=after, limit=max(limit, 0))
+        return [str(r["key"]) for r in records]
+
     def counts(self) -> GraphCounts:
         nodes = dict.fromkeys(self._schema.labels, 0)
         rels = dict.fromkeys(self._schema.relationship_types, 0)

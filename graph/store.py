@@ -168,6 +168,10 @@ class GraphStore(Protocol):
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"
     ) -> int: ...
 
+    def keys_page(self, label: str, after: str | None = None, limit: int = 1000) -> list[str]:
+        """Keys of a label in key order, after ``after``: paging for batch jobs."""
+        ...
+
     def counts(self) -> GraphCounts: ...
 
     def ping(self) -> None:

@@ -515,6 +515,38 @@ def _check_360(params: dict[str, Any]) -> None:
         )
 
 
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentMember:
+    customer_id: str
+    name: str | None
+    lifetime_value: float | None
+
+
+def _segment_embedded(store: GraphStore, tier: str, after: str, first: int) -> list[Record]:
+    members = store.find_nodes("Customer", "value_tier", tier, limit=10**9)
+    page = [m for m in members if m.key > after][:first]
+    return [
+        {
+            "customerId": m.key,
+            "name": m.props.get("name"),
+            "lifetimeValue": m.props.get("lifetime_value"),
+        }
+        for m in page
+    ]
+
+
+def _to_segment(rows: list[Record]) -> list[SegmentMember]:
+    return [SegmentMember(r["customerId"], r["name"], _number(r["lifetimeValue"])) for r in rows]
+
+
+def _check_page(params: dict[str, Any]) -> None:
+    if not 1 <= params["first"] <= MAX_PAGE:
+        raise QueryParameterError(f"first must be between 1 and {MAX_PAGE}, got {params['first']}")
+
+
 MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
 MAX_PATHS = 10
 
@@ -650,6 +682,7 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_holdings", _holdings_embedded, _to_holdings),
         NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
+        NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),
     )
 }
 

@@ -345,3 +345,12 @@ def test_touch_lands_only_on_created_or_changed_rows(store: GraphStore) -> None:
     assert link.edge.props == {"score": 1.0, "resolved_at": "t1"}
     with pytest.raises(InvalidWriteError, match="unknown property 'when'"):
         store.upsert_nodes("Customer", [{"id": "a"}], touch={"when": "now"})
+
+
+def test_keys_page_walks_a_label_in_key_order(store: GraphStore) -> None:
+    _customers(store, "c3", "c1", "c2", "c5", "c4")
+    assert store.keys_page("Customer", limit=2) == ["c1", "c2"]
+    assert store.keys_page("Customer", after="c2", limit=2) == ["c3", "c4"]
+    assert store.keys_page("Customer", after="c4") == ["c5"]
+    assert store.keys_page("Customer", after="c5") == []
+    assert store.keys_page("Household") == []
