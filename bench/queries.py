@@ -72,6 +72,7 @@ def main() -> None:
         "customer_value": [{"customerId": c} for c in picks],
         "customer_holdings": [{"customerId": c} for c in picks],
         "customer_touchpoints": [{"customerId": c, "channel": "", "first": 20} for c in picks],
+        "search_customers": [{"text": "wang", "first": 20} for _ in picks[:200]],
         "household_value": [{"householdId": rnd.choice(households)} for _ in picks],
         "relationship_path": [
             {"fromId": c, "toId": rnd.choice(customers), "maxHops": 4}

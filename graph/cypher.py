@@ -157,6 +157,16 @@ def get_nodes(node: NodeType) -> CypherStatement:
     )
 
 
+def find_prefix(node: NodeType, prop: str) -> CypherStatement:
+    return CypherStatement(
+        f"find_prefix.{node.label}.{prop}",
+        f"MATCH (n:{node.label})\nWHERE n.{prop} STARTS WITH $prefix\n"
+        f"RETURN n.{node.key} AS key, properties(n) AS props\nORDER BY key\nLIMIT $limit",
+        ("prefix", "limit"),
+        "read",
+    )
+
+
 def keys_page(node: NodeType) -> CypherStatement:
     return CypherStatement(
         f"keys_page.{node.label}",
@@ -273,6 +283,7 @@ def adapter_statements(model: GraphSchema | None = None) -> dict[str, CypherStat
     for n in model.nodes:
         stmts += [merge_nodes(n), delete_nodes(n), get_nodes(n), keys_page(n)]
         stmts += [find_nodes(n, prop) for prop in n.indexed]
+        stmts += [find_prefix(n, prop) for prop in n.indexed]
         for direction in _ARROWS:
             stmts += [
                 neighbours(model, n, direction),

@@ -9,6 +9,7 @@ writer would change SQLite behind the first one's mirror.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import gc
@@ -252,6 +253,9 @@ class EmbeddedStore:
         self._next_rid = 1
         self._frozen_size = 0
         self._unfrozen = 0
+        # Sorted distinct values per indexed property, rebuilt lazily after any write.
+        self._generation = 0
+        self._sorted_values: dict[tuple[str, str], tuple[int, list[str]]] = {}
         self._key_index: dict[str, dict[str, int]] = {n.label: {} for n in self._schema.nodes}
         self._prop_index: dict[tuple[str, str], dict[Any, set[int]]] = {
             (n.label, p): {} for n in self._schema.nodes for p in n.indexed
@@ -448,6 +452,7 @@ class EmbeddedStore:
                 self._write(
                     _UPSERT_NODE, [(nid, label, key, _dumps(pr)) for nid, key, pr, _ in staged]
                 )
+                self._generation += 1
             created = 0
             new_nodes = []
             for nid, key, merged, is_new in staged:
@@ -552,6 +557,7 @@ class EmbeddedStore:
                 [(rid,) for rid in doomed],
                 ("DELETE FROM nodes WHERE id = ?", [(nid,) for nid in nids]),
             )
+            self._generation += 1
             for rel_type in doomed.values():
                 self._rel_counts[rel_type] -= 1
             for nid in nids:
@@ -648,6 +654,28 @@ class EmbeddedStore:
             return [node] if node and limit > 0 else []
         with self._lock:
             nids = self._prop_index[(label, prop)].get(value, set())
+            nodes = sorted((self._node(n) for n in nids), key=lambda n: n.key)
+            return nodes[: max(limit, 0)]
+
+    def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:
+        """Nodes whose indexed string ``prop`` starts with ``prefix``, in key order."""
+        node_type = self._schema.node(label)
+        check_lookup(node_type, prop, prefix)
+        if prop == node_type.key:
+            raise SchemaError(f"prefix search on the key {label}.{prop} is not supported")
+        with self._lock:
+            index = self._prop_index[(label, prop)]
+            cached = self._sorted_values.get((label, prop))
+            if cached is None or cached[0] != self._generation:
+                values = sorted(v for v in index if isinstance(v, str))
+                cached = (self._generation, values)
+                self._sorted_values[(label, prop)] = cached
+            values = cached[1]
+            nids: set[int] = set()
+            for i in range(bisect.bisect_left(values, prefix), len(values)):
+                if not values[i].startswith(prefix):
+                    break
+                nids.update(index[values[i]])
             nodes = sorted((self._node(n) for n in nids), key=lambda n: n.key)
             return nodes[: max(limit, 0)]
 

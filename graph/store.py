@@ -137,6 +137,10 @@ class GraphStore(Protocol):
         """Nodes whose indexed ``prop`` equals ``value``, in key order. Unindexed props refuse."""
         ...
 
+    def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:
+        """Nodes whose indexed string ``prop`` starts with ``prefix``, in key order."""
+        ...
+
     def neighbours(
         self,
         label: str,

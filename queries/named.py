@@ -547,6 +547,78 @@ def _check_page(params: dict[str, Any]) -> None:
         raise QueryParameterError(f"first must be between 1 and {MAX_PAGE}, got {params['first']}")
 
 
+MAX_SEARCH = 100
+_MATCH_ORDER = ("email", "phone", "source_id", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHit:
+    customer_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    matched_on: tuple[str, ...]  # sorted
+
+
+def _search_embedded(store: GraphStore, text: str, namePrefix: str, first: int) -> list[Record]:
+    hits: dict[str, tuple[int, set[str], Node]] = {}
+
+    def add(node: Node, rank: int, how: str) -> None:
+        best, matched, _ = hits.get(node.key, (rank, set(), node))
+        matched.add(how)
+        hits[node.key] = (min(best, rank), matched, node)
+
+    for how in ("email", "phone"):
+        for node in store.find_nodes("Customer", how, text, limit=10**6):
+            add(node, 1, how)
+    records = store.find_nodes("SourceRecord", "source_record_id", text, limit=10**6)
+    for found in store.neighbours_many(
+        "SourceRecord", [r.key for r in records], "RESOLVED_TO", limit=1
+    ).values():
+        add(found[0].node, 2, "source_id")
+    if namePrefix:
+        for node in store.find_prefix("Customer", "name_normalized", namePrefix, limit=10**6):
+            add(node, 3, "name")
+    ordered = sorted(hits.items(), key=lambda item: (item[1][0], item[0]))[:first]
+    return [
+        {
+            "customerId": key,
+            "name": node.props.get("name"),
+            "email": node.props.get("email"),
+            "phone": node.props.get("phone"),
+            "matchedOn": sorted(matched),
+        }
+        for key, (_, matched, node) in ordered
+    ]
+
+
+def _to_hits(rows: list[Record]) -> list[CustomerHit]:
+    return [
+        CustomerHit(
+            r["customerId"], r["name"], r["email"], r["phone"], tuple(sorted(r["matchedOn"]))
+        )
+        for r in rows
+    ]
+
+
+def _prepare_search(params: dict[str, Any]) -> dict[str, Any]:
+    from loaders.kinds import normalize_name
+
+    text = params.get("text")
+    if isinstance(text, str):
+        return {**params, "namePrefix": normalize_name(text)}
+    return params
+
+
+def _check_search(params: dict[str, Any]) -> None:
+    if not 1 <= params["first"] <= MAX_SEARCH:
+        raise QueryParameterError(
+            f"first must be between 1 and {MAX_SEARCH}, got {params['first']}"
+        )
+    if not params["text"].strip():
+        raise QueryParameterError("text must not be empty")
+
+
 MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
 MAX_PATHS = 10
 
@@ -660,6 +732,8 @@ class NamedQuery(Generic[R]):
     embedded: Callable[..., list[Record]]  # (store, **params) -> rows shaped like Cypher's
     result: Callable[[list[Record]], R]
     check: Callable[[dict[str, Any]], None] = lambda params: None
+    # Derives parameters the caller does not type (e.g. a normalised form of their text).
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda params: params
 
     @property
     def file(self) -> QueryFile:
@@ -683,6 +757,7 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
         NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),
+        NamedQuery("search_customers", _search_embedded, _to_hits, _check_search, _prepare_search),
     )
 }
 
@@ -715,7 +790,7 @@ def run_query(store: GraphStore, name: str, **params: Any) -> Any:
         query = QUERIES[name]
     except KeyError:
         raise UnknownQueryError(f"unknown query {name!r}; queries: {', '.join(QUERIES)}") from None
-    params = _checked(query, params)
+    params = _checked(query, query.prepare(params))
     if isinstance(store, Neo4jStore):
         rows = store.read_query(name, query.file.text, params)
     else:

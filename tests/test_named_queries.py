@@ -338,3 +338,50 @@ def test_customer_360(store: GraphStore) -> None:
         (),
     )
     assert run_query(store, "customer_360", customerId="nobody", first=5) is None
+
+
+def test_search_customers(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "Customer",
+        [
+            {
+                "id": "c1",
+                "name": "Wang Xiaoming",
+                "name_normalized": "wang xiaoming",
+                "email": "x@example.com",
+            },
+            {
+                "id": "c2",
+                "name": "Ｗａｎｇ Li",
+                "name_normalized": "wang li",
+                "phone": "+8613800000000",
+            },
+            {
+                "id": "c3",
+                "name": "x@example.com fan club",
+                "name_normalized": "x@example.com fan club",
+            },
+        ],
+    )
+    store.upsert_nodes("SourceRecord", [{"id": "web:W9", "source_record_id": "W9"}])
+    store.upsert_relationships("RESOLVED_TO", "SourceRecord", "Customer", [RelRow("web:W9", "c2")])
+    by_name = run_query(store, "search_customers", text="  WANG ", first=10)
+    assert [(h.customer_id, h.matched_on) for h in by_name] == [
+        ("c1", ("name",)),
+        ("c2", ("name",)),
+    ]
+    assert [
+        h.customer_id for h in run_query(store, "search_customers", text="Ｗａｎｇ x", first=10)
+    ] == ["c1"]
+    email = run_query(store, "search_customers", text="x@example.com", first=10)
+    assert [(h.customer_id, h.matched_on) for h in email] == [("c1", ("email",)), ("c3", ("name",))]
+    assert [
+        (h.customer_id, h.matched_on)
+        for h in run_query(store, "search_customers", text="W9", first=5)
+    ] == [("c2", ("source_id",))]
+    assert (
+        run_query(store, "search_customers", text="+8613800000000", first=5)[0].customer_id == "c2"
+    )
+    assert run_query(store, "search_customers", text="nobody", first=5) == []
+    with pytest.raises(QueryParameterError, match="text must not be empty"):
+        run_query(store, "search_customers", text="  ", first=5)

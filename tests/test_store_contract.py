@@ -354,3 +354,25 @@ def test_keys_page_walks_a_label_in_key_order(store: GraphStore) -> None:
     assert store.keys_page("Customer", after="c4") == ["c5"]
     assert store.keys_page("Customer", after="c5") == []
     assert store.keys_page("Household") == []
+
+
+def test_find_prefix_on_an_indexed_property(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "Customer",
+        [
+            {"id": "c1", "name_normalized": "wang xiaoming"},
+            {"id": "c2", "name_normalized": "wang li"},
+            {"id": "c3", "name_normalized": "wong li"},
+            {"id": "c4", "name_normalized": "王小明"},
+        ],
+    )
+    assert [n.key for n in store.find_prefix("Customer", "name_normalized", "wang")] == ["c1", "c2"]
+    assert [n.key for n in store.find_prefix("Customer", "name_normalized", "王")] == ["c4"]
+    assert [n.key for n in store.find_prefix("Customer", "name_normalized", "w", limit=2)] == [
+        "c1",
+        "c2",
+    ]
+    store.upsert_nodes("Customer", [{"id": "c2", "name_normalized": "li wang"}])
+    assert [n.key for n in store.find_prefix("Customer", "name_normalized", "wang")] == ["c1"]
+    with pytest.raises(SchemaError, match="not indexed"):
+        store.find_prefix("Customer", "city", "Os")
