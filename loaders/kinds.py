@@ -410,26 +410,25 @@ def _ref_id(rec: CustomerRef, system: str) -> str:
     )
 
 
+def _attached(ctx: Context, label: str, rel_type: str, key: str, props: Props) -> None:
+    """A node that hangs off the record's customer (consent, credit or third-party profile)."""
+    ctx.rows.node(label, {"id": key, **props, **ctx.provenance(key)})
+    ctx.rows.rel(rel_type, "Customer", ctx.golden[0], label, key)
+
+
 def _consent_key(rec: ConsentRecord, system: str) -> str:
     return f"consent:{_ref_id(rec, system)}:{rec.purpose}:{rec.channel}"
 
 
 def _consent_rows(rec: ConsentRecord, ctx: Context) -> None:
-    golden = ctx.golden[0]
-    key = _consent_key(rec, ctx.system)
-    ctx.rows.node(
-        "Consent",
-        {
-            "id": key,
-            "purpose": rec.purpose,
-            "channel": rec.channel,
-            "granted": rec.granted,
-            "given_at": _value(rec.given_at),
-            "withdrawn_at": _value(rec.withdrawn_at),
-            **ctx.provenance(key),
-        },
-    )
-    ctx.rows.rel("HAS_CONSENT", "Customer", golden, "Consent", key)
+    props: Props = {
+        "purpose": rec.purpose,
+        "channel": rec.channel,
+        "granted": rec.granted,
+        "given_at": _value(rec.given_at),
+        "withdrawn_at": _value(rec.withdrawn_at),
+    }
+    _attached(ctx, "Consent", "HAS_CONSENT", _consent_key(rec, ctx.system), props)
 
 
 def _credit_key(rec: CreditProfileRecord, system: str) -> str:
@@ -437,21 +436,14 @@ def _credit_key(rec: CreditProfileRecord, system: str) -> str:
 
 
 def _credit_rows(rec: CreditProfileRecord, ctx: Context) -> None:
-    golden = ctx.golden[0]
-    key = _credit_key(rec, ctx.system)
-    ctx.rows.node(
-        "CreditProfile",
-        {
-            "id": key,
-            "score": rec.score,
-            "rating": rec.rating,
-            "credit_limit": rec.credit_limit,
-            "outstanding_debt": rec.outstanding_debt,
-            "assessed_on": _value(rec.assessed_on),
-            **ctx.provenance(key),
-        },
-    )
-    ctx.rows.rel("HAS_CREDIT_PROFILE", "Customer", golden, "CreditProfile", key)
+    props: Props = {
+        "score": rec.score,
+        "rating": rec.rating,
+        "credit_limit": rec.credit_limit,
+        "outstanding_debt": rec.outstanding_debt,
+        "assessed_on": _value(rec.assessed_on),
+    }
+    _attached(ctx, "CreditProfile", "HAS_CREDIT_PROFILE", _credit_key(rec, ctx.system), props)
 
 
 def _third_party_key(rec: ThirdPartyRecord, system: str) -> str:
@@ -459,21 +451,15 @@ def _third_party_key(rec: ThirdPartyRecord, system: str) -> str:
 
 
 def _third_party_rows(rec: ThirdPartyRecord, ctx: Context) -> None:
-    golden = ctx.golden[0]
+    props: Props = {
+        "provider": rec.provider,
+        "household_size": rec.household_size,
+        "income_band": rec.income_band,
+        "home_value_band": rec.home_value_band,
+        "match_score": rec.match_score,
+    }
     key = _third_party_key(rec, ctx.system)
-    ctx.rows.node(
-        "ThirdPartyProfile",
-        {
-            "id": key,
-            "provider": rec.provider,
-            "household_size": rec.household_size,
-            "income_band": rec.income_band,
-            "home_value_band": rec.home_value_band,
-            "match_score": rec.match_score,
-            **ctx.provenance(key),
-        },
-    )
-    ctx.rows.rel("HAS_THIRD_PARTY_PROFILE", "Customer", golden, "ThirdPartyProfile", key)
+    _attached(ctx, "ThirdPartyProfile", "HAS_THIRD_PARTY_PROFILE", key, props)
 
 
 def _relationship_customers(rec: RelationshipRecord, system: str) -> list[CustomerKey]:

@@ -205,13 +205,17 @@ def _to_value(rows: list[Record]) -> CustomerValue | None:
     if not rows:
         return None
     row = rows[0]
-    lines = tuple(
-        LineValue(
-            item["line"], item["name"], int(item["holdings"]), round(float(item["monthlyValue"]), 2)
-        )
-        for item in sorted(row["lines"], key=lambda i: i["line"])
-    )
-    return CustomerValue(row["customerId"], lines, int(row["catalogueLines"]))
+    return CustomerValue(row["customerId"], _lines(row["lines"]), int(row["catalogueLines"]))
+
+
+def _bounded(param: str, most: int) -> Callable[[dict[str, Any]], None]:
+    """A check that an int parameter lies in 1..most (page sizes, caps)."""
+
+    def check(params: dict[str, Any]) -> None:
+        if not 1 <= params[param] <= most:
+            raise QueryParameterError(f"{param} must be between 1 and {most}, got {params[param]}")
+
+    return check
 
 
 MAX_TOUCHPOINTS = 500
@@ -270,11 +274,7 @@ def _to_touchpoints(rows: list[Record]) -> list[TouchpointSummary]:
     ]
 
 
-def _check_first(params: dict[str, Any]) -> None:
-    if not 1 <= params["first"] <= MAX_TOUCHPOINTS:
-        raise QueryParameterError(
-            f"first must be between 1 and {MAX_TOUCHPOINTS}, got {params['first']}"
-        )
+_check_first = _bounded("first", MAX_TOUCHPOINTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,11 +508,7 @@ def _to_360(rows: list[Record]) -> Customer360 | None:
     )
 
 
-def _check_360(params: dict[str, Any]) -> None:
-    if not 1 <= params["first"] <= MAX_360_TOUCHPOINTS:
-        raise QueryParameterError(
-            f"first must be between 1 and {MAX_360_TOUCHPOINTS}, got {params['first']}"
-        )
+_check_360 = _bounded("first", MAX_360_TOUCHPOINTS)
 
 
 MAX_PAGE = 1000
@@ -542,9 +538,7 @@ def _to_segment(rows: list[Record]) -> list[SegmentMember]:
     return [SegmentMember(r["customerId"], r["name"], _number(r["lifetimeValue"])) for r in rows]
 
 
-def _check_page(params: dict[str, Any]) -> None:
-    if not 1 <= params["first"] <= MAX_PAGE:
-        raise QueryParameterError(f"first must be between 1 and {MAX_PAGE}, got {params['first']}")
+_check_page = _bounded("first", MAX_PAGE)
 
 
 MAX_SEARCH = 100
@@ -611,10 +605,7 @@ def _prepare_search(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_search(params: dict[str, Any]) -> None:
-    if not 1 <= params["first"] <= MAX_SEARCH:
-        raise QueryParameterError(
-            f"first must be between 1 and {MAX_SEARCH}, got {params['first']}"
-        )
+    _bounded("first", MAX_SEARCH)(params)
     if not params["text"].strip():
         raise QueryParameterError("text must not be empty")
 
@@ -720,10 +711,7 @@ def _to_paths(rows: list[Record]) -> RelationshipPaths:
     return RelationshipPaths(len(paths[0].links) if paths else None, paths)
 
 
-def _check_path(params: dict[str, Any]) -> None:
-    hops = params["maxHops"]
-    if not 1 <= hops <= MAX_PATH_HOPS:
-        raise QueryParameterError(f"maxHops must be between 1 and {MAX_PATH_HOPS}, got {hops}")
+_check_path = _bounded("maxHops", MAX_PATH_HOPS)
 
 
 @dataclass(frozen=True)
