@@ -610,6 +610,55 @@ def _check_search(params: dict[str, Any]) -> None:
         raise QueryParameterError("text must not be empty")
 
 
+MAX_EGO_HOPS = 4  # the Cypher pattern's literal bound
+MAX_EGO_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkMember:
+    customer_id: str
+    name: str | None
+    distance: int
+
+
+def _ego_embedded(store: GraphStore, customerId: str, hops: int, limit: int) -> list[Record]:
+    if store.get_node("Customer", customerId) is None:
+        return []
+    start = ("Customer", customerId)
+    seen = {start: 0}
+    frontier = [start]
+    for depth in range(1, hops + 1):
+        reached = []
+        for label, key in frontier:
+            for _, other_label, other_key in _path_links(store, label, key):
+                other = (other_label, other_key)
+                if other not in seen:
+                    seen[other] = depth
+                    reached.append(other)
+        frontier = reached
+    people = sorted(
+        (d, key) for (label, key), d in seen.items() if label == "Customer" and key != customerId
+    )[:limit]
+    names = store.get_nodes("Customer", [key for _, key in people])
+    return [
+        {
+            "customerId": key,
+            "name": names[key].props.get("name") if key in names else None,
+            "distance": d,
+        }
+        for d, key in people
+    ]
+
+
+def _to_network(rows: list[Record]) -> list[NetworkMember]:
+    return [NetworkMember(r["customerId"], r["name"], int(r["distance"])) for r in rows]
+
+
+def _check_ego(params: dict[str, Any]) -> None:
+    _bounded("hops", MAX_EGO_HOPS)(params)
+    _bounded("limit", MAX_EGO_SIZE)(params)
+
+
 MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
 MAX_PATHS = 10
 
@@ -744,6 +793,7 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_holdings", _holdings_embedded, _to_holdings),
         NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
+        NamedQuery("ego_network", _ego_embedded, _to_network, _check_ego),
         NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),
         NamedQuery("search_customers", _search_embedded, _to_hits, _check_search, _prepare_search),
     )

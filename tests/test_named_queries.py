@@ -385,3 +385,26 @@ def test_search_customers(store: GraphStore) -> None:
     assert run_query(store, "search_customers", text="nobody", first=5) == []
     with pytest.raises(QueryParameterError, match="text must not be empty"):
         run_query(store, "search_customers", text="  ", first=5)
+
+
+def test_ego_network(store: GraphStore) -> None:
+    _people(store)
+    # a -family/co_signer- b -referral- c -employer- d ; a and d share household h ; e -referral- c
+    one = run_query(store, "ego_network", customerId="a", hops=1, limit=10)
+    assert [(m.customer_id, m.distance) for m in one] == [("b", 1)]
+    two = run_query(store, "ego_network", customerId="a", hops=2, limit=10)
+    assert [(m.customer_id, m.distance) for m in two] == [("b", 1), ("c", 2), ("d", 2)]
+    three = run_query(store, "ego_network", customerId="a", hops=3, limit=10)
+    assert [(m.customer_id, m.name, m.distance) for m in three] == [
+        ("b", "B", 1),
+        ("c", "C", 2),
+        ("d", "D", 2),
+        ("e", "E", 3),
+    ]
+    assert [
+        m.customer_id for m in run_query(store, "ego_network", customerId="a", hops=3, limit=2)
+    ] == ["b", "c"]
+    assert run_query(store, "ego_network", customerId="z", hops=4, limit=10) == []
+    assert run_query(store, "ego_network", customerId="nobody", hops=4, limit=10) == []
+    with pytest.raises(QueryParameterError, match="hops must be between 1 and 4"):
+        run_query(store, "ego_network", customerId="a", hops=5, limit=10)
