@@ -659,6 +659,62 @@ def _check_ego(params: dict[str, Any]) -> None:
     _bounded("limit", MAX_EGO_SIZE)(params)
 
 
+SALES_CONTACTS = ("sales_call", "sales_visit")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFrequency:
+    customer_id: str
+    name: str | None
+    value_tier: str | None
+    contacts: int
+    on_target: bool
+
+
+def _contacts_embedded(
+    store: GraphStore, agentId: str, to: str, target: int, **period: str
+) -> list[Record]:
+    start = period["from"]
+    owned = store.neighbours("Agent", agentId, "OWNED_BY", "in", "Customer", limit=1_000_000)
+    touched = store.neighbours_many(
+        "Customer", [c.node.key for c in owned], "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+    )
+    rows = []
+    for c in owned:
+        contacts = sum(
+            1
+            for n in touched.get(c.node.key, [])
+            if n.node.props.get("kind") in SALES_CONTACTS
+            and start <= str(n.node.props.get("occurred_at", "")) < to
+        )
+        rows.append(
+            {
+                "customerId": c.node.key,
+                "name": c.node.props.get("name"),
+                "valueTier": c.node.props.get("value_tier"),
+                "contacts": contacts,
+                "onTarget": contacts >= target,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["contacts"], r["customerId"]))
+
+
+def _to_contacts(rows: list[Record]) -> list[ContactFrequency]:
+    return [
+        ContactFrequency(
+            r["customerId"], r["name"], r["valueTier"], int(r["contacts"]), bool(r["onTarget"])
+        )
+        for r in rows
+    ]
+
+
+def _check_contacts(params: dict[str, Any]) -> None:
+    if not 0 <= params["target"] <= 1000:
+        raise QueryParameterError(f"target must be between 0 and 1000, got {params['target']}")
+    if not params["from"] < params["to"]:
+        raise QueryParameterError("from must be before to")
+
+
 MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
 MAX_PATHS = 10
 
@@ -794,6 +850,7 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
         NamedQuery("ego_network", _ego_embedded, _to_network, _check_ego),
+        NamedQuery("contact_frequency", _contacts_embedded, _to_contacts, _check_contacts),
         NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),
         NamedQuery("search_customers", _search_embedded, _to_hits, _check_search, _prepare_search),
     )

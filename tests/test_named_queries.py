@@ -408,3 +408,59 @@ def test_ego_network(store: GraphStore) -> None:
     assert run_query(store, "ego_network", customerId="nobody", hops=4, limit=10) == []
     with pytest.raises(QueryParameterError, match="hops must be between 1 and 4"):
         run_query(store, "ego_network", customerId="a", hops=5, limit=10)
+
+
+def test_contact_frequency_against_a_target(store: GraphStore) -> None:
+    store.upsert_nodes("Agent", [{"id": "ao1"}, {"id": "ao2"}])
+    store.upsert_nodes(
+        "Customer",
+        [{"id": k, "name": k.upper(), "value_tier": "gold"} for k in ("c1", "c2", "c3", "c4")],
+    )
+    store.upsert_relationships(
+        "OWNED_BY",
+        "Customer",
+        "Agent",
+        [RelRow("c1", "ao1"), RelRow("c2", "ao1"), RelRow("c3", "ao1"), RelRow("c4", "ao2")],
+    )
+    touchpoints = [
+        ("t1", "c1", "sales_call", "2025-03-01T10:00:00Z"),
+        ("t2", "c1", "sales_visit", "2025-04-01T10:00:00Z"),
+        ("t3", "c1", "sales_call", "2025-07-01T00:00:00Z"),  # outside [from, to)
+        ("t4", "c2", "sales_call", "2025-02-01T10:00:00Z"),
+        ("t5", "c2", "complaint", "2025-02-02T10:00:00Z"),  # not a sales contact
+        ("t6", "c4", "sales_call", "2025-02-01T10:00:00Z"),
+    ]
+    store.upsert_nodes(
+        "Touchpoint", [{"id": t, "kind": k, "occurred_at": at} for t, _, k, at in touchpoints]
+    )
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT", "Customer", "Touchpoint", [RelRow(c, t) for t, c, _, _ in touchpoints]
+    )
+    rows = run_query(
+        store,
+        "contact_frequency",
+        agentId="ao1",
+        **{"from": "2025-01-01", "to": "2025-07-01", "target": 2},
+    )
+    assert [(r.customer_id, r.contacts, r.on_target) for r in rows] == [
+        ("c3", 0, False),
+        ("c2", 1, False),
+        ("c1", 2, True),
+    ]
+    assert rows[0].value_tier == "gold"
+    assert (
+        run_query(
+            store,
+            "contact_frequency",
+            agentId="nobody",
+            **{"from": "2025-01-01", "to": "2025-07-01", "target": 2},
+        )
+        == []
+    )
+    with pytest.raises(QueryParameterError, match="from must be before to"):
+        run_query(
+            store,
+            "contact_frequency",
+            agentId="ao1",
+            **{"from": "2025-07-01", "to": "2025-01-01", "target": 2},
+        )
