@@ -715,6 +715,76 @@ def _check_contacts(params: dict[str, Any]) -> None:
         raise QueryParameterError("from must be before to")
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignCell:
+    channel: str | None
+    tier: str
+    contacted: int
+    responses: int
+    conversions: int
+
+    @property
+    def response_rate(self) -> float:
+        return round(self.responses / self.contacted, 4) if self.contacted else 0.0
+
+    @property
+    def conversion_rate(self) -> float:
+        return round(self.conversions / self.contacted, 4) if self.contacted else 0.0
+
+
+def _campaign_embedded(store: GraphStore, campaignId: str) -> list[Record]:
+    contacts = store.neighbours("Campaign", campaignId, "PART_OF", "in", "Touchpoint", limit=10**7)
+    responses = store.neighbours(
+        "Campaign", campaignId, "RESPONDED_TO", "in", "Touchpoint", limit=10**7
+    )
+    who = store.neighbours_many(
+        "Touchpoint",
+        [t.node.key for t in contacts] + [r.node.key for r in responses],
+        "HAD_TOUCHPOINT",
+        "in",
+        "Customer",
+        limit=1,
+    )
+    responded: dict[str, bool] = {}  # customer -> converted at least once
+    for r in responses:
+        if r.node.key in who:
+            customer = who[r.node.key][0].node.key
+            responded[customer] = (
+                responded.get(customer, False) or r.edge.props.get("converted") is True
+            )
+    cells: dict[tuple[Any, str], list[int]] = {}
+    seen: set[tuple[Any, str]] = set()
+    for t in contacts:
+        if t.node.key not in who:
+            continue
+        person = who[t.node.key][0].node
+        channel = t.node.props.get("channel")
+        if (channel, person.key) in seen:
+            continue
+        seen.add((channel, person.key))
+        tier = str(person.props.get("value_tier") or "none")
+        cell = cells.setdefault((channel, tier), [0, 0, 0])
+        cell[0] += 1
+        if person.key in responded:
+            cell[1] += 1
+            cell[2] += responded[person.key]
+    return [
+        {"channel": ch, "tier": tier, "contacted": c[0], "responses": c[1], "conversions": c[2]}
+        for (ch, tier), c in sorted(
+            cells.items(), key=lambda i: (i[0][0] is None, str(i[0][0]), i[0][1])
+        )
+    ]
+
+
+def _to_campaign(rows: list[Record]) -> list[CampaignCell]:
+    return [
+        CampaignCell(
+            r["channel"], r["tier"], int(r["contacted"]), int(r["responses"]), int(r["conversions"])
+        )
+        for r in rows
+    ]
+
+
 MAX_PATH_HOPS = 6  # the Cypher pattern's literal bound; maxHops may not exceed it
 MAX_PATHS = 10
 
@@ -851,6 +921,7 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
         NamedQuery("ego_network", _ego_embedded, _to_network, _check_ego),
         NamedQuery("contact_frequency", _contacts_embedded, _to_contacts, _check_contacts),
+        NamedQuery("campaign_response", _campaign_embedded, _to_campaign),
         NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),
         NamedQuery("search_customers", _search_embedded, _to_hits, _check_search, _prepare_search),
     )
