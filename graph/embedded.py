@@ -371,14 +371,7 @@ class EmbeddedStore:
             raise
 
     def _index_props(self, label: str, nid: int, props: dict[str, PropertyValue]) -> None:
-        for prop, index in self._indexed_by_label[label]:
-            value = props.get(prop)
-            if value is not None and type(value) is not list:
-                bucket = index.get(value)
-                if bucket is None:
-                    index[value] = {nid}
-                else:
-                    bucket.add(nid)
+        self._index_many(label, [(nid, props)])
 
     def _freeze_mirror(self) -> None:
         """Move the mirror out of the cyclic GC's reach.
