@@ -157,14 +157,20 @@ def get_nodes(node: NodeType) -> CypherStatement:
     )
 
 
-def find_prefix(node: NodeType, prop: str) -> CypherStatement:
+def _indexed_lookup(
+    name: str, node: NodeType, prop: str, predicate: str, param: str
+) -> CypherStatement:
     return CypherStatement(
-        f"find_prefix.{node.label}.{prop}",
-        f"MATCH (n:{node.label})\nWHERE n.{prop} STARTS WITH $prefix\n"
+        f"{name}.{node.label}.{prop}",
+        f"MATCH (n:{node.label})\nWHERE n.{prop} {predicate} ${param}\n"
         f"RETURN n.{node.key} AS key, properties(n) AS props\nORDER BY key\nLIMIT $limit",
-        ("prefix", "limit"),
+        (param, "limit"),
         "read",
     )
+
+
+def find_prefix(node: NodeType, prop: str) -> CypherStatement:
+    return _indexed_lookup("find_prefix", node, prop, "STARTS WITH", "prefix")
 
 
 def keys_page(node: NodeType) -> CypherStatement:
@@ -178,13 +184,7 @@ def keys_page(node: NodeType) -> CypherStatement:
 
 
 def find_nodes(node: NodeType, prop: str) -> CypherStatement:
-    return CypherStatement(
-        f"find_nodes.{node.label}.{prop}",
-        f"MATCH (n:{node.label})\nWHERE n.{prop} = $value\n"
-        f"RETURN n.{node.key} AS key, properties(n) AS props\nORDER BY key\nLIMIT $limit",
-        ("value", "limit"),
-        "read",
-    )
+    return _indexed_lookup("find_nodes", node, prop, "=", "value")
 
 
 _ARROWS = {"out": ("-", "->"), "in": ("<-", "-"), "both": ("-", "-")}

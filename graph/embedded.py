@@ -46,6 +46,7 @@ from graph.store import (
 from graph.values import (
     check_lookup,
     check_neighbour_query,
+    check_prefix_lookup,
     merge_props,
     prepare_nodes,
     prepare_rels,
@@ -653,9 +654,7 @@ class EmbeddedStore:
     def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:
         """Nodes whose indexed string ``prop`` starts with ``prefix``, in key order."""
         node_type = self._schema.node(label)
-        check_lookup(node_type, prop, prefix)
-        if prop == node_type.key:
-            raise SchemaError(f"prefix search on the key {label}.{prop} is not supported")
+        check_prefix_lookup(node_type, prop, prefix)
         with self._lock:
             index = self._prop_index[(label, prop)]
             cached = self._sorted_values.get((label, prop))

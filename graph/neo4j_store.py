@@ -15,7 +15,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
 from neo4j import exceptions as neo4j_errors
 
 from graph.cypher import CLEAR, PING, CypherStatement, adapter_statements
-from graph.errors import SchemaError, StoreError, StoreUnavailableError
+from graph.errors import StoreError, StoreUnavailableError
 from graph.schema import GraphSchema, schema
 from graph.store import (
     Direction,
@@ -32,6 +32,7 @@ from graph.store import (
 from graph.values import (
     check_lookup,
     check_neighbour_query,
+    check_prefix_lookup,
     prepare_nodes,
     prepare_rels,
     prepare_touch,
@@ -265,9 +266,7 @@ class Neo4jStore:
 
     def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:
         node_type = self._schema.node(label)
-        check_lookup(node_type, prop, prefix)
-        if prop == node_type.key:
-            raise SchemaError(f"prefix search on the key {label}.{prop} is not supported")
+        check_prefix_lookup(node_type, prop, prefix)
         records = self._read(f"find_prefix.{label}.{prop}", prefix=prefix, limit=max(limit, 0))
         return [self._to_node(label, rec["props"]) for rec in records]
 

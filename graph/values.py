@@ -195,6 +195,13 @@ def check_lookup(node_type: NodeType, prop: str, value: PropertyValue) -> None:
         raise InvalidWriteError("find_nodes takes a single value, not a list")
 
 
+def check_prefix_lookup(node_type: NodeType, prop: str, prefix: str) -> None:
+    """Prefix search runs on an indexed property other than the key."""
+    check_lookup(node_type, prop, prefix)
+    if prop == node_type.key:
+        raise SchemaError(f"prefix search on the key {node_type.label}.{prop} is not supported")
+
+
 def check_neighbour_query(
     model: GraphSchema, label: str, rel_type: str | None, other_label: str | None
 ) -> None:

@@ -77,9 +77,8 @@ class CustomerValue:
 
 
 def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:
-    customer_id = customerId
     links = store.neighbours(
-        "Customer", customer_id, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
+        "Customer", customerId, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
     )
     rows = [
         {
@@ -94,9 +93,8 @@ def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:
 
 
 def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:
-    customer_id = customerId
     rows = []
-    for hh in store.neighbours("Customer", customer_id, "MEMBER_OF", "out", "Household"):
+    for hh in store.neighbours("Customer", customerId, "MEMBER_OF", "out", "Household"):
         for m in store.neighbours(
             "Household", hh.node.key, "MEMBER_OF", "in", "Customer", limit=10_000
         ):
@@ -240,7 +238,7 @@ def _touchpoints_embedded(
         "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
     )
     picked = [n.node for n in found if not channel or n.node.props.get("channel") == channel]
-    picked.sort(key=lambda t: (str(t.props.get("occurred_at", "")), t.key), reverse=True)
+    picked.sort(key=_recent_key, reverse=True)
     picked = picked[:first]
     agents = store.neighbours_many("Touchpoint", [t.key for t in picked], "HANDLED_BY", limit=1)
     return [
