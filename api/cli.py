@@ -209,7 +209,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from queries.named import QUERIES, QueryParameterError, run_query
+    from queries.base import QueryParameterError
+    from queries.named import QUERIES, run_query
 
     declared = {p.name: p.type for p in QUERIES[args.name].file.params}
     params: dict[str, Any] = {}
@@ -222,6 +223,11 @@ def cmd_query(args: argparse.Namespace) -> int:
                 params[name] = int(value)
             except ValueError:
                 raise QueryParameterError(f"{name} must be a whole number, got {value!r}") from None
+        elif declared.get(name) == "float":
+            try:
+                params[name] = float(value)
+            except ValueError:
+                raise QueryParameterError(f"{name} must be a number, got {value!r}") from None
         else:
             params[name] = value
     with closing(_open(args)) as store:
@@ -241,13 +247,20 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_segment(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from queries.segments import assign_tiers
+    from queries.segments import AT_RISK_SCORE, assign_segments
 
     as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
     with closing(_open(args)) as store:
-        summary = assign_tiers(store, as_of)
+        summary = assign_segments(store, as_of)
     tiers = ", ".join(f"{tier} {n:,}" for tier, n in sorted(summary.by_tier.items()))
-    print(f"value tiers for {summary.customers:,} customers as of {as_of}: {tiers}")
+    print(f"scored {summary.customers:,} customers as of {as_of}")
+    print(f"  value tiers: {tiers}")
+    print(
+        f"  churn: {summary.at_risk:,} at risk (score >= {AT_RISK_SCORE}), "
+        f"{summary.lapsed:,} lapsed (held products, none active)"
+    )
+    print(f"  RFM: {summary.rfm_scored:,} customers with purchases in the last year")
+    print(f"  next best product: {summary.line_rules:,} product-line co-ownership rules")
     return 0
 
 
@@ -344,9 +357,11 @@ def build_parser() -> argparse.ArgumentParser:
     query_p.set_defaults(func=cmd_query)
 
     segment_p = sub.add_parser(
-        "segment", help="compute every customer's value tier and lifetime value (docs/queries.md)"
+        "segment",
+        help="score every customer: value tier, lifetime value, churn risk, RFM; and the "
+        "co-ownership rules behind next best product (docs/queries.md)",
     )
-    segment_p.add_argument("--as-of", metavar="DATE", help="tenure reference date (default today)")
+    segment_p.add_argument("--as-of", metavar="DATE", help="score as of this date (default today)")
     segment_p.set_defaults(func=cmd_segment)
 
     sample_p = sub.add_parser(

@@ -12,24 +12,14 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import billing_customers, percentile, sample_store
 
 from graph.embedded import EmbeddedStore
-from loaders.directory import plan_directory
-from loaders.pipeline import load_file
-from loaders.sample import generate_sample
 from queries.named import run_query
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -41,28 +31,9 @@ def main() -> None:
     if args.store:
         store = EmbeddedStore(args.store)
     else:
-        work = Path(tempfile.mkdtemp(prefix="ckb-queries-"))
-        generate_sample(args.customers, 42, work / "sample")
-        store = EmbeddedStore(work / "kb.sqlite", synchronous="NORMAL")
-        for item in plan_directory(work / "sample", None).loads:
-            load_file(
-                store,
-                item.kind,
-                item.path,
-                item.system,
-                rejects_path=work / "rejects" / item.path.name,
-            )
+        store, _ = sample_store(args.customers, "ckb-queries-")
     rnd = random.Random(1)
-    customers = sorted(
-        n.node.key
-        for n in store.neighbours_many(
-            "SourceRecord",
-            [k for k in store.keys("SourceRecord") if k.startswith("billing:")][:50_000],
-            "RESOLVED_TO",
-            limit=1,
-        ).values()
-        for n in n
-    )
+    customers = sorted(billing_customers(store).values())
     households = sorted(store.keys("Household"))
     picks = [rnd.choice(customers) for _ in range(args.calls)]
     calls: dict[str, list[dict[str, Any]]] = {

@@ -1,5 +1,5 @@
 // name: customer_360
-// answers: The unified view of one customer in one call: golden attributes, every source record, household members, holdings across all product lines, the `first` most recent touchpoints, open complaints (up to 50), consents and preferred channels (by use over the 200 most recent touchpoints). Bounded work whatever the customer's history.
+// answers: The unified view of one customer in one call: golden attributes, every source record, household members, holdings across all product lines, the `first` most recent touchpoints, open complaints (up to 50), consents, preferred channels (by use over the 200 most recent touchpoints), and the scores of the last `ckb segment` run: value tier, lifetime value, churn score and signals, RFM. Bounded work whatever the customer's history.
 // param: customerId string  the golden customer ID
 // param: first int  how many recent touchpoints, 1 to 200
 // index: Customer.id (constraint customer_id_unique)
@@ -43,7 +43,8 @@ CALL (recent) {
   RETURN collect({channel: channel, uses: uses}) AS channels
 }
 RETURN c {.id, .kind, .name, .email, .phone, .address, .postal_code, .city, .country, .birth_date,
-          .customer_since, .status, .value_tier, .lifetime_value} AS customer,
+          .customer_since, .status, .value_tier, .lifetime_value, .churn_score, .churn_signals,
+          .rfm, .scored_on} AS customer,
        sources, members, holdings,
        [t IN recent[..$first] | {id: t.id, occurredAt: t.occurred_at, channel: t.channel, kind: t.kind,
                                  reason: t.reason, outcome: t.outcome, resolutionStatus: t.resolution_status}] AS touchpoints,

@@ -13,21 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from graph.errors import CkbError
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore, Node
-from queries import QUERY_DIR, QueryFile, parse_query_file
+from queries import QUERY_DIR, QueryFile, insights, parse_query_file
+from queries.base import QueryParameterError, Record, UnknownQueryError, bounded, number
 
 R = TypeVar("R")
-Record = dict[str, Any]
-
-
-class UnknownQueryError(CkbError):
-    pass
-
-
-class QueryParameterError(CkbError):
-    """Parameters that do not match the query's declaration, or out of range."""
 
 
 # ----------------------------------------------------------------------------- results
@@ -206,16 +197,6 @@ def _to_value(rows: list[Record]) -> CustomerValue | None:
     return CustomerValue(row["customerId"], _lines(row["lines"]), int(row["catalogueLines"]))
 
 
-def _bounded(param: str, most: int) -> Callable[[dict[str, Any]], None]:
-    """A check that an int parameter lies in 1..most (page sizes, caps)."""
-
-    def check(params: dict[str, Any]) -> None:
-        if not 1 <= params[param] <= most:
-            raise QueryParameterError(f"{param} must be between 1 and {most}, got {params[param]}")
-
-    return check
-
-
 MAX_TOUCHPOINTS = 500
 
 
@@ -272,7 +253,7 @@ def _to_touchpoints(rows: list[Record]) -> list[TouchpointSummary]:
     ]
 
 
-_check_first = _bounded("first", MAX_TOUCHPOINTS)
+_check_first = bounded("first", MAX_TOUCHPOINTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,10 +298,6 @@ def _holdings_embedded(store: GraphStore, customerId: str) -> list[Record]:
     return sorted(rows, key=lambda r: (r["line"] is None, r["line"] or "", r["accountId"]))
 
 
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 def _to_holdings(rows: list[Record]) -> list[HoldingSummary]:
     return [
         HoldingSummary(
@@ -332,8 +309,8 @@ def _to_holdings(rows: list[Record]) -> list[HoldingSummary]:
             r["role"],
             r["openedOn"],
             r["closedOn"],
-            _number(r["balance"]),
-            _number(r["monthlyValue"]),
+            number(r["balance"]),
+            number(r["monthlyValue"]),
         )
         for r in rows
     ]
@@ -343,7 +320,8 @@ MAX_360_TOUCHPOINTS = 200  # the most recent touchpoints the 360 view reads, wha
 MAX_OPEN_COMPLAINTS = 50
 CUSTOMER_FIELDS = (
     "id", "kind", "name", "email", "phone", "address", "postal_code", "city", "country",
-    "birth_date", "customer_since", "status", "value_tier", "lifetime_value",
+    "birth_date", "customer_since", "status", "value_tier", "lifetime_value", "churn_score",
+    "churn_signals", "rfm", "scored_on",
 )  # fmt: skip
 
 
@@ -506,7 +484,7 @@ def _to_360(rows: list[Record]) -> Customer360 | None:
     )
 
 
-_check_360 = _bounded("first", MAX_360_TOUCHPOINTS)
+_check_360 = bounded("first", MAX_360_TOUCHPOINTS)
 
 
 MAX_PAGE = 1000
@@ -533,10 +511,10 @@ def _segment_embedded(store: GraphStore, tier: str, after: str, first: int) -> l
 
 
 def _to_segment(rows: list[Record]) -> list[SegmentMember]:
-    return [SegmentMember(r["customerId"], r["name"], _number(r["lifetimeValue"])) for r in rows]
+    return [SegmentMember(r["customerId"], r["name"], number(r["lifetimeValue"])) for r in rows]
 
 
-_check_page = _bounded("first", MAX_PAGE)
+_check_page = bounded("first", MAX_PAGE)
 
 
 MAX_SEARCH = 100
@@ -603,7 +581,7 @@ def _prepare_search(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_search(params: dict[str, Any]) -> None:
-    _bounded("first", MAX_SEARCH)(params)
+    bounded("first", MAX_SEARCH)(params)
     if not params["text"].strip():
         raise QueryParameterError("text must not be empty")
 
@@ -653,8 +631,8 @@ def _to_network(rows: list[Record]) -> list[NetworkMember]:
 
 
 def _check_ego(params: dict[str, Any]) -> None:
-    _bounded("hops", MAX_EGO_HOPS)(params)
-    _bounded("limit", MAX_EGO_SIZE)(params)
+    bounded("hops", MAX_EGO_HOPS)(params)
+    bounded("limit", MAX_EGO_SIZE)(params)
 
 
 SALES_CONTACTS = ("sales_call", "sales_visit")
@@ -884,7 +862,7 @@ def _to_paths(rows: list[Record]) -> RelationshipPaths:
     return RelationshipPaths(len(paths[0].links) if paths else None, paths)
 
 
-_check_path = _bounded("maxHops", MAX_PATH_HOPS)
+_check_path = bounded("maxHops", MAX_PATH_HOPS)
 
 
 @dataclass(frozen=True)
@@ -922,6 +900,34 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("campaign_response", _campaign_embedded, _to_campaign),
         NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),
         NamedQuery("search_customers", _search_embedded, _to_hits, _check_search, _prepare_search),
+        NamedQuery(
+            "churn_risk",
+            insights.churn_embedded,
+            insights.to_churn_risk,
+            insights.check_churn,
+            insights.prepare_churn,
+        ),
+        NamedQuery(
+            "at_risk", insights.at_risk_embedded, insights.to_at_risk, insights.check_at_risk
+        ),
+        NamedQuery(
+            "next_best_products",
+            insights.next_best_embedded,
+            insights.to_white_space,
+            insights.check_white_space,
+        ),
+        NamedQuery(
+            "household_white_space",
+            insights.household_white_space_embedded,
+            insights.to_white_space,
+            insights.check_white_space,
+        ),
+        NamedQuery(
+            "channel_preference",
+            insights.channels_embedded,
+            insights.to_channels,
+            insights.check_channels,
+        ),
     )
 }
 

@@ -1,8 +1,11 @@
-"""Value tiers and lifetime value: documented rules (pure) and the batch job that stores them.
+"""Value tiers and lifetime value (documented rules, pure) and ``ckb segment``, the batch job
+that stores them on every customer with churn risk (queries/churn.py), RFM (queries/rfm.py)
+and the product-line co-ownership behind next best product (queries/whitespace.py).
 
 Tier rules are checked in order; the first whose thresholds a customer meets names their
-tier. A customer's value is the monthly value of their active holdings (the same figure
-``customer_value`` reports); tenure counts whole years since ``customer_since``.
+tier. A customer's value is the monthly value of the holdings active on the as-of date (for
+today, the figure ``customer_value`` reports); tenure counts whole years since
+``customer_since``.
 
 Lifetime value (a deliberately simple, explainable model): the monthly value kept for the
 expected remaining relationship, ``1 / annual_churn`` years, discounted yearly:
@@ -19,7 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from graph.store import GraphStore, Properties
+from graph.store import GraphStore, PropertyValue, RelRow
+from queries.churn import Window, assess, churn_inputs, holding_active
+from queries.rfm import RfmValues, rfm_code, rfm_cuts, rfm_values
+from queries.whitespace import co_ownership
+
+AT_RISK_SCORE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,52 +75,162 @@ def lifetime_value(
 
 
 @dataclass
-class TierSummary:
+class SegmentSummary:
     customers: int = 0
     by_tier: dict[str, int] = field(default_factory=dict)
+    at_risk: int = 0  # customers with a churn score of at least 0.5
+    lapsed: int = 0  # held products, none active at the as-of date
+    rfm_scored: int = 0
+    line_rules: int = 0  # co-ownership rules kept
 
 
-def assign_tiers(
+@dataclass(slots=True)
+class _Scored:
+    row: dict[str, PropertyValue | None]
+    lines: set[str]
+    products: set[str]
+    rfm: RfmValues | None
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _score_batch(
+    store: GraphStore, keys: list[str], window: Window, rules: Sequence[TierRule]
+) -> list[_Scored]:
+    """Everything ``ckb segment`` derives for one batch of customers: six store calls."""
+    as_of = window.as_of
+    customers = store.get_nodes("Customer", keys)
+    held = store.neighbours_many("Customer", keys, "HOLDS", "out", "Holding", limit=100_000)
+    holding_keys = sorted({n.node.key for found in held.values() for n in found})
+    products = store.neighbours_many("Holding", holding_keys, "OF_PRODUCT", limit=1)
+    lines = store.neighbours_many(
+        "Product", sorted({p[0].node.key for p in products.values()}), "IN_LINE", limit=1
+    )
+    touched = store.neighbours_many(
+        "Customer", keys, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+    )
+    bought = store.neighbours_many("Customer", keys, "MADE", "out", "Purchase", limit=10**7)
+    scored: list[_Scored] = []
+    for key in keys:
+        holdings = [n.node for n in held.get(key, [])]
+        monthly = 0.0
+        active_lines: set[str] = set()
+        active_products: set[str] = set()
+        for h in holdings:
+            product = products.get(h.key)
+            if not product or not holding_active({**h.props, "id": h.key}, window):
+                continue
+            active_products.add(product[0].node.key)
+            line = lines.get(product[0].node.key)
+            if line:
+                active_lines.add(line[0].node.key)
+                monthly += _number(h.props.get("monthly_value"))
+        since = customers[key].props.get("customer_since") if key in customers else None
+        years = tenure_years(since if isinstance(since, str) else None, as_of)
+        monthly = round(monthly, 2)
+        risk = assess(
+            key,
+            churn_inputs(
+                ({**n.node.props, "id": n.node.key} for n in touched.get(key, [])),
+                ({**h.props, "id": h.key} for h in holdings),
+                window,
+            ),
+            window,
+        )
+        row: dict[str, PropertyValue | None] = {
+            "id": key,
+            "value_tier": value_tier(monthly, years, rules),
+            "lifetime_value": lifetime_value(monthly),
+            "churn_score": risk.score,
+            "churn_signals": [s.name for s in risk.signals] or None,
+            "scored_on": as_of.isoformat(),
+        }
+        rfm = rfm_values((n.node.props for n in bought.get(key, [])), as_of)
+        scored.append(_Scored(row, active_lines, active_products, rfm))
+    return scored
+
+
+def assign_segments(
     store: GraphStore,
     as_of: date,
     rules: Sequence[TierRule] = DEFAULT_RULES,
     batch: int = 2000,
-) -> TierSummary:
-    """Store value_tier and lifetime_value on every customer; re-running changes nothing.
+) -> SegmentSummary:
+    """Score every customer as of a date: value tier, lifetime value, churn risk, RFM; then
+    the product-line co-ownership rules behind next-best-product. Re-running changes nothing.
 
-    A batch of customers costs five store calls, whatever the batch size.
+    Holdings count as they stood on the as-of date (opened by then, not yet closed), so a
+    past date reproduces what the scores would have said then.
     """
-    summary = TierSummary()
+    window = Window(as_of)
+    summary = SegmentSummary()
+    scored: list[_Scored] = []
     after: str | None = None
     while keys := store.keys_page("Customer", after, batch):
         after = keys[-1]
-        customers = store.get_nodes("Customer", keys)
-        held = store.neighbours_many("Customer", keys, "HOLDS", "out", "Holding", limit=100_000)
-        active = {
-            n.node.key: n.node
-            for found in held.values()
-            for n in found
-            if n.node.props.get("status") == "active"
-        }
-        products = store.neighbours_many("Holding", sorted(active), "OF_PRODUCT", limit=1)
-        lines = store.neighbours_many(
-            "Product", sorted({p[0].node.key for p in products.values()}), "IN_LINE", limit=1
+        scored.extend(_score_batch(store, keys, window, rules))
+    cuts = rfm_cuts(s.rfm for s in scored if s.rfm)
+    for s in scored:
+        tier = str(s.row["value_tier"])
+        summary.by_tier[tier] = summary.by_tier.get(tier, 0) + 1
+        score = s.row["churn_score"]
+        summary.lapsed += score is None
+        summary.at_risk += isinstance(score, float) and score >= AT_RISK_SCORE
+        if s.rfm:
+            summary.rfm_scored += 1
+        s.row.update(
+            rfm=rfm_code(s.rfm, cuts) if s.rfm else None,
+            recency_days=s.rfm.recency_days if s.rfm else None,
+            frequency=s.rfm.frequency if s.rfm else None,
+            monetary=s.rfm.monetary if s.rfm else None,
         )
-        rows: list[Properties] = []
-        for key in keys:
-            monthly = 0.0
-            for n in held.get(key, []):
-                product = products.get(n.node.key)
-                value = n.node.props.get("monthly_value")
-                if n.node.key in active and product and product[0].node.key in lines:
-                    monthly += float(value) if isinstance(value, int | float) else 0.0
-            since = customers[key].props.get("customer_since") if key in customers else None
-            years = tenure_years(since if isinstance(since, str) else None, as_of)
-            tier = value_tier(round(monthly, 2), years, rules)
-            summary.by_tier[tier] = summary.by_tier.get(tier, 0) + 1
-            rows.append(
-                {"id": key, "value_tier": tier, "lifetime_value": lifetime_value(round(monthly, 2))}
-            )
-        store.upsert_nodes("Customer", rows)
-        summary.customers += len(keys)
+    for start in range(0, len(scored), batch):
+        store.upsert_nodes("Customer", [s.row for s in scored[start : start + batch]])
+    summary.customers = len(scored)
+    summary.line_rules = _store_line_stats(store, scored)
     return summary
+
+
+def _store_line_stats(store: GraphStore, scored: Sequence[_Scored]) -> int:
+    stats = co_ownership(s.lines for s in scored)
+    line_keys = store.keys_page("ProductLine", None, 1_000_000)
+    store.upsert_nodes(
+        "ProductLine",
+        [
+            {
+                "id": line,
+                "holders": stats.holders.get(line, 0),
+                "penetration": stats.penetration(line),
+            }
+            for line in line_keys
+        ],
+    )
+    product_holders: dict[str, int] = {}
+    for s in scored:
+        for product in s.products:
+            product_holders[product] = product_holders.get(product, 0) + 1
+    product_keys = store.keys_page("Product", None, 10_000_000)
+    store.upsert_nodes(
+        "Product", [{"id": p, "holders": product_holders.get(p, 0)} for p in product_keys]
+    )
+    existing = store.neighbours_many("ProductLine", line_keys, "CO_HELD", "out", limit=1_000_000)
+    stale = [
+        RelRow(a, n.node.key)
+        for a, found in existing.items()
+        for n in found
+        if (a, n.node.key) not in stats.pairs
+    ]
+    if stale:
+        store.delete_relationships("CO_HELD", "ProductLine", "ProductLine", stale)
+    store.upsert_relationships(
+        "CO_HELD",
+        "ProductLine",
+        "ProductLine",
+        [
+            RelRow(a, b, {"customers": n, "confidence": conf, "lift": lift})
+            for (a, b), (n, conf, lift) in sorted(stats.pairs.items())
+        ],
+    )
+    return len(stats.pairs)

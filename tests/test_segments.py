@@ -12,7 +12,7 @@ from queries.named import SegmentMember, run_query
 from queries.segments import (
     DEFAULT_RULES,
     TierRule,
-    assign_tiers,
+    assign_segments,
     lifetime_value,
     tenure_years,
     value_tier,
@@ -50,7 +50,7 @@ def test_tenure_and_lifetime_value() -> None:
     assert lifetime_value(0) == 0.0
 
 
-def test_assign_tiers_and_page_through_a_segment(store: GraphStore) -> None:
+def test_assign_segments_and_page_through_a_segment(store: GraphStore) -> None:
     store.upsert_nodes("ProductLine", [{"id": "mobile"}])
     store.upsert_nodes("Product", [{"id": "MOB"}])
     store.upsert_relationships("IN_LINE", "Product", "ProductLine", [RelRow("MOB", "mobile")])
@@ -81,7 +81,7 @@ def test_assign_tiers_and_page_through_a_segment(store: GraphStore) -> None:
         "Product",
         [RelRow(f"a{k}", "MOB") for k in values] + [RelRow("closed", "MOB")],
     )
-    summary = assign_tiers(store, date(2025, 6, 1), batch=2)
+    summary = assign_segments(store, date(2025, 6, 1), batch=2)
     assert summary.customers == 6
     assert summary.by_tier == {"gold": 3, "silver": 1, "bronze": 2}
     c4 = store.get_node("Customer", "c4")

@@ -1,0 +1,255 @@
+"""Churn early warning: explainable signals over a customer's touchpoints and holdings.
+
+Pure domain code: no store, no I/O. The stores (Cypher or the embedded graph) reduce a
+customer's history to :class:`ChurnInputs` — a handful of counts and dates inside fixed
+windows before the as-of date — and everything from there on happens here, once, for both.
+
+Signals (each names its evidence; weights are documented, not fitted):
+
+==========================  ====================================================  ======
+signal                      fires when                                            weight
+==========================  ====================================================  ======
+``competitor_inquiry``      an inquiry about a competitor offer or switching in   0.60
+                            the last 60 days
+``complaint_burst``         3 or more complaints in the last 90 days              0.45
+``unresolved_complaint``    a complaint still open at the as-of date and older    0.30
+                            than 14 days
+``product_closure``         a holding closed in the last 180 days while others    0.30
+                            stay active
+``falling_activity``        customer-initiated contacts in the last 90 days fell  0.25
+                            below half their rate over the 270 days before
+                            (which had at least 4)
+==========================  ====================================================  ======
+
+The score combines the signals that fired as a noisy-OR, ``1 - prod(1 - weight)``: each
+signal is read as an independent chance the customer leaves, so two strong signals push the
+score towards 1 without ever passing it, and a customer with none scores 0. A customer who
+held products but has none active at the as-of date has already gone (``lapsed``): no
+score, never "at risk". Customers who never held a product are scored on their contacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+COMPETITOR_DAYS = 60
+COMPLAINT_DAYS = 90
+BURST_COMPLAINTS = 3
+OPEN_COMPLAINT_DAYS = 14
+CLOSURE_DAYS = 180
+RECENT_DAYS = 90
+PRIOR_DAYS = 270
+PRIOR_MIN_CONTACTS = 4
+
+WEIGHTS: dict[str, float] = {
+    "competitor_inquiry": 0.60,
+    "complaint_burst": 0.45,
+    "unresolved_complaint": 0.30,
+    "product_closure": 0.30,
+    "falling_activity": 0.25,
+}
+
+COMPETITOR_REASONS = ("competitor_offer",)
+COMPETITOR_CATEGORIES = ("switching",)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The as-of date and the window starts derived from it, as ISO strings.
+
+    Stored times are UTC ISO 8601 strings, so comparing them with a date string as text
+    is comparing instants: '2026-10-31T23:59:59Z' < '2026-11-01'.
+    """
+
+    as_of: date
+
+    @property
+    def until(self) -> str:  # exclusive end: the whole as-of day counts
+        return (self.as_of + timedelta(days=1)).isoformat()
+
+    def since(self, days: int) -> str:
+        return (self.as_of + timedelta(days=1) - timedelta(days=days)).isoformat()
+
+    def params(self) -> dict[str, str]:
+        """The parameters the Cypher text takes for this window."""
+        return {
+            "until": self.until,
+            "since60": self.since(COMPETITOR_DAYS),
+            "since90": self.since(RECENT_DAYS),
+            "since180": self.since(CLOSURE_DAYS),
+            "since360": self.since(RECENT_DAYS + PRIOR_DAYS),
+            "openBefore": self.since(OPEN_COMPLAINT_DAYS),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnInputs:
+    """One customer's history reduced to what the signals read."""
+
+    holdings: int  # holdings opened by the as-of date, active or not
+    active_holdings: int
+    closed_recently: tuple[str, ...]  # holding IDs closed in the last 180 days, sorted
+    complaints_90d: int
+    open_complaints: int  # open at the as-of date and older than 14 days
+    oldest_open_complaint: str | None  # occurred_at
+    competitor_inquiries: int
+    last_competitor_inquiry: str | None
+    inbound_recent: int  # customer-initiated, last 90 days
+    inbound_prior: int  # customer-initiated, the 270 days before that
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnSignal:
+    name: str
+    weight: float
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnRisk:
+    customer_id: str
+    as_of: str
+    lapsed: bool  # held products once, none active at the as-of date
+    score: float | None
+    signals: tuple[ChurnSignal, ...]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def holding_active(holding: Mapping[str, Any], window: Window) -> bool:
+    """Active at the as-of date: opened by then and not closed by then.
+
+    A holding's status says what it is now; its dates say what it was then. Without a
+    closing date the status decides.
+    """
+    opened = _text(holding.get("opened_on"))
+    if opened and opened >= window.until:
+        return False
+    closed = _text(holding.get("closed_on"))
+    if closed:
+        return closed >= window.until
+    return holding.get("status") == "active"
+
+
+def churn_inputs(
+    touchpoints: Iterable[Mapping[str, Any]],
+    holdings: Iterable[Mapping[str, Any]],
+    window: Window,
+) -> ChurnInputs:
+    """Reduce raw touchpoint and holding properties (each with its ``id``) to the inputs.
+
+    The Cypher files compute the same reductions; the conformance suite holds them equal.
+    """
+    p = window.params()
+    until = p["until"]
+    existing = active = 0
+    closed: list[str] = []
+    for h in holdings:
+        opened = _text(h.get("opened_on"))
+        if opened and opened >= until:
+            continue
+        existing += 1
+        if holding_active(h, window):
+            active += 1
+        closed_on = _text(h.get("closed_on"))
+        if closed_on and p["since180"] <= closed_on < until:
+            closed.append(str(h["id"]))
+    complaints = open_count = competitor = recent = prior = 0
+    oldest_open: str | None = None
+    last_competitor: str | None = None
+    for t in touchpoints:
+        at = _text(t.get("occurred_at"))
+        if not at or at >= until:
+            continue
+        kind = t.get("kind")
+        if kind == "complaint":
+            if at >= p["since90"]:
+                complaints += 1
+            resolved_at = _text(t.get("resolved_at"))
+            still_open = t.get("resolution_status") == "open" or resolved_at >= until
+            if still_open and at < p["openBefore"]:
+                open_count += 1
+                oldest_open = at if oldest_open is None else min(oldest_open, at)
+        if at >= p["since60"] and (
+            t.get("reason") in COMPETITOR_REASONS or t.get("category") in COMPETITOR_CATEGORIES
+        ):
+            competitor += 1
+            last_competitor = at if last_competitor is None else max(last_competitor, at)
+        if t.get("direction") == "inbound":
+            if at >= p["since90"]:
+                recent += 1
+            elif at >= p["since360"]:
+                prior += 1
+    return ChurnInputs(
+        holdings=existing,
+        active_holdings=active,
+        closed_recently=tuple(sorted(closed)),
+        complaints_90d=complaints,
+        open_complaints=open_count,
+        oldest_open_complaint=oldest_open,
+        competitor_inquiries=competitor,
+        last_competitor_inquiry=last_competitor,
+        inbound_recent=recent,
+        inbound_prior=prior,
+    )
+
+
+def _days_before(at: str, as_of: date) -> int:
+    return (as_of - date.fromisoformat(at[:10])).days
+
+
+def churn_signals(inputs: ChurnInputs, window: Window) -> tuple[ChurnSignal, ...]:
+    """The signals that fire, strongest first, each with its evidence."""
+    fired: list[ChurnSignal] = []
+
+    def fire(name: str, evidence: str) -> None:
+        fired.append(ChurnSignal(name, WEIGHTS[name], evidence))
+
+    if inputs.competitor_inquiries and inputs.last_competitor_inquiry:
+        days = _days_before(inputs.last_competitor_inquiry, window.as_of)
+        fire(
+            "competitor_inquiry",
+            f"{inputs.competitor_inquiries} inquiry about switching or a competitor offer, "
+            f"the last {days} days ago",
+        )
+    if inputs.complaints_90d >= BURST_COMPLAINTS:
+        fire("complaint_burst", f"{inputs.complaints_90d} complaints in the last 90 days")
+    if inputs.open_complaints and inputs.oldest_open_complaint:
+        days = _days_before(inputs.oldest_open_complaint, window.as_of)
+        fire(
+            "unresolved_complaint",
+            f"{inputs.open_complaints} complaint(s) unresolved, the oldest open {days} days",
+        )
+    if inputs.closed_recently and inputs.active_holdings:
+        fire(
+            "product_closure",
+            f"closed {', '.join(inputs.closed_recently)} in the last 180 days; "
+            f"{inputs.active_holdings} still active",
+        )
+    prior_rate = inputs.inbound_prior * RECENT_DAYS / PRIOR_DAYS
+    if inputs.inbound_prior >= PRIOR_MIN_CONTACTS and inputs.inbound_recent < prior_rate / 2:
+        fire(
+            "falling_activity",
+            f"{inputs.inbound_recent} contacts in the last 90 days against "
+            f"{prior_rate:.1f} per 90 days before",
+        )
+    return tuple(sorted(fired, key=lambda s: (-s.weight, s.name)))
+
+
+def churn_score(signals: Iterable[ChurnSignal]) -> float:
+    stay = 1.0
+    for signal in signals:
+        stay *= 1 - signal.weight
+    return round(1 - stay, 4)
+
+
+def assess(customer_id: str, inputs: ChurnInputs, window: Window) -> ChurnRisk:
+    if inputs.holdings and not inputs.active_holdings:
+        return ChurnRisk(customer_id, window.as_of.isoformat(), True, None, ())
+    signals = churn_signals(inputs, window)
+    return ChurnRisk(customer_id, window.as_of.isoformat(), False, churn_score(signals), signals)

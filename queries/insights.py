@@ -1,0 +1,355 @@
+"""Named queries over scores and rules: churn risk, at risk, next best product, household
+white space, channel preference.
+
+Each has its Cypher file in queries/; the embedded implementations here return rows shaped
+like Cypher's, and the result constructors hand them to the pure domain code (churn.py,
+whitespace.py) so both stores are judged by one implementation of the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from graph.store import GraphStore
+from queries.base import QueryParameterError, Record, bounded, number
+from queries.churn import (
+    COMPETITOR_CATEGORIES,
+    COMPETITOR_REASONS,
+    ChurnInputs,
+    ChurnRisk,
+    Window,
+    assess,
+    churn_inputs,
+)
+from queries.whitespace import Recommendation, rank_white_space
+
+# ----------------------------------------------------------------------------- churn_risk
+
+
+def _window(params: dict[str, Any]) -> Window:
+    try:
+        return Window(date.fromisoformat(params["asOf"]))
+    except (TypeError, ValueError):
+        raise QueryParameterError(
+            f"asOf must be a date, YYYY-MM-DD, got {params['asOf']!r}"
+        ) from None
+
+
+def prepare_churn(params: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(params.get("asOf"), str):
+        return params
+    return {
+        **params,
+        **_window(params).params(),
+        "competitorReasons": list(COMPETITOR_REASONS),
+        "competitorCategories": list(COMPETITOR_CATEGORIES),
+    }
+
+
+def churn_embedded(store: GraphStore, customerId: str, asOf: str, **_: Any) -> list[Record]:
+    if store.get_node("Customer", customerId) is None:
+        return []
+    window = Window(date.fromisoformat(asOf))
+    holdings = store.neighbours("Customer", customerId, "HOLDS", "out", "Holding", limit=10**6)
+    touchpoints = store.neighbours(
+        "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+    )
+    inputs = churn_inputs(
+        ({**n.node.props, "id": n.node.key} for n in touchpoints),
+        ({**n.node.props, "id": n.node.key} for n in holdings),
+        window,
+    )
+    return [
+        {
+            "customerId": customerId,
+            "asOf": asOf,
+            "holdings": inputs.holdings,
+            "activeHoldings": inputs.active_holdings,
+            "closedRecently": list(inputs.closed_recently),
+            "complaints": inputs.complaints_90d,
+            "openComplaints": inputs.open_complaints,
+            "oldestOpenComplaint": inputs.oldest_open_complaint,
+            "competitorInquiries": inputs.competitor_inquiries,
+            "lastCompetitorInquiry": inputs.last_competitor_inquiry,
+            "inboundRecent": inputs.inbound_recent,
+            "inboundPrior": inputs.inbound_prior,
+        }
+    ]
+
+
+def to_churn_risk(rows: list[Record]) -> ChurnRisk | None:
+    if not rows:
+        return None
+    r = rows[0]
+    inputs = ChurnInputs(
+        holdings=int(r["holdings"]),
+        active_holdings=int(r["activeHoldings"]),
+        closed_recently=tuple(sorted(r["closedRecently"])),
+        complaints_90d=int(r["complaints"]),
+        open_complaints=int(r["openComplaints"]),
+        oldest_open_complaint=r["oldestOpenComplaint"],
+        competitor_inquiries=int(r["competitorInquiries"]),
+        last_competitor_inquiry=r["lastCompetitorInquiry"],
+        inbound_recent=int(r["inboundRecent"]),
+        inbound_prior=int(r["inboundPrior"]),
+    )
+    return assess(r["customerId"], inputs, Window(date.fromisoformat(r["asOf"])))
+
+
+def check_churn(params: dict[str, Any]) -> None:
+    _window(params)
+
+
+# ----------------------------------------------------------------------------- at_risk
+
+MAX_AT_RISK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AtRisk:
+    customer_id: str
+    name: str | None
+    churn_score: float
+    signals: tuple[str, ...]
+    lifetime_value: float | None
+    scored_on: str | None
+
+
+def at_risk_embedded(store: GraphStore, tier: str, minScore: float, first: int) -> list[Record]:
+    found = [
+        n
+        for n in store.find_nodes("Customer", "value_tier", tier, limit=10**9)
+        if isinstance(n.props.get("churn_score"), int | float)
+        and float(n.props["churn_score"]) >= minScore  # type: ignore[arg-type]
+    ]
+
+    def order(n: Any) -> tuple[Any, ...]:
+        ltv = n.props.get("lifetime_value")
+        # Cypher sorts nulls first when descending.
+        return (-float(n.props["churn_score"]), ltv is not None, -float(ltv or 0), n.key)
+
+    return [
+        {
+            "customerId": n.key,
+            "name": n.props.get("name"),
+            "churnScore": n.props.get("churn_score"),
+            "signals": n.props.get("churn_signals"),
+            "lifetimeValue": n.props.get("lifetime_value"),
+            "scoredOn": n.props.get("scored_on"),
+        }
+        for n in sorted(found, key=order)[:first]
+    ]
+
+
+def to_at_risk(rows: list[Record]) -> list[AtRisk]:
+    return [
+        AtRisk(
+            r["customerId"],
+            r["name"],
+            float(r["churnScore"]),
+            tuple(r["signals"] or ()),
+            number(r["lifetimeValue"]),
+            r["scoredOn"],
+        )
+        for r in rows
+    ]
+
+
+def check_at_risk(params: dict[str, Any]) -> None:
+    bounded("first", MAX_AT_RISK)(params)
+    bounded("minScore", 1, least=0)(params)
+
+
+# ----------------------------------------------------------------------------- white space
+
+MAX_RECOMMENDATIONS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WhiteSpace:
+    subject: str  # the customer or household
+    held_lines: tuple[str, ...]
+    recommendations: tuple[Recommendation, ...]
+
+
+def _white_space_rows(store: GraphStore, subject: str, held: set[str], first: int) -> list[Record]:
+    lines = store.keys_page("ProductLine", None, 100_000)
+    candidates = [line for line in lines if line not in held]
+    nodes = store.get_nodes("ProductLine", candidates)
+    rules = store.neighbours_many("ProductLine", sorted(held), "CO_HELD", "out", limit=100_000)
+    products = store.neighbours_many(
+        "ProductLine", candidates, "IN_LINE", "in", "Product", limit=100_000
+    )
+    by_candidate: dict[str, list[Record]] = {}
+    for basis, found in rules.items():
+        for n in found:
+            by_candidate.setdefault(n.node.key, []).append(
+                {
+                    "basis": basis,
+                    "customers": n.edge.props.get("customers"),
+                    "confidence": n.edge.props.get("confidence"),
+                    "lift": n.edge.props.get("lift"),
+                }
+            )
+    return [
+        {
+            "subject": subject,
+            "held": sorted(held),
+            "candidates": [
+                {
+                    "line": line,
+                    "name": nodes[line].props.get("name") if line in nodes else None,
+                    "penetration": nodes[line].props.get("penetration") if line in nodes else None,
+                    "rules": by_candidate.get(line, []),
+                    "products": [
+                        {
+                            "id": p.node.key,
+                            "name": p.node.props.get("name"),
+                            "holders": p.node.props.get("holders"),
+                        }
+                        for p in products.get(line, [])
+                    ],
+                }
+                for line in candidates
+            ],
+            "first": first,
+        }
+    ]
+
+
+def _active_lines(store: GraphStore, customers: list[str]) -> set[str]:
+    held = store.neighbours_many("Customer", customers, "HOLDS", "out", "Holding", limit=100_000)
+    active = sorted(
+        {n.node.key for f in held.values() for n in f if n.node.props.get("status") == "active"}
+    )
+    products = store.neighbours_many("Holding", active, "OF_PRODUCT", limit=1)
+    lines = store.neighbours_many(
+        "Product", sorted({p[0].node.key for p in products.values()}), "IN_LINE", limit=1
+    )
+    return {found[0].node.key for found in lines.values()}
+
+
+def next_best_embedded(store: GraphStore, customerId: str, first: int) -> list[Record]:
+    if store.get_node("Customer", customerId) is None:
+        return []
+    return _white_space_rows(store, customerId, _active_lines(store, [customerId]), first)
+
+
+def household_white_space_embedded(store: GraphStore, householdId: str, first: int) -> list[Record]:
+    if store.get_node("Household", householdId) is None:
+        return []
+    members = store.neighbours(
+        "Household", householdId, "MEMBER_OF", "in", "Customer", limit=10_000
+    )
+    held = _active_lines(store, [m.node.key for m in members])
+    return _white_space_rows(store, householdId, held, first)
+
+
+def to_white_space(rows: list[Record]) -> WhiteSpace | None:
+    if not rows:
+        return None
+    r = rows[0]
+    return WhiteSpace(
+        r["subject"],
+        tuple(sorted(r["held"])),
+        tuple(rank_white_space(r["candidates"], int(r["first"]))),
+    )
+
+
+check_white_space = bounded("first", MAX_RECOMMENDATIONS)
+
+
+# ----------------------------------------------------------------------------- channels
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStats:
+    channel: str | None
+    inbound: int
+    outbound: int
+    campaign_contacts: int
+    responses: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return round(self.responses / self.campaign_contacts, 4) if self.campaign_contacts else None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPreference:
+    channels: tuple[ChannelStats, ...]
+    by_use: str | None  # most customer-initiated contacts
+    by_response: str | None  # best campaign response rate (at least one response)
+
+
+def channels_embedded(store: GraphStore, customerId: str, **period: str) -> list[Record]:
+    start, end = period["from"], period["to"]
+    touched = [
+        n.node
+        for n in store.neighbours(
+            "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+        )
+        if start <= str(n.node.props.get("occurred_at", "")) < end
+        and n.node.props.get("occurred_at") is not None
+    ]
+    campaigns = store.neighbours_many("Touchpoint", [t.key for t in touched], "PART_OF", limit=1)
+    answered: set[str] = set()
+    if campaigns:
+        everything = store.neighbours(
+            "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+        )
+        responses = store.neighbours_many(
+            "Touchpoint", [n.node.key for n in everything], "RESPONDED_TO", limit=10_000
+        )
+        answered = {n.node.key for found in responses.values() for n in found}
+    cells: dict[Any, list[int]] = {}
+    for t in touched:
+        cell = cells.setdefault(t.props.get("channel"), [0, 0, 0, 0])
+        direction = t.props.get("direction")
+        cell[0] += direction == "inbound"
+        cell[1] += direction == "outbound"
+        if t.key in campaigns:
+            cell[2] += 1
+            cell[3] += campaigns[t.key][0].node.key in answered
+    return [
+        {
+            "channel": channel,
+            "inbound": c[0],
+            "outbound": c[1],
+            "campaignContacts": c[2],
+            "responses": c[3],
+        }
+        for channel, c in sorted(cells.items(), key=lambda i: (i[0] is None, str(i[0])))
+    ]
+
+
+def to_channels(rows: list[Record]) -> ChannelPreference:
+    channels = tuple(
+        ChannelStats(
+            r["channel"],
+            int(r["inbound"]),
+            int(r["outbound"]),
+            int(r["campaignContacts"]),
+            int(r["responses"]),
+        )
+        for r in rows
+    )
+    used = [c for c in channels if c.inbound]
+    by_use = min(used, key=lambda c: (-c.inbound, str(c.channel))).channel if used else None
+    answered = [c for c in channels if c.responses]
+    by_response = (
+        min(
+            answered,
+            key=lambda c: (-(c.response_rate or 0.0), -c.responses, str(c.channel)),
+        ).channel
+        if answered
+        else None
+    )
+    return ChannelPreference(channels, by_use, by_response)
+
+
+def check_channels(params: dict[str, Any]) -> None:
+    if not params["from"] < params["to"]:
+        raise QueryParameterError("from must be before to")
