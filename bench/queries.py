@@ -19,7 +19,9 @@ from typing import Any
 from common import billing_customers, percentile, sample_store
 
 from graph.embedded import EmbeddedStore
+from loaders.sample import AS_OF
 from queries.named import run_query
+from queries.segments import assign_segments
 
 
 def main() -> None:
@@ -32,6 +34,9 @@ def main() -> None:
         store = EmbeddedStore(args.store)
     else:
         store, _ = sample_store(args.customers, "ckb-queries-")
+        started = time.perf_counter()
+        assign_segments(store, AS_OF)
+        print(f"ckb segment: {time.perf_counter() - started:.1f} s")
     rnd = random.Random(1)
     customers = sorted(billing_customers(store).values())
     households = sorted(store.keys("Household"))
@@ -43,8 +48,21 @@ def main() -> None:
         "customer_value": [{"customerId": c} for c in picks],
         "customer_holdings": [{"customerId": c} for c in picks],
         "customer_touchpoints": [{"customerId": c, "channel": "", "first": 20} for c in picks],
+        "churn_risk": [{"customerId": c, "asOf": AS_OF.isoformat()} for c in picks],
+        "next_best_products": [{"customerId": c, "first": 5} for c in picks],
+        "channel_preference": [
+            {"customerId": c, "from": "2025-11-01", "to": "2026-11-02"} for c in picks
+        ],
+        "ego_network": [{"customerId": c, "hops": 2, "limit": 100} for c in picks],
         "search_customers": [{"text": "wang", "first": 20} for _ in picks[:200]],
+        "at_risk": [
+            {"tier": tier, "minScore": 0.3, "first": 50} for tier in ("gold", "silver") * 50
+        ],
+        "segment_members": [{"tier": "gold", "after": "", "first": 100} for _ in picks[:100]],
         "household_value": [{"householdId": rnd.choice(households)} for _ in picks],
+        "household_white_space": [
+            {"householdId": rnd.choice(households), "first": 5} for _ in picks
+        ],
         "relationship_path": [
             {"fromId": c, "toId": rnd.choice(customers), "maxHops": 4}
             for c in picks[: args.calls // 4]

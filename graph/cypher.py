@@ -71,7 +71,38 @@ def index_statements(model: GraphSchema) -> list[CypherStatement]:
                     "schema",
                 )
             )
+        for prop in n.terms:
+            out.append(
+                CypherStatement(
+                    f"terms.{n.label}.{prop}",
+                    f"CREATE FULLTEXT INDEX {term_index_name(n, prop)} IF NOT EXISTS "
+                    f"FOR (n:{n.label}) ON EACH [n.{prop}] "
+                    "OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}",
+                    (),
+                    "schema",
+                )
+            )
     return out
+
+
+def term_index_name(node: NodeType, prop: str) -> str:
+    return f"{node.constraint_name.removesuffix(f'_{node.key}_unique')}_{prop}_terms"
+
+
+def find_terms(node: NodeType, prop: str) -> CypherStatement:
+    # The index finds every node holding any of the terms; counting the shared ones again
+    # in Cypher gives the same order as the embedded store's inverted index (Lucene's
+    # relevance score would not).
+    return CypherStatement(
+        f"find_terms.{node.label}.{prop}",
+        f"CALL db.index.fulltext.queryNodes('{term_index_name(node, prop)}', $query) "
+        "YIELD node\n"
+        f"WITH node, size([t IN $terms WHERE t IN split(node.{prop}, ' ')]) AS shared\n"
+        f"RETURN node.{node.key} AS key, properties(node) AS props, shared\n"
+        "ORDER BY shared DESC, key\nLIMIT $limit",
+        ("query", "terms", "limit"),
+        "read",
+    )
 
 
 def merge_nodes(node: NodeType) -> CypherStatement:
@@ -284,6 +315,7 @@ def adapter_statements(model: GraphSchema | None = None) -> dict[str, CypherStat
         stmts += [merge_nodes(n), delete_nodes(n), get_nodes(n), keys_page(n)]
         stmts += [find_nodes(n, prop) for prop in n.indexed]
         stmts += [find_prefix(n, prop) for prop in n.indexed]
+        stmts += [find_terms(n, prop) for prop in n.terms]
         for direction in _ARROWS:
             stmts += [
                 neighbours(model, n, direction),

@@ -32,6 +32,10 @@ def _node_section(n: NodeType) -> list[str]:
         lines.append("Indexed: " + ", ".join(f"`{p}`" for p in n.indexed) + ".")
     if n.fulltext:
         lines.append("Full-text: " + ", ".join(f"`{p}`" for p in n.fulltext) + ".")
+    if n.terms:
+        lines.append(
+            "Search keys (found by any shared key): " + ", ".join(f"`{p}`" for p in n.terms) + "."
+        )
     lines += ["", "| property | type | notes |", "|---|---|---|"]
     for p in n.props:
         lines.append(f"| `{p.name}` | {p.type} | {_cell(p.doc)} |")

@@ -47,6 +47,7 @@ from graph.values import (
     check_lookup,
     check_neighbour_query,
     check_prefix_lookup,
+    check_terms_lookup,
     merge_props,
     prepare_nodes,
     prepare_rels,
@@ -265,6 +266,14 @@ class EmbeddedStore:
             n.label: tuple((p, self._prop_index[(n.label, p)]) for p in n.indexed)
             for n in self._schema.nodes
         }
+        # Inverted indexes for term-indexed properties: term -> nodes whose value holds it.
+        self._term_index: dict[tuple[str, str], dict[str, set[int]]] = {
+            (n.label, p): {} for n in self._schema.nodes for p in n.terms
+        }
+        self._terms_by_label: dict[str, tuple[tuple[str, dict[str, set[int]]], ...]] = {
+            n.label: tuple((p, self._term_index[(n.label, p)]) for p in n.terms)
+            for n in self._schema.nodes
+        }
         self._rel_counts: Counter[str] = Counter()
 
     def _rebuild(self) -> None:
@@ -405,6 +414,12 @@ class EmbeddedStore:
                         index[value] = {nid}
                     else:
                         bucket.add(nid)
+        for prop, terms in self._terms_by_label[label]:
+            for nid, props in nodes:
+                value = props.get(prop)
+                if isinstance(value, str):
+                    for term in set(value.split()):
+                        terms.setdefault(term, set()).add(nid)
 
     def _unindex_props(self, label: str, nid: int, props: dict[str, PropertyValue]) -> None:
         for prop, index in self._indexed_by_label[label]:
@@ -415,6 +430,15 @@ class EmbeddedStore:
                     bucket.discard(nid)
                     if not bucket:
                         del index[value]
+        for prop, terms in self._terms_by_label[label]:
+            value = props.get(prop)
+            if isinstance(value, str):
+                for term in set(value.split()):
+                    found = terms.get(term)
+                    if found is not None:
+                        found.discard(nid)
+                        if not found:
+                            del terms[term]
 
     def upsert_nodes(
         self, label: str, rows: Iterable[Properties], touch: Properties | None = None
@@ -670,6 +694,20 @@ class EmbeddedStore:
                 nids.update(index[values[i]])
             nodes = sorted((self._node(n) for n in nids), key=lambda n: n.key)
             return nodes[: max(limit, 0)]
+
+    def find_terms(
+        self, label: str, prop: str, terms: Sequence[str], limit: int = 100
+    ) -> list[tuple[Node, int]]:
+        node_type = self._schema.node(label)
+        wanted = check_terms_lookup(node_type, prop, terms)
+        with self._lock:
+            index = self._term_index[(label, prop)]
+            shared: Counter[int] = Counter()
+            for term in wanted:
+                shared.update(index.get(term, ()))
+            data = self._graph._node
+            best = sorted(shared.items(), key=lambda hit: (-hit[1], data[hit[0]]["key"]))
+            return [(self._node(nid), n) for nid, n in best[: max(limit, 0)]]
 
     def _edges(
         self, nid: int, rel_type: str | None, direction: Direction

@@ -33,6 +33,7 @@ from graph.values import (
     check_lookup,
     check_neighbour_query,
     check_prefix_lookup,
+    check_terms_lookup,
     prepare_nodes,
     prepare_rels,
     prepare_touch,
@@ -269,6 +270,21 @@ class Neo4jStore:
         check_prefix_lookup(node_type, prop, prefix)
         records = self._read(f"find_prefix.{label}.{prop}", prefix=prefix, limit=max(limit, 0))
         return [self._to_node(label, rec["props"]) for rec in records]
+
+    def find_terms(
+        self, label: str, prop: str, terms: Sequence[str], limit: int = 100
+    ) -> list[tuple[Node, int]]:
+        node_type = self._schema.node(label)
+        wanted = check_terms_lookup(node_type, prop, terms)
+        if not wanted:
+            return []
+        records = self._read(
+            f"find_terms.{label}.{prop}",
+            query=" OR ".join(wanted),
+            terms=wanted,
+            limit=max(limit, 0),
+        )
+        return [(self._to_node(label, rec["props"]), int(rec["shared"])) for rec in records]
 
     def neighbours(
         self,

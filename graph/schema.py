@@ -40,6 +40,10 @@ class NodeType:
     indexed: tuple[str, ...] = ()
     # Full-text indexed (Neo4j FULLTEXT index; the embedded store keeps its own).
     fulltext: tuple[str, ...] = ()
+    # Term-indexed: a string of space-separated search keys, found by any shared key (a
+    # Neo4j FULLTEXT index with the whitespace analyzer; the embedded store keeps an
+    # inverted index). For fuzzy search: the keys are computed by ckb, not by Lucene.
+    terms: tuple[str, ...] = ()
     # Restricted: readable only by roles allowed to see sensitive data (ARCHITECTURE.md §5).
     sensitive: bool = False
     provenance: bool = True
@@ -137,7 +141,7 @@ class GraphSchema:
             names = n.property_names
             if n.key not in names:
                 raise SchemaDefinitionError(f"{n.label}: key {n.key} is not one of its props")
-            for p in (*n.indexed, *n.fulltext):
+            for p in (*n.indexed, *n.fulltext, *n.terms):
                 if p not in names:
                     raise SchemaDefinitionError(f"{n.label}: indexed {p} is not one of its props")
             if len(set(names)) != len(names):
@@ -180,6 +184,7 @@ _NODES = (
             _p("given_name"),
             _p("family_name"),
             _p("name_normalized", doc="normalised name used for search and matching"),
+            _p("name_keys", doc="space-separated fuzzy search keys (loaders/names.py)"),
             _p("birth_date", "date string"),
             _p("gender"),
             _p("email"),
@@ -205,6 +210,7 @@ _NODES = (
         ),
         indexed=("email", "phone", "name_normalized", "status", "value_tier", "postal_code"),
         fulltext=("name", "name_normalized"),
+        terms=("name_keys",),
     ),
     NodeType(
         "CustomerAlias",

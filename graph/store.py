@@ -141,6 +141,13 @@ class GraphStore(Protocol):
         """Nodes whose indexed string ``prop`` starts with ``prefix``, in key order."""
         ...
 
+    def find_terms(
+        self, label: str, prop: str, terms: Sequence[str], limit: int = 100
+    ) -> list[tuple[Node, int]]:
+        """Nodes whose term-indexed ``prop`` shares any of ``terms``, with how many distinct
+        terms they share; most shared first, then key order."""
+        ...
+
     def neighbours(
         self,
         label: str,

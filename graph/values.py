@@ -6,7 +6,8 @@ Both adapters call these, so a row one store would take and the other refuse can
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.errors import InvalidWriteError, SchemaError
@@ -200,6 +201,26 @@ def check_prefix_lookup(node_type: NodeType, prop: str, prefix: str) -> None:
     check_lookup(node_type, prop, prefix)
     if prop == node_type.key:
         raise SchemaError(f"prefix search on the key {node_type.label}.{prop} is not supported")
+
+
+_TERM = re.compile(r"[^\W_]+")
+
+
+def check_terms_lookup(node_type: NodeType, prop: str, terms: Sequence[str]) -> list[str]:
+    """Term search runs on a term-indexed property; terms are single words (letters and
+    digits only, so no term can carry query syntax into a full-text index). Returns the
+    distinct terms, sorted."""
+    if prop not in node_type.terms:
+        raise SchemaError(
+            f"{node_type.label}.{prop} is not term-indexed; term-indexed: "
+            f"{', '.join(node_type.terms) or 'none'}"
+        )
+    if isinstance(terms, str):
+        raise InvalidWriteError("find_terms takes a list of terms, not one string")
+    for term in terms:
+        if not isinstance(term, str) or not _TERM.fullmatch(term):
+            raise InvalidWriteError(f"search term {term!r} must be letters and digits only")
+    return sorted(set(terms))
 
 
 def check_neighbour_query(

@@ -5,7 +5,6 @@ it becomes graph rows. Pure mapping, no I/O: the pipeline does the reading and w
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from loaders.models import (
     ThirdPartyRecord,
     TouchpointRecord,
 )
+from loaders.names import name_keys, normalize_name
 
 Props = dict[str, PropertyValue | None]
 
@@ -42,11 +42,6 @@ def singleton_customer_id(system: str, record_id: str) -> str:
     """Deterministic golden ID for a source record that resolved to nobody else yet."""
     digest = hashlib.blake2b(source_record_key(system, record_id).encode(), digest_size=8)
     return "C" + digest.hexdigest().upper()
-
-
-def normalize_name(name: str) -> str:
-    """Search/matching form: NFKC (full-width to half-width), case-folded, single spaces."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def _value(v: Any) -> PropertyValue | None:
@@ -181,6 +176,7 @@ def _customer_rows(rec: CustomerRecord, ctx: Context) -> None:
             "kind": rec.kind or "person",
             **attrs,
             "name_normalized": normalize_name(name),
+            "name_keys": " ".join(name_keys(name)) or None,
             "customer_since": _value(rec.customer_since),
             "status": "active",
             **ctx.provenance(rec.source_record_id),

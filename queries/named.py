@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore, Node
-from queries import QUERY_DIR, QueryFile, insights, parse_query_file
+from queries import QUERY_DIR, QueryFile, insights, parse_query_file, search
 from queries.base import QueryParameterError, Record, UnknownQueryError, bounded, number
 
 R = TypeVar("R")
@@ -517,75 +517,6 @@ def _to_segment(rows: list[Record]) -> list[SegmentMember]:
 _check_page = bounded("first", MAX_PAGE)
 
 
-MAX_SEARCH = 100
-_MATCH_ORDER = ("email", "phone", "source_id", "name")
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerHit:
-    customer_id: str
-    name: str | None
-    email: str | None
-    phone: str | None
-    matched_on: tuple[str, ...]  # sorted
-
-
-def _search_embedded(store: GraphStore, text: str, namePrefix: str, first: int) -> list[Record]:
-    hits: dict[str, tuple[int, set[str], Node]] = {}
-
-    def add(node: Node, rank: int, how: str) -> None:
-        best, matched, _ = hits.get(node.key, (rank, set(), node))
-        matched.add(how)
-        hits[node.key] = (min(best, rank), matched, node)
-
-    for how in ("email", "phone"):
-        for node in store.find_nodes("Customer", how, text, limit=10**6):
-            add(node, 1, how)
-    records = store.find_nodes("SourceRecord", "source_record_id", text, limit=10**6)
-    for found in store.neighbours_many(
-        "SourceRecord", [r.key for r in records], "RESOLVED_TO", limit=1
-    ).values():
-        add(found[0].node, 2, "source_id")
-    if namePrefix:
-        for node in store.find_prefix("Customer", "name_normalized", namePrefix, limit=10**6):
-            add(node, 3, "name")
-    ordered = sorted(hits.items(), key=lambda item: (item[1][0], item[0]))[:first]
-    return [
-        {
-            "customerId": key,
-            "name": node.props.get("name"),
-            "email": node.props.get("email"),
-            "phone": node.props.get("phone"),
-            "matchedOn": sorted(matched),
-        }
-        for key, (_, matched, node) in ordered
-    ]
-
-
-def _to_hits(rows: list[Record]) -> list[CustomerHit]:
-    return [
-        CustomerHit(
-            r["customerId"], r["name"], r["email"], r["phone"], tuple(sorted(r["matchedOn"]))
-        )
-        for r in rows
-    ]
-
-
-def _prepare_search(params: dict[str, Any]) -> dict[str, Any]:
-    from loaders.kinds import normalize_name
-
-    text = params.get("text")
-    if isinstance(text, str):
-        return {**params, "namePrefix": normalize_name(text)}
-    return params
-
-
-def _check_search(params: dict[str, Any]) -> None:
-    bounded("first", MAX_SEARCH)(params)
-    if not params["text"].strip():
-        raise QueryParameterError("text must not be empty")
-
-
 MAX_EGO_HOPS = 4  # the Cypher pattern's literal bound
 MAX_EGO_SIZE = 500
 
@@ -899,7 +830,13 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("contact_frequency", _contacts_embedded, _to_contacts, _check_contacts),
         NamedQuery("campaign_response", _campaign_embedded, _to_campaign),
         NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),
-        NamedQuery("search_customers", _search_embedded, _to_hits, _check_search, _prepare_search),
+        NamedQuery(
+            "search_customers",
+            search.search_embedded,
+            search.to_hits,
+            search.check_search,
+            search.prepare_search,
+        ),
         NamedQuery(
             "churn_risk",
             insights.churn_embedded,

@@ -1,23 +1,31 @@
 // name: search_customers
-// answers: Customers found by a search text: exact email, exact phone, a source system's customer ID, or the start of their normalised name; each with what it matched on, best kinds of match first, at most `first` (1 to 100).
+// answers: Customers found by a search text: exact email, exact phone, a source system's customer ID, the start of their normalised name, or a similar name in any script or word order, typos allowed ("jhon smiht" finds John Smith, "wang wei" finds 王伟). The file returns the candidates with what each matched on; ckb scores name similarity (loaders/names.py) and ranks them: email or phone, then source ID, then name prefix, then similar names (at least 0.75 alike), best first; at most `first` (1 to 100).
 // param: text string  what the user typed
 // param: namePrefix string  the text normalised like Customer.name_normalized (derived by ckb, not typed)
+// param: nameKeys list  the text's fuzzy search keys, like Customer.name_keys (derived)
+// param: keyQuery string  nameKeys joined with OR for the full-text index, '' when none (derived)
 // param: first int  how many, 1 to 100
-// index: Customer.email, Customer.phone, SourceRecord.source_record_id, Customer.name_normalized (prefix)
+// index: Customer.email, Customer.phone, SourceRecord.source_record_id, Customer.name_normalized (prefix, first 1000 by ID), customer_name_keys_terms (full-text, whitespace analyzer; 500 sharing most keys)
 CALL () {
   MATCH (c:Customer) WHERE c.email = $text
-  RETURN c, 1 AS rank, 'email' AS matchedOn
+  RETURN c, 'email' AS matchedOn
   UNION
   MATCH (c:Customer) WHERE c.phone = $text
-  RETURN c, 1 AS rank, 'phone' AS matchedOn
+  RETURN c, 'phone' AS matchedOn
   UNION
   MATCH (:SourceRecord {source_record_id: $text})-[:RESOLVED_TO]->(c:Customer)
-  RETURN c, 2 AS rank, 'source_id' AS matchedOn
+  RETURN c, 'source_id' AS matchedOn
   UNION
   MATCH (c:Customer) WHERE $namePrefix <> '' AND c.name_normalized STARTS WITH $namePrefix
-  RETURN c, 3 AS rank, 'name' AS matchedOn
+  WITH c ORDER BY c.id LIMIT 1000
+  RETURN c, 'name' AS matchedOn
+  UNION
+  UNWIND CASE WHEN $keyQuery = '' THEN [] ELSE [$keyQuery] END AS keyQuery
+  CALL db.index.fulltext.queryNodes('customer_name_keys_terms', keyQuery) YIELD node
+  WITH node, size([k IN $nameKeys WHERE k IN split(node.name_keys, ' ')]) AS shared
+  ORDER BY shared DESC, node.id LIMIT 500
+  RETURN node AS c, 'similar_name' AS matchedOn
 }
-WITH c, min(rank) AS best, collect(DISTINCT matchedOn) AS matched
-RETURN c.id AS customerId, c.name AS name, c.email AS email, c.phone AS phone, matched AS matchedOn
-ORDER BY best, customerId
-LIMIT $first
+WITH c, collect(matchedOn) AS matched
+RETURN c.id AS customerId, c.name AS name, c.email AS email, c.phone AS phone, matched AS matchedOn,
+       $text AS text, $first AS first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graph.store import GraphStore, RelRow
+from loaders.names import name_keys, normalize_name
 from queries.named import (
     QUERIES,
     CustomerValue,
@@ -341,50 +342,53 @@ def test_customer_360(store: GraphStore) -> None:
 
 
 def test_search_customers(store: GraphStore) -> None:
+    people = {
+        "c1": ("Wang Xiaoming", {"email": "x@example.com"}),
+        "c2": ("Ｗａｎｇ Li", {"phone": "+8613800000000"}),
+        "c3": ("x@example.com fan club", {}),
+        "c4": ("王伟", {}),
+        "c5": ("John Smith", {}),
+        "c6": ("Joan Smythe-Davies", {}),
+    }
     store.upsert_nodes(
         "Customer",
         [
             {
-                "id": "c1",
-                "name": "Wang Xiaoming",
-                "name_normalized": "wang xiaoming",
-                "email": "x@example.com",
-            },
-            {
-                "id": "c2",
-                "name": "Ｗａｎｇ Li",
-                "name_normalized": "wang li",
-                "phone": "+8613800000000",
-            },
-            {
-                "id": "c3",
-                "name": "x@example.com fan club",
-                "name_normalized": "x@example.com fan club",
-            },
+                "id": key,
+                "name": name,
+                "name_normalized": normalize_name(name),
+                "name_keys": " ".join(name_keys(name)),
+                **extra,
+            }
+            for key, (name, extra) in people.items()
         ],
     )
     store.upsert_nodes("SourceRecord", [{"id": "web:W9", "source_record_id": "W9"}])
     store.upsert_relationships("RESOLVED_TO", "SourceRecord", "Customer", [RelRow("web:W9", "c2")])
-    by_name = run_query(store, "search_customers", text="  WANG ", first=10)
-    assert [(h.customer_id, h.matched_on) for h in by_name] == [
-        ("c1", ("name",)),
-        ("c2", ("name",)),
-    ]
-    assert [
-        h.customer_id for h in run_query(store, "search_customers", text="Ｗａｎｇ x", first=10)
-    ] == ["c1"]
-    email = run_query(store, "search_customers", text="x@example.com", first=10)
-    assert [(h.customer_id, h.matched_on) for h in email] == [("c1", ("email",)), ("c3", ("name",))]
-    assert [
-        (h.customer_id, h.matched_on)
-        for h in run_query(store, "search_customers", text="W9", first=5)
-    ] == [("c2", ("source_id",))]
-    assert (
-        run_query(store, "search_customers", text="+8613800000000", first=5)[0].customer_id == "c2"
-    )
-    assert run_query(store, "search_customers", text="nobody", first=5) == []
+
+    def search(text: str, first: int = 10) -> list[tuple[str, tuple[str, ...]]]:
+        return [(h.customer_id, h.matched_on) for h in run_query(store, "search_customers", text=text, first=first)]  # fmt: skip
+
+    both = ("name", "similar_name")
+    assert search("  WANG ") == [("c1", both), ("c2", both), ("c4", ("similar_name",))]
+    assert search("Ｗａｎｇ x") == [("c1", ("name",))]
+    assert search("x@example.com") == [("c1", ("email",)), ("c3", both)]
+    assert search("W9", first=5) == [("c2", ("source_id",))]
+    assert search("+8613800000000", first=5)[0] == ("c2", ("phone",))
+    # Typos, word order, Chinese characters for pinyin and back.
+    assert search("jhon smiht")[0] == ("c5", ("similar_name",))
+    assert search("Smith, John")[0] == ("c5", ("similar_name",))
+    assert search("wang wei") == [("c4", ("similar_name",))]
+    assert search("Wangwei") == [("c4", ("similar_name",))]
+    assert search("王偉") == [("c4", ("similar_name",))]
+    assert search("王小明") == [("c1", ("similar_name",))]
+    hits = run_query(store, "search_customers", text="wang wei", first=1)
+    assert hits[0].similarity == 1.0
+    assert search("nobody") == []
     with pytest.raises(QueryParameterError, match="text must not be empty"):
         run_query(store, "search_customers", text="  ", first=5)
+    with pytest.raises(QueryParameterError, match="at most 200 characters"):
+        run_query(store, "search_customers", text="x" * 201, first=5)
 
 
 def test_ego_network(store: GraphStore) -> None:

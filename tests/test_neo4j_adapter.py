@@ -263,3 +263,25 @@ def test_refused_statements_become_store_errors(monkeypatch: pytest.MonkeyPatch)
         StoreError, match=r"Neo4j refused merge_nodes.Customer: Node\(42\) already exists with"
     ):
         store.upsert_nodes("Customer", [{"id": "c1"}])
+
+
+def test_term_search_sends_a_lucene_or_query_of_checked_terms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        assert "db.index.fulltext.queryNodes('customer_name_keys_terms', $query)" in text
+        return [
+            {"key": "c1", "props": {"id": "c1", "name_keys": "wang wei"}, "shared": 2}
+        ], Counters()
+
+    driver = FakeDriver(respond)
+    store = _connect(monkeypatch, driver)
+    [(node, shared)] = store.find_terms("Customer", "name_keys", ["wei", "wang", "wei"], limit=5)
+    assert (node.key, shared) == ("c1", 2)
+    assert driver.calls[-1].params == {
+        "query": "wang OR wei",
+        "terms": ["wang", "wei"],
+        "limit": 5,
+    }
+    assert store.find_terms("Customer", "name_keys", []) == []
+    assert len(driver.calls) == 1  # no terms, no round trip

@@ -376,3 +376,32 @@ def test_find_prefix_on_an_indexed_property(store: GraphStore) -> None:
     assert [n.key for n in store.find_prefix("Customer", "name_normalized", "wang")] == ["c1"]
     with pytest.raises(SchemaError, match="not indexed"):
         store.find_prefix("Customer", "city", "Os")
+
+
+def test_find_terms_counts_shared_terms(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "Customer",
+        [
+            {"id": "c1", "name_keys": "wang wei wangwei"},
+            {"id": "c2", "name_keys": "wang li"},
+            {"id": "c3", "name_keys": "li wei"},
+            {"id": "c4", "name": "no keys"},
+        ],
+    )
+    hits = store.find_terms("Customer", "name_keys", ["wang", "wei", "wangwei"])
+    assert [(n.key, shared) for n, shared in hits] == [("c1", 3), ("c2", 1), ("c3", 1)]
+    assert hits[0][0].props["name_keys"] == "wang wei wangwei"
+    assert [n.key for n, _ in store.find_terms("Customer", "name_keys", ["wei"], limit=1)] == ["c1"]
+    assert store.find_terms("Customer", "name_keys", []) == []
+    # Changing or deleting a node takes its old terms out of the index.
+    store.upsert_nodes("Customer", [{"id": "c2", "name_keys": "zhang li"}])
+    store.delete_nodes("Customer", ["c3"])
+    assert [n.key for n, _ in store.find_terms("Customer", "name_keys", ["wang", "li"])] == [
+        "c1",
+        "c2",
+    ]
+    assert [n.key for n, _ in store.find_terms("Customer", "name_keys", ["wei"])] == ["c1"]
+    with pytest.raises(SchemaError, match="not term-indexed"):
+        store.find_terms("Customer", "name", ["wang"])
+    with pytest.raises(InvalidWriteError, match="letters and digits only"):
+        store.find_terms("Customer", "name_keys", ["wang OR *"])

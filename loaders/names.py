@@ -1,0 +1,96 @@
+"""Names for search and matching: one romanised token form for Chinese and Latin names,
+search keys that survive a typo, and a similarity score.
+
+Pure functions. ``王伟``, ``王偉`` (traditional), ``Wang Wei``, ``WANG  wei``, ``Wei Wang``
+and ``Wangwei`` all reduce to the tokens ``wang wei`` (or their concatenation), so a search
+in either script finds the other. Keys are the tokens, their one-letter deletions (tokens
+of 4 letters or more: "jhon" and "john" share "jon"; "smiht" and "smith" share "smit") and
+the tokens run together; a store finds candidates by shared keys (an inverted index) and
+:func:`name_similarity` ranks them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+
+MIN_DELETION_LENGTH = 4
+SUBSET_WEIGHT = 0.9
+MAX_KEYS = 200  # a Lucene boolean query allows 1024 clauses; names are far below this
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def normalize_name(name: str) -> str:
+    """Display-preserving form: NFKC (full-width to half-width), case-folded, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _fold(text: str) -> str:
+    """Strip accents: 'José Müller' -> 'jose muller'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65_536)
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Romanised, accent-free, lower-case word tokens; each Han character its pinyin."""
+    text = normalize_name(name)
+    if _HAN.search(text):
+        # Separate every Han character so each becomes one syllable.
+        text = " ".join(lazy_pinyin(_HAN.sub(lambda m: f" {m.group(0)} ", text)))
+    return tuple(_WORD.findall(_fold(text).casefold()))
+
+
+def _deletions(token: str) -> list[str]:
+    if len(token) < MIN_DELETION_LENGTH:
+        return []
+    return [token[:i] + token[i + 1 :] for i in range(len(token))]
+
+
+def name_keys(name: str) -> list[str]:
+    """Search keys for a name (sorted, distinct, at most MAX_KEYS)."""
+    tokens = name_tokens(name)
+    keys: set[str] = set(tokens)
+    for token in tokens:
+        keys.update(_deletions(token))
+    if len(tokens) > 1:
+        keys.add("".join(tokens))
+        keys.add("".join(sorted(tokens)))
+    return sorted(keys)[:MAX_KEYS]
+
+
+def _run_together(tokens: tuple[str, ...]) -> set[str]:
+    """The tokens run together as written and with the last moved first (family name
+    last in Western order, first in Chinese)."""
+    return {"".join(tokens), "".join(tokens[-1:] + tokens[:-1])}
+
+
+def _resegmented(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Names split into words differently ("wang xiao ming", "Xiaoming Wang"): compare
+    the letters run together. Only then — with the same number of words, running them
+    together would let "wang wei" pass for "wang li"."""
+    if len(a) == len(b):
+        return 0.0
+    return max(fuzz.ratio(x, y) for x in _run_together(a) for y in _run_together(b))
+
+
+def name_similarity(query: str, candidate: str) -> float:
+    """0..1: how alike two names are, whatever their script, word order or spacing."""
+    a, b = name_tokens(query), name_tokens(candidate)
+    if not a or not b:
+        return 0.0
+    score = max(
+        # Word order does not matter; one space more or less costs little ("wangwei").
+        fuzz.token_sort_ratio(" ".join(a), " ".join(b)),
+        _resegmented(a, b),
+        # Every word of one inside the other ("wang" in "wang wei"): a match, ranked below
+        # a whole-name one.
+        SUBSET_WEIGHT * fuzz.token_set_ratio(" ".join(a), " ".join(b)),
+    )
+    return round(score / 100, 4)
