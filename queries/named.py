@@ -517,6 +517,40 @@ def _to_segment(rows: list[Record]) -> list[SegmentMember]:
 _check_page = bounded("first", MAX_PAGE)
 
 
+@dataclass(frozen=True, slots=True)
+class RelatedCustomer:
+    customer_id: str
+    name: str | None
+    kind: str | None
+    direction: str  # 'out': this customer is the subject of the relationship; 'in': its object
+    since: str | None
+
+
+def _related_embedded(store: GraphStore, customerId: str, kind: str, first: int) -> list[Record]:
+    rows = [
+        {
+            "customerId": n.node.key,
+            "name": n.node.props.get("name"),
+            "kind": n.edge.props.get("kind"),
+            "direction": "out" if n.edge.src_key == customerId else "in",
+            "since": n.edge.props.get("since"),
+        }
+        for n in store.neighbours(
+            "Customer", customerId, "RELATED_TO", "both", "Customer", limit=100_000
+        )
+        if not kind or n.edge.props.get("kind") == kind
+    ]
+    rows.sort(key=lambda r: (r["kind"] is None, str(r["kind"]), r["customerId"], r["direction"]))
+    return rows[:first]
+
+
+def _to_related(rows: list[Record]) -> list[RelatedCustomer]:
+    return [
+        RelatedCustomer(r["customerId"], r["name"], r["kind"], r["direction"], r["since"])
+        for r in rows
+    ]
+
+
 MAX_EGO_HOPS = 4  # the Cypher pattern's literal bound
 MAX_EGO_SIZE = 500
 
@@ -827,6 +861,7 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
         NamedQuery("ego_network", _ego_embedded, _to_network, _check_ego),
+        NamedQuery("related_customers", _related_embedded, _to_related, bounded("first", 1000)),
         NamedQuery("contact_frequency", _contacts_embedded, _to_contacts, _check_contacts),
         NamedQuery("campaign_response", _campaign_embedded, _to_campaign),
         NamedQuery("segment_members", _segment_embedded, _to_segment, _check_page),

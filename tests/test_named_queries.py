@@ -13,6 +13,7 @@ from queries.named import (
     HouseholdValue,
     LineValue,
     QueryParameterError,
+    RelatedCustomer,
     SourceLink,
     UnknownQueryError,
     run_query,
@@ -412,6 +413,23 @@ def test_ego_network(store: GraphStore) -> None:
     assert run_query(store, "ego_network", customerId="nobody", hops=4, limit=10) == []
     with pytest.raises(QueryParameterError, match="hops must be between 1 and 4"):
         run_query(store, "ego_network", customerId="a", hops=5, limit=10)
+
+
+def test_related_customers_by_kind_with_direction(store: GraphStore) -> None:
+    _people(store)
+    store.upsert_relationships(
+        "RELATED_TO", "Customer", "Customer", [RelRow("c", "b", {"kind": "family", "since": "2020-05-01"})]
+    )  # fmt: skip
+    assert run_query(store, "related_customers", customerId="b", kind="", first=10) == [
+        RelatedCustomer("a", "A", "co_signer", "in", None),
+        RelatedCustomer("a", "A", "family", "in", None),
+        RelatedCustomer("c", "C", "family", "in", "2020-05-01"),
+        RelatedCustomer("c", "C", "referral", "out", None),
+    ]
+    family = run_query(store, "related_customers", customerId="b", kind="family", first=1)
+    assert [(r.customer_id, r.kind) for r in family] == [("a", "family")]
+    assert run_query(store, "related_customers", customerId="z", kind="", first=10) == []
+    assert run_query(store, "related_customers", customerId="nobody", kind="", first=10) == []
 
 
 def test_contact_frequency_against_a_target(store: GraphStore) -> None:
