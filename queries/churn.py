@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 COMPETITOR_DAYS = 60
@@ -75,14 +76,20 @@ class Window:
 
     def params(self) -> dict[str, str]:
         """The parameters the Cypher text takes for this window."""
-        return {
-            "until": self.until,
-            "since60": self.since(COMPETITOR_DAYS),
-            "since90": self.since(RECENT_DAYS),
-            "since180": self.since(CLOSURE_DAYS),
-            "since360": self.since(RECENT_DAYS + PRIOR_DAYS),
-            "openBefore": self.since(OPEN_COMPLAINT_DAYS),
-        }
+        return dict(_window_params(self.as_of))
+
+
+@lru_cache(maxsize=64)
+def _window_params(as_of: date) -> tuple[tuple[str, str], ...]:
+    w = Window(as_of)
+    return (
+        ("until", w.until),
+        ("since60", w.since(COMPETITOR_DAYS)),
+        ("since90", w.since(RECENT_DAYS)),
+        ("since180", w.since(CLOSURE_DAYS)),
+        ("since360", w.since(RECENT_DAYS + PRIOR_DAYS)),
+        ("openBefore", w.since(OPEN_COMPLAINT_DAYS)),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from graph.store import GraphStore, PropertyValue, RelRow
 from queries.churn import Window, assess, churn_inputs, holding_active
@@ -69,9 +70,13 @@ def tenure_years(customer_since: str | None, as_of: date) -> int:
 def lifetime_value(
     monthly_value: float, annual_churn: float = 0.10, discount: float = 0.08
 ) -> float:
+    return round(12 * monthly_value * _annuity(annual_churn, discount), 2)
+
+
+@lru_cache(maxsize=16)
+def _annuity(annual_churn: float, discount: float) -> float:
     years = max(1, round(1 / annual_churn)) if annual_churn > 0 else 50
-    factor = sum(1 / (1 + discount) ** t for t in range(1, years + 1))
-    return round(12 * monthly_value * factor, 2)
+    return sum(1 / (1 + discount) ** t for t in range(1, years + 1))
 
 
 @dataclass
