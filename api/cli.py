@@ -244,6 +244,46 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    import csv
+    import time
+
+    from loaders.matching import pairwise_scores
+    from loaders.resolve import resolve_store, truth_clusters
+
+    started = time.perf_counter()
+    with closing(_open(args)) as store:
+        summary = resolve_store(store)
+    elapsed = time.perf_counter() - started
+    rate = summary.records / elapsed if elapsed else 0.0
+    print(
+        f"resolved {summary.records:,} source records: {summary.customers_before:,} customers "
+        f"-> {summary.customers_after:,} ({summary.merges:,} merges, {summary.absorbed:,} IDs "
+        f"retired); {elapsed:.1f} s, {rate:,.0f} records/s"
+    )
+    print(
+        f"  review queue: {summary.review:,} possible matches; over-merge guards refused "
+        f"{summary.refused:,} links; {summary.skipped_blocks:,} oversized blocks skipped"
+    )
+    if summary.flags:
+        flags = ", ".join(f"{name} {n:,}" for name, n in sorted(summary.flags.items()))
+        print(f"  flagged values: {flags}")
+    if args.evaluate and summary.resolution is not None:
+        known = {k for cluster in summary.resolution.clusters for k in cluster}
+        with args.evaluate.open(newline="", encoding="utf-8") as f:
+            truth = truth_clusters(csv.DictReader(f), known)
+        scores = pairwise_scores(summary.resolution.clusters, truth)
+        exact = len({tuple(c) for c in summary.resolution.clusters} & {tuple(c) for c in truth})
+        print(
+            f"  against {args.evaluate}: pairwise precision {scores.precision:.4f}, recall "
+            f"{scores.recall:.4f}, F1 {scores.f1:.4f}; {exact:,} of {len(truth):,} people "
+            f"resolved exactly ({exact / len(truth):.1%})"
+            if truth
+            else f"  {args.evaluate} names none of these records"
+        )
+    return 0
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -355,6 +395,19 @@ def build_parser() -> argparse.ArgumentParser:
     query_p.add_argument("name", choices=list(QUERIES), metavar="NAME", help=", ".join(QUERIES))
     query_p.add_argument("params", nargs="*", metavar="PARAM=VALUE", help="the query's parameters")
     query_p.set_defaults(func=cmd_query)
+
+    resolve_p = sub.add_parser(
+        "resolve",
+        help="identity resolution over every source record: merge the customers found to be "
+        "one person (re-running changes nothing)",
+    )
+    resolve_p.add_argument(
+        "--evaluate",
+        type=Path,
+        metavar="TRUTH",
+        help="CSV of source_system,source_record_id,person_id: print precision/recall/F1",
+    )
+    resolve_p.set_defaults(func=cmd_resolve)
 
     segment_p = sub.add_parser(
         "segment",

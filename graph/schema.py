@@ -470,6 +470,15 @@ _NODES = (
             _p("at", "datetime string"),
             _p("actor"),
             _p("reason"),
+            _p("survivor", doc="the customer ID that lives on"),
+            _p("absorbed", "list", "customer IDs retired into the survivor (merge)"),
+            _p("source_records", "list", "source records that moved"),
+            _p(
+                "snapshot",
+                "json string",
+                "what the absorbed customers were: properties and "
+                "relationships, so an unmerge can restore them exactly",
+            ),
         ),
         provenance=False,
     ),

@@ -1,0 +1,125 @@
+"""Normalisers for identity resolution: phones, emails, addresses, dates.
+
+Pure functions. Each returns the normal form (``None`` when there is nothing usable) and,
+for a value that was present but unusable, a flag naming the problem, so the quality
+report can count it — a bad value is flagged, never silently dropped and never a crash.
+Names are in loaders/names.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+
+# Values people type when they have nothing to type. Compared after normalisation.
+PLACEHOLDERS = frozenset(
+    {"", "n/a", "na", "none", "null", "unknown", "-", "--", ".", "0", "x", "xx", "xxx", "tbd"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Normal:
+    value: str | None
+    flag: str | None = None  # e.g. "invalid_phone"; None when fine or simply absent
+
+
+def _blank(raw: str | None) -> bool:
+    return raw is None or raw.strip().casefold() in PLACEHOLDERS
+
+
+def normalize_phone(raw: str | None, country: str | None = None) -> Normal:
+    """E.164 (``+4930123456``). Numbers without a country code are read in ``country``."""
+    if _blank(raw):
+        return Normal(None, "placeholder_phone" if raw and raw.strip() else None)
+    assert raw is not None
+    digits = re.sub(r"\D", "", raw)
+    if not digits:
+        return Normal(None, "invalid_phone")
+    if len(set(digits)) == 1:  # 000000, 1111111: a placeholder, not a number
+        return Normal(None, "placeholder_phone")
+    try:
+        number = phonenumbers.parse(raw, (country or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return Normal(None, "invalid_phone")
+    if not phonenumbers.is_possible_number(number):
+        return Normal(None, "invalid_phone")
+    return Normal(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+
+
+def normalize_email(raw: str | None) -> Normal:
+    """Trimmed, lower-cased; a '+tag' in the local part is dropped (same mailbox)."""
+    if _blank(raw):
+        return Normal(None, "placeholder_email" if raw and raw.strip() else None)
+    assert raw is not None
+    value = unicodedata.normalize("NFKC", raw).strip().casefold()
+    if not _EMAIL.match(value):
+        return Normal(None, "invalid_email")
+    local, _, domain = value.partition("@")
+    return Normal(f"{local.split('+', 1)[0]}@{domain}")
+
+
+# Street-type and direction words and their standard forms (USPS-style, plus common
+# variants); Chinese addresses keep their characters.
+_ADDRESS_WORDS = {
+    "st": "street", "str": "street", "rd": "road", "ave": "avenue", "av": "avenue",
+    "blvd": "boulevard", "dr": "drive", "ln": "lane", "ct": "court", "pl": "place",
+    "sq": "square", "hwy": "highway", "pkwy": "parkway", "cir": "circle", "ter": "terrace",
+    "apt": "apartment", "ste": "suite", "fl": "floor", "bldg": "building",
+    "n": "north", "s": "south", "e": "east", "w": "west",
+    "ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest",
+    "no": "number", "nr": "number",
+}  # fmt: skip
+_ADDRESS_TOKEN = re.compile(r"[^\W_]+")
+
+
+def address_tokens(raw: str | None) -> tuple[str, ...]:
+    """Standardised address tokens: 'Apt. 5, 12 N Main St' -> apartment 5 12 north main street."""
+    if _blank(raw):
+        return ()
+    assert raw is not None
+    text = unicodedata.normalize("NFKC", raw).casefold()
+    return tuple(_ADDRESS_WORDS.get(t, t) for t in _ADDRESS_TOKEN.findall(text))
+
+
+def normalize_postal(raw: str | None) -> Normal:
+    if _blank(raw):
+        return Normal(None)
+    assert raw is not None
+    value = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw)).upper()
+    if not value.isalnum() or len(set(value)) == 1:
+        return Normal(None, "invalid_postal_code")
+    return Normal(value)
+
+
+def normalize_birth_date(raw: str | None, today: date) -> Normal:
+    if _blank(raw):
+        return Normal(None)
+    assert raw is not None
+    try:
+        value = date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        return Normal(None, "invalid_birth_date")
+    if value > today:
+        return Normal(None, "future_birth_date")
+    if value.year < 1900:
+        return Normal(None, "invalid_birth_date")
+    return Normal(value.isoformat())
+
+
+def normalize_id(raw: str | None) -> Normal:
+    """National IDs and similar: letters and digits only, upper-case; all-same digits are
+    placeholders."""
+    if _blank(raw):
+        return Normal(None)
+    assert raw is not None
+    value = re.sub(r"[^0-9A-Za-z]", "", raw).upper()
+    if not value or len(set(value)) == 1:
+        return Normal(None, "placeholder_id")
+    return Normal(value)

@@ -1,0 +1,349 @@
+"""``ckb resolve``: run identity matching over every source record and apply it to the graph.
+
+Link, never destroy. Source records stay as they were; what changes is which golden
+customer they resolve to. When records of several customers turn out to be one person,
+the customers merge:
+
+- the oldest customer ID survives (first loaded; ties: the smallest ID); each absorbed ID
+  becomes a CustomerAlias -[:ALIAS_OF]-> survivor, so old references still resolve;
+- everything that hung on an absorbed customer (holdings, touchpoints, purchases,
+  households, consents, relationships ...) moves to the survivor;
+- every source record gets RESOLVED_TO the survivor with rule, score and per-field
+  evidence (level and weight of each field);
+- a MergeEvent keeps the history and a snapshot of the absorbed customers (properties and
+  relationships), which is what an unmerge restores from; an AuditEntry records who did it;
+- the survivor's attributes are chosen by survivorship rules (:func:`survivor_attributes`).
+
+Batch resolution only merges. Re-running on an unchanged graph finds the same clusters
+and changes nothing. Splitting a customer is a person's decision (unmerge), not a batch's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from graph.schema import schema
+from graph.store import Direction, GraphStore, Node, PropertyValue, RelRow
+from loaders.matching import Link, Model, Profile, Resolution, estimate_model, profile, resolve
+from loaders.names import name_keys, normalize_name
+
+# Survivorship: a golden attribute comes from the most trusted source that has it, then
+# the most recently loaded record, then the record ID (so the choice is deterministic).
+SOURCE_TRUST = ("billing", "crm", "webshop", "stores", "callcenter")
+GOLDEN_FIELDS = (
+    "name", "given_name", "family_name", "birth_date", "gender", "email", "phone",
+    "address", "postal_code", "city", "country", "national_id",
+)  # fmt: skip
+
+
+@dataclass
+class ResolveSummary:
+    records: int = 0
+    customers_before: int = 0
+    customers_after: int = 0
+    merges: int = 0  # merge events (one per group of customers merged)
+    absorbed: int = 0  # customer IDs retired into a survivor
+    review: int = 0
+    refused: int = 0
+    skipped_blocks: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+    resolution: Resolution | None = None
+
+
+def _trust(system: str | None) -> int:
+    return SOURCE_TRUST.index(system) if system in SOURCE_TRUST else len(SOURCE_TRUST)
+
+
+def survivor_attributes(records: Sequence[Node]) -> dict[str, PropertyValue | None]:
+    """Golden attributes from a customer's source records: per field, the value of the
+    most trusted source system, then the most recently loaded record, then the smallest
+    record ID. A field no record has is removed (None)."""
+    # Stable sorts, last criterion first.
+    ordered = sorted(records, key=lambda r: r.key)
+    ordered.sort(key=lambda r: str(r.props.get("loaded_at") or ""), reverse=True)
+    ordered.sort(key=lambda r: _trust(str(r.props.get("source_system"))))
+    golden: dict[str, PropertyValue | None] = {}
+    for name in GOLDEN_FIELDS:
+        golden[name] = next(
+            (r.props[name] for r in ordered if r.props.get(name) not in (None, "")), None
+        )
+    display = golden.get("name") or " ".join(
+        str(p) for p in (golden.get("given_name"), golden.get("family_name")) if p
+    )
+    golden["name"] = display or None
+    if display:
+        golden["name_normalized"] = normalize_name(str(display))
+        golden["name_keys"] = " ".join(name_keys(str(display))) or None
+    return golden
+
+
+def _customer_rel_pairs() -> list[tuple[str, Direction, str]]:
+    """(type, direction from the customer, other label) for every relationship a
+    customer can take part in."""
+    out: list[tuple[str, Direction, str]] = []
+    for rel, a, b in schema().endpoint_pairs():
+        if a == "Customer":
+            out.append((rel.type, "out", b))
+        if b == "Customer" and a != "Customer":
+            out.append((rel.type, "in", a))
+    return out
+
+
+def _merge_id(survivor: str, absorbed: Sequence[str]) -> str:
+    digest = hashlib.blake2b("|".join([survivor, *absorbed]).encode(), digest_size=8)
+    return "M" + digest.hexdigest().upper()
+
+
+def _evidence(link: Link | None) -> dict[str, PropertyValue | None]:
+    if link is None:
+        return {"rule": "singleton", "score": 1.0, "evidence": None}
+    return {
+        "rule": link.rule,
+        "score": link.probability,
+        "evidence": json.dumps(
+            {
+                "weight": link.weight,
+                "fields": {
+                    f: {"level": lvl, "weight": w} for f, (lvl, w) in link.evidence.items() if lvl
+                },
+            },
+            sort_keys=True,
+        ),
+    }
+
+
+def _read_records(store: GraphStore, batch: int) -> tuple[list[Node], dict[str, str]]:
+    records: list[Node] = []
+    owner: dict[str, str] = {}
+    after: str | None = None
+    while keys := store.keys_page("SourceRecord", after, batch):
+        after = keys[-1]
+        nodes = store.get_nodes("SourceRecord", keys)
+        records.extend(nodes[k] for k in keys if k in nodes)
+        for key, found in store.neighbours_many(
+            "SourceRecord", keys, "RESOLVED_TO", "out", "Customer", limit=1
+        ).items():
+            owner[key] = found[0].node.key
+    return records, owner
+
+
+def resolve_store(
+    store: GraphStore,
+    today: date | None = None,
+    actor: str = "ckb resolve",
+    batch: int = 5000,
+    model: Model | None = None,
+) -> ResolveSummary:
+    """Match every source record and merge the customers found to be one."""
+    today = today or datetime.now(UTC).date()
+    records, owner = _read_records(store, batch)
+    profiles = [profile(r.key, r.props, today) for r in records]
+    summary = ResolveSummary(records=len(records))
+    for p in profiles:
+        for flag in p.flags:
+            summary.flags[flag] = summary.flags.get(flag, 0) + 1
+    result = resolve(profiles, model or estimate_model(profiles))
+    summary.resolution = result
+    summary.review, summary.refused = len(result.review), len(result.refused)
+    summary.skipped_blocks = result.skipped_blocks
+    summary.customers_before = len(set(owner.values()))
+
+    # Groups of customers to merge: customers whose records share a cluster. Records that
+    # already share a customer stay together (batch resolution never splits).
+    parent: dict[str, str] = {}
+
+    def find(k: str) -> str:
+        parent.setdefault(k, k)
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for cluster in result.clusters:
+        customers = sorted({owner[r] for r in cluster if r in owner})
+        for other in customers[1:]:
+            ra, rb = find(customers[0]), find(other)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for customer in sorted(set(owner.values())):
+        groups[find(customer)].append(customer)
+    merging = [sorted(g) for g in groups.values() if len(g) > 1]
+    by_record = {r.key: r for r in records}
+    link_of = _best_links(result)
+    records_of: dict[str, list[str]] = defaultdict(list)
+    for record, customer in owner.items():
+        records_of[customer].append(record)
+    for start in range(0, len(merging), 500):
+        chunk = merging[start : start + 500]
+        _merge(store, chunk, records_of, by_record, link_of, actor)
+        summary.merges += len(chunk)
+        summary.absorbed += sum(len(g) - 1 for g in chunk)
+    summary.customers_after = summary.customers_before - summary.absorbed
+    return summary
+
+
+def _best_links(result: Resolution) -> dict[str, Link]:
+    """For each record, the strongest link that put it in its cluster."""
+    cluster_of = {k: i for i, c in enumerate(result.clusters) for k in c}
+    best: dict[str, Link] = {}
+    for link in result.links.values():
+        if cluster_of.get(link.a) != cluster_of.get(link.b):
+            continue
+        for key in (link.a, link.b):
+            if key not in best or link.weight > best[key].weight:
+                best[key] = link
+    return best
+
+
+def _merge(
+    store: GraphStore,
+    groups: Sequence[list[str]],
+    records_of: Mapping[str, list[str]],
+    by_record: Mapping[str, Node],
+    link_of: Mapping[str, Link],
+    actor: str,
+) -> None:
+    customers = store.get_nodes("Customer", [c for g in groups for c in g])
+
+    def age(key: str) -> tuple[str, str]:
+        node = customers.get(key)
+        loaded = node.props.get("created_at") or node.props.get("loaded_at") if node else None
+        return (str(loaded or "~"), key)
+
+    survivor_of: dict[str, str] = {}
+    for group in groups:
+        survivor = min(group, key=age)
+        for c in group:
+            if c != survivor:
+                survivor_of[c] = survivor
+    absorbed = sorted(survivor_of)
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+    # What the absorbed customers were, for history and unmerge.
+    snapshot: dict[str, dict[str, Any]] = {
+        c: {"props": dict(customers[c].props) if c in customers else {}, "rels": []}
+        for c in absorbed
+    }
+    moves: dict[tuple[str, str, str, str], list[RelRow]] = defaultdict(list)
+    for rel_type, direction, other_label in _customer_rel_pairs():
+        found = store.neighbours_many(
+            "Customer", absorbed, rel_type, direction, other_label, limit=10**7
+        )
+        for customer, neighbours in found.items():
+            survivor = survivor_of[customer]
+            for n in neighbours:
+                other = n.node.key
+                snapshot[customer]["rels"].append(
+                    {"type": rel_type, "direction": direction, "label": other_label,
+                     "key": other, "props": n.edge.props}
+                )  # fmt: skip
+                if other_label == "Customer":
+                    other = survivor_of.get(other, other)
+                    if other == survivor:
+                        continue  # a relationship between two parts of one person
+                if rel_type in ("RESOLVED_TO", "MERGED"):
+                    continue  # rewritten below / history stays with the event
+                if direction == "out":
+                    moves[(rel_type, "Customer", other_label, "out")].append(
+                        RelRow(survivor, other, n.edge.props)
+                    )
+                else:
+                    moves[(rel_type, other_label, "Customer", "in")].append(
+                        RelRow(other, survivor, n.edge.props)
+                    )
+    for (rel_type, src, dst, _), rows in sorted(moves.items()):
+        store.upsert_relationships(rel_type, src, dst, rows)
+
+    # Golden attributes and every record's link to its survivor.
+    golden_rows = []
+    resolved_rows = []
+    for group in groups:
+        survivor = min(group, key=age)
+        keys = sorted(r for c in group for r in records_of.get(c, []))
+        golden = survivor_attributes([by_record[k] for k in keys if k in by_record])
+        since = [
+            str(customers[c].props["customer_since"])
+            for c in group
+            if c in customers and customers[c].props.get("customer_since")
+        ]
+        golden_rows.append(
+            {"id": survivor, **golden, "customer_since": min(since) if since else None,
+             "updated_at": now}
+        )  # fmt: skip
+        resolved_rows += [
+            RelRow(k, survivor, {**_evidence(link_of.get(k)), "resolved_at": now}) for k in keys
+        ]
+    store.upsert_nodes("Customer", golden_rows)
+    store.upsert_relationships("RESOLVED_TO", "SourceRecord", "Customer", resolved_rows)
+
+    # History: one merge event per group; aliases for the retired IDs.
+    events: list[dict[str, PropertyValue | None]] = []
+    merged_rows = []
+    audits = []
+    for group in groups:
+        survivor = min(group, key=age)
+        gone = [c for c in group if c != survivor]
+        event_id = _merge_id(survivor, gone)
+        moved = sorted(r for c in gone for r in records_of.get(c, []))
+        events.append(
+            {
+                "id": event_id,
+                "kind": "merge",
+                "at": now,
+                "actor": actor,
+                "reason": "identity resolution",
+                "survivor": survivor,
+                "absorbed": gone,
+                "source_records": moved,
+                "snapshot": json.dumps({c: snapshot[c] for c in gone}, sort_keys=True),
+            }
+        )
+        merged_rows.append(RelRow(event_id, survivor, {"role": "survivor"}))
+        audits.append(
+            {
+                "id": f"AU-{event_id}",
+                "at": now,
+                "actor": actor,
+                "action": "merge",
+                "target": survivor,
+                "detail": json.dumps({"merge_event": event_id, "absorbed": gone}),
+            }
+        )
+    store.upsert_nodes("MergeEvent", events)
+    store.upsert_nodes("AuditEntry", audits)
+    store.upsert_nodes(
+        "CustomerAlias", [{"id": c, "retired_at": now, "reason": "merged"} for c in absorbed]
+    )
+    old_aliases = store.neighbours_many(
+        "Customer", absorbed, "ALIAS_OF", "in", "CustomerAlias", limit=10**6
+    )
+    store.delete_nodes("Customer", absorbed)
+    store.upsert_relationships(
+        "ALIAS_OF",
+        "CustomerAlias",
+        "Customer",
+        [RelRow(c, survivor_of[c]) for c in absorbed]
+        + [RelRow(n.node.key, survivor_of[c]) for c, found in old_aliases.items() for n in found],
+    )
+    store.upsert_relationships("MERGED", "MergeEvent", "Customer", merged_rows)
+
+
+def truth_clusters(rows: Iterable[Mapping[str, str]], known: set[str]) -> list[list[str]]:
+    """Ground-truth clusters of source record keys (``system:record_id``) from rows with
+    source_system, source_record_id and person_id; records not in ``known`` are ignored."""
+    people: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        key = f"{row['source_system']}:{row['source_record_id']}"
+        if key in known:
+            people[row["person_id"]].append(key)
+    return sorted(sorted(v) for v in people.values())
+
+
+__all__ = ["Profile", "ResolveSummary", "resolve_store", "survivor_attributes", "truth_clusters"]

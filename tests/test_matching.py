@@ -1,0 +1,150 @@
+"""Identity matching, pure: normalisers, the model, blocking, guards, evaluation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loaders.matching import (
+    AUTO_MERGE_WEIGHT,
+    Profile,
+    estimate_model,
+    find_generic,
+    pairwise_scores,
+    profile,
+    resolve,
+    score,
+)
+from loaders.normalize import (
+    address_tokens,
+    normalize_birth_date,
+    normalize_email,
+    normalize_id,
+    normalize_phone,
+    normalize_postal,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "value", "flag"),
+    [
+        ("+86 153 4233 1444", None, "+8615342331444", None),
+        ("(030) 123456", "DE", "+4930123456", None),
+        ("000000", None, None, "placeholder_phone"),
+        ("N/A", None, None, "placeholder_phone"),
+        ("12", "US", None, "invalid_phone"),
+        ("call me", "US", None, "invalid_phone"),
+        (None, None, None, None),
+    ],
+)
+def test_phones_to_e164_or_a_flag(
+    raw: str | None, country: str | None, value: str | None, flag: str | None
+) -> None:
+    normal = normalize_phone(raw, country)
+    assert (normal.value, normal.flag) == (value, flag)
+
+
+def test_emails_addresses_dates_ids() -> None:
+    assert normalize_email(" Ann.Lee+news@Example.COM ").value == "ann.lee@example.com"
+    assert normalize_email("not-an-email").flag == "invalid_email"
+    assert normalize_email("none").flag == "placeholder_email"
+    assert address_tokens("Apt. 5, 12 N Main St") == (
+        "apartment",
+        "5",
+        "12",
+        "north",
+        "main",
+        "street",
+    )
+    assert address_tokens("12 North Main Street Apartment 5") != ()
+    assert normalize_postal("sw1a 1aa").value == "SW1A1AA"
+    assert normalize_postal("00000").flag == "invalid_postal_code"
+    assert normalize_birth_date("2999-01-01", TODAY).flag == "future_birth_date"
+    assert normalize_birth_date("1985-02-30", TODAY).flag == "invalid_birth_date"
+    assert normalize_birth_date("1985-02-03", TODAY).value == "1985-02-03"
+    assert normalize_id("000-000-000").flag == "placeholder_id"
+
+
+@given(st.text(max_size=40), st.sampled_from([None, "US", "CN", "DE", "XX"]))
+def test_phone_normaliser_never_crashes(raw: str, country: str | None) -> None:
+    normal = normalize_phone(raw, country)
+    assert normal.value is None or normal.value.startswith("+")
+
+
+@given(st.dictionaries(st.sampled_from(["name", "email", "phone", "birth_date", "address", "postal_code", "national_id", "country"]), st.text(max_size=30)))  # fmt: skip
+def test_any_record_profiles_without_crashing(props: dict[str, str]) -> None:
+    p = profile("r", props, TODAY)
+    assert p.key == "r"
+
+
+def _p(key: str, name: str, **fields: str) -> Profile:
+    return profile(key, {"name": name, **fields}, TODAY)
+
+
+def _population() -> list[Profile]:
+    """Many different people, so u-probabilities have something to learn from."""
+    people = [
+        _p(f"x{i}", f"Person{i} Family{i % 37}", email=f"p{i}@example.com", phone=f"+1202555{i:04d}",
+           birth_date=f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}", address=f"{i} Oak Street",
+           postal_code=f"{10000 + i}")
+        for i in range(300)
+    ]  # fmt: skip
+    # Twelve John Smiths: a common name.
+    people += [
+        _p(f"js{i}", "John Smith", birth_date=f"19{60 + i}-01-01", postal_code=f"2{i:04d}")
+        for i in range(12)
+    ]
+    return people
+
+
+def test_rare_names_weigh_more_than_common_ones() -> None:
+    population = _population()
+    model = estimate_model(population)
+    common = score(_p("a", "John Smith"), _p("b", "John Smith"), model)
+    rare = score(_p("a", "Quentin Zebrowski"), _p("b", "Quentin Zebrowski"), model)
+    assert rare.evidence["name"][1] > common.evidence["name"][1] > 0
+
+
+def test_generic_values_are_found_and_weigh_nothing() -> None:
+    shop = {"phone": "+18005550100", "address": "1 Mall Road", "postal_code": "90210"}
+    walk_ins = [_p(f"w{i}", name, **shop) for i, name in enumerate(
+        ["Ann Lee", "Bo Chen", "Carl Diaz", "Dee Eve", "Ed Fox"])]  # fmt: skip
+    generic = find_generic(walk_ins)
+    assert "+18005550100" in generic["phone"]
+    model = estimate_model(_population() + walk_ins)
+    link = score(walk_ins[0], walk_ins[1], model)
+    assert link.evidence["phone"] == ("exact", 0.0)
+    assert link.rule == "probabilistic"
+    result = resolve(_population() + walk_ins, model)
+    assert all(len(c) == 1 for c in result.clusters if c[0].startswith("w"))
+
+
+def test_deterministic_rules_and_the_transitive_guard() -> None:
+    population = _population()
+    ann_billing = _p("b:1", "Ann Lee", email="ann@example.com", phone="+12025550001",
+                     birth_date="1980-05-06", address="5 Elm St", postal_code="10001")  # fmt: skip
+    ann_web = _p("w:1", "Ann Lee", email="ann@example.com", birth_date="1980-05-06")
+    # Shares Ann's phone (a shared household line) but is plainly someone else.
+    other = _p("c:1", "Bob Lee", phone="+12025550001", birth_date="1950-01-01",
+               email="bob@example.com", address="9 Pine Rd", postal_code="20002")  # fmt: skip
+    bridge = _p("s:1", "Ann Lee", phone="+12025550001")
+    model = estimate_model([*population, ann_billing, ann_web, other, bridge])
+    assert score(ann_billing, ann_web, model).rule == "email"
+    result = resolve([*population, ann_billing, ann_web, other, bridge], model)
+    ann = next(c for c in result.clusters if "b:1" in c)
+    assert ann == ["b:1", "s:1", "w:1"]
+    assert ["c:1"] in result.clusters
+    assert score(bridge, other, model).weight < AUTO_MERGE_WEIGHT
+
+
+def test_pairwise_scores() -> None:
+    scores = pairwise_scores([["a", "b", "c"], ["d"]], [["a", "b"], ["c", "d"]])
+    assert (scores.true_pairs, scores.found_pairs, scores.correct_pairs) == (2, 3, 1)
+    assert scores.precision == pytest.approx(1 / 3)
+    assert scores.recall == 0.5
+    assert scores.f1 == pytest.approx(0.4)

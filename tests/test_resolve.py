@@ -1,0 +1,125 @@
+"""`ckb resolve` on every store: merges move everything to the survivor, leave aliases and
+history, pick golden attributes by survivorship, and re-running changes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from graph.store import GraphStore, Node
+from loaders.pipeline import load_file
+from loaders.resolve import resolve_store, survivor_attributes
+from queries.named import run_query
+
+TODAY = date(2026, 11, 23)
+
+CUSTOMERS = {
+    "billing": (
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        "B1,Ann Lee,1980-05-06,ann@example.com,+12025550101,5 Elm Street,10001,US\n"
+        "B2,Bob Stone,1975-01-02,bob@example.com,+12025550102,9 Pine Road,20002,US\n"
+        "B3,Cy Twain,1990-03-04,cy@example.com,+12025550103,1 Oak Lane,30003,US\n"
+    ),
+    "webshop": (
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        # Ann again, with a typo and a new phone; same email.
+        "W1,Anne Lee,1980-05-06,ANN@example.com,+12025559999,5 Elm St,10001,US\n"
+        "W2,Dee Vance,1985-07-08,dee@example.com,+12025550104,2 Ash Court,40004,US\n"
+    ),
+    "callcenter": (
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        # Ann a third time: no email, but the billing phone.
+        "C1,Ann Lee,,,+12025550101,,,US\n"
+    ),
+}
+
+
+# Other customers, so the model can learn how often unrelated records agree by chance.
+GIVEN = ["Olivia", "Mateo", "Priya", "Kenji", "Fatima", "Lars", "Noor", "Tomasz", "Ines", "Kwame"]
+FAMILY = ["Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Novak", "Castillo", "Byrne"]
+CROWD = "".join(
+    f"X{i},{GIVEN[i % 10]} {FAMILY[i // 10]},19{50 + i % 40}-0{1 + i % 9}-1{i % 9},"
+    f"p{i}@example.org,+1303555{i:04d},{i} Birch Way,5{i:04d},US\n"
+    for i in range(80)
+)
+
+
+def _load(store: GraphStore, tmp_path: Path) -> None:
+    crowd = tmp_path / "crm.customers.csv"
+    crowd.write_text(CUSTOMERS["billing"].splitlines(keepends=True)[0] + CROWD, encoding="utf-8")
+    load_file(store, "customers", crowd, "crm", rejects_path=tmp_path / "crm.rejects")
+    for system, text in CUSTOMERS.items():
+        path = tmp_path / f"{system}.customers.csv"
+        path.write_text(text, encoding="utf-8")
+        load_file(store, "customers", path, system, rejects_path=tmp_path / f"{system}.rejects")
+    touchpoints = tmp_path / "callcenter.touchpoints.csv"
+    touchpoints.write_text(
+        "touchpoint_id,customer_id,occurred_at,channel,kind,direction,resolution_status\n"
+        "T1,C1,2026-10-01T10:00:00Z,call_center,complaint,inbound,open\n",
+        encoding="utf-8",
+    )
+    load_file(store, "touchpoints", touchpoints, "callcenter", rejects_path=tmp_path / "t.rej")
+
+
+def _customer_of(store: GraphStore, record: str) -> str:
+    [link] = store.neighbours("SourceRecord", record, "RESOLVED_TO", "out", "Customer")
+    return link.node.key
+
+
+def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    before = {r: _customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
+    assert len(set(before.values())) == 3  # each record its own customer until resolved
+    assert store.counts().nodes["Customer"] == 86
+
+    summary = resolve_store(store, TODAY)
+    assert (summary.records, summary.customers_before, summary.customers_after) == (86, 86, 84)
+    assert (summary.merges, summary.absorbed) == (1, 2)
+
+    ann = {_customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
+    assert len(ann) == 1
+    [survivor] = ann
+    assert survivor in before.values()
+    assert store.counts().nodes["Customer"] == 84
+    # The touchpoint of the call-center record now hangs on the survivor.
+    assert [t.node.key for t in store.neighbours("Customer", survivor, "HAD_TOUCHPOINT")] == ["T1"]
+    # Retired IDs resolve through their alias.
+    for retired in set(before.values()) - {survivor}:
+        [alias] = store.neighbours("CustomerAlias", retired, "ALIAS_OF", "out", "Customer")
+        assert alias.node.key == survivor
+    # Survivorship: billing is the most trusted source, so its spelling wins.
+    golden = store.get_node("Customer", survivor)
+    assert golden is not None
+    assert (golden.props["name"], golden.props["phone"]) == ("Ann Lee", "+12025550101")
+    # Evidence on every link; history with a snapshot of what was absorbed.
+    [web_link] = store.neighbours("SourceRecord", "webshop:W1", "RESOLVED_TO")
+    assert web_link.edge.props["rule"] in ("email", "phone", "probabilistic")
+    evidence = json.loads(str(web_link.edge.props["evidence"]))
+    assert evidence["fields"]["email"]["level"] == "exact"
+    [event] = store.neighbours("Customer", survivor, "MERGED", "in", "MergeEvent")
+    snapshot = json.loads(str(event.node.props["snapshot"]))
+    assert sorted(snapshot) == sorted(event.node.props["absorbed"])  # type: ignore[arg-type]
+    assert any(r["type"] == "HAD_TOUCHPOINT" for s in snapshot.values() for r in s["rels"])
+    # The 360 view sees one Ann with three sources.
+    view = run_query(store, "customer_360", customerId=survivor, first=5)
+    assert sorted(s.system for s in view.sources) == ["billing", "callcenter", "webshop"]
+
+    again = resolve_store(store, TODAY)
+    assert (again.merges, again.customers_after) == (0, 84)
+
+
+def test_survivorship_prefers_trusted_then_recent_then_complete() -> None:
+    records = [
+        Node("SourceRecord", "web:1", {"source_system": "webshop", "name": "Anne Lee",
+             "email": "new@example.com", "loaded_at": "2026-02-01T00:00:00Z"}),
+        Node("SourceRecord", "billing:1", {"source_system": "billing", "name": "Ann Lee",
+             "loaded_at": "2025-01-01T00:00:00Z"}),
+        Node("SourceRecord", "web:2", {"source_system": "webshop", "email": "old@example.com",
+             "loaded_at": "2025-06-01T00:00:00Z"}),
+    ]  # fmt: skip
+    golden = survivor_attributes(records)
+    assert golden["name"] == "Ann Lee"  # billing is trusted most
+    assert golden["email"] == "new@example.com"  # billing has none; the newer web record
+    assert golden["phone"] is None
+    assert golden["name_normalized"] == "ann lee"
