@@ -193,9 +193,24 @@ def _indexed_lookup(
 ) -> CypherStatement:
     return CypherStatement(
         f"{name}.{node.label}.{prop}",
-        f"MATCH (n:{node.label})\nWHERE n.{prop} {predicate} ${param}\n"
+        f"MATCH (n:{node.label})\n"
+        f"WHERE n.{prop} {predicate} ${param} AND ($after IS NULL OR n.{node.key} > $after)\n"
         f"RETURN n.{node.key} AS key, properties(n) AS props\nORDER BY key\nLIMIT $limit",
-        (param, "limit"),
+        (param, "after", "limit"),
+        "read",
+    )
+
+
+def find_range(node: NodeType, prop: str, descending: bool) -> CypherStatement:
+    order = "DESC" if descending else "ASC"
+    return CypherStatement(
+        f"find_range.{node.label}.{prop}.{order.lower()}",
+        f"MATCH (n:{node.label})\n"
+        f"WHERE ($low IS NULL OR n.{prop} >= $low) AND ($high IS NULL OR n.{prop} < $high)\n"
+        f"  AND n.{prop} IS NOT NULL\n"
+        f"RETURN n.{node.key} AS key, properties(n) AS props\n"
+        f"ORDER BY n.{prop} {order}, key\nLIMIT $limit",
+        ("low", "high", "limit"),
         "read",
     )
 
@@ -315,6 +330,7 @@ def adapter_statements(model: GraphSchema | None = None) -> dict[str, CypherStat
         stmts += [merge_nodes(n), delete_nodes(n), get_nodes(n), keys_page(n)]
         stmts += [find_nodes(n, prop) for prop in n.indexed]
         stmts += [find_prefix(n, prop) for prop in n.indexed]
+        stmts += [find_range(n, prop, desc) for prop in n.indexed for desc in (False, True)]
         stmts += [find_terms(n, prop) for prop in n.terms]
         for direction in _ARROWS:
             stmts += [

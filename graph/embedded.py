@@ -13,6 +13,7 @@ import bisect
 import contextlib
 import fcntl
 import gc
+import heapq
 import os
 import sqlite3
 import threading
@@ -47,15 +48,20 @@ from graph.values import (
     check_lookup,
     check_neighbour_query,
     check_prefix_lookup,
+    check_range_lookup,
     check_terms_lookup,
     merge_props,
     prepare_nodes,
     prepare_rels,
     prepare_touch,
+    value_kind,
 )
 
 FORMAT = "ckb-embedded/1"
 _RKEY_SEP = "\x1f"
+# Up to this many nodes share a value, find_nodes sorts them per call; past it, it pages
+# through a sorted copy kept until the next write.
+_SMALL_BUCKET = 2000
 
 # Rows are appended in rowid order and found again through the in-memory mirror (which
 # knows every node's and edge's rowid), so SQLite keeps no secondary indexes: inserts are
@@ -258,6 +264,7 @@ class EmbeddedStore:
         # Sorted distinct values per indexed property, rebuilt lazily after any write.
         self._generation = 0
         self._sorted_values: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        self._entries: dict[tuple[str, str, str], tuple[int, list[tuple[Any, str]], list[int]]] = {}
         self._key_index: dict[str, dict[str, int]] = {n.label: {} for n in self._schema.nodes}
         self._prop_index: dict[tuple[str, str], dict[Any, set[int]]] = {
             (n.label, p): {} for n in self._schema.nodes for p in n.indexed
@@ -663,17 +670,86 @@ class EmbeddedStore:
             return found
 
     def find_nodes(
-        self, label: str, prop: str, value: PropertyValue, limit: int = 100
+        self,
+        label: str,
+        prop: str,
+        value: PropertyValue,
+        limit: int = 100,
+        after: str | None = None,
     ) -> list[Node]:
         node_type = self._schema.node(label)
         check_lookup(node_type, prop, value)
         if prop == node_type.key:
             node = self.get_node(label, str(value))
-            return [node] if node and limit > 0 else []
+            past = after is None or str(value) > after
+            return [node] if node and limit > 0 and past else []
         with self._lock:
             nids = self._prop_index[(label, prop)].get(value, set())
-            nodes = sorted((self._node(n) for n in nids), key=lambda n: n.key)
-            return nodes[: max(limit, 0)]
+            if len(nids) <= _SMALL_BUCKET:
+                nodes = sorted((self._node(n) for n in nids), key=lambda n: n.key)
+                if after is not None:
+                    nodes = [n for n in nodes if n.key > after]
+                return nodes[: max(limit, 0)]
+            # A big bucket (a whole value tier): page through the sorted entries instead of
+            # sorting the bucket on every call.
+            pairs, ids = self._sorted_entries(label, prop, value_kind(value))
+            start = (
+                bisect.bisect_right(pairs, (value, after))
+                if after is not None
+                else bisect.bisect_left(pairs, (value,))
+            )
+            out: list[Node] = []
+            for i in range(start, len(pairs)):
+                if len(out) >= limit or pairs[i][0] != value:
+                    break
+                out.append(self._node(ids[i]))
+            return out
+
+    def find_range(
+        self,
+        label: str,
+        prop: str,
+        low: PropertyValue | None = None,
+        high: PropertyValue | None = None,
+        limit: int = 100,
+        descending: bool = False,
+    ) -> list[Node]:
+        check_range_lookup(self._schema.node(label), prop, low, high)
+        kind = value_kind(low if low is not None else high)  # type: ignore[arg-type]
+        with self._lock:
+            pairs, ids = self._sorted_entries(label, prop, kind)
+            lo = bisect.bisect_left(pairs, (low,)) if low is not None else 0
+            hi = bisect.bisect_left(pairs, (high,)) if high is not None else len(pairs)
+            if not descending:
+                return [self._node(nid) for nid in ids[lo : min(hi, lo + max(limit, 0))]]
+            # Highest value first, keys ascending within one value.
+            picked: list[int] = []
+            i = hi
+            while i > lo and len(picked) < limit:
+                j = i - 1
+                while j > lo and pairs[j - 1][0] == pairs[i - 1][0]:
+                    j -= 1
+                picked.extend(ids[j:i][: limit - len(picked)])
+                i = j
+            return [self._node(nid) for nid in picked]
+
+    def _sorted_entries(
+        self, label: str, prop: str, kind: str
+    ) -> tuple[list[tuple[Any, str]], list[int]]:
+        """(value, key) pairs of one kind of value, sorted, with their node ids; rebuilt
+        lazily after a write."""
+        cached = self._entries.get((label, prop, kind))
+        if cached is None or cached[0] != self._generation:
+            data = self._graph._node
+            entries = sorted(
+                (v, data[nid]["key"], nid)
+                for v, nids in self._prop_index[(label, prop)].items()
+                if value_kind(v) == kind
+                for nid in nids
+            )
+            cached = (self._generation, [(v, k) for v, k, _ in entries], [n for _, _, n in entries])
+            self._entries[(label, prop, kind)] = cached
+        return cached[1], cached[2]
 
     def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:
         """Nodes whose indexed string ``prop`` starts with ``prefix``, in key order."""
@@ -705,9 +781,20 @@ class EmbeddedStore:
             shared: Counter[int] = Counter()
             for term in wanted:
                 shared.update(index.get(term, ()))
+            # Most shared first, then key order; only the page is fully ordered.
+            by_count: dict[int, list[int]] = {}
+            for nid, n in shared.items():
+                by_count.setdefault(n, []).append(nid)
             data = self._graph._node
-            best = sorted(shared.items(), key=lambda hit: (-hit[1], data[hit[0]]["key"]))
-            return [(self._node(nid), n) for nid, n in best[: max(limit, 0)]]
+            hits: list[tuple[Node, int]] = []
+            for n in sorted(by_count, reverse=True):
+                room = limit - len(hits)
+                if room <= 0:
+                    break
+                keyed = [(data[nid]["key"], nid) for nid in by_count[n]]
+                page = heapq.nsmallest(room, keyed) if len(keyed) > room else sorted(keyed)
+                hits.extend((self._node(nid), n) for _, nid in page)
+            return hits
 
     def _edges(
         self, nid: int, rel_type: str | None, direction: Direction

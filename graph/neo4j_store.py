@@ -33,6 +33,7 @@ from graph.values import (
     check_lookup,
     check_neighbour_query,
     check_prefix_lookup,
+    check_range_lookup,
     check_terms_lookup,
     prepare_nodes,
     prepare_rels,
@@ -255,20 +256,46 @@ class Neo4jStore:
         return found
 
     def find_nodes(
-        self, label: str, prop: str, value: PropertyValue, limit: int = 100
+        self,
+        label: str,
+        prop: str,
+        value: PropertyValue,
+        limit: int = 100,
+        after: str | None = None,
     ) -> list[Node]:
         node_type = self._schema.node(label)
         check_lookup(node_type, prop, value)
         if prop == node_type.key:
             node = self.get_node(label, str(value))
-            return [node] if node and limit > 0 else []
-        records = self._read(f"find_nodes.{label}.{prop}", value=value, limit=max(limit, 0))
+            past = after is None or str(value) > after
+            return [node] if node and limit > 0 and past else []
+        records = self._read(
+            f"find_nodes.{label}.{prop}", value=value, after=after, limit=max(limit, 0)
+        )
+        return [self._to_node(label, rec["props"]) for rec in records]
+
+    def find_range(
+        self,
+        label: str,
+        prop: str,
+        low: PropertyValue | None = None,
+        high: PropertyValue | None = None,
+        limit: int = 100,
+        descending: bool = False,
+    ) -> list[Node]:
+        check_range_lookup(self._schema.node(label), prop, low, high)
+        order = "desc" if descending else "asc"
+        records = self._read(
+            f"find_range.{label}.{prop}.{order}", low=low, high=high, limit=max(limit, 0)
+        )
         return [self._to_node(label, rec["props"]) for rec in records]
 
     def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:
         node_type = self._schema.node(label)
         check_prefix_lookup(node_type, prop, prefix)
-        records = self._read(f"find_prefix.{label}.{prop}", prefix=prefix, limit=max(limit, 0))
+        records = self._read(
+            f"find_prefix.{label}.{prop}", prefix=prefix, after=None, limit=max(limit, 0)
+        )
         return [self._to_node(label, rec["props"]) for rec in records]
 
     def find_terms(

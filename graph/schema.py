@@ -208,7 +208,10 @@ _NODES = (
             _p("created_at", "datetime string"),
             _p("updated_at", "datetime string"),
         ),
-        indexed=("email", "phone", "name_normalized", "status", "value_tier", "postal_code"),
+        indexed=(
+            "email", "phone", "name_normalized", "status", "value_tier", "postal_code",
+            "churn_score",
+        ),  # fmt: skip
         fulltext=("name", "name_normalized"),
         terms=("name_keys",),
     ),

@@ -132,9 +132,29 @@ class GraphStore(Protocol):
         ...
 
     def find_nodes(
-        self, label: str, prop: str, value: PropertyValue, limit: int = 100
+        self,
+        label: str,
+        prop: str,
+        value: PropertyValue,
+        limit: int = 100,
+        after: str | None = None,
     ) -> list[Node]:
-        """Nodes whose indexed ``prop`` equals ``value``, in key order. Unindexed props refuse."""
+        """Nodes whose indexed ``prop`` equals ``value``, in key order, after the key
+        ``after`` when given (paging). Unindexed props refuse."""
+        ...
+
+    def find_range(
+        self,
+        label: str,
+        prop: str,
+        low: PropertyValue | None = None,
+        high: PropertyValue | None = None,
+        limit: int = 100,
+        descending: bool = False,
+    ) -> list[Node]:
+        """Nodes whose indexed ``prop`` lies in ``[low, high)`` (at least one bound given;
+        values of another type never match), ordered by the value — highest first when
+        ``descending`` — then by key."""
         ...
 
     def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:

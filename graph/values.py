@@ -196,6 +196,31 @@ def check_lookup(node_type: NodeType, prop: str, value: PropertyValue) -> None:
         raise InvalidWriteError("find_nodes takes a single value, not a list")
 
 
+def check_range_lookup(
+    node_type: NodeType, prop: str, low: PropertyValue | None, high: PropertyValue | None
+) -> None:
+    """Range scans run on an indexed property other than the key, with scalar bounds of
+    one type."""
+    if prop == node_type.key:
+        raise SchemaError(f"range search on the key {node_type.label}.{prop}: use keys_page")
+    bounds = [b for b in (low, high) if b is not None]
+    if not bounds:
+        raise InvalidWriteError("find_range needs a low or a high bound")
+    for bound in bounds:
+        check_lookup(node_type, prop, bound)
+    if len(bounds) == 2 and value_kind(bounds[0]) != value_kind(bounds[1]):
+        raise InvalidWriteError("find_range bounds must be of one type")
+
+
+def value_kind(value: PropertyValue) -> str:
+    """Values of one kind compare with each other: bool, number, str."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
 def check_prefix_lookup(node_type: NodeType, prop: str, prefix: str) -> None:
     """Prefix search runs on an indexed property other than the key."""
     check_lookup(node_type, prop, prefix)

@@ -4,7 +4,8 @@ search keys that survive a typo, and a similarity score.
 Pure functions. ``王伟``, ``王偉`` (traditional), ``Wang Wei``, ``WANG  wei``, ``Wei Wang``
 and ``Wangwei`` all reduce to the tokens ``wang wei`` (or their concatenation), so a search
 in either script finds the other. Keys are the tokens, their one-letter deletions (tokens
-of 4 letters or more: "jhon" and "john" share "jon"; "smiht" and "smith" share "smit") and
+of 5 letters or more: "smiht" and "smith" share "smit"; shorter words would match half
+the phone book — "ang" is in every Wang, Yang and Zhang) and
 the tokens run together; a store finds candidates by shared keys (an inverted index) and
 :func:`name_similarity` ranks them.
 """
@@ -18,7 +19,7 @@ from functools import lru_cache
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
-MIN_DELETION_LENGTH = 4
+MIN_DELETION_LENGTH = 5
 SUBSET_WEIGHT = 0.9
 MAX_KEYS = 200  # a Lucene boolean query allows 1024 clauses; names are far below this
 

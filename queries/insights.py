@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from graph.store import GraphStore
+from graph.store import GraphStore, Node
 from queries.base import QueryParameterError, Record, bounded, number
 from queries.churn import (
     COMPETITOR_CATEGORIES,
@@ -118,17 +118,26 @@ class AtRisk:
 
 
 def at_risk_embedded(store: GraphStore, tier: str, minScore: float, first: int) -> list[Record]:
-    found = [
-        n
-        for n in store.find_nodes("Customer", "value_tier", tier, limit=10**9)
-        if isinstance(n.props.get("churn_score"), int | float)
-        and float(n.props["churn_score"]) >= minScore  # type: ignore[arg-type]
-    ]
+    # Walk customers from the highest churn score down (the churn_score index) until `first`
+    # of this tier are found and the last score among them is complete, since ties on the
+    # score are ordered by lifetime value.
+    want = first * 4
+    while True:
+        found = store.find_range(
+            "Customer", "churn_score", low=minScore, limit=want, descending=True
+        )
+        exhausted = len(found) < want
+        in_tier = [n for n in found if n.props.get("value_tier") == tier]
+        last = found[-1].props.get("churn_score") if found else None
+        settled = [n for n in in_tier if n.props.get("churn_score") != last]
+        if exhausted or len(settled) >= first:
+            break
+        want *= 4
 
-    def order(n: Any) -> tuple[Any, ...]:
+    def order(n: Node) -> tuple[Any, ...]:
         ltv = n.props.get("lifetime_value")
         # Cypher sorts nulls first when descending.
-        return (-float(n.props["churn_score"]), ltv is not None, -float(ltv or 0), n.key)
+        return (-float(n.props["churn_score"]), ltv is not None, -float(ltv or 0), n.key)  # type: ignore[arg-type]
 
     return [
         {
@@ -139,7 +148,7 @@ def at_risk_embedded(store: GraphStore, tier: str, minScore: float, first: int) 
             "lifetimeValue": n.props.get("lifetime_value"),
             "scoredOn": n.props.get("scored_on"),
         }
-        for n in sorted(found, key=order)[:first]
+        for n in sorted(in_tier if exhausted else settled, key=order)[:first]
     ]
 
 

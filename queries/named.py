@@ -498,8 +498,7 @@ class SegmentMember:
 
 
 def _segment_embedded(store: GraphStore, tier: str, after: str, first: int) -> list[Record]:
-    members = store.find_nodes("Customer", "value_tier", tier, limit=10**9)
-    page = [m for m in members if m.key > after][:first]
+    page = store.find_nodes("Customer", "value_tier", tier, limit=first, after=after or None)
     return [
         {
             "customerId": m.key,

@@ -384,3 +384,21 @@ def test_segment_stores_churn_and_rfm_for_at_risk_and_the_360(store: GraphStore)
     assert "churn_score" not in bob.props
     with pytest.raises(QueryParameterError, match="minScore must be between 0 and 1"):
         run_query(store, "at_risk", tier="gold", minScore=1.5, first=10)
+
+
+def test_at_risk_orders_by_score_then_value_across_a_crowd(store: GraphStore) -> None:
+    # 40 bronze customers outscore the gold ones, so the walk down the scores must go on
+    # past them; two gold customers tie on the score and are ordered by lifetime value.
+    rows = [{"id": f"b{i:02d}", "value_tier": "bronze", "churn_score": 0.9} for i in range(40)]
+    rows += [
+        {"id": "g1", "value_tier": "gold", "churn_score": 0.51, "lifetime_value": 100.0},
+        {"id": "g2", "value_tier": "gold", "churn_score": 0.51, "lifetime_value": 900.0},
+        {"id": "g3", "value_tier": "gold", "churn_score": 0.6, "lifetime_value": 1.0},
+        {"id": "g4", "value_tier": "gold", "churn_score": 0.2, "lifetime_value": 5000.0},
+    ]
+    store.upsert_nodes("Customer", rows)
+    top = run_query(store, "at_risk", tier="gold", minScore=0.3, first=2)
+    assert [r.customer_id for r in top] == ["g3", "g2"]
+    every = run_query(store, "at_risk", tier="gold", minScore=0.0, first=10)
+    assert [r.customer_id for r in every] == ["g3", "g2", "g1", "g4"]
+    assert len(run_query(store, "at_risk", tier="bronze", minScore=0.5, first=500)) == 40

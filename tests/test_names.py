@@ -26,13 +26,9 @@ def test_tokens_romanise_and_fold(name: str, tokens: tuple[str, ...]) -> None:
     assert name_tokens(name) == tokens
 
 
-def test_keys_survive_one_typo_per_word() -> None:
-    assert set(name_keys("jhon smiht")) & set(name_keys("John Smith")) == {
-        "jon",
-        "jhn",
-        "smit",
-        "smih",
-    }
+def test_keys_survive_a_typo_in_a_long_word() -> None:
+    assert set(name_keys("jhon smiht")) & set(name_keys("John Smith")) == {"smit", "smih"}
+    assert "ang" not in name_keys("wang")  # short words keep no deletions
     assert "wangwei" in name_keys("王伟")
     assert "wangwei" in name_keys("Wei Wang")  # sorted run-together key
     assert name_keys("li") == ["li"]  # short words get no deletions

@@ -11,7 +11,7 @@ from graph.errors import (
     UnknownLabelError,
     UnknownRelationshipTypeError,
 )
-from graph.store import GraphStore, RelRow
+from graph.store import GraphStore, Node, RelRow
 
 
 def _customers(store: GraphStore, *keys: str) -> None:
@@ -405,3 +405,50 @@ def test_find_terms_counts_shared_terms(store: GraphStore) -> None:
         store.find_terms("Customer", "name", ["wang"])
     with pytest.raises(InvalidWriteError, match="letters and digits only"):
         store.find_terms("Customer", "name_keys", ["wang OR *"])
+
+
+def test_find_nodes_pages_after_a_key(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "Customer", [{"id": f"c{i:04d}", "value_tier": "gold" if i % 2 else "bronze"} for i in range(2500)]
+    )  # fmt: skip
+    # 1250 bronze: past the embedded store's small-bucket path, so both paths are covered.
+    page = store.find_nodes("Customer", "value_tier", "bronze", limit=3, after="c0002")
+    assert [n.key for n in page] == ["c0004", "c0006", "c0008"]
+    small = store.find_nodes("Customer", "value_tier", "gold", limit=2, after="c2495")
+    assert [n.key for n in small] == ["c2497", "c2499"]
+    assert store.find_nodes("Customer", "value_tier", "bronze", limit=5, after="c2498") == []
+    store.upsert_nodes("Customer", [{"id": "c0005", "value_tier": "bronze"}])  # a write in between
+    page = store.find_nodes("Customer", "value_tier", "bronze", limit=3, after="c0002")
+    assert [n.key for n in page] == ["c0004", "c0005", "c0006"]
+    assert [n.key for n in store.find_nodes("Customer", "id", "c0007", after="c0006")] == ["c0007"]
+    assert store.find_nodes("Customer", "id", "c0007", after="c0007") == []
+
+
+def test_find_range_by_value_then_key(store: GraphStore) -> None:
+    scores = {"a": 0.9, "b": 0.5, "c": 0.9, "d": 0.1, "e": 0.0, "f": 0.5}
+    store.upsert_nodes(
+        "Customer",
+        [{"id": k, "churn_score": v} for k, v in scores.items()] + [{"id": "g", "status": "x"}],
+    )
+
+    def keys(nodes: list[Node]) -> list[str]:
+        return [n.key for n in nodes]
+
+    assert keys(store.find_range("Customer", "churn_score", low=0.5, descending=True)) == [
+        "a",
+        "c",
+        "b",
+        "f",
+    ]
+    assert keys(store.find_range("Customer", "churn_score", low=0.5, descending=True, limit=3)) == [
+        "a",
+        "c",
+        "b",
+    ]
+    assert keys(store.find_range("Customer", "churn_score", low=0.1, high=0.9)) == ["d", "b", "f"]
+    assert keys(store.find_range("Customer", "churn_score", high=0.5)) == ["e", "d"]
+    assert store.find_range("Customer", "churn_score", low="a") == []  # strings never match numbers
+    with pytest.raises(InvalidWriteError, match="needs a low or a high bound"):
+        store.find_range("Customer", "churn_score")
+    with pytest.raises(SchemaError, match="not indexed"):
+        store.find_range("Customer", "lifetime_value", low=1.0)
