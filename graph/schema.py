@@ -209,9 +209,14 @@ _NODES = (
             _p("updated_at", "datetime string"),
         ),
         indexed=(
-            "email", "phone", "name_normalized", "status", "value_tier", "postal_code",
+            "email",
+            "phone",
+            "name_normalized",
+            "status",
+            "value_tier",
+            "postal_code",
             "churn_score",
-        ),  # fmt: skip
+        ),
         fulltext=("name", "name_normalized"),
         terms=("name_keys",),
     ),

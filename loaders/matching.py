@@ -131,7 +131,7 @@ def _name_level(a: Profile, b: Profile) -> str | None:
         return None
     if a.name_key == b.name_key:
         return "exact"
-    similarity = name_similarity(a.name, b.name)
+    similarity = name_similarity(a.name, b.name, cutoff=0.8)
     if similarity >= 0.92:
         return "close"
     if similarity >= 0.8:

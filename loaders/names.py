@@ -72,26 +72,33 @@ def _run_together(tokens: tuple[str, ...]) -> set[str]:
     return {"".join(tokens), "".join(tokens[-1:] + tokens[:-1])}
 
 
-def _resegmented(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+def _resegmented(a: tuple[str, ...], b: tuple[str, ...], cutoff: float = 0) -> float:
     """Names split into words differently ("wang xiao ming", "Xiaoming Wang"): compare
     the letters run together. Only then — with the same number of words, running them
     together would let "wang wei" pass for "wang li"."""
     if len(a) == len(b):
         return 0.0
-    return max(fuzz.ratio(x, y) for x in _run_together(a) for y in _run_together(b))
+    return max(
+        fuzz.ratio(x, y, score_cutoff=cutoff) for x in _run_together(a) for y in _run_together(b)
+    )
 
 
-def name_similarity(query: str, candidate: str) -> float:
-    """0..1: how alike two names are, whatever their script, word order or spacing."""
+def name_similarity(query: str, candidate: str, cutoff: float = 0.0) -> float:
+    """0..1: how alike two names are, whatever their script, word order or spacing.
+
+    Below ``cutoff`` the answer is 0.0 — and cheaper to reach, which is what matching
+    millions of pairs needs."""
     a, b = name_tokens(query), name_tokens(candidate)
     if not a or not b:
         return 0.0
+    floor = cutoff * 100
+    sa, sb = " ".join(a), " ".join(b)
     score = max(
         # Word order does not matter; one space more or less costs little ("wangwei").
-        fuzz.token_sort_ratio(" ".join(a), " ".join(b)),
-        _resegmented(a, b),
+        fuzz.token_sort_ratio(sa, sb, score_cutoff=floor),
+        _resegmented(a, b, floor),
         # Every word of one inside the other ("wang" in "wang wei"): a match, ranked below
         # a whole-name one.
-        SUBSET_WEIGHT * fuzz.token_set_ratio(" ".join(a), " ".join(b)),
+        SUBSET_WEIGHT * fuzz.token_set_ratio(sa, sb, score_cutoff=floor / SUBSET_WEIGHT),
     )
-    return round(score / 100, 4)
+    return round(score / 100, 4) if score >= floor else 0.0

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 
@@ -31,8 +32,11 @@ def _blank(raw: str | None) -> bool:
     return raw is None or raw.strip().casefold() in PLACEHOLDERS
 
 
+@lru_cache(maxsize=262_144)
 def normalize_phone(raw: str | None, country: str | None = None) -> Normal:
-    """E.164 (``+4930123456``). Numbers without a country code are read in ``country``."""
+    """E.164 (``+4930123456``). Numbers without a country code are read in ``country``.
+
+    Cached: one person's number recurs in every system that knows them."""
     if _blank(raw):
         return Normal(None, "placeholder_phone" if raw and raw.strip() else None)
     assert raw is not None

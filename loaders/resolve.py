@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from graph.schema import schema
-from graph.store import Direction, GraphStore, Node, PropertyValue, RelRow
+import orjson
+
+from graph.store import GraphStore, Node, PropertyValue, RelRow
 from loaders.matching import Link, Model, Profile, Resolution, estimate_model, profile, resolve
 from loaders.names import name_keys, normalize_name
 
@@ -81,18 +82,6 @@ def survivor_attributes(records: Sequence[Node]) -> dict[str, PropertyValue | No
         golden["name_normalized"] = normalize_name(str(display))
         golden["name_keys"] = " ".join(name_keys(str(display))) or None
     return golden
-
-
-def _customer_rel_pairs() -> list[tuple[str, Direction, str]]:
-    """(type, direction from the customer, other label) for every relationship a
-    customer can take part in."""
-    out: list[tuple[str, Direction, str]] = []
-    for rel, a, b in schema().endpoint_pairs():
-        if a == "Customer":
-            out.append((rel.type, "out", b))
-        if b == "Customer" and a != "Customer":
-            out.append((rel.type, "in", a))
-    return out
 
 
 def _merge_id(survivor: str, absorbed: Sequence[str]) -> str:
@@ -231,34 +220,34 @@ def _merge(
         c: {"props": dict(customers[c].props) if c in customers else {}, "rels": []}
         for c in absorbed
     }
-    moves: dict[tuple[str, str, str, str], list[RelRow]] = defaultdict(list)
-    for rel_type, direction, other_label in _customer_rel_pairs():
-        found = store.neighbours_many(
-            "Customer", absorbed, rel_type, direction, other_label, limit=10**7
-        )
-        for customer, neighbours in found.items():
-            survivor = survivor_of[customer]
-            for n in neighbours:
-                other = n.node.key
-                snapshot[customer]["rels"].append(
-                    {"type": rel_type, "direction": direction, "label": other_label,
-                     "key": other, "props": n.edge.props}
-                )  # fmt: skip
-                if other_label == "Customer":
-                    other = survivor_of.get(other, other)
-                    if other == survivor:
-                        continue  # a relationship between two parts of one person
-                if rel_type in ("RESOLVED_TO", "MERGED"):
-                    continue  # rewritten below / history stays with the event
-                if direction == "out":
-                    moves[(rel_type, "Customer", other_label, "out")].append(
-                        RelRow(survivor, other, n.edge.props)
-                    )
-                else:
-                    moves[(rel_type, other_label, "Customer", "in")].append(
-                        RelRow(other, survivor, n.edge.props)
-                    )
-    for (rel_type, src, dst, _), rows in sorted(moves.items()):
+    moves: dict[tuple[str, str, str], list[RelRow]] = defaultdict(list)
+    # One read for all of an absorbed customer's relationships, of every type.
+    found = store.neighbours_many("Customer", absorbed, None, "both", None, limit=10**7)
+    for customer, neighbours in found.items():
+        survivor = survivor_of[customer]
+        for n in neighbours:
+            edge = n.edge
+            outgoing = edge.src_label == "Customer" and edge.src_key == customer
+            other_label, other = n.node.label, n.node.key
+            snapshot[customer]["rels"].append(
+                {"type": edge.type, "direction": "out" if outgoing else "in",
+                 "label": other_label, "key": other, "props": edge.props}
+            )  # fmt: skip
+            if edge.type in ("RESOLVED_TO", "MERGED", "ALIAS_OF"):
+                continue  # rewritten below; history stays with its event
+            if other_label == "Customer":
+                other = survivor_of.get(other, other)
+                if other == survivor:
+                    continue  # a relationship between two parts of one person
+            if outgoing:
+                moves[(edge.type, "Customer", other_label)].append(
+                    RelRow(survivor, other, edge.props)
+                )
+            else:
+                moves[(edge.type, other_label, "Customer")].append(
+                    RelRow(other, survivor, edge.props)
+                )
+    for (rel_type, src, dst), rows in sorted(moves.items()):
         store.upsert_relationships(rel_type, src, dst, rows)
 
     # Golden attributes and every record's link to its survivor.
@@ -302,7 +291,9 @@ def _merge(
                 "survivor": survivor,
                 "absorbed": gone,
                 "source_records": moved,
-                "snapshot": json.dumps({c: snapshot[c] for c in gone}, sort_keys=True),
+                "snapshot": orjson.dumps(
+                    {c: snapshot[c] for c in gone}, option=orjson.OPT_SORT_KEYS
+                ).decode(),
             }
         )
         merged_rows.append(RelRow(event_id, survivor, {"role": "survivor"}))
@@ -321,16 +312,19 @@ def _merge(
     store.upsert_nodes(
         "CustomerAlias", [{"id": c, "retired_at": now, "reason": "merged"} for c in absorbed]
     )
-    old_aliases = store.neighbours_many(
-        "Customer", absorbed, "ALIAS_OF", "in", "CustomerAlias", limit=10**6
-    )
+    old_aliases = [
+        (n.node.key, survivor_of[c])
+        for c, neighbours in found.items()
+        for n in neighbours
+        if n.edge.type == "ALIAS_OF"
+    ]
     store.delete_nodes("Customer", absorbed)
     store.upsert_relationships(
         "ALIAS_OF",
         "CustomerAlias",
         "Customer",
         [RelRow(c, survivor_of[c]) for c in absorbed]
-        + [RelRow(n.node.key, survivor_of[c]) for c, found in old_aliases.items() for n in found],
+        + [RelRow(alias, survivor) for alias, survivor in old_aliases],
     )
     store.upsert_relationships("MERGED", "MergeEvent", "Customer", merged_rows)
 
