@@ -28,6 +28,7 @@ demo: $(VENV)/.installed
 	$(BIN)/ckb schema apply
 	$(BIN)/ckb sample --customers $(DEMO_CUSTOMERS) --seed 42 --out $(DEMO_SAMPLE)
 	$(BIN)/ckb load-dir $(DEMO_SAMPLE)
+	$(BIN)/ckb resolve --evaluate $(DEMO_SAMPLE)/truth/identity.csv
 	$(BIN)/ckb segment --as-of 2026-11-01
 	$(BIN)/ckb stats
 

@@ -35,7 +35,7 @@ def main() -> None:
     end = as_of + timedelta(days=args.horizon)
 
     started = time.perf_counter()
-    store, work = sample_store(args.customers, "ckb-churn-")
+    store, work = sample_store(args.customers, "ckb-churn-", resolve=True)
     loaded = time.perf_counter()
     summary = assign_segments(store, as_of)
     scored = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -11,12 +12,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graph.embedded import EmbeddedStore
 from loaders.directory import plan_directory
 from loaders.pipeline import load_file
+from loaders.resolve import resolve_store
 from loaders.sample import generate_sample
 
 
-def sample_store(customers: int, prefix: str) -> tuple[EmbeddedStore, Path]:
-    """Generate the seed-42 sample of this size and load it; returns the store and the
-    work directory (the sample, with its ground truth, is under ``sample/``)."""
+def sample_store(customers: int, prefix: str, resolve: bool = False) -> tuple[EmbeddedStore, Path]:
+    """Generate the seed-42 sample of this size and load it (and, if asked, run identity
+    resolution as ``make demo`` does); returns the store and the work directory (the
+    sample, with its ground truth, is under ``sample/``)."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
     generate_sample(customers, 42, work / "sample")
     store = EmbeddedStore(work / "kb.sqlite", synchronous="NORMAL")
@@ -24,6 +27,8 @@ def sample_store(customers: int, prefix: str) -> tuple[EmbeddedStore, Path]:
         load_file(
             store, item.kind, item.path, item.system, rejects_path=work / "rejects" / item.path.name
         )
+    if resolve:
+        resolve_store(store, date(2026, 11, 23))
     return store, work
 
 

@@ -33,7 +33,7 @@ def main() -> None:
     if args.store:
         store = EmbeddedStore(args.store)
     else:
-        store, _ = sample_store(args.customers, "ckb-queries-")
+        store, _ = sample_store(args.customers, "ckb-queries-", resolve=True)
         started = time.perf_counter()
         assign_segments(store, AS_OF)
         print(f"ckb segment: {time.perf_counter() - started:.1f} s")
