@@ -262,8 +262,9 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         f"retired); {elapsed:.1f} s, {rate:,.0f} records/s"
     )
     print(
-        f"  review queue: {summary.review:,} possible matches; over-merge guards refused "
-        f"{summary.refused:,} links; {summary.skipped_blocks:,} oversized blocks skipped"
+        f"  review queue: {summary.review:,} open ({summary.new_review:,} new; `ckb review "
+        f"list`); over-merge guards refused {summary.refused:,} links; "
+        f"{summary.skipped_blocks:,} oversized blocks skipped"
     )
     if summary.flags:
         flags = ", ".join(f"{name} {n:,}" for name, n in sorted(summary.flags.items()))
@@ -281,6 +282,35 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             if truth
             else f"  {args.evaluate} names none of these records"
         )
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from loaders.resolve import decide_review, list_review
+
+    with closing(_open(args)) as store:
+        if args.review_command == "list":
+            items = list_review(store, args.status, args.limit)
+            if args.json:
+                print(
+                    json.dumps([dataclasses.asdict(i) for i in items], indent=2, ensure_ascii=False)
+                )
+                return 0
+            for item in items:
+                names = " / ".join(str(n) for n in item.evidence.get("names", []))
+                fields = ", ".join(
+                    f"{f} {v['level']} ({v['weight']:+.1f})"
+                    for f, v in sorted(item.evidence.get("fields", {}).items())
+                )
+                weight = float(item.evidence.get("weight", 0.0))
+                print(f"{item.id}  weight {weight:+.1f}  {' + '.join(item.records)}  {names}")
+                print(f"    {fields}")
+            print(f"{len(items)} {args.status} item(s)")
+            return 0
+        item = decide_review(store, args.id, args.review_command == "accept", args.actor)
+    print(f"{item.id}: {item.status}")
     return 0
 
 
@@ -408,6 +438,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV of source_system,source_record_id,person_id: print precision/recall/F1",
     )
     resolve_p.set_defaults(func=cmd_resolve)
+
+    review_p = sub.add_parser(
+        "review", help="possible matches waiting for a person: list, accept, reject"
+    )
+    review_sub = review_p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    list_p = review_sub.add_parser("list", help="review items with their evidence")
+    list_p.add_argument("--status", default="open", choices=["open", "accepted", "rejected"])
+    list_p.add_argument("--limit", type=int, default=50)
+    list_p.add_argument("--json", action="store_true")
+    for action, what in (
+        ("accept", "merge the two records' customers"),
+        ("reject", "never merge them (later ckb resolve runs respect it)"),
+    ):
+        decide_p = review_sub.add_parser(action, help=what)
+        decide_p.add_argument("id", help="review item ID, e.g. R3F2A...")
+        decide_p.add_argument("--actor", default="cli", help="who decided (audited)")
+    review_p.set_defaults(func=cmd_review)
 
     segment_p = sub.add_parser(
         "segment",

@@ -16,7 +16,9 @@ phone with names that do not disagree. Generic values never take part (see below
 
 **Blocking** keeps cost near-linear: only records sharing a key are compared — email,
 phone, national ID, the romanised name with the birth date, the romanised name with the
-postal code. A block larger than ``MAX_BLOCK`` is skipped (and counted).
+postal code, and the first three letters of each name word (a typo late in a word, with
+nothing else shared). A block larger than ``MAX_BLOCK`` is skipped (and counted): common
+names fall back on the other keys.
 
 **Over-merge guards.** A value held by records of more than ``GENERIC_NAMES`` different
 names, or by more than ``MAX_SHARED`` records (a call-center number, a shop address, a
@@ -80,6 +82,7 @@ class Profile:
     system: str | None
     name: str | None
     name_key: str | None  # sorted romanised name tokens, joined
+    name_stem: str | None  # the first three letters of each sorted token: survives late typos
     birth_date: str | None
     email: str | None
     phone: str | None
@@ -113,6 +116,7 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
         system=_text(props, "source_system"),
         name=name or None,
         name_key="".join(sorted(tokens)) or None,
+        name_stem="|".join(t[:3] for t in sorted(tokens)) or None,
         birth_date=birth.value,
         email=email.value,
         phone=phone.value,
@@ -307,6 +311,8 @@ def blocking_keys(p: Profile, generic: Mapping[str, frozenset[str]]) -> list[str
         keys.append(f"nb:{p.name_key}|{p.birth_date}")
     if p.name_key and p.postal:
         keys.append(f"np:{p.name_key}|{p.postal}")
+    if p.name_stem and "|" in p.name_stem:
+        keys.append(f"ns:{p.name_stem}")
     return keys
 
 
@@ -346,8 +352,15 @@ class Resolution:
     skipped_blocks: int
 
 
-def resolve(profiles: Sequence[Profile], model: Model | None = None) -> Resolution:
+def resolve(
+    profiles: Sequence[Profile],
+    model: Model | None = None,
+    cannot_link: Iterable[tuple[str, str]] = (),
+) -> Resolution:
+    """Cluster the records. ``cannot_link`` pairs (a person rejected the match) never end
+    up in one cluster, however strong the links around them."""
     model = model or estimate_model(profiles)
+    forbidden = {tuple(sorted(pair)) for pair in cannot_link}
     blocking = candidate_pairs(profiles, model.generic)
     links: dict[tuple[str, str], Link] = {}
     for i, j in sorted(blocking.pairs):
@@ -380,7 +393,9 @@ def resolve(profiles: Sequence[Profile], model: Model | None = None) -> Resoluti
             continue
         left, right = members[ra], members[rb]
         if len(left) + len(right) > MAX_CLUSTER or any(
-            pair_weight(x, y) < MIN_DIRECT_WEIGHT for x in left for y in right
+            (min(x, y), max(x, y)) in forbidden or pair_weight(x, y) < MIN_DIRECT_WEIGHT
+            for x in left
+            for y in right
         ):
             refused.append(link)
             continue
@@ -390,7 +405,13 @@ def resolve(profiles: Sequence[Profile], model: Model | None = None) -> Resoluti
         members[ra].extend(members.pop(rb))
     clusters = sorted(sorted(group) for group in members.values())
     review = sorted(
-        (lk for lk in links.values() if lk.weight >= REVIEW_WEIGHT and find(lk.a) != find(lk.b)),
+        (
+            lk
+            for lk in links.values()
+            if lk.weight >= REVIEW_WEIGHT
+            and find(lk.a) != find(lk.b)
+            and (lk.a, lk.b) not in forbidden
+        ),
         key=lambda lk: (-lk.weight, lk.a, lk.b),
     )
     return Resolution(clusters, links, review, refused, blocking.skipped_blocks)

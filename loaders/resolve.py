@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from graph.errors import CkbError
 from graph.store import GraphStore, Node, PropertyValue, RelRow
 from loaders.matching import Link, Model, Profile, Resolution, estimate_model, profile, resolve
 from loaders.names import name_keys, normalize_name
@@ -50,7 +51,8 @@ class ResolveSummary:
     customers_after: int = 0
     merges: int = 0  # merge events (one per group of customers merged)
     absorbed: int = 0  # customer IDs retired into a survivor
-    review: int = 0
+    review: int = 0  # open review items after the run
+    new_review: int = 0  # of which created by this run
     refused: int = 0
     skipped_blocks: int = 0
     flags: dict[str, int] = field(default_factory=dict)
@@ -137,9 +139,10 @@ def resolve_store(
     for p in profiles:
         for flag in p.flags:
             summary.flags[flag] = summary.flags.get(flag, 0) + 1
-    result = resolve(profiles, model or estimate_model(profiles))
+    rejected = _rejected_pairs(store)
+    result = resolve(profiles, model or estimate_model(profiles), cannot_link=rejected)
     summary.resolution = result
-    summary.review, summary.refused = len(result.review), len(result.refused)
+    summary.refused = len(result.refused)
     summary.skipped_blocks = result.skipped_blocks
     summary.customers_before = len(set(owner.values()))
 
@@ -175,7 +178,159 @@ def resolve_store(
         summary.merges += len(chunk)
         summary.absorbed += sum(len(g) - 1 for g in chunk)
     summary.customers_after = summary.customers_before - summary.absorbed
+    summary.new_review = _store_review_items(store, result.review, by_record)
+    summary.review = len(store.find_nodes("ReviewItem", "status", "open", limit=10**9))
     return summary
+
+
+def review_id(a: str, b: str) -> str:
+    x, y = sorted((a, b))
+    return "R" + hashlib.blake2b(f"{x}|{y}".encode(), digest_size=8).hexdigest().upper()
+
+
+def _rejected_pairs(store: GraphStore) -> list[tuple[str, str]]:
+    rejected = store.find_nodes("ReviewItem", "status", "rejected", limit=10**9)
+    found = store.neighbours_many(
+        "ReviewItem", [r.key for r in rejected], "CANDIDATE", "out", "SourceRecord", limit=2
+    )
+    return [(n[0].node.key, n[1].node.key) for n in found.values() if len(n) == 2]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _store_review_items(
+    store: GraphStore, review: Sequence[Link], by_record: Mapping[str, Node]
+) -> int:
+    """One ReviewItem per possible match not seen before; decided items stay decided."""
+    wanted = {review_id(lk.a, lk.b): lk for lk in review}
+    existing = store.get_nodes("ReviewItem", sorted(wanted))
+    new = [(rid, lk) for rid, lk in sorted(wanted.items()) if rid not in existing]
+    now = _now()
+    store.upsert_nodes(
+        "ReviewItem",
+        [
+            {
+                "id": rid,
+                "score": lk.probability,
+                "evidence": orjson.dumps(
+                    {
+                        "weight": lk.weight,
+                        "rule": lk.rule,
+                        "records": [lk.a, lk.b],
+                        "names": [
+                            by_record[k].props.get("name") for k in (lk.a, lk.b) if k in by_record
+                        ],
+                        "fields": {
+                            f: {"level": lvl, "weight": w}
+                            for f, (lvl, w) in lk.evidence.items()
+                            if lvl
+                        },
+                    },
+                    option=orjson.OPT_SORT_KEYS,
+                ).decode(),
+                "status": "open",
+                "created_at": now,
+            }
+            for rid, lk in new
+        ],
+    )
+    store.upsert_relationships(
+        "CANDIDATE",
+        "ReviewItem",
+        "SourceRecord",
+        [RelRow(rid, k) for rid, lk in new for k in (lk.a, lk.b)],
+    )
+    return len(new)
+
+
+class ReviewError(CkbError):
+    """A review decision that cannot be made (unknown item, already decided)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    id: str
+    status: str
+    score: float | None
+    records: tuple[str, ...]
+    evidence: dict[str, Any]
+
+
+def list_review(store: GraphStore, status: str = "open", limit: int = 50) -> list[ReviewItem]:
+    """Review items, most likely matches first."""
+    items = store.find_nodes("ReviewItem", "status", status, limit=10**9)
+    items.sort(key=lambda n: (-float(n.props.get("score") or 0), n.key))  # type: ignore[arg-type]
+    return [_review_item(n) for n in items[:limit]]
+
+
+def _review_item(node: Node) -> ReviewItem:
+    evidence = orjson.loads(str(node.props.get("evidence") or "{}"))
+    score = node.props.get("score")
+    return ReviewItem(
+        node.key,
+        str(node.props.get("status")),
+        float(score) if isinstance(score, int | float) else None,
+        tuple(evidence.get("records", ())),
+        evidence,
+    )
+
+
+def decide_review(store: GraphStore, item_id: str, accept: bool, actor: str) -> ReviewItem:
+    """Accept (merge the two records' customers) or reject (never merge them) an item."""
+    node = store.get_node("ReviewItem", item_id)
+    if node is None:
+        raise ReviewError(f"no review item {item_id!r}")
+    if node.props.get("status") != "open":
+        raise ReviewError(f"review item {item_id} is already {node.props.get('status')}")
+    item = _review_item(node)
+    if accept:
+        owners = store.neighbours_many(
+            "SourceRecord", list(item.records), "RESOLVED_TO", "out", "Customer", limit=1
+        )
+        customers = sorted({found[0].node.key for found in owners.values()})
+        if len(customers) > 1:
+            linked = store.neighbours_many(
+                "Customer", customers, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
+            )
+            records_of = {c: [n.node.key for n in linked.get(c, [])] for c in customers}
+            by_record = {n.node.key: n.node for found in linked.values() for n in found}
+            reviewed = Link(
+                item.records[0], item.records[1], float(item.evidence.get("weight", 0.0)),
+                "review", {},
+            )  # fmt: skip
+            _merge(
+                store,
+                [customers],
+                records_of,
+                by_record,
+                dict.fromkeys(item.records, reviewed),
+                actor,
+            )
+    decided = {
+        "id": item_id,
+        "status": "accepted" if accept else "rejected",
+        "decided_at": _now(),
+        "decided_by": actor,
+    }
+    store.upsert_nodes("ReviewItem", [decided])
+    store.upsert_nodes(
+        "AuditEntry",
+        [
+            {
+                "id": f"AU-{item_id}",
+                "at": decided["decided_at"],
+                "actor": actor,
+                "action": f"review {decided['status']}",
+                "target": item_id,
+                "detail": orjson.dumps({"records": list(item.records)}).decode(),
+            }
+        ],
+    )
+    updated = store.get_node("ReviewItem", item_id)
+    assert updated is not None
+    return _review_item(updated)
 
 
 def _best_links(result: Resolution) -> dict[str, Link]:
@@ -266,9 +421,15 @@ def _merge(
             {"id": survivor, **golden, "customer_since": min(since) if since else None,
              "updated_at": now}
         )  # fmt: skip
-        resolved_rows += [
-            RelRow(k, survivor, {**_evidence(link_of.get(k)), "resolved_at": now}) for k in keys
-        ]
+        for c in group:
+            for k in sorted(records_of.get(c, [])):
+                if k in link_of:
+                    props = _evidence(link_of[k])
+                elif c != survivor:  # moved with its customer, not matched on its own
+                    props = {"rule": "merged", "score": None, "evidence": None}
+                else:
+                    continue  # the survivor's own record, not part of this decision
+                resolved_rows.append(RelRow(k, survivor, {**props, "resolved_at": now}))
     store.upsert_nodes("Customer", golden_rows)
     store.upsert_relationships("RESOLVED_TO", "SourceRecord", "Customer", resolved_rows)
 

@@ -7,9 +7,17 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from graph.store import GraphStore, Node
 from loaders.pipeline import load_file
-from loaders.resolve import resolve_store, survivor_attributes
+from loaders.resolve import (
+    ReviewError,
+    decide_review,
+    list_review,
+    resolve_store,
+    survivor_attributes,
+)
 from queries.named import run_query
 
 TODAY = date(2026, 11, 23)
@@ -31,6 +39,8 @@ CUSTOMERS = {
         "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
         # Ann a third time: no email, but the billing phone.
         "C1,Ann Lee,,,+12025550101,,,US\n"
+        # Dee again? A near spelling, another phone, born the same month: a person decides.
+        "C2,Dee Vanse,1985-07-21,,+12025558888,,,US\n"
     ),
 }
 
@@ -71,17 +81,17 @@ def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: P
     _load(store, tmp_path)
     before = {r: _customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
     assert len(set(before.values())) == 3  # each record its own customer until resolved
-    assert store.counts().nodes["Customer"] == 86
+    assert store.counts().nodes["Customer"] == 87
 
     summary = resolve_store(store, TODAY)
-    assert (summary.records, summary.customers_before, summary.customers_after) == (86, 86, 84)
+    assert (summary.records, summary.customers_before, summary.customers_after) == (87, 87, 85)
     assert (summary.merges, summary.absorbed) == (1, 2)
 
     ann = {_customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
     assert len(ann) == 1
     [survivor] = ann
     assert survivor in before.values()
-    assert store.counts().nodes["Customer"] == 84
+    assert store.counts().nodes["Customer"] == 85
     # The touchpoint of the call-center record now hangs on the survivor.
     assert [t.node.key for t in store.neighbours("Customer", survivor, "HAD_TOUCHPOINT")] == ["T1"]
     # Retired IDs resolve through their alias.
@@ -106,7 +116,7 @@ def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: P
     assert sorted(s.system for s in view.sources) == ["billing", "callcenter", "webshop"]
 
     again = resolve_store(store, TODAY)
-    assert (again.merges, again.customers_after) == (0, 84)
+    assert (again.merges, again.customers_after) == (0, 85)
 
 
 def test_survivorship_prefers_trusted_then_recent_then_complete() -> None:
@@ -123,3 +133,34 @@ def test_survivorship_prefers_trusted_then_recent_then_complete() -> None:
     assert golden["email"] == "new@example.com"  # billing has none; the newer web record
     assert golden["phone"] is None
     assert golden["name_normalized"] == "ann lee"
+
+
+def test_review_queue_reject_is_remembered_accept_merges(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    summary = resolve_store(store, TODAY)
+    [item] = list_review(store)
+    assert item.records == ("callcenter:C2", "webshop:W2")
+    assert item.evidence["fields"]["name"]["level"] == "similar"
+    assert item.evidence["fields"]["phone"]["level"] == "different"
+    assert summary.review == summary.new_review == 1
+    assert decide_review(store, item.id, accept=False, actor="agent-7").status == "rejected"
+    with pytest.raises(ReviewError, match="already rejected"):
+        decide_review(store, item.id, accept=True, actor="agent-7")
+    again = resolve_store(store, TODAY)
+    assert (again.merges, again.review, again.new_review) == (0, 0, 0)
+    assert _customer_of(store, "callcenter:C2") != _customer_of(store, "webshop:W2")
+    with pytest.raises(ReviewError, match="no review item"):
+        decide_review(store, "R-nope", accept=True, actor="agent-7")
+
+
+def test_accepting_a_review_item_merges_the_customers(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    resolve_store(store, TODAY)
+    [item] = list_review(store)
+    customers = store.counts().nodes["Customer"]
+    assert decide_review(store, item.id, accept=True, actor="agent-7").status == "accepted"
+    assert _customer_of(store, "callcenter:C2") == _customer_of(store, "webshop:W2")
+    assert store.counts().nodes["Customer"] == customers - 1
+    [link] = store.neighbours("SourceRecord", "callcenter:C2", "RESOLVED_TO")
+    assert link.edge.props["rule"] == "review"
+    assert list_review(store) == []
