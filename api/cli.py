@@ -314,6 +314,19 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unmerge(args: argparse.Namespace) -> int:
+    from loaders.unmerge import find_merge_event, unmerge
+
+    with closing(_open(args)) as store:
+        event = args.event or find_merge_event(store, args.record)
+        result = unmerge(store, event, args.actor)
+    print(
+        f"undid merge {result.merge_event}: {', '.join(result.restored)} restored beside "
+        f"{result.survivor} (split event {result.split_event})"
+    )
+    return 0
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -455,6 +468,15 @@ def build_parser() -> argparse.ArgumentParser:
         decide_p.add_argument("id", help="review item ID, e.g. R3F2A...")
         decide_p.add_argument("--actor", default="cli", help="who decided (audited)")
     review_p.set_defaults(func=cmd_review)
+
+    unmerge_p = sub.add_parser(
+        "unmerge", help="undo a merge exactly, from its merge event or one of its source records"
+    )
+    which = unmerge_p.add_mutually_exclusive_group(required=True)
+    which.add_argument("event", nargs="?", help="merge event ID (M...)")
+    which.add_argument("--record", help="a source record the merge brought in, e.g. webshop:W1")
+    unmerge_p.add_argument("--actor", default="cli", help="who did it (audited)")
+    unmerge_p.set_defaults(func=cmd_unmerge)
 
     segment_p = sub.add_parser(
         "segment",

@@ -479,6 +479,7 @@ _NODES = (
             _p("actor"),
             _p("reason"),
             _p("survivor", doc="the customer ID that lives on"),
+            _p("undone", "bool", "true once an unmerge has undone this merge"),
             _p("absorbed", "list", "customer IDs retired into the survivor (merge)"),
             _p("source_records", "list", "source records that moved"),
             _p(

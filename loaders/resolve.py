@@ -370,24 +370,33 @@ def _merge(
     absorbed = sorted(survivor_of)
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
-    # What the absorbed customers were, for history and unmerge.
+    # What every customer of the merge was — properties and relationships — for history
+    # and for an unmerge that restores it exactly.
+    survivors = sorted(set(survivor_of.values()))
     snapshot: dict[str, dict[str, Any]] = {
         c: {"props": dict(customers[c].props) if c in customers else {}, "rels": []}
-        for c in absorbed
+        for c in [*absorbed, *survivors]
     }
     moves: dict[tuple[str, str, str], list[RelRow]] = defaultdict(list)
-    # One read for all of an absorbed customer's relationships, of every type.
-    found = store.neighbours_many("Customer", absorbed, None, "both", None, limit=10**7)
+    # One read for all relationships of every customer involved, of every type.
+    found = store.neighbours_many(
+        "Customer", [*absorbed, *survivors], None, "both", None, limit=10**7
+    )
     for customer, neighbours in found.items():
+        for n in neighbours:
+            edge = n.edge
+            outgoing = edge.src_label == "Customer" and edge.src_key == customer
+            snapshot[customer]["rels"].append(
+                {"type": edge.type, "direction": "out" if outgoing else "in",
+                 "label": n.node.label, "key": n.node.key, "props": edge.props}
+            )  # fmt: skip
+        if customer not in survivor_of:
+            continue
         survivor = survivor_of[customer]
         for n in neighbours:
             edge = n.edge
             outgoing = edge.src_label == "Customer" and edge.src_key == customer
             other_label, other = n.node.label, n.node.key
-            snapshot[customer]["rels"].append(
-                {"type": edge.type, "direction": "out" if outgoing else "in",
-                 "label": other_label, "key": other, "props": edge.props}
-            )  # fmt: skip
             if edge.type in ("RESOLVED_TO", "MERGED", "ALIAS_OF"):
                 continue  # rewritten below; history stays with its event
             if other_label == "Customer":
@@ -453,7 +462,8 @@ def _merge(
                 "absorbed": gone,
                 "source_records": moved,
                 "snapshot": orjson.dumps(
-                    {c: snapshot[c] for c in gone}, option=orjson.OPT_SORT_KEYS
+                    {"absorbed": {c: snapshot[c] for c in gone}, "survivor": snapshot[survivor]},
+                    option=orjson.OPT_SORT_KEYS,
                 ).decode(),
             }
         )
@@ -476,6 +486,7 @@ def _merge(
     old_aliases = [
         (n.node.key, survivor_of[c])
         for c, neighbours in found.items()
+        if c in survivor_of
         for n in neighbours
         if n.edge.type == "ALIAS_OF"
     ]

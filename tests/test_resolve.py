@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.store import GraphStore, Node
+from graph.schema import schema
+from graph.store import GraphStore, Node, RelRow
 from loaders.pipeline import load_file
 from loaders.resolve import (
     ReviewError,
@@ -18,6 +19,7 @@ from loaders.resolve import (
     resolve_store,
     survivor_attributes,
 )
+from loaders.unmerge import UnmergeError, find_merge_event, unmerge
 from queries.named import run_query
 
 TODAY = date(2026, 11, 23)
@@ -109,8 +111,10 @@ def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: P
     assert evidence["fields"]["email"]["level"] == "exact"
     [event] = store.neighbours("Customer", survivor, "MERGED", "in", "MergeEvent")
     snapshot = json.loads(str(event.node.props["snapshot"]))
-    assert sorted(snapshot) == sorted(event.node.props["absorbed"])  # type: ignore[arg-type]
-    assert any(r["type"] == "HAD_TOUCHPOINT" for s in snapshot.values() for r in s["rels"])
+    assert sorted(snapshot["absorbed"]) == sorted(event.node.props["absorbed"])  # type: ignore[arg-type]
+    assert any(
+        r["type"] == "HAD_TOUCHPOINT" for s in snapshot["absorbed"].values() for r in s["rels"]
+    )
     # The 360 view sees one Ann with three sources.
     view = run_query(store, "customer_360", customerId=survivor, first=5)
     assert sorted(s.system for s in view.sources) == ["billing", "callcenter", "webshop"]
@@ -164,3 +168,66 @@ def test_accepting_a_review_item_merges_the_customers(store: GraphStore, tmp_pat
     [link] = store.neighbours("SourceRecord", "callcenter:C2", "RESOLVED_TO")
     assert link.edge.props["rule"] == "review"
     assert list_review(store) == []
+
+
+HISTORY_LABELS = {"MergeEvent", "AuditEntry", "ReviewItem"}
+HISTORY_RELS = {"MERGED", "CANDIDATE"}
+
+
+def _dump(store: GraphStore) -> tuple[dict[tuple[str, str], dict[str, object]], set[str]]:
+    """Every node and relationship outside the history, with properties."""
+    nodes: dict[tuple[str, str], dict[str, object]] = {}
+    rels: set[str] = set()
+    for label in schema().labels:
+        if label in HISTORY_LABELS:
+            continue
+        keys = store.keys_page(label, None, 10**6)
+        for key, node in store.get_nodes(label, keys).items():
+            nodes[(label, key)] = node.props
+        for key, found in store.neighbours_many(label, keys, None, "out", limit=10**6).items():
+            for n in found:
+                if n.edge.type not in HISTORY_RELS:
+                    rels.add(json.dumps([n.edge.type, label, key, n.node.label, n.node.key, n.edge.props], sort_keys=True))  # fmt: skip
+    return nodes, rels
+
+
+def test_unmerge_restores_the_pre_merge_graph_exactly(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    ann_b, ann_w, ann_c, bob = (
+        _customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1", "billing:B2")
+    )
+    # A joint account both of Ann's records hold, in different roles; relationships
+    # between her parts (dropped by the merge) and to Bob.
+    store.upsert_nodes("Holding", [{"id": "A1", "status": "active"}])
+    store.upsert_relationships(
+        "HOLDS",
+        "Customer",
+        "Holding",
+        [RelRow(ann_b, "A1", {"role": "primary"}), RelRow(ann_w, "A1", {"role": "joint"})],
+    )
+    store.upsert_relationships(
+        "RELATED_TO",
+        "Customer",
+        "Customer",
+        [RelRow(ann_c, bob, {"kind": "referral"}), RelRow(ann_w, ann_b, {"kind": "family"})],
+    )
+    before = _dump(store)
+    resolve_store(store, TODAY)
+    assert _dump(store) != before
+    event = find_merge_event(store, "webshop:W1")
+    result = unmerge(store, event, actor="agent-7")
+    assert len(result.restored) == 2
+    after = _dump(store)
+    assert after[0] == before[0]
+    assert after[1] == before[1]
+    # History keeps both: the merge, marked undone, and the split.
+    merge = store.get_node("MergeEvent", event)
+    split = store.get_node("MergeEvent", result.split_event)
+    assert merge is not None
+    assert merge.props["undone"] is True
+    assert split is not None
+    assert split.props["kind"] == "split"
+    with pytest.raises(UnmergeError, match="already undone"):
+        unmerge(store, event, actor="agent-7")
+    with pytest.raises(UnmergeError, match="not brought to"):
+        find_merge_event(store, "webshop:W1")
