@@ -314,6 +314,18 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from loaders.quality import quality_report, render_text
+
+    today = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    with closing(_open(args)) as store:
+        report = quality_report(store, today, args.rejects)
+    print(json.dumps(report, indent=2) if args.json else render_text(report))
+    return 0
+
+
 def cmd_unmerge(args: argparse.Namespace) -> int:
     from loaders.unmerge import find_merge_event, unmerge
 
@@ -468,6 +480,18 @@ def build_parser() -> argparse.ArgumentParser:
         decide_p.add_argument("id", help="review item ID, e.g. R3F2A...")
         decide_p.add_argument("--actor", default="cli", help="who decided (audited)")
     review_p.set_defaults(func=cmd_review)
+
+    quality_p = sub.add_parser(
+        "quality",
+        help="data-quality report per source system: duplicates, invalid and missing values, "
+        "records rejected at load",
+    )
+    quality_p.add_argument("--json", action="store_true", help="JSON for a front end")
+    quality_p.add_argument(
+        "--rejects", type=Path, default=Path("data/rejects"), help="the rejects directory"
+    )
+    quality_p.add_argument("--as-of", metavar="DATE", help="for future-date checks (default today)")
+    quality_p.set_defaults(func=cmd_quality)
 
     unmerge_p = sub.add_parser(
         "unmerge", help="undo a merge exactly, from its merge event or one of its source records"

@@ -24,8 +24,9 @@ names fall back on the other keys.
 names, or by more than ``MAX_SHARED`` records (a call-center number, a shop address, a
 family email), is *generic*: it is left out of blocking and of the deterministic rules,
 and its agreement weighs nothing. Clusters grow by the strongest links first, and two
-clusters join only when every pair across them has direct evidence of its own
-(``MIN_DIRECT_WEIGHT``, 16 times likelier a match) and the result stays under
+clusters join only when every pair across them has direct evidence of its own (a
+deterministic rule, or ``MIN_DIRECT_WEIGHT``: 16 times likelier a match) and the result
+stays under
 ``MAX_CLUSTER`` records — so A~B and B~C never merge A and C on the strength of B alone.
 """
 
@@ -376,11 +377,14 @@ def resolve(
             k = parent[k]
         return k
 
-    def pair_weight(x: str, y: str) -> float:
+    def direct_evidence(x: str, y: str) -> bool:
+        """Enough evidence between these two records alone: a deterministic rule, or
+        MIN_DIRECT_WEIGHT."""
         a, b = sorted((x, y))
         if (a, b) not in links:
             links[(a, b)] = score(by_key[a], by_key[b], model)
-        return links[(a, b)].weight
+        link = links[(a, b)]
+        return link.rule != "probabilistic" or link.weight >= MIN_DIRECT_WEIGHT
 
     refused: list[Link] = []
     strong = sorted(
@@ -393,7 +397,7 @@ def resolve(
             continue
         left, right = members[ra], members[rb]
         if len(left) + len(right) > MAX_CLUSTER or any(
-            (min(x, y), max(x, y)) in forbidden or pair_weight(x, y) < MIN_DIRECT_WEIGHT
+            (min(x, y), max(x, y)) in forbidden or not direct_evidence(x, y)
             for x in left
             for y in right
         ):
