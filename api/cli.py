@@ -536,6 +536,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ckb quality | head`); say nothing more.
+        sys.stderr.close()
+        return 0
     return code
 
 

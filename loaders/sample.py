@@ -1,7 +1,8 @@
 """``ckb sample``: a realistic, deterministic sample of every source file ckb loads.
 
 People (Chinese and Western names) appear in 2-4 source systems, spelled differently
-(typos, nicknames, pinyin), some with a changed phone or a new address; households of
+(typos, nicknames, pinyin), some with a changed phone or a new address, some with a
+generic one (the call center's own number, a placeholder, the shop's address); households of
 1-6; a bank + telco + energy + retail catalogue; values with a long tail; two years of
 touchpoints with complaint bursts before churn; campaigns with a measurable response;
 consents; credit profiles; a third-party demographics file that matches ~80%; and a few
@@ -496,6 +497,17 @@ class SampleGenerator:
                         )
                     if system == "callcenter" and rnd.random() < 0.4:
                         email = None
+                    if system == "callcenter":
+                        # Agents type the company's own number when a caller gives none, or
+                        # a placeholder: generic values identity resolution must not follow.
+                        roll = rnd.random()
+                        if roll < 0.03:
+                            phone = CALL_CENTER_PHONE["CN" if p.zh else "US"]
+                        elif roll < 0.04:
+                            phone = rnd.choice(["0000000000", "n/a", "unknown", "call back"])
+                    if system == "stores" and rnd.random() < 0.04:
+                        # Walk-ins registered with the shop's own address.
+                        street, postal, city = STORE_ADDRESS["CN" if p.zh else "US"]
                 as_name = (
                     p.kind == "organization"
                     or system in ("callcenter",)
@@ -1287,6 +1299,13 @@ class SampleGenerator:
         planted = self._writer("truth/planted_rejects.csv", ["file", "line", "why"])
         for name, line, why in self.planted:
             planted.write({"file": name, "line": line, "why": why})
+
+
+CALL_CENTER_PHONE = {"US": "+18005550100", "CN": "+864008200100"}
+STORE_ADDRESS = {
+    "US": ("1 Market Square", "10001", "New York"),
+    "CN": ("南京路100号", "200001", "上海市"),
+}
 
 
 def generate_sample(customers: int, seed: int, out: Path) -> dict[str, int]:
