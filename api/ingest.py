@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from graph.errors import StoreError
 from graph.store import GraphStore
-from loaders.kinds import KINDS
+from loaders.incremental import resolve_arrivals
+from loaders.kinds import KINDS, source_record_key
 from loaders.pipeline import Loader, LoadSummary
 from loaders.rejects import RejectsFile, RejectsList
 from loaders.sources import read_jsonl
@@ -115,6 +117,28 @@ def _load(
     return summary, answer
 
 
+def _resolve(
+    store: GraphStore, system: str, body: bytes, rejected: dict[int, list[str]]
+) -> dict[int, dict[str, Any]]:
+    """Resolve each accepted customer record on arrival; per line, where it landed."""
+    keys: dict[int, str] = {}
+    for n, raw in enumerate(body.splitlines(), start=1):
+        if n in rejected or not raw.strip():
+            continue
+        record = orjson.loads(raw)
+        keys[n] = source_record_key(system, str(record["source_record_id"]))
+    arrivals = resolve_arrivals(store, list(keys.values()), actor=f"ingest:{system}")
+    return {
+        n: {
+            "customer": a.customer,
+            "resolution": a.rule,
+            "merged": a.merged,
+            **({"review": a.review} if a.review else {}),
+        }
+        for n, a in zip(keys, arrivals, strict=True)
+    }
+
+
 async def ingest(request: Request) -> JSONResponse:
     settings: IngestSettings = request.app.state.ingest
     try:
@@ -124,16 +148,21 @@ async def ingest(request: Request) -> JSONResponse:
     store: GraphStore = request.app.state.store
     try:
         summary, rejects = await run_in_threadpool(_load, store, kind, system, body, settings)
+        rejected = {line: reasons for line, _, reasons in rejects.entries}
+        arrivals = (
+            await run_in_threadpool(_resolve, store, system, body, rejected)
+            if kind == "customers"
+            else {}
+        )
     except StoreError as exc:
         return JSONResponse(
             {"error": f"the store could not take the batch: {exc}"}, status_code=503
         )
-    rejected = {line: reasons for line, _, reasons in rejects.entries}
     lines = [n for n, raw in enumerate(body.splitlines(), start=1) if raw.strip()]
     results = [
         {"line": n, "status": "rejected", "reasons": rejected[n]}
         if n in rejected
-        else {"line": n, "status": "accepted"}
+        else {"line": n, "status": "accepted", **arrivals.get(n, {})}
         for n in lines
     ]
     return JSONResponse(

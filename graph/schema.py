@@ -245,8 +245,13 @@ _NODES = (
             _p("city"),
             _p("country"),
             _p("national_id", doc="sensitive"),
+            _p(
+                "match_keys",
+                doc="hashed blocking keys for resolution on arrival (loaders/incremental.py)",
+            ),
         ),
         indexed=("source_system", "source_record_id", "email", "phone", "national_id"),
+        terms=("match_keys",),
     ),
     NodeType(
         "Household",
@@ -505,6 +510,19 @@ _NODES = (
             _p("decided_by"),
         ),
         indexed=("status",),
+        provenance=False,
+    ),
+    NodeType(
+        "MatchModel",
+        "id",
+        "The identity-matching model `ckb resolve` estimated last; records pushed later are "
+        "resolved with it.",
+        (
+            _p("id"),
+            _p("u", "json string", "u-probabilities per field and level"),
+            _p("records", "int", "source records it was estimated on"),
+            _p("estimated_at", "datetime string"),
+        ),
         provenance=False,
     ),
     NodeType(

@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from graph.store import PropertyValue, RelRow
+from loaders.matching import match_terms, profile
 from loaders.models import (
     AgentRecord,
     CampaignRecord,
@@ -32,6 +33,10 @@ from loaders.models import (
 from loaders.names import name_keys, normalize_name
 
 Props = dict[str, PropertyValue | None]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 def source_record_key(system: str, record_id: str) -> str:
@@ -168,7 +173,16 @@ def _customer_rows(rec: CustomerRecord, ctx: Context) -> None:
         "country": rec.country,
         "national_id": rec.national_id,
     }
-    ctx.rows.node("SourceRecord", {"id": src_key, **attrs, **ctx.provenance(rec.source_record_id)})
+    terms = match_terms(profile(src_key, attrs, _today()))
+    ctx.rows.node(
+        "SourceRecord",
+        {
+            "id": src_key,
+            **attrs,
+            "match_keys": " ".join(terms) or None,
+            **ctx.provenance(rec.source_record_id),
+        },
+    )
     ctx.rows.node(
         "Customer",
         {

@@ -32,6 +32,7 @@ stays under
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections import Counter, defaultdict
@@ -315,6 +316,20 @@ def blocking_keys(p: Profile, generic: Mapping[str, frozenset[str]]) -> list[str
     if p.name_stem and "|" in p.name_stem:
         keys.append(f"ns:{p.name_stem}")
     return keys
+
+
+def term(key: str) -> str:
+    """A blocking key as an index term: letters and digits only, whatever the key holds."""
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def match_terms(p: Profile) -> list[str]:
+    """What a SourceRecord stores in ``match_keys``: its blocking keys, and its name alone
+    (for counting how common the name is, not for blocking), as index terms."""
+    keys = set(blocking_keys(p, {}))
+    if p.name_key:
+        keys.add(f"n:{p.name_key}")
+    return sorted(term(k) for k in keys)
 
 
 @dataclass

@@ -32,7 +32,16 @@ import orjson
 
 from graph.errors import CkbError
 from graph.store import GraphStore, Node, PropertyValue, RelRow
-from loaders.matching import Link, Model, Profile, Resolution, estimate_model, profile, resolve
+from loaders.matching import (
+    M_PROBABILITIES,
+    Link,
+    Model,
+    Profile,
+    Resolution,
+    estimate_model,
+    profile,
+    resolve,
+)
 from loaders.names import name_keys, normalize_name
 
 # Survivorship: a golden attribute comes from the most trusted source that has it, then
@@ -140,7 +149,9 @@ def resolve_store(
         for flag in p.flags:
             summary.flags[flag] = summary.flags.get(flag, 0) + 1
     rejected = _rejected_pairs(store)
-    result = resolve(profiles, model or estimate_model(profiles), cannot_link=rejected)
+    model = model or estimate_model(profiles)
+    save_model(store, model)
+    result = resolve(profiles, model, cannot_link=rejected)
     summary.resolution = result
     summary.refused = len(result.refused)
     summary.skipped_blocks = result.skipped_blocks
@@ -181,6 +192,43 @@ def resolve_store(
     summary.new_review = _store_review_items(store, result.review, by_record)
     summary.review = len(store.find_nodes("ReviewItem", "status", "open", limit=10**9))
     return summary
+
+
+MODEL_ID = "default"
+# Before any batch run: u for a population of about a million records (exact agreement
+# by chance is rare; "different" nearly certain).
+DEFAULT_U: dict[str, dict[str, float]] = {
+    f: {lvl: (0.98 if lvl == "different" else 1e-4) for lvl in levels}
+    for f, levels in M_PROBABILITIES.items()
+}
+
+
+def save_model(store: GraphStore, model: Model) -> None:
+    store.upsert_nodes(
+        "MatchModel",
+        [
+            {
+                "id": MODEL_ID,
+                "u": orjson.dumps(model.u, option=orjson.OPT_SORT_KEYS).decode(),
+                "records": model.records,
+                "estimated_at": _now(),
+            }
+        ],
+    )
+
+
+def load_model(store: GraphStore) -> Model:
+    """The model the last ``ckb resolve`` estimated, or the documented defaults."""
+    node = store.get_node("MatchModel", MODEL_ID)
+    if node is None:
+        return Model({f: dict(u) for f, u in DEFAULT_U.items()}, {}, {}, 1_000_000)
+    records = node.props.get("records")
+    return Model(
+        orjson.loads(str(node.props["u"])),
+        {},
+        {},
+        int(records) if isinstance(records, int) else 1_000_000,
+    )
 
 
 def review_id(a: str, b: str) -> str:

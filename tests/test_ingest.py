@@ -162,3 +162,15 @@ def test_two_clients_pushing_the_same_customers_at_once_lose_nothing(server: Any
                 "email": False,
                 "phone": False,
             }  # both clients' last batch (5) is odd
+
+
+def test_a_pushed_customer_lands_on_the_customer_it_belongs_to(server: Any) -> None:
+    known = {"source_record_id": "B1", "name": "Ann Lee", "email": "ann@example.com", "phone": "+12025550101"}  # fmt: skip
+    r = httpx.post(f"{server.url}/ingest/customers?source=billing", content=_ndjson([known]), headers=AUTH)  # fmt: skip
+    [first] = r.json()["results"]
+    assert first["merged"] is False
+    call = {"source_record_id": "C7", "name": "Ann  LEE", "phone": "+1 (202) 555-0101"}
+    r = httpx.post(f"{server.url}/ingest/customers?source=callcenter", content=_ndjson([call]), headers=AUTH)  # fmt: skip
+    [landed] = r.json()["results"]
+    assert landed["status"] == "accepted"
+    assert (landed["customer"], landed["merged"], landed["resolution"]) == (first["customer"], True, "phone")  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 
 from graph.schema import schema
 from graph.store import GraphStore, Node, RelRow
+from loaders.incremental import resolve_arrivals
 from loaders.pipeline import load_file
 from loaders.resolve import (
     ReviewError,
@@ -231,3 +232,28 @@ def test_unmerge_restores_the_pre_merge_graph_exactly(store: GraphStore, tmp_pat
         unmerge(store, event, actor="agent-7")
     with pytest.raises(UnmergeError, match="not brought to"):
         find_merge_event(store, "webshop:W1")
+
+
+def test_a_pushed_record_resolves_on_arrival(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    resolve_store(store, TODAY)  # estimates and stores the model
+    ann = _customer_of(store, "billing:B1")
+    path = tmp_path / "stores.customers.csv"
+    path.write_text(
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        "S1,ANN LEE,,,+1 202 555 0101,,,US\n"  # Ann's phone, her name in capitals
+        "S2,Zed Quill,1999-09-09,zed@example.com,+12025550177,3 Yew Row,60006,US\n",
+        encoding="utf-8",
+    )
+    load_file(store, "customers", path, "stores", rejects_path=tmp_path / "s.rej")
+    customers = store.counts().nodes["Customer"]
+    ann_arrives, stranger = resolve_arrivals(
+        store, ["stores:S1", "stores:S2"], actor="test", today=TODAY
+    )
+    assert (ann_arrives.customer, ann_arrives.merged, ann_arrives.rule) == (ann, True, "phone")
+    assert _customer_of(store, "stores:S1") == ann
+    assert (stranger.merged, stranger.rule) == (False, "singleton")
+    assert store.counts().nodes["Customer"] == customers - 1
+    # Arriving again changes nothing.
+    [again] = resolve_arrivals(store, ["stores:S1"], actor="test", today=TODAY)
+    assert (again.customer, again.merged) == (ann, False)
