@@ -171,7 +171,7 @@ def test_accepting_a_review_item_merges_the_customers(store: GraphStore, tmp_pat
     assert list_review(store) == []
 
 
-HISTORY_LABELS = {"MergeEvent", "AuditEntry", "ReviewItem"}
+HISTORY_LABELS = {"MergeEvent", "AuditEntry", "ReviewItem", "MatchModel"}
 HISTORY_RELS = {"MERGED", "CANDIDATE"}
 
 
