@@ -105,6 +105,7 @@ def check_churn(params: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- at_risk
 
 MAX_AT_RISK = 500
+SMALL_TIER = 5000  # a tier this small is read whole rather than walked by score
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,21 +119,33 @@ class AtRisk:
 
 
 def at_risk_embedded(store: GraphStore, tier: str, minScore: float, first: int) -> list[Record]:
-    # Walk customers from the highest churn score down (the churn_score index) until `first`
-    # of this tier are found and the last score among them is complete, since ties on the
-    # score are ordered by lifetime value.
-    want = first * 4
-    while True:
-        found = store.find_range(
-            "Customer", "churn_score", low=minScore, limit=want, descending=True
-        )
-        exhausted = len(found) < want
-        in_tier = [n for n in found if n.props.get("value_tier") == tier]
-        last = found[-1].props.get("churn_score") if found else None
-        settled = [n for n in in_tier if n.props.get("churn_score") != last]
-        if exhausted or len(settled) >= first:
-            break
-        want *= 4
+    # A small tier is read whole. A big one is walked from the highest churn score down
+    # (the churn_score index) until `first` of the tier are found and the last score
+    # among them is complete, since ties on the score are ordered by lifetime value.
+    tier_nodes = store.find_nodes("Customer", "value_tier", tier, limit=SMALL_TIER + 1)
+    if len(tier_nodes) <= SMALL_TIER:
+        score_of = (n.props.get("churn_score") for n in tier_nodes)
+        chosen = [
+            n
+            for n, score in zip(tier_nodes, score_of, strict=True)
+            if isinstance(score, int | float) and score >= minScore
+        ]
+    else:
+        want = first * 4
+        while True:
+            found = store.find_range(
+                "Customer", "churn_score", low=minScore, limit=want, descending=True
+            )
+            in_tier = [n for n in found if n.props.get("value_tier") == tier]
+            last = found[-1].props.get("churn_score") if found else None
+            settled = [n for n in in_tier if n.props.get("churn_score") != last]
+            if len(found) < want:
+                chosen = in_tier
+                break
+            if len(settled) >= first:
+                chosen = settled
+                break
+            want *= 4
 
     def order(n: Node) -> tuple[Any, ...]:
         ltv = n.props.get("lifetime_value")
@@ -148,7 +161,7 @@ def at_risk_embedded(store: GraphStore, tier: str, minScore: float, first: int) 
             "lifetimeValue": n.props.get("lifetime_value"),
             "scoredOn": n.props.get("scored_on"),
         }
-        for n in sorted(in_tier if exhausted else settled, key=order)[:first]
+        for n in sorted(chosen, key=order)[:first]
     ]
 
 

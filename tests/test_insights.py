@@ -386,7 +386,11 @@ def test_segment_stores_churn_and_rfm_for_at_risk_and_the_360(store: GraphStore)
         run_query(store, "at_risk", tier="gold", minScore=1.5, first=10)
 
 
-def test_at_risk_orders_by_score_then_value_across_a_crowd(store: GraphStore) -> None:
+@pytest.mark.parametrize("small_tier", [5000, 3])  # read the tier whole, or walk the scores
+def test_at_risk_orders_by_score_then_value_across_a_crowd(
+    store: GraphStore, small_tier: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("queries.insights.SMALL_TIER", small_tier)
     # 40 bronze customers outscore the gold ones, so the walk down the scores must go on
     # past them; two gold customers tie on the score and are ordered by lifetime value.
     rows = [{"id": f"b{i:02d}", "value_tier": "bronze", "churn_score": 0.9} for i in range(40)]
