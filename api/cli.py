@@ -314,6 +314,27 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from loaders.enrich import enrich
+
+    unmatched = args.unmatched or Path("data/enrich") / f"{args.file.name}.unmatched.csv"
+    rejects = args.rejects or Path("data/rejects") / f"{args.file.name}.rejects.jsonl"
+    with closing(_open(args)) as store:
+        s = enrich(store, args.file, unmatched, rejects, date.today())
+    print(
+        f"{args.file}: {s.rows:,} rows, {s.rejected:,} rejected; matched {s.matched:,} "
+        f"({s.match_rate:.1%} of valid rows): {s.attached:,} attached, {s.no_consent:,} "
+        f"without consent for third-party data (left out)"
+    )
+    print(
+        f"  unmatched {s.unmatched:,} ({s.ambiguous:,} ambiguous) -> {unmatched}"
+        + (f"; rejects -> {rejects}" if s.rejected else "")
+    )
+    return 0
+
+
 def cmd_quality(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -480,6 +501,15 @@ def build_parser() -> argparse.ArgumentParser:
         decide_p.add_argument("id", help="review item ID, e.g. R3F2A...")
         decide_p.add_argument("--actor", default="cli", help="who decided (audited)")
     review_p.set_defaults(func=cmd_review)
+
+    enrich_p = sub.add_parser(
+        "enrich",
+        help="match a purchased demographics file to customers; attach it where consent allows",
+    )
+    enrich_p.add_argument("file", type=Path, help="CSV or JSON Lines (docs/formats.md)")
+    enrich_p.add_argument("--unmatched", type=Path, help="where unmatched rows go")
+    enrich_p.add_argument("--rejects", type=Path, help="where malformed rows go")
+    enrich_p.set_defaults(func=cmd_enrich)
 
     quality_p = sub.add_parser(
         "quality",

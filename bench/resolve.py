@@ -14,12 +14,15 @@ from __future__ import annotations
 import argparse
 import csv
 import resource
+import statistics
 import time
 from datetime import date
 
 from common import sample_store
 
+from loaders.incremental import resolve_arrivals
 from loaders.matching import estimate_model, pairwise_scores, profile, resolve
+from loaders.pipeline import load_file
 from loaders.resolve import resolve_store, truth_clusters
 
 
@@ -74,6 +77,30 @@ def main() -> None:
         f"({exact / len(truth):.2%})"
     )
     print(f"flags: {summary.flags}")
+
+    # Resolution on arrival: copies of 200 known people's billing records, pushed by a new
+    # system, each resolved against everything loaded.
+    billing = [n for k, n in sorted(nodes.items()) if k.startswith("billing:")][:200]
+    pushed = work / "push.customers.csv"
+    fields = ["name", "birth_date", "email", "phone", "address", "postal_code", "country"]
+    with pushed.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["source_record_id", *fields])
+        for i, n in enumerate(billing):
+            writer.writerow([f"P{i}", *(n.props.get(x) or "" for x in fields)])
+    load_file(store, "customers", pushed, "push", rejects_path=work / "push.rejects")
+    times = []
+    merged = 0
+    for i in range(len(billing)):
+        t = time.perf_counter()
+        [arrival] = resolve_arrivals(store, [f"push:P{i}"], actor="bench", today=today)
+        times.append((time.perf_counter() - t) * 1000)
+        merged += arrival.merged
+    p99 = sorted(times)[int(0.99 * len(times))]
+    print(
+        f"resolution on arrival: {len(times)} pushed records, {merged} joined their person; "
+        f"median {statistics.median(times):.2f} ms, p99 {p99:.2f} ms"
+    )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     store.close()
 

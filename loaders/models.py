@@ -353,6 +353,19 @@ class ThirdPartyRecord(CustomerRef):
     match_score: Annotated[Annotated[float, Field(ge=0, le=1)] | None, Opt] = None
 
 
+class DemographicRecord(Record):
+    """A row of a purchased, not yet matched demographics file (``ckb enrich``)."""
+
+    provider: Id
+    name: Text
+    address: OptText = None
+    postal_code: OptText = None
+    birth_date: OptDate = None
+    household_size: Annotated[Annotated[int, Field(ge=1, le=30)] | None, Opt] = None
+    income_band: _opt(IncomeBand) = None
+    home_value_band: _opt(HomeValueBand) = None
+
+
 class RelationshipRecord(Record):
     from_customer_id: Id
     to_customer_id: Id

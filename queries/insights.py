@@ -105,7 +105,7 @@ def check_churn(params: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- at_risk
 
 MAX_AT_RISK = 500
-SMALL_TIER = 5000  # a tier this small is read whole rather than walked by score
+SMALL_TIER = 10_000  # a tier this small is read whole rather than walked by score
 
 
 @dataclass(frozen=True, slots=True)
