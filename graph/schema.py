@@ -200,6 +200,11 @@ _NODES = (
             _p("lifetime_value", "float"),
             _p("churn_score", "float", "0..1, noisy-OR of churn signals; absent when lapsed"),
             _p("churn_signals", "list", "names of the churn signals that fired"),
+            _p(
+                "risk_key",
+                doc="value tier, churn score and lifetime value as one sortable "
+                "string: the index at_risk reads in order (queries/churn.py risk_key)",
+            ),
             _p("rfm", doc="recency, frequency, monetary quintile scores, e.g. '545'"),
             _p("recency_days", "int", "days since the last purchase"),
             _p("frequency", "int", "purchases in the 365 days up to scored_on"),
@@ -216,6 +221,7 @@ _NODES = (
             "value_tier",
             "postal_code",
             "churn_score",
+            "risk_key",
         ),
         fulltext=("name", "name_normalized"),
         terms=("name_keys",),

@@ -260,3 +260,15 @@ def assess(customer_id: str, inputs: ChurnInputs, window: Window) -> ChurnRisk:
         return ChurnRisk(customer_id, window.as_of.isoformat(), True, None, ())
     signals = churn_signals(inputs, window)
     return ChurnRisk(customer_id, window.as_of.isoformat(), False, churn_score(signals), signals)
+
+
+def risk_key(tier: str, score: float, lifetime_value: float | None) -> str:
+    """One string that sorts as at_risk lists: by tier, highest churn score first, then
+    highest lifetime value (none first, as Cypher's descending order puts nulls)."""
+    value = "" if lifetime_value is None else f"{1e12 - lifetime_value:016.2f}"
+    return f"{tier}|{1 - score:.4f}|{value}"
+
+
+def risk_key_bounds(tier: str, min_score: float) -> tuple[str, str]:
+    """[low, high) of the risk keys of one tier with a churn score of at least min_score."""
+    return f"{tier}|", f"{tier}|{1 - min_score:.4f}|~"

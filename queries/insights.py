@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from graph.store import GraphStore, Node
+from graph.store import GraphStore
 from queries.base import QueryParameterError, Record, bounded, number
 from queries.churn import (
     COMPETITOR_CATEGORIES,
@@ -22,6 +22,7 @@ from queries.churn import (
     Window,
     assess,
     churn_inputs,
+    risk_key_bounds,
 )
 from queries.whitespace import Recommendation, rank_white_space
 
@@ -105,7 +106,6 @@ def check_churn(params: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- at_risk
 
 MAX_AT_RISK = 500
-SMALL_TIER = 10_000  # a tier this small is read whole rather than walked by score
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,40 +118,10 @@ class AtRisk:
     scored_on: str | None
 
 
-def at_risk_embedded(store: GraphStore, tier: str, minScore: float, first: int) -> list[Record]:
-    # A small tier is read whole. A big one is walked from the highest churn score down
-    # (the churn_score index) until `first` of the tier are found and the last score
-    # among them is complete, since ties on the score are ordered by lifetime value.
-    tier_nodes = store.find_nodes("Customer", "value_tier", tier, limit=SMALL_TIER + 1)
-    if len(tier_nodes) <= SMALL_TIER:
-        score_of = (n.props.get("churn_score") for n in tier_nodes)
-        chosen = [
-            n
-            for n, score in zip(tier_nodes, score_of, strict=True)
-            if isinstance(score, int | float) and score >= minScore
-        ]
-    else:
-        want = first * 4
-        while True:
-            found = store.find_range(
-                "Customer", "churn_score", low=minScore, limit=want, descending=True
-            )
-            in_tier = [n for n in found if n.props.get("value_tier") == tier]
-            last = found[-1].props.get("churn_score") if found else None
-            settled = [n for n in in_tier if n.props.get("churn_score") != last]
-            if len(found) < want:
-                chosen = in_tier
-                break
-            if len(settled) >= first:
-                chosen = settled
-                break
-            want *= 4
-
-    def order(n: Node) -> tuple[Any, ...]:
-        ltv = n.props.get("lifetime_value")
-        # Cypher sorts nulls first when descending.
-        return (-float(n.props["churn_score"]), ltv is not None, -float(ltv or 0), n.key)  # type: ignore[arg-type]
-
+def at_risk_embedded(
+    store: GraphStore, tier: str, minScore: float, first: int, low: str, high: str
+) -> list[Record]:
+    found = store.find_range("Customer", "risk_key", low=low, high=high, limit=first)
     return [
         {
             "customerId": n.key,
@@ -161,8 +131,16 @@ def at_risk_embedded(store: GraphStore, tier: str, minScore: float, first: int) 
             "lifetimeValue": n.props.get("lifetime_value"),
             "scoredOn": n.props.get("scored_on"),
         }
-        for n in sorted(chosen, key=order)[:first]
+        for n in found
     ]
+
+
+def prepare_at_risk(params: dict[str, Any]) -> dict[str, Any]:
+    tier, score = params.get("tier"), params.get("minScore")
+    if not isinstance(tier, str) or not isinstance(score, int | float):
+        return params
+    low, high = risk_key_bounds(tier, float(score))
+    return {**params, "low": low, "high": high}
 
 
 def to_at_risk(rows: list[Record]) -> list[AtRisk]:

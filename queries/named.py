@@ -879,7 +879,11 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             insights.prepare_churn,
         ),
         NamedQuery(
-            "at_risk", insights.at_risk_embedded, insights.to_at_risk, insights.check_at_risk
+            "at_risk",
+            insights.at_risk_embedded,
+            insights.to_at_risk,
+            insights.check_at_risk,
+            insights.prepare_at_risk,
         ),
         NamedQuery(
             "next_best_products",

@@ -24,7 +24,7 @@ from datetime import date
 from functools import lru_cache
 
 from graph.store import GraphStore, PropertyValue, RelRow
-from queries.churn import Window, assess, churn_inputs, holding_active
+from queries.churn import Window, assess, churn_inputs, holding_active, risk_key
 from queries.rfm import RfmValues, rfm_code, rfm_cuts, rfm_values
 from queries.whitespace import co_ownership
 
@@ -185,7 +185,11 @@ def assign_segments(
         summary.at_risk += isinstance(score, float) and score >= AT_RISK_SCORE
         if s.rfm:
             summary.rfm_scored += 1
+        ltv = s.row["lifetime_value"]
         s.row.update(
+            risk_key=risk_key(tier, score, float(ltv) if isinstance(ltv, int | float) else None)
+            if isinstance(score, float)
+            else None,
             rfm=rfm_code(s.rfm, cuts) if s.rfm else None,
             recency_days=s.rfm.recency_days if s.rfm else None,
             frequency=s.rfm.frequency if s.rfm else None,

@@ -10,7 +10,14 @@ import pytest
 
 from graph.store import GraphStore, RelRow
 from queries.base import QueryParameterError
-from queries.churn import ChurnInputs, Window, assess, churn_inputs, holding_active
+from queries.churn import (
+    ChurnInputs,
+    Window,
+    assess,
+    churn_inputs,
+    holding_active,
+    risk_key,
+)
 from queries.insights import AtRisk, ChannelStats
 from queries.named import run_query
 from queries.rfm import RfmValues, rfm_code, rfm_cuts, rfm_values
@@ -386,23 +393,28 @@ def test_segment_stores_churn_and_rfm_for_at_risk_and_the_360(store: GraphStore)
         run_query(store, "at_risk", tier="gold", minScore=1.5, first=10)
 
 
-@pytest.mark.parametrize("small_tier", [5000, 3])  # read the tier whole, or walk the scores
-def test_at_risk_orders_by_score_then_value_across_a_crowd(
-    store: GraphStore, small_tier: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("queries.insights.SMALL_TIER", small_tier)
-    # 40 bronze customers outscore the gold ones, so the walk down the scores must go on
-    # past them; two gold customers tie on the score and are ordered by lifetime value.
-    rows = [{"id": f"b{i:02d}", "value_tier": "bronze", "churn_score": 0.9} for i in range(40)]
+def test_at_risk_orders_by_score_then_value_from_one_index(store: GraphStore) -> None:
+    # Two gold customers tie on the score and are ordered by lifetime value; one has none
+    # (first, as Cypher sorts nulls when descending); bronze ones outscore them all.
+    rows: list[dict[str, object]] = [
+        {"id": f"b{i:02d}", "value_tier": "bronze", "churn_score": 0.9, "lifetime_value": 1.0}
+        for i in range(40)
+    ]
     rows += [
         {"id": "g1", "value_tier": "gold", "churn_score": 0.51, "lifetime_value": 100.0},
         {"id": "g2", "value_tier": "gold", "churn_score": 0.51, "lifetime_value": 900.0},
         {"id": "g3", "value_tier": "gold", "churn_score": 0.6, "lifetime_value": 1.0},
         {"id": "g4", "value_tier": "gold", "churn_score": 0.2, "lifetime_value": 5000.0},
+        {"id": "g5", "value_tier": "gold", "churn_score": 0.51},
     ]
+    for row in rows:
+        ltv = row.get("lifetime_value")
+        row["risk_key"] = risk_key(str(row["value_tier"]), float(row["churn_score"]), ltv)  # type: ignore[arg-type]
     store.upsert_nodes("Customer", rows)
-    top = run_query(store, "at_risk", tier="gold", minScore=0.3, first=2)
-    assert [r.customer_id for r in top] == ["g3", "g2"]
+    top = run_query(store, "at_risk", tier="gold", minScore=0.3, first=3)
+    assert [r.customer_id for r in top] == ["g3", "g5", "g2"]
     every = run_query(store, "at_risk", tier="gold", minScore=0.0, first=10)
-    assert [r.customer_id for r in every] == ["g3", "g2", "g1", "g4"]
+    assert [r.customer_id for r in every] == ["g3", "g5", "g2", "g1", "g4"]
+    assert run_query(store, "at_risk", tier="gold", minScore=0.6, first=10)[0].customer_id == "g3"
+    assert len(run_query(store, "at_risk", tier="gold", minScore=0.61, first=10)) == 0
     assert len(run_query(store, "at_risk", tier="bronze", minScore=0.5, first=500)) == 40
