@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from graph.store import GraphStore, RelRow
@@ -220,6 +222,13 @@ def test_every_query_has_a_declared_cypher_file() -> None:
         assert query.file.name == query.name
         assert query.file.parameters
         assert query.file.indexes, f"{query.name}: say which index the lookup uses"
+
+
+def test_every_query_is_documented_for_analysts() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "queries.md").read_text("utf-8")
+    headings = [line for line in docs.splitlines() if line.startswith("## ")]
+    for name in QUERIES:
+        assert any(f" {name}(" in h for h in headings), f"docs/queries.md lacks {name}"
 
 
 def test_customer_holdings(store: GraphStore) -> None:
