@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.graphql_app import graphql_app
 from api.ingest import IngestSettings, ingest
 from graph.config import open_store
 from graph.errors import StoreError
@@ -52,6 +53,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/ingest/{kind}", ingest, methods=["POST"]),
+            Route("/graphql", graphql_app(), methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )

@@ -1,0 +1,105 @@
+"""The GraphQL endpoint over real HTTP: the customer view, search, at-risk lists, precise
+errors, limits refused before any store call, and the committed SDL kept current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.graphql_app import build_schema
+from graph.embedded import EmbeddedStore
+from loaders.resolve import resolve_store
+from tests.conftest import LiveServer
+from tests.test_resolve import TODAY, _customer_of, _load
+
+SDL = Path(__file__).resolve().parent.parent / "docs" / "schema.graphql"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("graphql")
+    store = EmbeddedStore(tmp / "kb.sqlite")
+    store.apply_schema()
+    _load(store, tmp)
+    resolve_store(store, TODAY)
+    ann = _customer_of(store, "billing:B1")
+    store.close()
+    with LiveServer(create_app(lambda: EmbeddedStore(tmp / "kb.sqlite"))) as live:
+        live.ann = ann  # type: ignore[attr-defined]
+        yield live
+
+
+def _post(server: Any, query: str, **variables: Any) -> httpx.Response:
+    return httpx.post(f"{server.url}/graphql", json={"query": query, "variables": variables})
+
+
+def test_customer_view_in_one_request(server: Any) -> None:
+    query = """
+    query ($id: ID!) {
+      customer(id: $id) {
+        id name email
+        sources { system recordId rule }
+        touchpoints(first: 5) { id kind channel }
+        value { totalMonthlyValue linesHeld }
+        churnRisk(asOf: "2026-11-01") { score lapsed signals { name evidence } }
+        nextBestProducts(first: 2) { line evidence }
+      }
+    }"""
+    r = _post(server, query, id=server.ann)
+    assert r.status_code == 200
+    body = r.json()
+    assert "errors" not in body
+    customer = body["data"]["customer"]
+    assert customer["name"] == "Ann Lee"
+    assert sorted(s["system"] for s in customer["sources"]) == ["billing", "callcenter", "webshop"]
+    assert [t["id"] for t in customer["touchpoints"]] == ["T1"]
+    assert customer["churnRisk"]["lapsed"] is False
+    missing = _post(server, '{ customer(id: "nobody") { id } }')
+    assert missing.json()["data"] == {"customer": None}
+
+
+def test_search_and_at_risk(server: Any) -> None:
+    r = _post(
+        server,
+        '{ searchCustomers(text: "anne lee", first: 3) { customerId matchedOn similarity } }',
+    )
+    hits = r.json()["data"]["searchCustomers"]
+    assert hits[0]["customerId"] == server.ann
+    assert "similar_name" in hits[0]["matchedOn"]
+    r = _post(
+        server, '{ atRisk(tier: "bronze", minScore: 0.0, first: 5) { customerId churnScore } }'
+    )
+    assert r.status_code == 200
+    assert "errors" not in r.json()
+
+
+def test_bad_parameters_get_a_precise_error_not_a_trace(server: Any) -> None:
+    r = _post(server, '{ atRisk(tier: "gold", first: 5000) { customerId } }')
+    [error] = r.json()["errors"]
+    assert error["message"] == "first must be between 1 and 500, got 5000"
+    assert "Traceback" not in r.text
+    r = _post(server, "{ customer(id: 1) { nope } }")
+    assert "Cannot query field 'nope' on type 'Customer'" in r.json()["errors"][0]["message"]
+
+
+def test_limits_refuse_before_any_store_call(server: Any) -> None:
+    # No context at all: a resolver reaching for the store would fail, not answer.
+    deep = '{ customer(id: "x") { pathTo(customerId: "y") { paths { steps { id } } } } }'
+    result = build_schema(max_depth=3).execute_sync(deep, context_value={})
+    assert result.errors
+    assert "exceeds maximum operation depth of 3" in result.errors[0].message
+    aliases = (
+        "{ " + " ".join(f'a{i}: searchCustomers(text: "x") {{ name }}' for i in range(20)) + " }"
+    )
+    r = _post(server, aliases)
+    assert "aliases found" in r.json()["errors"][0]["message"]
+
+
+def test_committed_sdl_is_current() -> None:
+    assert SDL.read_text(encoding="utf-8") == build_schema().as_str() + "\n", (
+        "docs/schema.graphql is stale: regenerate it from api/graphql_schema.py"
+    )
