@@ -146,7 +146,49 @@ def _load_one(
         )
 
 
+def cmd_load_epcis(args: argparse.Namespace) -> int:
+    import time
+
+    from loaders.epcis import capture, read_documents
+    from loaders.rejects import RejectsFile
+
+    rejects_path = args.rejects or Path("data/rejects") / f"{args.file.name}.rejects.jsonl"
+    if not args.file.is_file():
+        raise CkbError(f"no such file: {args.file}")
+    started = time.perf_counter()
+    rejects = RejectsFile(rejects_path, str(args.file), "epcis")
+    try:
+        with closing(_open(args)) as store:
+            summary = capture(store, read_documents(args.file), rejects)
+    finally:
+        rejects.close()
+    elapsed = time.perf_counter() - started
+    if args.json:
+        print(json.dumps({**summary.__dict__, "seconds": round(elapsed, 3)}, indent=2))
+        return 0
+    print(
+        f"{args.file}: epcis: {summary.documents:,} document(s), {summary.events:,} events, "
+        f"captured {summary.captured:,}, rejected {summary.rejected:,}"
+        + (
+            f", documents refused {summary.refused_documents:,}"
+            if summary.refused_documents
+            else ""
+        )
+        + f"; {elapsed:.2f} s"
+        + (f"; rejects in {rejects_path}" if summary.rejected or summary.refused_documents else "")
+    )
+    for result in summary.results:
+        if result["status"] == "rejected":
+            where = f"event {result['event']}" if "event" in result else f"line {result['line']}"
+            print(f"  {where}: {'; '.join(result['reasons'])}")
+    return 0
+
+
 def cmd_load(args: argparse.Namespace) -> int:
+    if args.kind == "epcis":
+        return cmd_load_epcis(args)
+    if not args.source:
+        raise CkbError("name the source system: --source SYSTEM")
     with closing(_open(args)) as store:
         summary = _load_one(store, args.kind, args.file, args.source, args)
         if args.json:
@@ -434,10 +476,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="load one CSV / JSON Lines file (optionally .gz) of one record kind",
         description=f"Load one file. {kinds_help}. See docs/formats.md.",
     )
-    load_p.add_argument("kind", choices=list(KINDS), metavar="KIND", help=kinds_help)
+    load_p.add_argument(
+        "kind", choices=[*KINDS, "epcis"], metavar="KIND", help=kinds_help + ", epcis"
+    )
     load_p.add_argument("file", type=Path, metavar="FILE")
     load_p.add_argument(
-        "--source", required=True, metavar="SYSTEM", help="source system, e.g. billing"
+        "--source", metavar="SYSTEM", help="source system, e.g. billing (not for epcis)"
     )
     load_p.add_argument("--rejects", type=Path, metavar="PATH", help="rejects file (JSON Lines)")
     load_p.add_argument(

@@ -1,0 +1,461 @@
+"""GS1 EPCIS 2.0 capture: documents and events in, validated events into the graph.
+
+Accepts an ``EPCISDocument`` (events in ``epcisBody.eventList``), an
+``EPCISQueryDocument`` (``epcisBody.queryResults.resultsBody.eventList``), a single event,
+or JSON Lines of any of these. Each event is checked on its own against GS1's EPCIS JSON
+Schema (the events of a document are checked one by one, so one bad event does not sink
+its siblings) and then by ckb's semantic rules: a bare business step or disposition must
+be a CBV value (a custom one written as a full URI is fine). A bad event is rejected with
+its index, eventID and every reason; the others load.
+
+Graph: one EpcisEvent per event (idempotent on eventID; without one, a stable ID is
+derived: ``ni:///sha-256;<hash of the canonical event>?ver=CBV2.0``), a ProductInstance per
+EPC (canonical key, loaders/epc.py) linked by OBSERVED {role}, INSTANCE_OF the Product
+with that GTIN where the catalogue has one, READ_AT the read point, AT the business
+location, REFERENCES business transactions, SOURCE / DESTINATION parties or locations,
+CONTAINS for aggregations (ADD sets ``since``, DELETE sets ``until``). An event carrying an
+errorDeclaration marks that eventID ``retracted``: history stays, current-state answers
+skip it. Fields ckb does not map are kept in ``extensions`` (JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jsonschema import Draft7Validator
+
+from graph.store import GraphStore, RelRow
+from loaders.epc import canonical_epc, gtin_of, serial_of
+from loaders.rejects import RejectsFile
+
+SCHEMA_ENV = "CKB_EPCIS_SCHEMA"
+DEFAULT_SCHEMA = Path(__file__).resolve().parent / "epcis_schema" / "EPCIS-JSON-Schema.json"
+EVENT_TYPES = (
+    "ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent",
+    "AssociationEvent",
+)  # fmt: skip
+
+BIZ_STEPS = frozenset(
+    [
+        "accepting",
+        "arriving",
+        "assembling",
+        "collecting",
+        "commissioning",
+        "consigning",
+        "creating_class_instance",
+        "cycle_counting",
+        "decommissioning",
+        "departing",
+        "destroying",
+        "disassembling",
+        "dispensing",
+        "encoding",
+        "entering_exiting",
+        "holding",
+        "inspecting",
+        "installing",
+        "killing",
+        "loading",
+        "other",
+        "packing",
+        "picking",
+        "receiving",
+        "removing",
+        "repackaging",
+        "repairing",
+        "replacing",
+        "reserving",
+        "retail_selling",
+        "sampling",
+        "sensor_reporting",
+        "shipping",
+        "staging_outbound",
+        "stock_taking",
+        "stocking",
+        "storing",
+        "transporting",
+        "unloading",
+        "unpacking",
+        "void_shipping",
+    ]
+)
+DISPOSITIONS = frozenset(
+    [
+        "active",
+        "available",
+        "completeness_inferred",
+        "completeness_verified",
+        "conformant",
+        "container_closed",
+        "container_open",
+        "damaged",
+        "destroyed",
+        "dispensed",
+        "disposed",
+        "encoded",
+        "expired",
+        "in_progress",
+        "in_transit",
+        "inactive",
+        "mismatch_instance",
+        "mismatch_class",
+        "mismatch_quantity",
+        "needs_replacement",
+        "no_pedigree_match",
+        "non_conformant",
+        "non_sellable_other",
+        "partially_dispensed",
+        "recalled",
+        "reserved",
+        "retail_sold",
+        "returned",
+        "sellable_accessible",
+        "sellable_not_accessible",
+        "stolen",
+        "unavailable",
+        "unknown",
+    ]
+)
+_CBV_PREFIXES = {
+    "bizStep": ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-", "cbv:BizStep-"),
+    "disposition": (
+        "urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-", "cbv:Disp-",
+    ),
+}  # fmt: skip
+MAPPED = frozenset(
+    [
+        "type",
+        "eventID",
+        "eventTime",
+        "eventTimeZoneOffset",
+        "recordTime",
+        "action",
+        "epcList",
+        "parentID",
+        "childEPCs",
+        "inputEPCList",
+        "outputEPCList",
+        "quantityList",
+        "childQuantityList",
+        "inputQuantityList",
+        "outputQuantityList",
+        "bizStep",
+        "disposition",
+        "readPoint",
+        "bizLocation",
+        "bizTransactionList",
+        "sourceList",
+        "destinationList",
+        "sensorElementList",
+        "persistentDisposition",
+        "errorDeclaration",
+        "@context",
+    ]
+)
+STANDARD = MAPPED | {"ilmd", "certificationInfo", "@context"}
+ROLES = {
+    "epcList": "epc", "childEPCs": "child", "inputEPCList": "input",
+    "outputEPCList": "output",
+}  # fmt: skip
+
+
+class EpcisDocumentError(ValueError):
+    """The input is not EPCIS at all (not JSON, no events, an unknown document type)."""
+
+
+@cache
+def _validator() -> Draft7Validator:
+    schema = json.loads(DEFAULT_SCHEMA.read_text(encoding="utf-8"))
+    # One event at a time, without the JSON-LD context a standalone event must carry.
+    event_schema = {
+        "$schema": schema["$schema"],
+        "definitions": schema["definitions"],
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"const": name}}},
+                "then": {"$ref": f"#/definitions/{name}"},
+            }
+            for name in EVENT_TYPES
+        ],
+        "required": ["type"],
+        "properties": {"type": {"enum": list(EVENT_TYPES)}},
+    }
+    return Draft7Validator(event_schema)
+
+
+def _where(path: Any) -> str:
+    return "/".join(str(p) for p in path) or "event"
+
+
+def cbv_value(kind: str, value: str) -> str | None:
+    """The short CBV value for any of its forms; a custom URI as written; None if a bare
+    word is not a CBV value."""
+    for prefix in _CBV_PREFIXES[kind]:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    if ":" in value:
+        return value  # a custom vocabulary, written as a URI: fine
+    vocabulary = BIZ_STEPS if kind == "bizStep" else DISPOSITIONS
+    return value if value in vocabulary else None
+
+
+def check_event(event: Any) -> list[str]:
+    """Every reason this event is invalid: JSON Schema first, then CBV semantics."""
+    if not isinstance(event, dict):
+        return ["an event must be a JSON object"]
+    reasons = sorted(
+        {f"{_where(e.absolute_path)}: {e.message}" for e in _validator().iter_errors(event)}
+    )
+    ilmd = event.get("ilmd")
+    if isinstance(ilmd, dict):
+        reasons += [
+            f"ilmd: {key!r} is not namespaced (master data attributes are prefix:name)"
+            for key in sorted(ilmd)
+            if ":" not in key
+        ]
+    reasons += [
+        f"{key!r} is not an EPCIS field; an extension field must be namespaced (prefix:name)"
+        for key in sorted(event)
+        if key not in STANDARD and ":" not in key
+    ]
+    for kind in ("bizStep", "disposition"):
+        value = event.get(kind)
+        if isinstance(value, str) and cbv_value(kind, value) is None:
+            what = "business step" if kind == "bizStep" else "disposition"
+            reasons.append(
+                f"{kind}: {value!r} is not a CBV {what} (write a custom one as a full URI)"
+            )
+    return reasons
+
+
+def event_id(event: dict[str, Any]) -> str:
+    given = event.get("eventID")
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    # No ID: a hash of the event's canonical JSON (sorted keys, without the fields a
+    # repository adds), so the same event always gets the same ID.
+    body = {k: v for k, v in event.items() if k not in ("eventID", "recordTime", "@context")}
+    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return f"ni:///sha-256;{digest}?ver=CBV2.0"
+
+
+def events_of(document: Any) -> list[Any]:
+    """The events a parsed document holds, in order."""
+    if not isinstance(document, dict):
+        raise EpcisDocumentError("an EPCIS document or event must be a JSON object")
+    kind = document.get("type")
+    if kind == "EPCISDocument":
+        events = (document.get("epcisBody") or {}).get("eventList")
+    elif kind == "EPCISQueryDocument":
+        body = (document.get("epcisBody") or {}).get("queryResults") or {}
+        events = (body.get("resultsBody") or {}).get("eventList")
+    elif kind in EVENT_TYPES:
+        return [document]
+    else:
+        raise EpcisDocumentError(f"type {kind!r} is not an EPCIS document or event type")
+    if not isinstance(events, list):
+        raise EpcisDocumentError(f"{kind} has no eventList")
+    return events
+
+
+@dataclass
+class CaptureSummary:
+    documents: int = 0
+    events: int = 0
+    captured: int = 0
+    rejected: int = 0
+    refused_documents: int = 0
+    results: list[dict[str, Any]] = field(default_factory=list)  # per event, in order
+
+
+def _location(ref: Any) -> str | None:
+    value = ref.get("id") if isinstance(ref, dict) else ref
+    return canonical_epc(value) if isinstance(value, str) and value.strip() else None
+
+
+def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
+    """Nodes and relationships for one valid event, added to ``rows``."""
+    nodes: dict[str, list[dict[str, Any]]] = rows["nodes"]
+    rels: dict[tuple[str, str, str], list[RelRow]] = rows["rels"]
+    extensions = {k: v for k, v in event.items() if k not in MAPPED}
+    persistent = event.get("persistentDisposition") or {}
+    declared = event.get("errorDeclaration")
+    props = {
+        "event_id": eid,
+        "event_type": event.get("type"),
+        "event_time": event.get("eventTime"),
+        "event_time_zone_offset": event.get("eventTimeZoneOffset"),
+        "record_time": event.get("recordTime"),
+        "action": event.get("action"),
+        "biz_step": cbv_value("bizStep", event["bizStep"]) if event.get("bizStep") else None,
+        "disposition": cbv_value("disposition", event["disposition"])
+        if event.get("disposition")
+        else None,
+        "persistent_disposition_set": persistent.get("set"),
+        "persistent_disposition_unset": persistent.get("unset"),
+        "quantity_list": _json({k: event[k] for k in event if k.endswith("uantityList")} or None),
+        "sensor_element_list": _json(event.get("sensorElementList")),
+        "extensions": _json(extensions or None),
+        "source_system": "epcis",
+        "source_record_id": eid,
+    }
+    if declared:
+        props["retracted"] = True
+        props["extensions"] = _json({**extensions, "errorDeclaration": declared})
+    nodes.setdefault("EpcisEvent", []).append(props)
+    observed = []
+    for list_name, role in ROLES.items():
+        for epc in event.get(list_name) or ():
+            if isinstance(epc, str):
+                observed.append((canonical_epc(epc), role))
+    parent = event.get("parentID")
+    if isinstance(parent, str):
+        observed.append((canonical_epc(parent), "parent"))
+    for key, role in observed:
+        nodes.setdefault("ProductInstance", []).append(
+            {"epc": key, "gtin": gtin_of(key), "serial": serial_of(key), "source_system": "epcis",
+             "source_record_id": key}
+        )  # fmt: skip
+        rels.setdefault(("OBSERVED", "EpcisEvent", "ProductInstance"), []).append(
+            RelRow(eid, key, {"role": role})
+        )
+    for ref, rel_type in ((event.get("readPoint"), "READ_AT"), (event.get("bizLocation"), "AT")):
+        where = _location(ref)
+        if where:
+            kind = "read_point" if rel_type == "READ_AT" else "site"
+            nodes.setdefault("Location", []).append({"id": where, "kind": kind})
+            rels.setdefault((rel_type, "EpcisEvent", "Location"), []).append(RelRow(eid, where))
+    for tx in event.get("bizTransactionList") or ():
+        if isinstance(tx, dict) and isinstance(tx.get("bizTransaction"), str):
+            tid = tx["bizTransaction"].strip()
+            nodes.setdefault("BizTransaction", []).append(
+                {"id": tid, "type": tx.get("type"), "value": tid, "source_system": "epcis",
+                 "source_record_id": tid}
+            )  # fmt: skip
+            rels.setdefault(("REFERENCES", "EpcisEvent", "BizTransaction"), []).append(
+                RelRow(eid, tid)
+            )
+    for list_name, rel_type in (("sourceList", "SOURCE"), ("destinationList", "DESTINATION")):
+        for item in event.get(list_name) or ():
+            if not isinstance(item, dict):
+                continue
+            kind = str(item.get("type", ""))
+            value = item.get("source" if rel_type == "SOURCE" else "destination")
+            if not isinstance(value, str):
+                continue
+            label = "Location" if kind.endswith("location") else "Party"
+            key = canonical_epc(value)
+            nodes.setdefault(label, []).append({"id": key})
+            rels.setdefault((rel_type, "EpcisEvent", label), []).append(
+                RelRow(eid, key, {"type": kind.rsplit("-", 1)[-1].rsplit(":", 1)[-1]})
+            )
+    when = {"ADD": "since", "DELETE": "until"}.get(str(event.get("action")))
+    if event.get("type") == "AggregationEvent" and isinstance(parent, str) and when:
+        contains = rels.setdefault(("CONTAINS", "ProductInstance", "ProductInstance"), [])
+        for child in event.get("childEPCs") or ():
+            if isinstance(child, str):
+                contains.append(
+                    RelRow(
+                        canonical_epc(parent),
+                        canonical_epc(child),
+                        {when: event.get("eventTime"), "event_id": eid},
+                    )
+                )
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
+    """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file."""
+    text = path.read_text(encoding="utf-8")
+    stripped = text.lstrip()
+    if stripped.startswith("{") and path.suffix != ".jsonl":
+        try:
+            yield 1, json.loads(text), None
+        except json.JSONDecodeError as exc:
+            yield 1, None, f"invalid JSON: {exc}"
+        return
+    for n, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                yield n, json.loads(line), None
+            except json.JSONDecodeError as exc:
+                yield n, None, f"invalid JSON: {exc}"
+
+
+def capture(
+    store: GraphStore, documents: Iterator[tuple[int, Any, str | None]], rejects: RejectsFile
+) -> CaptureSummary:
+    summary = CaptureSummary()
+    rows: dict[str, Any] = {"nodes": {}, "rels": {}}
+    for line, document, error in documents:
+        summary.documents += 1
+        try:
+            if error:
+                raise EpcisDocumentError(error)
+            events = events_of(document)
+        except EpcisDocumentError as exc:
+            summary.refused_documents += 1
+            rejects.reject(line, document, [str(exc)])
+            summary.results.append({"line": line, "status": "rejected", "reasons": [str(exc)]})
+            continue
+        for index, event in enumerate(events, start=1):
+            summary.events += 1
+            reasons = check_event(event)
+            eid = event_id(event) if isinstance(event, dict) else None
+            if reasons:
+                summary.rejected += 1
+                rejects.reject(
+                    line, {"event_index": index, "eventID": eid, "event": event}, reasons
+                )
+                summary.results.append(
+                    {
+                        "line": line,
+                        "event": index,
+                        "eventID": eid,
+                        "status": "rejected",
+                        "reasons": reasons,
+                    }
+                )
+                continue
+            assert eid is not None
+            _rows(event, eid, rows)
+            summary.captured += 1
+            summary.results.append(
+                {"line": line, "event": index, "eventID": eid, "status": "captured"}
+            )
+    _write(store, rows)
+    return summary
+
+
+def _write(store: GraphStore, rows: dict[str, Any]) -> None:
+    order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
+    for label in order:
+        if label in rows["nodes"]:
+            store.upsert_nodes(label, rows["nodes"][label])
+    instances = [r["epc"] for r in rows["nodes"].get("ProductInstance", []) if r.get("gtin")]
+    if instances:
+        gtins = {r["epc"]: r["gtin"] for r in rows["nodes"]["ProductInstance"] if r.get("gtin")}
+        products: dict[str, str] = {}
+        for gtin in sorted(set(gtins.values())):
+            found = store.find_nodes("Product", "gtin", gtin, limit=1)
+            if found:
+                products[gtin] = found[0].key
+        store.upsert_relationships(
+            "INSTANCE_OF",
+            "ProductInstance",
+            "Product",
+            [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
+        )
+    for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
+        store.upsert_relationships(rel_type, src, dst, rels)

@@ -1,0 +1,194 @@
+"""EPCIS capture: identifiers, GS1's and OpenEPCIS's documents, rejects, idempotency."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.store import GraphStore
+from loaders.epc import canonical_epc, check_digit, gtin_of
+from loaders.epcis import capture, check_event, event_id, read_documents
+from loaders.rejects import RejectsFile
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+GS1 = DATA / "epcis-gs1-examples"
+OPEN = DATA / "epcis-openepcis"
+needs_data = pytest.mark.skipif(
+    not OPEN.is_dir() or not GS1.is_dir(),
+    reason=f"EPCIS test documents not found under {DATA} (../shared/data)",
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("urn:epc:id:sgtin:0614141.107346.2017", "https://id.gs1.org/01/10614141073464/21/2017"),
+        (
+            "https://id.gs1.org/01/10614141073464/21/2017",
+            "https://id.gs1.org/01/10614141073464/21/2017",
+        ),
+        (
+            "https://brand.example/x/01/10614141073464/21/2017/",
+            "https://id.gs1.org/01/10614141073464/21/2017",
+        ),
+        ("urn:epc:id:sscc:0614141.1234567890", "https://id.gs1.org/00/106141412345678908"),
+        ("urn:epc:id:sgln:0614141.07346.1234", "https://id.gs1.org/414/0614141073467/254/1234"),
+        ("urn:epc:id:sgln:0614141.07346.0", "https://id.gs1.org/414/0614141073467"),
+        ("urn:epc:id:gid:1.2.3", "urn:epc:id:gid:1.2.3"),
+    ],
+)
+def test_urns_and_digital_links_meet_in_one_key(written: str, canonical: str) -> None:
+    assert canonical_epc(written) == canonical
+
+
+def test_check_digits_and_gtins() -> None:
+    assert check_digit("1061414107346") == "4"
+    assert gtin_of("https://id.gs1.org/01/10614141073464/21/2017") == "10614141073464"
+    assert gtin_of("https://id.gs1.org/00/106141412345678908") is None
+
+
+def _files(*folders: Path) -> list[Path]:
+    return sorted(p for f in folders for p in f.glob("*.json*") if "Schema" not in p.name)
+
+
+def _capture(store: GraphStore, path: Path, tmp_path: Path) -> Any:
+    rejects = RejectsFile(tmp_path / f"{path.name}.rejects.jsonl", str(path), "epcis")
+    try:
+        return capture(store, read_documents(path), rejects)
+    finally:
+        rejects.close()
+
+
+@needs_data
+def test_every_valid_document_loads(store: GraphStore, tmp_path: Path) -> None:
+    files = _files(GS1, OPEN / "valid", OPEN / "events")
+    assert len(files) >= 30
+    total = 0
+    for path in files:
+        summary = _capture(store, path, tmp_path)
+        assert (summary.rejected, summary.refused_documents) == (0, 0), (path.name, summary.results)
+        total += summary.captured
+    counts = store.counts()
+    assert counts.nodes["EpcisEvent"] >= 30
+    assert counts.nodes["ProductInstance"] > 0
+    assert total >= counts.nodes["EpcisEvent"]  # a few documents repeat an event
+
+
+@needs_data
+def test_every_invalid_document_is_refused_naming_the_bad_events(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    for path in _files(OPEN / "invalid"):
+        summary = _capture(store, path, tmp_path)
+        assert summary.captured == 0, path.name
+        bad = [r for r in summary.results if r["status"] == "rejected"]
+        assert bad, path.name
+        assert all(r["reasons"] for r in bad)
+    combined = _capture(store, OPEN / "invalid" / "Combination_of_events_with_missing_mandatory_fields.json", tmp_path)  # fmt: skip
+    assert [(r["event"], r["reasons"]) for r in combined.results] == [
+        (1, ["event: 'action' is a required property"]),
+        (2, ["event: 'action' is a required property", "event: 'eventTimeZoneOffset' is a required property"]),
+    ]  # fmt: skip
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    return {
+        "type": "ObjectEvent",
+        "eventTime": "2026-05-01T10:00:00.000+02:00",
+        "eventTimeZoneOffset": "+02:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+        "bizStep": "shipping",
+        **fields,
+    }
+
+
+def test_a_bad_event_is_rejected_while_its_siblings_load(store: GraphStore, tmp_path: Path) -> None:
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-05-01T10:00:00Z",
+        "epcisBody": {
+            "eventList": [
+                _event(eventID="urn:uuid:1"),
+                _event(eventID="urn:uuid:2", bizStep="teleporting"),
+                _event(bizStep="https://example.com/steps/shelf_pickup", colour="red"),
+                _event(bizStep="https://ref.gs1.org/cbv/BizStep-receiving", **{"ex:colour": "red"}),
+            ]
+        },
+    }
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    summary = _capture(store, path, tmp_path)
+    assert (summary.events, summary.captured, summary.rejected) == (4, 2, 2)
+    bad = {r["event"]: r["reasons"] for r in summary.results if r["status"] == "rejected"}
+    assert bad[2] == [
+        "bizStep: 'teleporting' is not a CBV business step (write a custom one as a full URI)"
+    ]
+    assert bad[3] == [
+        "'colour' is not an EPCIS field; an extension field must be namespaced (prefix:name)"
+    ]
+    good = store.get_node("EpcisEvent", "urn:uuid:1")
+    assert good is not None
+    assert good.props["biz_step"] == "shipping"
+    derived = event_id(document["epcisBody"]["eventList"][3])  # type: ignore[index]
+    fourth = store.get_node("EpcisEvent", derived)
+    assert fourth is not None
+    assert fourth.props["biz_step"] == "receiving"  # the URI form, shortened
+    assert json.loads(str(fourth.props["extensions"])) == {"ex:colour": "red"}
+    [seen] = store.neighbours("EpcisEvent", "urn:uuid:1", "OBSERVED")
+    assert seen.node.key == "https://id.gs1.org/01/10614141073464/21/2017"
+    assert seen.edge.props == {"role": "epc"}
+
+
+def test_capture_is_idempotent_and_ids_are_stable(store: GraphStore, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"@context": ["x"], **_event(eventTime=f"2026-05-0{i}T10:00:00Z")}) for i in (1, 2)),
+        encoding="utf-8",
+    )  # fmt: skip
+    first = _capture(store, path, tmp_path)
+    before = store.counts()
+    again = _capture(store, path, tmp_path)
+    assert first.captured == again.captured == 2
+    assert [r["eventID"] for r in first.results] == [r["eventID"] for r in again.results]
+    assert all(r["eventID"].startswith("ni:///sha-256;") for r in first.results)
+    assert store.counts() == before
+
+
+def test_error_declaration_retracts_and_aggregation_contains(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    events = [
+        _event(eventID="urn:uuid:e1"),
+        _event(eventID="urn:uuid:e1", errorDeclaration={"declarationTime": "2026-05-02T10:00:00Z", "reason": "incorrect_data"}),
+        {
+            "type": "AggregationEvent", "eventID": "urn:uuid:a1", "action": "ADD",
+            "eventTime": "2026-05-01T09:00:00Z", "eventTimeZoneOffset": "+00:00",
+            "parentID": "urn:epc:id:sscc:0614141.1234567890",
+            "childEPCs": ["urn:epc:id:sgtin:0614141.107346.2017"], "bizStep": "packing",
+        },
+    ]  # fmt: skip
+    path = tmp_path / "e.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
+    )
+    summary = _capture(store, path, tmp_path)
+    assert summary.captured == 3, summary.results
+    retracted = store.get_node("EpcisEvent", "urn:uuid:e1")
+    assert retracted is not None
+    assert retracted.props["retracted"] is True
+    [inside] = store.neighbours(
+        "ProductInstance", "https://id.gs1.org/00/106141412345678908", "CONTAINS"
+    )
+    assert inside.node.key == "https://id.gs1.org/01/10614141073464/21/2017"
+    assert inside.edge.props["since"] == "2026-05-01T09:00:00Z"
+
+
+def test_check_event_never_crashes_on_junk() -> None:
+    for junk in (None, 3, [], "ObjectEvent", {"type": "NotAnEvent"}, {"type": "ObjectEvent"}):
+        assert check_event(junk)
