@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.capture import capture_events, capture_result
 from api.graphql_app import graphql_app
 from api.ingest import IngestSettings, ingest
 from graph.config import open_store
@@ -43,6 +45,7 @@ def create_app(
         store = store_factory()
         app.state.store = store
         app.state.ingest = ingest_settings or IngestSettings.from_env()
+        app.state.captures = OrderedDict()
         try:
             yield
         finally:
@@ -53,6 +56,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/ingest/{kind}", ingest, methods=["POST"]),
+            Route("/epcis/capture", capture_events, methods=["POST"]),
+            Route("/epcis/capture/{capture_id}", capture_result, methods=["GET"]),
             Route("/graphql", graphql_app(), methods=["GET", "POST"]),
         ],
         lifespan=lifespan,

@@ -64,7 +64,7 @@ class IngestRefusedError(Exception):
         self.message = message
 
 
-def _check_token(request: Request, settings: IngestSettings) -> None:
+def check_token(request: Request, settings: IngestSettings) -> None:
     if not settings.tokens:
         raise IngestRefusedError(
             403, "push ingest is disabled: set CKB_INGEST_TOKENS on the server"
@@ -77,7 +77,7 @@ def _check_token(request: Request, settings: IngestSettings) -> None:
 
 
 async def _read_request(request: Request, settings: IngestSettings) -> tuple[str, str, bytes]:
-    _check_token(request, settings)
+    check_token(request, settings)
     kind = request.path_params["kind"]
     if kind not in KINDS:
         raise IngestRefusedError(404, f"unknown record kind {kind!r}; kinds: {', '.join(KINDS)}")

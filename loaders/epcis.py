@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -291,9 +292,11 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
     props = {
         "event_id": eid,
         "event_type": event.get("type"),
-        "event_time": event.get("eventTime"),
+        # In UTC, so times written with different offsets order as instants; the offset
+        # the event was recorded in is kept beside it.
+        "event_time": _utc(event.get("eventTime")),
         "event_time_zone_offset": event.get("eventTimeZoneOffset"),
-        "record_time": event.get("recordTime"),
+        "record_time": _utc(event.get("recordTime")),
         "action": event.get("action"),
         "biz_step": cbv_value("bizStep", event["bizStep"]) if event.get("bizStep") else None,
         "disposition": cbv_value("disposition", event["disposition"])
@@ -366,9 +369,21 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
                     RelRow(
                         canonical_epc(parent),
                         canonical_epc(child),
-                        {when: event.get("eventTime"), "event_id": eid},
+                        {when: _utc(event.get("eventTime")), "event_id": eid},
                     )
                 )
+
+
+def _utc(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value  # the schema checked the format; keep what was sent
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _json(value: Any) -> str | None:
@@ -377,9 +392,13 @@ def _json(value: Any) -> str | None:
 
 def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file."""
-    text = path.read_text(encoding="utf-8")
+    return parse_documents(path.read_text(encoding="utf-8"), lines=path.suffix == ".jsonl")
+
+
+def parse_documents(text: str, lines: bool = False) -> Iterator[tuple[int, Any, str | None]]:
+    """One JSON document, or (``lines``, or text that is not one object) JSON Lines."""
     stripped = text.lstrip()
-    if stripped.startswith("{") and path.suffix != ".jsonl":
+    if stripped.startswith("{") and not lines and _one_object(text):
         try:
             yield 1, json.loads(text), None
         except json.JSONDecodeError as exc:
@@ -391,6 +410,15 @@ def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
                 yield n, json.loads(line), None
             except json.JSONDecodeError as exc:
                 yield n, None, f"invalid JSON: {exc}"
+
+
+def _one_object(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        # "Extra data" after a complete object: JSON Lines, not one broken document.
+        return not exc.msg.startswith("Extra data")
+    return True
 
 
 def capture(

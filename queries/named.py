@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore, Node
-from queries import QUERY_DIR, QueryFile, insights, parse_query_file, search
+from queries import QUERY_DIR, QueryFile, insights, parse_query_file, search, tracking
 from queries.base import QueryParameterError, Record, UnknownQueryError, bounded, number
 
 R = TypeVar("R")
@@ -896,6 +896,19 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             insights.household_white_space_embedded,
             insights.to_white_space,
             insights.check_white_space,
+        ),
+        NamedQuery(
+            "product_journey",
+            tracking.journey_embedded,
+            tracking.to_journey,
+            tracking.check_journey,
+            tracking.prepare_epc,
+        ),
+        NamedQuery(
+            "current_location",
+            tracking.location_embedded,
+            tracking.to_location,
+            prepare=tracking.prepare_epc,
         ),
         NamedQuery(
             "channel_preference",

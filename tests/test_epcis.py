@@ -187,8 +187,88 @@ def test_error_declaration_retracts_and_aggregation_contains(
     )
     assert inside.node.key == "https://id.gs1.org/01/10614141073464/21/2017"
     assert inside.edge.props["since"] == "2026-05-01T09:00:00Z"
+    assert retracted.props["event_time"] == "2026-05-01T08:00:00Z"  # +02:00, in UTC
 
 
 def test_check_event_never_crashes_on_junk() -> None:
     for junk in (None, 3, [], "ObjectEvent", {"type": "NotAnEvent"}, {"type": "ObjectEvent"}):
         assert check_event(junk)
+
+
+def test_capture_endpoint_answers_per_event(tmp_path: Path) -> None:
+    import httpx
+
+    from api.app import create_app
+    from api.ingest import IngestSettings
+    from graph.embedded import EmbeddedStore
+    from tests.conftest import LiveServer
+
+    settings = IngestSettings(("tok",), rejects_dir=tmp_path / "rejects")
+    auth = {"Authorization": "Bearer tok"}
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-05-01T10:00:00Z",
+        "epcisBody": {"eventList": [_event(eventID="urn:uuid:ok"), _event(eventID="urn:uuid:bad", action="MAYBE")]},
+    }  # fmt: skip
+    app = create_app(lambda: EmbeddedStore(tmp_path / "kb.sqlite"), settings)
+    with LiveServer(app) as server:
+        url = f"{server.url}/epcis/capture"
+        assert httpx.post(url, json=document).status_code == 401
+        r = httpx.post(url, json=document, headers=auth)
+        assert r.status_code == 202
+        answer = r.json()
+        assert (answer["captured"], answer["rejected"]) == (1, 1)
+        assert [x["status"] for x in answer["results"]] == ["captured", "rejected"]
+        assert answer["results"][1]["eventID"] == "urn:uuid:bad"
+        again = httpx.get(f"{server.url}{r.headers['location']}", headers=auth)
+        assert again.json() == answer
+        only_bad = {**document, "epcisBody": {"eventList": [_event(bizStep="teleporting")]}}
+        assert httpx.post(url, json=only_bad, headers=auth).status_code == 400
+        assert httpx.post(url, content=b"{not json", headers=auth).status_code == 400
+    # Durable on answer: the captured event is in the file.
+    with EmbeddedStore(tmp_path / "kb.sqlite") as store:
+        assert store.get_node("EpcisEvent", "urn:uuid:ok") is not None
+        assert store.get_node("EpcisEvent", "urn:uuid:bad") is None
+
+
+def test_journey_and_current_location(store: GraphStore, tmp_path: Path) -> None:
+    from queries.named import run_query
+
+    item = "urn:epc:id:sgtin:0614141.107346.2017"
+    place = {"id": "urn:epc:id:sgln:0614141.00777.0"}
+    events = [
+        _event(eventID="urn:uuid:j3", eventTime="2026-05-03T10:00:00+02:00", bizStep="receiving",
+               disposition="in_progress", bizLocation={"id": "urn:epc:id:sgln:0614141.00888.0"}),
+        _event(eventID="urn:uuid:j1", eventTime="2026-05-01T10:00:00+02:00", bizStep="commissioning",
+               disposition="active", bizLocation=place, readPoint=place),
+        # Earlier in UTC than j1, though written with a later-looking local time.
+        _event(eventID="urn:uuid:j0", eventTime="2026-05-01T11:00:00+05:00", bizStep="encoding"),
+        _event(eventID="urn:uuid:j4", eventTime="2026-05-04T10:00:00+02:00", bizStep="shipping",
+               bizLocation={"id": "urn:epc:id:sgln:0614141.00999.0"}),
+        _event(eventID="urn:uuid:j4", eventTime="2026-05-04T10:00:00+02:00", bizStep="shipping",
+               errorDeclaration={"declarationTime": "2026-05-05T10:00:00Z"}),
+    ]  # fmt: skip
+    path = tmp_path / "journey.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
+    )
+    assert _capture(store, path, tmp_path).captured == 5
+    journey = run_query(store, "product_journey", epc=item, first=10)
+    assert [(s.event_id, s.biz_step) for s in journey] == [
+        ("urn:uuid:j0", "encoding"),
+        ("urn:uuid:j1", "commissioning"),
+        ("urn:uuid:j3", "receiving"),
+        ("urn:uuid:j4", "shipping"),
+    ]
+    assert journey[1].biz_location == journey[1].read_point == canonical_epc(place["id"])
+    assert journey[3].retracted is True
+    # The same item by its Digital Link; the retracted shipping does not count.
+    here = run_query(store, "current_location", epc="https://id.gs1.org/01/10614141073464/21/2017")
+    assert (here.location, here.event_id) == (
+        canonical_epc("urn:epc:id:sgln:0614141.00888.0"),
+        "urn:uuid:j3",
+    )
+    assert run_query(store, "current_location", epc="urn:epc:id:sgtin:0614141.107346.9") is None
+    assert (
+        run_query(store, "product_journey", epc="urn:epc:id:sgtin:0614141.107346.9", first=5) == []
+    )
