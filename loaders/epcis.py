@@ -322,6 +322,8 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
     parent = event.get("parentID")
     if isinstance(parent, str):
         observed.append((canonical_epc(parent), "parent"))
+    rows.setdefault("observed", {})[eid] = [(key, role) for key, role in observed]
+    rows.setdefault("event_time", {})[eid] = _utc(event.get("eventTime"))
     for key, role in observed:
         nodes.setdefault("ProductInstance", []).append(
             {"epc": key, "gtin": gtin_of(key), "serial": serial_of(key), "source_system": "epcis",
@@ -487,3 +489,46 @@ def _write(store: GraphStore, rows: dict[str, Any]) -> None:
         )
     for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
         store.upsert_relationships(rel_type, src, dst, rels)
+    _link_sales(store, rows)
+
+
+def purchase_id(transaction: str) -> str:
+    """The purchase a business transaction names, by convention its last path or URN
+    segment: ``https://shop.example/orders/O0003843`` and ``urn:ckb:purchase:O0003843``
+    both name purchase ``O0003843``."""
+    return transaction.rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
+
+
+def _link_sales(store: GraphStore, rows: dict[str, Any]) -> None:
+    """Transactions that are our purchases link to them; the items of an event that
+    references one are SOLD_TO the purchase's customer."""
+    references = rows["rels"].get(("REFERENCES", "EpcisEvent", "BizTransaction"), [])
+    if not references:
+        return
+    wanted = {r.dst: purchase_id(r.dst) for r in references}
+    purchases = store.get_nodes("Purchase", sorted(set(wanted.values())))
+    if not purchases:
+        return
+    store.upsert_relationships(
+        "FOR_PURCHASE",
+        "BizTransaction",
+        "Purchase",
+        [RelRow(tx, pid) for tx, pid in sorted(wanted.items()) if pid in purchases],
+    )
+    buyers = store.neighbours_many("Purchase", sorted(purchases), "MADE", "in", "Customer", limit=1)
+    sold: list[RelRow] = []
+    for ref in references:
+        pid = wanted[ref.dst]
+        if pid not in buyers:
+            continue
+        customer = buyers[pid][0].node.key
+        for key, role in rows["observed"].get(ref.src, ()):
+            if role in ("epc", "child", "output"):
+                sold.append(
+                    RelRow(
+                        key,
+                        customer,
+                        {"sold_at": rows["event_time"].get(ref.src), "event_id": ref.src},
+                    )
+                )
+    store.upsert_relationships("SOLD_TO", "ProductInstance", "Customer", sold)

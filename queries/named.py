@@ -911,6 +911,12 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             prepare=tracking.prepare_epc,
         ),
         NamedQuery(
+            "customer_items",
+            tracking.items_embedded,
+            tracking.to_items,
+            tracking.check_items,
+        ),
+        NamedQuery(
             "channel_preference",
             insights.channels_embedded,
             insights.to_channels,

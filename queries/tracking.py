@@ -126,3 +126,57 @@ def to_location(rows: list[Record]) -> CurrentLocation | None:
     return CurrentLocation(
         r["location"], r["name"], r["since"], r["bizStep"], r["disposition"], r["eventId"]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedItem:
+    epc: str
+    product_id: str | None
+    product_name: str | None
+    sold_at: str | None
+    location: str | None  # where it is now
+    since: str | None
+
+
+def items_embedded(store: GraphStore, customerId: str, first: int) -> list[Record]:
+    sold = store.neighbours("Customer", customerId, "SOLD_TO", "in", "ProductInstance", limit=10**6)
+    sold.sort(key=lambda n: n.node.key)
+    # Newest sale first (a stable sort keeps EPC order within one time); Cypher puts nulls
+    # first when descending.
+    sold.sort(
+        key=lambda n: (n.edge.props.get("sold_at") is None, str(n.edge.props.get("sold_at") or "")),
+        reverse=True,
+    )
+    page = sold[:first]
+    keys = [n.node.key for n in page]
+    products = store.neighbours_many(
+        "ProductInstance", keys, "INSTANCE_OF", "out", "Product", limit=1
+    )
+    rows = []
+    for n in page:
+        where = location_embedded(store, n.node.key, n.node.key)
+        rows.append(
+            {
+                "epc": n.node.key,
+                "productId": products[n.node.key][0].node.key if n.node.key in products else None,
+                "productName": products[n.node.key][0].node.props.get("name")
+                if n.node.key in products
+                else None,
+                "soldAt": n.edge.props.get("sold_at"),
+                "location": where[0]["location"] if where else None,
+                "since": where[0]["since"] if where else None,
+            }
+        )
+    return rows
+
+
+def to_items(rows: list[Record]) -> list[TrackedItem]:
+    return [
+        TrackedItem(
+            r["epc"], r["productId"], r["productName"], r["soldAt"], r["location"], r["since"]
+        )
+        for r in rows
+    ]
+
+
+check_items = bounded("first", 500)

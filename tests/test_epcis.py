@@ -272,3 +272,36 @@ def test_journey_and_current_location(store: GraphStore, tmp_path: Path) -> None
     assert (
         run_query(store, "product_journey", epc="urn:epc:id:sgtin:0614141.107346.9", first=5) == []
     )
+
+
+def test_a_sale_links_items_to_the_buyer(store: GraphStore, tmp_path: Path) -> None:
+    from graph.store import RelRow
+    from queries.named import run_query
+
+    store.upsert_nodes("Customer", [{"id": "ann"}])
+    store.upsert_nodes("Purchase", [{"id": "O0003843"}])
+    store.upsert_relationships("MADE", "Customer", "Purchase", [RelRow("ann", "O0003843")])
+    store.upsert_nodes("Product", [{"id": "RT-PHONE", "name": "Phone", "gtin": "10614141073464"}])
+    home = {"id": "urn:epc:id:sgln:0614141.55555.0"}
+    events = [
+        _event(eventID="urn:uuid:sale", eventTime="2026-05-02T10:00:00Z", bizStep="retail_selling",
+               disposition="retail_sold",
+               bizTransactionList=[{"type": "inv", "bizTransaction": "https://shop.example/orders/O0003843"}]),
+        _event(eventID="urn:uuid:home", eventTime="2026-05-03T10:00:00Z", bizStep="arriving",
+               bizLocation=home),
+        _event(eventID="urn:uuid:other", eventTime="2026-05-02T10:00:00Z", bizStep="retail_selling",
+               epcList=["urn:epc:id:sgtin:0614141.107346.5555"],
+               bizTransactionList=[{"type": "inv", "bizTransaction": "urn:ckb:purchase:O-UNKNOWN"}]),
+    ]  # fmt: skip
+    path = tmp_path / "sale.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
+    )
+    assert _capture(store, path, tmp_path).captured == 3
+    [bought] = run_query(store, "customer_items", customerId="ann", first=10)
+    assert bought.epc == canonical_epc("urn:epc:id:sgtin:0614141.107346.2017")
+    assert (bought.product_id, bought.sold_at) == ("RT-PHONE", "2026-05-02T10:00:00Z")
+    assert bought.location == canonical_epc(home["id"])
+    [tx] = store.neighbours("Purchase", "O0003843", "FOR_PURCHASE", "in", "BizTransaction")
+    assert tx.node.key == "https://shop.example/orders/O0003843"
+    assert run_query(store, "customer_items", customerId="nobody", first=10) == []
