@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ import orjson
 
 from graph.store import GraphStore
 from loaders.matching import profile
+from loaders.resolve import source_records
 
 _QUOTED = re.compile(r"'[^']*'")
 
@@ -54,22 +54,6 @@ class SystemQuality:
         }
 
 
-def _records(
-    store: GraphStore, batch: int = 5000
-) -> Iterator[tuple[str, dict[str, Any], str | None]]:
-    after: str | None = None
-    while keys := store.keys_page("SourceRecord", after, batch):
-        after = keys[-1]
-        nodes = store.get_nodes("SourceRecord", keys)
-        owners = store.neighbours_many(
-            "SourceRecord", keys, "RESOLVED_TO", "out", "Customer", limit=1
-        )
-        for key in keys:
-            if key in nodes:
-                owner = owners.get(key)
-                yield key, nodes[key].props, owner[0].node.key if owner else None
-
-
 def _system_of(source_file: str) -> str:
     """Files follow ``<system>.<kind>.<ext>`` (docs/formats.md); pushed batches name theirs."""
     name = Path(source_file).name
@@ -99,7 +83,8 @@ def quality_report(
     systems: dict[str, SystemQuality] = defaultdict(SystemQuality)
     by_customer: dict[str, list[str]] = defaultdict(list)
     customers_of: dict[str, set[str]] = defaultdict(set)
-    for key, props, owner in _records(store):
+    for node, owner in source_records(store):
+        key, props = node.key, node.props
         system = str(props.get("source_system") or key.split(":", 1)[0])
         q = systems[system]
         q.records += 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -118,18 +118,27 @@ def _evidence(link: Link | None) -> dict[str, PropertyValue | None]:
     }
 
 
-def _read_records(store: GraphStore, batch: int) -> tuple[list[Node], dict[str, str]]:
-    records: list[Node] = []
-    owner: dict[str, str] = {}
+def source_records(store: GraphStore, batch: int = 5000) -> Iterator[tuple[Node, str | None]]:
+    """Every source record with the customer it resolves to, a page at a time."""
     after: str | None = None
     while keys := store.keys_page("SourceRecord", after, batch):
         after = keys[-1]
         nodes = store.get_nodes("SourceRecord", keys)
-        records.extend(nodes[k] for k in keys if k in nodes)
-        for key, found in store.neighbours_many(
+        owners = store.neighbours_many(
             "SourceRecord", keys, "RESOLVED_TO", "out", "Customer", limit=1
-        ).items():
-            owner[key] = found[0].node.key
+        )
+        for key in keys:
+            if key in nodes:
+                yield nodes[key], owners[key][0].node.key if key in owners else None
+
+
+def _read_records(store: GraphStore, batch: int) -> tuple[list[Node], dict[str, str]]:
+    records: list[Node] = []
+    owner: dict[str, str] = {}
+    for node, customer in source_records(store, batch):
+        records.append(node)
+        if customer is not None:
+            owner[node.key] = customer
     return records, owner
 
 
