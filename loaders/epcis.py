@@ -294,9 +294,9 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
         "event_type": event.get("type"),
         # In UTC, so times written with different offsets order as instants; the offset
         # the event was recorded in is kept beside it.
-        "event_time": _utc(event.get("eventTime")),
+        "event_time": utc_time(event.get("eventTime")),
         "event_time_zone_offset": event.get("eventTimeZoneOffset"),
-        "record_time": _utc(event.get("recordTime")),
+        "record_time": utc_time(event.get("recordTime")),
         "action": event.get("action"),
         "biz_step": cbv_value("bizStep", event["bizStep"]) if event.get("bizStep") else None,
         "disposition": cbv_value("disposition", event["disposition"])
@@ -323,7 +323,7 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
     if isinstance(parent, str):
         observed.append((canonical_epc(parent), "parent"))
     rows.setdefault("observed", {})[eid] = [(key, role) for key, role in observed]
-    rows.setdefault("event_time", {})[eid] = _utc(event.get("eventTime"))
+    rows.setdefault("event_time", {})[eid] = utc_time(event.get("eventTime"))
     for key, role in observed:
         nodes.setdefault("ProductInstance", []).append(
             {"epc": key, "gtin": gtin_of(key), "serial": serial_of(key), "source_system": "epcis",
@@ -371,12 +371,12 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
                     RelRow(
                         canonical_epc(parent),
                         canonical_epc(child),
-                        {when: _utc(event.get("eventTime")), "event_id": eid},
+                        {when: utc_time(event.get("eventTime")), "event_id": eid},
                     )
                 )
 
 
-def _utc(value: Any) -> str | None:
+def utc_time(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     try:

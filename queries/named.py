@@ -911,6 +911,20 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             prepare=tracking.prepare_epc,
         ),
         NamedQuery(
+            "containment_at",
+            tracking.containment_embedded,
+            tracking.to_containers,
+            tracking.check_at,
+            tracking.prepare_at,
+        ),
+        NamedQuery(
+            "chain_of_custody",
+            tracking.custody_embedded,
+            tracking.to_custody,
+            tracking.check_journey,
+            tracking.prepare_epc,
+        ),
+        NamedQuery(
             "customer_items",
             tracking.items_embedded,
             tracking.to_items,

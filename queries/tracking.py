@@ -7,6 +7,7 @@ from typing import Any
 
 from graph.store import GraphStore
 from loaders.epc import canonical_epc
+from loaders.epcis import utc_time
 from queries.base import QueryParameterError, Record, bounded
 
 MAX_JOURNEY = 1000
@@ -180,3 +181,92 @@ def to_items(rows: list[Record]) -> list[TrackedItem]:
 
 
 check_items = bounded("first", 500)
+
+
+def prepare_at(params: dict[str, Any]) -> dict[str, Any]:
+    params = prepare_epc(params)
+    at = params.get("at")
+    if isinstance(at, str) and at.strip():
+        params = {**params, "at": utc_time(at.strip())}
+    return params
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    container: str
+    level: int  # 1: holds the item itself; 2: holds that container ...
+    since: str | None
+
+
+def _valid(props: dict[str, Any], at: str) -> bool:
+    since, until = props.get("since"), props.get("until")
+    return isinstance(since, str) and since <= at and (not isinstance(until, str) or until > at)
+
+
+def containment_embedded(store: GraphStore, epc: str, key: str, at: str) -> list[Record]:
+    rows: dict[str, Record] = {}
+    frontier = [key]
+    for level in range(1, 5):
+        found = store.neighbours_many("ProductInstance", frontier, "CONTAINS", "in", limit=10_000)
+        frontier = []
+        for links in found.values():
+            for n in links:
+                if _valid(n.edge.props, at) and n.node.key not in rows and n.node.key != key:
+                    rows[n.node.key] = {
+                        "container": n.node.key,
+                        "level": level,
+                        "since": n.edge.props.get("since"),
+                    }
+                    frontier.append(n.node.key)
+        if not frontier:
+            break
+    return sorted(rows.values(), key=lambda r: (r["level"], r["container"]))
+
+
+def to_containers(rows: list[Record]) -> list[Container]:
+    return [Container(r["container"], int(r["level"]), r["since"]) for r in rows]
+
+
+def check_at(params: dict[str, Any]) -> None:
+    if not params["at"] or "T" not in params["at"]:
+        raise QueryParameterError(f"at must be an ISO date-time, got {params['at']!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Custody:
+    at: str | None
+    event_id: str
+    biz_step: str | None
+    party: str
+    role: str  # from_owning_party, to_possessing_party ...
+
+
+def custody_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
+    seen = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
+    live = {n.node.key: n.node for n in seen if n.node.props.get("retracted") is not True}
+    rows = set()
+    for rel_type, prefix in (("SOURCE", "from_"), ("DESTINATION", "to_")):
+        found = store.neighbours_many(
+            "EpcisEvent", sorted(live), rel_type, "out", "Party", limit=1000
+        )
+        for event, parties in found.items():
+            node = live[event]
+            for n in parties:
+                rows.add(
+                    (
+                        node.props.get("event_time"),
+                        event,
+                        node.props.get("biz_step"),
+                        n.node.key,
+                        prefix + str(n.edge.props.get("type")),
+                    )
+                )
+    ordered = sorted(rows, key=lambda r: (r[0] is None, str(r[0]), r[1], r[4], r[3]))[:first]
+    return [
+        {"at": at, "eventId": e, "bizStep": step, "party": party, "role": role}
+        for at, e, step, party, role in ordered
+    ]
+
+
+def to_custody(rows: list[Record]) -> list[Custody]:
+    return [Custody(r["at"], r["eventId"], r["bizStep"], r["party"], r["role"]) for r in rows]

@@ -305,3 +305,47 @@ def test_a_sale_links_items_to_the_buyer(store: GraphStore, tmp_path: Path) -> N
     [tx] = store.neighbours("Purchase", "O0003843", "FOR_PURCHASE", "in", "BizTransaction")
     assert tx.node.key == "https://shop.example/orders/O0003843"
     assert run_query(store, "customer_items", customerId="nobody", first=10) == []
+
+
+def test_containment_at_a_moment_and_chain_of_custody(store: GraphStore, tmp_path: Path) -> None:
+    from queries.named import run_query
+
+    item = "urn:epc:id:sgtin:0614141.107346.2017"
+    case, pallet = "urn:epc:id:sscc:0614141.1111111111", "urn:epc:id:sscc:0614141.2222222222"
+
+    def aggregation(eid: str, action: str, parent: str, child: str, when: str) -> dict[str, Any]:
+        return {
+            "type": "AggregationEvent", "eventID": eid, "action": action, "eventTime": when,
+            "eventTimeZoneOffset": "+00:00", "parentID": parent, "childEPCs": [child],
+        }  # fmt: skip
+
+    maker = "urn:epc:id:pgln:0614141.00001"
+    shop = "urn:epc:id:pgln:0614141.00002"
+    events = [
+        aggregation("urn:uuid:p1", "ADD", case, item, "2026-05-01T08:00:00Z"),
+        aggregation("urn:uuid:p2", "ADD", pallet, case, "2026-05-01T09:00:00Z"),
+        aggregation("urn:uuid:p3", "DELETE", pallet, case, "2026-05-03T09:00:00Z"),
+        _event(eventID="urn:uuid:t1", eventTime="2026-05-02T10:00:00Z", bizStep="shipping",
+               sourceList=[{"type": "owning_party", "source": maker}],
+               destinationList=[{"type": "owning_party", "destination": shop},
+                                {"type": "possessing_party", "destination": shop}]),
+    ]  # fmt: skip
+    path = tmp_path / "agg.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
+    )
+    assert _capture(store, path, tmp_path).captured == 4, "all four events load"
+    at_noon = run_query(store, "containment_at", epc=item, at="2026-05-02T12:00:00+02:00")
+    assert [(c.container, c.level) for c in at_noon] == [
+        (canonical_epc(case), 1),
+        (canonical_epc(pallet), 2),
+    ]
+    later = run_query(store, "containment_at", epc=item, at="2026-05-04T00:00:00Z")
+    assert [c.container for c in later] == [canonical_epc(case)]  # off the pallet
+    assert run_query(store, "containment_at", epc=item, at="2026-04-30T00:00:00Z") == []
+    custody = run_query(store, "chain_of_custody", epc=item, first=10)
+    assert [(c.party, c.role) for c in custody] == [
+        (canonical_epc(maker), "from_owning_party"),
+        (canonical_epc(shop), "to_owning_party"),
+        (canonical_epc(shop), "to_possessing_party"),
+    ]
