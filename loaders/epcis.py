@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import orjson
 from jsonschema import Draft7Validator
 
@@ -174,9 +175,14 @@ class EpcisDocumentError(ValueError):
 
 @cache
 def _validator() -> Draft7Validator:
+    return Draft7Validator(_event_schema())
+
+
+@cache
+def _event_schema() -> dict[str, Any]:
     schema = json.loads(DEFAULT_SCHEMA.read_text(encoding="utf-8"))
     # One event at a time, without the JSON-LD context a standalone event must carry.
-    event_schema = {
+    return {
         "$schema": schema["$schema"],
         "definitions": schema["definitions"],
         "allOf": [
@@ -189,7 +195,14 @@ def _validator() -> Draft7Validator:
         "required": ["type"],
         "properties": {"type": {"enum": list(EVENT_TYPES)}},
     }
-    return Draft7Validator(event_schema)
+
+
+@cache
+def _fast_validator() -> Callable[[Any], Any]:
+    # Formats off, as in the full validator (jsonschema checks no formats by default), so
+    # both accept and refuse the same events.
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(_event_schema(), use_formats=False)
+    return compiled
 
 
 def _where(path: Any) -> str:
@@ -212,9 +225,14 @@ def check_event(event: Any) -> list[str]:
     """Every reason this event is invalid: JSON Schema first, then CBV semantics."""
     if not isinstance(event, dict):
         return ["an event must be a JSON object"]
-    reasons = sorted(
-        {f"{_where(e.absolute_path)}: {e.message}" for e in _validator().iter_errors(event)}
-    )
+    try:
+        _fast_validator()(event)  # compiled: ~35 times faster on the (common) valid event
+        reasons: list[str] = []
+    except fastjsonschema.JsonSchemaException:
+        # Only now the full validator, which names every problem, not just the first.
+        reasons = sorted(
+            {f"{_where(e.absolute_path)}: {e.message}" for e in _validator().iter_errors(event)}
+        )
     ilmd = event.get("ilmd")
     if isinstance(ilmd, dict):
         reasons += [
