@@ -9,6 +9,7 @@ schemes ckb does not know (private URIs, ``urn:epc:id:gid``) are kept as written
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 DL_HOST = "https://id.gs1.org"
@@ -27,6 +28,7 @@ def _gtin14(prefix: str, item_ref: str) -> str:
     return body + check_digit(body)
 
 
+@lru_cache(maxsize=1 << 20)  # readers, locations and busy items recur event after event
 def canonical_epc(value: str) -> str:  # noqa: PLR0911 - one return per scheme reads best
     """The one key for an identifier, whichever way it was written."""
     text = value.strip()
