@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINT_DIR := tools/cypher-lint
 
-.PHONY: demo test lint lint-python lint-cypher docs bench clean install
+.PHONY: demo serve test lint lint-python lint-cypher docs bench clean install
 
 install: $(VENV)/.installed $(LINT_DIR)/node_modules/.installed
 
@@ -31,6 +31,16 @@ demo: $(VENV)/.installed
 	$(BIN)/ckb resolve --evaluate $(DEMO_SAMPLE)/truth/identity.csv
 	$(BIN)/ckb segment --as-of 2026-11-01
 	$(BIN)/ckb stats
+	@echo
+	@echo "Next: make serve   (GraphQL at http://127.0.0.1:8000/graphql), then for example:"
+	@echo "  curl -s localhost:8000/graphql -H 'content-type: application/json' \\"
+	@echo "    -d '{\"query\": \"{ searchCustomers(text: \\\"wang wei\\\", first: 3) { customerId name matchedOn } }\"}'"
+	@echo "  curl -s localhost:8000/graphql -H 'content-type: application/json' \\"
+	@echo "    -d '{\"query\": \"{ atRisk(tier: \\\"gold\\\", first: 5) { customerId name churnScore signals } }\"}'"
+
+# The HTTP API on the demo store (GraphQL, push ingest, EPCIS capture); Ctrl-C stops it.
+serve: $(VENV)/.installed
+	$(BIN)/ckb serve
 
 lint-python: $(VENV)/.installed
 	$(BIN)/ruff check .
