@@ -289,6 +289,44 @@ class AtRiskCustomer:
 
 
 @strawberry.type
+class HouseholdValue:
+    total_monthly_value: float
+    lines_held: int
+    by_line: list[LineValue]
+
+
+@strawberry.type
+class Household:
+    id: strawberry.ID
+
+    @strawberry.field
+    def members(self, info: Info) -> list[Customer]:
+        store = _store(info)
+        value = run_query(store, "household_value", householdId=self.id)
+        if value is None:
+            return []
+        found = store.get_nodes("Customer", list(value.members))
+        return [customer_from_props(k, found[k].props) for k in value.members if k in found]
+
+    @strawberry.field
+    def value(self, info: Info) -> HouseholdValue | None:
+        """Each member counted once, a joint account once."""
+        v = run_query(_store(info), "household_value", householdId=self.id)
+        if v is None:
+            return None
+        return HouseholdValue(
+            total_monthly_value=v.total_monthly_value,
+            lines_held=len(v.lines),
+            by_line=[_build(LineValue, line) for line in v.lines],
+        )
+
+    @strawberry.field
+    def white_space(self, info: Info, first: int = 3) -> list[Recommendation]:
+        space = run_query(_store(info), "household_white_space", householdId=self.id, first=first)
+        return [] if space is None else [_build(Recommendation, r) for r in space.recommendations]
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
@@ -302,6 +340,11 @@ class Query:
                 return None
             node = alias[0].node
         return customer_from_props(node.key, node.props)
+
+    @strawberry.field
+    def household(self, info: Info, id: strawberry.ID) -> Household | None:
+        node = _store(info).get_node("Household", str(id))
+        return None if node is None else Household(id=strawberry.ID(node.key))
 
     @strawberry.field
     def search_customers(self, info: Info, text: str, first: int = 20) -> list[CustomerHit]:

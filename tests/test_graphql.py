@@ -12,6 +12,7 @@ import pytest
 from api.app import create_app
 from api.graphql_app import build_schema
 from graph.embedded import EmbeddedStore
+from graph.store import RelRow
 from loaders.resolve import resolve_store
 from tests.conftest import LiveServer
 from tests.test_resolve import TODAY, _customer_of, _load
@@ -27,6 +28,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     _load(store, tmp)
     resolve_store(store, TODAY)
     ann = _customer_of(store, "billing:B1")
+    bob = _customer_of(store, "billing:B2")
+    store.upsert_nodes("Household", [{"id": "HH1"}])
+    store.upsert_relationships(
+        "MEMBER_OF", "Customer", "Household", [RelRow(ann, "HH1"), RelRow(bob, "HH1")]
+    )
     store.close()
     with LiveServer(create_app(lambda: EmbeddedStore(tmp / "kb.sqlite"))) as live:
         live.ann = ann  # type: ignore[attr-defined]
@@ -60,6 +66,19 @@ def test_customer_view_in_one_request(server: Any) -> None:
     assert customer["churnRisk"]["lapsed"] is False
     missing = _post(server, '{ customer(id: "nobody") { id } }')
     assert missing.json()["data"] == {"customer": None}
+
+
+def test_household(server: Any) -> None:
+    r = _post(
+        server,
+        '{ household(id: "HH1") { id members { name } value { linesHeld } whiteSpace { line } } }',
+    )
+    household = r.json()["data"]["household"]
+    assert sorted(m["name"] for m in household["members"]) == ["Ann Lee", "Bob Stone"]
+    assert household["value"] == {"linesHeld": 0}
+    assert household["whiteSpace"] == []  # no catalogue in this graph
+    r = _post(server, '{ household(id: "nope") { id } }')
+    assert r.json()["data"] == {"household": None}
 
 
 def test_search_and_at_risk(server: Any) -> None:
