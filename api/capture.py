@@ -47,12 +47,18 @@ def _capture(
     }
 
 
-async def capture_events(request: Request) -> JSONResponse:
-    settings: IngestSettings = request.app.state.ingest
+def _refused(request: Request) -> JSONResponse | None:
     try:
-        check_token(request, settings)
+        check_token(request, request.app.state.ingest)
     except IngestRefusedError as refused:
         return JSONResponse({"error": refused.message}, status_code=refused.status)
+    return None
+
+
+async def capture_events(request: Request) -> JSONResponse:
+    if refused := _refused(request):
+        return refused
+    settings: IngestSettings = request.app.state.ingest
     body = await request.body()
     if len(body) > settings.max_bytes:
         return JSONResponse(
@@ -83,11 +89,8 @@ async def capture_events(request: Request) -> JSONResponse:
 
 
 async def capture_result(request: Request) -> JSONResponse:
-    settings: IngestSettings = request.app.state.ingest
-    try:
-        check_token(request, settings)
-    except IngestRefusedError as refused:
-        return JSONResponse({"error": refused.message}, status_code=refused.status)
+    if refused := _refused(request):
+        return refused
     found = request.app.state.captures.get(request.path_params["capture_id"])
     if found is None:
         return JSONResponse(
