@@ -4,12 +4,15 @@
     .venv/bin/python bench/queries.py --store data/ckb.sqlite  # an already loaded store
 
 Picks random billing customers (and their households) from the store and answers every
-named query for each, timing each call.
+named query for each, timing each call. With CKB_BENCH_NEO4J_URI set (and NEO4J_USER /
+NEO4J_PASSWORD), the same graph is copied into that Neo4j (cleared first) and the same
+calls are timed there.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -18,7 +21,10 @@ from typing import Any
 
 from common import billing_customers, percentile, sample_store
 
+from graph.copy import copy_graph
 from graph.embedded import EmbeddedStore
+from graph.neo4j_store import Neo4jStore
+from graph.store import GraphStore
 from loaders.sample import AS_OF
 from queries.named import run_query
 from queries.segments import assign_segments
@@ -70,6 +76,25 @@ def main() -> None:
     }
     counts = store.counts()
     print(f"{counts.total_nodes:,} nodes, {counts.total_relationships:,} relationships")
+    _time_queries(store, calls)
+    uri = os.environ.get("CKB_BENCH_NEO4J_URI")
+    if uri:
+        # The same graph and the same calls on Neo4j: the queries/*.cypher files.
+        neo = Neo4jStore.connect(
+            uri, user=os.environ.get("NEO4J_USER"), password=os.environ.get("NEO4J_PASSWORD")
+        )
+        neo.clear()
+        neo.apply_schema()
+        started = time.perf_counter()
+        nodes, rels = copy_graph(store, neo)
+        seconds = time.perf_counter() - started
+        print(f"neo4j {uri}: copied {nodes:,} nodes, {rels:,} relationships in {seconds:.0f} s")
+        _time_queries(neo, calls)
+        neo.close()
+    store.close()
+
+
+def _time_queries(store: GraphStore, calls: dict[str, list[dict[str, Any]]]) -> None:
     for name, param_list in calls.items():
         times = []
         for params in param_list:
@@ -80,7 +105,6 @@ def main() -> None:
             f"{name:<20} calls {len(times):>5}  p50 {statistics.median(times):7.3f} ms  "
             f"p99 {percentile(times, 0.99):7.3f} ms"
         )
-    store.close()
 
 
 if __name__ == "__main__":

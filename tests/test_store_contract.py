@@ -3,6 +3,8 @@ CKB_TEST_NEO4J_URI is set)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from graph.errors import (
@@ -452,3 +454,25 @@ def test_find_range_by_value_then_key(store: GraphStore) -> None:
         store.find_range("Customer", "churn_score")
     with pytest.raises(SchemaError, match="not indexed"):
         store.find_range("Customer", "lifetime_value", low=1.0)
+
+
+def test_copy_graph_to_another_store(store: GraphStore, tmp_path: Path) -> None:
+    from graph.copy import copy_graph
+    from graph.embedded import EmbeddedStore
+
+    store.upsert_nodes("Customer", [{"id": "a", "name": "Ann"}, {"id": "b"}])
+    store.upsert_nodes("Household", [{"id": "h"}])
+    store.upsert_relationships(
+        "MEMBER_OF", "Customer", "Household", [RelRow("a", "h", {"role": "head"}), RelRow("b", "h")]
+    )
+    store.upsert_relationships(
+        "RELATED_TO", "Customer", "Customer", [RelRow("a", "b", {"kind": "spouse"})]
+    )
+    with EmbeddedStore(tmp_path / "copy.sqlite") as target:
+        assert copy_graph(store, target, batch=1) == (3, 3)
+        assert target.counts() == store.counts()
+        [member] = target.neighbours("Customer", "a", "MEMBER_OF")
+        assert member.edge.props == {"role": "head"}
+        assert target.get_node("Customer", "a").props["name"] == "Ann"  # type: ignore[union-attr]
+        copy_graph(store, target)
+        assert target.counts() == store.counts()
