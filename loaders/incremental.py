@@ -32,6 +32,7 @@ from loaders.matching import (
     profile,
     score,
     term,
+    worth_review,
 )
 from loaders.resolve import (
     _merge,
@@ -121,7 +122,11 @@ def resolve_arrival(
             _merge(store, [[customer, own]], records_of, by_record, {record_key: link}, actor)
             return Arrival(record_key, customer, link.rule, True, None)
     possible = sorted(
-        (lk for lk in links.values() if lk.weight >= REVIEW_WEIGHT and not is_link(lk)),
+        (
+            lk
+            for lk in links.values()
+            if lk.weight >= REVIEW_WEIGHT and not is_link(lk) and worth_review(lk)
+        ),
         key=lambda lk: -lk.weight,
     )
     review = None

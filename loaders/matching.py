@@ -352,6 +352,22 @@ def candidate_pairs(profiles: Sequence[Profile], generic: Mapping[str, frozenset
     return result
 
 
+RARE_NAME_WEIGHT = 12.0  # a name this rare is worth a look on its own
+_SUPPORT = frozenset({"exact", "close", "similar", "partial", "postal"})
+
+
+def worth_review(link: Link) -> bool:
+    """A possible match a person should see: no hard conflict (different birth dates or
+    national IDs), and some agreement beyond the name — unless the name alone is rare.
+    A common name agreeing with nothing else is, in the sample, almost never one person."""
+    levels = {f: level for f, (level, _) in link.evidence.items()}
+    if "different" in (levels.get("birth_date"), levels.get("national_id")):
+        return False
+    if any(level in _SUPPORT for f, level in levels.items() if f != "name"):
+        return True
+    return link.evidence.get("name", (None, 0.0))[1] >= RARE_NAME_WEIGHT
+
+
 def is_link(link: Link) -> bool:
     return link.rule != "probabilistic" or link.weight >= AUTO_MERGE_WEIGHT
 
@@ -428,6 +444,7 @@ def resolve(
             lk
             for lk in links.values()
             if lk.weight >= REVIEW_WEIGHT
+            and worth_review(lk)
             and find(lk.a) != find(lk.b)
             and (lk.a, lk.b) not in forbidden
         ),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from loaders.matching import (
     AUTO_MERGE_WEIGHT,
+    Link,
     Profile,
     estimate_model,
     find_generic,
@@ -17,6 +18,7 @@ from loaders.matching import (
     profile,
     resolve,
     score,
+    worth_review,
 )
 from loaders.normalize import (
     address_tokens,
@@ -148,3 +150,19 @@ def test_pairwise_scores() -> None:
     assert scores.precision == pytest.approx(1 / 3)
     assert scores.recall == 0.5
     assert scores.f1 == pytest.approx(0.4)
+
+
+def test_only_pairs_worth_a_look_go_to_review() -> None:
+    def link(**levels: tuple[str | None, float]) -> Link:
+        return Link("a", "b", sum(w for _, w in levels.values()), "probabilistic", dict(levels))
+
+    # A common name agreeing with nothing else: not worth a person's time.
+    assert not worth_review(link(name=("exact", 8.0), phone=("different", -2.7)))
+    # ...unless the name is rare.
+    assert worth_review(link(name=("exact", 13.0), phone=("different", -2.7)))
+    # Some agreement beyond the name.
+    assert worth_review(link(name=("similar", 7.0), address=("postal", 3.0)))
+    # A hard conflict rules it out whatever else agrees.
+    assert not worth_review(
+        link(name=("exact", 13.0), address=("exact", 9.0), birth_date=("different", -5.6))
+    )
