@@ -13,9 +13,12 @@ from typing import Any
 
 import strawberry
 from starlette.requests import Request
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph.store import GraphStore
+from loaders.quality import quality_report
+from loaders.resolve import ReviewError, list_review
 from queries.named import run_query
 
 CUSTOMER_PROPS = (
@@ -327,6 +330,23 @@ class Household:
 
 
 @strawberry.type
+class MatchEvidence:
+    field: str
+    level: str
+    weight: float
+
+
+@strawberry.type
+class PossibleMatch:
+    id: strawberry.ID
+    status: str
+    weight: float
+    records: list[str]
+    names: list[str | None]
+    evidence: list[MatchEvidence]
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
@@ -345,6 +365,32 @@ class Query:
     def household(self, info: Info, id: strawberry.ID) -> Household | None:
         node = _store(info).get_node("Household", str(id))
         return None if node is None else Household(id=strawberry.ID(node.key))
+
+    @strawberry.field
+    def review_queue(
+        self, info: Info, status: str = "open", first: int = 50
+    ) -> list[PossibleMatch]:
+        if not 1 <= first <= 500:
+            raise ReviewError(f"first must be between 1 and 500, got {first}")
+        return [
+            PossibleMatch(
+                id=strawberry.ID(item.id),
+                status=item.status,
+                weight=float(item.evidence.get("weight", 0.0)),
+                records=list(item.records),
+                names=list(item.evidence.get("names", [])),
+                evidence=[
+                    MatchEvidence(field=f, level=v["level"], weight=float(v["weight"]))
+                    for f, v in sorted(item.evidence.get("fields", {}).items())
+                ],
+            )
+            for item in list_review(_store(info), status, first)
+        ]
+
+    @strawberry.field
+    def data_quality(self, info: Info) -> JSON:
+        """Per source system: duplicates, flagged and missing values, load rejects."""
+        return JSON(quality_report(_store(info), date.today()))
 
     @strawberry.field
     def search_customers(self, info: Info, text: str, first: int = 20) -> list[CustomerHit]:

@@ -96,6 +96,21 @@ def test_search_and_at_risk(server: Any) -> None:
     assert "errors" not in r.json()
 
 
+def test_review_queue_and_data_quality(server: Any) -> None:
+    r = _post(
+        server,
+        "{ reviewQueue(first: 5) { id weight records names evidence { field level weight } } }",
+    )
+    [item] = r.json()["data"]["reviewQueue"]
+    assert item["records"] == ["callcenter:C2", "webshop:W2"]
+    assert {e["field"]: e["level"] for e in item["evidence"]}["name"] == "similar"
+    r = _post(server, "{ dataQuality }")
+    quality = r.json()["data"]["dataQuality"]
+    assert quality["systems"]["billing"]["records"] == 3
+    r = _post(server, "{ reviewQueue(first: 0) { id } }")
+    assert r.json()["errors"][0]["message"] == "first must be between 1 and 500, got 0"
+
+
 def test_bad_parameters_get_a_precise_error_not_a_trace(server: Any) -> None:
     r = _post(server, '{ atRisk(tier: "gold", first: 5000) { customerId } }')
     [error] = r.json()["errors"]
