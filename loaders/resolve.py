@@ -213,6 +213,7 @@ DEFAULT_U: dict[str, dict[str, float]] = {
 
 
 def save_model(store: GraphStore, model: Model) -> None:
+    # estimated_at only moves when the model does: re-running on the same data writes nothing.
     store.upsert_nodes(
         "MatchModel",
         [
@@ -220,9 +221,9 @@ def save_model(store: GraphStore, model: Model) -> None:
                 "id": MODEL_ID,
                 "u": orjson.dumps(model.u, option=orjson.OPT_SORT_KEYS).decode(),
                 "records": model.records,
-                "estimated_at": _now(),
             }
         ],
+        touch={"estimated_at": _now()},
     )
 
 
@@ -302,6 +303,9 @@ def _store_review_items(
     return len(new)
 
 
+MAX_REVIEW_PAGE = 500
+
+
 class ReviewError(CkbError):
     """A review decision that cannot be made (unknown item, already decided)."""
 
@@ -317,6 +321,8 @@ class ReviewItem:
 
 def list_review(store: GraphStore, status: str = "open", limit: int = 50) -> list[ReviewItem]:
     """Review items, most likely matches first."""
+    if not 1 <= limit <= MAX_REVIEW_PAGE:
+        raise ReviewError(f"a review page holds 1 to {MAX_REVIEW_PAGE} items, asked for {limit}")
     items = store.find_nodes("ReviewItem", "status", status, limit=10**9)
     items.sort(key=lambda n: (-float(n.props.get("score") or 0), n.key))  # type: ignore[arg-type]
     return [_review_item(n) for n in items[:limit]]

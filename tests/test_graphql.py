@@ -108,7 +108,7 @@ def test_review_queue_and_data_quality(server: Any) -> None:
     quality = r.json()["data"]["dataQuality"]
     assert quality["systems"]["billing"]["records"] == 3
     r = _post(server, "{ reviewQueue(first: 0) { id } }")
-    assert r.json()["errors"][0]["message"] == "first must be between 1 and 500, got 0"
+    assert r.json()["errors"][0]["message"] == "a review page holds 1 to 500 items, asked for 0"
 
 
 def test_bad_parameters_get_a_precise_error_not_a_trace(server: Any) -> None:

@@ -120,8 +120,10 @@ def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: P
     view = run_query(store, "customer_360", customerId=survivor, first=5)
     assert sorted(s.system for s in view.sources) == ["billing", "callcenter", "webshop"]
 
+    model = store.get_node("MatchModel", "default")
     again = resolve_store(store, TODAY)
     assert (again.merges, again.customers_after) == (0, 85)
+    assert store.get_node("MatchModel", "default") == model  # not even re-stamped
 
 
 def test_survivorship_prefers_trusted_then_recent_then_complete() -> None:
