@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graph.store import GraphStore
+from graph.store import GraphStore, Node
 from loaders.epc import canonical_epc
 from loaders.epcis import utc_time
 from queries.base import QueryParameterError, Record, bounded
@@ -137,6 +137,12 @@ class TrackedItem:
     sold_at: str | None
     location: str | None  # where it is now
     since: str | None
+    last_step: str | None  # of its latest event
+    disposition: str | None  # in_transit: on its way
+
+    @property
+    def in_transit(self) -> bool:
+        return self.disposition == "in_transit"
 
 
 def items_embedded(store: GraphStore, customerId: str, first: int) -> list[Record]:
@@ -156,6 +162,7 @@ def items_embedded(store: GraphStore, customerId: str, first: int) -> list[Recor
     rows = []
     for n in page:
         where = location_embedded(store, n.node.key, n.node.key)
+        last = _latest_event(store, n.node.key)
         rows.append(
             {
                 "epc": n.node.key,
@@ -166,15 +173,30 @@ def items_embedded(store: GraphStore, customerId: str, first: int) -> list[Recor
                 "soldAt": n.edge.props.get("sold_at"),
                 "location": where[0]["location"] if where else None,
                 "since": where[0]["since"] if where else None,
+                "lastStep": last.props.get("biz_step") if last else None,
+                "disposition": last.props.get("disposition") if last else None,
             }
         )
     return rows
 
 
+def _latest_event(store: GraphStore, key: str) -> Node | None:
+    seen = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
+    live = [n.node for n in seen if n.node.props.get("retracted") is not True]
+    return max(live, key=lambda e: (str(e.props.get("event_time", "")), e.key), default=None)
+
+
 def to_items(rows: list[Record]) -> list[TrackedItem]:
     return [
         TrackedItem(
-            r["epc"], r["productId"], r["productName"], r["soldAt"], r["location"], r["since"]
+            r["epc"],
+            r["productId"],
+            r["productName"],
+            r["soldAt"],
+            r["location"],
+            r["since"],
+            r["lastStep"],
+            r["disposition"],
         )
         for r in rows
     ]

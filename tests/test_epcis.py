@@ -302,6 +302,7 @@ def test_a_sale_links_items_to_the_buyer(store: GraphStore, tmp_path: Path) -> N
     assert bought.epc == canonical_epc("urn:epc:id:sgtin:0614141.107346.2017")
     assert (bought.product_id, bought.sold_at) == ("RT-PHONE", "2026-05-02T10:00:00Z")
     assert bought.location == canonical_epc(home["id"])
+    assert (bought.last_step, bought.in_transit) == ("arriving", False)
     [tx] = store.neighbours("Purchase", "O0003843", "FOR_PURCHASE", "in", "BizTransaction")
     assert tx.node.key == "https://shop.example/orders/O0003843"
     assert run_query(store, "customer_items", customerId="nobody", first=10) == []
