@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from datetime import date
@@ -10,6 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graph.embedded import EmbeddedStore
+from graph.neo4j_store import Neo4jStore
 from loaders.directory import plan_directory
 from loaders.pipeline import load_file
 from loaders.resolve import resolve_store
@@ -30,6 +32,20 @@ def sample_store(customers: int, prefix: str, resolve: bool = False) -> tuple[Em
     if resolve:
         resolve_store(store, date(2026, 11, 23))
     return store, work
+
+
+def bench_neo4j() -> Neo4jStore | None:
+    """The Neo4j named by CKB_BENCH_NEO4J_URI (NEO4J_USER / NEO4J_PASSWORD), cleared and
+    with the schema applied; None when the variable is not set."""
+    uri = os.environ.get("CKB_BENCH_NEO4J_URI")
+    if not uri:
+        return None
+    neo = Neo4jStore.connect(
+        uri, user=os.environ.get("NEO4J_USER"), password=os.environ.get("NEO4J_PASSWORD")
+    )
+    neo.clear()
+    neo.apply_schema()
+    return neo
 
 
 def billing_customers(store: EmbeddedStore) -> dict[str, str]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from common import bench_neo4j
 from pydantic import ValidationError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -112,15 +112,8 @@ def main() -> None:
         f"peak RSS {figures['peak_rss_mb']} MB"
     )
 
-    uri = os.environ.get("CKB_BENCH_NEO4J_URI")
-    if uri:
-        from graph.neo4j_store import Neo4jStore
-
-        neo = Neo4jStore.connect(
-            uri, user=os.environ.get("NEO4J_USER"), password=os.environ.get("NEO4J_PASSWORD")
-        )
-        neo.clear()
-        neo.apply_schema()
+    neo = bench_neo4j()
+    if neo is not None:
         figures["neo4j"] = run(neo, sample, work / "rejects-neo4j")
         neo.close()
     if args.json:

@@ -12,18 +12,16 @@ calls are timed there.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from common import billing_customers, percentile, sample_store
+from common import bench_neo4j, billing_customers, percentile, sample_store
 
 from graph.copy import copy_graph
 from graph.embedded import EmbeddedStore
-from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore
 from loaders.sample import AS_OF
 from queries.named import run_query
@@ -77,18 +75,13 @@ def main() -> None:
     counts = store.counts()
     print(f"{counts.total_nodes:,} nodes, {counts.total_relationships:,} relationships")
     _time_queries(store, calls)
-    uri = os.environ.get("CKB_BENCH_NEO4J_URI")
-    if uri:
+    neo = bench_neo4j()
+    if neo is not None:
         # The same graph and the same calls on Neo4j: the queries/*.cypher files.
-        neo = Neo4jStore.connect(
-            uri, user=os.environ.get("NEO4J_USER"), password=os.environ.get("NEO4J_PASSWORD")
-        )
-        neo.clear()
-        neo.apply_schema()
         started = time.perf_counter()
         nodes, rels = copy_graph(store, neo)
         seconds = time.perf_counter() - started
-        print(f"neo4j {uri}: copied {nodes:,} nodes, {rels:,} relationships in {seconds:.0f} s")
+        print(f"neo4j: copied {nodes:,} nodes, {rels:,} relationships in {seconds:.0f} s")
         _time_queries(neo, calls)
         neo.close()
     store.close()

@@ -24,9 +24,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from graph.store import GraphStore, Node, RelRow
+from loaders.incremental import records_sharing
 from loaders.matching import (
     AUTO_MERGE_WEIGHT,
-    MAX_SHARED,
     Link,
     Model,
     match_terms,
@@ -73,9 +73,7 @@ class Match:
 def _candidates(store: GraphStore, terms: list[str]) -> dict[str, Node]:
     found: dict[str, Node] = {}
     for term in terms:
-        hits = store.find_terms("SourceRecord", "match_keys", [term], limit=MAX_SHARED + 1)
-        if len(hits) <= MAX_SHARED:  # a key shared by more is no evidence
-            found.update((n.key, n) for n, _ in hits)
+        found.update((n.key, n) for n in records_sharing(store, term) or ())
     return found
 
 

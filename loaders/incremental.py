@@ -27,6 +27,7 @@ from loaders.matching import (
     Link,
     Model,
     Profile,
+    identifier_key,
     is_link,
     match_terms,
     profile,
@@ -54,12 +55,15 @@ class Arrival:
 
 def _identifiers(p: Profile) -> dict[str, tuple[str, str]]:
     """term -> (field, value) for the identifiers a generic check applies to."""
-    out = {}
-    if p.email:
-        out[term(f"e:{p.email}")] = ("email", p.email)
-    if p.phone:
-        out[term(f"p:{p.phone}")] = ("phone", p.phone)
-    return out
+    pairs = (("email", p.email), ("phone", p.phone))
+    return {term(identifier_key(f, v)): (f, v) for f, v in pairs if v}
+
+
+def records_sharing(store: GraphStore, key_term: str) -> list[Node] | None:
+    """The source records holding one match key, or None when more than MAX_SHARED hold
+    it: a generic value, no evidence (the batch skips such blocks too)."""
+    hits = store.find_terms("SourceRecord", "match_keys", [key_term], limit=MAX_SHARED + 1)
+    return None if len(hits) > MAX_SHARED else [n for n, _ in hits]
 
 
 def resolve_arrival(
@@ -76,18 +80,19 @@ def resolve_arrival(
     identifiers = _identifiers(p)
     name_term = term(f"n:{p.name_key}") if p.name_key else None
     for key in match_terms(p):
-        hits = store.find_terms("SourceRecord", "match_keys", [key], limit=MAX_SHARED + 2)
-        others = [n for n, _ in hits if n.key != record_key]
         if key == name_term:
             # Term frequency of the name, for the name's weight; not a blocking key.
+            hits = store.find_terms("SourceRecord", "match_keys", [key], limit=MAX_SHARED + 2)
+            others = [n for n, _ in hits if n.key != record_key]
             model.name_share[p.name_key or ""] = max(len(others) + 1, 1) / max(model.records, 1)
             continue
-        if len(others) >= MAX_SHARED:
+        sharing = records_sharing(store, key)
+        if sharing is None:
             if key in identifiers:
                 field, value = identifiers[key]
                 generic.setdefault(field, set()).add(value)
             continue
-        candidates.update((n.key, n) for n in others)
+        candidates.update((n.key, n) for n in sharing if n.key != record_key)
     scoring = Model(
         model.u, model.name_share, {f: frozenset(v) for f, v in generic.items()}, model.records
     )

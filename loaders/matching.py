@@ -301,14 +301,22 @@ def score(a: Profile, b: Profile, model: Model) -> Link:
     return Link(x, y, total, rule, evidence)
 
 
+_IDENTIFIER_PREFIX = {"email": "e", "phone": "p", "national_id": "n"}
+
+
+def identifier_key(field_name: str, value: str) -> str:
+    """The blocking key of an identifier (email, phone, national_id) value."""
+    return f"{_IDENTIFIER_PREFIX[field_name]}:{value}"
+
+
 def blocking_keys(p: Profile, generic: Mapping[str, frozenset[str]]) -> list[str]:
     keys = []
     if p.email and p.email not in generic.get("email", ()):
-        keys.append(f"e:{p.email}")
+        keys.append(identifier_key("email", p.email))
     if p.phone and p.phone not in generic.get("phone", ()):
-        keys.append(f"p:{p.phone}")
+        keys.append(identifier_key("phone", p.phone))
     if p.national_id:
-        keys.append(f"n:{p.national_id}")
+        keys.append(identifier_key("national_id", p.national_id))
     if p.name_key and p.birth_date:
         keys.append(f"nb:{p.name_key}|{p.birth_date}")
     if p.name_key and p.postal:
