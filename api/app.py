@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,9 +11,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from api.auth import AuthSettings
 from api.capture import capture_events, capture_result
+from api.events import EventHub
 from api.graphql_app import graphql_app
 from api.ingest import IngestSettings, ingest
 from graph.config import open_store
@@ -38,13 +41,20 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def create_app(
-    store_factory: StoreFactory = open_store, ingest_settings: IngestSettings | None = None
+    store_factory: StoreFactory = open_store,
+    ingest_settings: IngestSettings | None = None,
+    auth_settings: AuthSettings | None = None,
 ) -> Starlette:
+    hub = EventHub()
+    graphql = graphql_app(hub)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        hub.bind(asyncio.get_running_loop())
         store = store_factory()
         app.state.store = store
         app.state.ingest = ingest_settings or IngestSettings.from_env()
+        app.state.auth = auth_settings or AuthSettings.from_env()
         app.state.captures = OrderedDict()
         try:
             yield
@@ -58,7 +68,8 @@ def create_app(
             Route("/ingest/{kind}", ingest, methods=["POST"]),
             Route("/epcis/capture", capture_events, methods=["POST"]),
             Route("/epcis/capture/{capture_id}", capture_result, methods=["GET"]),
-            Route("/graphql", graphql_app(), methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )

@@ -27,9 +27,10 @@ from loaders.rejects import RejectsFile
 KEEP_RESULTS = 1000
 
 
-def _capture(
+def capture_body(
     store: GraphStore, body: bytes, lines: bool, settings: IngestSettings
 ) -> dict[str, Any]:
+    """Capture EPCIS documents (or JSON Lines of events); the per-event answer."""
     rejects = RejectsFile(
         settings.rejects_dir / "epcis.capture.rejects.jsonl", "capture", "epcis", append=True
     )
@@ -49,7 +50,7 @@ def _capture(
 
 def _refused(request: Request) -> JSONResponse | None:
     try:
-        check_token(request, request.app.state.ingest)
+        check_token(request)
     except IngestRefusedError as refused:
         return JSONResponse({"error": refused.message}, status_code=refused.status)
     return None
@@ -69,7 +70,7 @@ async def capture_events(request: Request) -> JSONResponse:
     lines = "ndjson" in request.headers.get("content-type", "")
     store: GraphStore = request.app.state.store
     try:
-        result = await run_in_threadpool(_capture, store, body, lines, settings)
+        result = await run_in_threadpool(capture_body, store, body, lines, settings)
     except StoreError as exc:
         return JSONResponse(
             {"error": f"the store could not take the capture: {exc}"}, status_code=503

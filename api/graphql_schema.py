@@ -1,25 +1,28 @@
 """The GraphQL schema (strawberry): types over the named traversals, nothing more.
 
-Resolvers fetch through ``queries.named.run_query`` or the store port and translate the
-typed results; no business logic and no Cypher lives here. Sensitive attributes (national
-ID, credit, third-party data) are not in the schema.
+Resolvers fetch through ``queries.named.run_query``, the per-request DataLoaders
+(api/context.py) or the store port and translate the typed results; no business logic and
+no Cypher lives here. Every root field and every sensitive field names the roles that may
+resolve it (api/graphql_permissions.py); store calls run in the thread pool.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import strawberry
-from starlette.requests import Request
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from graph.store import GraphStore
+from api.context import ApiContext, in_thread
+from api.graphql_permissions import ADMINS, ANALYSTS, READERS, field_for
+from graph.store import Node
 from loaders.quality import quality_report
 from loaders.resolve import list_review
 from queries.named import run_query
+
+Info = strawberry.Info[ApiContext, None]
 
 CUSTOMER_PROPS = (
     "kind", "name", "email", "phone", "address", "postal_code", "city", "country",
@@ -28,10 +31,8 @@ CUSTOMER_PROPS = (
 )  # fmt: skip
 
 
-def _store(info: Info) -> GraphStore:
-    request: Request = info.context["request"]
-    store: GraphStore = request.app.state.store
-    return store
+async def _ask(info: Info, query: str, **params: Any) -> Any:
+    return await in_thread(run_query, info.context.store, query, **params)
 
 
 @strawberry.type
@@ -154,6 +155,48 @@ def _build(cls: type[Any], value: Any) -> Any:
 
 
 @strawberry.type
+class CreditProfile:
+    """Sensitive: analysts and admins only."""
+
+    id: str
+    score: int | None
+    rating: str | None
+    credit_limit: float | None
+    outstanding_debt: float | None
+    assessed_on: str | None
+
+
+@strawberry.type
+class Demographics:
+    """Purchased third-party data: analysts and admins, and only where the customer's
+    consent for third-party data use is on record."""
+
+    provider: str | None
+    household_size: int | None
+    income_band: str | None
+    home_value_band: str | None
+    match_score: float | None
+
+
+@strawberry.type
+class TrackedItem:
+    epc: str
+    product_id: str | None
+    product_name: str | None
+    sold_at: str | None
+    location: str | None
+    since: str | None
+    last_step: str | None
+    disposition: str | None
+    in_transit: bool
+
+
+def _props(node: Node | None, fields: tuple[str, ...]) -> dict[str, Any]:
+    props = node.props if node else {}
+    return {f: props.get(f) for f in fields}
+
+
+@strawberry.type
 class Customer:
     id: strawberry.ID
     kind: str | None = None
@@ -172,31 +215,44 @@ class Customer:
     churn_signals: list[str] | None = None
     rfm: str | None = None
     scored_on: str | None = None
+    restricted: strawberry.Private[dict[str, Any]] = strawberry.field(default_factory=dict)
+
+    @field_for(*ADMINS)
+    def national_id(self) -> str | None:
+        """Sensitive: admins only."""
+        value = self.restricted.get("national_id")
+        return None if value is None else str(value)
+
+    @field_for(*ANALYSTS)
+    async def credit_profile(self, info: Info) -> CreditProfile | None:
+        node = await info.context.loaders.credit.load(str(self.id))
+        if node is None:
+            return None
+        return CreditProfile(id=node.key, **_props(node, CREDIT_FIELDS))
+
+    @field_for(*ANALYSTS)
+    async def demographics(self, info: Info) -> Demographics | None:
+        node = await info.context.loaders.third_party.load(str(self.id))
+        return None if node is None else Demographics(**_props(node, DEMOGRAPHIC_FIELDS))
 
     @strawberry.field
-    def sources(self, info: Info) -> list[SourceLink]:
-        return [
-            _build(SourceLink, s)
-            for s in run_query(_store(info), "customer_sources", customerId=self.id)
-        ]
+    async def sources(self, info: Info) -> list[SourceLink]:
+        found = await _ask(info, "customer_sources", customerId=self.id)
+        return [_build(SourceLink, s) for s in found]
 
     @strawberry.field
-    def household(self, info: Info) -> list[HouseholdMember]:
-        return [
-            _build(HouseholdMember, m)
-            for m in run_query(_store(info), "household_members", customerId=self.id)
-        ]
+    async def household(self, info: Info) -> list[HouseholdMember]:
+        members = await info.context.loaders.household.load(str(self.id))
+        return [_build(HouseholdMember, m) for m in members]
 
     @strawberry.field
-    def holdings(self, info: Info) -> list[Holding]:
-        return [
-            _build(Holding, h)
-            for h in run_query(_store(info), "customer_holdings", customerId=self.id)
-        ]
+    async def holdings(self, info: Info) -> list[Holding]:
+        held = await info.context.loaders.holdings.load(str(self.id))
+        return [_build(Holding, h) for h in held]
 
     @strawberry.field
-    def value(self, info: Info) -> CustomerValue | None:
-        v = run_query(_store(info), "customer_value", customerId=self.id)
+    async def value(self, info: Info) -> CustomerValue | None:
+        v = await info.context.loaders.value.load(str(self.id))
         if v is None:
             return None
         return CustomerValue(
@@ -207,22 +263,18 @@ class Customer:
         )
 
     @strawberry.field
-    def touchpoints(
+    async def touchpoints(
         self, info: Info, first: int = 20, channel: str | None = None
     ) -> list[Touchpoint]:
-        found = run_query(
-            _store(info),
-            "customer_touchpoints",
-            customerId=self.id,
-            channel=channel or "",
-            first=first,
+        found = await _ask(
+            info, "customer_touchpoints", customerId=self.id, channel=channel or "", first=first
         )
         return [_build(Touchpoint, t) for t in found]
 
     @strawberry.field
-    def churn_risk(self, info: Info, as_of: date | None = None) -> ChurnRisk | None:
-        risk = run_query(
-            _store(info), "churn_risk", customerId=self.id, asOf=(as_of or date.today()).isoformat()
+    async def churn_risk(self, info: Info, as_of: date | None = None) -> ChurnRisk | None:
+        risk = await _ask(
+            info, "churn_risk", customerId=self.id, asOf=(as_of or date.today()).isoformat()
         )
         if risk is None:
             return None
@@ -234,29 +286,25 @@ class Customer:
         )
 
     @strawberry.field
-    def next_best_products(self, info: Info, first: int = 3) -> list[Recommendation]:
-        space = run_query(_store(info), "next_best_products", customerId=self.id, first=first)
+    async def next_best_products(self, info: Info, first: int = 3) -> list[Recommendation]:
+        space = await _ask(info, "next_best_products", customerId=self.id, first=first)
         return [] if space is None else [_build(Recommendation, r) for r in space.recommendations]
 
     @strawberry.field
-    def relationships(
+    async def relationships(
         self, info: Info, kind: str | None = None, first: int = 50
     ) -> list[RelatedCustomer]:
-        found = run_query(
-            _store(info), "related_customers", customerId=self.id, kind=kind or "", first=first
+        found = await _ask(
+            info, "related_customers", customerId=self.id, kind=kind or "", first=first
         )
         return [_build(RelatedCustomer, r) for r in found]
 
     @strawberry.field
-    def path_to(
+    async def path_to(
         self, info: Info, customer_id: strawberry.ID, max_hops: int = 4
     ) -> RelationshipPaths:
-        found = run_query(
-            _store(info),
-            "relationship_path",
-            fromId=self.id,
-            toId=str(customer_id),
-            maxHops=max_hops,
+        found = await _ask(
+            info, "relationship_path", fromId=self.id, toId=str(customer_id), maxHops=max_hops
         )
         return RelationshipPaths(
             distance=found.distance,
@@ -266,9 +314,25 @@ class Customer:
             ],
         )
 
+    @strawberry.field
+    async def tracked_items(self, info: Info, first: int = 50) -> list[TrackedItem]:
+        """Every tagged item this customer bought, where it is and whether it is on its way."""
+        found = await _ask(info, "customer_items", customerId=self.id, first=first)
+        return [TrackedItem(**asdict(i), in_transit=i.in_transit) for i in found]
 
-def customer_from_props(key: str, props: dict[str, Any]) -> Customer:
-    return Customer(id=strawberry.ID(key), **{f: props.get(f) for f in CUSTOMER_PROPS})
+
+CREDIT_FIELDS = ("score", "rating", "credit_limit", "outstanding_debt", "assessed_on")
+DEMOGRAPHIC_FIELDS = (
+    "provider", "household_size", "income_band", "home_value_band", "match_score",
+)  # fmt: skip
+
+
+def customer_from_node(node: Node) -> Customer:
+    return Customer(
+        id=strawberry.ID(node.key),
+        **cast(dict[str, Any], {f: node.props.get(f) for f in CUSTOMER_PROPS}),
+        restricted={"national_id": node.props.get("national_id")},
+    )
 
 
 @strawberry.type
@@ -303,18 +367,17 @@ class Household:
     id: strawberry.ID
 
     @strawberry.field
-    def members(self, info: Info) -> list[Customer]:
-        store = _store(info)
-        value = run_query(store, "household_value", householdId=self.id)
+    async def members(self, info: Info) -> list[Customer]:
+        value = await _ask(info, "household_value", householdId=self.id)
         if value is None:
             return []
-        found = store.get_nodes("Customer", list(value.members))
-        return [customer_from_props(k, found[k].props) for k in value.members if k in found]
+        nodes = await info.context.loaders.customer.load_many(list(value.members))
+        return [customer_from_node(n) for n in nodes if n is not None]
 
     @strawberry.field
-    def value(self, info: Info) -> HouseholdValue | None:
+    async def value(self, info: Info) -> HouseholdValue | None:
         """Each member counted once, a joint account once."""
-        v = run_query(_store(info), "household_value", householdId=self.id)
+        v = await _ask(info, "household_value", householdId=self.id)
         if v is None:
             return None
         return HouseholdValue(
@@ -324,8 +387,8 @@ class Household:
         )
 
     @strawberry.field
-    def white_space(self, info: Info, first: int = 3) -> list[Recommendation]:
-        space = run_query(_store(info), "household_white_space", householdId=self.id, first=first)
+    async def white_space(self, info: Info, first: int = 3) -> list[Recommendation]:
+        space = await _ask(info, "household_white_space", householdId=self.id, first=first)
         return [] if space is None else [_build(Recommendation, r) for r in space.recommendations]
 
 
@@ -346,58 +409,156 @@ class PossibleMatch:
     evidence: list[MatchEvidence]
 
 
+def possible_match(item: Any) -> PossibleMatch:
+    return PossibleMatch(
+        id=strawberry.ID(item.id),
+        status=item.status,
+        weight=float(item.evidence.get("weight", 0.0)),
+        records=list(item.records),
+        names=list(item.evidence.get("names", [])),
+        evidence=[
+            MatchEvidence(field=f, level=v["level"], weight=float(v["weight"]))
+            for f, v in sorted(item.evidence.get("fields", {}).items())
+        ],
+    )
+
+
+@strawberry.type
+class JourneyStep:
+    event_id: str
+    event_type: str | None
+    event_time: str | None
+    action: str | None
+    biz_step: str | None
+    disposition: str | None
+    role: str | None
+    biz_location: str | None
+    read_point: str | None
+    retracted: bool
+
+
+@strawberry.type
+class Location:
+    location: str
+    name: str | None
+    since: str | None
+    biz_step: str | None
+    disposition: str | None
+    event_id: str
+
+
+@strawberry.type
+class ProductInstance:
+    epc: str
+
+    @strawberry.field
+    async def journey(self, info: Info, first: int = 100) -> list[JourneyStep]:
+        found = await _ask(info, "product_journey", epc=self.epc, first=first)
+        return [_build(JourneyStep, s) for s in found]
+
+    @strawberry.field
+    async def current_location(self, info: Info) -> Location | None:
+        found = await _ask(info, "current_location", epc=self.epc)
+        return None if found is None else _build(Location, found)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+MAX_PAGE = 100
+
+
 @strawberry.type
 class Query:
-    @strawberry.field
-    def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        store = _store(info)
-        node = store.get_node("Customer", str(id))
+    @field_for(*READERS)
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        """A customer by ID; a retired ID (merged away) finds the customer it joined."""
+        node = await info.context.loaders.customer.load(str(id))
         if node is None:
-            alias = store.neighbours(
-                "CustomerAlias", str(id), "ALIAS_OF", "out", "Customer", limit=1
+            alias = await in_thread(
+                info.context.store.neighbours,
+                "CustomerAlias",
+                str(id),
+                "ALIAS_OF",
+                "out",
+                "Customer",
+                1,
             )
             if not alias:
                 return None
             node = alias[0].node
-        return customer_from_props(node.key, node.props)
+        return customer_from_node(node)
 
-    @strawberry.field
-    def household(self, info: Info, id: strawberry.ID) -> Household | None:
-        node = _store(info).get_node("Household", str(id))
+    @field_for(*READERS)
+    async def customers(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> CustomerConnection:
+        """Customers in ID order, a page at a time (at most 100); ``after`` is the
+        ``endCursor`` of the previous page."""
+        store = info.context.store
+        keys = await in_thread(store.keys_page, "Customer", after, first + 1)
+        found = await info.context.loaders.customer.load_many(keys[:first])
+        total = (await in_thread(store.counts)).nodes.get("Customer", 0)
+        edges = [
+            CustomerEdge(cursor=n.key, node=customer_from_node(n)) for n in found if n is not None
+        ]
+        return CustomerConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(keys) > first,
+                end_cursor=edges[-1].cursor if edges else after,
+            ),
+            total_count=total,
+        )
+
+    @field_for(*READERS)
+    async def household(self, info: Info, id: strawberry.ID) -> Household | None:
+        node = await in_thread(info.context.store.get_node, "Household", str(id))
         return None if node is None else Household(id=strawberry.ID(node.key))
 
-    @strawberry.field
-    def review_queue(
+    @field_for(*READERS)
+    async def product_instance(self, info: Info, epc: str) -> ProductInstance | None:
+        """A tagged item by its EPC, as an EPC URN or a GS1 Digital Link."""
+        found = await _ask(info, "current_location", epc=epc)
+        journey = found or await _ask(info, "product_journey", epc=epc, first=1)
+        return ProductInstance(epc=epc) if journey else None
+
+    @field_for(*ANALYSTS)
+    async def review_queue(
         self, info: Info, status: str = "open", first: int = 50
     ) -> list[PossibleMatch]:
-        return [
-            PossibleMatch(
-                id=strawberry.ID(item.id),
-                status=item.status,
-                weight=float(item.evidence.get("weight", 0.0)),
-                records=list(item.records),
-                names=list(item.evidence.get("names", [])),
-                evidence=[
-                    MatchEvidence(field=f, level=v["level"], weight=float(v["weight"]))
-                    for f, v in sorted(item.evidence.get("fields", {}).items())
-                ],
-            )
-            for item in list_review(_store(info), status, first)
-        ]
+        items = await in_thread(list_review, info.context.store, status, first)
+        return [possible_match(item) for item in items]
 
-    @strawberry.field
-    def data_quality(self, info: Info) -> JSON:
+    @field_for(*ANALYSTS)
+    async def data_quality(self, info: Info) -> JSON:
         """Per source system: duplicates, flagged and missing values, load rejects."""
-        return JSON(quality_report(_store(info), date.today()))
+        return JSON(await in_thread(quality_report, info.context.store, date.today()))
 
-    @strawberry.field
-    def search_customers(self, info: Info, text: str, first: int = 20) -> list[CustomerHit]:
-        hits = run_query(_store(info), "search_customers", text=text, first=first)
+    @field_for(*READERS)
+    async def search_customers(self, info: Info, text: str, first: int = 20) -> list[CustomerHit]:
+        hits = await _ask(info, "search_customers", text=text, first=first)
         return [_build(CustomerHit, h) for h in hits]
 
-    @strawberry.field
-    def at_risk(
+    @field_for(*READERS)
+    async def at_risk(
         self, info: Info, tier: str, min_score: float = 0.3, first: int = 50
     ) -> list[AtRiskCustomer]:
-        found = run_query(_store(info), "at_risk", tier=tier, minScore=min_score, first=first)
+        found = await _ask(info, "at_risk", tier=tier, minScore=min_score, first=first)
         return [_build(AtRiskCustomer, a) for a in found]

@@ -6,7 +6,6 @@ lists each record's status. A 200 answer means every accepted record is committe
 
 from __future__ import annotations
 
-import hmac
 import io
 import os
 from dataclasses import dataclass
@@ -18,6 +17,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from api.auth import (
+    AccessDeniedError,
+    AuthError,
+    AuthSettings,
+    Principal,
+    Role,
+    authenticate,
+    credential,
+)
 from graph.errors import StoreError
 from graph.store import GraphStore
 from loaders.incremental import resolve_arrivals
@@ -31,16 +39,13 @@ DEFAULT_MAX_BYTES = 10 * 2**20
 
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
-    tokens: tuple[str, ...]
     max_bytes: int = DEFAULT_MAX_BYTES
     rejects_dir: Path = Path("data/rejects")
 
     @classmethod
     def from_env(cls) -> IngestSettings:
-        raw = os.environ.get("CKB_INGEST_TOKENS", "")
-        tokens = tuple(t.strip() for t in raw.split(",") if t.strip())
         max_bytes = int(os.environ.get("CKB_INGEST_MAX_BYTES", str(DEFAULT_MAX_BYTES)))
-        return cls(tokens, max_bytes, Path(os.environ.get("CKB_REJECTS_DIR", "data/rejects")))
+        return cls(max_bytes, Path(os.environ.get("CKB_REJECTS_DIR", "data/rejects")))
 
 
 class _Both:
@@ -64,20 +69,30 @@ class IngestRefusedError(Exception):
         self.message = message
 
 
-def check_token(request: Request, settings: IngestSettings) -> None:
-    if not settings.tokens:
+def check_token(request: Request) -> Principal:
+    """The caller, who must hold the loader (or admin) role."""
+    settings: AuthSettings = request.app.state.auth
+    if not settings.enabled:
         raise IngestRefusedError(
-            403, "push ingest is disabled: set CKB_INGEST_TOKENS on the server"
+            403,
+            "push ingest is disabled: set CKB_API_KEYS (role loader) or CKB_INGEST_TOKENS "
+            "on the server",
         )
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = credential(request.headers)
+    if token is None:
         raise IngestRefusedError(401, "send Authorization: Bearer <token>")
-    if not any(hmac.compare_digest(token.encode(), t.encode()) for t in settings.tokens):
-        raise IngestRefusedError(401, "the token is not valid")
+    try:
+        principal = authenticate(token, settings)
+        principal.require([Role.LOADER], "push ingest")
+    except AuthError as exc:
+        raise IngestRefusedError(401, str(exc)) from None
+    except AccessDeniedError as exc:
+        raise IngestRefusedError(403, str(exc)) from None
+    return principal
 
 
 async def _read_request(request: Request, settings: IngestSettings) -> tuple[str, str, bytes]:
-    check_token(request, settings)
+    check_token(request)
     kind = request.path_params["kind"]
     if kind not in KINDS:
         raise IngestRefusedError(404, f"unknown record kind {kind!r}; kinds: {', '.join(KINDS)}")
@@ -139,6 +154,46 @@ def _resolve(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class PushAnswer:
+    kind: str
+    source: str
+    received: int
+    accepted: int
+    rejected: int
+    results: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "received": self.received,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "results": self.results,
+        }
+
+
+def push(
+    store: GraphStore, kind: str, system: str, body: bytes, settings: IngestSettings
+) -> PushAnswer:
+    """Validate, upsert and (customers) resolve an NDJSON batch; each line's status.
+
+    The one path behind ``POST /ingest/{kind}`` and the GraphQL mutations.
+    """
+    summary, rejects = _load(store, kind, system, body, settings)
+    rejected = {line: reasons for line, _, reasons in rejects.entries}
+    arrivals = _resolve(store, system, body, rejected) if kind == "customers" else {}
+    lines = [n for n, raw in enumerate(body.splitlines(), start=1) if raw.strip()]
+    results = [
+        {"line": n, "status": "rejected", "reasons": rejected[n]}
+        if n in rejected
+        else {"line": n, "status": "accepted", **arrivals.get(n, {})}
+        for n in lines
+    ]
+    return PushAnswer(kind, system, summary.read, summary.loaded, summary.rejected, results)
+
+
 async def ingest(request: Request) -> JSONResponse:
     settings: IngestSettings = request.app.state.ingest
     try:
@@ -147,31 +202,9 @@ async def ingest(request: Request) -> JSONResponse:
         return JSONResponse({"error": refused.message}, status_code=refused.status)
     store: GraphStore = request.app.state.store
     try:
-        summary, rejects = await run_in_threadpool(_load, store, kind, system, body, settings)
-        rejected = {line: reasons for line, _, reasons in rejects.entries}
-        arrivals = (
-            await run_in_threadpool(_resolve, store, system, body, rejected)
-            if kind == "customers"
-            else {}
-        )
+        answer = await run_in_threadpool(push, store, kind, system, body, settings)
     except StoreError as exc:
         return JSONResponse(
             {"error": f"the store could not take the batch: {exc}"}, status_code=503
         )
-    lines = [n for n, raw in enumerate(body.splitlines(), start=1) if raw.strip()]
-    results = [
-        {"line": n, "status": "rejected", "reasons": rejected[n]}
-        if n in rejected
-        else {"line": n, "status": "accepted", **arrivals.get(n, {})}
-        for n in lines
-    ]
-    return JSONResponse(
-        {
-            "kind": kind,
-            "source": system,
-            "received": summary.read,
-            "accepted": summary.loaded,
-            "rejected": summary.rejected,
-            "results": results,
-        }
-    )
+    return JSONResponse(answer.as_json())

@@ -126,7 +126,8 @@ def _rows(
             rejects.reject(raw.line, raw.data, validation_reasons(exc))
 
 
-def _consenting(store: GraphStore, customers: list[str]) -> set[str]:
+def consenting(store: GraphStore, customers: list[str]) -> set[str]:
+    """Which of these customers allow third-party data (one store call)."""
     consents = store.neighbours_many(
         "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=1000
     )
@@ -185,7 +186,7 @@ def _attach(
 ) -> None:
     if not pending:
         return
-    allowed = _consenting(store, sorted({m.customer for m, _ in pending if m.customer}))
+    allowed = consenting(store, sorted({m.customer for m, _ in pending if m.customer}))
     nodes: list[dict[str, Any]] = []
     rels = []
     for match, row in pending:

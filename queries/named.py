@@ -83,58 +83,98 @@ def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:
     return sorted(rows, key=lambda r: (str(r["system"]), str(r["recordId"])))
 
 
-def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:
+def _members_many(store: GraphStore, customerIds: list[str]) -> list[Record]:
+    """Household members of each customer, each row tagged ``forCustomer``."""
+    joined = store.neighbours_many(
+        "Customer", customerIds, "MEMBER_OF", "out", "Household", limit=100
+    )
+    households = sorted({hh.node.key for found in joined.values() for hh in found})
+    members = store.neighbours_many(
+        "Household", households, "MEMBER_OF", "in", "Customer", limit=10_000
+    )
     rows = []
-    for hh in store.neighbours("Customer", customerId, "MEMBER_OF", "out", "Household"):
-        for m in store.neighbours(
-            "Household", hh.node.key, "MEMBER_OF", "in", "Customer", limit=10_000
-        ):
-            rows.append(
-                {
-                    "householdId": hh.node.key,
-                    "customerId": m.node.key,
-                    "name": m.node.props.get("name"),
-                    "role": m.edge.props.get("role"),
-                    "ageBand": m.edge.props.get("age_band"),
-                }
-            )
-    return sorted(rows, key=lambda r: (r["householdId"], r["customerId"]))
+    for customer in dict.fromkeys(customerIds):
+        for hh in joined.get(customer, []):
+            for m in members.get(hh.node.key, []):
+                rows.append(
+                    {
+                        "forCustomer": customer,
+                        "householdId": hh.node.key,
+                        "customerId": m.node.key,
+                        "name": m.node.props.get("name"),
+                        "role": m.edge.props.get("role"),
+                        "ageBand": m.edge.props.get("age_band"),
+                    }
+                )
+    return sorted(rows, key=lambda r: (r["forCustomer"], r["householdId"], r["customerId"]))
+
+
+def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:
+    return _untagged(_members_many(store, [customerId]))
+
+
+def _untagged(rows: list[Record]) -> list[Record]:
+    return [{k: v for k, v in r.items() if k != "forCustomer"} for r in rows]
 
 
 def _line_values(store: GraphStore, holdings: list[Node]) -> list[Record]:
     """Monthly value per product line over distinct active holdings, ordered by line."""
-    active = {h.key: h for h in holdings if h.props.get("status") == "active"}
+    return _line_values_many(store, {"": holdings})[""]
+
+
+def _line_values_many(
+    store: GraphStore, holdings_of: dict[str, list[Node]]
+) -> dict[str, list[Record]]:
+    """``_line_values`` for many owners at once: two store calls whatever their number."""
+    active = {
+        h.key: h
+        for found in holdings_of.values()
+        for h in found
+        if h.props.get("status") == "active"
+    }
     products = store.neighbours_many("Holding", sorted(active), "OF_PRODUCT", limit=1)
     product_keys = sorted({found[0].node.key for found in products.values()})
     lines = store.neighbours_many("Product", product_keys, "IN_LINE", limit=1)
-    by_line: dict[str, dict[str, Any]] = {}
-    for key, holding in sorted(active.items()):
-        product = products.get(key)
-        line = lines.get(product[0].node.key) if product else None
-        if not line:
-            continue
-        entry = by_line.setdefault(
-            line[0].node.key,
-            {
-                "line": line[0].node.key,
-                "name": line[0].node.props.get("name"),
-                "holdings": 0,
-                "monthlyValue": 0.0,
-            },
-        )
-        entry["holdings"] += 1
-        value = holding.props.get("monthly_value")
-        entry["monthlyValue"] += float(value) if isinstance(value, int | float) else 0.0
-    return [by_line[k] for k in sorted(by_line)]
+    values: dict[str, list[Record]] = {}
+    for owner, found in holdings_of.items():
+        by_line: dict[str, dict[str, Any]] = {}
+        for key in sorted({h.key for h in found if h.key in active}):
+            product = products.get(key)
+            line = lines.get(product[0].node.key) if product else None
+            if not line:
+                continue
+            entry = by_line.setdefault(
+                line[0].node.key,
+                {
+                    "line": line[0].node.key,
+                    "name": line[0].node.props.get("name"),
+                    "holdings": 0,
+                    "monthlyValue": 0.0,
+                },
+            )
+            entry["holdings"] += 1
+            value = active[key].props.get("monthly_value")
+            entry["monthlyValue"] += float(value) if isinstance(value, int | float) else 0.0
+        values[owner] = [by_line[k] for k in sorted(by_line)]
+    return values
 
 
 def _value_embedded(store: GraphStore, customerId: str) -> list[Record]:
-    if store.get_node("Customer", customerId) is None:
-        return []
-    holdings = store.neighbours("Customer", customerId, "HOLDS", "out", "Holding", limit=100_000)
+    return _value_many(store, [customerId])
+
+
+def _value_many(store: GraphStore, customerIds: list[str]) -> list[Record]:
+    found = store.get_nodes("Customer", customerIds)
+    held = store.neighbours_many(
+        "Customer", sorted(found), "HOLDS", "out", "Holding", limit=100_000
+    )
     catalogue = store.counts().nodes["ProductLine"]
-    lines = _line_values(store, [h.node for h in holdings])
-    return [{"customerId": customerId, "lines": lines, "catalogueLines": catalogue}]
+    lines = _line_values_many(store, {c: [h.node for h in held.get(c, [])] for c in found})
+    return [
+        {"customerId": c, "lines": lines[c], "catalogueLines": catalogue}
+        for c in dict.fromkeys(customerIds)
+        if c in found
+    ]
 
 
 def _household_value_embedded(store: GraphStore, householdId: str) -> list[Record]:
@@ -270,32 +310,43 @@ class HoldingSummary:
     monthly_value: float | None
 
 
-def _holdings_embedded(store: GraphStore, customerId: str) -> list[Record]:
-    held = store.neighbours("Customer", customerId, "HOLDS", "out", "Holding", limit=100_000)
-    products = store.neighbours_many("Holding", [h.node.key for h in held], "OF_PRODUCT", limit=1)
+def _holdings_many(store: GraphStore, customerIds: list[str]) -> list[Record]:
+    """Every holding of each customer, each row tagged ``forCustomer``."""
+    held = store.neighbours_many("Customer", customerIds, "HOLDS", "out", "Holding", limit=100_000)
+    accounts = sorted({h.node.key for found in held.values() for h in found})
+    products = store.neighbours_many("Holding", accounts, "OF_PRODUCT", limit=1)
     product_keys = sorted({p[0].node.key for p in products.values()})
     lines = store.neighbours_many("Product", product_keys, "IN_LINE", limit=1)
     rows = []
-    for h in held:
-        product = products[h.node.key][0].node if h.node.key in products else None
-        line = lines[product.key][0].node.key if product and product.key in lines else None
-        props = h.node.props
-        rows.append(
-            {
-                "accountId": h.node.key,
-                "productId": product.key if product else None,
-                "productName": product.props.get("name") if product else None,
-                "line": line,
-                "status": props.get("status"),
-                "role": h.edge.props.get("role"),
-                "openedOn": props.get("opened_on"),
-                "closedOn": props.get("closed_on"),
-                "balance": props.get("balance"),
-                "monthlyValue": props.get("monthly_value"),
-            }
-        )
+    for customer in dict.fromkeys(customerIds):
+        for h in held.get(customer, []):
+            product = products[h.node.key][0].node if h.node.key in products else None
+            line = lines[product.key][0].node.key if product and product.key in lines else None
+            props = h.node.props
+            rows.append(
+                {
+                    "forCustomer": customer,
+                    "accountId": h.node.key,
+                    "productId": product.key if product else None,
+                    "productName": product.props.get("name") if product else None,
+                    "line": line,
+                    "status": props.get("status"),
+                    "role": h.edge.props.get("role"),
+                    "openedOn": props.get("opened_on"),
+                    "closedOn": props.get("closed_on"),
+                    "balance": props.get("balance"),
+                    "monthlyValue": props.get("monthly_value"),
+                }
+            )
     # Cypher sorts nulls last in ascending order.
-    return sorted(rows, key=lambda r: (r["line"] is None, r["line"] or "", r["accountId"]))
+    return sorted(
+        rows,
+        key=lambda r: (r["forCustomer"], r["line"] is None, r["line"] or "", r["accountId"]),
+    )
+
+
+def _holdings_embedded(store: GraphStore, customerId: str) -> list[Record]:
+    return _untagged(_holdings_many(store, [customerId]))
 
 
 def _to_holdings(rows: list[Record]) -> list[HoldingSummary]:
@@ -829,6 +880,40 @@ def _to_paths(rows: list[Record]) -> RelationshipPaths:
 _check_path = bounded("maxHops", MAX_PATH_HOPS)
 
 
+# ----------------------------------------------------------------------------- batches
+# One call answers a question for a page of customers (the API's DataLoaders use them):
+# each row carries ``forCustomer`` and the result maps each customer ID to its answer.
+
+MAX_BATCH = 500
+
+
+def _check_batch(params: dict[str, Any]) -> None:
+    ids = params["customerIds"]
+    if not all(isinstance(i, str) for i in ids):
+        raise QueryParameterError("customerIds must be a list of customer ID strings")
+    if len(ids) > MAX_BATCH:
+        raise QueryParameterError(f"customerIds may hold at most {MAX_BATCH} IDs, got {len(ids)}")
+
+
+def _grouped(convert: Callable[[list[Record]], R]) -> Callable[[list[Record]], dict[str, R]]:
+    def result(rows: list[Record]) -> dict[str, R]:
+        groups: dict[str, list[Record]] = {}
+        for row in rows:
+            groups.setdefault(row["forCustomer"], []).append(row)
+        return {customer: convert(found) for customer, found in groups.items()}
+
+    return result
+
+
+def _to_values(rows: list[Record]) -> dict[str, CustomerValue]:
+    return {
+        r["customerId"]: CustomerValue(
+            r["customerId"], _lines(r["lines"]), int(r["catalogueLines"])
+        )
+        for r in rows
+    }
+
+
 @dataclass(frozen=True)
 class NamedQuery(Generic[R]):
     name: str
@@ -857,6 +942,9 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customer_value", _value_embedded, _to_value),
         NamedQuery("household_value", _household_value_embedded, _to_household_value),
         NamedQuery("customer_holdings", _holdings_embedded, _to_holdings),
+        NamedQuery("customers_holdings", _holdings_many, _grouped(_to_holdings), _check_batch),
+        NamedQuery("customers_value", _value_many, _to_values, _check_batch),
+        NamedQuery("customers_households", _members_many, _grouped(_to_members), _check_batch),
         NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
         NamedQuery("ego_network", _ego_embedded, _to_network, _check_ego),
@@ -940,7 +1028,12 @@ QUERIES: dict[str, NamedQuery[Any]] = {
 }
 
 
-_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "int": int, "float": (int, float)}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "int": int,
+    "float": (int, float),
+    "list": list,
+}
 
 
 def _checked(query: NamedQuery[Any], params: dict[str, Any]) -> dict[str, Any]:

@@ -199,18 +199,20 @@ def test_capture_endpoint_answers_per_event(tmp_path: Path) -> None:
     import httpx
 
     from api.app import create_app
+    from api.auth import AuthSettings
     from api.ingest import IngestSettings
     from graph.embedded import EmbeddedStore
     from tests.conftest import LiveServer
 
-    settings = IngestSettings(("tok",), rejects_dir=tmp_path / "rejects")
+    settings = IngestSettings(rejects_dir=tmp_path / "rejects")
+    tokens = AuthSettings.from_env({"CKB_INGEST_TOKENS": "tok"})
     auth = {"Authorization": "Bearer tok"}
     document = {
         "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
         "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-05-01T10:00:00Z",
         "epcisBody": {"eventList": [_event(eventID="urn:uuid:ok"), _event(eventID="urn:uuid:bad", action="MAYBE")]},
     }  # fmt: skip
-    app = create_app(lambda: EmbeddedStore(tmp_path / "kb.sqlite"), settings)
+    app = create_app(lambda: EmbeddedStore(tmp_path / "kb.sqlite"), settings, tokens)
     with LiveServer(app) as server:
         url = f"{server.url}/epcis/capture"
         assert httpx.post(url, json=document).status_code == 401

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.auth import AuthSettings
 from api.graphql_app import build_schema
 from graph.embedded import EmbeddedStore
-from graph.store import RelRow
+from graph.store import GraphStore, RelRow
 from loaders.resolve import resolve_store
 from tests.conftest import LiveServer
 from tests.test_resolve import TODAY, _customer_of, _load
@@ -29,18 +30,99 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     resolve_store(store, TODAY)
     ann = _customer_of(store, "billing:B1")
     bob = _customer_of(store, "billing:B2")
+    _extras(store, ann, bob)
+    store.close()
+    counting = CountingStore(EmbeddedStore(tmp / "kb.sqlite"))
+    with LiveServer(create_app(lambda: counting, auth_settings=AUTH)) as live:
+        live.ann = ann  # type: ignore[attr-defined]
+        live.bob = bob  # type: ignore[attr-defined]
+        live.store = counting  # type: ignore[attr-defined]
+        yield live
+
+
+AUTH = AuthSettings.from_env(
+    {
+        "CKB_API_KEYS": "ana:analyst:k-analyst,agnes:agent:k-agent,lou:loader:k-loader,"
+        "adam:admin:k-admin",
+        "CKB_JWT_SECRET": "jwt-secret-for-tests-only-0123456789",
+    }
+)
+
+
+def _extras(store: GraphStore, ann: str, bob: str) -> None:
+    """A household, a small catalogue with holdings, and Ann's sensitive profiles."""
     store.upsert_nodes("Household", [{"id": "HH1"}])
     store.upsert_relationships(
         "MEMBER_OF", "Customer", "Household", [RelRow(ann, "HH1"), RelRow(bob, "HH1")]
     )
-    store.close()
-    with LiveServer(create_app(lambda: EmbeddedStore(tmp / "kb.sqlite"))) as live:
-        live.ann = ann  # type: ignore[attr-defined]
-        yield live
+    store.upsert_nodes("ProductLine", [{"id": "mobile", "name": "Mobile"}])
+    store.upsert_nodes("Product", [{"id": "MOB-10", "name": "Mobile 10 GB"}])
+    store.upsert_relationships("IN_LINE", "Product", "ProductLine", [RelRow("MOB-10", "mobile")])
+    customers = store.keys_page("Customer", limit=1000)
+    holdings = [
+        {"id": f"A-{c}", "status": "active", "monthly_value": 10.0 + i}
+        for i, c in enumerate(customers)
+    ]
+    store.upsert_nodes("Holding", holdings)
+    store.upsert_relationships(
+        "HOLDS",
+        "Customer",
+        "Holding",
+        [RelRow(c, f"A-{c}", {"role": "primary"}) for c in customers],
+    )
+    store.upsert_relationships(
+        "OF_PRODUCT", "Holding", "Product", [RelRow(f"A-{c}", "MOB-10") for c in customers]
+    )
+    store.upsert_nodes("Customer", [{"id": ann, "national_id": "AB123456C"}])
+    store.upsert_nodes("CreditProfile", [{"id": "cr-ann", "score": 720, "rating": "AA"}])
+    store.upsert_relationships(
+        "HAS_CREDIT_PROFILE", "Customer", "CreditProfile", [RelRow(ann, "cr-ann")]
+    )
+    store.upsert_nodes(
+        "ThirdPartyProfile",
+        [{"id": "tp-ann", "provider": "acme", "income_band": "75-100k"},
+         {"id": "tp-bob", "provider": "acme", "income_band": "<25k"}],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "HAS_THIRD_PARTY_PROFILE", "Customer", "ThirdPartyProfile",
+        [RelRow(ann, "tp-ann"), RelRow(bob, "tp-bob")],
+    )  # fmt: skip
+    store.upsert_nodes(
+        "Consent",
+        [{"id": "c-ann", "purpose": "third_party_data", "channel": "any", "granted": True}],
+    )
+    store.upsert_relationships("HAS_CONSENT", "Customer", "Consent", [RelRow(ann, "c-ann")])
 
 
-def _post(server: Any, query: str, **variables: Any) -> httpx.Response:
-    return httpx.post(f"{server.url}/graphql", json={"query": query, "variables": variables})
+class CountingStore:
+    """The embedded store, counting the calls the API makes to it."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        self._store = store
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if not callable(found) or name.startswith("_"):
+            return found
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return found(*args, **kwargs)
+
+        return counted
+
+
+def _post(
+    server: Any, query: str, key: str | None = "k-analyst", **variables: Any
+) -> httpx.Response:
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    return httpx.post(
+        f"{server.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers=headers,
+        timeout=30,
+    )
 
 
 def test_customer_view_in_one_request(server: Any) -> None:
@@ -75,8 +157,8 @@ def test_household(server: Any) -> None:
     )
     household = r.json()["data"]["household"]
     assert sorted(m["name"] for m in household["members"]) == ["Ann Lee", "Bob Stone"]
-    assert household["value"] == {"linesHeld": 0}
-    assert household["whiteSpace"] == []  # no catalogue in this graph
+    assert household["value"] == {"linesHeld": 1}
+    assert household["whiteSpace"] == []  # no co-ownership rules in this graph
     r = _post(server, '{ household(id: "nope") { id } }')
     assert r.json()["data"] == {"household": None}
 
@@ -108,13 +190,15 @@ def test_review_queue_and_data_quality(server: Any) -> None:
     quality = r.json()["data"]["dataQuality"]
     assert quality["systems"]["billing"]["records"] == 3
     r = _post(server, "{ reviewQueue(first: 0) { id } }")
-    assert r.json()["errors"][0]["message"] == "a review page holds 1 to 500 items, asked for 0"
+    assert r.json()["errors"][0]["message"] == (
+        "Query.reviewQueue: first must be between 1 and 500, got 0"
+    )
 
 
 def test_bad_parameters_get_a_precise_error_not_a_trace(server: Any) -> None:
     r = _post(server, '{ atRisk(tier: "gold", first: 5000) { customerId } }')
     [error] = r.json()["errors"]
-    assert error["message"] == "first must be between 1 and 500, got 5000"
+    assert error["message"] == "Query.atRisk: first must be between 1 and 500, got 5000"
     assert "Traceback" not in r.text
     r = _post(server, "{ customer(id: 1) { nope } }")
     assert "Cannot query field 'nope' on type 'Customer'" in r.json()["errors"][0]["message"]

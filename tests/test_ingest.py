@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.auth import AuthSettings
 from api.ingest import IngestSettings
 from graph.embedded import EmbeddedStore
 from loaders.kinds import singleton_customer_id
@@ -28,10 +29,9 @@ def _ndjson(rows: list[dict[str, Any]]) -> bytes:
 @pytest.fixture
 def server(tmp_path: Path) -> Any:
     path = tmp_path / "kb.sqlite"
-    settings = IngestSettings(
-        (TOKEN, "other-token"), max_bytes=200_000, rejects_dir=tmp_path / "rejects"
-    )
-    with LiveServer(create_app(lambda: EmbeddedStore(path), settings)) as live:
+    settings = IngestSettings(max_bytes=200_000, rejects_dir=tmp_path / "rejects")
+    auth = AuthSettings.from_env({"CKB_INGEST_TOKENS": f"{TOKEN},other-token"})
+    with LiveServer(create_app(lambda: EmbeddedStore(path), settings, auth)) as live:
         live.path = path  # type: ignore[attr-defined]
         live.tmp = tmp_path  # type: ignore[attr-defined]
         yield live
@@ -91,7 +91,9 @@ def test_bad_requests_get_precise_errors(
 
 
 def test_ingest_is_off_without_tokens(tmp_path: Path) -> None:
-    app = create_app(lambda: EmbeddedStore(tmp_path / "kb.sqlite"), IngestSettings(()))
+    app = create_app(
+        lambda: EmbeddedStore(tmp_path / "kb.sqlite"), IngestSettings(), AuthSettings()
+    )
     with LiveServer(app) as live:
         r = httpx.post(f"{live.url}/ingest/customers?source=web", content=b"{}", headers=AUTH)
         assert r.status_code == 403

@@ -547,3 +547,27 @@ def test_campaign_response_by_channel_and_tier(store: GraphStore) -> None:
     ]
     assert (cells[0].response_rate, cells[0].conversion_rate) == (0.5, 0.5)
     assert run_query(store, "campaign_response", campaignId="nope") == []
+
+
+def test_batches_answer_like_the_single_customer_queries(store: GraphStore) -> None:
+    _fixture(store)
+    ids = ["ann", "bob", "cy", "nobody", "ann"]
+    holdings = run_query(store, "customers_holdings", customerIds=ids)
+    values = run_query(store, "customers_value", customerIds=ids)
+    households = run_query(store, "customers_households", customerIds=ids)
+    for customer in ("ann", "bob", "cy"):
+        assert holdings.get(customer, []) == run_query(
+            store, "customer_holdings", customerId=customer
+        )
+        assert values[customer] == run_query(store, "customer_value", customerId=customer)
+        assert households.get(customer, []) == run_query(
+            store, "household_members", customerId=customer
+        )
+    assert holdings["ann"]
+    assert households["bob"]
+    assert "nobody" not in values
+    assert "nobody" not in holdings
+    with pytest.raises(QueryParameterError, match="at most 500"):
+        run_query(store, "customers_value", customerIds=[str(i) for i in range(501)])
+    with pytest.raises(QueryParameterError, match="must be list"):
+        run_query(store, "customers_value", customerIds="ann")

@@ -1,0 +1,101 @@
+"""What every GraphQL resolver gets: the store, the caller, the request ID, per-request
+DataLoaders and the event hub.
+
+The DataLoaders batch what a page of customers asks for: each field of each customer
+enqueues its key, and one batched store call per field answers the whole page
+(``queries/customers_*.cypher`` on Neo4j, ``neighbours_many`` on the embedded store).
+Store calls run in the thread pool so a slow store never stalls the event loop that
+also delivers subscriptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from strawberry.dataloader import DataLoader
+
+from api.auth import Principal
+from api.events import EventHub
+from graph.store import GraphStore, Node
+from loaders.enrich import consenting
+from queries.named import MAX_BATCH, run_query
+
+T = TypeVar("T")
+
+
+async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await run_in_threadpool(function, *args, **kwargs)
+
+
+class Loaders:
+    """One set per request, so nothing cached outlives the request that read it."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.customer = self._loader(self._customers)
+        self.holdings = self._loader(self._batch("customers_holdings", []))
+        self.value = self._loader(self._batch("customers_value", None))
+        self.household = self._loader(self._batch("customers_households", []))
+        self.credit = self._loader(self._attached("HAS_CREDIT_PROFILE", "CreditProfile"))
+        self.third_party = self._loader(self._third_party)
+
+    @staticmethod
+    def _loader(load: Callable[[list[str]], Any]) -> DataLoader[str, Any]:
+        return DataLoader(load_fn=load, max_batch_size=MAX_BATCH)
+
+    async def _customers(self, keys: list[str]) -> list[Node | None]:
+        found = await in_thread(self.store.get_nodes, "Customer", keys)
+        return [found.get(k) for k in keys]
+
+    def _batch(self, query: str, default: Any) -> Callable[[list[str]], Any]:
+        async def load(keys: list[str]) -> list[Any]:
+            answers = await in_thread(run_query, self.store, query, customerIds=list(keys))
+            return [answers.get(k, default) for k in keys]
+
+        return load
+
+    def _attached(self, rel_type: str, label: str) -> Callable[[list[str]], Any]:
+        async def load(keys: list[str]) -> list[Node | None]:
+            found = await in_thread(
+                self.store.neighbours_many, "Customer", keys, rel_type, "out", label, 1
+            )
+            return [found[k][0].node if k in found else None for k in keys]
+
+        return load
+
+    async def _third_party(self, keys: list[str]) -> list[Node | None]:
+        """A customer's purchased demographics, only where their consent allows it."""
+        allowed = await in_thread(consenting, self.store, list(keys))
+        found = await in_thread(
+            self.store.neighbours_many,
+            "Customer",
+            sorted(allowed),
+            "HAS_THIRD_PARTY_PROFILE",
+            "out",
+            "ThirdPartyProfile",
+            1,
+        )
+        return [found[k][0].node if k in found else None for k in keys]
+
+
+@dataclass
+class ApiContext:
+    connection: HTTPConnection  # the HTTP request or the websocket
+    store: GraphStore
+    principal: Principal
+    request_id: str
+    hub: EventHub
+    loaders: Loaders
+    connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
+
+    @property
+    def actor(self) -> str:
+        return f"{self.principal.subject} ({'+'.join(sorted(self.principal.roles))})"
+
+
+def customers_in(keys: Sequence[str], found: dict[str, Node]) -> list[Node]:
+    return [found[k] for k in keys if k in found]
