@@ -24,6 +24,9 @@ $(LINT_DIR)/node_modules/.installed: $(LINT_DIR)/package.json $(LINT_DIR)/packag
 # Uses CKB_GRAPH when set, else the embedded store in ./data/ckb.sqlite.
 DEMO_CUSTOMERS ?= 10000
 DEMO_SAMPLE ?= data/sample
+# The demo serves with one local key (analyst + agent); set CKB_API_KEYS for real use.
+DEMO_KEY ?= ckb-demo-key
+DEMO_KEYS ?= $(if $(CKB_API_KEYS),$(CKB_API_KEYS),demo:analyst+agent:$(DEMO_KEY))
 demo: $(VENV)/.installed
 	$(BIN)/ckb schema apply
 	$(BIN)/ckb sample --customers $(DEMO_CUSTOMERS) --seed 42 --out $(DEMO_SAMPLE)
@@ -32,15 +35,18 @@ demo: $(VENV)/.installed
 	$(BIN)/ckb segment --as-of 2026-11-01
 	$(BIN)/ckb stats
 	@echo
-	@echo "Next: make serve   (GraphQL at http://127.0.0.1:8000/graphql), then for example:"
-	@echo "  curl -s localhost:8000/graphql -H 'content-type: application/json' \\"
+	@echo "GraphQL at http://127.0.0.1:8000/graphql (demo key: $(DEMO_KEY)); try, from another shell:"
+	@echo "  curl -s localhost:8000/graphql -H 'authorization: Bearer $(DEMO_KEY)' -H 'content-type: application/json' \\"
 	@echo "    -d '{\"query\": \"{ searchCustomers(text: \\\"wang wei\\\", first: 3) { customerId name matchedOn } }\"}'"
-	@echo "  curl -s localhost:8000/graphql -H 'content-type: application/json' \\"
+	@echo "  curl -s localhost:8000/graphql -H 'authorization: Bearer $(DEMO_KEY)' -H 'content-type: application/json' \\"
 	@echo "    -d '{\"query\": \"{ atRisk(tier: \\\"gold\\\", first: 5) { customerId name churnScore signals } }\"}'"
+	@echo "(Ctrl-C stops the server; make serve starts it again.)"
+	@echo
+	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve
 
 # The HTTP API on the demo store (GraphQL, push ingest, EPCIS capture); Ctrl-C stops it.
 serve: $(VENV)/.installed
-	$(BIN)/ckb serve
+	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve
 
 lint-python: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -427,10 +427,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
+    from api.auth import AuthSettings
+
     settings = settings_from_env(graph=args.graph)
-    # Fail before binding the port if the store cannot be opened.
+    # Fail before binding the port if the store cannot be opened or credentials are bad.
     open_store(settings).close()
-    app = create_app(lambda: open_store(settings))
+    auth = AuthSettings.from_env()
+    if not auth.enabled:
+        print(
+            "warning: no credentials configured (CKB_API_KEYS, CKB_JWT_SECRET): every GraphQL "
+            "request will be refused",
+            file=sys.stderr,
+        )
+    app = create_app(lambda: open_store(settings), auth_settings=auth)
     print(f"ckb API on http://{args.host}:{args.port} ({settings.describe()})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -398,6 +398,41 @@ def test_subscriptions_need_a_reader(server: Any) -> None:
         assert "needs role" in json.dumps(message)
 
 
+# ----------------------------------------------------------------------------- review
+
+
+def test_review_decisions_and_unmerge_through_graphql(server: Any) -> None:
+    [item] = _data(_post(server, "{ reviewQueue(first: 5) { id records } }"))["reviewQueue"]
+    decide = "mutation ($id: ID!, $accept: Boolean!) { decideReview(id: $id, accept: $accept) { id status } }"
+    r = _post(server, decide, key="k-agent", id=item["id"], accept=True)
+    assert "needs role admin or analyst; you have agent" in r.json()["errors"][0]["message"]
+    before = {record: _owner(server, record) for record in item["records"]}
+    accepted = _data(_post(server, decide, id=item["id"], accept=True))["decideReview"]
+    assert accepted == {"id": item["id"], "status": "accepted"}
+    owners = {_owner(server, record) for record in item["records"]}
+    assert len(owners) == 1  # the two records' customers merged
+    again = _post(server, decide, id=item["id"], accept=False).json()
+    assert again["errors"][0]["message"] == f"review item {item['id']} is already accepted"
+    assert again["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    undo = """mutation ($record: String!) { unmerge(sourceRecord: $record) {
+        survivor restored } }"""
+    [survivor] = owners
+    [absorbed] = [record for record, owner in before.items() if owner != survivor]
+    split = _data(_post(server, undo, record=absorbed))["unmerge"]
+    assert split["survivor"] == survivor
+    assert len(split["restored"]) == 1
+    assert len({_owner(server, record) for record in item["records"]}) == 2
+    both = _post(server, 'mutation { unmerge(mergeEvent: "x", sourceRecord: "y") { survivor } }')
+    assert both.json()["errors"][0]["message"] == "give exactly one of mergeEvent or sourceRecord"
+    total = _data(_post(server, "{ customers(first: 1) { totalCount } }"))["customers"]
+    assert total["totalCount"] == 85
+
+
+def _owner(server: Any, record: str) -> str:
+    [link] = server.store.neighbours("SourceRecord", record, "RESOLVED_TO", "out", "Customer")
+    return str(link.node.key)
+
+
 # ----------------------------------------------------------------------------- erasure
 
 
