@@ -426,7 +426,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-
     from api.auth import AuthSettings
 
     settings = settings_from_env(graph=args.graph)

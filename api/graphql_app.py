@@ -94,8 +94,14 @@ class MaskInternalErrors(MaskErrors):
 
     @staticmethod
     def _internal(error: GraphQLError) -> bool:
+        # Request errors (no path: parse, validation, variable coercion) are GraphQL's own
+        # precise messages; only a resolver's unexpected exception is masked.
         original = error.original_error
-        return original is not None and not isinstance(original, CkbError)
+        return (
+            error.path is not None
+            and original is not None
+            and not isinstance(original, CkbError | GraphQLError)
+        )
 
     def _request_id(self) -> str:
         context = self.execution_context.context

@@ -16,10 +16,17 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import ApiContext, in_thread
+from api.graphql_filters import CustomerOrder, CustomerWhere, customer_filter, customer_order
 from api.graphql_permissions import ADMINS, ANALYSTS, READERS, field_for
 from graph.store import Node
 from loaders.quality import quality_report
 from loaders.resolve import list_review
+from queries.customer_list import (
+    aggregate_customers,
+    decode_cursor,
+    encode_cursor,
+    list_customers,
+)
 from queries.named import run_query
 
 Info = strawberry.Info[ApiContext, None]
@@ -481,7 +488,42 @@ class CustomerConnection:
     total_count: int
 
 
-MAX_PAGE = 100
+@strawberry.type
+class ValueStats:
+    count: int
+    sum: float
+    avg: float | None
+    min: float | None
+    max: float | None
+
+
+@strawberry.type
+class LineTotal:
+    line: str
+    customers: int
+    holdings: int
+    monthly_value: float
+
+
+@strawberry.type
+class CustomersAggregate:
+    count: int
+    total_monthly_value: ValueStats
+    lifetime_value: ValueStats
+    by_line: list[LineTotal]
+
+
+def _selected(info: Info, name: str) -> bool:
+    """Whether the client asked for this field of the current one (skip costly counts)."""
+    return any(
+        getattr(child, "name", None) == name
+        for selected in info.selected_fields
+        for child in selected.selections
+    )
+
+
+def page_start(after: str | None) -> int:
+    return decode_cursor(after)[0]
 
 
 @strawberry.type
@@ -507,24 +549,50 @@ class Query:
 
     @field_for(*READERS)
     async def customers(
-        self, info: Info, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        where: CustomerWhere | None = None,
+        order_by: list[CustomerOrder] | None = None,
+        first: int = 20,
+        after: str | None = None,
     ) -> CustomerConnection:
-        """Customers in ID order, a page at a time (at most 100); ``after`` is the
-        ``endCursor`` of the previous page."""
-        store = info.context.store
-        keys = await in_thread(store.keys_page, "Customer", after, first + 1)
-        found = await info.context.loaders.customer.load_many(keys[:first])
-        total = (await in_thread(store.counts)).nodes.get("Customer", 0)
+        """Customers filtered by ``where`` (properties, AND/OR/NOT, and some/none of their
+        touchpoints or holdings), sorted by ``orderBy`` (properties or aggregates: total
+        value, touchpoint count, holdings count; nulls last, then ID), a page of at most 100
+        at a time; ``after`` is the ``endCursor`` of the previous page."""
+        page = await in_thread(
+            list_customers,
+            info.context.store,
+            customer_filter(where),
+            customer_order(order_by),
+            first,
+            after,
+            _selected(info, "totalCount"),
+        )
+        found = await info.context.loaders.customer.load_many(page.ids)
         edges = [
-            CustomerEdge(cursor=n.key, node=customer_from_node(n)) for n in found if n is not None
+            CustomerEdge(cursor=encode_cursor(n, node.key), node=customer_from_node(node))
+            for n, node in enumerate(found, start=page_start(after) + 1)
+            if node is not None
         ]
         return CustomerConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(keys) > first,
-                end_cursor=edges[-1].cursor if edges else after,
-            ),
-            total_count=total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            total_count=page.total,
+        )
+
+    @field_for(*READERS)
+    async def customers_aggregate(
+        self, info: Info, where: CustomerWhere | None = None
+    ) -> CustomersAggregate:
+        """Count, sum, average, minimum and maximum of value over the customers ``where``
+        selects, and their value per product line (a joint account counted once)."""
+        found = await in_thread(aggregate_customers, info.context.store, customer_filter(where))
+        return CustomersAggregate(
+            count=found.customers,
+            total_monthly_value=_build(ValueStats, found.total_value),
+            lifetime_value=_build(ValueStats, found.lifetime_value),
+            by_line=[_build(LineTotal, line) for line in found.by_line],
         )
 
     @field_for(*READERS)

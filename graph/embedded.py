@@ -264,6 +264,8 @@ class EmbeddedStore:
         # Sorted distinct values per indexed property, rebuilt lazily after any write.
         self._generation = 0
         self._sorted_values: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        # Keys per label in order, dropped only when a node of the label comes or goes.
+        self._sorted_keys: dict[str, list[str]] = {}
         self._entries: dict[tuple[str, str, str], tuple[int, list[tuple[Any, str]], list[int]]] = {}
         self._key_index: dict[str, dict[str, int]] = {n.label: {} for n in self._schema.nodes}
         self._prop_index: dict[tuple[str, str], dict[Any, set[int]]] = {
@@ -493,6 +495,8 @@ class EmbeddedStore:
             _add_nodes(self._graph, new_nodes)
             self._next_id = next_id
             self._grew(created)
+            if created:
+                self._sorted_keys.pop(label, None)
         return UpsertResult(received=len(rows), applied=len(prepared), created=created)
 
     def upsert_relationships(
@@ -590,6 +594,7 @@ class EmbeddedStore:
                 self._unindex_props(label, nid, data["props"])
                 del index[data["key"]]
                 graph.remove_node(nid)
+            self._sorted_keys.pop(label, None)
             return len(nids)
 
     def delete_relationships(
@@ -643,8 +648,11 @@ class EmbeddedStore:
     def keys_page(self, label: str, after: str | None = None, limit: int = 1000) -> list[str]:
         with self._lock:
             self._schema.node(label)
-            ordered = sorted(k for k in self._key_index[label] if after is None or k > after)
-        return ordered[: max(limit, 0)]
+            ordered = self._sorted_keys.get(label)
+            if ordered is None:
+                ordered = self._sorted_keys[label] = sorted(self._key_index[label])
+            start = 0 if after is None else bisect.bisect_right(ordered, after)
+            return ordered[start : start + max(limit, 0)]
 
     def keys(self, label: str) -> list[str]:
         """Every key of a label (unordered): for benchmarks and batch jobs, not requests."""

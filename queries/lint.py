@@ -8,7 +8,7 @@ from typing import Any
 
 from graph.cypher import ROW_FIELDS, adapter_statements
 from graph.schema import GraphSchema, schema
-from queries import QUERY_DIR, query_files
+from queries import QUERY_DIR, customer_list, query_files
 
 
 def linter_schema(model: GraphSchema | None = None) -> dict[str, list[str]]:
@@ -40,6 +40,15 @@ def lint_payload(query_dir: Path = QUERY_DIR, model: GraphSchema | None = None) 
                 "origin": str(q.path.name),
                 "text": q.text,
                 "parameters": list(q.parameters),
+            }
+        )
+    for name, text, parameters in customer_list.lint_examples():
+        statements.append(
+            {
+                "name": name,
+                "origin": "queries/customer_list.py",
+                "text": text,
+                "parameters": parameters,
             }
         )
     return {"schema": linter_schema(model), "statements": statements}

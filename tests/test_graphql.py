@@ -100,6 +100,7 @@ class CountingStore:
     def __init__(self, store: EmbeddedStore) -> None:
         self._store = store
         self.calls: list[str] = []
+        self.broken: set[str] = set()  # methods that fail, to see how errors reach clients
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self._store, name)
@@ -108,6 +109,8 @@ class CountingStore:
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls.append(name)
+            if name in self.broken:
+                raise RuntimeError(f"secret internal detail in {name}")
             return found(*args, **kwargs)
 
         return counted

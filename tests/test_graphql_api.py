@@ -174,6 +174,38 @@ def test_pages_follow_cursors_to_the_end(server: Any) -> None:
     assert seen == sorted(seen)
 
 
+def test_where_order_by_and_aggregates(server: Any) -> None:
+    query = """query ($where: CustomerWhere, $order: [CustomerOrder!], $first: Int! = 5) {
+      customers(where: $where, orderBy: $order, first: $first) {
+        totalCount edges { node { id name value { totalMonthlyValue } } } } }"""
+    complained = {
+        "touchpoints": {"some": {"kind": {"eq": "complaint"}, "occurredAt": {"gte": "2026-09-01"}}}
+    }
+    page = _data(_post(server, query, where=complained))["customers"]
+    assert [e["node"]["id"] for e in page["edges"]] == [server.ann]
+    no_mobile = {"AND": [complained, {"holdings": {"none": {"line": {"eq": "mobile"}}}}]}
+    assert _data(_post(server, query, where=no_mobile))["customers"]["totalCount"] == 0
+    by_value = [{"field": "TOTAL_VALUE", "direction": "DESC"}]
+    richest = _data(_post(server, query, order=by_value))["customers"]
+    values = [e["node"]["value"]["totalMonthlyValue"] for e in richest["edges"]]
+    assert values == sorted(values, reverse=True)
+    assert values[0] == 10.0 + 84  # the last of 85 customers holds the largest account
+    either = {"OR": [{"name": {"startsWith": "Ann"}}, {"NOT": {"name": {"contains": "e"}}}]}
+    found = _data(_post(server, query, where=either, first=100))["customers"]["edges"]
+    names = [e["node"]["name"] for e in found]
+    assert "Ann Lee" in names
+    assert all(n.startswith("Ann") or "e" not in n for n in names)
+    totals = """query ($where: CustomerWhere) { customersAggregate(where: $where) {
+        count totalMonthlyValue { count sum avg min max } byLine { line customers holdings } } }"""
+    everyone = _data(_post(server, totals))["customersAggregate"]
+    assert everyone["count"] == 85
+    assert everyone["totalMonthlyValue"]["min"] == 10.0
+    assert everyone["totalMonthlyValue"]["max"] == 94.0
+    assert everyone["byLine"] == [{"line": "mobile", "customers": 85, "holdings": 85}]
+    bad = _post(server, query, where={"lifetimeValue": {"gt": "lots"}}).json()
+    assert "Float cannot represent non numeric value: 'lots'" in bad["errors"][0]["message"]
+
+
 # ----------------------------------------------------------------------------- limits
 
 
@@ -199,6 +231,20 @@ def test_limits_are_refused_before_any_store_call(server: Any) -> None:
       a14: name a15: name a16: name }"""
     r = _post(server, deep_fragments)
     assert "aliases found" in r.json()["errors"][0]["message"]
+
+
+def test_internal_errors_are_masked_with_a_request_id(server: Any) -> None:
+    server.store.broken.add("get_nodes")
+    try:
+        r = _post(server, "{ customers(first: 2) { edges { node { name } } } }")
+    finally:
+        server.store.broken.clear()
+    [error] = r.json()["errors"]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert len(error["extensions"]["requestId"]) >= 16
+    assert "secret" not in r.text
+    assert "Traceback" not in r.text
 
 
 # ----------------------------------------------------------------------------- mutations

@@ -1,0 +1,544 @@
+"""The customer list: filter, sort and page customers, on either store.
+
+A filter is a small tree (``Compare`` on a customer property, ``AllOf`` / ``AnyOf`` /
+``Not``, and ``Related`` — some or none of a customer's touchpoints or holdings match).
+Sorting is by a property or by an aggregate: total monthly value of active holdings,
+touchpoint count, holdings count; nulls last either way, then by ID. The same tree is
+evaluated in memory on the embedded store and compiled to one parameterised Cypher
+statement on Neo4j (property names come from a fixed list; values are always
+parameters). The conformance tests hold both to the same answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from graph.neo4j_store import Neo4jStore
+from graph.store import GraphStore, Node
+from queries.base import QueryParameterError
+
+Op = Literal["eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains"]
+OPS: tuple[Op, ...] = ("eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains")
+CUSTOMER_FIELDS = (
+    "id", "kind", "name", "email", "phone", "city", "country", "postal_code",
+    "customer_since", "status", "value_tier", "lifetime_value", "churn_score", "rfm",
+)  # fmt: skip
+TOUCHPOINT_FIELDS = ("kind", "channel", "category", "resolution_status", "occurred_at")
+HOLDING_FIELDS = ("status", "line", "product")  # line and product: the holding's product
+AGGREGATES = ("total_value", "touchpoint_count", "holdings_count")
+MAX_LIST_PAGE = 100
+_MANY = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    field: str
+    op: Op
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    parts: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    part: Filter
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    what: Literal["touchpoints", "holdings"]
+    quantifier: Literal["some", "none"]
+    conditions: tuple[Compare, ...]
+
+
+Filter = Compare | AllOf | AnyOf | Not | Related
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    key: str  # a CUSTOMER_FIELDS name or an AGGREGATES name
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    ids: list[str]
+    total: int
+    has_next: bool
+    end_cursor: str | None
+
+
+def check(where: Filter | None, order: Sequence[Order], first: int) -> None:
+    """Refuse unknown fields and operators before any store call."""
+    if not 1 <= first <= MAX_LIST_PAGE:
+        raise QueryParameterError(f"first must be between 1 and {MAX_LIST_PAGE}, got {first}")
+    for o in order:
+        if o.key not in CUSTOMER_FIELDS and o.key not in AGGREGATES:
+            raise QueryParameterError(f"cannot sort customers by {o.key!r}")
+    if where is not None:
+        _check_filter(where)
+
+
+def _check_filter(where: Filter) -> None:
+    if isinstance(where, Compare):
+        _check_compare(where, CUSTOMER_FIELDS)
+    elif isinstance(where, AllOf | AnyOf):
+        for part in where.parts:
+            _check_filter(part)
+    elif isinstance(where, Not):
+        _check_filter(where.part)
+    else:
+        allowed = TOUCHPOINT_FIELDS if where.what == "touchpoints" else HOLDING_FIELDS
+        for condition in where.conditions:
+            _check_compare(condition, allowed)
+
+
+def _check_compare(c: Compare, allowed: tuple[str, ...]) -> None:
+    if c.field not in allowed:
+        raise QueryParameterError(f"cannot filter on {c.field!r}; fields: {', '.join(allowed)}")
+    if c.op not in OPS:
+        raise QueryParameterError(f"unknown operator {c.op!r}")
+    if c.op == "in" and not isinstance(c.value, list | tuple):
+        raise QueryParameterError(f"{c.field}: 'in' takes a list")
+    if c.op in ("starts_with", "contains") and not isinstance(c.value, str):
+        raise QueryParameterError(f"{c.field}: {c.op} takes a string")
+
+
+# ----------------------------------------------------------------------------- cursors
+
+
+def encode_cursor(offset: int, last: str) -> str:
+    """Opaque to clients: how many rows came before, and the last customer ID (the fast
+    path pages by ID when the list is unfiltered and in ID order)."""
+    return base64.urlsafe_b64encode(f"o:{offset}:{last}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, str | None]:
+    if not cursor:
+        return 0, None
+    try:
+        kind, offset, last = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 2)
+        if kind == "o" and offset.isdigit():
+            return int(offset), last
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise QueryParameterError(f"not a cursor from this list: {cursor!r}")
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def list_customers(
+    store: GraphStore,
+    where: Filter | None,
+    order: Sequence[Order],
+    first: int,
+    after: str | None,
+    count: bool = True,
+) -> CustomerPage:
+    check(where, order, first)
+    offset, last = decode_cursor(after)
+    if where is None and all(o.key == "id" and not o.descending for o in order):
+        ids = store.keys_page("Customer", last, first + 1)
+        total = store.counts().nodes.get("Customer", 0) if count else -1
+    elif isinstance(store, Neo4jStore):
+        ids, total = _cypher_page(store, where, order, first, offset, count)
+    else:
+        matched = _embedded_matches(store, where, order)
+        ids, total = matched[offset : offset + first + 1], len(matched)
+    has_next = len(ids) > first
+    ids = ids[:first]
+    end = encode_cursor(offset + len(ids), ids[-1]) if ids else after
+    return CustomerPage(ids, total, has_next, end)
+
+
+# ----------------------------------------------------------------------------- embedded
+
+
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "starts_with": lambda v, t: isinstance(v, str) and v.startswith(t),
+    "contains": lambda v, t: t in v if isinstance(v, list | str) else False,
+}
+
+
+def _compare(value: Any, c: Compare) -> bool:
+    if c.op == "eq":
+        return bool(value == c.value)
+    if c.op == "in":
+        return value in c.value
+    if value is None:
+        return False
+    try:
+        return bool(_TESTS[c.op](value, c.value))
+    except TypeError:  # another type never matches, as in Cypher
+        return False
+
+
+@dataclass
+class _Related:
+    """What relationship filters and aggregates need, fetched once for all candidates."""
+
+    touchpoints: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    holdings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _needs(where: Filter | None, order: Sequence[Order]) -> set[str]:
+    wanted: set[str] = set()
+    if any(o.key in ("touchpoint_count",) for o in order):
+        wanted.add("touchpoints")
+    if any(o.key in ("total_value", "holdings_count") for o in order):
+        wanted.add("holdings")
+
+    def walk(f: Filter) -> None:
+        if isinstance(f, Related):
+            wanted.add(f.what)
+        elif isinstance(f, AllOf | AnyOf):
+            for part in f.parts:
+                walk(part)
+        elif isinstance(f, Not):
+            walk(f.part)
+
+    if where is not None:
+        walk(where)
+    return wanted
+
+
+def _fetch(store: GraphStore, keys: list[str], wanted: set[str]) -> _Related:
+    related = _Related()
+    if "touchpoints" in wanted:
+        found = store.neighbours_many(
+            "Customer", keys, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=_MANY
+        )
+        related.touchpoints = {k: [n.node.props for n in v] for k, v in found.items()}
+    if "holdings" in wanted:
+        held = store.neighbours_many("Customer", keys, "HOLDS", "out", "Holding", limit=_MANY)
+        accounts = sorted({n.node.key for v in held.values() for n in v})
+        products = store.neighbours_many("Holding", accounts, "OF_PRODUCT", "out", "Product", 1)
+        product_keys = sorted({v[0].node.key for v in products.values()})
+        lines = store.neighbours_many("Product", product_keys, "IN_LINE", "out", "ProductLine", 1)
+        for customer, found_holdings in held.items():
+            rows = []
+            for n in found_holdings:
+                product = products.get(n.node.key)
+                product_key = product[0].node.key if product else None
+                line = lines.get(product_key) if product_key else None
+                rows.append(
+                    {
+                        **n.node.props,
+                        "product": product_key,
+                        "line": line[0].node.key if line else None,
+                    }
+                )
+            related.holdings[customer] = rows
+    return related
+
+
+def _matches(node: Node, f: Filter, related: _Related) -> bool:
+    if isinstance(f, Compare):
+        value = node.key if f.field == "id" else node.props.get(f.field)
+        return _compare(value, f)
+    if isinstance(f, AllOf):
+        return all(_matches(node, p, related) for p in f.parts)
+    if isinstance(f, AnyOf):
+        return any(_matches(node, p, related) for p in f.parts)
+    if isinstance(f, Not):
+        return not _matches(node, f.part, related)
+    rows = getattr(related, f.what).get(node.key, [])
+    some = any(all(_compare(row.get(c.field), c) for c in f.conditions) for row in rows)
+    return some if f.quantifier == "some" else not some
+
+
+def _aggregate(key: str, customer: str, related: _Related) -> float:
+    if key == "touchpoint_count":
+        return len(related.touchpoints.get(customer, []))
+    holdings = related.holdings.get(customer, [])
+    if key == "holdings_count":
+        return len(holdings)
+    return round(
+        sum(
+            float(h.get("monthly_value") or 0.0)
+            for h in holdings
+            if h.get("status") == "active" and isinstance(h.get("monthly_value"), int | float)
+        ),
+        2,
+    )
+
+
+def _sort_value(node: Node, o: Order, related: _Related) -> Any:
+    if o.key in AGGREGATES:
+        return _aggregate(o.key, node.key, related)
+    return node.key if o.key == "id" else node.props.get(o.key)
+
+
+def _embedded_matches(store: GraphStore, where: Filter | None, order: Sequence[Order]) -> list[str]:
+    keys = store.keys_page("Customer", limit=_MANY)
+    nodes = store.get_nodes("Customer", keys)
+    related = _fetch(store, keys, _needs(where, order))
+    matched = [nodes[k] for k in keys if where is None or _matches(nodes[k], where, related)]
+    # Stable sorts from the last key to the first: ID last, nulls last in either direction.
+    matched.sort(key=lambda n: n.key)
+    for o in reversed(order):
+        present = [n for n in matched if _sort_value(n, o, related) is not None]
+        absent = [n for n in matched if _sort_value(n, o, related) is None]
+        present.sort(key=lambda n: _sort_value(n, o, related), reverse=o.descending)
+        matched = present + absent
+    return [n.key for n in matched]
+
+
+# ----------------------------------------------------------------------------- Cypher
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = list(value) if isinstance(value, tuple) else value
+        return f"${name}"
+
+    def compare(self, subject: str, c: Compare) -> str:
+        operators = {
+            "eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN",
+            "starts_with": "STARTS WITH", "contains": "CONTAINS",
+        }  # fmt: skip
+        # coalesce: a missing property is false, not null, so NOT behaves as in Python.
+        return f"coalesce({subject} {operators[c.op]} {self.param(c.value)}, false)"
+
+    def filter(self, f: Filter) -> str:
+        if isinstance(f, Compare):
+            return self.compare(f"c.{f.field}", f)
+        if isinstance(f, AllOf):
+            return "(" + " AND ".join(self.filter(p) for p in f.parts) + ")" if f.parts else "true"
+        if isinstance(f, AnyOf):
+            return "(" + " OR ".join(self.filter(p) for p in f.parts) + ")" if f.parts else "false"
+        if isinstance(f, Not):
+            return f"NOT ({self.filter(f.part)})"
+        return self.related(f)
+
+    def related(self, f: Related) -> str:
+        if f.what == "touchpoints":
+            pattern = "(c)-[:HAD_TOUCHPOINT]->(t:Touchpoint)"
+            conditions = [self.compare(f"t.{c.field}", c) for c in f.conditions]
+        else:
+            pattern = (
+                "(c)-[:HOLDS]->(h:Holding) "
+                "OPTIONAL MATCH (h)-[:OF_PRODUCT]->(p:Product)-[:IN_LINE]->(l:ProductLine)"
+            )
+            subjects = {"status": "h.status", "product": "p.id", "line": "l.id"}
+            conditions = [self.compare(subjects[c.field], c) for c in f.conditions]
+        where = f" WITH * WHERE {' AND '.join(conditions)}" if conditions else ""
+        exists = f"EXISTS {{ MATCH {pattern}{where} RETURN 1 AS found }}"
+        return exists if f.quantifier == "some" else f"NOT {exists}"
+
+
+_AGGREGATE_CYPHER = {
+    "touchpoint_count": "COUNT { (c)-[:HAD_TOUCHPOINT]->(:Touchpoint) }",
+    "holdings_count": "COUNT { (c)-[:HOLDS]->(:Holding) }",
+    "total_value": (
+        "round(COLLECT { MATCH (c)-[:HOLDS]->(h:Holding {status: 'active'}) "
+        "RETURN sum(coalesce(h.monthly_value, 0.0)) }[0], 2)"
+    ),
+}
+
+
+def compile_cypher(where: Filter | None, order: Sequence[Order]) -> tuple[str, str, dict[str, Any]]:
+    """(page statement, count statement, parameters); the page takes $offset and $limit."""
+    compiler = _Compiler()
+    condition = compiler.filter(where) if where is not None else "true"
+    sort_terms: list[str] = []
+    projections: list[str] = []
+    for n, o in enumerate(order):
+        if o.key in AGGREGATES:
+            projections.append(f"{_AGGREGATE_CYPHER[o.key]} AS sort{n}")
+            subject = f"sort{n}"
+        else:
+            subject = "c.id" if o.key == "id" else f"c.{o.key}"
+        direction = " DESC" if o.descending else ""
+        sort_terms += [f"{subject} IS NULL", f"{subject}{direction}"]
+    sort_terms.append("c.id")
+    with_clause = f"WITH c, {', '.join(projections)}\n" if projections else ""
+    page = (
+        f"MATCH (c:Customer)\nWHERE {condition}\n{with_clause}"
+        f"ORDER BY {', '.join(sort_terms)}\nSKIP $offset LIMIT $limit\nRETURN c.id AS customerId"
+    )
+    count = f"MATCH (c:Customer)\nWHERE {condition}\nRETURN count(c) AS total"
+    return page, count, compiler.params
+
+
+def _cypher_page(
+    store: Neo4jStore,
+    where: Filter | None,
+    order: Sequence[Order],
+    first: int,
+    offset: int,
+    count: bool,
+) -> tuple[list[str], int]:
+    page, counting, params = compile_cypher(where, order)
+    rows = store.read_query("customer_list", page, {**params, "offset": offset, "limit": first + 1})
+    total = store.read_query("customer_list_count", counting, params)[0]["total"] if count else -1
+    return [str(r["customerId"]) for r in rows], int(total)
+
+
+# ----------------------------------------------------------------------------- aggregates
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    count: int  # customers with a value
+    sum: float
+    avg: float | None
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineTotal:
+    line: str
+    customers: int
+    holdings: int
+    monthly_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAggregate:
+    customers: int
+    total_value: Stats  # monthly value of active holdings, per customer
+    lifetime_value: Stats
+    by_line: tuple[LineTotal, ...]  # a joint account counted once
+
+
+def _stats(values: list[float]) -> Stats:
+    if not values:
+        return Stats(0, 0.0, None, None, None)
+    total = round(sum(values), 2)
+    return Stats(len(values), total, round(total / len(values), 4), min(values), max(values))
+
+
+def aggregate_customers(store: GraphStore, where: Filter | None) -> CustomerAggregate:
+    """Count, sum, average, minimum and maximum of value over the customers a filter
+    selects, and the value per product line."""
+    if where is not None:
+        _check_filter(where)
+    if isinstance(store, Neo4jStore):
+        return _cypher_aggregate(store, where)
+    keys = _embedded_matches(store, where, [])
+    nodes = store.get_nodes("Customer", keys)
+    related = _fetch(store, keys, {"holdings"})
+    lifetime = [
+        float(v) for k in keys if isinstance(v := nodes[k].props.get("lifetime_value"), int | float)
+    ]
+    lines: dict[str, tuple[set[str], dict[str, float]]] = {}
+    for customer in keys:
+        for h in related.holdings.get(customer, []):
+            if h.get("status") != "active" or h.get("line") is None:
+                continue
+            owners, values = lines.setdefault(str(h["line"]), (set(), {}))
+            owners.add(customer)
+            value = h.get("monthly_value")
+            values[str(h["id"])] = float(value) if isinstance(value, int | float) else 0.0
+    return CustomerAggregate(
+        len(keys),
+        _stats([_aggregate("total_value", k, related) for k in keys]),
+        _stats(lifetime),
+        tuple(
+            LineTotal(line, len(owners), len(values), round(sum(values.values()), 2))
+            for line, (owners, values) in sorted(lines.items())
+        ),
+    )
+
+
+def compile_aggregate(where: Filter | None) -> tuple[str, str, dict[str, Any]]:
+    compiler = _Compiler()
+    condition = compiler.filter(where) if where is not None else "true"
+    totals = (
+        f"MATCH (c:Customer)\nWHERE {condition}\n"
+        f"WITH c, {_AGGREGATE_CYPHER['total_value']} AS value\n"
+        "RETURN count(c) AS customers, sum(value) AS valueSum, min(value) AS valueMin,\n"
+        "       max(value) AS valueMax, count(c.lifetime_value) AS lifetimeCount,\n"
+        "       sum(c.lifetime_value) AS lifetimeSum, min(c.lifetime_value) AS lifetimeMin,\n"
+        "       max(c.lifetime_value) AS lifetimeMax"
+    )
+    by_line = (
+        f"MATCH (c:Customer)\nWHERE {condition}\n"
+        "MATCH (c)-[:HOLDS]->(h:Holding {status: 'active'})-[:OF_PRODUCT]->(:Product)"
+        "-[:IN_LINE]->(l:ProductLine)\n"
+        "WITH l, count(DISTINCT c) AS customers, collect(DISTINCT h) AS held\n"
+        "RETURN l.id AS line, customers, size(held) AS holdings,\n"
+        "       reduce(total = 0.0, x IN held | total + coalesce(x.monthly_value, 0.0)) AS value\n"
+        "ORDER BY line"
+    )
+    return totals, by_line, compiler.params
+
+
+def _cypher_aggregate(store: Neo4jStore, where: Filter | None) -> CustomerAggregate:
+    totals, by_line, params = compile_aggregate(where)
+    [row] = store.read_query("customer_aggregate", totals, params)
+    lines = store.read_query("customer_aggregate_lines", by_line, params)
+    customers = int(row["customers"])
+
+    def stats(count: int, total: Any, low: Any, high: Any) -> Stats:
+        if not count:
+            return Stats(0, 0.0, None, None, None)
+        summed = round(float(total), 2)
+        return Stats(count, summed, round(summed / count, 4), float(low), float(high))
+
+    return CustomerAggregate(
+        customers,
+        stats(customers, row["valueSum"], row["valueMin"], row["valueMax"]),
+        stats(
+            int(row["lifetimeCount"]), row["lifetimeSum"], row["lifetimeMin"], row["lifetimeMax"]
+        ),
+        tuple(
+            LineTotal(
+                r["line"], int(r["customers"]), int(r["holdings"]), round(float(r["value"]), 2)
+            )
+            for r in lines
+        ),
+    )
+
+
+def lint_examples() -> Iterable[tuple[str, str, list[str]]]:
+    """Representative compiled statements, so CI lints what the compiler writes."""
+    complaint_no_mobile = AllOf(
+        (
+            Compare("value_tier", "in", ("gold", "silver")),
+            Related(
+                "touchpoints",
+                "some",
+                (Compare("kind", "eq", "complaint"), Compare("occurred_at", "gte", "2026-10-01")),
+            ),
+            Related("holdings", "none", (Compare("line", "eq", "mobile"),)),
+            AnyOf((Compare("name", "starts_with", "A"), Not(Compare("city", "contains", "x")))),
+        )
+    )
+    orders: list[Sequence[Order]] = [
+        [],
+        [Order("total_value", descending=True)],
+        [Order("touchpoint_count"), Order("name", descending=True)],
+        [Order("holdings_count", descending=True), Order("lifetime_value")],
+    ]
+    for n, order in enumerate(orders):
+        page, count, params = compile_cypher(complaint_no_mobile, order)
+        yield f"customer_list_{n}", page, [*params, "offset", "limit"]
+        if n == 0:
+            yield "customer_list_count", count, list(params)
+            totals, by_line, params = compile_aggregate(complaint_no_mobile)
+            yield "customer_aggregate", totals, list(params)
+            yield "customer_aggregate_lines", by_line, list(params)
