@@ -26,6 +26,7 @@ DEMO_CUSTOMERS ?= 10000
 DEMO_SAMPLE ?= data/sample
 # The demo serves with one local key (analyst + agent); set CKB_API_KEYS for real use.
 DEMO_KEY ?= ckb-demo-key
+DEMO_PORT ?= 8000
 DEMO_KEYS ?= $(if $(CKB_API_KEYS),$(CKB_API_KEYS),demo:analyst+agent:$(DEMO_KEY))
 demo: $(VENV)/.installed
 	$(BIN)/ckb schema apply
@@ -35,18 +36,18 @@ demo: $(VENV)/.installed
 	$(BIN)/ckb segment --as-of 2026-11-01
 	$(BIN)/ckb stats
 	@echo
-	@echo "GraphQL at http://127.0.0.1:8000/graphql (demo key: $(DEMO_KEY)); try, from another shell:"
-	@echo "  curl -s localhost:8000/graphql -H 'authorization: Bearer $(DEMO_KEY)' -H 'content-type: application/json' \\"
+	@echo "GraphQL at http://127.0.0.1:$(DEMO_PORT)/graphql (demo key: $(DEMO_KEY)); try, from another shell:"
+	@echo "  curl -s localhost:$(DEMO_PORT)/graphql -H 'authorization: Bearer $(DEMO_KEY)' -H 'content-type: application/json' \\"
 	@echo "    -d '{\"query\": \"{ searchCustomers(text: \\\"wang wei\\\", first: 3) { customerId name matchedOn } }\"}'"
-	@echo "  curl -s localhost:8000/graphql -H 'authorization: Bearer $(DEMO_KEY)' -H 'content-type: application/json' \\"
+	@echo "  curl -s localhost:$(DEMO_PORT)/graphql -H 'authorization: Bearer $(DEMO_KEY)' -H 'content-type: application/json' \\"
 	@echo "    -d '{\"query\": \"{ atRisk(tier: \\\"gold\\\", first: 5) { customerId name churnScore signals } }\"}'"
 	@echo "(Ctrl-C stops the server; make serve starts it again.)"
 	@echo
-	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve
+	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve --port $(DEMO_PORT)
 
 # The HTTP API on the demo store (GraphQL, push ingest, EPCIS capture); Ctrl-C stops it.
 serve: $(VENV)/.installed
-	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve
+	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve --port $(DEMO_PORT) --port $(DEMO_PORT)
 
 lint-python: $(VENV)/.installed
 	$(BIN)/ruff check .

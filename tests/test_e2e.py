@@ -17,22 +17,47 @@ from tests.conftest import REPO, free_port
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_demo_creates_the_store_and_prints_stats(tmp_path: Path) -> None:
+def test_make_demo_loads_serves_and_its_printed_queries_work(tmp_path: Path) -> None:
     store = tmp_path / "demo.sqlite"
-    result = subprocess.run(
-        ["make", "demo", "DEMO_CUSTOMERS=300", f"DEMO_SAMPLE={tmp_path / 'sample'}"],
+    port = free_port()
+    demo = subprocess.Popen(
+        ["make", "demo", "DEMO_CUSTOMERS=300", f"DEMO_SAMPLE={tmp_path / 'sample'}",
+         f"DEMO_PORT={port}"],
         cwd=REPO,
         env={**os.environ, "CKB_GRAPH": f"embedded:{store}"},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "schema applied to embedded store" in result.stdout
-    assert f"store: embedded store {store}" in result.stdout
-    assert "nodes: " in result.stdout
-    assert "total: 21 file(s)" in result.stdout
+        start_new_session=True,  # make and the server it starts: one group to stop
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).raise_for_status()
+                break
+            except httpx.TransportError:
+                assert demo.poll() is None, demo.stdout.read() if demo.stdout else ""
+                assert time.monotonic() < deadline, "make demo did not start serving"
+                time.sleep(0.5)
+        auth = {"authorization": "Bearer ckb-demo-key"}
+        url = f"http://127.0.0.1:{port}/graphql"
+        # The two queries make demo prints.
+        search = '{ searchCustomers(text: "wang wei", first: 3) { customerId name matchedOn } }'
+        at_risk = '{ atRisk(tier: "gold", first: 5) { customerId name churnScore signals } }'
+        for query in (search, at_risk):
+            answer = httpx.post(url, json={"query": query}, headers=auth, timeout=30).json()
+            assert "errors" not in answer, answer
+        found = httpx.post(url, json={"query": search}, headers=auth, timeout=30).json()
+        assert found["data"]["searchCustomers"], "the demo sample has Wangs"
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
+        output, _ = demo.communicate(timeout=30)
+    assert "schema applied to embedded store" in output
+    assert f"store: embedded store {store}" in output
+    assert "nodes: " in output
+    assert "total: 21 file(s)" in output
+    assert "searchCustomers(text:" in output  # the printed example
     assert store.exists()
 
 
