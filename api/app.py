@@ -15,6 +15,9 @@ from starlette.routing import Route
 from api.capture import capture_events, capture_result
 from api.graphql_app import graphql_app
 from api.ingest import IngestSettings, ingest
+from api.instrumented_store import InstrumentedStore
+from api.metrics import Metrics, metrics_endpoint
+from api.observability import observability_middleware
 from graph.config import open_store
 from graph.errors import StoreError
 from graph.store import GraphStore
@@ -40,10 +43,12 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(
     store_factory: StoreFactory = open_store, ingest_settings: IngestSettings | None = None
 ) -> Starlette:
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = store_factory()
-        app.state.store = store
+        app.state.store = InstrumentedStore(store, metrics.store_seconds)
         app.state.ingest = ingest_settings or IngestSettings.from_env()
         app.state.captures = OrderedDict()
         try:
@@ -51,7 +56,7 @@ def create_app(
         finally:
             store.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -59,6 +64,10 @@ def create_app(
             Route("/epcis/capture", capture_events, methods=["POST"]),
             Route("/epcis/capture/{capture_id}", capture_result, methods=["GET"]),
             Route("/graphql", graphql_app(), methods=["GET", "POST"]),
+            Route("/metrics", metrics_endpoint),
         ],
+        middleware=observability_middleware(metrics),
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
+    return app

@@ -425,6 +425,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.access_log import configure_access_log
     from api.app import create_app
 
     settings = settings_from_env(graph=args.graph)
@@ -432,7 +433,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     open_store(settings).close()
     app = create_app(lambda: open_store(settings))
     print(f"ckb API on http://{args.host}:{args.port} ({settings.describe()})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    configure_access_log()  # JSON lines on stderr, in place of uvicorn's access log
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
 

@@ -25,6 +25,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema import Schema
 
+from api.graphql_metrics import GraphQLMetrics
 from api.graphql_schema import Query
 from graph.errors import CkbError
 
@@ -49,6 +50,7 @@ def build_schema(max_depth: int = MAX_DEPTH) -> Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: MaskErrors(should_mask_error=_internal),
+        GraphQLMetrics,
     ]
     return Schema(query=Query, extensions=extensions)
 
