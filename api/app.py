@@ -43,12 +43,10 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(
     store_factory: StoreFactory = open_store, ingest_settings: IngestSettings | None = None
 ) -> Starlette:
-    metrics = Metrics()
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = store_factory()
-        app.state.store = InstrumentedStore(store, metrics.store_seconds)
+        app.state.store = InstrumentedStore(store, app.state.metrics.store_seconds)
         app.state.ingest = ingest_settings or IngestSettings.from_env()
         app.state.captures = OrderedDict()
         try:
@@ -56,18 +54,19 @@ def create_app(
         finally:
             store.close()
 
+    metrics = Metrics()
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/ingest/{kind}", ingest, methods=["POST"]),
             Route("/epcis/capture", capture_events, methods=["POST"]),
             Route("/epcis/capture/{capture_id}", capture_result, methods=["GET"]),
             Route("/graphql", graphql_app(), methods=["GET", "POST"]),
-            Route("/metrics", metrics_endpoint),
         ],
-        middleware=observability_middleware(metrics),
         lifespan=lifespan,
+        middleware=observability_middleware(metrics),
     )
     app.state.metrics = metrics
     return app

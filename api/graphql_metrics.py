@@ -25,10 +25,12 @@ _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 
 def _request(context: object) -> Any:
-    """The HTTP request (or websocket) behind a GraphQL context, dict or object style."""
+    """The HTTP request (or websocket) behind a GraphQL context: strawberry's default dict
+    (``request``) or a context object (``request`` or ``connection``)."""
     if isinstance(context, dict):
         return context.get("request")
-    return getattr(context, "request", None)
+    found = getattr(context, "request", None)
+    return found if found is not None else getattr(context, "connection", None)
 
 
 class GraphQLMetrics(SchemaExtension):

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocket
 
 from api.access_log import LOGGER, configure_access_log
 from api.app import create_app
+from api.graphql_metrics import GraphQLMetrics
 from api.ingest import IngestSettings
 from api.instrumented_store import InstrumentedStore
 from api.metrics import BoundedLabels, Metrics
@@ -243,6 +245,22 @@ def test_apps_have_registries_of_their_own(tmp_path: Path) -> None:
 def test_operation_labels_are_bounded() -> None:
     labels = BoundedLabels(2)
     assert [labels.label(v, "other") for v in ("A", "B", "A", "C")] == ["A", "B", "A", "other"]
+
+
+def test_the_extension_finds_the_request_in_a_context_object() -> None:
+    metrics = Metrics()
+    scope: dict[str, Any] = {"type": "http", "state": {}}
+    app = SimpleNamespace(state=SimpleNamespace(metrics=metrics))
+    context = SimpleNamespace(connection=SimpleNamespace(app=app, scope=scope))
+    extension = GraphQLMetrics()
+    extension.execution_context = SimpleNamespace(  # type: ignore[assignment]
+        context=context, operation_name="Q", pre_execution_errors=None, result=None
+    )
+    for _ in extension.on_operation():
+        pass
+    labels = {"operation": "Q", "outcome": "ok"}
+    assert metrics.registry.get_sample_value("ckb_graphql_operations_total", labels) == 1
+    assert scope["state"]["graphql_operation"] == "Q"
 
 
 # ------------------------------------------------------------------ instrumented store
