@@ -18,6 +18,9 @@ from api.capture import capture_events, capture_result
 from api.events import EventHub
 from api.graphql_app import graphql_app
 from api.ingest import IngestSettings, ingest
+from api.instrumented_store import InstrumentedStore
+from api.metrics import Metrics, metrics_endpoint
+from api.observability import observability_middleware
 from graph.config import open_store
 from graph.errors import StoreError
 from graph.store import GraphStore
@@ -52,7 +55,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
         store = store_factory()
-        app.state.store = store
+        app.state.store = InstrumentedStore(store, app.state.metrics.store_seconds)
         app.state.ingest = ingest_settings or IngestSettings.from_env()
         app.state.auth = auth_settings or AuthSettings.from_env()
         app.state.captures = OrderedDict()
@@ -61,10 +64,12 @@ def create_app(
         finally:
             store.close()
 
-    return Starlette(
+    metrics = Metrics()
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/ingest/{kind}", ingest, methods=["POST"]),
             Route("/epcis/capture", capture_events, methods=["POST"]),
             Route("/epcis/capture/{capture_id}", capture_result, methods=["GET"]),
@@ -72,4 +77,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
+        middleware=observability_middleware(metrics),
     )
+    app.state.metrics = metrics
+    return app

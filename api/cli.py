@@ -425,6 +425,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.access_log import configure_access_log
     from api.app import create_app
     from api.auth import AuthSettings
 
@@ -440,7 +441,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     app = create_app(lambda: open_store(settings), auth_settings=auth)
     print(f"ckb API on http://{args.host}:{args.port} ({settings.describe()})")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    configure_access_log()  # JSON lines on stderr, in place of uvicorn's access log
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
 

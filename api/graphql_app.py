@@ -55,6 +55,7 @@ from api.auth import (
 from api.context import ApiContext, Loaders
 from api.events import EventHub
 from api.graphql_limits import LimitError, QueryCostLimiter
+from api.graphql_metrics import GraphQLMetrics
 from api.graphql_mutations import Mutation
 from api.graphql_schema import Query
 from api.graphql_subscriptions import Subscription
@@ -143,6 +144,7 @@ def build_schema(max_depth: int = MAX_DEPTH) -> Schema:
         lambda: ValidationCache(maxsize=256),
         QueryCostLimiter,
         MaskInternalErrors,
+        GraphQLMetrics,
     ]
     return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
 

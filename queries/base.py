@@ -32,3 +32,16 @@ def bounded(param: str, most: int, least: int = 1) -> Callable[[dict[str, Any]],
 
 def number(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+CypherReader = Callable[[str, str, dict[str, Any]], list[Record]]
+
+
+def cypher_reader(store: object) -> CypherReader | None:
+    """How this store answers Cypher (Neo4jStore.read_query), or None (embedded).
+
+    Asked by attribute rather than by class, so a proxy in front of the store
+    (api.instrumented_store) is served the same way as the store itself.
+    """
+    reader: CypherReader | None = getattr(store, "read_query", None)
+    return reader

@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore, Node
-from queries.base import QueryParameterError
+from queries.base import CypherReader, QueryParameterError, cypher_reader
 
 Op = Literal["eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains"]
 OPS: tuple[Op, ...] = ("eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains")
@@ -153,8 +152,8 @@ def list_customers(
     if where is None and all(o.key == "id" and not o.descending for o in order):
         ids = store.keys_page("Customer", last, first + 1)
         total = store.counts().nodes.get("Customer", 0) if count else -1
-    elif isinstance(store, Neo4jStore):
-        ids, total = _cypher_page(store, where, order, first, offset, count)
+    elif (read := cypher_reader(store)) is not None:
+        ids, total = _cypher_page(read, where, order, first, offset, count)
     else:
         matched = _embedded_matches(store, where, order)
         ids, total = matched[offset : offset + first + 1], len(matched)
@@ -383,7 +382,7 @@ def compile_cypher(where: Filter | None, order: Sequence[Order]) -> tuple[str, s
 
 
 def _cypher_page(
-    store: Neo4jStore,
+    read: CypherReader,
     where: Filter | None,
     order: Sequence[Order],
     first: int,
@@ -391,8 +390,8 @@ def _cypher_page(
     count: bool,
 ) -> tuple[list[str], int]:
     page, counting, params = compile_cypher(where, order)
-    rows = store.read_query("customer_list", page, {**params, "offset": offset, "limit": first + 1})
-    total = store.read_query("customer_list_count", counting, params)[0]["total"] if count else -1
+    rows = read("customer_list", page, {**params, "offset": offset, "limit": first + 1})
+    total = read("customer_list_count", counting, params)[0]["total"] if count else -1
     return [str(r["customerId"]) for r in rows], int(total)
 
 
@@ -436,8 +435,8 @@ def aggregate_customers(store: GraphStore, where: Filter | None) -> CustomerAggr
     selects, and the value per product line."""
     if where is not None:
         _check_filter(where)
-    if isinstance(store, Neo4jStore):
-        return _cypher_aggregate(store, where)
+    if (read := cypher_reader(store)) is not None:
+        return _cypher_aggregate(read, where)
     keys = _embedded_matches(store, where, [])
     nodes = store.get_nodes("Customer", keys)
     related = _fetch(store, keys, {"holdings"})
@@ -487,10 +486,10 @@ def compile_aggregate(where: Filter | None) -> tuple[str, str, dict[str, Any]]:
     return totals, by_line, compiler.params
 
 
-def _cypher_aggregate(store: Neo4jStore, where: Filter | None) -> CustomerAggregate:
+def _cypher_aggregate(read: CypherReader, where: Filter | None) -> CustomerAggregate:
     totals, by_line, params = compile_aggregate(where)
-    [row] = store.read_query("customer_aggregate", totals, params)
-    lines = store.read_query("customer_aggregate_lines", by_line, params)
+    [row] = read("customer_aggregate", totals, params)
+    lines = read("customer_aggregate_lines", by_line, params)
     customers = int(row["customers"])
 
     def stats(count: int, total: Any, low: Any, high: Any) -> Stats:

@@ -13,10 +13,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore, Node
 from queries import QUERY_DIR, QueryFile, insights, parse_query_file, search, tracking
-from queries.base import QueryParameterError, Record, UnknownQueryError, bounded, number
+from queries.base import (
+    QueryParameterError,
+    Record,
+    UnknownQueryError,
+    bounded,
+    cypher_reader,
+    number,
+)
 
 R = TypeVar("R")
 
@@ -1062,8 +1068,9 @@ def run_query(store: GraphStore, name: str, **params: Any) -> Any:
     except KeyError:
         raise UnknownQueryError(f"unknown query {name!r}; queries: {', '.join(QUERIES)}") from None
     params = _checked(query, query.prepare(params))
-    if isinstance(store, Neo4jStore):
-        rows = store.read_query(name, query.file.text, params)
+    read_query = cypher_reader(store)
+    if read_query is not None:
+        rows = read_query(name, query.file.text, params)
     else:
         rows = query.embedded(store, **params)
     return query.result(rows)
