@@ -59,6 +59,7 @@ from api.graphql_metrics import GraphQLMetrics
 from api.graphql_mutations import Mutation
 from api.graphql_schema import Query
 from api.graphql_subscriptions import Subscription
+from api.request_id import current_request_id
 from graph.errors import CkbError
 from queries.base import QueryParameterError
 
@@ -280,7 +281,7 @@ class CkbGraphQL(GraphQL[ApiContext, None]):
 
 
 def _request_id(connection: HTTPConnection) -> str:
-    found = getattr(connection.state, "request_id", None)
+    found = getattr(connection.state, "request_id", None) or current_request_id()
     return found if isinstance(found, str) else uuid.uuid4().hex
 
 
