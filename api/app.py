@@ -54,6 +54,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
+        app.state.hub = hub
         store = store_factory()
         app.state.store = InstrumentedStore(store, app.state.metrics.store_seconds)
         app.state.ingest = ingest_settings or IngestSettings.from_env()

@@ -42,6 +42,7 @@ class Loaders:
         self.household = self._loader(self._batch("customers_households", []))
         self.credit = self._loader(self._attached("HAS_CREDIT_PROFILE", "CreditProfile"))
         self.third_party = self._loader(self._third_party)
+        self.consents = self._loader(self._consents)
 
     @staticmethod
     def _loader(load: Callable[[list[str]], Any]) -> DataLoader[str, Any]:
@@ -66,6 +67,12 @@ class Loaders:
             return [found[k][0].node if k in found else None for k in keys]
 
         return load
+
+    async def _consents(self, keys: list[str]) -> list[list[Node]]:
+        found = await in_thread(
+            self.store.neighbours_many, "Customer", keys, "HAS_CONSENT", "out", "Consent", 1000
+        )
+        return [[n.node for n in found.get(k, [])] for k in keys]
 
     async def _third_party(self, keys: list[str]) -> list[Node | None]:
         """A customer's purchased demographics, only where their consent allows it."""

@@ -44,6 +44,7 @@ MAX_FIRST: Mapping[str, int] = {
     "Query.atRisk": 500,
     "Customer.touchpoints": 500,
     "Customer.trackedItems": 500,
+    "Customer.purchases": 500,
     "Customer.nextBestProducts": 20,
     "Household.whiteSpace": 20,
 }

@@ -9,7 +9,7 @@ resolve it (api/graphql_permissions.py); store calls run in the thread pool.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 import strawberry
@@ -19,9 +19,11 @@ from api.context import ApiContext, in_thread
 from api.graphql_filters import CustomerOrder, CustomerWhere, customer_filter, customer_order
 from api.graphql_permissions import ADMINS, ANALYSTS, READERS, field_for
 from graph.store import Node
+from loaders.epc import canonical_epc
 from loaders.quality import quality_report
 from loaders.resolve import list_review
 from queries.customer_list import (
+    Compare,
     aggregate_customers,
     decode_cursor,
     encode_cursor,
@@ -198,6 +200,68 @@ class TrackedItem:
     in_transit: bool
 
 
+@strawberry.type
+class Consent:
+    id: str
+    purpose: str | None
+    channel: str | None
+    granted: bool | None
+    given_at: str | None
+    withdrawn_at: str | None
+
+
+CONSENT_FIELDS = ("purpose", "channel", "granted", "given_at", "withdrawn_at")
+
+
+@strawberry.type
+class Purchase:
+    id: str
+    purchased_at: str | None
+    amount: float | None
+    currency: str | None
+    department: str | None
+    channel: str | None
+
+
+PURCHASE_FIELDS = ("purchased_at", "amount", "currency", "department", "channel")
+MAX_PURCHASES = 500
+
+
+@strawberry.type
+class ProductLine:
+    id: str
+    name: str | None
+    industry: str | None
+    holders: int | None
+    penetration: float | None
+
+
+LINE_FIELDS = ("name", "industry", "holders", "penetration")
+
+
+@strawberry.type
+class Product:
+    id: str
+    name: str | None
+    gtin: str | None
+    category: str | None
+    price: float | None
+    currency: str | None
+    holders: int | None
+
+    @strawberry.field
+    async def line(self, info: Info) -> ProductLine | None:
+        found = await in_thread(
+            info.context.store.neighbours, "Product", self.id, "IN_LINE", "out", "ProductLine", 1
+        )
+        if not found:
+            return None
+        return ProductLine(id=found[0].node.key, **_props(found[0].node, LINE_FIELDS))
+
+
+PRODUCT_FIELDS = ("name", "gtin", "category", "price", "currency", "holders")
+
+
 def _props(node: Node | None, fields: tuple[str, ...]) -> dict[str, Any]:
     props = node.props if node else {}
     return {f: props.get(f) for f in fields}
@@ -241,6 +305,31 @@ class Customer:
     async def demographics(self, info: Info) -> Demographics | None:
         node = await info.context.loaders.third_party.load(str(self.id))
         return None if node is None else Demographics(**_props(node, DEMOGRAPHIC_FIELDS))
+
+    @strawberry.field
+    async def consents(self, info: Info) -> list[Consent]:
+        """What the customer allows, per purpose and channel (one record per source)."""
+        found = await info.context.loaders.consents.load(str(self.id))
+        return [Consent(id=n.key, **_props(n, CONSENT_FIELDS)) for n in found]
+
+    @strawberry.field
+    async def purchases(self, info: Info, first: int = 20) -> list[Purchase]:
+        """The most recent purchases first."""
+        found = await in_thread(
+            info.context.store.neighbours,
+            "Customer",
+            str(self.id),
+            "MADE",
+            "out",
+            "Purchase",
+            MAX_PURCHASES * 20,
+        )
+        recent = sorted(
+            (n.node for n in found),
+            key=lambda n: (str(n.props.get("purchased_at") or ""), n.key),
+            reverse=True,
+        )
+        return [Purchase(id=n.key, **_props(n, PURCHASE_FIELDS)) for n in recent[:first]]
 
     @strawberry.field
     async def sources(self, info: Info) -> list[SourceLink]:
@@ -468,6 +557,71 @@ class ProductInstance:
         found = await _ask(info, "current_location", epc=self.epc)
         return None if found is None else _build(Location, found)
 
+    @strawberry.field
+    async def chain_of_custody(self, info: Info, first: int = 100) -> list[CustodyTransfer]:
+        """Which parties owned or held it, from commissioning on."""
+        found = await _ask(info, "chain_of_custody", epc=self.epc, first=first)
+        return [_build(CustodyTransfer, c) for c in found]
+
+    @strawberry.field
+    async def containers(self, info: Info, at: datetime) -> list[Container]:
+        """The case, pallet, truck ... it was in at that moment (innermost first)."""
+        found = await _ask(info, "containment_at", epc=self.epc, at=at.isoformat())
+        return [_build(Container, c) for c in found]
+
+    @strawberry.field
+    async def buyer(self, info: Info) -> Customer | None:
+        """The customer it was sold to (restricted to readers of customers)."""
+        info.context.principal.require(READERS, "ProductInstance.buyer")
+        key = canonical_epc(self.epc)
+        found = await in_thread(
+            info.context.store.neighbours, "ProductInstance", key, "SOLD_TO", "out", "Customer", 1
+        )
+        return customer_from_node(found[0].node) if found else None
+
+
+@strawberry.type
+class CustodyTransfer:
+    at: str | None
+    event_id: str
+    biz_step: str | None
+    party: str
+    role: str
+
+
+@strawberry.type
+class Container:
+    container: str
+    level: int
+    since: str | None
+
+
+@strawberry.type
+class SegmentMember:
+    customer_id: str
+    name: str | None
+    lifetime_value: float | None
+
+
+@strawberry.type
+class Segment:
+    """Customers of one value tier (set by ``ckb segment``)."""
+
+    name: str
+
+    @strawberry.field
+    async def members(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> list[SegmentMember]:
+        found = await _ask(info, "segment_members", tier=self.name, after=after or "", first=first)
+        return [_build(SegmentMember, m) for m in found]
+
+    @strawberry.field
+    async def size(self, info: Info) -> int:
+        where = Compare("value_tier", "eq", self.name)
+        found = await in_thread(aggregate_customers, info.context.store, where)
+        return found.customers
+
 
 @strawberry.type
 class PageInfo:
@@ -599,6 +753,16 @@ class Query:
     async def household(self, info: Info, id: strawberry.ID) -> Household | None:
         node = await in_thread(info.context.store.get_node, "Household", str(id))
         return None if node is None else Household(id=strawberry.ID(node.key))
+
+    @field_for(*READERS)
+    async def product(self, info: Info, id: strawberry.ID) -> Product | None:
+        node = await in_thread(info.context.store.get_node, "Product", str(id))
+        return None if node is None else Product(id=node.key, **_props(node, PRODUCT_FIELDS))
+
+    @field_for(*READERS)
+    async def segment(self, info: Info, name: str) -> Segment:
+        """A value-tier segment (gold, silver, bronze) and its members."""
+        return Segment(name=name)
 
     @field_for(*READERS)
     async def product_instance(self, info: Info, epc: str) -> ProductInstance | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from api.auth import (
     authenticate,
     credential,
 )
+from api.events import CustomerChange, EventHub
 from graph.errors import StoreError
 from graph.store import GraphStore
 from loaders.incremental import resolve_arrivals
@@ -207,4 +209,13 @@ async def ingest(request: Request) -> JSONResponse:
         return JSONResponse(
             {"error": f"the store could not take the batch: {exc}"}, status_code=503
         )
+    _announce(request.app.state.hub, answer)
     return JSONResponse(answer.as_json())
+
+
+def _announce(hub: EventHub, answer: PushAnswer) -> None:
+    """Subscribers following a customer hear that a pushed record landed on them."""
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    for result in answer.results:
+        if result.get("customer"):
+            hub.publish(CustomerChange(str(result["customer"]), "record", at, answer.source))

@@ -12,6 +12,7 @@ import pytest
 from api.app import create_app
 from api.auth import AuthSettings
 from api.graphql_app import build_schema
+from api.ingest import IngestSettings
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore, RelRow
 from loaders.resolve import resolve_store
@@ -33,7 +34,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     _extras(store, ann, bob)
     store.close()
     counting = CountingStore(EmbeddedStore(tmp / "kb.sqlite"))
-    with LiveServer(create_app(lambda: counting, auth_settings=AUTH)) as live:
+    with LiveServer(
+        create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
+    ) as live:
         live.ann = ann  # type: ignore[attr-defined]
         live.bob = bob  # type: ignore[attr-defined]
         live.store = counting  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ import pytest
 from websockets.sync.client import connect
 
 from api.app import create_app
+from api.ingest import IngestSettings
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
 from loaders.resolve import resolve_store
@@ -47,7 +48,9 @@ def _served(tmp: Path) -> Any:
     _extras(store, ann, bob)
     store.close()
     counting = CountingStore(EmbeddedStore(tmp / "kb.sqlite"))
-    live = LiveServer(create_app(lambda: counting, auth_settings=AUTH))
+    live = LiveServer(
+        create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
+    )
     live.ann = ann  # type: ignore[attr-defined]
     live.bob = bob  # type: ignore[attr-defined]
     live.store = counting  # type: ignore[attr-defined]
@@ -335,6 +338,50 @@ def test_mutations_need_their_roles(server: Any) -> None:
     assert "needs role admin or loader" in r.json()["errors"][0]["message"]
 
 
+def test_products_segments_consents_and_tracked_items(server: Any) -> None:
+    product = _data(_post(server, '{ product(id: "MOB-10") { name line { id name } } }'))
+    assert product["product"] == {
+        "name": "Mobile 10 GB",
+        "line": {"id": "mobile", "name": "Mobile"},
+    }
+    segment = _data(
+        _post(server, '{ segment(name: "gold") { name size members(first: 2) { customerId } } }')
+    )
+    assert segment["segment"] == {"name": "gold", "size": 0, "members": []}  # not scored yet
+    query = (
+        "query ($id: ID!) { customer(id: $id) { consents { purpose granted } purchases { id } } }"
+    )
+    ann = _data(_post(server, query, id=server.ann))["customer"]
+    assert {"purpose": "third_party_data", "granted": True} in ann["consents"]
+    assert ann["purchases"] == []
+    epc = "urn:epc:id:sgtin:0614141.107346.2017"
+    event = {
+        "type": "ObjectEvent", "eventID": "urn:uuid:gql-1", "eventTime": "2026-05-01T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "epcList": [epc],
+        "bizStep": "shipping", "bizLocation": {"id": "urn:epc:id:sgln:0614141.00777.0"},
+    }  # fmt: skip
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-05-01T10:00:00Z",
+        "epcisBody": {"eventList": [event, {**event, "eventID": "urn:uuid:gql-2", "action": "MAYBE"}]},
+    }  # fmt: skip
+    capture = "mutation ($doc: JSON!) { captureEpcisEvents(document: $doc) }"
+    refused = _post(server, capture, key="k-agent", doc=document).json()
+    assert "needs role admin or loader" in refused["errors"][0]["message"]
+    captured = _data(_post(server, capture, key="k-loader", doc=document))["captureEpcisEvents"]
+    assert (captured["captured"], captured["rejected"]) == (1, 1)
+    item = """query ($epc: String!) { productInstance(epc: $epc) {
+        journey { eventId bizStep } currentLocation { location } buyer { id } } }"""
+    found = _data(_post(server, item, epc=epc))["productInstance"]
+    assert found["journey"] == [{"eventId": "urn:uuid:gql-1", "bizStep": "shipping"}]
+    assert found["currentLocation"]["location"] == "https://id.gs1.org/414/0614141007776"
+    assert found["buyer"] is None
+    assert (
+        _data(_post(server, item, epc="urn:epc:id:sgtin:0614141.107346.9"))["productInstance"]
+        is None
+    )
+
+
 # ----------------------------------------------------------------------------- protocol
 
 
@@ -428,6 +475,16 @@ def test_a_second_channel_sees_a_logged_complaint_within_a_second(server: Any) -
                 "customerId": server.ann, "change": "touchpoint", "detail": "complaint",
             }  # fmt: skip
         assert time.monotonic() - started < 3
+        pushed = httpx.post(
+            f"{server.url}/ingest/customers?source=shop",
+            content=json.dumps({"source_record_id": "S-9", "name": "Ann Lee",
+                                "email": "ann@example.com", "phone": "+12025550101"}),
+            headers={"authorization": "Bearer k-loader"},
+            timeout=30,
+        )  # fmt: skip
+        assert pushed.json()["results"][0]["customer"] == server.ann
+        message = json.loads(ws.recv(timeout=1))
+        assert message["payload"]["data"]["customerChanged"]["change"] == "record"
         alert = json.loads(desk.recv(timeout=2))
         assert alert["payload"]["data"]["churnAlert"]["customerId"] == server.ann
         assert alert["payload"]["data"]["churnAlert"]["score"] >= 0.5
