@@ -8,6 +8,7 @@ resolve it (api/graphql_permissions.py); store calls run in the thread pool.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, cast
@@ -22,6 +23,7 @@ from graph.store import Node
 from loaders.epc import canonical_epc
 from loaders.quality import quality_report
 from loaders.resolve import list_review
+from queries.base import QueryParameterError
 from queries.customer_list import (
     Compare,
     aggregate_customers,
@@ -101,6 +103,24 @@ class Touchpoint:
     outcome: str | None
     resolution_status: str | None
     agent_id: str | None
+
+    @strawberry.field
+    def cursor(self) -> str:
+        """Pass as ``after`` to read the touchpoints older than this one."""
+        raw = f"{self.occurred_at or ''}\x00{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+
+def _touchpoint_cursor(after: str | None) -> tuple[str, str]:
+    if not after:
+        return "", ""
+    try:
+        occurred_at, _, key = base64.urlsafe_b64decode(after.encode()).decode().partition("\x00")
+    except (ValueError, UnicodeDecodeError):
+        key = ""
+    if not key:
+        raise QueryParameterError(f"not a touchpoint cursor: {after!r}")
+    return occurred_at, key
 
 
 @strawberry.type
@@ -360,10 +380,18 @@ class Customer:
 
     @strawberry.field
     async def touchpoints(
-        self, info: Info, first: int = 20, channel: str | None = None
+        self, info: Info, first: int = 20, after: str | None = None, channel: str | None = None
     ) -> list[Touchpoint]:
+        """Newest first; ``after`` is the ``cursor`` of the last touchpoint already read."""
+        before_time, before_id = _touchpoint_cursor(after)
         found = await _ask(
-            info, "customer_touchpoints", customerId=self.id, channel=channel or "", first=first
+            info,
+            "customer_touchpoints",
+            customerId=self.id,
+            channel=channel or "",
+            first=first,
+            beforeTime=before_time,
+            beforeId=before_id,
         )
         return [_build(Touchpoint, t) for t in found]
 

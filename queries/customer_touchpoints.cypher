@@ -3,9 +3,14 @@
 // param: customerId string  the golden customer ID
 // param: channel string  a channel such as call_center, or '' for every channel
 // param: first int  how many, 1 to 500
+// param: beforeTime string  paging: the occurredAt of the last touchpoint of the previous page, or '' (derived by ckb from a cursor)
+// param: beforeId string  paging: the id of that touchpoint, or '' for the first page
 // index: Customer.id (constraint customer_id_unique)
 MATCH (:Customer {id: $customerId})-[:HAD_TOUCHPOINT]->(t:Touchpoint)
-WHERE $channel = '' OR t.channel = $channel
+WHERE ($channel = '' OR t.channel = $channel)
+  AND ($beforeId = ''
+       OR coalesce(t.occurred_at, '') < $beforeTime
+       OR (coalesce(t.occurred_at, '') = $beforeTime AND t.id < $beforeId))
 WITH t
 ORDER BY t.occurred_at DESC, t.id DESC
 LIMIT $first

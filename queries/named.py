@@ -259,12 +259,17 @@ class TouchpointSummary:
 
 
 def _touchpoints_embedded(
-    store: GraphStore, customerId: str, channel: str, first: int
+    store: GraphStore, customerId: str, channel: str, first: int, beforeTime: str, beforeId: str
 ) -> list[Record]:
     found = store.neighbours(
         "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
     )
-    picked = [n.node for n in found if not channel or n.node.props.get("channel") == channel]
+    picked = [
+        n.node
+        for n in found
+        if (not channel or n.node.props.get("channel") == channel)
+        and (not beforeId or _recent_key(n.node) < (beforeTime, beforeId))
+    ]
     picked.sort(key=_recent_key, reverse=True)
     picked = picked[:first]
     agents = store.neighbours_many("Touchpoint", [t.key for t in picked], "HANDLED_BY", limit=1)
@@ -951,7 +956,14 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customers_holdings", _holdings_many, _grouped(_to_holdings), _check_batch),
         NamedQuery("customers_value", _value_many, _to_values, _check_batch),
         NamedQuery("customers_households", _members_many, _grouped(_to_members), _check_batch),
-        NamedQuery("customer_touchpoints", _touchpoints_embedded, _to_touchpoints, _check_first),
+        NamedQuery(
+            "customer_touchpoints",
+            _touchpoints_embedded,
+            _to_touchpoints,
+            _check_first,
+            # Paging is optional: without a cursor, the newest touchpoints.
+            lambda params: {"beforeTime": "", "beforeId": "", **params},
+        ),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
         NamedQuery("ego_network", _ego_embedded, _to_network, _check_ego),
         NamedQuery("related_customers", _related_embedded, _to_related, bounded("first", 1000)),

@@ -209,6 +209,29 @@ def test_where_order_by_and_aggregates(server: Any) -> None:
     assert "Float cannot represent non numeric value: 'lots'" in bad["errors"][0]["message"]
 
 
+def test_touchpoints_page_by_cursor(server: Any) -> None:
+    query = """query ($id: ID!, $after: String) { customer(id: $id) {
+        touchpoints(first: 1, after: $after) { id cursor } } }"""
+    first = _data(_post(server, "{ customers(first: 1) { edges { node { id } } } }"))
+    someone = first["customers"]["edges"][0]["node"]["id"]
+    for n, moment in enumerate(("2026-01-02T10:00:00Z", "2026-01-03T10:00:00Z") * 2):
+        visit = {"customerId": someone, "channel": "store", "kind": "visit", "occurredAt": moment}
+        _data(_post(server, TOUCH, key="k-agent", input=visit, idem=f"visit-{n}"))
+    seen: list[str] = []
+    after = None
+    for _ in range(10):
+        page = _data(_post(server, query, id=someone, after=after))["customer"]["touchpoints"]
+        if not page:
+            break
+        seen.append(page[0]["id"])
+        after = page[0]["cursor"]
+    every = _data(_post(server, query.replace("first: 1", "first: 50"), id=someone))
+    assert len(seen) == 4
+    assert seen == [t["id"] for t in every["customer"]["touchpoints"]]
+    bad = _post(server, query, id=server.bob, after="nonsense").json()
+    assert bad["errors"][0]["message"] == "not a touchpoint cursor: 'nonsense'"
+
+
 # ----------------------------------------------------------------------------- limits
 
 

@@ -284,6 +284,12 @@ def test_customer_touchpoints_newest_first_bounded(store: GraphStore) -> None:
     ]
     with pytest.raises(QueryParameterError, match="first must be between 1 and 500"):
         run_query(store, "customer_touchpoints", customerId="ann", channel="", first=0)
+    # Paging: t8 and t9 share a moment; the page after t9 starts at t8, then goes on.
+    older = run_query(
+        store, "customer_touchpoints", customerId="ann", channel="", first=3,
+        beforeTime="2025-01-09T10:00:00Z", beforeId="t9",
+    )  # fmt: skip
+    assert [t.id for t in older] == ["t8", "t7", "t6"]
 
 
 def test_customer_360(store: GraphStore) -> None:
