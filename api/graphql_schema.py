@@ -652,6 +652,40 @@ class Segment:
 
 
 @strawberry.type
+class CampaignCell:
+    channel: str | None
+    tier: str
+    contacted: int
+    responses: int
+    conversions: int
+    response_rate: float
+    conversion_rate: float
+
+
+@strawberry.type
+class Campaign:
+    id: str
+    name: str | None
+    channel: str | None
+    starts_on: str | None
+    ends_on: str | None
+
+    @strawberry.field
+    async def response(self, info: Info) -> list[CampaignCell]:
+        """Contacted, responded and converted customers by contact channel and value tier."""
+        cells = await _ask(info, "campaign_response", campaignId=self.id)
+        return [
+            CampaignCell(
+                **asdict(c), response_rate=c.response_rate, conversion_rate=c.conversion_rate
+            )
+            for c in cells
+        ]
+
+
+CAMPAIGN_FIELDS = ("name", "channel", "starts_on", "ends_on")
+
+
+@strawberry.type
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
@@ -786,6 +820,11 @@ class Query:
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
         node = await in_thread(info.context.store.get_node, "Product", str(id))
         return None if node is None else Product(id=node.key, **_props(node, PRODUCT_FIELDS))
+
+    @field_for(*READERS)
+    async def campaign(self, info: Info, id: strawberry.ID) -> Campaign | None:
+        node = await in_thread(info.context.store.get_node, "Campaign", str(id))
+        return None if node is None else Campaign(id=node.key, **_props(node, CAMPAIGN_FIELDS))
 
     @field_for(*READERS)
     async def segment(self, info: Info, name: str) -> Segment:

@@ -95,6 +95,26 @@ def _extras(store: GraphStore, ann: str, bob: str) -> None:
         [{"id": "c-ann", "purpose": "third_party_data", "channel": "any", "granted": True}],
     )
     store.upsert_relationships("HAS_CONSENT", "Customer", "Consent", [RelRow(ann, "c-ann")])
+    store.upsert_nodes("Campaign", [{"id": "spring", "name": "Spring offer", "channel": "email"}])
+    store.upsert_nodes(
+        "Touchpoint",
+        [{"id": "cc-ann", "kind": "campaign_contact", "channel": "email",
+          "occurred_at": "2026-03-01T09:00:00Z"},
+         {"id": "cc-bob", "kind": "campaign_contact", "channel": "email",
+          "occurred_at": "2026-03-01T09:00:00Z"}],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT", "Customer", "Touchpoint", [RelRow(ann, "cc-ann"), RelRow(bob, "cc-bob")]
+    )
+    store.upsert_relationships(
+        "PART_OF",
+        "Touchpoint",
+        "Campaign",
+        [RelRow("cc-ann", "spring"), RelRow("cc-bob", "spring")],
+    )
+    store.upsert_relationships(
+        "RESPONDED_TO", "Touchpoint", "Campaign", [RelRow("cc-ann", "spring", {"converted": True})]
+    )
 
 
 class CountingStore:
@@ -150,7 +170,7 @@ def test_customer_view_in_one_request(server: Any) -> None:
     customer = body["data"]["customer"]
     assert customer["name"] == "Ann Lee"
     assert sorted(s["system"] for s in customer["sources"]) == ["billing", "callcenter", "webshop"]
-    assert [t["id"] for t in customer["touchpoints"]] == ["T1"]
+    assert [t["id"] for t in customer["touchpoints"]] == ["T1", "cc-ann"]  # newest first
     assert customer["churnRisk"]["lapsed"] is False
     missing = _post(server, '{ customer(id: "nobody") { id } }')
     assert missing.json()["data"] == {"customer": None}

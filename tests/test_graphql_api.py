@@ -377,6 +377,13 @@ def test_products_segments_consents_and_tracked_items(server: Any) -> None:
     ann = _data(_post(server, query, id=server.ann))["customer"]
     assert {"purpose": "third_party_data", "granted": True} in ann["consents"]
     assert ann["purchases"] == []
+    campaign = """{ campaign(id: "spring") { name response {
+        channel contacted responses conversions responseRate } } }"""
+    found = _data(_post(server, campaign))["campaign"]
+    assert found["name"] == "Spring offer"
+    assert sum(c["contacted"] for c in found["response"]) == 2
+    assert sum(c["conversions"] for c in found["response"]) == 1
+    assert _data(_post(server, '{ campaign(id: "nope") { name } }'))["campaign"] is None
     epc = "urn:epc:id:sgtin:0614141.107346.2017"
     event = {
         "type": "ObjectEvent", "eventID": "urn:uuid:gql-1", "eventTime": "2026-05-01T10:00:00Z",
