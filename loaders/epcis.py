@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,15 @@ from jsonschema import Draft7Validator
 from graph.store import GraphStore, RelRow
 from loaders.epc import canonical_epc, gtin_of, serial_of
 from loaders.rejects import RejectsFile
+from loaders.shelf import (
+    Activity,
+    Seen,
+    deltas,
+    dump_counts,
+    load_counts,
+    shelf_counts,
+    store_bucket,
+)
 
 SCHEMA_ENV = "CKB_EPCIS_SCHEMA"
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "epcis_schema" / "EPCIS-JSON-Schema.json"
@@ -332,6 +342,19 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
         props["retracted"] = True
         props["extensions"] = _json({**extensions, "errorDeclaration": declared})
     nodes.setdefault("EpcisEvent", []).append(props)
+    counts, activities = shelf_counts(event, props["event_time"])
+    if counts or declared:
+        # Repeats of one eventID within a capture fold: the first counts are the event's,
+        # any error declaration retracts it.
+        shelf: dict[str, Seen] = rows.setdefault("shelf", {})
+        seen = shelf.get(eid)
+        shelf[eid] = Seen(
+            seen.counts if seen and seen.counts else counts,
+            bool(declared) or (seen is not None and seen.retracted),
+        )
+        rows.setdefault("shelf_props", {}).setdefault(eid, []).append(props)
+        for activity in activities:
+            rows.setdefault("activities", {})[activity.id] = activity
     observed = []
     for list_name, role in ROLES.items():
         for epc in event.get(list_name) or ():
@@ -486,28 +509,109 @@ def capture(
     return summary
 
 
+# Shelf counters are read, moved and written back: one capture at a time per process.
+_WRITE_LOCK = threading.Lock()
+
+
 def _write(store: GraphStore, rows: dict[str, Any]) -> None:
-    order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
-    for label in order:
-        if label in rows["nodes"]:
-            store.upsert_nodes(label, rows["nodes"][label])
-    instances = [r["epc"] for r in rows["nodes"].get("ProductInstance", []) if r.get("gtin")]
-    if instances:
-        gtins = {r["epc"]: r["gtin"] for r in rows["nodes"]["ProductInstance"] if r.get("gtin")}
-        products: dict[str, str] = {}
-        for gtin in sorted(set(gtins.values())):
-            found = store.find_nodes("Product", "gtin", gtin, limit=1)
-            if found:
-                products[gtin] = found[0].key
-        store.upsert_relationships(
-            "INSTANCE_OF",
-            "ProductInstance",
-            "Product",
-            [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
-        )
-    for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
-        store.upsert_relationships(rel_type, src, dst, rels)
-    _link_sales(store, rows)
+    with _WRITE_LOCK:
+        # Before the events are written: which of them the store already holds.
+        moves = _shelf_moves(store, rows) if rows.get("shelf") else {}
+        order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
+        for label in order:
+            if label in rows["nodes"]:
+                store.upsert_nodes(label, rows["nodes"][label])
+        gtins = {r["epc"]: r["gtin"] for r in rows["nodes"].get("ProductInstance", []) if r["gtin"]}
+        activities: dict[str, Activity] = rows.get("activities", {})
+        products = _products(store, {*gtins.values(), *(a.gtin for a in activities.values())})
+        if gtins:
+            store.upsert_relationships(
+                "INSTANCE_OF",
+                "ProductInstance",
+                "Product",
+                [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
+            )
+        for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
+            store.upsert_relationships(rel_type, src, dst, rels)
+        _link_sales(store, rows)
+        if moves:
+            _roll_up(store, moves, activities, products)
+
+
+def _products(store: GraphStore, gtins: set[str]) -> dict[str, str]:
+    """The catalogue product of each GTIN that has one."""
+    products: dict[str, str] = {}
+    for gtin in sorted(gtins):
+        found = store.find_nodes("Product", "gtin", gtin, limit=1)
+        if found:
+            products[gtin] = found[0].key
+    return products
+
+
+def _shelf_moves(store: GraphStore, rows: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """How this capture moves the shelf counters; each shelf event's counts fixed on it."""
+    batch: dict[str, Seen] = rows["shelf"]
+    stored = {
+        key: Seen(load_counts(node.props.get("shelf_counts")), node.props.get("retracted") is True)
+        for key, node in store.get_nodes("EpcisEvent", sorted(batch)).items()
+    }
+    for eid, props_list in rows["shelf_props"].items():
+        # The counts of the event's first capture stay with it, whatever a repeat says.
+        fixed = dump_counts(stored[eid].counts if eid in stored else batch[eid].counts)
+        for props in props_list:
+            if fixed is None:
+                props.pop("shelf_counts", None)
+            else:
+                props["shelf_counts"] = fixed
+    return deltas(batch, stored)
+
+
+def _roll_up(
+    store: GraphStore,
+    moves: dict[str, tuple[int, int]],
+    activities: dict[str, Activity],
+    products: dict[str, str],
+) -> None:
+    """Add the moves to the ShelfActivity counters, creating buckets as they first count."""
+    current = store.get_nodes("ShelfActivity", sorted(moves))
+    updates = []
+    for key, (up, down) in sorted(moves.items()):
+        node = current.get(key)
+        old_up = int(node.props.get("pickups", 0)) if node else 0  # type: ignore[arg-type]
+        old_down = int(node.props.get("putdowns", 0)) if node else 0  # type: ignore[arg-type]
+        row: dict[str, Any] = {"id": key, "pickups": old_up + up, "putdowns": old_down + down}
+        if node is None:
+            a = activities[key]
+            row |= {
+                "gtin": a.gtin,
+                "shelf": a.shelf,
+                "store": a.store,
+                "bucket_start": a.bucket_start,
+                "store_bucket": store_bucket(a.store, a.bucket_start),
+            }
+        updates.append(row)
+    store.upsert_nodes("ShelfActivity", updates)
+    fresh = [activities[k] for k in sorted(moves) if k not in current and k in activities]
+    store.upsert_relationships(
+        "AT", "ShelfActivity", "Location", [RelRow(a.id, a.shelf) for a in fresh]
+    )
+    store.upsert_relationships(
+        "OF_PRODUCT",
+        "ShelfActivity",
+        "Product",
+        [RelRow(a.id, products[a.gtin]) for a in fresh if a.gtin in products],
+    )
+    store.upsert_nodes("Location", [{"id": a.store} for a in fresh if a.store != a.shelf])
+    store.upsert_relationships(
+        "LOCATED_IN",
+        "Location",
+        "Location",
+        [
+            RelRow(shelf, site)
+            for shelf, site in sorted({(a.shelf, a.store) for a in fresh})
+            if shelf != site
+        ],
+    )
 
 
 def purchase_id(transaction: str) -> str:
