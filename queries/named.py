@@ -15,7 +15,16 @@ from typing import Any, Generic, TypeVar
 
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore, Node
-from queries import QUERY_DIR, QueryFile, insights, parse_query_file, search, tracking
+from queries import (
+    QUERY_DIR,
+    QueryFile,
+    insights,
+    lifecycle,
+    parse_query_file,
+    search,
+    shelf,
+    tracking,
+)
 from queries.base import QueryParameterError, Record, UnknownQueryError, bounded, number
 
 R = TypeVar("R")
@@ -931,6 +940,19 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             tracking.check_items,
         ),
         NamedQuery(
+            "shelf_interactions",
+            shelf.shelf_embedded,
+            shelf.to_interactions,
+            shelf.check_shelf,
+            shelf.prepare_shelf,
+        ),
+        NamedQuery(
+            "end_of_life",
+            lifecycle.end_of_life_embedded,
+            lifecycle.to_end_of_life,
+            prepare=tracking.prepare_epc,
+        ),
+        NamedQuery(
             "channel_preference",
             insights.channels_embedded,
             insights.to_channels,
@@ -962,7 +984,7 @@ def _checked(query: NamedQuery[Any], params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def run_query(store: GraphStore, name: str, **params: Any) -> Any:
+def run_query(store: GraphStore, name: str, /, **params: Any) -> Any:
     """Answer a named question on whichever store this is."""
     try:
         query = QUERIES[name]
