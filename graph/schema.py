@@ -458,6 +458,7 @@ _NODES = (
             _p("extensions", "json string"),
             _p("retracted", "bool", "true once an error declaration retracts it"),
             _p("error_declaration", "json string"),
+            _p("parent_epc", doc="canonical parentID (aggregation, transaction events)"),
             _p(
                 "shelf_counts",
                 "json string",
@@ -703,9 +704,16 @@ _RELATIONSHIPS = (
     ),
     _R(
         "CONTAINS",
-        "Aggregation: a case, pallet or vehicle contains an item.",
+        "Aggregation: a case, pallet or vehicle contains an item, one relationship per "
+        "interval [since, until) of event time.",
         (("ProductInstance", "ProductInstance"),),
-        (_p("since", "datetime string"), _p("until", "datetime string"), _p("event_id")),
+        (
+            _p("since", "datetime string", "the ADD's event time (absent: a DELETE without ADD)"),
+            _p("until", "datetime string", "the DELETE's event time (absent: still contained)"),
+            _p("event_id", doc="the ADD that opened the interval (or its lone DELETE): its key"),
+            _p("until_event_id", doc="the DELETE that closed it"),
+        ),
+        key=("event_id",),
     ),
     _R(
         "SOLD_TO",

@@ -13,7 +13,8 @@ derived: ``ni:///sha-256;<hash of the canonical event>?ver=CBV2.0``), a ProductI
 EPC (canonical key, loaders/epc.py) linked by OBSERVED {role}, INSTANCE_OF the Product
 with that GTIN where the catalogue has one, READ_AT the read point, AT the business
 location, REFERENCES business transactions, SOURCE / DESTINATION parties or locations,
-CONTAINS for aggregations (ADD sets ``since``, DELETE sets ``until``). An event carrying an
+CONTAINS for aggregations (one per containment interval: ADD opens it at ``since``, DELETE
+closes it at ``until``, in any arrival order; loaders/containment.py). An event carrying an
 errorDeclaration marks that eventID ``retracted``: history stays, current-state answers
 skip it. Fields ckb does not map are kept in ``extensions`` (JSON).
 """
@@ -35,6 +36,7 @@ import orjson
 from jsonschema import Draft7Validator
 
 from graph.store import GraphStore, RelRow
+from loaders.containment import Boundary, intervals
 from loaders.epc import canonical_epc, gtin_of, serial_of
 from loaders.rejects import RejectsFile
 from loaders.shelf import (
@@ -403,18 +405,14 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
             rels.setdefault((rel_type, "EpcisEvent", label), []).append(
                 RelRow(eid, key, {"type": kind.rsplit("-", 1)[-1].rsplit(":", 1)[-1]})
             )
-    when = {"ADD": "since", "DELETE": "until"}.get(str(event.get("action")))
-    if event.get("type") == "AggregationEvent" and isinstance(parent, str) and when:
-        contains = rels.setdefault(("CONTAINS", "ProductInstance", "ProductInstance"), [])
+    if isinstance(parent, str):
+        props["parent_epc"] = canonical_epc(parent)
+    if event.get("type") == "AggregationEvent" and isinstance(parent, str):
+        # Containment intervals are recomputed per pair after the events are written.
+        pairs: set[tuple[str, str]] = rows.setdefault("pairs", set())
         for child in event.get("childEPCs") or ():
             if isinstance(child, str):
-                contains.append(
-                    RelRow(
-                        canonical_epc(parent),
-                        canonical_epc(child),
-                        {when: utc_time(event.get("eventTime")), "event_id": eid},
-                    )
-                )
+                pairs.add((canonical_epc(parent), canonical_epc(child)))
 
 
 def utc_time(value: Any) -> str | None:
@@ -534,8 +532,45 @@ def _write(store: GraphStore, rows: dict[str, Any]) -> None:
         for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
             store.upsert_relationships(rel_type, src, dst, rels)
         _link_sales(store, rows)
+        if rows.get("pairs"):
+            _contain(store, rows["pairs"])
         if moves:
             _roll_up(store, moves, activities, products)
+
+
+def _contain(store: GraphStore, pairs: set[tuple[str, str]]) -> None:
+    """Rewrite the CONTAINS intervals of every pair this capture's aggregations name,
+    from all of the pair's live aggregation events (loaders/containment.py)."""
+    children = sorted({child for _, child in pairs})
+    seen = store.neighbours_many(
+        "ProductInstance", children, "OBSERVED", "in", "EpcisEvent", limit=10**6
+    )
+    held = store.neighbours_many(
+        "ProductInstance", children, "CONTAINS", "in", "ProductInstance", limit=10**6
+    )
+    doomed: list[RelRow] = []
+    fresh: list[RelRow] = []
+    for parent, child in sorted(pairs):
+        boundaries = [
+            Boundary(str(e.props["event_time"]), str(e.props["action"]), e.key)
+            for n in seen.get(child, ())
+            if n.edge.props.get("role") == "child"
+            and (e := n.node).props.get("parent_epc") == parent
+            and e.props.get("event_type") == "AggregationEvent"
+            and e.props.get("action") in ("ADD", "DELETE")
+            and isinstance(e.props.get("event_time"), str)
+            and e.props.get("retracted") is not True
+        ]
+        wanted = [i.props() for i in intervals(boundaries)]
+        old = [n.edge.props for n in held.get(child, ()) if n.node.key == parent]
+        if sorted(map(_json, old), key=str) == sorted(map(_json, wanted), key=str):
+            continue
+        doomed += [RelRow(parent, child, {"event_id": p["event_id"]}) for p in old]
+        fresh += [RelRow(parent, child, p) for p in wanted]
+    if doomed:
+        store.delete_relationships("CONTAINS", "ProductInstance", "ProductInstance", doomed)
+    if fresh:
+        store.upsert_relationships("CONTAINS", "ProductInstance", "ProductInstance", fresh)
 
 
 def _products(store: GraphStore, gtins: set[str]) -> dict[str, str]:
