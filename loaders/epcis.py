@@ -210,10 +210,20 @@ def _event_schema() -> dict[str, Any]:
 
 
 @cache
-def _fast_validator() -> Callable[[Any], Any]:
+def _fast_validator(kind: str | None = None) -> Callable[[Any], Any]:
+    """The compiled check for one event type (the schema's ``if type == X then X``
+    branch taken directly: the other types' failed ``if`` cost an exception each), or for
+    any event when ``kind`` is None."""
+    schema = _event_schema()
+    if kind is not None:
+        schema = {
+            "$schema": schema["$schema"],
+            "definitions": schema["definitions"],
+            "$ref": f"#/definitions/{kind}",
+        }
     # Formats off, as in the full validator (jsonschema checks no formats by default), so
     # both accept and refuse the same events.
-    compiled: Callable[[Any], Any] = fastjsonschema.compile(_event_schema(), use_formats=False)
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(schema, use_formats=False)
     return compiled
 
 
@@ -238,7 +248,9 @@ def check_event(event: Any) -> list[str]:
     if not isinstance(event, dict):
         return ["an event must be a JSON object"]
     try:
-        _fast_validator()(event)  # compiled: ~35 times faster on the (common) valid event
+        # Compiled: ~35 times faster on the (common) valid event.
+        kind = event.get("type")
+        _fast_validator(kind if kind in EVENT_TYPES else None)(event)
         reasons: list[str] = []
     except fastjsonschema.JsonSchemaException:
         # Only now the full validator, which names every problem, not just the first.
@@ -432,8 +444,21 @@ def _json(value: Any) -> str | None:
 
 
 def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
-    """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file."""
-    return parse_documents(path.read_text(encoding="utf-8"), lines=path.suffix == ".jsonl")
+    """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file (read
+    line by line, so a file of any size streams)."""
+    if path.suffix == ".jsonl":
+        return _read_lines(path)
+    return parse_documents(path.read_text(encoding="utf-8"))
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if line.strip():
+                try:
+                    yield n, _loads(line), None
+                except json.JSONDecodeError as exc:
+                    yield n, None, f"invalid JSON: {exc}"
 
 
 def parse_documents(text: str, lines: bool = False) -> Iterator[tuple[int, Any, str | None]]:
@@ -448,9 +473,18 @@ def parse_documents(text: str, lines: bool = False) -> Iterator[tuple[int, Any, 
     for n, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
-                yield n, json.loads(line), None
+                yield n, _loads(line), None
             except json.JSONDecodeError as exc:
                 yield n, None, f"invalid JSON: {exc}"
+
+
+def _loads(line: str) -> Any:
+    """orjson (several times faster); what it refuses and json takes (NaN, huge integers)
+    still parses, and what both refuse raises json's error, with json's message."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def _one_object(text: str) -> bool:
@@ -462,11 +496,19 @@ def _one_object(text: str) -> bool:
     return True
 
 
+CAPTURE_BATCH = 10_000  # events per write: a stream of any length in bounded memory
+
+
 def capture(
-    store: GraphStore, documents: Iterator[tuple[int, Any, str | None]], rejects: RejectsFile
+    store: GraphStore,
+    documents: Iterator[tuple[int, Any, str | None]],
+    rejects: RejectsFile,
+    batch: int = CAPTURE_BATCH,
 ) -> CaptureSummary:
+    """Validate and write every event; written batch by batch, all before it returns."""
     summary = CaptureSummary()
     rows: dict[str, Any] = {"nodes": {}, "rels": {}}
+    pending = 0
     for line, document, error in documents:
         summary.documents += 1
         try:
@@ -503,7 +545,12 @@ def capture(
             summary.results.append(
                 {"line": line, "event": index, "eventID": eid, "status": "captured"}
             )
-    _write(store, rows)
+            pending += 1
+            if pending >= batch:
+                _write(store, rows)
+                rows, pending = {"nodes": {}, "rels": {}}, 0
+    if pending:
+        _write(store, rows)
     return summary
 
 

@@ -122,3 +122,21 @@ def test_a_retraction_before_its_event_means_it_never_counts(
     _capture(store, [event], tmp_path)
     _capture(store, [shelf_event("urn:uuid:r2", SHELF_PICKUP, "2026-05-01T10:06:00Z", 1)], tmp_path)
     assert _counters(store) == {_bucket("10"): (1, 0)}
+
+
+def test_batches_of_a_long_stream_count_as_one_capture(store: GraphStore, tmp_path: Path) -> None:
+    declared = {"declarationTime": "2026-05-02T00:00:00Z"}
+    first = shelf_event("urn:uuid:b1", SHELF_PICKUP, "2026-05-01T10:05:00Z", 1, 2)
+    events = [
+        first,
+        shelf_event("urn:uuid:b2", SHELF_PUTDOWN, "2026-05-01T10:06:00Z", 2),
+        first,  # a repeat, in the next batch
+        shelf_event("urn:uuid:b3", SHELF_PICKUP, "2026-05-01T10:07:00Z", 3),
+        {**first, "errorDeclaration": declared},  # retracts b1, two batches later
+    ]
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
+    rejects = RejectsFile(tmp_path / "rejects.jsonl", str(path), "epcis")
+    assert capture(store, read_documents(path), rejects, batch=2).captured == 5
+    rejects.close()
+    assert _counters(store) == {_bucket("10"): (1, 1)}
