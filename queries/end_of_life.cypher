@@ -14,8 +14,8 @@ WITH i, e, CASE
            END AS status
 ORDER BY e.event_time DESC, e.event_id DESC
 WITH i, collect({event: e, status: status}) AS events
-WITH i, events[0].event AS latest, [x IN events WHERE x.status IS NOT NULL][0] AS last
-WHERE last IS NOT NULL AND (last.status <> 'returned' OR last.event = latest)
-RETURN i.epc AS epc, last.status AS status, last.event.event_time AS at,
-       last.event.event_id AS eventId, last.event.biz_step AS bizStep,
-       last.event.disposition AS disposition
+WITH i, events[0].event AS latest, [x IN events WHERE x.status IS NOT NULL][0] AS ended
+WHERE ended IS NOT NULL AND (ended.status <> 'returned' OR ended.event = latest)
+RETURN i.epc AS epc, ended.status AS status, ended.event.event_time AS at,
+       ended.event.event_id AS eventId, ended.event.biz_step AS bizStep,
+       ended.event.disposition AS disposition

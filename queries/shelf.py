@@ -84,7 +84,6 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
             counts = per_shelf.setdefault(gtin, {}).setdefault(str(b.props.get("shelf")), [0, 0])
             counts[0] += int(b.props.get("pickups", 0))  # type: ignore[arg-type]
             counts[1] += int(b.props.get("putdowns", 0))  # type: ignore[arg-type]
-    sold = _units_sold(graph, params["storeKey"], params["from"], params["to"])
     rows = []
     for gtin in sorted(per_shelf):
         found = graph.find_nodes("Product", "gtin", gtin, limit=1)
@@ -97,7 +96,7 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
                 "productName": product.props.get("name") if product else None,
                 "pickups": sum(c[0] for _, c in by_shelf),
                 "putdowns": sum(c[1] for _, c in by_shelf),
-                "purchased": sold.get(product.key, 0) if product else 0,
+                "purchased": _units_sold(graph, product.key, params) if product else 0,
                 "shelves": [
                     {"shelf": shelf, "pickups": c[0], "putdowns": c[1]} for shelf, c in by_shelf
                 ],
@@ -106,21 +105,25 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
     return rows
 
 
-def _units_sold(graph: GraphStore, store: str, start: str, end: str) -> dict[str, int]:
-    """Units per product in purchases made at the store in [start, end)."""
-    made = graph.neighbours("Location", store, "AT", "in", "Purchase", limit=10**8)
-    keys = [
-        n.node.key
-        for n in made
+def _units_sold(graph: GraphStore, product: str, params: dict[str, Any]) -> int:
+    """Units of the product in purchases made at the store in [from, to): from the
+    product's purchase lines, as the Cypher reads them (a store's Location also holds
+    every EPCIS event placed there, so it is the wrong end to start from)."""
+    lines = graph.neighbours("Product", product, "INCLUDES", "in", "Purchase", limit=10**8)
+    start, end = params["from"], params["to"]
+    in_window = {
+        n.node.key: n.edge.props.get("quantity")
+        for n in lines
         if isinstance(when := n.node.props.get("purchased_at"), str) and start <= when < end
-    ]
-    units: dict[str, int] = {}
-    for lines in graph.neighbours_many("Purchase", keys, "INCLUDES", "out", "Product").values():
-        for line in lines:
-            quantity = line.edge.props.get("quantity")
-            if isinstance(quantity, int):
-                units[line.node.key] = units.get(line.node.key, 0) + quantity
-    return units
+    }
+    places = graph.neighbours_many("Purchase", sorted(in_window), "AT", "out", "Location", limit=1)
+    return sum(
+        quantity
+        for key, quantity in in_window.items()
+        if isinstance(quantity, int)
+        and key in places
+        and places[key][0].node.key == params["storeKey"]
+    )
 
 
 def to_interactions(rows: list[Record]) -> list[ShelfInteraction]:
