@@ -147,27 +147,37 @@ def _load_one(
 
 
 def cmd_load_epcis(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise CkbError(f"no such file: {args.file}")
+    with closing(_open(args)) as store:
+        result = _capture_file(store, args.file, args.rejects, quiet=args.json)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+def _capture_file(
+    store: GraphStore, path: Path, rejects_path: Path | None, quiet: bool
+) -> dict[str, Any]:
+    """Capture one EPCIS file; print what happened unless ``quiet``; the summary as JSON."""
     import time
 
     from loaders.epcis import capture, read_documents
     from loaders.rejects import RejectsFile
 
-    rejects_path = args.rejects or Path("data/rejects") / f"{args.file.name}.rejects.jsonl"
-    if not args.file.is_file():
-        raise CkbError(f"no such file: {args.file}")
+    rejects_path = rejects_path or Path("data/rejects") / f"{path.name}.rejects.jsonl"
     started = time.perf_counter()
-    rejects = RejectsFile(rejects_path, str(args.file), "epcis")
+    rejects = RejectsFile(rejects_path, str(path), "epcis")
     try:
-        with closing(_open(args)) as store:
-            summary = capture(store, read_documents(args.file), rejects)
+        summary = capture(store, read_documents(path), rejects)
     finally:
         rejects.close()
     elapsed = time.perf_counter() - started
-    if args.json:
-        print(json.dumps({**summary.__dict__, "seconds": round(elapsed, 3)}, indent=2))
-        return 0
+    result = {**summary.__dict__, "file": str(path), "seconds": round(elapsed, 3)}
+    if quiet:
+        return result
     print(
-        f"{args.file}: epcis: {summary.documents:,} document(s), {summary.events:,} events, "
+        f"{path}: epcis: {summary.documents:,} document(s), {summary.events:,} events, "
         f"captured {summary.captured:,}, rejected {summary.rejected:,}"
         + (
             f", documents refused {summary.refused_documents:,}"
@@ -177,11 +187,11 @@ def cmd_load_epcis(args: argparse.Namespace) -> int:
         + f"; {elapsed:.2f} s"
         + (f"; rejects in {rejects_path}" if summary.rejected or summary.refused_documents else "")
     )
-    for result in summary.results:
-        if result["status"] == "rejected":
-            where = f"event {result['event']}" if "event" in result else f"line {result['line']}"
-            print(f"  {where}: {'; '.join(result['reasons'])}")
-    return 0
+    for outcome in summary.results:
+        if outcome["status"] == "rejected":
+            where = f"event {outcome['event']}" if "event" in outcome else f"line {outcome['line']}"
+            print(f"  {where}: {'; '.join(outcome['reasons'])}")
+    return result
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -202,7 +212,7 @@ def cmd_load_dir(args: argparse.Namespace) -> int:
     plan = plan_directory(args.directory, args.source)
     for path, why in plan.skipped:
         print(f"skipped {path.name}: {why}", file=sys.stderr)
-    if not plan.loads:
+    if not plan.loads and not plan.captures:
         raise CkbError(f"nothing to load in {args.directory}")
     summaries = []
     with closing(_open(args)) as store:
@@ -211,6 +221,8 @@ def cmd_load_dir(args: argparse.Namespace) -> int:
             summaries.append(summary)
             if not args.json:
                 _print_summary(summary)
+        # After the records, so the sales the events name find their purchases.
+        captures = [_capture_file(store, path, None, quiet=args.json) for path in plan.captures]
     read = sum(s.read for s in summaries)
     loaded = sum(s.loaded for s in summaries)
     rejected = sum(s.rejected for s in summaries)
@@ -220,6 +232,7 @@ def cmd_load_dir(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "files": [s.as_dict() for s in summaries],
+                    "epcis": [{k: v for k, v in c.items() if k != "results"} for c in captures],
                     "read": read,
                     "loaded": loaded,
                     "rejected": rejected,

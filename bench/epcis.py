@@ -1,62 +1,132 @@
-"""EPCIS capture rate and journey latency on the embedded store.
+"""EPCIS capture rate, journey latency and shelf interactions on the embedded store.
 
     .venv/bin/python bench/epcis.py --events 20000
+    .venv/bin/python bench/epcis.py --events 1000000      # the issue's figure: ~10 minutes
 
-Writes N ObjectEvents as JSON Lines (items observed at readers across sites, 100 events
-per item, CBV steps and dispositions, every event with a bizLocation), captures them
-(validation against GS1's schema included) and times it; then asks product_journey and
-current_location for random items, 100 events each.
+Streams N events to a JSON Lines file, over 90 days of event time: by default half are
+item journeys (items observed at readers across sites, 100 events per item, CBV steps and
+dispositions, every event with a bizLocation), half are shelf pick-ups and put-downs
+(ckb's shelf steps, docs/formats.md) of 20 products at 8 shelves in each of 10 stores,
+with store purchases of those products beside them. Captures the file (streamed, in
+batches; validation against GS1's schema included) and times it; then asks
+product_journey and current_location for random items with 100 events each, and
+shelf_interactions for one store over one month (every product, then one product).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import orjson
 from common import percentile
 
 from graph.embedded import EmbeddedStore
+from graph.store import RelRow
+from loaders.epc import canonical_epc
 from loaders.epcis import capture, read_documents
 from loaders.rejects import RejectsFile
+from loaders.shelf import SHELF_PICKUP, SHELF_PUTDOWN
 from queries.named import run_query
 
 STEPS = ("commissioning", "shipping", "receiving", "stocking", "retail_selling")
+CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+STORES, SHELVES, PRODUCTS = 10, 8, 20
+START = datetime(2026, 1, 1, tzinfo=UTC)
+SPAN = timedelta(days=90)
+
+
+def store_id(i: int) -> str:
+    return f"urn:epc:id:sgln:0614141.{200 + i:05d}.0"
+
+
+def write_stream(path: Path, events: int, shelf_share: float, rnd: random.Random) -> int:
+    """The events, one JSON object per line; returns how many journey items there are."""
+    items = max(1, round(events * (1 - shelf_share)) // 100)
+    journeys = 0
+    step = SPAN / max(events, 1)
+    with path.open("wb") as f:
+        for n in range(events):
+            when = (START + step * n).isoformat()
+            event: dict[str, Any] = {
+                "@context": CONTEXT,
+                "type": "ObjectEvent",
+                "eventID": f"urn:uuid:bench-{n}",
+                "eventTime": when,
+                "eventTimeZoneOffset": "+00:00",
+                "action": "OBSERVE",
+            }
+            if rnd.random() < shelf_share:
+                shop = rnd.randrange(STORES)
+                product = rnd.randrange(PRODUCTS)
+                event |= {
+                    "epcList": [f"urn:epc:id:sgtin:0614141.2{product:05d}.{rnd.randrange(500)}"],
+                    "bizStep": SHELF_PICKUP if rnd.random() < 0.6 else SHELF_PUTDOWN,
+                    "readPoint": {"id": store_id(shop)[:-1] + str(product % SHELVES + 1)},
+                    "bizLocation": {"id": store_id(shop)},
+                }
+            else:
+                item = journeys % items
+                event |= {
+                    "epcList": [f"urn:epc:id:sgtin:0614141.107346.{item}"],
+                    "bizStep": STEPS[(journeys // items) % len(STEPS)],
+                    "disposition": "in_progress",
+                    "readPoint": {"id": f"urn:epc:id:sgln:0614141.{rnd.randint(1, 500):05d}.0"},
+                    "bizLocation": {"id": f"urn:epc:id:sgln:0614141.{rnd.randint(1, 50):05d}.0"},
+                }
+                journeys += 1
+            f.write(orjson.dumps(event) + b"\n")
+    return items
+
+
+def catalogue(store: EmbeddedStore, rnd: random.Random, purchases: int) -> None:
+    """The shelf products, the stores, and store purchases over the same 90 days."""
+    gtins = {
+        f"B-{p:02d}": canonical_epc(f"urn:epc:id:sgtin:0614141.2{p:05d}.1").split("/")[4]
+        for p in range(PRODUCTS)
+    }
+    store.upsert_nodes("Product", [{"id": k, "name": k, "gtin": g} for k, g in gtins.items()])
+    store.upsert_nodes("Location", [{"id": canonical_epc(store_id(i))} for i in range(STORES)])
+    rows, lines, places = [], [], []
+    for n in range(purchases):
+        pid = f"BP{n:07d}"
+        when = (START + SPAN * rnd.random()).isoformat().replace("+00:00", "Z")
+        rows.append({"id": pid, "purchased_at": when})
+        lines.append(RelRow(pid, f"B-{rnd.randrange(PRODUCTS):02d}", {"quantity": 1}))
+        places.append(RelRow(pid, canonical_epc(store_id(rnd.randrange(STORES)))))
+    store.upsert_nodes("Purchase", rows)
+    store.upsert_relationships("INCLUDES", "Purchase", "Product", lines)
+    store.upsert_relationships("AT", "Purchase", "Location", places)
+
+
+def timed(calls: int, ask: Any) -> tuple[float, float]:
+    times = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        ask()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), percentile(times, 0.99)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--shelf-share", type=float, default=0.5)
     args = parser.parse_args()
     rnd = random.Random(7)
     work = Path(tempfile.mkdtemp(prefix="ckb-epcis-"))
-    items = max(1, args.events // 100)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
     path = work / "events.jsonl"
-    with path.open("w", encoding="utf-8") as f:
-        for n in range(args.events):
-            item = n % items
-            when = start + timedelta(minutes=n)
-            event = {
-                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-                "type": "ObjectEvent",
-                "eventID": f"urn:uuid:bench-{n}",
-                "eventTime": when.isoformat(),
-                "eventTimeZoneOffset": "+00:00",
-                "action": "OBSERVE",
-                "epcList": [f"urn:epc:id:sgtin:0614141.107346.{item}"],
-                "bizStep": STEPS[(n // items) % len(STEPS)],
-                "disposition": "in_progress",
-                "readPoint": {"id": f"urn:epc:id:sgln:0614141.{rnd.randint(1, 500):05d}.0"},
-                "bizLocation": {"id": f"urn:epc:id:sgln:0614141.{rnd.randint(1, 50):05d}.0"},
-            }
-            f.write(json.dumps(event) + "\n")
+    t = time.perf_counter()
+    items = write_stream(path, args.events, args.shelf_share, rnd)
+    print(f"wrote {args.events:,} events in {time.perf_counter() - t:.1f} s to {path}")
     store = EmbeddedStore(work / "kb.sqlite", synchronous="NORMAL")
+    catalogue(store, rnd, purchases=max(100, int(args.events * args.shelf_share * 0.2)))
     rejects = RejectsFile(work / "rejects.jsonl", str(path), "epcis")
     t = time.perf_counter()
     summary = capture(store, read_documents(path), rejects)
@@ -66,17 +136,36 @@ def main() -> None:
         f"captured {summary.captured:,} of {summary.events:,} events in {elapsed:.1f} s: "
         f"{summary.captured / elapsed:,.0f} events/s"
     )
+    counts = store.counts()
+    print(f"  ShelfActivity buckets: {counts.nodes.get('ShelfActivity', 0):,}")
     for name, extra in (("product_journey", {"first": 100}), ("current_location", {})):
-        times = []
-        for _ in range(500):
-            epc = f"urn:epc:id:sgtin:0614141.107346.{rnd.randrange(items)}"
-            t = time.perf_counter()
-            run_query(store, name, epc=epc, **extra)
-            times.append((time.perf_counter() - t) * 1000)
-        print(
-            f"{name} (100 events per item): p50 {statistics.median(times):.3f} ms, "
-            f"p99 {percentile(times, 0.99):.3f} ms"
+        p50, p99 = timed(
+            500,
+            lambda name=name, extra=extra: run_query(
+                store, name, epc=f"urn:epc:id:sgtin:0614141.107346.{rnd.randrange(items)}", **extra
+            ),
         )
+        print(f"{name} (100 events per item): p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+    month = {"from": "2026-02-01", "to": "2026-03-01"}
+    answer = run_query(store, "shelf_interactions", store=store_id(3), product="", **month)
+    key = canonical_epc(store_id(3))
+    buckets = len(
+        store.find_range(
+            "ShelfActivity", "store_bucket", f"{key}|2026-02-01", f"{key}|2026-03-01", limit=10**7
+        )
+    )
+    print(
+        f"shelf_interactions, one store-month ({buckets:,} hourly buckets, "
+        f"{sum(i.pickups + i.putdowns for i in answer):,} reads, {len(answer)} products):"
+    )
+    for label, product in (("every product", ""), ("one product", "B-05")):
+        p50, p99 = timed(
+            50,
+            lambda product=product: run_query(
+                store, "shelf_interactions", store=store_id(3), product=product, **month
+            ),
+        )
+        print(f"  {label}: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     store.close()
 
 

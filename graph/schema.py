@@ -458,6 +458,13 @@ _NODES = (
             _p("extensions", "json string"),
             _p("retracted", "bool", "true once an error declaration retracts it"),
             _p("error_declaration", "json string"),
+            _p("parent_epc", doc="canonical parentID (aggregation, transaction events)"),
+            _p(
+                "shelf_counts",
+                "json string",
+                "a shelf pick-up / put-down event's counts per ShelfActivity, fixed when first "
+                "captured (so a repeat never counts twice and a retraction takes them back)",
+            ),
         ),
         indexed=("event_time", "biz_step"),
     ),
@@ -470,14 +477,19 @@ _NODES = (
     NodeType(
         "ShelfActivity",
         "id",
-        "Pick-ups and put-downs of one product at one shelf in one time bucket.",
+        "Pick-ups and put-downs of one product at one shelf in one UTC hour, rolled up from "
+        "shelf readers' EPCIS events (docs/formats.md).",
         (
-            _p("id"),
-            _p("bucket_start", "datetime string"),
+            _p("id", doc="GTIN@shelf@bucket_start"),
+            _p("gtin", doc="GTIN-14 of the product picked up or put down"),
+            _p("shelf", doc="the shelf: canonical readPoint of the events"),
+            _p("store", doc="the store: canonical bizLocation of the events"),
+            _p("bucket_start", "datetime string", "the UTC hour, e.g. 2026-05-01T10:00:00Z"),
+            _p("store_bucket", doc="store|bucket_start: a store's time window is one range"),
             _p("pickups", "int"),
             _p("putdowns", "int"),
         ),
-        indexed=("bucket_start",),
+        indexed=("bucket_start", "store_bucket"),
     ),
     NodeType(
         "MergeEvent",
@@ -692,9 +704,16 @@ _RELATIONSHIPS = (
     ),
     _R(
         "CONTAINS",
-        "Aggregation: a case, pallet or vehicle contains an item.",
+        "Aggregation: a case, pallet or vehicle contains an item, one relationship per "
+        "interval [since, until) of event time.",
         (("ProductInstance", "ProductInstance"),),
-        (_p("since", "datetime string"), _p("until", "datetime string"), _p("event_id")),
+        (
+            _p("since", "datetime string", "the ADD's event time (absent: a DELETE without ADD)"),
+            _p("until", "datetime string", "the DELETE's event time (absent: still contained)"),
+            _p("event_id", doc="the ADD that opened the interval (or its lone DELETE): its key"),
+            _p("until_event_id", doc="the DELETE that closed it"),
+        ),
+        key=("event_id",),
     ),
     _R(
         "SOLD_TO",

@@ -3,11 +3,13 @@
 Naming convention: ``<kind>.<ext>`` or ``<system>.<kind>.<ext>``, where ext is csv,
 jsonl or ndjson, optionally gzip-compressed (``.gz``). Files load in dependency order
 (product lines before products before holdings ...), whatever their names sort as.
+EPCIS events (``epcis.jsonl`` or ``<system>.epcis.jsonl``, not compressed) are captured
+after every record file, so their sales find the purchases they name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.errors import CkbError
@@ -27,6 +29,7 @@ class PlannedLoad:
 class DirectoryPlan:
     loads: list[PlannedLoad]
     skipped: list[tuple[Path, str]]
+    captures: list[Path] = field(default_factory=list)  # EPCIS event files, in name order
 
 
 def plan_directory(directory: Path, default_system: str | None) -> DirectoryPlan:
@@ -35,6 +38,7 @@ def plan_directory(directory: Path, default_system: str | None) -> DirectoryPlan
     order = {name: i for i, name in enumerate(KINDS)}
     loads: list[PlannedLoad] = []
     skipped: list[tuple[Path, str]] = []
+    captures: list[Path] = []
     for path in sorted(p for p in directory.iterdir() if p.is_file()):
         stem = path.name.removesuffix(".gz")
         ext = next((e for e in _EXTENSIONS if stem.endswith(e)), None)
@@ -43,6 +47,9 @@ def plan_directory(directory: Path, default_system: str | None) -> DirectoryPlan
             continue
         parts = stem.removesuffix(ext).split(".")
         kind = parts[-1]
+        if kind == "epcis" and len(parts) <= 2 and ext != ".csv" and stem == path.name:
+            captures.append(path)
+            continue
         if kind not in KINDS or len(parts) > 2:
             skipped.append((path, "name is not <kind> or <system>.<kind>"))
             continue
@@ -52,4 +59,4 @@ def plan_directory(directory: Path, default_system: str | None) -> DirectoryPlan
             continue
         loads.append(PlannedLoad(kind, path, system))
     loads.sort(key=lambda p: (order[p.kind], p.path.name))
-    return DirectoryPlan(loads, skipped)
+    return DirectoryPlan(loads, skipped, captures)

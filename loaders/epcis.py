@@ -13,7 +13,8 @@ derived: ``ni:///sha-256;<hash of the canonical event>?ver=CBV2.0``), a ProductI
 EPC (canonical key, loaders/epc.py) linked by OBSERVED {role}, INSTANCE_OF the Product
 with that GTIN where the catalogue has one, READ_AT the read point, AT the business
 location, REFERENCES business transactions, SOURCE / DESTINATION parties or locations,
-CONTAINS for aggregations (ADD sets ``since``, DELETE sets ``until``). An event carrying an
+CONTAINS for aggregations (one per containment interval: ADD opens it at ``since``, DELETE
+closes it at ``until``, in any arrival order; loaders/containment.py). An event carrying an
 errorDeclaration marks that eventID ``retracted``: history stays, current-state answers
 skip it. Fields ckb does not map are kept in ``extensions`` (JSON).
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,8 +36,18 @@ import orjson
 from jsonschema import Draft7Validator
 
 from graph.store import GraphStore, RelRow
+from loaders.containment import Boundary, intervals
 from loaders.epc import canonical_epc, gtin_of, serial_of
 from loaders.rejects import RejectsFile
+from loaders.shelf import (
+    Activity,
+    Seen,
+    deltas,
+    dump_counts,
+    load_counts,
+    shelf_counts,
+    store_bucket,
+)
 
 SCHEMA_ENV = "CKB_EPCIS_SCHEMA"
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "epcis_schema" / "EPCIS-JSON-Schema.json"
@@ -198,10 +210,20 @@ def _event_schema() -> dict[str, Any]:
 
 
 @cache
-def _fast_validator() -> Callable[[Any], Any]:
+def _fast_validator(kind: str | None = None) -> Callable[[Any], Any]:
+    """The compiled check for one event type (the schema's ``if type == X then X``
+    branch taken directly: the other types' failed ``if`` cost an exception each), or for
+    any event when ``kind`` is None."""
+    schema = _event_schema()
+    if kind is not None:
+        schema = {
+            "$schema": schema["$schema"],
+            "definitions": schema["definitions"],
+            "$ref": f"#/definitions/{kind}",
+        }
     # Formats off, as in the full validator (jsonschema checks no formats by default), so
     # both accept and refuse the same events.
-    compiled: Callable[[Any], Any] = fastjsonschema.compile(_event_schema(), use_formats=False)
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(schema, use_formats=False)
     return compiled
 
 
@@ -226,7 +248,9 @@ def check_event(event: Any) -> list[str]:
     if not isinstance(event, dict):
         return ["an event must be a JSON object"]
     try:
-        _fast_validator()(event)  # compiled: ~35 times faster on the (common) valid event
+        # Compiled: ~35 times faster on the (common) valid event.
+        kind = event.get("type")
+        _fast_validator(kind if kind in EVENT_TYPES else None)(event)
         reasons: list[str] = []
     except fastjsonschema.JsonSchemaException:
         # Only now the full validator, which names every problem, not just the first.
@@ -332,6 +356,19 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
         props["retracted"] = True
         props["extensions"] = _json({**extensions, "errorDeclaration": declared})
     nodes.setdefault("EpcisEvent", []).append(props)
+    counts, activities = shelf_counts(event, props["event_time"])
+    if counts or declared:
+        # Repeats of one eventID within a capture fold: the first counts are the event's,
+        # any error declaration retracts it.
+        shelf: dict[str, Seen] = rows.setdefault("shelf", {})
+        seen = shelf.get(eid)
+        shelf[eid] = Seen(
+            seen.counts if seen and seen.counts else counts,
+            bool(declared) or (seen is not None and seen.retracted),
+        )
+        rows.setdefault("shelf_props", {}).setdefault(eid, []).append(props)
+        for activity in activities:
+            rows.setdefault("activities", {})[activity.id] = activity
     observed = []
     for list_name, role in ROLES.items():
         for epc in event.get(list_name) or ():
@@ -380,18 +417,14 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
             rels.setdefault((rel_type, "EpcisEvent", label), []).append(
                 RelRow(eid, key, {"type": kind.rsplit("-", 1)[-1].rsplit(":", 1)[-1]})
             )
-    when = {"ADD": "since", "DELETE": "until"}.get(str(event.get("action")))
-    if event.get("type") == "AggregationEvent" and isinstance(parent, str) and when:
-        contains = rels.setdefault(("CONTAINS", "ProductInstance", "ProductInstance"), [])
+    if isinstance(parent, str):
+        props["parent_epc"] = canonical_epc(parent)
+    if event.get("type") == "AggregationEvent" and isinstance(parent, str):
+        # Containment intervals are recomputed per pair after the events are written.
+        pairs: set[tuple[str, str]] = rows.setdefault("pairs", set())
         for child in event.get("childEPCs") or ():
             if isinstance(child, str):
-                contains.append(
-                    RelRow(
-                        canonical_epc(parent),
-                        canonical_epc(child),
-                        {when: utc_time(event.get("eventTime")), "event_id": eid},
-                    )
-                )
+                pairs.add((canonical_epc(parent), canonical_epc(child)))
 
 
 def utc_time(value: Any) -> str | None:
@@ -411,8 +444,21 @@ def _json(value: Any) -> str | None:
 
 
 def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
-    """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file."""
-    return parse_documents(path.read_text(encoding="utf-8"), lines=path.suffix == ".jsonl")
+    """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file (read
+    line by line, so a file of any size streams)."""
+    if path.suffix == ".jsonl":
+        return _read_lines(path)
+    return parse_documents(path.read_text(encoding="utf-8"))
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if line.strip():
+                try:
+                    yield n, _loads(line), None
+                except json.JSONDecodeError as exc:
+                    yield n, None, f"invalid JSON: {exc}"
 
 
 def parse_documents(text: str, lines: bool = False) -> Iterator[tuple[int, Any, str | None]]:
@@ -427,9 +473,18 @@ def parse_documents(text: str, lines: bool = False) -> Iterator[tuple[int, Any, 
     for n, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
-                yield n, json.loads(line), None
+                yield n, _loads(line), None
             except json.JSONDecodeError as exc:
                 yield n, None, f"invalid JSON: {exc}"
+
+
+def _loads(line: str) -> Any:
+    """orjson (several times faster); what it refuses and json takes (NaN, huge integers)
+    still parses, and what both refuse raises json's error, with json's message."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def _one_object(text: str) -> bool:
@@ -441,11 +496,19 @@ def _one_object(text: str) -> bool:
     return True
 
 
+CAPTURE_BATCH = 10_000  # events per write: a stream of any length in bounded memory
+
+
 def capture(
-    store: GraphStore, documents: Iterator[tuple[int, Any, str | None]], rejects: RejectsFile
+    store: GraphStore,
+    documents: Iterator[tuple[int, Any, str | None]],
+    rejects: RejectsFile,
+    batch: int = CAPTURE_BATCH,
 ) -> CaptureSummary:
+    """Validate and write every event; written batch by batch, all before it returns."""
     summary = CaptureSummary()
     rows: dict[str, Any] = {"nodes": {}, "rels": {}}
+    pending = 0
     for line, document, error in documents:
         summary.documents += 1
         try:
@@ -482,32 +545,155 @@ def capture(
             summary.results.append(
                 {"line": line, "event": index, "eventID": eid, "status": "captured"}
             )
-    _write(store, rows)
+            pending += 1
+            if pending >= batch:
+                _write(store, rows)
+                rows, pending = {"nodes": {}, "rels": {}}, 0
+    if pending:
+        _write(store, rows)
     return summary
 
 
+# Shelf counters are read, moved and written back: one capture at a time per process.
+_WRITE_LOCK = threading.Lock()
+
+
 def _write(store: GraphStore, rows: dict[str, Any]) -> None:
-    order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
-    for label in order:
-        if label in rows["nodes"]:
-            store.upsert_nodes(label, rows["nodes"][label])
-    instances = [r["epc"] for r in rows["nodes"].get("ProductInstance", []) if r.get("gtin")]
-    if instances:
-        gtins = {r["epc"]: r["gtin"] for r in rows["nodes"]["ProductInstance"] if r.get("gtin")}
-        products: dict[str, str] = {}
-        for gtin in sorted(set(gtins.values())):
-            found = store.find_nodes("Product", "gtin", gtin, limit=1)
-            if found:
-                products[gtin] = found[0].key
-        store.upsert_relationships(
-            "INSTANCE_OF",
-            "ProductInstance",
-            "Product",
-            [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
-        )
-    for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
-        store.upsert_relationships(rel_type, src, dst, rels)
-    _link_sales(store, rows)
+    with _WRITE_LOCK:
+        # Before the events are written: which of them the store already holds.
+        moves = _shelf_moves(store, rows) if rows.get("shelf") else {}
+        order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
+        for label in order:
+            if label in rows["nodes"]:
+                store.upsert_nodes(label, rows["nodes"][label])
+        gtins = {r["epc"]: r["gtin"] for r in rows["nodes"].get("ProductInstance", []) if r["gtin"]}
+        activities: dict[str, Activity] = rows.get("activities", {})
+        products = _products(store, {*gtins.values(), *(a.gtin for a in activities.values())})
+        if gtins:
+            store.upsert_relationships(
+                "INSTANCE_OF",
+                "ProductInstance",
+                "Product",
+                [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
+            )
+        for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
+            store.upsert_relationships(rel_type, src, dst, rels)
+        _link_sales(store, rows)
+        if rows.get("pairs"):
+            _contain(store, rows["pairs"])
+        if moves:
+            _roll_up(store, moves, activities, products)
+
+
+def _contain(store: GraphStore, pairs: set[tuple[str, str]]) -> None:
+    """Rewrite the CONTAINS intervals of every pair this capture's aggregations name,
+    from all of the pair's live aggregation events (loaders/containment.py)."""
+    children = sorted({child for _, child in pairs})
+    seen = store.neighbours_many(
+        "ProductInstance", children, "OBSERVED", "in", "EpcisEvent", limit=10**6
+    )
+    held = store.neighbours_many(
+        "ProductInstance", children, "CONTAINS", "in", "ProductInstance", limit=10**6
+    )
+    doomed: list[RelRow] = []
+    fresh: list[RelRow] = []
+    for parent, child in sorted(pairs):
+        boundaries = [
+            Boundary(str(e.props["event_time"]), str(e.props["action"]), e.key)
+            for n in seen.get(child, ())
+            if n.edge.props.get("role") == "child"
+            and (e := n.node).props.get("parent_epc") == parent
+            and e.props.get("event_type") == "AggregationEvent"
+            and e.props.get("action") in ("ADD", "DELETE")
+            and isinstance(e.props.get("event_time"), str)
+            and e.props.get("retracted") is not True
+        ]
+        wanted = [i.props() for i in intervals(boundaries)]
+        old = [n.edge.props for n in held.get(child, ()) if n.node.key == parent]
+        if sorted(map(_json, old), key=str) == sorted(map(_json, wanted), key=str):
+            continue
+        doomed += [RelRow(parent, child, {"event_id": p["event_id"]}) for p in old]
+        fresh += [RelRow(parent, child, p) for p in wanted]
+    if doomed:
+        store.delete_relationships("CONTAINS", "ProductInstance", "ProductInstance", doomed)
+    if fresh:
+        store.upsert_relationships("CONTAINS", "ProductInstance", "ProductInstance", fresh)
+
+
+def _products(store: GraphStore, gtins: set[str]) -> dict[str, str]:
+    """The catalogue product of each GTIN that has one."""
+    products: dict[str, str] = {}
+    for gtin in sorted(gtins):
+        found = store.find_nodes("Product", "gtin", gtin, limit=1)
+        if found:
+            products[gtin] = found[0].key
+    return products
+
+
+def _shelf_moves(store: GraphStore, rows: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """How this capture moves the shelf counters; each shelf event's counts fixed on it."""
+    batch: dict[str, Seen] = rows["shelf"]
+    stored = {
+        key: Seen(load_counts(node.props.get("shelf_counts")), node.props.get("retracted") is True)
+        for key, node in store.get_nodes("EpcisEvent", sorted(batch)).items()
+    }
+    for eid, props_list in rows["shelf_props"].items():
+        # The counts of the event's first capture stay with it, whatever a repeat says.
+        fixed = dump_counts(stored[eid].counts if eid in stored else batch[eid].counts)
+        for props in props_list:
+            if fixed is None:
+                props.pop("shelf_counts", None)
+            else:
+                props["shelf_counts"] = fixed
+    return deltas(batch, stored)
+
+
+def _roll_up(
+    store: GraphStore,
+    moves: dict[str, tuple[int, int]],
+    activities: dict[str, Activity],
+    products: dict[str, str],
+) -> None:
+    """Add the moves to the ShelfActivity counters, creating buckets as they first count."""
+    current = store.get_nodes("ShelfActivity", sorted(moves))
+    updates = []
+    for key, (up, down) in sorted(moves.items()):
+        node = current.get(key)
+        old_up = int(node.props.get("pickups", 0)) if node else 0  # type: ignore[arg-type]
+        old_down = int(node.props.get("putdowns", 0)) if node else 0  # type: ignore[arg-type]
+        row: dict[str, Any] = {"id": key, "pickups": old_up + up, "putdowns": old_down + down}
+        if node is None:
+            a = activities[key]
+            row |= {
+                "gtin": a.gtin,
+                "shelf": a.shelf,
+                "store": a.store,
+                "bucket_start": a.bucket_start,
+                "store_bucket": store_bucket(a.store, a.bucket_start),
+            }
+        updates.append(row)
+    store.upsert_nodes("ShelfActivity", updates)
+    fresh = [activities[k] for k in sorted(moves) if k not in current and k in activities]
+    store.upsert_relationships(
+        "AT", "ShelfActivity", "Location", [RelRow(a.id, a.shelf) for a in fresh]
+    )
+    store.upsert_relationships(
+        "OF_PRODUCT",
+        "ShelfActivity",
+        "Product",
+        [RelRow(a.id, products[a.gtin]) for a in fresh if a.gtin in products],
+    )
+    store.upsert_nodes("Location", [{"id": a.store} for a in fresh if a.store != a.shelf])
+    store.upsert_relationships(
+        "LOCATED_IN",
+        "Location",
+        "Location",
+        [
+            RelRow(shelf, site)
+            for shelf, site in sorted({(a.shelf, a.store) for a in fresh})
+            if shelf != site
+        ],
+    )
 
 
 def purchase_id(transaction: str) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from graph.store import PropertyValue, RelRow
+from loaders.epc import canonical_epc
 from loaders.matching import match_terms, profile
 from loaders.models import (
     AgentRecord,
@@ -323,10 +324,11 @@ def _purchase_rows(rec: PurchaseRecord, ctx: Context) -> None:
         {"quantity": rec.quantity, "amount": rec.amount},
     )
     if rec.store_id:
-        ctx.rows.node(
-            "Location", {"id": rec.store_id, "kind": "store", **ctx.provenance(rec.store_id)}
-        )
-        ctx.rows.rel("AT", "Purchase", rec.purchase_id, "Location", rec.store_id)
+        # A store written as an SGLN URN or a GLN Digital Link is one Location, the one its
+        # shelf readers' EPCIS events name (shelf_interactions joins them); other IDs stay.
+        store = canonical_epc(rec.store_id)
+        ctx.rows.node("Location", {"id": store, "kind": "store", **ctx.provenance(store)})
+        ctx.rows.rel("AT", "Purchase", rec.purchase_id, "Location", store)
 
 
 def _touchpoint_refs(rec: TouchpointRecord, system: str) -> list[Ref]:

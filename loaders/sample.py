@@ -26,6 +26,8 @@ import orjson
 from faker import Faker
 from pypinyin import lazy_pinyin
 
+from loaders.sample_epcis import Sale, epcis_stream, store_gln
+
 AS_OF = date(2026, 11, 1)  # fixed so a seed always gives the same files
 WINDOW_DAYS = 730
 
@@ -129,7 +131,7 @@ FILE_FORMATS = {
     "callcenter": ".csv.gz",
     "stores": ".jsonl.gz",
 }
-STORES = [f"STORE-{i:02d}" for i in range(1, 21)]
+STORES = [store_gln(i) for i in range(1, 21)]  # SGLNs: the same IDs the shelf readers use
 
 
 def gtin14(seed_digits: str) -> str:
@@ -225,6 +227,7 @@ def _text(value: Any) -> str:
 class SampleGenerator:
     def __init__(self, customers: int, seed: int, out: Path) -> None:
         self.n = customers
+        self.seed = seed
         self.rnd = random.Random(seed)
         self.en = Faker("en_US")
         self.en.seed_instance(seed)
@@ -235,6 +238,8 @@ class SampleGenerator:
         self.planted: list[tuple[str, int, str]] = []
         self.writers: dict[str, Writer] = {}
         self.counter = 0
+        self.gtins = {r[0]: gtin14(f"614141{i:06d}") for i, r in enumerate(RETAIL)}
+        self.sales: list[Sale] = []  # retail purchase lines: the tagged goods' EPCIS stream
 
     # ------------------------------------------------------------------ helpers
 
@@ -355,6 +360,7 @@ class SampleGenerator:
         self._campaigns_and_touchpoints()
         self._consents_credit_relationships()
         self._third_party()
+        self._epcis()
         self._truth()
         counts = {}
         for name, writer in sorted(self.writers.items()):
@@ -381,13 +387,13 @@ class SampleGenerator:
                     }
                 )
         lines.write({"line_id": "retail", "name": "Retail", "industry": "retail"})
-        for i, (pid, pname, category, price) in enumerate(RETAIL):
+        for pid, pname, category, price in RETAIL:
             products.write(
                 {
                     "product_id": pid,
                     "name": pname,
                     "line_id": "retail",
-                    "gtin": gtin14(f"614141{i:06d}"),
+                    "gtin": self.gtins[pid],
                     "category": category,
                     "price": price,
                     "currency": "USD",
@@ -768,6 +774,9 @@ class SampleGenerator:
                 store = None if online else rnd.choice(STORES)
                 for item in rnd.sample(RETAIL, rnd.choice([1, 1, 1, 2, 3])):
                     qty = rnd.choice([1, 1, 1, 2])
+                    self.sales.append(
+                        Sale(pid_, when, store, item[0], self.gtins[item[0]], qty, self._home(p))
+                    )
                     (web if online else stores).write(
                         {
                             "purchase_id": pid_,
@@ -811,6 +820,16 @@ class SampleGenerator:
             },
             "unknown product",
         )
+
+    @staticmethod
+    def _home(p: Person) -> str:
+        return f"https://ckb.example/loc/home/{p.household or p.pid}"
+
+    def _epcis(self) -> None:
+        """Not a record kind: EPCIS events, captured by ``ckb load-dir`` after the records."""
+        events = self._writer("supplychain.epcis.jsonl", [])
+        for event in epcis_stream(self.seed, AS_OF, self.sales, [r[0] for r in RETAIL]):
+            events.write(event)
 
     def _campaigns_and_touchpoints(self) -> None:
         rnd = self.rnd

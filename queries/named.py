@@ -14,7 +14,16 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 
 from graph.store import GraphStore, Node
-from queries import QUERY_DIR, QueryFile, insights, parse_query_file, search, tracking
+from queries import (
+    QUERY_DIR,
+    QueryFile,
+    insights,
+    lifecycle,
+    parse_query_file,
+    search,
+    shelf,
+    tracking,
+)
 from queries.base import (
     QueryParameterError,
     Record,
@@ -1037,6 +1046,19 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             tracking.check_items,
         ),
         NamedQuery(
+            "shelf_interactions",
+            shelf.shelf_embedded,
+            shelf.to_interactions,
+            shelf.check_shelf,
+            shelf.prepare_shelf,
+        ),
+        NamedQuery(
+            "end_of_life",
+            lifecycle.end_of_life_embedded,
+            lifecycle.to_end_of_life,
+            prepare=tracking.prepare_epc,
+        ),
+        NamedQuery(
             "channel_preference",
             insights.channels_embedded,
             insights.to_channels,
@@ -1073,7 +1095,7 @@ def _checked(query: NamedQuery[Any], params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def run_query(store: GraphStore, name: str, **params: Any) -> Any:
+def run_query(store: GraphStore, name: str, /, **params: Any) -> Any:
     """Answer a named question on whichever store this is."""
     try:
         query = QUERIES[name]

@@ -352,3 +352,81 @@ def test_containment_at_a_moment_and_chain_of_custody(store: GraphStore, tmp_pat
         (canonical_epc(shop), "to_owning_party"),
         (canonical_epc(shop), "to_possessing_party"),
     ]
+
+
+def _contains(store: GraphStore, parents: list[str]) -> list[tuple[str, str, str]]:
+    found = store.neighbours_many("ProductInstance", parents, "CONTAINS", "out", limit=100)
+    return sorted(
+        (parent, n.node.key, json.dumps(n.edge.props, sort_keys=True))
+        for parent, links in found.items()
+        for n in links
+    )
+
+
+def test_out_of_order_aggregations_give_the_in_order_graph(tmp_path: Path) -> None:
+    import random
+
+    from graph.embedded import EmbeddedStore
+
+    item, case, pallet = (
+        "urn:epc:id:sgtin:0614141.107346.2017",
+        "urn:epc:id:sscc:0614141.1111111111",
+        "urn:epc:id:sscc:0614141.2222222222",
+    )
+
+    def agg(eid: str, action: str, parent: str, when: str, **extra: Any) -> dict[str, Any]:
+        child = item if parent == case else case
+        return {
+            "@context": ["x"], "type": "AggregationEvent", "eventID": eid, "action": action,
+            "eventTime": when, "eventTimeZoneOffset": "+00:00", "parentID": parent,
+            "childEPCs": [child], **extra,
+        }  # fmt: skip
+
+    declared = {"errorDeclaration": {"declarationTime": "2026-05-09T00:00:00Z"}}
+    stream = [
+        agg("urn:uuid:a1", "ADD", case, "2026-05-01T08:00:00Z"),
+        agg("urn:uuid:p1", "ADD", pallet, "2026-05-01T09:00:00Z"),
+        agg("urn:uuid:a2", "ADD", case, "2026-05-01T10:00:00Z"),  # a repeated ADD
+        agg("urn:uuid:d1", "DELETE", case, "2026-05-02T08:00:00Z"),
+        agg("urn:uuid:p2", "DELETE", pallet, "2026-05-03T09:00:00Z"),
+        agg("urn:uuid:a3", "ADD", case, "2026-05-04T08:00:00Z"),  # re-packed
+        agg("urn:uuid:d2", "DELETE", case, "2026-05-05T08:00:00Z"),
+        agg("urn:uuid:a4", "ADD", case, "2026-05-06T08:00:00Z"),  # still inside
+        agg("urn:uuid:x1", "DELETE", case, "2026-05-07T08:00:00Z"),
+        agg("urn:uuid:x1", "DELETE", case, "2026-05-07T08:00:00Z", **declared),  # retracted
+    ]
+
+    def load(name: str, batches: list[list[dict[str, Any]]]) -> EmbeddedStore:
+        store = EmbeddedStore(tmp_path / f"{name}.sqlite")
+        for n, batch in enumerate(batches):
+            path = tmp_path / f"{name}-{n}.jsonl"
+            path.write_text("\n".join(json.dumps(e) for e in batch), encoding="utf-8")
+            assert _capture(store, path, tmp_path).captured == len(batch)
+        return store
+
+    keys = [canonical_epc(case), canonical_epc(pallet)]
+    in_order = load("in-order", [stream])
+    expected = _contains(in_order, keys)
+    shuffled = stream[:]
+    random.Random(5).shuffle(shuffled)
+    one_by_one = load("one-by-one", [[e] for e in shuffled])
+    backwards = load("backwards", [list(reversed(stream)), stream])  # and captured twice
+    assert _contains(one_by_one, keys) == _contains(backwards, keys) == expected
+    intervals = [(json.loads(p).get("since"), json.loads(p).get("until")) for _, _, p in expected]
+    assert intervals == [
+        ("2026-05-01T08:00:00Z", "2026-05-02T08:00:00Z"),
+        ("2026-05-04T08:00:00Z", "2026-05-05T08:00:00Z"),
+        ("2026-05-06T08:00:00Z", None),
+        ("2026-05-01T09:00:00Z", "2026-05-03T09:00:00Z"),
+    ]
+    from queries.named import run_query
+
+    for store in (in_order, one_by_one):
+        at = [
+            [c.container for c in run_query(store, "containment_at", epc=item, at=moment)]
+            for moment in ("2026-05-01T12:00:00Z", "2026-05-03T00:00:00Z", "2026-05-04T12:00:00Z",
+                           "2026-05-05T12:00:00Z", "2026-05-08T00:00:00Z")
+        ]  # fmt: skip
+        assert at == [keys, [], [keys[0]], [], [keys[0]]]
+        store.close()
+    backwards.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -577,3 +578,169 @@ def test_batches_answer_like_the_single_customer_queries(store: GraphStore) -> N
         run_query(store, "customers_value", customerIds=[str(i) for i in range(501)])
     with pytest.raises(QueryParameterError, match="must be list"):
         run_query(store, "customers_value", customerIds="ann")
+
+
+def _capture_events(store: GraphStore, events: list[dict[str, Any]], tmp_path: Path) -> None:
+    import json
+
+    from loaders.epcis import capture, read_documents
+    from loaders.rejects import RejectsFile
+
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
+    rejects = RejectsFile(tmp_path / "rejects.jsonl", str(path), "epcis")
+    try:
+        summary = capture(store, read_documents(path), rejects)
+    finally:
+        rejects.close()
+    assert summary.rejected == 0, summary.results
+
+
+def _epcis(eid: str, when: str, serial: int, step: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "ObjectEvent",
+        "eventID": eid,
+        "eventTime": when,
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": [f"urn:epc:id:sgtin:0614141.107346.{serial}"],
+        "bizStep": step,
+        **extra,
+    }
+
+
+def test_shelf_interactions_and_pickup_to_purchase_conversion(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    from loaders.epc import canonical_epc
+    from loaders.shelf import SHELF_PICKUP, SHELF_PUTDOWN
+    from queries.shelf import ShelfCount, ShelfInteraction
+
+    shop, other = "urn:epc:id:sgln:0614141.00001.0", "urn:epc:id:sgln:0614141.00002.0"
+    shelf_a, shelf_b = "urn:epc:id:sgln:0614141.00001.1", "urn:epc:id:sgln:0614141.00001.2"
+    store.upsert_nodes(
+        "Product",
+        [
+            {"id": "RT-PHONE", "name": "Phone", "gtin": "10614141073464"},
+            {"id": "RT-KETTLE", "name": "Kettle", "gtin": "10614141099990"},
+        ],
+    )
+    store.upsert_nodes("Location", [{"id": canonical_epc(shop)}, {"id": canonical_epc(other)}])
+    store.upsert_nodes(
+        "Purchase",
+        [
+            {"id": "P1", "purchased_at": "2026-05-01T11:00:00Z"},
+            {"id": "P2", "purchased_at": "2026-05-02T09:00:00Z"},
+            {"id": "P3", "purchased_at": "2026-06-01T00:00:00Z"},  # after the window
+            {"id": "P4", "purchased_at": "2026-05-01T12:00:00Z"},  # another store
+        ],
+    )
+    store.upsert_relationships(
+        "INCLUDES",
+        "Purchase",
+        "Product",
+        [
+            RelRow("P1", "RT-PHONE", {"quantity": 1}),
+            RelRow("P1", "RT-KETTLE", {"quantity": 2}),
+            RelRow("P2", "RT-PHONE", {"quantity": 2}),
+            RelRow("P3", "RT-PHONE", {"quantity": 5}),
+            RelRow("P4", "RT-PHONE", {"quantity": 7}),
+        ],
+    )
+    store.upsert_relationships(
+        "AT",
+        "Purchase",
+        "Location",
+        [RelRow(p, canonical_epc(shop)) for p in ("P1", "P2", "P3")]
+        + [RelRow("P4", canonical_epc(other))],
+    )
+
+    def at(shelf: str, where: str = shop) -> dict[str, Any]:
+        return {"readPoint": {"id": shelf}, "bizLocation": {"id": where}}
+
+    events = [
+        _epcis("s1", "2026-05-01T10:05:00Z", 1, SHELF_PICKUP, **at(shelf_a)),
+        _epcis("s2", "2026-05-01T10:07:00Z", 1, SHELF_PUTDOWN, **at(shelf_a)),
+        _epcis("s3", "2026-05-01T10:30:00Z", 2, SHELF_PICKUP, **at(shelf_b)),
+        _epcis("s4", "2026-05-02T18:00:00Z", 3, SHELF_PICKUP, **at(shelf_a)),
+        _epcis("s5", "2026-05-31T23:59:00Z", 4, SHELF_PICKUP, **at(shelf_b)),
+        _epcis("s6", "2026-06-01T00:00:00Z", 5, SHELF_PICKUP, **at(shelf_a)),  # after
+        _epcis("s7", "2026-05-01T10:00:00Z", 6, SHELF_PICKUP, **at(other + "9", other)),
+        {
+            **_epcis("k1", "2026-05-03T10:00:00Z", 0, SHELF_PICKUP, **at(shelf_b)),
+            "epcList": [],
+            "quantityList": [{"epcClass": "urn:epc:idpat:sgtin:0614141.109999.*", "quantity": 3}],
+        },
+    ]
+    _capture_events(store, events, tmp_path)
+    may = {"store": shop, "from": "2026-05-01", "to": "2026-06-01"}
+    phone = ShelfInteraction(
+        "10614141073464",
+        "RT-PHONE",
+        "Phone",
+        pickups=4,
+        putdowns=1,
+        purchased=3,
+        conversion=0.75,
+        shelves=(
+            ShelfCount(canonical_epc(shelf_a), 2, 1),
+            ShelfCount(canonical_epc(shelf_b), 2, 0),
+        ),
+    )
+    kettle = ShelfInteraction(
+        "10614141099990",
+        "RT-KETTLE",
+        "Kettle",
+        3,
+        0,
+        2,
+        0.6667,
+        (ShelfCount(canonical_epc(shelf_b), 3, 0),),
+    )
+    assert run_query(store, "shelf_interactions", product="", **may) == [phone, kettle]
+    assert run_query(store, "shelf_interactions", product="RT-PHONE", **may) == [phone]
+    # The store by its Digital Link, the window in another offset: 10:00-11:00 UTC.
+    hour = run_query(
+        store,
+        "shelf_interactions",
+        store=canonical_epc(shop),
+        product="RT-PHONE",
+        **{"from": "2026-05-01T12:00:00+02:00", "to": "2026-05-01T13:00:00+02:00"},
+    )
+    assert [(i.pickups, i.putdowns, i.purchased, i.conversion) for i in hour] == [(2, 1, 0, 0.0)]
+    assert run_query(store, "shelf_interactions", product="RT-NOPE", **may) == []
+    with pytest.raises(QueryParameterError, match="before"):
+        run_query(store, "shelf_interactions", store=shop, product="", **{"from": "2026-06-01", "to": "2026-05-01"})  # fmt: skip
+
+
+def test_end_of_life_from_cbv_steps_and_dispositions(store: GraphStore, tmp_path: Path) -> None:
+    from queries.lifecycle import EndOfLife
+
+    declared = {"errorDeclaration": {"declarationTime": "2026-07-01T00:00:00Z"}}
+    events = [
+        _epcis("c1", "2026-05-01T10:00:00Z", 1, "commissioning"),
+        _epcis("x1", "2026-05-05T10:00:00Z", 1, "collecting", disposition="disposed"),
+        _epcis("x2", "2026-05-06T10:00:00Z", 1, "destroying"),
+        _epcis("x2", "2026-05-06T10:00:00Z", 1, "destroying", **declared),  # retracted
+        _epcis("r1", "2026-05-02T10:00:00Z", 2, "receiving", disposition="returned"),
+        _epcis("r2", "2026-05-03T10:00:00Z", 3, "receiving", disposition="returned"),
+        _epcis("r3", "2026-05-04T10:00:00Z", 3, "stocking", disposition="sellable_accessible"),
+        _epcis("d1", "2026-05-04T10:00:00Z", 4, "decommissioning", disposition="inactive"),
+        _epcis("z1", "2026-05-04T10:00:00Z", 5, "disassembling", disposition="destroyed"),
+    ]
+    _capture_events(store, events, tmp_path)
+
+    def eol(serial: int) -> EndOfLife | None:
+        answer: EndOfLife | None = run_query(
+            store, "end_of_life", epc=f"urn:epc:id:sgtin:0614141.107346.{serial}"
+        )
+        return answer
+
+    key = "https://id.gs1.org/01/10614141073464/21/"
+    assert eol(1) == EndOfLife(
+        key + "1", "recycled", "2026-05-05T10:00:00Z", "x1", "collecting", "disposed"
+    )
+    assert eol(2) == EndOfLife(key + "2", "returned", "2026-05-02T10:00:00Z", "r1", "receiving", "returned")  # fmt: skip
+    assert eol(3) is None  # returned, then restocked
+    assert [getattr(eol(n), "status", None) for n in (4, 5)] == ["decommissioned", "destroyed"]
+    assert eol(9) is None

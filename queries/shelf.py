@@ -1,0 +1,172 @@
+"""Named query over shelf activity: pick-ups, put-downs and pick-up-to-purchase conversion.
+
+Reads the hourly ShelfActivity buckets capture keeps (loaders/shelf.py), never the raw
+shelf events, so a store-month is a few thousand buckets whatever the read volume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graph.store import GraphStore
+from loaders.epc import canonical_epc
+from loaders.epcis import utc_time
+from loaders.shelf import store_bucket
+from queries.base import QueryParameterError, Record
+
+
+def _moment(value: Any) -> Any:
+    """An ISO date stays a date (it sorts before every time that day); a date-time is
+    read in UTC, as bucket and purchase times are stored."""
+    if isinstance(value, str) and "T" in value:
+        return utc_time(value.strip())
+    return value.strip() if isinstance(value, str) else value
+
+
+def prepare_shelf(params: dict[str, Any]) -> dict[str, Any]:
+    store, start, end = params.get("store"), _moment(params.get("from")), _moment(params.get("to"))
+    if not isinstance(store, str) or not isinstance(start, str) or not isinstance(end, str):
+        return params
+    if not store.strip():
+        raise QueryParameterError("store must not be empty")
+    key = canonical_epc(store)
+    return {
+        **params,
+        "from": start,
+        "to": end,
+        "storeKey": key,
+        "low": store_bucket(key, start),
+        "high": store_bucket(key, end),
+    }
+
+
+def check_shelf(params: dict[str, Any]) -> None:
+    if not params["from"] < params["to"]:
+        raise QueryParameterError("from must be before to")
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfCount:
+    shelf: str
+    pickups: int
+    putdowns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfInteraction:
+    """One product at one store over [from, to): shelf reads and what sold."""
+
+    gtin: str
+    product_id: str | None
+    product_name: str | None
+    pickups: int
+    putdowns: int
+    purchased: int  # units of the product in purchases at the store in the window
+    conversion: float | None  # purchased / pickups, 4 places; None without pick-ups
+    shelves: tuple[ShelfCount, ...]  # the same counts per shelf, by shelf
+
+
+def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
+    buckets = graph.find_range(
+        "ShelfActivity", "store_bucket", params["low"], params["high"], limit=10**8
+    )
+    wanted: str | None = None
+    if params["product"]:
+        product = graph.get_node("Product", params["product"])
+        wanted = str(product.props.get("gtin")) if product and product.props.get("gtin") else None
+        if wanted is None:
+            return []
+    per_shelf: dict[str, dict[str, list[int]]] = {}
+    for b in buckets:
+        gtin = str(b.props.get("gtin"))
+        if wanted is None or gtin == wanted:
+            counts = per_shelf.setdefault(gtin, {}).setdefault(str(b.props.get("shelf")), [0, 0])
+            counts[0] += int(b.props.get("pickups", 0))  # type: ignore[arg-type]
+            counts[1] += int(b.props.get("putdowns", 0))  # type: ignore[arg-type]
+    # Every product: the store's purchases in one pass; one product: its purchase lines.
+    at_store = _store_sales(graph, params) if wanted is None else None
+    rows = []
+    for gtin in sorted(per_shelf):
+        found = graph.find_nodes("Product", "gtin", gtin, limit=1)
+        product = found[0] if found else None
+        by_shelf = sorted(per_shelf[gtin].items())
+        rows.append(
+            {
+                "gtin": gtin,
+                "productId": product.key if product else None,
+                "productName": product.props.get("name") if product else None,
+                "pickups": sum(c[0] for _, c in by_shelf),
+                "putdowns": sum(c[1] for _, c in by_shelf),
+                "purchased": 0
+                if product is None
+                else at_store.get(product.key, 0)
+                if at_store is not None
+                else _units_sold(graph, product.key, params),
+                "shelves": [
+                    {"shelf": shelf, "pickups": c[0], "putdowns": c[1]} for shelf, c in by_shelf
+                ],
+            }
+        )
+    return rows
+
+
+def _store_sales(graph: GraphStore, params: dict[str, Any]) -> dict[str, int]:
+    """Units per product in purchases made at the store in [from, to), from the store."""
+    made = graph.neighbours("Location", params["storeKey"], "AT", "in", "Purchase", limit=10**8)
+    start, end = params["from"], params["to"]
+    keys = [
+        n.node.key
+        for n in made
+        if isinstance(when := n.node.props.get("purchased_at"), str) and start <= when < end
+    ]
+    units: dict[str, int] = {}
+    for lines in graph.neighbours_many("Purchase", keys, "INCLUDES", "out", "Product").values():
+        for line in lines:
+            quantity = line.edge.props.get("quantity")
+            if isinstance(quantity, int):
+                units[line.node.key] = units.get(line.node.key, 0) + quantity
+    return units
+
+
+def _units_sold(graph: GraphStore, product: str, params: dict[str, Any]) -> int:
+    """Units of one product in purchases made at the store in [from, to), from the
+    product's purchase lines (fewer than the store's: its Location also holds every EPCIS
+    event placed there)."""
+    lines = graph.neighbours("Product", product, "INCLUDES", "in", "Purchase", limit=10**8)
+    start, end = params["from"], params["to"]
+    in_window = {
+        n.node.key: n.edge.props.get("quantity")
+        for n in lines
+        if isinstance(when := n.node.props.get("purchased_at"), str) and start <= when < end
+    }
+    places = graph.neighbours_many("Purchase", sorted(in_window), "AT", "out", "Location", limit=1)
+    return sum(
+        quantity
+        for key, quantity in in_window.items()
+        if isinstance(quantity, int)
+        and key in places
+        and places[key][0].node.key == params["storeKey"]
+    )
+
+
+def to_interactions(rows: list[Record]) -> list[ShelfInteraction]:
+    result = []
+    for r in rows:
+        pickups, purchased = int(r["pickups"]), int(r["purchased"] or 0)
+        result.append(
+            ShelfInteraction(
+                r["gtin"],
+                r["productId"],
+                r["productName"],
+                pickups,
+                int(r["putdowns"]),
+                purchased,
+                round(purchased / pickups, 4) if pickups else None,
+                tuple(
+                    ShelfCount(s["shelf"], int(s["pickups"]), int(s["putdowns"]))
+                    for s in sorted(r["shelves"], key=lambda s: str(s["shelf"]))
+                ),
+            )
+        )
+    return sorted(result, key=lambda i: i.gtin)
