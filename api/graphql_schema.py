@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -598,6 +598,17 @@ class ProductInstance:
         return [_build(Container, c) for c in found]
 
     @strawberry.field
+    async def end_of_life(self, info: Info) -> EndOfLife | None:
+        """Recycled, destroyed, decommissioned or returned — or null while in use."""
+        found = await _ask(info, "end_of_life", epc=self.epc)
+        if found is None:
+            return None
+        return EndOfLife(
+            status=found.status, at=found.at, event_id=found.event_id,
+            biz_step=found.biz_step, disposition=found.disposition,
+        )  # fmt: skip
+
+    @strawberry.field
     async def buyer(self, info: Info) -> Customer | None:
         """The customer it was sold to (restricted to readers of customers)."""
         info.context.principal.require(READERS, "ProductInstance.buyer")
@@ -683,6 +694,37 @@ class Campaign:
 
 
 CAMPAIGN_FIELDS = ("name", "channel", "starts_on", "ends_on")
+
+
+@strawberry.type
+class ShelfCount:
+    shelf: str
+    pickups: int
+    putdowns: int
+
+
+@strawberry.type
+class ShelfInteraction:
+    """One product at one store over the window: shelf pick-ups and put-downs, units
+    sold there, and the pick-up-to-purchase conversion (sold / picked up)."""
+
+    gtin: str
+    product_id: str | None
+    product_name: str | None
+    pickups: int
+    putdowns: int
+    purchased: int
+    conversion: float | None
+    shelves: list[ShelfCount]
+
+
+@strawberry.type
+class EndOfLife:
+    status: str
+    at: str | None
+    event_id: str
+    biz_step: str | None
+    disposition: str | None
 
 
 @strawberry.type
@@ -837,6 +879,34 @@ class Query:
         found = await _ask(info, "current_location", epc=epc)
         journey = found or await _ask(info, "product_journey", epc=epc, first=1)
         return ProductInstance(epc=epc) if journey else None
+
+    @field_for(*READERS)
+    async def shelf_interactions(
+        self,
+        info: Info,
+        store: str,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        product: str | None = None,
+    ) -> list[ShelfInteraction]:
+        """Pick-ups and put-downs per product at a store (SGLN or GLN Digital Link) over
+        [from, to), with units sold there and the pick-up-to-purchase conversion."""
+        found = await in_thread(
+            run_query,
+            info.context.store,
+            "shelf_interactions",
+            store=store,
+            product=product or "",
+            **{"from": from_.isoformat(), "to": to.isoformat()},
+        )
+        return [
+            ShelfInteraction(
+                gtin=i.gtin, product_id=i.product_id, product_name=i.product_name,
+                pickups=i.pickups, putdowns=i.putdowns, purchased=i.purchased,
+                conversion=i.conversion, shelves=[_build(ShelfCount, c) for c in i.shelves],
+            )
+            for i in found
+        ]  # fmt: skip
 
     @field_for(*ANALYSTS)
     async def review_queue(
