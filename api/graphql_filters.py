@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 
-from queries.customer_list import (
+from queries.customer_filter import (
     AllOf,
     AnyOf,
     Compare,

@@ -24,8 +24,8 @@ from loaders.epc import canonical_epc
 from loaders.quality import quality_report
 from loaders.resolve import list_review
 from queries.base import QueryParameterError
+from queries.customer_filter import Compare
 from queries.customer_list import (
-    Compare,
     aggregate_customers,
     decode_cursor,
     encode_cursor,

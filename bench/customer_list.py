@@ -23,14 +23,8 @@ from common import sample_store
 
 from graph.embedded import EmbeddedStore
 from loaders.sample import AS_OF
-from queries.customer_list import (
-    AllOf,
-    Compare,
-    Order,
-    Related,
-    aggregate_customers,
-    list_customers,
-)
+from queries.customer_filter import AllOf, Compare, Order, Related
+from queries.customer_list import aggregate_customers, list_customers
 from queries.segments import assign_segments
 
 RECENT_COMPLAINT = Related(

@@ -12,63 +12,28 @@ parameters). The conformance tests hold both to the same answers.
 from __future__ import annotations
 
 import base64
-import operator
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from graph.store import GraphStore, Node
+from graph.store import GraphStore
 from queries.base import CypherReader, QueryParameterError, cypher_reader
-
-Op = Literal["eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains"]
-OPS: tuple[Op, ...] = ("eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains")
-CUSTOMER_FIELDS = (
-    "id", "kind", "name", "email", "phone", "city", "country", "postal_code",
-    "customer_since", "status", "value_tier", "lifetime_value", "churn_score", "rfm",
-)  # fmt: skip
-TOUCHPOINT_FIELDS = ("kind", "channel", "category", "resolution_status", "occurred_at")
-HOLDING_FIELDS = ("status", "line", "product")  # line and product: the holding's product
-AGGREGATES = ("total_value", "touchpoint_count", "holdings_count")
-MAX_LIST_PAGE = 100
-_MANY = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Compare:
-    field: str
-    op: Op
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
-class AllOf:
-    parts: tuple[Filter, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AnyOf:
-    parts: tuple[Filter, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    part: Filter
-
-
-@dataclass(frozen=True, slots=True)
-class Related:
-    what: Literal["touchpoints", "holdings"]
-    quantifier: Literal["some", "none"]
-    conditions: tuple[Compare, ...]
-
-
-Filter = Compare | AllOf | AnyOf | Not | Related
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    key: str  # a CUSTOMER_FIELDS name or an AGGREGATES name
-    descending: bool = False
+from queries.customer_filter import (
+    AGGREGATES,
+    CUSTOMER_FIELDS,
+    HOLDING_FIELDS,
+    MAX_LIST_PAGE,
+    OPS,
+    TOUCHPOINT_FIELDS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Filter,
+    Not,
+    Order,
+    Related,
+)
+from queries.customer_scan import aggregate_value, fetch_holdings, matching_customers
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,149 +120,12 @@ def list_customers(
     elif (read := cypher_reader(store)) is not None:
         ids, total = _cypher_page(read, where, order, first, offset, count)
     else:
-        matched = _embedded_matches(store, where, order)
+        matched = matching_customers(store, where, order)
         ids, total = matched[offset : offset + first + 1], len(matched)
     has_next = len(ids) > first
     ids = ids[:first]
     end = encode_cursor(offset + len(ids), ids[-1]) if ids else after
     return CustomerPage(ids, total, has_next, end)
-
-
-# ----------------------------------------------------------------------------- embedded
-
-
-_TESTS: dict[str, Callable[[Any, Any], bool]] = {
-    "gt": operator.gt,
-    "gte": operator.ge,
-    "lt": operator.lt,
-    "lte": operator.le,
-    "starts_with": lambda v, t: isinstance(v, str) and v.startswith(t),
-    "contains": lambda v, t: t in v if isinstance(v, list | str) else False,
-}
-
-
-def _compare(value: Any, c: Compare) -> bool:
-    if c.op == "eq":
-        return bool(value == c.value)
-    if c.op == "in":
-        return value in c.value
-    if value is None:
-        return False
-    try:
-        return bool(_TESTS[c.op](value, c.value))
-    except TypeError:  # another type never matches, as in Cypher
-        return False
-
-
-@dataclass
-class _Related:
-    """What relationship filters and aggregates need, fetched once for all candidates."""
-
-    touchpoints: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    holdings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
-def _needs(where: Filter | None, order: Sequence[Order]) -> set[str]:
-    wanted: set[str] = set()
-    if any(o.key in ("touchpoint_count",) for o in order):
-        wanted.add("touchpoints")
-    if any(o.key in ("total_value", "holdings_count") for o in order):
-        wanted.add("holdings")
-
-    def walk(f: Filter) -> None:
-        if isinstance(f, Related):
-            wanted.add(f.what)
-        elif isinstance(f, AllOf | AnyOf):
-            for part in f.parts:
-                walk(part)
-        elif isinstance(f, Not):
-            walk(f.part)
-
-    if where is not None:
-        walk(where)
-    return wanted
-
-
-def _fetch(store: GraphStore, keys: list[str], wanted: set[str]) -> _Related:
-    related = _Related()
-    if "touchpoints" in wanted:
-        found = store.neighbours_many(
-            "Customer", keys, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=_MANY
-        )
-        related.touchpoints = {k: [n.node.props for n in v] for k, v in found.items()}
-    if "holdings" in wanted:
-        held = store.neighbours_many("Customer", keys, "HOLDS", "out", "Holding", limit=_MANY)
-        accounts = sorted({n.node.key for v in held.values() for n in v})
-        products = store.neighbours_many("Holding", accounts, "OF_PRODUCT", "out", "Product", 1)
-        product_keys = sorted({v[0].node.key for v in products.values()})
-        lines = store.neighbours_many("Product", product_keys, "IN_LINE", "out", "ProductLine", 1)
-        for customer, found_holdings in held.items():
-            rows = []
-            for n in found_holdings:
-                product = products.get(n.node.key)
-                product_key = product[0].node.key if product else None
-                line = lines.get(product_key) if product_key else None
-                rows.append(
-                    {
-                        **n.node.props,
-                        "product": product_key,
-                        "line": line[0].node.key if line else None,
-                    }
-                )
-            related.holdings[customer] = rows
-    return related
-
-
-def _matches(node: Node, f: Filter, related: _Related) -> bool:
-    if isinstance(f, Compare):
-        value = node.key if f.field == "id" else node.props.get(f.field)
-        return _compare(value, f)
-    if isinstance(f, AllOf):
-        return all(_matches(node, p, related) for p in f.parts)
-    if isinstance(f, AnyOf):
-        return any(_matches(node, p, related) for p in f.parts)
-    if isinstance(f, Not):
-        return not _matches(node, f.part, related)
-    rows = getattr(related, f.what).get(node.key, [])
-    some = any(all(_compare(row.get(c.field), c) for c in f.conditions) for row in rows)
-    return some if f.quantifier == "some" else not some
-
-
-def _aggregate(key: str, customer: str, related: _Related) -> float:
-    if key == "touchpoint_count":
-        return len(related.touchpoints.get(customer, []))
-    holdings = related.holdings.get(customer, [])
-    if key == "holdings_count":
-        return len(holdings)
-    return round(
-        sum(
-            float(h.get("monthly_value") or 0.0)
-            for h in holdings
-            if h.get("status") == "active" and isinstance(h.get("monthly_value"), int | float)
-        ),
-        2,
-    )
-
-
-def _sort_value(node: Node, o: Order, related: _Related) -> Any:
-    if o.key in AGGREGATES:
-        return _aggregate(o.key, node.key, related)
-    return node.key if o.key == "id" else node.props.get(o.key)
-
-
-def _embedded_matches(store: GraphStore, where: Filter | None, order: Sequence[Order]) -> list[str]:
-    keys = store.keys_page("Customer", limit=_MANY)
-    nodes = store.get_nodes("Customer", keys)
-    related = _fetch(store, keys, _needs(where, order))
-    matched = [nodes[k] for k in keys if where is None or _matches(nodes[k], where, related)]
-    # Stable sorts from the last key to the first: ID last, nulls last in either direction.
-    matched.sort(key=lambda n: n.key)
-    for o in reversed(order):
-        present = [n for n in matched if _sort_value(n, o, related) is not None]
-        absent = [n for n in matched if _sort_value(n, o, related) is None]
-        present.sort(key=lambda n: _sort_value(n, o, related), reverse=o.descending)
-        matched = present + absent
-    return [n.key for n in matched]
 
 
 # ----------------------------------------------------------------------------- Cypher
@@ -437,15 +265,15 @@ def aggregate_customers(store: GraphStore, where: Filter | None) -> CustomerAggr
         _check_filter(where)
     if (read := cypher_reader(store)) is not None:
         return _cypher_aggregate(read, where)
-    keys = _embedded_matches(store, where, [])
+    keys = matching_customers(store, where, [])
     nodes = store.get_nodes("Customer", keys)
-    related = _fetch(store, keys, {"holdings"})
+    holdings = fetch_holdings(store, keys, with_catalogue=True)
     lifetime = [
         float(v) for k in keys if isinstance(v := nodes[k].props.get("lifetime_value"), int | float)
     ]
     lines: dict[str, tuple[set[str], dict[str, float]]] = {}
     for customer in keys:
-        for h in related.holdings.get(customer, []):
+        for h in holdings.get(customer, []):
             if h.get("status") != "active" or h.get("line") is None:
                 continue
             owners, values = lines.setdefault(str(h["line"]), (set(), {}))
@@ -454,7 +282,7 @@ def aggregate_customers(store: GraphStore, where: Filter | None) -> CustomerAggr
             values[str(h["id"])] = float(value) if isinstance(value, int | float) else 0.0
     return CustomerAggregate(
         len(keys),
-        _stats([_aggregate("total_value", k, related) for k in keys]),
+        _stats([aggregate_value(holdings.get(k, [])) for k in keys]),
         _stats(lifetime),
         tuple(
             LineTotal(line, len(owners), len(values), round(sum(values.values()), 2))

@@ -7,15 +7,10 @@ import pytest
 
 from graph.store import GraphStore, RelRow
 from queries.base import QueryParameterError
+from queries.customer_filter import AllOf, AnyOf, Compare, Not, Order, Related
 from queries.customer_list import (
-    AllOf,
-    AnyOf,
-    Compare,
     CustomerAggregate,
     LineTotal,
-    Not,
-    Order,
-    Related,
     Stats,
     aggregate_customers,
     compile_cypher,
