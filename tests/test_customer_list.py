@@ -157,3 +157,25 @@ def test_aggregates_over_a_filtered_set(store: GraphStore) -> None:
     assert nobody == CustomerAggregate(
         0, Stats(0, 0.0, None, None, None), Stats(0, 0.0, None, None, None), ()
     )
+
+
+def test_the_index_first_plan_never_changes_the_answer(store: GraphStore) -> None:
+    _more(store)
+    never = Compare("name", "eq", "no such name")  # unindexed: OR-ing it disables narrowing
+    filters = [
+        Compare("value_tier", "eq", "gold"),
+        Compare("value_tier", "in", ["gold", "bronze"]),
+        Compare("id", "in", ["bob", "dee", "zed"]),
+        RECENT_COMPLAINT,
+        Related("touchpoints", "none", (Compare("kind", "eq", "complaint"),)),
+        Related("holdings", "some", (Compare("line", "in", ["mobile", "tv"]),)),
+        Related("holdings", "some", (Compare("status", "eq", "closed"),)),
+        Related("holdings", "none", ()),
+        AllOf((Compare("value_tier", "eq", "gold"), RECENT_COMPLAINT)),
+        AnyOf((Compare("value_tier", "eq", "silver"), RECENT_COMPLAINT)),
+        Not(AllOf((Compare("city", "eq", "Oslo"), RECENT_COMPLAINT))),
+    ]
+    for where in filters:
+        planned = _ids(store, where)
+        scanned = _ids(store, AnyOf((where, never)))
+        assert planned == scanned, where
