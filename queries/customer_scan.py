@@ -14,7 +14,7 @@ read without their catalogue unless a condition needs it.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,27 +117,28 @@ def _holding_owners(store: GraphStore, f: Related) -> set[str] | None:
     return {n.node.key for found in owners.values() for n in found}
 
 
+def related_parts(where: Filter | None) -> Iterator[Related]:
+    """Every Related in a filter tree, wherever it sits."""
+    if isinstance(where, Related):
+        yield where
+    elif isinstance(where, AllOf | AnyOf):
+        for part in where.parts:
+            yield from related_parts(part)
+    elif isinstance(where, Not):
+        yield from related_parts(where.part)
+
+
 def _some_sets(store: GraphStore, where: Filter | None) -> dict[int, set[str]]:
     """For each Related answerable from the related side: the customers with some match."""
     found: dict[int, set[str]] = {}
-
-    def walk(f: Filter) -> None:
-        if isinstance(f, Related) and f.conditions:
-            owners = (
-                _touchpoint_owners(store, f)
-                if f.what == "touchpoints"
-                else _holding_owners(store, f)
-            )
-            if owners is not None:
-                found[id(f)] = owners
-        elif isinstance(f, AllOf | AnyOf):
-            for part in f.parts:
-                walk(part)
-        elif isinstance(f, Not):
-            walk(f.part)
-
-    if where is not None:
-        walk(where)
+    for f in related_parts(where):
+        if not f.conditions:
+            continue
+        owners = (
+            _touchpoint_owners(store, f) if f.what == "touchpoints" else _holding_owners(store, f)
+        )
+        if owners is not None:
+            found[id(f)] = owners
     return found
 
 
@@ -208,20 +209,12 @@ def fetch_holdings(
 
 
 def _unanswered(where: Filter | None, some: dict[int, set[str]]) -> set[str]:
-    wanted: set[str] = set()
-
-    def walk(f: Filter) -> None:
-        if isinstance(f, Related) and id(f) not in some:
-            wanted.add(f.what if f.conditions else f"any {f.what}")
-        elif isinstance(f, AllOf | AnyOf):
-            for part in f.parts:
-                walk(part)
-        elif isinstance(f, Not):
-            walk(f.part)
-
-    if where is not None:
-        walk(where)
-    return wanted
+    """Which related rows must be read per candidate ("any X": only whether one exists)."""
+    return {
+        f.what if f.conditions else f"any {f.what}"
+        for f in related_parts(where)
+        if id(f) not in some
+    }
 
 
 def _read_related(

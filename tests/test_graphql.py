@@ -22,9 +22,9 @@ from tests.test_resolve import TODAY, _customer_of, _load
 SDL = Path(__file__).resolve().parent.parent / "docs" / "schema.graphql"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    tmp = tmp_path_factory.mktemp("graphql")
+def served(tmp: Path) -> LiveServer:
+    """The test graph (resolved sample records, a household, a catalogue, Ann's sensitive
+    profiles, a campaign) behind a live server whose store counts its calls."""
     store = EmbeddedStore(tmp / "kb.sqlite")
     store.apply_schema()
     _load(store, tmp)
@@ -34,12 +34,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     _extras(store, ann, bob)
     store.close()
     counting = CountingStore(EmbeddedStore(tmp / "kb.sqlite"))
-    with LiveServer(
+    live = LiveServer(
         create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
-    ) as live:
-        live.ann = ann  # type: ignore[attr-defined]
-        live.bob = bob  # type: ignore[attr-defined]
-        live.store = counting  # type: ignore[attr-defined]
+    )
+    live.ann = ann  # type: ignore[attr-defined]
+    live.bob = bob  # type: ignore[attr-defined]
+    live.store = counting  # type: ignore[attr-defined]
+    return live
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with served(tmp_path_factory.mktemp("graphql")) as live:
         yield live
 
 

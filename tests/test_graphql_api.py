@@ -18,14 +18,8 @@ import jwt
 import pytest
 from websockets.sync.client import connect
 
-from api.app import create_app
-from api.ingest import IngestSettings
-from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
-from loaders.resolve import resolve_store
-from tests.conftest import LiveServer
-from tests.test_graphql import AUTH, CountingStore, _extras, _post
-from tests.test_resolve import TODAY, _customer_of, _load
+from tests.test_graphql import _post, served
 
 PAGE = """
 query ($first: Int!) {
@@ -38,28 +32,9 @@ query ($first: Int!) {
 }"""
 
 
-def _served(tmp: Path) -> Any:
-    store = EmbeddedStore(tmp / "kb.sqlite")
-    store.apply_schema()
-    _load(store, tmp)
-    resolve_store(store, TODAY)
-    ann = _customer_of(store, "billing:B1")
-    bob = _customer_of(store, "billing:B2")
-    _extras(store, ann, bob)
-    store.close()
-    counting = CountingStore(EmbeddedStore(tmp / "kb.sqlite"))
-    live = LiveServer(
-        create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
-    )
-    live.ann = ann  # type: ignore[attr-defined]
-    live.bob = bob  # type: ignore[attr-defined]
-    live.store = counting  # type: ignore[attr-defined]
-    return live
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with _served(tmp_path_factory.mktemp("graphql-api")) as live:
+    with served(tmp_path_factory.mktemp("graphql-api")) as live:
         yield live
 
 
@@ -572,7 +547,7 @@ def _owner(server: Any, record: str) -> str:
 def test_erase_removes_the_person_everywhere_and_keeps_an_anonymous_audit(
     tmp_path: Path,
 ) -> None:
-    with _served(tmp_path) as server:
+    with served(tmp_path) as server:
         store: GraphStore = server.store
         before = _data(_post(server, '{ searchCustomers(text: "ann lee") { customerId } }'))
         assert server.ann in [h["customerId"] for h in before["searchCustomers"]]
