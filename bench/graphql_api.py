@@ -151,10 +151,16 @@ def main() -> None:
         for scenario, sent in bodies.items():
             asyncio.run(check(url, sent[:50]))
             for clients in levels:
-                if client == "wrk":
-                    rows.append(run_wrk(url, scenario, sent, clients, args.seconds))
-                else:
-                    rows.append(asyncio.run(run_python(url, scenario, sent, clients, args.seconds)))
+                seconds = args.seconds
+                while True:  # long enough for each client to finish a few requests
+                    if client == "wrk":
+                        row = run_wrk(url, scenario, sent, clients, seconds)
+                    else:
+                        row = asyncio.run(run_python(url, scenario, sent, clients, seconds))
+                    if row.requests >= 3 * clients or seconds >= 120:
+                        break
+                    seconds *= 3
+                rows.append(row)
 
     print(f"\nload generator: {client}; {os.cpu_count()} cores shared by server and client\n")
     print("| scenario | how | clients | requests | p50 ms | p99 ms | requests/s |")
@@ -480,8 +486,8 @@ async def run_python(
         "HTTP",
         str(clients),
         len(times),
-        statistics.median(times),
-        percentile(times, 0.99),
+        statistics.median(times) if times else 0.0,
+        percentile(times, 0.99) if times else 0.0,
         len(times) / elapsed,
     )
 
