@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -137,6 +138,8 @@ def main() -> None:
     if args.profile:
         asyncio.run(profile_360(store, picks[:500]))
     store.close()  # the server opens it: one process owns a store file
+    del store
+    gc.collect()  # and needs the memory this process held
 
     bodies = {
         "customer-360": [_body(CUSTOMER_360, {"id": c}) for c in picks],
