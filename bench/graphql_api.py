@@ -19,10 +19,11 @@ cursors) and ``{ __typename }`` (the fixed cost of a request). Each is timed
 
 The load generator is wrk when it is on PATH (Debian: ``apt-get install -y wrk``; a Lua
 script rotates the request bodies, one wrk thread), else an httpx.AsyncClient with N
-concurrent tasks (``--client python`` forces it). Server and client share the machine's
-cores: say how many with the figures. ``--profile`` prints the top in-process costs of the
-GraphQL customer-360 (cProfile of the event-loop thread; store calls run in the thread
-pool and are timed separately, as "its store calls").
+concurrent tasks (``--client python`` forces it; it spends far more CPU per request than
+wrk, on the cores the server shares, so its figures read worse). Server and client share
+the machine's cores: say how many with the figures. ``--profile`` prints the top
+in-process costs of the GraphQL customer-360 (cProfile of the event-loop thread; store
+calls run in the thread pool and are timed separately, as "its store calls").
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import itertools
 import json
 import os
 import pstats
@@ -469,7 +471,7 @@ async def run_python(
     times: list[float] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(headers=HEADERS, limits=limits) as client:
-        next_body = iter(bodies * 1000)
+        next_body = itertools.cycle(bodies)
 
         async def worker(until: float, record: bool) -> None:
             while time.perf_counter() < until:
