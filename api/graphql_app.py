@@ -25,21 +25,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import Schema
 from strawberry.types import ExecutionResult
@@ -135,12 +136,17 @@ class MaskInternalErrors(MaskErrors):
 
 
 def build_schema(max_depth: int = MAX_DEPTH) -> Schema:
-    # Factories: a fresh extension per request (strawberry keeps the parser and
-    # validation caches at module level, so they last across requests all the same).
+    # The depth and alias rules are built once: the validation cache keys on the rule
+    # classes, so a fresh class per request (what QueryDepthLimiter and MaxAliasesLimiter
+    # instances make) would never hit. Extensions are factories, a fresh instance per
+    # request (they hold the request's execution context); the caches are module-level.
+    rules: list[type[ASTValidationRule]] = [
+        depth_rule(max_depth, None, None),
+        aliases_rule(MAX_ALIASES),
+    ]
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         QueryCostLimiter,

@@ -53,7 +53,9 @@ class GraphQLMetrics(SchemaExtension):
         scope = getattr(request, "scope", None)
         if plain is not None and isinstance(scope, dict) and scope.get("type") == "http":
             scope.setdefault("state", {})[STATE_KEY] = plain
-        metrics = getattr(getattr(getattr(request, "app", None), "state", None), "metrics", None)
+        # The scope's app, not request.app: a Request built without one raises KeyError.
+        app = scope.get("app") if isinstance(scope, dict) else None
+        metrics = getattr(getattr(app, "state", None), "metrics", None)
         if not isinstance(metrics, Metrics):
             return
         if name is None:

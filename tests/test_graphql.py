@@ -253,3 +253,16 @@ def test_committed_sdl_is_current() -> None:
     assert SDL.read_text(encoding="utf-8") == build_schema().as_str() + "\n", (
         "docs/schema.graphql is stale: regenerate it from api/graphql_schema.py"
     )
+
+
+def test_a_repeated_operation_is_validated_once() -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    schema = build_schema()
+    cache = _get_validate_cache(256)
+    query = "{ __typename }"
+    schema.execute_sync(query, context_value={})
+    hits = cache.cache_info().hits
+    for _ in range(3):
+        assert schema.execute_sync(query, context_value={}).errors is None
+    assert cache.cache_info().hits == hits + 3
