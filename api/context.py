@@ -22,12 +22,25 @@ from api.auth import Principal
 from api.events import EventHub
 from graph.store import GraphStore, Node
 from loaders.enrich import consenting
+from queries.base import cypher_reader
 from queries.named import MAX_BATCH, run_query
 
 T = TypeVar("T")
 
 
 async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Long or writing store calls: in the thread pool, so the event loop stays free."""
+    return await run_in_threadpool(function, *args, **kwargs)
+
+
+async def read(store: GraphStore, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A short read (one customer's question, one batch of a page). On the in-memory
+    embedded store it runs inline: the read takes microseconds and a thread-pool hop costs
+    more (measured: 40% of a customer-360 request). On Neo4j, whose reads wait on the
+    network, it runs in the thread pool. The price on the embedded store: while a write
+    in another thread holds the store's lock, an inline read waits for it on the loop."""
+    if cypher_reader(store) is None:
+        return function(*args, **kwargs)
     return await run_in_threadpool(function, *args, **kwargs)
 
 
@@ -49,35 +62,43 @@ class Loaders:
         return DataLoader(load_fn=load, max_batch_size=MAX_BATCH)
 
     async def _customers(self, keys: list[str]) -> list[Node | None]:
-        found = await in_thread(self.store.get_nodes, "Customer", keys)
+        found = await read(self.store, self.store.get_nodes, "Customer", keys)
         return [found.get(k) for k in keys]
 
     def _batch(self, query: str, default: Any) -> Callable[[list[str]], Any]:
         async def load(keys: list[str]) -> list[Any]:
-            answers = await in_thread(run_query, self.store, query, customerIds=list(keys))
+            answers = await read(self.store, run_query, self.store, query, customerIds=list(keys))
             return [answers.get(k, default) for k in keys]
 
         return load
 
     def _attached(self, rel_type: str, label: str) -> Callable[[list[str]], Any]:
         async def load(keys: list[str]) -> list[Node | None]:
-            found = await in_thread(
-                self.store.neighbours_many, "Customer", keys, rel_type, "out", label, 1
+            found = await read(
+                self.store, self.store.neighbours_many, "Customer", keys, rel_type, "out", label, 1
             )
             return [found[k][0].node if k in found else None for k in keys]
 
         return load
 
     async def _consents(self, keys: list[str]) -> list[list[Node]]:
-        found = await in_thread(
-            self.store.neighbours_many, "Customer", keys, "HAS_CONSENT", "out", "Consent", 1000
+        found = await read(
+            self.store,
+            self.store.neighbours_many,
+            "Customer",
+            keys,
+            "HAS_CONSENT",
+            "out",
+            "Consent",
+            1000,
         )
         return [[n.node for n in found.get(k, [])] for k in keys]
 
     async def _third_party(self, keys: list[str]) -> list[Node | None]:
         """A customer's purchased demographics, only where their consent allows it."""
-        allowed = await in_thread(consenting, self.store, list(keys))
-        found = await in_thread(
+        allowed = await read(self.store, consenting, self.store, list(keys))
+        found = await read(
+            self.store,
             self.store.neighbours_many,
             "Customer",
             sorted(allowed),

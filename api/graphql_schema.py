@@ -16,7 +16,7 @@ from typing import Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from api.context import ApiContext, in_thread
+from api.context import ApiContext, in_thread, read
 from api.graphql_filters import CustomerOrder, CustomerWhere, customer_filter, customer_order
 from api.graphql_permissions import ADMINS, ANALYSTS, READERS, field_for
 from graph.store import Node
@@ -43,7 +43,9 @@ CUSTOMER_PROPS = (
 
 
 async def _ask(info: Info, query: str, **params: Any) -> Any:
-    return await in_thread(run_query, info.context.store, query, **params)
+    """A bounded named question (one customer, one item): a short read."""
+    store = info.context.store
+    return await read(store, run_query, store, query, **params)
 
 
 @strawberry.type
@@ -271,8 +273,15 @@ class Product:
 
     @strawberry.field
     async def line(self, info: Info) -> ProductLine | None:
-        found = await in_thread(
-            info.context.store.neighbours, "Product", self.id, "IN_LINE", "out", "ProductLine", 1
+        found = await read(
+            info.context.store,
+            info.context.store.neighbours,
+            "Product",
+            self.id,
+            "IN_LINE",
+            "out",
+            "ProductLine",
+            1,
         )
         if not found:
             return None
@@ -335,7 +344,8 @@ class Customer:
     @strawberry.field
     async def purchases(self, info: Info, first: int = 20) -> list[Purchase]:
         """The most recent purchases first."""
-        found = await in_thread(
+        found = await read(
+            info.context.store,
             info.context.store.neighbours,
             "Customer",
             str(self.id),
@@ -427,8 +437,13 @@ class Customer:
     async def path_to(
         self, info: Info, customer_id: strawberry.ID, max_hops: int = 4
     ) -> RelationshipPaths:
-        found = await _ask(
-            info, "relationship_path", fromId=self.id, toId=str(customer_id), maxHops=max_hops
+        found = await in_thread(  # a path search can walk far: off the loop
+            run_query,
+            info.context.store,
+            "relationship_path",
+            fromId=self.id,
+            toId=str(customer_id),
+            maxHops=max_hops,
         )
         return RelationshipPaths(
             distance=found.distance,
@@ -613,8 +628,15 @@ class ProductInstance:
         """The customer it was sold to (restricted to readers of customers)."""
         info.context.principal.require(READERS, "ProductInstance.buyer")
         key = canonical_epc(self.epc)
-        found = await in_thread(
-            info.context.store.neighbours, "ProductInstance", key, "SOLD_TO", "out", "Customer", 1
+        found = await read(
+            info.context.store,
+            info.context.store.neighbours,
+            "ProductInstance",
+            key,
+            "SOLD_TO",
+            "out",
+            "Customer",
+            1,
         )
         return customer_from_node(found[0].node) if found else None
 
@@ -791,7 +813,8 @@ class Query:
         """A customer by ID; a retired ID (merged away) finds the customer it joined."""
         node = await info.context.loaders.customer.load(str(id))
         if node is None:
-            alias = await in_thread(
+            alias = await read(
+                info.context.store,
                 info.context.store.neighbours,
                 "CustomerAlias",
                 str(id),
@@ -855,17 +878,17 @@ class Query:
 
     @field_for(*READERS)
     async def household(self, info: Info, id: strawberry.ID) -> Household | None:
-        node = await in_thread(info.context.store.get_node, "Household", str(id))
+        node = await read(info.context.store, info.context.store.get_node, "Household", str(id))
         return None if node is None else Household(id=strawberry.ID(node.key))
 
     @field_for(*READERS)
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
-        node = await in_thread(info.context.store.get_node, "Product", str(id))
+        node = await read(info.context.store, info.context.store.get_node, "Product", str(id))
         return None if node is None else Product(id=node.key, **_props(node, PRODUCT_FIELDS))
 
     @field_for(*READERS)
     async def campaign(self, info: Info, id: strawberry.ID) -> Campaign | None:
-        node = await in_thread(info.context.store.get_node, "Campaign", str(id))
+        node = await read(info.context.store, info.context.store.get_node, "Campaign", str(id))
         return None if node is None else Campaign(id=node.key, **_props(node, CAMPAIGN_FIELDS))
 
     @field_for(*READERS)
