@@ -9,7 +9,7 @@ resolve it (api/graphql_permissions.py); store calls run in the thread pool.
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Annotated, Any, cast
 
@@ -182,7 +182,9 @@ class RelationshipPaths:
 
 
 def _build(cls: type[Any], value: Any) -> Any:
-    return cls(**asdict(value))
+    """The API type from a flat result dataclass of the same fields (no deep copy:
+    ``asdict`` cost a tenth of a customer-360)."""
+    return cls(**{f.name: getattr(value, f.name) for f in fields(value)})
 
 
 @strawberry.type
