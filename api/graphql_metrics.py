@@ -33,6 +33,17 @@ def _request(context: object) -> Any:
     return found if found is not None else getattr(context, "connection", None)
 
 
+def _app(request: Any, scope: Any) -> Any:
+    """The app serving the request, or None outside one (starlette's ``request.app``
+    raises KeyError when the scope has none)."""
+    if isinstance(scope, dict) and "app" in scope:
+        return scope["app"]
+    try:
+        return getattr(request, "app", None)
+    except KeyError:
+        return None
+
+
 class GraphQLMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         start = time.perf_counter()
@@ -53,9 +64,7 @@ class GraphQLMetrics(SchemaExtension):
         scope = getattr(request, "scope", None)
         if plain is not None and isinstance(scope, dict) and scope.get("type") == "http":
             scope.setdefault("state", {})[STATE_KEY] = plain
-        # The scope's app, not request.app: a Request built without one raises KeyError.
-        app = scope.get("app") if isinstance(scope, dict) else None
-        metrics = getattr(getattr(app, "state", None), "metrics", None)
+        metrics = getattr(getattr(_app(request, scope), "state", None), "metrics", None)
         if not isinstance(metrics, Metrics):
             return
         if name is None:

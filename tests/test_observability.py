@@ -284,6 +284,19 @@ def test_the_extension_finds_the_request_in_a_context_object() -> None:
     assert scope["state"]["graphql_operation"] == "Q"
 
 
+def test_the_extension_records_nothing_outside_an_app() -> None:
+    from starlette.requests import Request
+
+    request = Request({"type": "http", "state": {}, "headers": []})
+    extension = GraphQLMetrics()
+    extension.execution_context = SimpleNamespace(  # type: ignore[assignment]
+        context=SimpleNamespace(connection=request), operation_name="Q",
+        pre_execution_errors=None, result=None,
+    )  # fmt: skip
+    for _ in extension.on_operation():  # must not raise (request.app would: no app in scope)
+        pass
+
+
 # ------------------------------------------------------------------ instrumented store
 
 
