@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.graphql_metrics import STATE_KEY as OPERATION_KEY
+from api.observed import run_observed
 from api.request_id import STATE_KEY as REQUEST_ID_KEY
 
 LOGGER = "ckb.access"
@@ -44,18 +44,8 @@ class AccessLogMiddleware:
         if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        status = 500  # unless a response starts
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
+        def log(status: int, seconds: float) -> None:
             state: dict[str, Any] = scope.get("state", {})
             line: dict[str, Any] = {
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -63,9 +53,11 @@ class AccessLogMiddleware:
                 "method": scope["method"],
                 "path": scope["path"],
                 "status": status,
-                "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                "duration_ms": round(seconds * 1000, 3),
             }
             operation = state.get(OPERATION_KEY)
             if operation is not None:
                 line["operation"] = operation
             logger.info(orjson.dumps(line).decode())
+
+        await run_observed(self.app, scope, receive, send, log)

@@ -8,13 +8,14 @@ series stays bounded whatever clients ask for.
 from __future__ import annotations
 
 import threading
-import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.observed import run_observed
 
 UNMATCHED = "<unmatched>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -110,21 +111,13 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        status = 500  # unless a response starts
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
+        def count(status: int, seconds: float) -> None:
             method, route = method_label(scope), route_template(scope)
             self.metrics.http_requests.labels(method, route, str(status)).inc()
-            self.metrics.http_seconds.labels(method, route).observe(time.perf_counter() - start)
+            self.metrics.http_seconds.labels(method, route).observe(seconds)
+
+        await run_observed(self.app, scope, receive, send, count)
 
 
 async def metrics_endpoint(request: Request) -> Response:
