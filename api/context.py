@@ -10,7 +10,7 @@ also delivers subscriptions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -123,7 +123,3 @@ class ApiContext:
     @property
     def actor(self) -> str:
         return f"{self.principal.subject} ({'+'.join(sorted(self.principal.roles))})"
-
-
-def customers_in(keys: Sequence[str], found: dict[str, Node]) -> list[Node]:
-    return [found[k] for k in keys if k in found]

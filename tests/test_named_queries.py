@@ -581,18 +581,9 @@ def test_batches_answer_like_the_single_customer_queries(store: GraphStore) -> N
 
 
 def _capture_events(store: GraphStore, events: list[dict[str, Any]], tmp_path: Path) -> None:
-    import json
+    from tests.test_shelf import _capture
 
-    from loaders.epcis import capture, read_documents
-    from loaders.rejects import RejectsFile
-
-    path = tmp_path / "events.jsonl"
-    path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
-    rejects = RejectsFile(tmp_path / "rejects.jsonl", str(path), "epcis")
-    try:
-        summary = capture(store, read_documents(path), rejects)
-    finally:
-        rejects.close()
+    summary = _capture(store, events, tmp_path)
     assert summary.rejected == 0, summary.results
 
 
