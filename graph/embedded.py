@@ -104,7 +104,8 @@ def _edge_data(rid: int, props: dict[str, Any]) -> EdgeData:
 
 
 def _dumps(props: dict[str, PropertyValue]) -> str:
-    return orjson.dumps(props).decode()
+    # Most relationships carry no properties; skip the encoder for them.
+    return orjson.dumps(props).decode() if props else "{}"
 
 
 def _loads(text: str) -> dict[str, PropertyValue]:
@@ -389,9 +390,6 @@ class EmbeddedStore:
             conn.execute("ROLLBACK")
             raise
 
-    def _index_props(self, label: str, nid: int, props: dict[str, PropertyValue]) -> None:
-        self._index_many(label, [(nid, props)])
-
     def _freeze_mirror(self) -> None:
         """Move the mirror out of the cyclic GC's reach.
 
@@ -491,7 +489,7 @@ class EmbeddedStore:
                     data = node_data[nid]
                     self._unindex_props(label, nid, data["props"])
                     data["props"] = merged
-                self._index_props(label, nid, merged)
+            self._index_many(label, [(nid, merged) for nid, _, merged, _ in staged])
             _add_nodes(self._graph, new_nodes)
             self._next_id = next_id
             self._grew(created)
@@ -518,6 +516,7 @@ class EmbeddedStore:
             dst_keys = self._key_index[dst_label]
             adj = self._graph._adj
             next_rid = self._next_rid
+            unkeyed: EdgeKey = (rel_type, "")
             staged: list[
                 tuple[int, int, EdgeKey, dict[str, PropertyValue], EdgeData | None, int]
             ] = []
@@ -528,12 +527,16 @@ class EmbeddedStore:
                     ends = tuple(e for e, n in (("src", s), ("dst", d)) if n is None)
                     missing.append(MissingEndpoint(p.src, p.dst, ends))
                     continue
-                ekey = (rel_type, _RKEY_SEP.join(p.rkey))
+                ekey = (rel_type, _RKEY_SEP.join(p.rkey)) if p.rkey else unkeyed
                 current = adj[s].get(d, _NO_EDGES).get(ekey)
                 merged: dict[str, PropertyValue] | None
                 if current is None:
-                    merged = {k: v for k, v in p.props.items() if v is not None}
-                    merged.update(touched)
+                    props = p.props
+                    if props:
+                        merged = {k: v for k, v in props.items() if v is not None}
+                        merged.update(touched)
+                    else:
+                        merged = dict(touched)
                     staged.append((s, d, ekey, merged, None, next_rid))
                     next_rid += 1
                 else:

@@ -87,14 +87,19 @@ def _scalar_kind(value: object) -> str | None:
     return None
 
 
+_PLAIN = frozenset({str, bool, type(None)})
+
+
 def _check_props(where: str, allowed: frozenset[str], props: Properties) -> None:
-    for name, value in props.items():
-        if name not in allowed:
-            raise InvalidWriteError(f"{where}: unknown property {name!r} (see docs/schema.md)")
-        kind = type(value)
-        # Strings and booleans need no further check; the common case stays cheap.
-        if kind is not str and kind is not bool and value is not None:
-            check_value(where, name, value)
+    # Every row of a bulk load passes here: the common case (known names, strings, booleans
+    # and blanks) is one set comparison and one pass over the value types.
+    if not allowed.issuperset(props):
+        unknown = sorted(set(props) - allowed)[0]
+        raise InvalidWriteError(f"{where}: unknown property {unknown!r} (see docs/schema.md)")
+    if not _PLAIN.issuperset(map(type, props.values())):
+        for name, value in props.items():
+            if type(value) not in _PLAIN:
+                check_value(where, name, value)
 
 
 def prepare_nodes(node_type: NodeType, rows: Iterable[Properties]) -> list[PreparedNode]:
@@ -112,9 +117,10 @@ def prepare_nodes(node_type: NodeType, rows: Iterable[Properties]) -> list[Prepa
         _check_props(f"{label} row {i}", allowed, row)
         seen = by_key.get(key)
         if seen is None:
-            by_key[key] = PreparedNode(key, dict(row))
+            # The caller's dict, not a copy: stores only read it (a repeat gets a new dict).
+            by_key[key] = PreparedNode(key, row if type(row) is dict else dict(row))
         else:
-            seen.props.update(row)
+            seen.props = {**seen.props, **row}
     return list(by_key.values())
 
 
@@ -141,9 +147,11 @@ def prepare_rels(rel: RelType, rows: Iterable[RelRow]) -> list[PreparedRel]:
         ident = (src, dst, rkey)
         seen = by_id.get(ident)
         if seen is None:
-            by_id[ident] = PreparedRel(src, dst, rkey, dict(props))
+            by_id[ident] = PreparedRel(
+                src, dst, rkey, props if type(props) is dict else dict(props)
+            )
         else:
-            seen.props.update(props)
+            seen.props = {**seen.props, **props}
     return list(by_id.values())
 
 

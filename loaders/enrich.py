@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from graph.store import GraphStore, Node, RelRow
+from loaders.checking import validation_reasons
 from loaders.incremental import records_sharing
 from loaders.matching import (
     AUTO_MERGE_WEIGHT,
@@ -34,7 +35,6 @@ from loaders.matching import (
     score,
 )
 from loaders.models import DemographicRecord
-from loaders.pipeline import validation_reasons
 from loaders.rejects import RejectsFile
 from loaders.resolve import load_model
 from loaders.sources import read_records

@@ -14,11 +14,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from graph.errors import CkbError
 from graph.schema import schema
 from graph.store import GraphStore
+from loaders.checking import CheckedBatch, check_batch
 from loaders.kinds import (
     KINDS,
     TOUCH_DEFAULT,
@@ -51,20 +50,6 @@ def get_kind(name: str) -> Kind:
 
 def utc_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def validation_reasons(error: ValidationError) -> list[str]:
-    reasons = []
-    for e in error.errors(include_url=False):
-        msg = e["msg"].removeprefix("Value error, ")
-        loc = ".".join(str(p) for p in e["loc"])
-        if loc:
-            got = e.get("input")
-            shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
-            reasons.append(f"{loc}: {msg}{shown}")
-        else:
-            reasons.append(msg)
-    return reasons
 
 
 @dataclass
@@ -128,8 +113,9 @@ class Loader:
         self.rejects = rejects
         self.batch_size = batch_size
         self.now = now or utc_now()
-        self._fields = set(kind.model.model_fields)
         self._pending: list[tuple[int, Any, list[str]]] = []
+        # Rejected records whose raw form stayed with a validating process: (line, reasons).
+        self.deferred: list[tuple[int, list[str]]] = []
         model = schema()
         self._node_touch = {
             n.label: dict.fromkeys(TOUCH_NODES.get(n.label, TOUCH_DEFAULT), self.now)
@@ -144,15 +130,35 @@ class Loader:
         summary: LoadSummary,
         on_batch: Callable[[int], None] | None = None,
     ) -> LoadSummary:
+        model = self.kind.model
+        checked = (check_batch(model, batch) for batch in _batches(records, self.batch_size))
+        return self.run_checked(checked, summary, on_batch)
+
+    def run_checked(
+        self,
+        batches: Iterable[CheckedBatch],
+        summary: LoadSummary,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> LoadSummary:
+        """Load batches already validated (here, or by a second process that kept the raw
+        records: rejects it cannot show here are left in ``deferred`` by line)."""
         started = time.perf_counter()
-        for batch in _batches(records, self.batch_size):
+        for checked in batches:
             self._pending = []
-            self._load_batch(batch, summary)
+            summary.read += checked.read
+            summary.ignored_fields |= checked.ignored_fields
+            for line, record, reasons in checked.rejects:
+                self._reject(summary, line, record, reasons)
+            if checked.valid:
+                self._load_batch(checked.valid, summary)
             # Rejects of a batch are found in two passes; write them in line order.
             for line, record, reasons in sorted(self._pending, key=lambda p: p[0]):
-                self.rejects.reject(line, record, reasons)
+                if record is None:
+                    self.deferred.append((line, reasons))
+                else:
+                    self.rejects.reject(line, record, reasons)
             if on_batch:
-                on_batch(len(batch))
+                on_batch(checked.read)
         summary.seconds += time.perf_counter() - started
         return summary
 
@@ -161,27 +167,6 @@ class Loader:
     def _reject(self, summary: LoadSummary, line: int, record: Any, reasons: list[str]) -> None:
         summary.rejected += 1
         self._pending.append((line, record, reasons))
-
-    def _validate(
-        self, batch: list[RawRecord], summary: LoadSummary
-    ) -> list[tuple[RawRecord, Record]]:
-        valid = []
-        model = self.kind.model
-        for raw in batch:
-            summary.read += 1
-            if raw.data is None:
-                self._reject(summary, raw.line, raw.text, [raw.error or "unreadable"])
-                continue
-            try:
-                record = model.model_validate(raw.data)
-            except ValidationError as exc:
-                self._reject(summary, raw.line, raw.data, validation_reasons(exc))
-                continue
-            extra = raw.data.keys() - self._fields
-            if extra:
-                summary.ignored_fields.update(extra)
-            valid.append((raw, record))
-        return valid
 
     def _resolve_customers(self, keys: set[CustomerKey]) -> dict[CustomerKey, str]:
         resolved: dict[CustomerKey, str] = {}
@@ -205,44 +190,52 @@ class Loader:
                     resolved[by_golden[alias]] = found[0].node.key
         return resolved
 
-    def _existing(self, refs: set[Ref]) -> set[tuple[str, str]]:
-        by_label: dict[str, set[str]] = {}
+    def _existing(self, refs: set[Ref]) -> set[Ref]:
+        by_label: dict[str, list[Ref]] = {}
         for ref in refs:
-            by_label.setdefault(ref.label, set()).add(ref.key)
-        found: set[tuple[str, str]] = set()
-        for label, keys in by_label.items():
-            found.update((label, key) for key in self.store.get_nodes(label, sorted(keys)))
+            by_label.setdefault(ref.label, []).append(ref)
+        found: set[Ref] = set()
+        for label, wanted in by_label.items():
+            present = self.store.get_nodes(label, sorted({r.key for r in wanted}))
+            found.update(r for r in wanted if r.key in present)
         return found
 
-    def _load_batch(self, batch: list[RawRecord], summary: LoadSummary) -> None:
-        valid = self._validate(batch, summary)
-        if not valid:
-            return
+    def _load_batch(self, valid: list[tuple[int, Any, Record]], summary: LoadSummary) -> None:
         kind, system = self.kind, self.system
-        named = [kind.customers(rec, system) for _, rec in valid]
+        named = [kind.customers(rec, system) for _, _, rec in valid]
+        needs = [kind.refs(rec, system) for _, _, rec in valid]
         wanted = {k for keys in named for k in keys}
         customers = self._resolve_customers(wanted) if wanted else {}
-        refs = {r for _, rec in valid for r in kind.refs(rec, system)}
+        refs = {r for rec_refs in needs for r in rec_refs}
         existing = self._existing(refs) if refs else set()
 
         rows = GraphRows()
         ctx = Context(system, customers, rows)
-        for (raw, rec), keys in zip(valid, named, strict=True):
-            reasons = []
-            if kind.customers_required:
-                reasons += [f"unknown {k.describe()}" for k in keys if k not in customers]
-            reasons += [
-                f"unknown {r.what} {r.key!r}"
-                for r in kind.refs(rec, system)
-                if (r.label, r.key) not in existing
-            ]
-            if reasons:
-                self._reject(summary, raw.line, raw.data, reasons)
+        required = kind.customers_required
+        to_rows = kind.to_rows
+        for (line, data, rec), keys, rec_refs in zip(valid, named, needs, strict=True):
+            golden = [customers[k] for k in keys if k in customers]
+            if (required and len(golden) != len(keys)) or any(r not in existing for r in rec_refs):
+                reasons = self._unknown(keys, rec_refs, customers, existing)
+                self._reject(summary, line, data, reasons)
                 continue
-            ctx.golden = [customers[k] for k in keys if k in customers]
-            kind.to_rows(rec, ctx)
+            ctx.golden = golden
+            to_rows(rec, ctx)
             summary.loaded += 1
         self._write(rows, summary)
+
+    def _unknown(
+        self,
+        keys: list[CustomerKey],
+        refs: list[Ref],
+        customers: dict[CustomerKey, str],
+        existing: set[Ref],
+    ) -> list[str]:
+        reasons = []
+        if self.kind.customers_required:
+            reasons += [f"unknown {k.describe()}" for k in keys if k not in customers]
+        reasons += [f"unknown {r.what} {r.key!r}" for r in refs if r not in existing]
+        return reasons
 
     def _write(self, rows: GraphRows, summary: LoadSummary) -> None:
         # Nodes first, then relationships (which need both ends to exist).

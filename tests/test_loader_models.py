@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from loaders.checking import validation_reasons
 from loaders.models import CustomerRecord, HoldingRecord, ProductRecord, TouchpointRecord
-from loaders.pipeline import validation_reasons
 
 
 def reasons(model: Any, data: dict[str, Any]) -> list[str]:
