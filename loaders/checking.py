@@ -6,11 +6,14 @@ second process of a parallel file load (loaders/parallel.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from loaders.kinds import CustomerKey, Kind, Ref
 from loaders.models import Record
 from loaders.sources import RawRecord
 
@@ -29,18 +32,35 @@ def validation_reasons(error: ValidationError) -> list[str]:
     return reasons
 
 
+def batches(items: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class Checked(NamedTuple):
+    """A valid record and what it refers to (both pure functions of the record)."""
+
+    line: int
+    raw: Any  # None when the raw form stayed with a reading process
+    record: Record
+    customers: list[CustomerKey]
+    refs: list[Ref]
+
+
 @dataclass(slots=True)
 class CheckedBatch:
     read: int = 0
     rejects: list[tuple[int, Any, list[str]]] = field(default_factory=list)
-    # (line, the raw record or None when it stayed with the reading process, the record)
-    valid: list[tuple[int, Any, Record]] = field(default_factory=list)
+    valid: list[Checked] = field(default_factory=list)
     ignored_fields: set[str] = field(default_factory=set)
 
 
-def check_batch(model: type[Record], batch: list[RawRecord]) -> CheckedBatch:
+def check_batch(kind: Kind, system: str, batch: list[RawRecord]) -> CheckedBatch:
     checked = CheckedBatch(read=len(batch))
+    model = kind.model
     fields = model.model_fields.keys()
+    customers, refs = kind.customers, kind.refs
     for raw in batch:
         data = raw.data
         if data is None:
@@ -54,5 +74,7 @@ def check_batch(model: type[Record], batch: list[RawRecord]) -> CheckedBatch:
         extra = data.keys() - fields
         if extra:
             checked.ignored_fields.update(extra)
-        checked.valid.append((raw.line, data, record))
+        checked.valid.append(
+            Checked(raw.line, data, record, customers(record, system), refs(record, system))
+        )
     return checked

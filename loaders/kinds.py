@@ -80,6 +80,10 @@ class CustomerKey(NamedTuple):
         return f"customer {self.source_key!r} (system:id)"
 
 
+# Shared by every relationship without properties; stores never change a row they are given.
+_NO_PROPS: Props = {}
+
+
 @dataclass
 class GraphRows:
     nodes: dict[str, list[Props]] = field(default_factory=dict)
@@ -105,7 +109,7 @@ class GraphRows:
         props: Props | None = None,
     ) -> None:
         self.rels.setdefault((rel_type, src_label, dst_label), []).append(
-            RelRow(src, dst, props or {})
+            RelRow(src, dst, props or _NO_PROPS)
         )
 
 
@@ -126,9 +130,10 @@ class Context:
 
 def customer_key(ref: CustomerRef, system: str) -> CustomerKey:
     if ref.ckb_customer_id:
-        return CustomerKey(golden_id=ref.ckb_customer_id)
+        return CustomerKey(None, ref.ckb_customer_id)
     assert ref.customer_id is not None  # the model guarantees one of the two
-    return CustomerKey(source_key=source_record_key(ref.customer_system or system, ref.customer_id))
+    # Positional, not keywords: this runs once per record.
+    return CustomerKey(source_record_key(ref.customer_system or system, ref.customer_id))
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,16 @@ File loads (``ckb load``) and pushed records (``POST /ingest/{kind}``) both come
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from graph.errors import CkbError
 from graph.schema import schema
 from graph.store import GraphStore
-from loaders.checking import CheckedBatch, check_batch
+from loaders.checking import Checked, CheckedBatch, batches, check_batch
 from loaders.kinds import (
     KINDS,
     TOUCH_DEFAULT,
@@ -29,7 +28,7 @@ from loaders.kinds import (
     Kind,
     Ref,
 )
-from loaders.models import Record
+from loaders.parallel import checked_batches, raw_records, worth_parallel
 from loaders.rejects import RejectsFile, RejectSink
 from loaders.sources import RawRecord, read_records
 
@@ -86,12 +85,6 @@ class LoadSummary:
         }
 
 
-def _batches(items: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
-
-
 class Loader:
     """Loads records of one kind from one source system into a store."""
 
@@ -130,8 +123,10 @@ class Loader:
         summary: LoadSummary,
         on_batch: Callable[[int], None] | None = None,
     ) -> LoadSummary:
-        model = self.kind.model
-        checked = (check_batch(model, batch) for batch in _batches(records, self.batch_size))
+        checked = (
+            check_batch(self.kind, self.system, batch)
+            for batch in batches(records, self.batch_size)
+        )
         return self.run_checked(checked, summary, on_batch)
 
     def run_checked(
@@ -200,24 +195,21 @@ class Loader:
             found.update(r for r in wanted if r.key in present)
         return found
 
-    def _load_batch(self, valid: list[tuple[int, Any, Record]], summary: LoadSummary) -> None:
-        kind, system = self.kind, self.system
-        named = [kind.customers(rec, system) for _, _, rec in valid]
-        needs = [kind.refs(rec, system) for _, _, rec in valid]
-        wanted = {k for keys in named for k in keys}
+    def _load_batch(self, valid: list[Checked], summary: LoadSummary) -> None:
+        wanted = {k for checked in valid for k in checked.customers}
         customers = self._resolve_customers(wanted) if wanted else {}
-        refs = {r for rec_refs in needs for r in rec_refs}
+        refs = {r for checked in valid for r in checked.refs}
         existing = self._existing(refs) if refs else set()
 
         rows = GraphRows()
-        ctx = Context(system, customers, rows)
-        required = kind.customers_required
-        to_rows = kind.to_rows
-        for (line, data, rec), keys, rec_refs in zip(valid, named, needs, strict=True):
+        ctx = Context(self.system, customers, rows)
+        required = self.kind.customers_required
+        to_rows = self.kind.to_rows
+        for line, raw, rec, keys, rec_refs in valid:
             golden = [customers[k] for k in keys if k in customers]
             if (required and len(golden) != len(keys)) or any(r not in existing for r in rec_refs):
                 reasons = self._unknown(keys, rec_refs, customers, existing)
-                self._reject(summary, line, data, reasons)
+                self._reject(summary, line, raw, reasons)
                 continue
             ctx.golden = golden
             to_rows(rec, ctx)
@@ -265,10 +257,18 @@ def load_file(
     rejects_path = rejects_path or default_rejects_path(path)
     sink = RejectsFile(rejects_path, str(path), kind.name)
     summary = LoadSummary(kind.name, system, str(path), rejects_path=rejects_path)
+    loader = Loader(store, kind, system, sink, batch_size=batch_size, now=now)
     try:
-        Loader(store, kind, system, sink, batch_size=batch_size, now=now).run(
-            read_records(path), summary, on_batch
-        )
+        if worth_parallel(path):
+            checked = checked_batches(kind, loader.system, path, batch_size)
+            loader.run_checked(checked, summary, on_batch)
+            # Records the writer rejected (unknown references) follow the others, with
+            # their raw form read back from the file.
+            raw = raw_records(path, {line for line, _ in loader.deferred})
+            for line, reasons in loader.deferred:
+                sink.reject(line, raw.get(line), reasons)
+        else:
+            loader.run(read_records(path), summary, on_batch)
     finally:
         sink.close()
     return summary

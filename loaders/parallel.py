@@ -1,0 +1,189 @@
+"""Read and validate a file in a second process while this one maps and writes.
+
+A file load is two kinds of Python work: reading and validating records, and writing
+them to the store. Each holds the interpreter lock, so threads cannot overlap them; a
+second process can, and on a two-core machine the store's writes then no longer wait for
+the next batch to be parsed. What crosses between the processes is kept small: the
+validated field values of each record (not the pydantic model, whose pickled form costs
+more to read back than validating again), the reject reasons, and for rejected records
+their raw form. Raw forms of valid records stay behind; the few that the writer later
+rejects (an unknown customer or product) are read again from the file at the end
+(``raw_records``).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from graph.errors import CkbError
+from loaders.checking import Checked, CheckedBatch, batches, check_batch
+from loaders.kinds import KINDS, CustomerKey, Kind, Ref
+from loaders.models import Record
+from loaders.sources import read_records
+
+# Below this size a file loads in a few seconds; starting a process would cost more.
+PARALLEL_MIN_BYTES = 8 << 20
+_PROTOCOL = 5
+_PIPE_BUFFER = 1 << 20
+
+
+class ReaderFailedError(CkbError):
+    """The reading process died without saying why (killed, out of memory)."""
+
+
+def worth_parallel(path: Path) -> bool:
+    """A second process pays off on a big file and a machine with a core to spare;
+    ``CKB_LOAD_PARALLEL=0`` turns it off, ``=1`` forces it (tests)."""
+    setting = os.environ.get("CKB_LOAD_PARALLEL", "").strip()
+    if setting in {"0", "1"}:
+        return setting == "1"
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    if path.name.lower().endswith(".gz"):
+        size *= 5  # the samples' CSV and JSON Lines compress about five to one
+    return size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+
+
+@dataclass(slots=True)
+class _Wire:
+    """A checked batch as it crosses the process boundary."""
+
+    read: int
+    rejects: list[tuple[int, Any, list[str]]]
+    # line, field values, fields set, customers and references named
+    valid: list[tuple[int, dict[str, Any], set[str], list[CustomerKey], list[Ref]]]
+    ignored_fields: set[str]
+
+
+@dataclass(slots=True)
+class _Done:
+    pass
+
+
+@dataclass(slots=True)
+class _Failed:
+    error: BaseException | None
+    text: str
+
+
+def _to_wire(checked: CheckedBatch) -> _Wire:
+    return _Wire(
+        checked.read,
+        checked.rejects,
+        [
+            (c.line, c.record.__dict__, c.record.model_fields_set, c.customers, c.refs)
+            for c in checked.valid
+        ],
+        checked.ignored_fields,
+    )
+
+
+def _from_wire(model: type[Record], wire: _Wire) -> CheckedBatch:
+    valid = []
+    new = model.__new__
+    for line, values, fields_set, customers, refs in wire.valid:
+        # The pickle protocol's own way back to a model: the values were validated by the
+        # reading process with the same model, so they are not validated twice.
+        rec = new(model)
+        rec.__setstate__(
+            {
+                "__dict__": values,
+                "__pydantic_fields_set__": fields_set,
+                "__pydantic_extra__": None,
+                "__pydantic_private__": None,
+            }
+        )
+        valid.append(Checked(line, None, rec, customers, refs))
+    return CheckedBatch(wire.read, wire.rejects, valid, wire.ignored_fields)
+
+
+def _read_and_check(
+    kind_name: str, system: str, path: Path, batch_size: int, out: IO[bytes]
+) -> None:
+    """The reading process: every batch of the file, checked, in order; then _Done."""
+    try:
+        kind = KINDS[kind_name]
+        for batch in batches(read_records(path), batch_size):
+            pickle.dump(_to_wire(check_batch(kind, system, batch)), out, protocol=_PROTOCOL)
+        pickle.dump(_Done(), out, protocol=_PROTOCOL)
+    except BrokenPipeError:
+        pass  # the loading process stopped reading (it failed or was interrupted)
+    except BaseException as exc:  # reported to the loading process, which raises it
+        try:
+            failed = pickle.dumps(_Failed(exc, str(exc)), protocol=_PROTOCOL)
+        except Exception:
+            failed = pickle.dumps(_Failed(None, f"{type(exc).__name__}: {exc}"))
+        out.write(failed)
+    out.flush()
+
+
+def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Iterator[CheckedBatch]:
+    """The file's checked batches, read and validated by a second process."""
+    # A plain child process over a pipe rather than multiprocessing: spawn would re-import
+    # the caller's main module, and fork would copy a process holding SQLite and threads.
+    # The pipe's buffer is the backpressure: the reader blocks while the writer is busy.
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "loaders.parallel", kind.name, system, str(path), str(batch_size)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        bufsize=_PIPE_BUFFER,
+    )
+    assert reader.stdout is not None
+    try:
+        while True:
+            try:
+                # Our own child process writes this pipe; nothing else can.
+                item = pickle.load(reader.stdout)  # noqa: S301
+            except EOFError:
+                raise ReaderFailedError(
+                    f"the process reading {path} stopped (exit code {reader.wait()})"
+                ) from None
+            if isinstance(item, _Done):
+                return
+            if isinstance(item, _Failed):
+                if item.error is not None:
+                    raise item.error
+                raise ReaderFailedError(f"reading {path} failed: {item.text}")
+            yield _from_wire(kind.model, item)
+    finally:
+        reader.stdout.close()
+        if reader.poll() is None:
+            reader.terminate()
+        reader.wait()
+
+
+def raw_records(path: Path, lines: set[int]) -> dict[int, Any]:
+    """The raw form of the records starting on ``lines``, read from the file again."""
+    found: dict[int, Any] = {}
+    if not lines:
+        return found
+    last = max(lines)
+    for raw in read_records(path):
+        if raw.line in lines:
+            found[raw.line] = raw.data if raw.data is not None else raw.text
+        if raw.line >= last:
+            break
+    return found
+
+
+def main(argv: list[str]) -> int:
+    kind_name, system, path, batch_size = argv
+    _read_and_check(kind_name, system, Path(path), int(batch_size), sys.stdout.buffer)
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the module's importable copy, so what it pickles names loaders.parallel's
+    # classes rather than __main__'s.
+    from loaders.parallel import main as module_main
+
+    sys.exit(module_main(sys.argv[1:]))
