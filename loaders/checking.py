@@ -13,8 +13,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from loaders.kinds import CustomerKey, Kind, Ref
-from loaders.models import Record
+from loaders.kinds import Context, CustomerKey, Kind, Props, RecordRows, Ref, RelGroup
 from loaders.sources import RawRecord
 
 
@@ -39,13 +38,15 @@ def batches(items: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
 
 
 class Checked(NamedTuple):
-    """A valid record and what it refers to (both pure functions of the record)."""
+    """A valid record: what it refers to and the rows it maps to (with placeholders for
+    its customers, which only the store can resolve)."""
 
     line: int
     raw: Any  # None when the raw form stayed with a reading process
-    record: Record
     customers: list[CustomerKey]
     refs: list[Ref]
+    nodes: list[tuple[str, Props]]
+    rels: list[tuple[RelGroup, str, str, Props]]
 
 
 @dataclass(slots=True)
@@ -54,13 +55,15 @@ class CheckedBatch:
     rejects: list[tuple[int, Any, list[str]]] = field(default_factory=list)
     valid: list[Checked] = field(default_factory=list)
     ignored_fields: set[str] = field(default_factory=set)
+    shared: list[tuple[str, Props]] = field(default_factory=list)  # see Context.shared
 
 
 def check_batch(kind: Kind, system: str, batch: list[RawRecord]) -> CheckedBatch:
     checked = CheckedBatch(read=len(batch))
     model = kind.model
     fields = model.model_fields.keys()
-    customers, refs = kind.customers, kind.refs
+    customers, refs, to_rows = kind.customers, kind.refs, kind.to_rows
+    ctx = Context(system)
     for raw in batch:
         data = raw.data
         if data is None:
@@ -74,7 +77,17 @@ def check_batch(kind: Kind, system: str, batch: list[RawRecord]) -> CheckedBatch
         extra = data.keys() - fields
         if extra:
             checked.ignored_fields.update(extra)
+        rows = ctx.rows = RecordRows()
+        to_rows(record, ctx)
         checked.valid.append(
-            Checked(raw.line, data, record, customers(record, system), refs(record, system))
+            Checked(
+                raw.line,
+                data,
+                customers(record, system),
+                refs(record, system),
+                rows.nodes,
+                rows.rels,
+            )
         )
+    checked.shared = [(label, props) for (label, _), props in ctx.shared.items()]
     return checked

@@ -46,7 +46,11 @@ def source_record_key(system: str, record_id: str) -> str:
 
 def singleton_customer_id(system: str, record_id: str) -> str:
     """Deterministic golden ID for a source record that resolved to nobody else yet."""
-    digest = hashlib.blake2b(source_record_key(system, record_id).encode(), digest_size=8)
+    return singleton_for(source_record_key(system, record_id))
+
+
+def singleton_for(source_key: str) -> str:
+    digest = hashlib.blake2b(source_key.encode(), digest_size=8)
     return "C" + digest.hexdigest().upper()
 
 
@@ -83,21 +87,23 @@ class CustomerKey(NamedTuple):
 # Shared by every relationship without properties; stores never change a row they are given.
 _NO_PROPS: Props = {}
 
+# A record is mapped before its customers are resolved (possibly in another process): its
+# rows name them by these placeholders, which GraphRows.add replaces with golden IDs.
+GOLDEN = tuple(f"\x00customer:{i}" for i in range(4))
+_GOLDEN_INDEX = {token: i for i, token in enumerate(GOLDEN)}
 
-@dataclass
-class GraphRows:
-    nodes: dict[str, list[Props]] = field(default_factory=dict)
-    rels: dict[tuple[str, str, str], list[RelRow]] = field(default_factory=dict)
-    _shared: set[tuple[str, str]] = field(default_factory=set)
+RelGroup = tuple[str, str, str]  # relationship type, source label, target label
+
+
+@dataclass(slots=True)
+class RecordRows:
+    """The nodes and relationships one record maps to."""
+
+    nodes: list[tuple[str, Props]] = field(default_factory=list)
+    rels: list[tuple[RelGroup, str, str, Props]] = field(default_factory=list)
 
     def node(self, label: str, props: Props) -> None:
-        self.nodes.setdefault(label, []).append(props)
-
-    def shared_node(self, label: str, key: str, props: Props) -> None:
-        """A node many records name (a channel, a store): written once per batch."""
-        if (label, key) not in self._shared:
-            self._shared.add((label, key))
-            self.node(label, props)
+        self.nodes.append((label, props))
 
     def rel(
         self,
@@ -108,19 +114,55 @@ class GraphRows:
         dst: str,
         props: Props | None = None,
     ) -> None:
-        self.rels.setdefault((rel_type, src_label, dst_label), []).append(
-            RelRow(src, dst, props or _NO_PROPS)
-        )
+        self.rels.append(((rel_type, src_label, dst_label), src, dst, props or _NO_PROPS))
+
+
+@dataclass
+class GraphRows:
+    """A batch's rows, grouped the way the store takes them."""
+
+    nodes: dict[str, list[Props]] = field(default_factory=dict)
+    rels: dict[RelGroup, list[RelRow]] = field(default_factory=dict)
+
+    def node(self, label: str, props: Props) -> None:
+        self.nodes.setdefault(label, []).append(props)
+
+    def add(
+        self,
+        nodes: list[tuple[str, Props]],
+        rels: list[tuple[RelGroup, str, str, Props]],
+        golden: list[str],
+    ) -> None:
+        """Add a record's rows, its customer placeholders replaced by ``golden``."""
+        index = _GOLDEN_INDEX
+        for label, props in nodes:
+            if label == "Customer":  # the one label keyed by a golden ID
+                props["id"] = golden[index[props["id"]]]  # type: ignore[index]
+            self.nodes.setdefault(label, []).append(props)
+        for group, src, dst, props in rels:
+            self.rels.setdefault(group, []).append(
+                RelRow(
+                    golden[index[src]] if src in index else src,
+                    golden[index[dst]] if dst in index else dst,
+                    props,
+                )
+            )
 
 
 @dataclass
 class Context:
-    """What the mapping of one record may use: resolved customers and provenance."""
+    """What the mapping of one record may use: where its rows go, placeholders for its
+    customers, provenance."""
 
     system: str
-    customers: dict[CustomerKey, str]  # resolved golden IDs
-    rows: GraphRows
-    golden: list[str] = field(default_factory=list)  # the current record's customers, resolved
+    rows: RecordRows = field(default_factory=RecordRows)
+    # Nodes many records name (a channel, a store): written once per batch, whatever
+    # becomes of the records that named them.
+    shared: dict[tuple[str, str], Props] = field(default_factory=dict)
+    golden: tuple[str, ...] = GOLDEN
+
+    def shared_node(self, label: str, key: str, props: Props) -> None:
+        self.shared.setdefault((label, key), props)
 
     def provenance(self, record_id: str) -> Props:
         # loaded_at is not here: the store sets it only when a write changes something
@@ -159,11 +201,10 @@ TOUCH_RELS: dict[str, tuple[str, ...]] = {"RESOLVED_TO": ("resolved_at",)}
 
 def _customer_rows(rec: CustomerRecord, ctx: Context) -> None:
     src_key = source_record_key(ctx.system, rec.source_record_id)
-    # Until identity resolution relinks it, a source record is its own customer; if it is
-    # already linked (resolved, merged), its attributes go to the customer it resolved to.
-    golden = ctx.customers.get(CustomerKey(source_key=src_key)) or singleton_customer_id(
-        ctx.system, rec.source_record_id
-    )
+    # Until identity resolution relinks it, a source record is its own customer (see
+    # singleton_for); if it is already linked (resolved, merged), its attributes go to the
+    # customer it resolved to.
+    golden = ctx.golden[0]
     name = rec.name or " ".join(p for p in (rec.given_name, rec.family_name) if p)
     attrs: Props = {
         "name": name,
@@ -369,7 +410,7 @@ def _touchpoint_rows(rec: TouchpointRecord, ctx: Context) -> None:
             **ctx.provenance(tp),
         },
     )
-    ctx.rows.shared_node(
+    ctx.shared_node(
         "Channel", rec.channel, {"id": rec.channel, "name": rec.channel.replace("_", " ")}
     )
     ctx.rows.rel("HAD_TOUCHPOINT", "Customer", golden, "Touchpoint", tp)
@@ -487,7 +528,7 @@ def _relationship_customers(rec: RelationshipRecord, system: str) -> list[Custom
 
 
 def _relationship_rows(rec: RelationshipRecord, ctx: Context) -> None:
-    a, b = ctx.golden
+    a, b = ctx.golden[:2]
     ctx.rows.rel(
         "RELATED_TO", "Customer", a, "Customer", b, {"kind": rec.kind, "since": _value(rec.since)}
     )

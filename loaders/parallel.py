@@ -1,14 +1,13 @@
-"""Read and validate a file in a second process while this one maps and writes.
+"""Read, validate and map a file in a second process while this one writes.
 
-A file load is two kinds of Python work: reading and validating records, and writing
-them to the store. Each holds the interpreter lock, so threads cannot overlap them; a
-second process can, and on a two-core machine the store's writes then no longer wait for
-the next batch to be parsed. What crosses between the processes is kept small: the
-validated field values of each record (not the pydantic model, whose pickled form costs
-more to read back than validating again), the reject reasons, and for rejected records
-their raw form. Raw forms of valid records stay behind; the few that the writer later
-rejects (an unknown customer or product) are read again from the file at the end
-(``raw_records``).
+A file load is two kinds of Python work: reading, validating and mapping records to graph
+rows, and writing those rows to the store. Each holds the interpreter lock, so threads
+cannot overlap them; a second process can, and on a two-core machine the store's writes
+then no longer wait for the next batch. What crosses between the processes is each valid
+record's rows (customers still as placeholders: only the store can resolve them) and the
+customers and references it names, the reject reasons, and rejected records' raw form.
+Raw forms of valid records stay behind; the few that the writer later rejects (an unknown
+customer or product) are read again from the file at the end (``raw_records``).
 """
 
 from __future__ import annotations
@@ -23,9 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.errors import CkbError
-from loaders.checking import Checked, CheckedBatch, batches, check_batch
-from loaders.kinds import KINDS, CustomerKey, Kind, Ref
-from loaders.models import Record
+from loaders.checking import CheckedBatch, batches, check_batch
+from loaders.kinds import KINDS, Kind
 from loaders.sources import read_records
 
 # Below this size a file loads in a few seconds; starting a process would cost more.
@@ -54,17 +52,6 @@ def worth_parallel(path: Path) -> bool:
 
 
 @dataclass(slots=True)
-class _Wire:
-    """A checked batch as it crosses the process boundary."""
-
-    read: int
-    rejects: list[tuple[int, Any, list[str]]]
-    # line, field values, fields set, customers and references named
-    valid: list[tuple[int, dict[str, Any], set[str], list[CustomerKey], list[Ref]]]
-    ignored_fields: set[str]
-
-
-@dataclass(slots=True)
 class _Done:
     pass
 
@@ -75,35 +62,9 @@ class _Failed:
     text: str
 
 
-def _to_wire(checked: CheckedBatch) -> _Wire:
-    return _Wire(
-        checked.read,
-        checked.rejects,
-        [
-            (c.line, c.record.__dict__, c.record.model_fields_set, c.customers, c.refs)
-            for c in checked.valid
-        ],
-        checked.ignored_fields,
-    )
-
-
-def _from_wire(model: type[Record], wire: _Wire) -> CheckedBatch:
-    valid = []
-    new = model.__new__
-    for line, values, fields_set, customers, refs in wire.valid:
-        # The pickle protocol's own way back to a model: the values were validated by the
-        # reading process with the same model, so they are not validated twice.
-        rec = new(model)
-        rec.__setstate__(
-            {
-                "__dict__": values,
-                "__pydantic_fields_set__": fields_set,
-                "__pydantic_extra__": None,
-                "__pydantic_private__": None,
-            }
-        )
-        valid.append(Checked(line, None, rec, customers, refs))
-    return CheckedBatch(wire.read, wire.rejects, valid, wire.ignored_fields)
+def _without_raw(checked: CheckedBatch) -> CheckedBatch:
+    checked.valid = [c._replace(raw=None) for c in checked.valid]
+    return checked
 
 
 def _read_and_check(
@@ -113,7 +74,7 @@ def _read_and_check(
     try:
         kind = KINDS[kind_name]
         for batch in batches(read_records(path), batch_size):
-            pickle.dump(_to_wire(check_batch(kind, system, batch)), out, protocol=_PROTOCOL)
+            pickle.dump(_without_raw(check_batch(kind, system, batch)), out, protocol=_PROTOCOL)
         pickle.dump(_Done(), out, protocol=_PROTOCOL)
     except BrokenPipeError:
         pass  # the loading process stopped reading (it failed or was interrupted)
@@ -153,7 +114,7 @@ def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Ite
                 if item.error is not None:
                     raise item.error
                 raise ReaderFailedError(f"reading {path} failed: {item.text}")
-            yield _from_wire(kind.model, item)
+            yield item
     finally:
         reader.stdout.close()
         if reader.poll() is None:

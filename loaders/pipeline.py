@@ -16,17 +16,17 @@ from typing import Any
 from graph.errors import CkbError
 from graph.schema import schema
 from graph.store import GraphStore
-from loaders.checking import Checked, CheckedBatch, batches, check_batch
+from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.kinds import (
     KINDS,
     TOUCH_DEFAULT,
     TOUCH_NODES,
     TOUCH_RELS,
-    Context,
     CustomerKey,
     GraphRows,
     Kind,
     Ref,
+    singleton_for,
 )
 from loaders.parallel import checked_batches, raw_records, worth_parallel
 from loaders.rejects import RejectsFile, RejectSink
@@ -145,7 +145,7 @@ class Loader:
             for line, record, reasons in checked.rejects:
                 self._reject(summary, line, record, reasons)
             if checked.valid:
-                self._load_batch(checked.valid, summary)
+                self._load_batch(checked, summary)
             # Rejects of a batch are found in two passes; write them in line order.
             for line, record, reasons in sorted(self._pending, key=lambda p: p[0]):
                 if record is None:
@@ -195,24 +195,26 @@ class Loader:
             found.update(r for r in wanted if r.key in present)
         return found
 
-    def _load_batch(self, valid: list[Checked], summary: LoadSummary) -> None:
-        wanted = {k for checked in valid for k in checked.customers}
+    def _load_batch(self, checked: CheckedBatch, summary: LoadSummary) -> None:
+        valid = checked.valid
+        wanted = {k for c in valid for k in c.customers}
         customers = self._resolve_customers(wanted) if wanted else {}
-        refs = {r for checked in valid for r in checked.refs}
+        refs = {r for c in valid for r in c.refs}
         existing = self._existing(refs) if refs else set()
 
         rows = GraphRows()
-        ctx = Context(self.system, customers, rows)
+        for label, props in checked.shared:
+            rows.node(label, props)
         required = self.kind.customers_required
-        to_rows = self.kind.to_rows
-        for line, raw, rec, keys, rec_refs in valid:
-            golden = [customers[k] for k in keys if k in customers]
-            if (required and len(golden) != len(keys)) or any(r not in existing for r in rec_refs):
+        for line, raw, keys, rec_refs, nodes, rels in valid:
+            golden = [customers.get(k) for k in keys]
+            if (required and None in golden) or any(r not in existing for r in rec_refs):
                 reasons = self._unknown(keys, rec_refs, customers, existing)
                 self._reject(summary, line, raw, reasons)
                 continue
-            ctx.golden = golden
-            to_rows(rec, ctx)
+            rows.add(
+                nodes, rels, [g or _own_customer(k) for g, k in zip(golden, keys, strict=True)]
+            )
             summary.loaded += 1
         self._write(rows, summary)
 
@@ -240,6 +242,12 @@ class Loader:
             )
             summary.relationships_written += result.created
             summary.unlinked += len(result.missing)
+
+
+def _own_customer(key: CustomerKey) -> str:
+    """A customer record's source record not linked yet is its own customer."""
+    assert key.source_key is not None  # only customer records may name no one known
+    return singleton_for(key.source_key)
 
 
 def load_file(
