@@ -12,6 +12,7 @@ customer or product) are read again from the file at the end (``raw_records``).
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import subprocess
@@ -29,6 +30,7 @@ from loaders.sources import read_records
 # Below this size a file loads in a few seconds; starting a process would cost more.
 PARALLEL_MIN_BYTES = 8 << 20
 _PROTOCOL = 5
+Share = tuple[int, int]  # this reader's number, how many readers
 _PIPE_BUFFER = 1 << 20
 
 
@@ -68,13 +70,16 @@ def _without_raw(checked: CheckedBatch) -> CheckedBatch:
 
 
 def _read_and_check(
-    kind_name: str, system: str, path: Path, batch_size: int, out: IO[bytes]
+    kind_name: str, system: str, path: Path, batch_size: int, share: Share, out: IO[bytes]
 ) -> None:
-    """The reading process: every batch of the file, checked, in order; then _Done."""
+    """A reading process: its share of the file's batches, checked, in order; then _Done."""
+    mine, readers = share
     try:
         kind = KINDS[kind_name]
-        for batch in batches(read_records(path), batch_size):
-            pickle.dump(_without_raw(check_batch(kind, system, batch)), out, protocol=_PROTOCOL)
+        for i, batch in enumerate(batches(read_records(path), batch_size)):
+            if i % readers == mine:
+                checked = _without_raw(check_batch(kind, system, batch))
+                pickle.dump(checked, out, protocol=_PROTOCOL)
         pickle.dump(_Done(), out, protocol=_PROTOCOL)
     except BrokenPipeError:
         pass  # the loading process stopped reading (it failed or was interrupted)
@@ -87,39 +92,70 @@ def _read_and_check(
     out.flush()
 
 
+def reader_count() -> int:
+    """Reading processes per load: ``CKB_LOAD_READERS``, else one per core beyond the
+    writer's (at least one, at most four)."""
+    setting = os.environ.get("CKB_LOAD_READERS", "").strip()
+    if setting:
+        if not setting.isdigit() or not 1 <= int(setting) <= 16:
+            raise CkbError(f"CKB_LOAD_READERS must be a number from 1 to 16, not {setting!r}")
+        return int(setting)
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
 def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Iterator[CheckedBatch]:
-    """The file's checked batches, read and validated by a second process."""
-    # A plain child process over a pipe rather than multiprocessing: spawn would re-import
+    """The file's checked batches, in order, read and validated by other processes.
+
+    Reader k of n checks batches k, k + n, k + 2n ... (each parses the whole file, which
+    is cheap next to validating and mapping); they are taken from each in turn.
+    """
+    # Plain child processes over pipes rather than multiprocessing: spawn would re-import
     # the caller's main module, and fork would copy a process holding SQLite and threads.
-    # The pipe's buffer is the backpressure: the reader blocks while the writer is busy.
-    reader = subprocess.Popen(
-        [sys.executable, "-m", "loaders.parallel", kind.name, system, str(path), str(batch_size)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        bufsize=_PIPE_BUFFER,
-    )
-    assert reader.stdout is not None
+    # A pipe's buffer is the backpressure: a reader blocks while the writer is busy.
+    count = reader_count()
+    readers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "loaders.parallel",
+                kind.name,
+                system,
+                str(path),
+                str(batch_size),
+                f"{k}/{count}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            bufsize=_PIPE_BUFFER,
+        )
+        for k in range(count)
+    ]
     try:
-        while True:
+        for turn in itertools.count():
+            reader = readers[turn % count]
+            assert reader.stdout is not None
             try:
                 # Our own child process writes this pipe; nothing else can.
                 item = pickle.load(reader.stdout)  # noqa: S301
             except EOFError:
                 raise ReaderFailedError(
-                    f"the process reading {path} stopped (exit code {reader.wait()})"
+                    f"a process reading {path} stopped (exit code {reader.wait()})"
                 ) from None
             if isinstance(item, _Done):
-                return
+                return  # the batch due next does not exist, so neither does any later one
             if isinstance(item, _Failed):
                 if item.error is not None:
                     raise item.error
                 raise ReaderFailedError(f"reading {path} failed: {item.text}")
             yield item
     finally:
-        reader.stdout.close()
-        if reader.poll() is None:
-            reader.terminate()
-        reader.wait()
+        for reader in readers:
+            if reader.stdout is not None:
+                reader.stdout.close()
+            if reader.poll() is None:
+                reader.terminate()
+            reader.wait()
 
 
 def raw_records(path: Path, lines: set[int]) -> dict[int, Any]:
@@ -137,8 +173,11 @@ def raw_records(path: Path, lines: set[int]) -> dict[int, Any]:
 
 
 def main(argv: list[str]) -> int:
-    kind_name, system, path, batch_size = argv
-    _read_and_check(kind_name, system, Path(path), int(batch_size), sys.stdout.buffer)
+    kind_name, system, path, batch_size, share = argv
+    mine, readers = (int(n) for n in share.split("/"))
+    _read_and_check(
+        kind_name, system, Path(path), int(batch_size), (mine, readers), sys.stdout.buffer
+    )
     return 0
 
 
