@@ -8,33 +8,32 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from graph.errors import InvalidWriteError, SchemaError
 from graph.schema import GraphSchema, NodeType, RelType
 from graph.store import Properties, PropertyValue, RelRow
 
 Props = dict[str, PropertyValue]
+Update = dict[str, PropertyValue | None]  # None removes the property
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _SCALARS = (str, bool, int, float)
 
 
-@dataclass(slots=True)
-class PreparedNode:
+# NamedTuples built with _make (tuple.__new__, in C): a bulk load prepares millions.
+class PreparedNode(NamedTuple):
     key: str
-    # Includes the key property; a None value means "remove this property".
-    props: dict[str, PropertyValue | None]
+    props: Update  # includes the key property
 
 
-@dataclass(slots=True)
-class PreparedRel:
+class PreparedRel(NamedTuple):
     src: str
     dst: str
     # Values of the relationship type's key properties, in the order the type declares them.
     rkey: tuple[str, ...]
-    props: dict[str, PropertyValue | None]
+    props: Update
 
 
 def check_value(where: str, name: str, value: object) -> None:
@@ -107,7 +106,7 @@ def prepare_nodes(node_type: NodeType, rows: Iterable[Properties]) -> list[Prepa
     allowed = frozenset(node_type.property_names)
     key_prop = node_type.key
     label = node_type.label
-    by_key: dict[str, PreparedNode] = {}
+    by_key: dict[str, tuple[str, Update]] = {}
     for i, row in enumerate(rows):
         key = row.get(key_prop)
         if type(key) is not str or not key:
@@ -118,17 +117,17 @@ def prepare_nodes(node_type: NodeType, rows: Iterable[Properties]) -> list[Prepa
         seen = by_key.get(key)
         if seen is None:
             # The caller's dict, not a copy: stores only read it (a repeat gets a new dict).
-            by_key[key] = PreparedNode(key, row if type(row) is dict else dict(row))
+            by_key[key] = (key, row if type(row) is dict else dict(row))
         else:
-            seen.props = {**seen.props, **row}
-    return list(by_key.values())
+            by_key[key] = (key, {**seen[1], **row})
+    return list(map(PreparedNode._make, by_key.values()))
 
 
 def prepare_rels(rel: RelType, rows: Iterable[RelRow]) -> list[PreparedRel]:
     """Validate rows and fold repeated relationships (same endpoints and key properties)."""
     allowed = frozenset(rel.property_names)
     rel_key = rel.key
-    by_id: dict[tuple[str, str, tuple[str, ...]], PreparedRel] = {}
+    by_id: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, tuple[str, ...], Update]] = {}
     for i, (src, dst, props) in enumerate(rows):
         if type(src) is not str or not src or type(dst) is not str or not dst:
             end = "src" if type(src) is not str or not src else "dst"
@@ -147,12 +146,10 @@ def prepare_rels(rel: RelType, rows: Iterable[RelRow]) -> list[PreparedRel]:
         ident = (src, dst, rkey)
         seen = by_id.get(ident)
         if seen is None:
-            by_id[ident] = PreparedRel(
-                src, dst, rkey, props if type(props) is dict else dict(props)
-            )
+            by_id[ident] = (src, dst, rkey, props if type(props) is dict else dict(props))
         else:
-            seen.props = {**seen.props, **props}
-    return list(by_id.values())
+            by_id[ident] = (src, dst, rkey, {**seen[3], **props})
+    return list(map(PreparedRel._make, by_id.values()))
 
 
 def _same(a: object, b: object) -> bool:

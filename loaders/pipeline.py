@@ -206,16 +206,16 @@ class Loader:
         for label, props in checked.shared:
             rows.node(label, props)
         required = self.kind.customers_required
+        loaded = 0
         for line, raw, keys, rec_refs, nodes, rels in valid:
-            golden = [customers.get(k) for k in keys]
-            if (required and None in golden) or any(r not in existing for r in rec_refs):
+            golden = _golden(keys, customers, required)
+            if golden is None or (rec_refs and not existing.issuperset(rec_refs)):
                 reasons = self._unknown(keys, rec_refs, customers, existing)
                 self._reject(summary, line, raw, reasons)
                 continue
-            rows.add(
-                nodes, rels, [g or _own_customer(k) for g, k in zip(golden, keys, strict=True)]
-            )
-            summary.loaded += 1
+            rows.add(nodes, rels, golden)
+            loaded += 1
+        summary.loaded += loaded
         self._write(rows, summary)
 
     def _unknown(
@@ -244,10 +244,20 @@ class Loader:
             summary.unlinked += len(result.missing)
 
 
-def _own_customer(key: CustomerKey) -> str:
-    """A customer record's source record not linked yet is its own customer."""
-    assert key.source_key is not None  # only customer records may name no one known
-    return singleton_for(key.source_key)
+def _golden(
+    keys: list[CustomerKey], customers: dict[CustomerKey, str], required: bool
+) -> list[str] | None:
+    """The golden IDs of a record's customers; None when one that must exist does not.
+    A customer record's own source record, not linked yet, is its own customer."""
+    golden = []
+    for key in keys:
+        found = customers.get(key)
+        if found is None:
+            if required or key.source_key is None:
+                return None
+            found = singleton_for(key.source_key)
+        golden.append(found)
+    return golden
 
 
 def load_file(
