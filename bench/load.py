@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
 from loaders.directory import plan_directory
+from loaders.parallel import reader_count, worth_parallel
 from loaders.pipeline import get_kind, load_file
 from loaders.sample import generate_sample
 from loaders.sources import read_records
@@ -49,6 +50,7 @@ def run(store: GraphStore, sample: Path, rejects: Path) -> list[dict[str, object
     rows = []
     for item in plan_directory(sample, None).loads:
         n, floor_s = parse_validate(item.kind, item.path)
+        processes = 1 + reader_count() if worth_parallel(item.path) else 1
         summary = load_file(
             store,
             item.kind,
@@ -65,13 +67,14 @@ def run(store: GraphStore, sample: Path, rejects: Path) -> list[dict[str, object
                 "load_per_s": round(summary.read / summary.seconds),
                 "load_vs_floor": round(floor_s / summary.seconds, 2),
                 "load_seconds": round(summary.seconds, 2),
+                "processes": processes,
                 "rejected": summary.rejected,
             }
         )
         print(
             f"{item.path.name:<32} {n:>10,} rec  floor {n / floor_s:>9,.0f}/s  "
             f"load {summary.read / summary.seconds:>9,.0f}/s  "
-            f"({floor_s / summary.seconds:.0%} of floor)",
+            f"({floor_s / summary.seconds:.0%} of floor, {processes} process(es))",
             flush=True,
         )
     return rows
@@ -106,10 +109,12 @@ def main() -> None:
         "load_seconds": round(load_s, 1),
         "load_per_s": round(total / load_s),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "reader_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
     print(
         f"total {total:,} records in {load_s:.1f} s: {total / load_s:,.0f}/s; "
-        f"peak RSS {figures['peak_rss_mb']} MB"
+        f"peak RSS {figures['peak_rss_mb']} MB (reading processes: "
+        f"{figures['reader_peak_rss_mb']} MB)"
     )
 
     neo = bench_neo4j()
