@@ -109,12 +109,10 @@ def main() -> None:
         "load_seconds": round(load_s, 1),
         "load_per_s": round(total / load_s),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "reader_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
     print(
         f"total {total:,} records in {load_s:.1f} s: {total / load_s:,.0f}/s; "
-        f"peak RSS {figures['peak_rss_mb']} MB (reading processes: "
-        f"{figures['reader_peak_rss_mb']} MB)"
+        f"peak RSS {figures['peak_rss_mb']} MB"
     )
 
     neo = bench_neo4j()
