@@ -12,6 +12,7 @@ customer or product) are read again from the file at the end (``raw_records``).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pickle
@@ -81,15 +82,28 @@ def _read_and_check(
                 checked = _without_raw(check_batch(kind, system, batch))
                 pickle.dump(checked, out, protocol=_PROTOCOL)
         pickle.dump(_Done(), out, protocol=_PROTOCOL)
-    except BrokenPipeError:
-        pass  # the loading process stopped reading (it failed or was interrupted)
+        out.flush()
+    except (BrokenPipeError, KeyboardInterrupt):
+        # The loading process stopped reading: it failed or was interrupted, and says so.
+        _silence(out)
     except BaseException as exc:  # reported to the loading process, which raises it
         try:
             failed = pickle.dumps(_Failed(exc, str(exc)), protocol=_PROTOCOL)
         except Exception:
             failed = pickle.dumps(_Failed(None, f"{type(exc).__name__}: {exc}"))
-        out.write(failed)
-    out.flush()
+        try:
+            out.write(failed)
+            out.flush()
+        except OSError:
+            _silence(out)
+
+
+def _silence(out: IO[bytes]) -> None:
+    """Point the pipe's descriptor at /dev/null so exiting does not report a broken pipe
+    for what is still buffered."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
 
 
 def reader_count() -> int:
