@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -25,7 +26,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graph.store import Neighbour, Node, Properties, RelRow, UpsertResult
-from loaders.pipeline import Loader, LoadSummary, get_kind
+from loaders.parallel import checked_batches
+from loaders.pipeline import DEFAULT_BATCH, Loader, LoadSummary, get_kind
 from loaders.rejects import RejectsList
 from loaders.sources import read_records
 
@@ -103,6 +105,9 @@ def write_file(path: Path, size_mb: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument(
+        "--parallel", action="store_true", help="read and validate in a second process"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ckb-stream-"))
     path = work / "web.touchpoints.jsonl"
@@ -123,13 +128,20 @@ def main() -> None:
             print(f"  {seen:>12,} records  RSS {samples[-1]:,.0f} MB", flush=True)
 
     t = time.perf_counter()
-    loader.run(read_records(path), summary, on_batch)
+    if args.parallel:
+        kind = get_kind("touchpoints")
+        loader.run_checked(checked_batches(kind, "webshop", path, DEFAULT_BATCH), summary, on_batch)
+    else:
+        loader.run(read_records(path), summary, on_batch)
     elapsed = time.perf_counter() - t
     peak = max(samples, default=rss_mb())
     print(
         f"loaded {summary.loaded:,} records ({store.rows:,} graph rows) in {elapsed:.0f} s; "
         f"RSS at start {start_rss:,.0f} MB, max during load {peak:,.0f} MB, end {rss_mb():,.0f} MB"
     )
+    if args.parallel:
+        reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"reading process: peak RSS {reader:,.0f} MB")
     path.unlink()
     work.rmdir()
 
