@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from graph.errors import (
     StoreError,
     StoreLockedError,
 )
+from graph.memory import gc_paused as _gc_paused
 from graph.schema import GraphSchema, schema
 from graph.store import (
     Direction,
@@ -112,23 +113,6 @@ def _loads(text: str) -> dict[str, PropertyValue]:
         return {}
     loaded: dict[str, PropertyValue] = orjson.loads(text)
     return loaded
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building many small acyclic containers.
-
-    Each collection walks every tracked object, and the mirror holds millions of dicts;
-    left on, the collector costs as much as the inserts themselves (measured: reopen and
-    relationship upserts twice as fast without it). Nothing built here forms a cycle.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # networkx's add_nodes_from / add_edges_from go through views and per-edge calls that cost

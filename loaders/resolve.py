@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from graph.errors import CkbError
+from graph.memory import gc_paused
 from graph.store import GraphStore, Node, PropertyValue, RelRow
 from loaders.matching import (
     M_PROBABILITIES,
@@ -150,7 +151,13 @@ def resolve_store(
     model: Model | None = None,
 ) -> ResolveSummary:
     """Match every source record and merge the customers found to be one."""
-    today = today or datetime.now(UTC).date()
+    with gc_paused():
+        return _resolve_store(store, today or datetime.now(UTC).date(), actor, batch, model)
+
+
+def _resolve_store(
+    store: GraphStore, today: date, actor: str, batch: int, model: Model | None
+) -> ResolveSummary:
     records, owner = _read_records(store, batch)
     profiles = [profile(r.key, r.props, today) for r in records]
     summary = ResolveSummary(records=len(records))
