@@ -843,14 +843,36 @@ class EmbeddedStore:
                         found[key] = items
         return found
 
-    def _neighbours(
-        self,
-        nid: int,
-        rel_type: str | None,
-        direction: Direction,
-        other_label: str | None,
-        limit: int,
-    ) -> list[Neighbour]:
+    def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
+        self._schema.node(label)
+        found: dict[str, list[Edge]] = {}
+        with self._lock:
+            index = self._key_index[label]
+            node_data = self._graph._node
+            for key in keys:
+                nid = index.get(key)
+                if nid is None or key in found:
+                    continue
+                picked = self._ordered_edges(nid, None, "both", None)
+                if picked:
+                    found[key] = [
+                        Edge(
+                            ekey[0],
+                            node_data[src]["label"],
+                            node_data[src]["key"],
+                            node_data[dst]["label"],
+                            node_data[dst]["key"],
+                            dict(data),
+                        )
+                        for _, src, dst, ekey, data, _ in picked
+                    ]
+        return found
+
+    def _ordered_edges(
+        self, nid: int, rel_type: str | None, direction: Direction, other_label: str | None
+    ) -> list[tuple[tuple[Any, ...], int, int, EdgeKey, dict[str, PropertyValue], int]]:
+        """A node's matching edges in the port's order: type, other label, other key,
+        outgoing first, relationship key."""
         node_data = self._graph._node
         picked = []
         for src, dst, ekey, data, other in self._edges(nid, rel_type, direction):
@@ -860,7 +882,19 @@ class EmbeddedStore:
             order = (ekey[0], other_data["label"], other_data["key"], src != nid, ekey[1])
             picked.append((order, src, dst, ekey, data, other))
         picked.sort(key=lambda item: item[0])
+        return picked
+
+    def _neighbours(
+        self,
+        nid: int,
+        rel_type: str | None,
+        direction: Direction,
+        other_label: str | None,
+        limit: int,
+    ) -> list[Neighbour]:
+        node_data = self._graph._node
         result = []
+        picked = self._ordered_edges(nid, rel_type, direction, other_label)
         for _, src, dst, ekey, data, other in picked[: max(limit, 0)]:
             s, d = node_data[src], node_data[dst]
             edge = Edge(ekey[0], s["label"], s["key"], d["label"], d["key"], dict(data))
