@@ -8,6 +8,7 @@ linter walks. Values always travel as parameters.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -288,6 +289,28 @@ def neighbours_many(model: GraphSchema, node: NodeType, direction: str) -> Cyphe
     )
 
 
+def _key_of(model: GraphSchema, var: str) -> str:
+    """The key value of node ``var``, whatever its label: exactly its label's key property
+    (a coalesce over every key name could pick another label's key the node also has)."""
+    usual = Counter(n.key for n in model.nodes).most_common(1)[0][0]
+    cases = " ".join(f"WHEN '{n.label}' THEN {var}.{n.key}" for n in model.nodes if n.key != usual)
+    return f"CASE labels({var})[0] {cases} ELSE {var}.{usual} END" if cases else f"{var}.{usual}"
+
+
+def relationships_of(model: GraphSchema, node: NodeType) -> CypherStatement:
+    # Same order as neighbours_many in both directions; the other end is named, not read.
+    text = (
+        "UNWIND $keys AS k\n"
+        f"MATCH {_key_match('n', node, 'k')}-[r]-(m)\n"
+        f"WITH k, n, r, labels(m)[0] AS label, {_key_of(model, 'm')} AS otherKey\n"
+        f"ORDER BY k, type(r), label, otherKey, startNode(r) <> n, {_any_rel_key(model)}\n"
+        "WITH k, collect({type: type(r), label: label, key: otherKey,\n"
+        "                 relProps: properties(r), outgoing: startNode(r) = n}) AS items\n"
+        "RETURN k AS key, items"
+    )
+    return CypherStatement(f"relationships_of.{node.label}", text, ("keys",), "read")
+
+
 def degree(node: NodeType, direction: str) -> CypherStatement:
     left, right = _ARROWS[direction]
     text = (
@@ -332,6 +355,7 @@ def adapter_statements(model: GraphSchema | None = None) -> dict[str, CypherStat
         stmts += [find_prefix(n, prop) for prop in n.indexed]
         stmts += [find_range(n, prop, desc) for prop in n.indexed for desc in (False, True)]
         stmts += [find_terms(n, prop) for prop in n.terms]
+        stmts.append(relationships_of(model, n))
         for direction in _ARROWS:
             stmts += [
                 neighbours(model, n, direction),

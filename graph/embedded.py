@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from graph.errors import (
     StoreError,
     StoreLockedError,
 )
+from graph.memory import gc_paused as _gc_paused
 from graph.schema import GraphSchema, schema
 from graph.store import (
     Direction,
@@ -113,23 +114,6 @@ def _loads(text: str) -> dict[str, PropertyValue]:
         return {}
     loaded: dict[str, PropertyValue] = orjson.loads(text)
     return loaded
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building many small acyclic containers.
-
-    Each collection walks every tracked object, and the mirror holds millions of dicts;
-    left on, the collector costs as much as the inserts themselves (measured: reopen and
-    relationship upserts twice as fast without it). Nothing built here forms a cycle.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # networkx's add_nodes_from / add_edges_from go through views and per-edge calls that cost
@@ -862,14 +846,36 @@ class EmbeddedStore:
                         found[key] = items
         return found
 
-    def _neighbours(
-        self,
-        nid: int,
-        rel_type: str | None,
-        direction: Direction,
-        other_label: str | None,
-        limit: int,
-    ) -> list[Neighbour]:
+    def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
+        self._schema.node(label)
+        found: dict[str, list[Edge]] = {}
+        with self._lock:
+            index = self._key_index[label]
+            node_data = self._graph._node
+            for key in keys:
+                nid = index.get(key)
+                if nid is None or key in found:
+                    continue
+                picked = self._ordered_edges(nid, None, "both", None)
+                if picked:
+                    found[key] = [
+                        Edge(
+                            ekey[0],
+                            node_data[src]["label"],
+                            node_data[src]["key"],
+                            node_data[dst]["label"],
+                            node_data[dst]["key"],
+                            dict(data),
+                        )
+                        for _, src, dst, ekey, data, _ in picked
+                    ]
+        return found
+
+    def _ordered_edges(
+        self, nid: int, rel_type: str | None, direction: Direction, other_label: str | None
+    ) -> list[tuple[tuple[Any, ...], int, int, EdgeKey, dict[str, PropertyValue], int]]:
+        """A node's matching edges in the port's order: type, other label, other key,
+        outgoing first, relationship key."""
         node_data = self._graph._node
         picked = []
         for src, dst, ekey, data, other in self._edges(nid, rel_type, direction):
@@ -879,7 +885,19 @@ class EmbeddedStore:
             order = (ekey[0], other_data["label"], other_data["key"], src != nid, ekey[1])
             picked.append((order, src, dst, ekey, data, other))
         picked.sort(key=lambda item: item[0])
+        return picked
+
+    def _neighbours(
+        self,
+        nid: int,
+        rel_type: str | None,
+        direction: Direction,
+        other_label: str | None,
+        limit: int,
+    ) -> list[Neighbour]:
+        node_data = self._graph._node
         result = []
+        picked = self._ordered_edges(nid, rel_type, direction, other_label)
         for _, src, dst, ekey, data, other in picked[: max(limit, 0)]:
             s, d = node_data[src], node_data[dst]
             edge = Edge(ekey[0], s["label"], s["key"], d["label"], d["key"], dict(data))

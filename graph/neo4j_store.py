@@ -366,6 +366,22 @@ class Neo4jStore:
                     ]
         return found
 
+    def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
+        self._schema.node(label)
+        found: dict[str, list[Edge]] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), self._batch_size):
+            for rec in self._read(f"relationships_of.{label}", keys=list(chunk)):
+                if rec["items"]:
+                    found[rec["key"]] = [self._edge(label, rec["key"], i) for i in rec["items"]]
+        return found
+
+    @staticmethod
+    def _edge(label: str, key: str, item: dict[str, Any]) -> Edge:
+        other_label, other = item["label"], str(item["key"])
+        if item["outgoing"]:
+            return Edge(item["type"], label, key, other_label, other, item["relProps"])
+        return Edge(item["type"], other_label, other, label, key, item["relProps"])
+
     def degree(
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"
     ) -> int:

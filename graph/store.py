@@ -195,6 +195,13 @@ class GraphStore(Protocol):
         """
         ...
 
+    def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
+        """Every relationship touching each node, in both directions, ordered as
+        ``neighbours`` orders them. The other ends are named in the edges, not read: for
+        batch jobs that move or snapshot relationships (identity merges). Keys of nodes
+        that do not exist, or have no relationship, are absent."""
+        ...
+
     def degree(
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"
     ) -> int: ...

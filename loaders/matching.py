@@ -196,25 +196,41 @@ class Model:
     name_share: dict[str, float]  # name_key -> share of records carrying it
     generic: dict[str, frozenset[str]]  # field -> generic values
     records: int
+    # log2(m / u) per (field, level): scoring asks for the same few dozen weights hundreds
+    # of thousands of times. u does not change once a model is estimated or loaded.
+    _weights: dict[tuple[str, str], float] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def weight(self, field_name: str, level: str | None, a: Profile) -> float:
         if level is None:
             return 0.0
-        if level == "exact" and self._is_generic(field_name, a):
-            return 0.0
-        m = M_PROBABILITIES[field_name][level]
-        u = self.u[field_name].get(level, U_FLOOR)
-        if field_name == "name" and level == "exact" and a.name_key:
-            u = max(self.name_share.get(a.name_key, U_FLOOR), U_FLOOR)
-        return math.log2(m / max(u, U_FLOOR))
+        if level == "exact":
+            if field_name in _GENERIC_FIELDS and self._is_generic(field_name, a):
+                return 0.0
+            if field_name == "name" and a.name_key:
+                u = max(self.name_share.get(a.name_key, U_FLOOR), U_FLOOR)
+                return math.log2(M_PROBABILITIES[field_name][level] / u)
+        return self._level_weight(field_name, level)
+
+    def _level_weight(self, field_name: str, level: str) -> float:
+        found = self._weights.get((field_name, level))
+        if found is None:
+            m = M_PROBABILITIES[field_name][level]
+            u = self.u[field_name].get(level, U_FLOOR)
+            found = self._weights[(field_name, level)] = math.log2(m / max(u, U_FLOOR))
+        return found
 
     def _is_generic(self, field_name: str, a: Profile) -> bool:
-        value = {"email": a.email, "phone": a.phone, "address": _address_key(a)}.get(field_name)
+        value = _identifiers(a)[field_name]
         return value is not None and value in self.generic.get(field_name, frozenset())
 
 
 def _address_key(p: Profile) -> str | None:
     return f"{p.postal or ''}|{' '.join(p.address)}" if p.address else None
+
+
+_GENERIC_FIELDS = frozenset({"email", "phone", "address"})  # fields a value can be generic in
 
 
 def _identifiers(p: Profile) -> dict[str, str | None]:

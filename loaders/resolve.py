@@ -31,7 +31,8 @@ from typing import Any
 import orjson
 
 from graph.errors import CkbError
-from graph.store import GraphStore, Node, PropertyValue, RelRow
+from graph.memory import gc_paused
+from graph.store import Edge, GraphStore, Node, PropertyValue, RelRow
 from loaders.matching import (
     M_PROBABILITIES,
     Link,
@@ -150,7 +151,13 @@ def resolve_store(
     model: Model | None = None,
 ) -> ResolveSummary:
     """Match every source record and merge the customers found to be one."""
-    today = today or datetime.now(UTC).date()
+    with gc_paused():
+        return _resolve_store(store, today or datetime.now(UTC).date(), actor, batch, model)
+
+
+def _resolve_store(
+    store: GraphStore, today: date, actor: str, batch: int, model: Model | None
+) -> ResolveSummary:
     records, owner = _read_records(store, batch)
     profiles = [profile(r.key, r.props, today) for r in records]
     summary = ResolveSummary(records=len(records))
@@ -409,59 +416,53 @@ def _best_links(result: Resolution) -> dict[str, Link]:
     return best
 
 
-def _merge(
-    store: GraphStore,
-    groups: Sequence[list[str]],
-    records_of: Mapping[str, list[str]],
-    by_record: Mapping[str, Node],
-    link_of: Mapping[str, Link],
-    actor: str,
-) -> None:
-    customers = store.get_nodes("Customer", [c for g in groups for c in g])
+def _age(customers: Mapping[str, Node], key: str) -> tuple[str, str]:
+    """Older customers first: first loaded, then the smallest ID."""
+    node = customers.get(key)
+    loaded = node.props.get("created_at") or node.props.get("loaded_at") if node else None
+    return (str(loaded or "~"), key)
 
-    def age(key: str) -> tuple[str, str]:
-        node = customers.get(key)
-        loaded = node.props.get("created_at") or node.props.get("loaded_at") if node else None
-        return (str(loaded or "~"), key)
 
-    survivor_of: dict[str, str] = {}
-    for group in groups:
-        survivor = min(group, key=age)
-        for c in group:
-            if c != survivor:
-                survivor_of[c] = survivor
-    absorbed = sorted(survivor_of)
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+def _other_end(customer: str, edge: Edge) -> tuple[str, str, bool]:
+    """The label and key at the other end of one of a customer's relationships, and
+    whether the relationship leaves the customer."""
+    if edge.src_label == "Customer" and edge.src_key == customer:
+        return edge.dst_label, edge.dst_key, True
+    return edge.src_label, edge.src_key, False
 
-    # What every customer of the merge was — properties and relationships — for history
-    # and for an unmerge that restores it exactly.
-    survivors = sorted(set(survivor_of.values()))
-    snapshot: dict[str, dict[str, Any]] = {
-        c: {"props": dict(customers[c].props) if c in customers else {}, "rels": []}
-        for c in [*absorbed, *survivors]
-    }
-    moves: dict[tuple[str, str, str], list[RelRow]] = defaultdict(list)
-    # One read for all relationships of every customer involved, of every type.
-    found = store.neighbours_many(
-        "Customer", [*absorbed, *survivors], None, "both", None, limit=10**7
-    )
-    for customer, neighbours in found.items():
-        for n in neighbours:
-            edge = n.edge
-            outgoing = edge.src_label == "Customer" and edge.src_key == customer
-            snapshot[customer]["rels"].append(
+
+def _snapshot(
+    keys: Sequence[str], customers: Mapping[str, Node], found: Mapping[str, list[Edge]]
+) -> dict[str, dict[str, Any]]:
+    """What each customer was — properties and relationships — for history and for an
+    unmerge that restores it exactly."""
+    snapshot: dict[str, dict[str, Any]] = {}
+    for c in keys:
+        rels = []
+        for edge in found.get(c, ()):
+            label, key, outgoing = _other_end(c, edge)
+            rels.append(
                 {"type": edge.type, "direction": "out" if outgoing else "in",
-                 "label": n.node.label, "key": n.node.key, "props": edge.props}
+                 "label": label, "key": key, "props": edge.props}
             )  # fmt: skip
-        if customer not in survivor_of:
+        snapshot[c] = {"props": dict(customers[c].props) if c in customers else {}, "rels": rels}
+    return snapshot
+
+
+def _moves(
+    found: Mapping[str, list[Edge]], survivor_of: Mapping[str, str]
+) -> dict[tuple[str, str, str], list[RelRow]]:
+    """The absorbed customers' relationships re-drawn on their survivors, by (type, source
+    label, target label)."""
+    moves: dict[tuple[str, str, str], list[RelRow]] = defaultdict(list)
+    for customer, edges in found.items():
+        survivor = survivor_of.get(customer)
+        if survivor is None:
             continue
-        survivor = survivor_of[customer]
-        for n in neighbours:
-            edge = n.edge
-            outgoing = edge.src_label == "Customer" and edge.src_key == customer
-            other_label, other = n.node.label, n.node.key
+        for edge in edges:
             if edge.type in ("RESOLVED_TO", "MERGED", "ALIAS_OF"):
-                continue  # rewritten below; history stays with its event
+                continue  # rewritten by the merge; history stays with its event
+            other_label, other, outgoing = _other_end(customer, edge)
             if other_label == "Customer":
                 other = survivor_of.get(other, other)
                 if other == survivor:
@@ -474,14 +475,40 @@ def _merge(
                 moves[(edge.type, other_label, "Customer")].append(
                     RelRow(other, survivor, edge.props)
                 )
-    for (rel_type, src, dst), rows in sorted(moves.items()):
+    return moves
+
+
+def _merge(
+    store: GraphStore,
+    groups: Sequence[list[str]],
+    records_of: Mapping[str, list[str]],
+    by_record: Mapping[str, Node],
+    link_of: Mapping[str, Link],
+    actor: str,
+) -> None:
+    customers = store.get_nodes("Customer", [c for g in groups for c in g])
+    survivor_of_group = [min(group, key=lambda c: _age(customers, c)) for group in groups]
+    survivor_of = {
+        c: survivor
+        for group, survivor in zip(groups, survivor_of_group, strict=True)
+        for c in group
+        if c != survivor
+    }
+    absorbed = sorted(survivor_of)
+    survivors = sorted(set(survivor_of.values()))
+    now = _now()
+
+    # One read for every relationship of every customer involved.
+    found = store.relationships_of("Customer", [*absorbed, *survivors])
+    snapshot = _snapshot([*absorbed, *survivors], customers, found)
+    for (rel_type, src, dst), rows in sorted(_moves(found, survivor_of).items()):
         store.upsert_relationships(rel_type, src, dst, rows)
 
     # Golden attributes and every record's link to its survivor.
     golden_rows = []
     resolved_rows = []
-    for group in groups:
-        survivor = min(group, key=age)
+    evidence: dict[int, dict[str, PropertyValue | None]] = {}  # by link: shared by its ends
+    for group, survivor in zip(groups, survivor_of_group, strict=True):
         keys = sorted(r for c in group for r in records_of.get(c, []))
         golden = survivor_attributes([by_record[k] for k in keys if k in by_record])
         since = [
@@ -496,7 +523,10 @@ def _merge(
         for c in group:
             for k in sorted(records_of.get(c, [])):
                 if k in link_of:
-                    props = _evidence(link_of[k])
+                    link = link_of[k]
+                    if id(link) not in evidence:
+                        evidence[id(link)] = _evidence(link)
+                    props = evidence[id(link)]
                 elif c != survivor:  # moved with its customer, not matched on its own
                     props = {"rule": "merged", "score": None, "evidence": None}
                 else:
@@ -509,8 +539,7 @@ def _merge(
     events: list[dict[str, PropertyValue | None]] = []
     merged_rows = []
     audits = []
-    for group in groups:
-        survivor = min(group, key=age)
+    for group, survivor in zip(groups, survivor_of_group, strict=True):
         gone = [c for c in group if c != survivor]
         event_id = _merge_id(survivor, gone)
         moved = sorted(r for c in gone for r in records_of.get(c, []))
@@ -547,11 +576,11 @@ def _merge(
         "CustomerAlias", [{"id": c, "retired_at": now, "reason": "merged"} for c in absorbed]
     )
     old_aliases = [
-        (n.node.key, survivor_of[c])
-        for c, neighbours in found.items()
+        (edge.src_key, survivor_of[c])
+        for c, edges in found.items()
         if c in survivor_of
-        for n in neighbours
-        if n.edge.type == "ALIAS_OF"
+        for edge in edges
+        if edge.type == "ALIAS_OF"
     ]
     store.delete_nodes("Customer", absorbed)
     store.upsert_relationships(

@@ -212,6 +212,40 @@ def test_reads_use_read_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {(c.kind, c.database) for c in driver.calls} == {("read", "kb")}
 
 
+def test_relationships_of_reads_edges_without_the_other_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        items = [
+            {"type": "HOLDS", "label": "Holding", "key": "a1", "relProps": {}, "outgoing": True},
+            {
+                "type": "SOLD_TO",
+                "label": "ProductInstance",
+                "key": "urn:epc:1",
+                "relProps": {"event_id": "e1"},
+                "outgoing": False,
+            },
+        ]
+        return [{"key": k, "items": items if k == "c1" else []} for k in params["keys"]], Counters()
+
+    driver = FakeDriver(respond)
+    store = _connect(monkeypatch, driver, batch_size=2)
+    found = store.relationships_of("Customer", ["c1", "c2", "c1", "c3"])
+    assert [(e.type, e.src_label, e.src_key, e.dst_label, e.dst_key) for e in found["c1"]] == [
+        ("HOLDS", "Customer", "c1", "Holding", "a1"),
+        ("SOLD_TO", "ProductInstance", "urn:epc:1", "Customer", "c1"),
+    ]
+    assert sorted(found) == ["c1"]
+    stmt = adapter_statements()["relationships_of.Customer"]
+    assert [(c.kind, c.text, c.params) for c in driver.calls] == [
+        ("read", stmt.text, {"keys": ["c1", "c2"]}),
+        ("read", stmt.text, {"keys": ["c3"]}),
+    ]
+    # The other end's key is its own label's key property, and its properties stay unread.
+    assert "WHEN 'ProductInstance' THEN m.epc" in stmt.text
+    assert "properties(m)" not in stmt.text
+
+
 def test_schema_apply_sends_every_constraint_and_index(monkeypatch: pytest.MonkeyPatch) -> None:
     driver = FakeDriver(_nothing)
     store = _connect(monkeypatch, driver)

@@ -326,6 +326,40 @@ def test_neighbours_many_answers_a_batch_in_one_call(store: GraphStore) -> None:
     assert [n.node.key for n in holders["acc1"]] == ["a", "b"]
 
 
+def test_relationships_of_names_every_edge_in_neighbours_order(store: GraphStore) -> None:
+    _star(store)
+    # An other end keyed by another property than id.
+    store.upsert_nodes("ProductInstance", [{"epc": "urn:epc:id:sgtin:0614141.107346.1"}])
+    store.upsert_relationships(
+        "SOLD_TO",
+        "ProductInstance",
+        "Customer",
+        [RelRow("urn:epc:id:sgtin:0614141.107346.1", "a", {"event_id": "e1"})],
+    )
+    store.upsert_nodes("Holding", [{"id": "lonely"}])
+    found = store.relationships_of("Customer", ["a", "b", "nobody", "a"])
+    assert sorted(found) == ["a", "b"]
+    assert found["a"] == [n.edge for n in store.neighbours("Customer", "a", direction="both")]
+    assert [(e.type, e.src_label, e.src_key, e.dst_key, e.props) for e in found["a"]] == [
+        ("HOLDS", "Customer", "a", "acc1", {}),
+        ("HOLDS", "Customer", "a", "acc2", {}),
+        ("MEMBER_OF", "Customer", "a", "h1", {"role": "head"}),
+        ("RELATED_TO", "Customer", "a", "b", {"kind": "family"}),
+        ("RELATED_TO", "Customer", "c", "a", {"kind": "referral"}),
+        (
+            "SOLD_TO",
+            "ProductInstance",
+            "urn:epc:id:sgtin:0614141.107346.1",
+            "a",
+            {"event_id": "e1"},
+        ),
+    ]
+    assert found["b"] == [n.edge for n in store.neighbours("Customer", "b", direction="both")]
+    assert store.relationships_of("Holding", ["lonely", "acc1"]) == {
+        "acc1": [n.edge for n in store.neighbours("Holding", "acc1", direction="both")]
+    }
+
+
 def test_touch_lands_only_on_created_or_changed_rows(store: GraphStore) -> None:
     store.upsert_nodes(
         "Customer", [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}], touch={"loaded_at": "t1"}

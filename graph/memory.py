@@ -1,0 +1,27 @@
+"""Memory management for batch work that builds many long-lived, acyclic objects."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building many small acyclic containers.
+
+    Each full collection walks every tracked object that is not frozen, and a batch holds
+    hundreds of thousands of them (the embedded mirror's dicts, profiles, scored links,
+    snapshots); left on, the collector costs as much as the work itself (measured: reopen
+    and relationship upserts twice as fast without it, ``ckb resolve`` too). Nothing
+    built in these blocks forms a cycle, so reference counting frees it all. Nests: an
+    inner block leaves the collector paused for the outer one.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
