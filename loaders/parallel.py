@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.errors import CkbError
+from graph.memory import gc_paused
 from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.kinds import KINDS, Kind
 from loaders.sources import read_records
@@ -79,8 +80,9 @@ def _read_and_check(
         kind = KINDS[kind_name]
         for i, batch in enumerate(batches(read_records(path), batch_size)):
             if i % readers == mine:
-                checked = _without_raw(check_batch(kind, system, batch))
-                pickle.dump(checked, out, protocol=_PROTOCOL)
+                with gc_paused():  # see Loader.run_checked
+                    checked = _without_raw(check_batch(kind, system, batch))
+                    pickle.dump(checked, out, protocol=_PROTOCOL)
         pickle.dump(_Done(), out, protocol=_PROTOCOL)
         out.flush()
     except (BrokenPipeError, KeyboardInterrupt):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.errors import CkbError
+from graph.memory import gc_paused
 from graph.schema import schema
 from graph.store import GraphStore
 from loaders.checking import CheckedBatch, batches, check_batch
@@ -138,24 +139,36 @@ class Loader:
         """Load batches already validated (here, or by a second process that kept the raw
         records: rejects it cannot show here are left in ``deferred`` by line)."""
         started = time.perf_counter()
-        for checked in batches:
-            self._pending = []
-            summary.read += checked.read
-            summary.ignored_fields |= checked.ignored_fields
-            for line, record, reasons in checked.rejects:
-                self._reject(summary, line, record, reasons)
-            if checked.valid:
-                self._load_batch(checked, summary)
-            # Rejects of a batch are found in two passes; write them in line order.
-            for line, record, reasons in sorted(self._pending, key=lambda p: p[0]):
-                if record is None:
-                    self.deferred.append((line, reasons))
-                else:
-                    self.rejects.reject(line, record, reasons)
+        pending = iter(batches)
+        while True:
+            # A batch is thousands of acyclic containers alive at once (records, rows);
+            # with the collector on, each young collection walks them all again, and
+            # promotions bring on full collections over the store's mirror. Paused, it
+            # looks at them once per batch (measured: a fifth of an in-process load).
+            with gc_paused():
+                checked = next(pending, None)
+                if checked is None:
+                    break
+                self._load_checked(checked, summary)
             if on_batch:
                 on_batch(checked.read)
         summary.seconds += time.perf_counter() - started
         return summary
+
+    def _load_checked(self, checked: CheckedBatch, summary: LoadSummary) -> None:
+        self._pending = []
+        summary.read += checked.read
+        summary.ignored_fields |= checked.ignored_fields
+        for line, record, reasons in checked.rejects:
+            self._reject(summary, line, record, reasons)
+        if checked.valid:
+            self._load_batch(checked, summary)
+        # Rejects of a batch are found in two passes; write them in line order.
+        for line, record, reasons in sorted(self._pending, key=lambda p: p[0]):
+            if record is None:
+                self.deferred.append((line, reasons))
+            else:
+                self.rejects.reject(line, record, reasons)
 
     # ------------------------------------------------------------------ one batch
 
