@@ -50,7 +50,7 @@ def run(store: GraphStore, sample: Path, rejects: Path) -> list[dict[str, object
     rows = []
     for item in plan_directory(sample, None).loads:
         n, floor_s = parse_validate(item.kind, item.path)
-        processes = 1 + reader_count() if worth_parallel(item.path) else 1
+        processes = 1 + reader_count(get_kind(item.kind)) if worth_parallel(item.path) else 1
         summary = load_file(
             store,
             item.kind,

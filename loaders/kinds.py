@@ -187,6 +187,9 @@ class Kind:
     customers: Callable[[Any, str], list[CustomerKey]] = lambda rec, system: []
     # False for customer records themselves: their own source record need not exist yet.
     customers_required: bool = True
+    # Mapping costs several times writing (customers: normalisation and match keys), so a
+    # parallel load gives it a reading process per core (loaders/parallel.py).
+    heavy_mapping: bool = False
     doc: str = ""
 
 
@@ -570,6 +573,7 @@ KINDS: dict[str, Kind] = {
             _customer_rows,
             customers=_own_source_record,
             customers_required=False,
+            heavy_mapping=True,
             refs=lambda r, s: [Ref("Agent", r.owner_agent_id, "agent")] if r.owner_agent_id else [],
             doc="Customers as one source system holds them",
         ),

@@ -108,15 +108,18 @@ def _silence(out: IO[bytes]) -> None:
         os.dup2(devnull, out.fileno())
 
 
-def reader_count() -> int:
+def reader_count(kind: Kind) -> int:
     """Reading processes per load: ``CKB_LOAD_READERS``, else one per core beyond the
-    writer's (at least one, at most four)."""
+    writer's, or one per core for kinds whose mapping outweighs writing (at least one, at
+    most four). More readers than cores cost little: a reader that is ahead blocks on its
+    full pipe and leaves the core to the others."""
     setting = os.environ.get("CKB_LOAD_READERS", "").strip()
     if setting:
         if not setting.isdigit() or not 1 <= int(setting) <= 16:
             raise CkbError(f"CKB_LOAD_READERS must be a number from 1 to 16, not {setting!r}")
         return int(setting)
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    cores = os.cpu_count() or 1
+    return max(1, min(4, cores if kind.heavy_mapping else cores - 1))
 
 
 def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Iterator[CheckedBatch]:
@@ -128,7 +131,7 @@ def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Ite
     # Plain child processes over pipes rather than multiprocessing: spawn would re-import
     # the caller's main module, and fork would copy a process holding SQLite and threads.
     # A pipe's buffer is the backpressure: a reader blocks while the writer is busy.
-    count = reader_count()
+    count = reader_count(kind)
     readers = [
         subprocess.Popen(
             [
