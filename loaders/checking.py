@@ -1,4 +1,5 @@
-"""Validation of one batch of raw records: which are valid, which are rejected and why.
+"""One batch of raw records checked: which are valid (with the customers and references
+they name and the graph rows they map to), which are rejected and why.
 
 Pure (no store, no files), so the same code runs in the loading process and in the
 second process of a parallel file load (loaders/parallel.py).
