@@ -21,6 +21,7 @@ from queries.named import (
     UnknownQueryError,
     run_query,
 )
+from tests.test_shelf import _capture, object_event
 
 
 def _fixture(store: GraphStore) -> None:
@@ -581,23 +582,8 @@ def test_batches_answer_like_the_single_customer_queries(store: GraphStore) -> N
 
 
 def _capture_events(store: GraphStore, events: list[dict[str, Any]], tmp_path: Path) -> None:
-    from tests.test_shelf import _capture
-
     summary = _capture(store, events, tmp_path)
     assert summary.rejected == 0, summary.results
-
-
-def _epcis(eid: str, when: str, serial: int, step: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "ObjectEvent",
-        "eventID": eid,
-        "eventTime": when,
-        "eventTimeZoneOffset": "+00:00",
-        "action": "OBSERVE",
-        "epcList": [f"urn:epc:id:sgtin:0614141.107346.{serial}"],
-        "bizStep": step,
-        **extra,
-    }
 
 
 def test_shelf_interactions_and_pickup_to_purchase_conversion(
@@ -650,15 +636,15 @@ def test_shelf_interactions_and_pickup_to_purchase_conversion(
         return {"readPoint": {"id": shelf}, "bizLocation": {"id": where}}
 
     events = [
-        _epcis("s1", "2026-05-01T10:05:00Z", 1, SHELF_PICKUP, **at(shelf_a)),
-        _epcis("s2", "2026-05-01T10:07:00Z", 1, SHELF_PUTDOWN, **at(shelf_a)),
-        _epcis("s3", "2026-05-01T10:30:00Z", 2, SHELF_PICKUP, **at(shelf_b)),
-        _epcis("s4", "2026-05-02T18:00:00Z", 3, SHELF_PICKUP, **at(shelf_a)),
-        _epcis("s5", "2026-05-31T23:59:00Z", 4, SHELF_PICKUP, **at(shelf_b)),
-        _epcis("s6", "2026-06-01T00:00:00Z", 5, SHELF_PICKUP, **at(shelf_a)),  # after
-        _epcis("s7", "2026-05-01T10:00:00Z", 6, SHELF_PICKUP, **at(other + "9", other)),
+        object_event("s1", SHELF_PICKUP, "2026-05-01T10:05:00Z", 1, **at(shelf_a)),
+        object_event("s2", SHELF_PUTDOWN, "2026-05-01T10:07:00Z", 1, **at(shelf_a)),
+        object_event("s3", SHELF_PICKUP, "2026-05-01T10:30:00Z", 2, **at(shelf_b)),
+        object_event("s4", SHELF_PICKUP, "2026-05-02T18:00:00Z", 3, **at(shelf_a)),
+        object_event("s5", SHELF_PICKUP, "2026-05-31T23:59:00Z", 4, **at(shelf_b)),
+        object_event("s6", SHELF_PICKUP, "2026-06-01T00:00:00Z", 5, **at(shelf_a)),  # after
+        object_event("s7", SHELF_PICKUP, "2026-05-01T10:00:00Z", 6, **at(other + "9", other)),
         {
-            **_epcis("k1", "2026-05-03T10:00:00Z", 0, SHELF_PICKUP, **at(shelf_b)),
+            **object_event("k1", SHELF_PICKUP, "2026-05-03T10:00:00Z", 0, **at(shelf_b)),
             "epcList": [],
             "quantityList": [{"epcClass": "urn:epc:idpat:sgtin:0614141.109999.*", "quantity": 3}],
         },
@@ -709,15 +695,17 @@ def test_end_of_life_from_cbv_steps_and_dispositions(store: GraphStore, tmp_path
 
     declared = {"errorDeclaration": {"declarationTime": "2026-07-01T00:00:00Z"}}
     events = [
-        _epcis("c1", "2026-05-01T10:00:00Z", 1, "commissioning"),
-        _epcis("x1", "2026-05-05T10:00:00Z", 1, "collecting", disposition="disposed"),
-        _epcis("x2", "2026-05-06T10:00:00Z", 1, "destroying"),
-        _epcis("x2", "2026-05-06T10:00:00Z", 1, "destroying", **declared),  # retracted
-        _epcis("r1", "2026-05-02T10:00:00Z", 2, "receiving", disposition="returned"),
-        _epcis("r2", "2026-05-03T10:00:00Z", 3, "receiving", disposition="returned"),
-        _epcis("r3", "2026-05-04T10:00:00Z", 3, "stocking", disposition="sellable_accessible"),
-        _epcis("d1", "2026-05-04T10:00:00Z", 4, "decommissioning", disposition="inactive"),
-        _epcis("z1", "2026-05-04T10:00:00Z", 5, "disassembling", disposition="destroyed"),
+        object_event("c1", "commissioning", "2026-05-01T10:00:00Z", 1),
+        object_event("x1", "collecting", "2026-05-05T10:00:00Z", 1, disposition="disposed"),
+        object_event("x2", "destroying", "2026-05-06T10:00:00Z", 1),
+        object_event("x2", "destroying", "2026-05-06T10:00:00Z", 1, **declared),  # retracted
+        object_event("r1", "receiving", "2026-05-02T10:00:00Z", 2, disposition="returned"),
+        object_event("r2", "receiving", "2026-05-03T10:00:00Z", 3, disposition="returned"),
+        object_event(
+            "r3", "stocking", "2026-05-04T10:00:00Z", 3, disposition="sellable_accessible"
+        ),
+        object_event("d1", "decommissioning", "2026-05-04T10:00:00Z", 4, disposition="inactive"),
+        object_event("z1", "disassembling", "2026-05-04T10:00:00Z", 5, disposition="destroyed"),
     ]
     _capture_events(store, events, tmp_path)
 

@@ -17,7 +17,8 @@ SHELF = "urn:epc:id:sgln:0614141.00001.7"
 STORE = "urn:epc:id:sgln:0614141.00001.0"
 
 
-def shelf_event(eid: str, step: str, when: str, *serials: int, **extra: Any) -> dict[str, Any]:
+def object_event(eid: str, step: str, when: str, *serials: int, **extra: Any) -> dict[str, Any]:
+    """An OBSERVE ObjectEvent of the given serials of one test GTIN."""
     return {
         "type": "ObjectEvent",
         "eventID": eid,
@@ -26,10 +27,13 @@ def shelf_event(eid: str, step: str, when: str, *serials: int, **extra: Any) -> 
         "action": "OBSERVE",
         "epcList": [f"urn:epc:id:sgtin:0614141.107346.{s}" for s in serials],
         "bizStep": step,
-        "readPoint": {"id": SHELF},
-        "bizLocation": {"id": STORE},
         **extra,
     }
+
+
+def shelf_event(eid: str, step: str, when: str, *serials: int, **extra: Any) -> dict[str, Any]:
+    at: dict[str, Any] = {"readPoint": {"id": SHELF}, "bizLocation": {"id": STORE}}
+    return object_event(eid, step, when, *serials, **{**at, **extra})
 
 
 def _capture(store: GraphStore, events: list[dict[str, Any]], tmp_path: Path) -> Any:
