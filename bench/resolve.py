@@ -80,6 +80,12 @@ def main() -> None:
         f"F1 {scores.f1:.4f}; people resolved exactly {exact:,} of {len(truth):,} "
         f"({exact / len(truth):.2%})"
     )
+    person = {key: i for i, cluster in enumerate(truth) for key in cluster}
+    real = sum(person.get(lk.a, -1) == person.get(lk.b, -2) for lk in matched.review)
+    print(
+        f"review queue: {len(matched.review):,} possible matches, {real:,} of them one "
+        f"person ({real / max(len(matched.review), 1):.0%})"
+    )
     print(f"flags: {summary.flags}")
 
     compared = run_splink(profiles)

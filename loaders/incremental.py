@@ -130,7 +130,7 @@ def resolve_arrival(
         (
             lk
             for lk in links.values()
-            if lk.weight >= REVIEW_WEIGHT and not is_link(lk) and worth_review(lk)
+            if lk.weight >= REVIEW_WEIGHT and not is_link(lk) and worth_review(lk, scoring)
         ),
         key=lambda lk: -lk.weight,
     )

@@ -376,20 +376,38 @@ def candidate_pairs(profiles: Sequence[Profile], generic: Mapping[str, frozenset
     return result
 
 
-RARE_NAME_WEIGHT = 12.0  # a name this rare is worth a look on its own
-_SUPPORT = frozenset({"exact", "close", "similar", "partial", "postal"})
+MAX_NAMESAKES = 3  # records carrying a name that may still all be one person's
+_PERSONAL = ("email", "phone", "national_id", "birth_date")
+_CONTACT = ("email", "phone", "address")
 
 
-def worth_review(link: Link) -> bool:
+def rare_name_weight(model: Model) -> float:
+    """The exact-name weight of a name carried by at most ``MAX_NAMESAKES`` records.
+
+    A name's weight is ``log2(m * N / c)`` for ``c`` carriers among ``N`` records; the
+    chance that one other record is the same person is about ``1 / N``, so what a name
+    alone says about two records depends on ``c`` only. A fixed weight threshold instead
+    lets ever more namesakes through as the population grows (their pairs grow as N²)."""
+    carriers = MAX_NAMESAKES + 0.5  # evidence weights are rounded; stay clear of the edge
+    return math.log2(M_PROBABILITIES["name"]["exact"] * max(model.records, 1) / carriers)
+
+
+def worth_review(link: Link, model: Model) -> bool:
     """A possible match a person should see: no hard conflict (different birth dates or
-    national IDs), and some agreement beyond the name — unless the name alone is rare.
-    A common name agreeing with nothing else is, in the sample, almost never one person."""
+    national IDs), and agreement on something personal beyond the name — the same email,
+    phone, national ID or birth date. An address is shared by a household, so a name with
+    an address is what relatives have in common. Without personal agreement, a pair is
+    worth a look only when its name is rare (``MAX_NAMESAKES``) and the records do not
+    contradict each other on every contact detail (email, phone and address all
+    different)."""
     levels = {f: level for f, (level, _) in link.evidence.items()}
     if "different" in (levels.get("birth_date"), levels.get("national_id")):
         return False
-    if any(level in _SUPPORT for f, level in levels.items() if f != "name"):
+    if any(levels.get(f) == "exact" for f in _PERSONAL):
         return True
-    return link.evidence.get("name", (None, 0.0))[1] >= RARE_NAME_WEIGHT
+    if all(levels.get(f) == "different" for f in _CONTACT):
+        return False
+    return link.evidence.get("name", (None, 0.0))[1] >= rare_name_weight(model)
 
 
 def is_link(link: Link) -> bool:
@@ -468,7 +486,7 @@ def resolve(
             lk
             for lk in links.values()
             if lk.weight >= REVIEW_WEIGHT
-            and worth_review(lk)
+            and worth_review(lk, model)
             and find(lk.a) != find(lk.b)
             and (lk.a, lk.b) not in forbidden
         ),

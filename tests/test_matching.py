@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from loaders.matching import (
     AUTO_MERGE_WEIGHT,
     Link,
+    Model,
     Profile,
     estimate_model,
     find_generic,
@@ -156,13 +158,33 @@ def test_only_pairs_worth_a_look_go_to_review() -> None:
     def link(**levels: tuple[str | None, float]) -> Link:
         return Link("a", "b", sum(w for _, w in levels.values()), "probabilistic", dict(levels))
 
-    # A common name agreeing with nothing else: not worth a person's time.
-    assert not worth_review(link(name=("exact", 8.0), phone=("different", -2.7)))
-    # ...unless the name is rare.
-    assert worth_review(link(name=("exact", 13.0), phone=("different", -2.7)))
-    # Some agreement beyond the name.
-    assert worth_review(link(name=("similar", 7.0), address=("postal", 3.0)))
+    population = Model({}, {}, {}, records=10_000)
+    carried_by = {c: math.log2(0.7 * 10_000 / c) for c in (1, 2, 3, 4, 40)}  # exact-name weight
+    moved = {"address": ("different", -2.7), "phone": ("different", -2.7)}
+    # A name carried by a handful of records, the records moved and changed phone: a look.
+    for c in (1, 2, 3):
+        assert worth_review(link(name=("exact", carried_by[c]), **moved), population)
+    # Four or more carriers: namesakes, however small their share of a large population.
+    assert not worth_review(link(name=("exact", carried_by[4]), **moved), population)
+    assert not worth_review(link(name=("exact", carried_by[40]), **moved), population)
+    # The same name weight in a population ten times the size means ten times the carriers.
+    assert not worth_review(
+        link(name=("exact", carried_by[3]), **moved), Model({}, {}, {}, records=100_000)
+    )
+    # Contradicting on every contact detail: not one person, however rare the name.
+    assert not worth_review(
+        link(name=("exact", carried_by[1]), email=("different", -3.3), **moved), population
+    )
+    # Agreement on something personal.
+    assert worth_review(link(name=("similar", 2.0), phone=("exact", 11.0)), population)
+    assert worth_review(link(name=("exact", 3.0), birth_date=("exact", 9.0)), population)
+    # An address and a similar name are what relatives share.
+    assert not worth_review(
+        link(name=("similar", 4.0), address=("exact", 9.0), phone=("different", -2.7)),
+        population,
+    )
     # A hard conflict rules it out whatever else agrees.
     assert not worth_review(
-        link(name=("exact", 13.0), address=("exact", 9.0), birth_date=("different", -5.6))
+        link(name=("exact", 13.0), email=("exact", 9.0), birth_date=("different", -5.6)),
+        population,
     )
