@@ -508,8 +508,9 @@ _NODES = (
             _p(
                 "snapshot",
                 "json string",
-                "what the absorbed customers were: properties and "
-                "relationships, so an unmerge can restore them exactly",
+                "what the absorbed customers were (properties and "
+                "relationships) and what the merge changed on the survivor, so an "
+                "unmerge can restore them exactly",
             ),
         ),
         provenance=False,

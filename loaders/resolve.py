@@ -11,7 +11,9 @@ the customers merge:
 - every source record gets RESOLVED_TO the survivor with rule, score and per-field
   evidence (level and weight of each field);
 - a MergeEvent keeps the history and a snapshot of the absorbed customers (properties and
-  relationships), which is what an unmerge restores from; an AuditEntry records who did it;
+  relationships) and of what the merge changes on the survivor (its properties, the
+  relationships moved ones land on, its records' RESOLVED_TO), which is what an unmerge
+  restores from; an AuditEntry records who did it;
 - the survivor's attributes are chosen by survivorship rules (:func:`survivor_attributes`).
 
 Batch resolution only merges. Re-running on an unchanged graph finds the same clusters
@@ -23,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,6 +34,7 @@ import orjson
 
 from graph.errors import CkbError
 from graph.memory import gc_paused
+from graph.schema import schema
 from graph.store import Edge, GraphStore, Node, PropertyValue, RelRow
 from loaders.matching import (
     M_PROBABILITIES,
@@ -432,21 +435,47 @@ def _other_end(customer: str, edge: Edge) -> tuple[str, str, bool]:
 
 
 def _snapshot(
-    keys: Sequence[str], customers: Mapping[str, Node], found: Mapping[str, list[Edge]]
+    keys: Sequence[str],
+    customers: Mapping[str, Node],
+    found: Mapping[str, list[Edge]],
+    keep: Callable[[str, Edge, tuple[Any, ...]], bool] = lambda c, e, i: True,
 ) -> dict[str, dict[str, Any]]:
-    """What each customer was — properties and relationships — for history and for an
-    unmerge that restores it exactly."""
+    """What each customer was — properties and the relationships ``keep`` chooses — for
+    history and for an unmerge that restores it exactly."""
     snapshot: dict[str, dict[str, Any]] = {}
     for c in keys:
         rels = []
         for edge in found.get(c, ()):
             label, key, outgoing = _other_end(c, edge)
+            if not keep(c, edge, (c, edge.type, outgoing, label, key, _rel_key(edge))):
+                continue
             rels.append(
                 {"type": edge.type, "direction": "out" if outgoing else "in",
                  "label": label, "key": key, "props": edge.props}
             )  # fmt: skip
         snapshot[c] = {"props": dict(customers[c].props) if c in customers else {}, "rels": rels}
     return snapshot
+
+
+def _rel_key(edge: Edge) -> tuple[Any, ...]:
+    return tuple(edge.props.get(k) for k in schema().relationship(edge.type).key)
+
+
+def _landing(
+    moves: Mapping[tuple[str, str, str], list[RelRow]], survivors: set[str]
+) -> set[tuple[Any, ...]]:
+    """Where moved relationships land: (customer, type, outgoing, other label, other key,
+    relationship key) for each survivor end — the same identity ``_snapshot`` gives."""
+    landing: set[tuple[Any, ...]] = set()
+    for (rel_type, src_label, dst_label), rows in moves.items():
+        keys = schema().relationship(rel_type).key
+        for row in rows:
+            rkey = tuple(row.props.get(k) for k in keys)
+            if src_label == "Customer" and row.src in survivors:
+                landing.add((row.src, rel_type, True, dst_label, row.dst, rkey))
+            if dst_label == "Customer" and row.dst in survivors:
+                landing.add((row.dst, rel_type, False, src_label, row.src, rkey))
+    return landing
 
 
 def _moves(
@@ -500,8 +529,21 @@ def _merge(
 
     # One read for every relationship of every customer involved.
     found = store.relationships_of("Customer", [*absorbed, *survivors])
-    snapshot = _snapshot([*absorbed, *survivors], customers, found)
-    for (rel_type, src, dst), rows in sorted(_moves(found, survivor_of).items()):
+    moves = _moves(found, survivor_of)
+    snapshot = _snapshot(absorbed, customers, found)
+    # Of a survivor's relationships the merge changes only those a moved one lands on
+    # (their properties merge) and its records' RESOLVED_TO (new evidence); the rest —
+    # most of a customer's touchpoints and purchases — an unmerge leaves alone anyway.
+    landing = _landing(moves, set(survivors))
+    snapshot.update(
+        _snapshot(
+            survivors,
+            customers,
+            found,
+            lambda c, edge, identity: edge.type == "RESOLVED_TO" or identity in landing,
+        )
+    )
+    for (rel_type, src, dst), rows in sorted(moves.items()):
         store.upsert_relationships(rel_type, src, dst, rows)
 
     # Golden attributes and every record's link to its survivor.

@@ -212,7 +212,21 @@ def test_unmerge_restores_the_pre_merge_graph_exactly(store: GraphStore, tmp_pat
         "RELATED_TO",
         "Customer",
         "Customer",
-        [RelRow(ann_c, bob, {"kind": "referral"}), RelRow(ann_w, ann_b, {"kind": "family"})],
+        [
+            RelRow(ann_c, bob, {"kind": "referral"}),
+            RelRow(ann_w, ann_b, {"kind": "family"}),
+            # The same relationship on two of her parts, different properties: the merge
+            # folds them into one on the survivor.
+            RelRow(ann_b, bob, {"kind": "referral", "since": "2020-01-01"}),
+        ],
+    )
+    # Relationships no other part has: the merge leaves them where they are.
+    store.upsert_nodes("Touchpoint", [{"id": "T1", "kind": "call"}, {"id": "T2", "kind": "web"}])
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT",
+        "Customer",
+        "Touchpoint",
+        [RelRow(ann_b, "T1"), RelRow(ann_w, "T2"), RelRow(ann_c, "T2")],
     )
     before = _dump(store)
     resolve_store(store, TODAY)
