@@ -201,6 +201,22 @@ def test_find_nodes_uses_indexes_only(store: GraphStore) -> None:
         store.find_nodes("Customer", "city", "Oslo")
 
 
+def test_an_indexed_value_follows_its_holders(store: GraphStore) -> None:
+    def holders(email: str) -> list[str]:
+        return [n.key for n in store.find_nodes("Customer", "email", email)]
+
+    store.upsert_nodes("Customer", [{"id": "c1", "email": "a@x.org"}])
+    assert holders("a@x.org") == ["c1"]
+    store.upsert_nodes("Customer", [{"id": "c2", "email": "a@x.org"}])
+    assert holders("a@x.org") == ["c1", "c2"]
+    store.upsert_nodes("Customer", [{"id": "c1", "email": "b@x.org"}])
+    assert (holders("a@x.org"), holders("b@x.org")) == (["c2"], ["c1"])
+    store.delete_nodes("Customer", ["c2"])
+    store.upsert_nodes("Customer", [{"id": "c1", "email": None}])
+    assert (holders("a@x.org"), holders("b@x.org")) == ([], [])
+    assert store.find_prefix("Customer", "email", "a@") == []
+
+
 def _star(store: GraphStore) -> None:
     _customers(store, "a", "b", "c")
     store.upsert_nodes("Household", [{"id": "h1"}])
