@@ -438,16 +438,16 @@ def _snapshot(
     keys: Sequence[str],
     customers: Mapping[str, Node],
     found: Mapping[str, list[Edge]],
-    keep: Callable[[str, Edge, tuple[Any, ...]], bool] = lambda c, e, i: True,
+    keep: Callable[[str, Edge, tuple[Any, ...]], bool] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """What each customer was — properties and the relationships ``keep`` chooses — for
-    history and for an unmerge that restores it exactly."""
+    """What each customer was — properties and the relationships ``keep`` chooses (all by
+    default) — for history and for an unmerge that restores it exactly."""
     snapshot: dict[str, dict[str, Any]] = {}
     for c in keys:
         rels = []
         for edge in found.get(c, ()):
             label, key, outgoing = _other_end(c, edge)
-            if not keep(c, edge, (c, edge.type, outgoing, label, key, _rel_key(edge))):
+            if keep and not keep(c, edge, (c, edge.type, outgoing, label, key, _rel_key(edge))):
                 continue
             rels.append(
                 {"type": edge.type, "direction": "out" if outgoing else "in",
