@@ -303,7 +303,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     import csv
     import time
 
-    from loaders.matching import pairwise_scores
+    from loaders.matching import cluster_scores, pairwise_scores
     from loaders.resolve import resolve_store, truth_clusters
 
     started = time.perf_counter()
@@ -328,14 +328,16 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         known = {k for cluster in summary.resolution.clusters for k in cluster}
         with args.evaluate.open(newline="", encoding="utf-8") as f:
             truth = truth_clusters(csv.DictReader(f), known)
+        if not truth:
+            print(f"  {args.evaluate} names none of these records")
+            return 0
         scores = pairwise_scores(summary.resolution.clusters, truth)
-        exact = len({tuple(c) for c in summary.resolution.clusters} & {tuple(c) for c in truth})
+        people = cluster_scores(summary.resolution.clusters, truth)
         print(
             f"  against {args.evaluate}: pairwise precision {scores.precision:.4f}, recall "
-            f"{scores.recall:.4f}, F1 {scores.f1:.4f}; {exact:,} of {len(truth):,} people "
-            f"resolved exactly ({exact / len(truth):.1%})"
-            if truth
-            else f"  {args.evaluate} names none of these records"
+            f"{scores.recall:.4f}, F1 {scores.f1:.4f}; {people.exact:,} of {people.people:,} "
+            f"people resolved exactly ({people.exact / people.people:.1%}), {people.split:,} "
+            f"split over several customers, {people.mixed:,} customers mixing people"
         )
     return 0
 
@@ -548,7 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--evaluate",
         type=Path,
         metavar="TRUTH",
-        help="CSV of source_system,source_record_id,person_id: print precision/recall/F1",
+        help="CSV of source_system,source_record_id,person_id: print pairwise precision/recall/F1 "
+        "and how many people came out whole, split or mixed",
     )
     resolve_p.set_defaults(func=cmd_resolve)
 

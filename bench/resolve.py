@@ -23,7 +23,7 @@ from splink_compare import run_splink
 
 from graph.memory import gc_paused
 from loaders.incremental import resolve_arrivals
-from loaders.matching import estimate_model, pairwise_scores, profile, resolve
+from loaders.matching import cluster_scores, estimate_model, pairwise_scores, profile, resolve
 from loaders.pipeline import load_file
 from loaders.resolve import resolve_store, truth_clusters
 
@@ -59,7 +59,7 @@ def main() -> None:
     with (work / "sample" / "truth" / "identity.csv").open(newline="") as f:
         truth = truth_clusters(csv.DictReader(f), set(nodes))
     scores = pairwise_scores(matched.clusters, truth)
-    exact = len({tuple(c) for c in matched.clusters} & {tuple(c) for c in truth})
+    people = cluster_scores(matched.clusters, truth)
     print(
         f"{args.customers:,} people, {len(profiles):,} source records; load "
         f"{loaded - started:.1f} s"
@@ -77,8 +77,9 @@ def main() -> None:
     )
     print(
         f"pairwise precision {scores.precision:.4f}, recall {scores.recall:.4f}, "
-        f"F1 {scores.f1:.4f}; people resolved exactly {exact:,} of {len(truth):,} "
-        f"({exact / len(truth):.2%})"
+        f"F1 {scores.f1:.4f}; people resolved exactly {people.exact:,} of {people.people:,} "
+        f"({people.exact / people.people:.2%}), split {people.split:,}, customers mixing "
+        f"people {people.mixed:,}"
     )
     person = {key: i for i, cluster in enumerate(truth) for key in cluster}
     real = sum(person.get(lk.a, -1) == person.get(lk.b, -2) for lk in matched.review)
@@ -94,7 +95,7 @@ def main() -> None:
     else:
         splink_clusters, seconds = compared
         theirs = pairwise_scores(splink_clusters, truth)
-        same = len({tuple(c) for c in splink_clusters} & {tuple(c) for c in truth})
+        same = cluster_scores(splink_clusters, truth).exact
         print(
             f"Splink on the same normalised records: precision {theirs.precision:.4f}, "
             f"recall {theirs.recall:.4f}, F1 {theirs.f1:.4f}; people resolved exactly "

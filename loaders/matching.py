@@ -530,3 +530,24 @@ def pairwise_scores(
 ) -> PairwiseScores:
     got, want = _pairs(found), _pairs(truth)
     return PairwiseScores(len(want), len(got), len(got & want))
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterScores:
+    """Cluster-level figures: how many people came out whole, split or mixed with others."""
+
+    people: int  # people in the truth
+    exact: int  # people whose records form exactly one found cluster, nothing else in it
+    split: int  # people whose records are spread over several found clusters
+    mixed: int  # found clusters holding records of more than one person
+
+
+def cluster_scores(found: Iterable[Iterable[str]], truth: Iterable[Iterable[str]]) -> ClusterScores:
+    people = [tuple(sorted(group)) for group in truth]
+    person = {key: i for i, group in enumerate(people) for key in group}
+    clusters = [tuple(sorted(group)) for group in found]
+    cluster = {key: i for i, group in enumerate(clusters) for key in group}
+    exact = len(set(people) & set(clusters))
+    split = sum(len({cluster.get(key) for key in group}) > 1 for group in people)
+    mixed = sum(len({person[k] for k in group if k in person}) > 1 for group in clusters)
+    return ClusterScores(len(people), exact, split, mixed)

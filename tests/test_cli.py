@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from pathlib import Path
 
 from graph.embedded import EmbeddedStore
@@ -145,3 +147,29 @@ def test_load_prints_a_summary_and_bad_files_are_one_line(tmp_path: Path) -> Non
     )
     assert bad_kind.returncode == 2
     assert "invalid choice: 'clients'" in bad_kind.stderr
+
+
+def test_resolve_evaluates_against_the_sample_truth(tmp_path: Path) -> None:
+    env = {"CKB_GRAPH": f"embedded:{tmp_path / 'kb.sqlite'}"}
+    sample = tmp_path / "sample"
+    made = run_ckb("sample", "--customers", "40", "--seed", "3", "--out", str(sample))
+    assert made.returncode == 0, made.stderr
+    loaded = run_ckb("load-dir", str(sample), env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    result = run_ckb("resolve", "--evaluate", str(sample / "truth" / "identity.csv"), env=env)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if "against" in x)
+    found = re.search(
+        r"F1 ([\d.]+); (\d+) of (\d+) people resolved exactly \([\d.]+%\), (\d+) split over "
+        r"several customers, (\d+) customers mixing people",
+        line,
+    )
+    assert found, line
+    f1, exact, people, split, mixed = float(found[1]), *map(int, found.groups()[1:])
+    with (sample / "truth" / "identity.csv").open(encoding="utf-8") as f:
+        persons = {row["person_id"] for row in csv.DictReader(f)}
+    assert people == len(persons)
+    assert f1 > 0.9
+    assert exact + split <= people
+    assert exact > 0.9 * people
+    assert mixed < 0.1 * people

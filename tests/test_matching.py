@@ -14,6 +14,7 @@ from loaders.matching import (
     Link,
     Model,
     Profile,
+    cluster_scores,
     estimate_model,
     find_generic,
     pairwise_scores,
@@ -144,6 +145,14 @@ def test_deterministic_rules_and_the_transitive_guard() -> None:
     assert ann == ["b:1", "s:1", "w:1"]
     assert ["c:1"] in result.clusters
     assert score(bridge, other, model).weight < AUTO_MERGE_WEIGHT
+
+
+def test_cluster_scores() -> None:
+    truth = [["a", "b"], ["c", "d"], ["e"], ["f", "g"]]
+    found = [["a", "b"], ["c"], ["d", "e"], ["f", "g", "x"]]
+    scores = cluster_scores(found, truth)
+    # a+b whole; c+d split; e mixed with d; f+g with a record the truth does not know.
+    assert (scores.people, scores.exact, scores.split, scores.mixed) == (4, 1, 1, 1)
 
 
 def test_pairwise_scores() -> None:
