@@ -183,9 +183,8 @@ def raw_records(path: Path, lines: set[int]) -> dict[int, Any]:
     if not lines:
         return found
     last = max(lines)
-    for raw in read_records(path):
-        if raw.line in lines:
-            found[raw.line] = raw.data if raw.data is not None else raw.text
+    for raw in read_records(path, lines):
+        found[raw.line] = raw.data if raw.data is not None else raw.text
         if raw.line >= last:
             break
     return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -52,14 +52,16 @@ def _open_binary(path: Path) -> IO[bytes]:
         raise SourceFileError(f"cannot open {path}: {exc.strerror}") from None
 
 
-def read_records(path: Path) -> Iterator[RawRecord]:
+def read_records(path: Path, only: Container[int] | None = None) -> Iterator[RawRecord]:
+    """The file's records in order; with ``only``, just the records starting on those
+    lines (the others are skipped before they are parsed into records)."""
     fmt = file_format(path)
     with _open_binary(path) as binary:
         try:
             if fmt == "csv":
-                yield from read_csv(binary)
+                yield from read_csv(binary, only)
             else:
-                yield from read_jsonl(binary)
+                yield from read_jsonl(binary, only)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise SourceFileError(f"{path}: unreadable ({exc})") from None
 
@@ -68,16 +70,16 @@ def _has_bad_utf8(values: list[str]) -> bool:
     return any("\udc80" <= ch <= "\udcff" for v in values for ch in v)
 
 
-def read_csv(binary: IO[bytes]) -> Iterator[RawRecord]:
+def read_csv(binary: IO[bytes], only: Container[int] | None = None) -> Iterator[RawRecord]:
     # surrogateescape keeps undecodable bytes visible so one bad row is rejected, not the file.
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        yield from _csv_rows(text)
+        yield from _csv_rows(text, only)
     finally:
         text.detach()  # the caller owns (and closes) the binary stream
 
 
-def _csv_rows(text: IO[str]) -> Iterator[RawRecord]:
+def _csv_rows(text: IO[str], only: Container[int] | None) -> Iterator[RawRecord]:
     reader = csv.reader(text, strict=True)
     try:
         header = next(reader)
@@ -95,11 +97,14 @@ def _csv_rows(text: IO[str]) -> Iterator[RawRecord]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield RawRecord(start, None, f"malformed CSV: {exc}")
+            if only is None or start in only:
+                yield RawRecord(start, None, f"malformed CSV: {exc}")
             start = reader.line_num + 1
             continue
         line, start = start, reader.line_num + 1
         if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if only is not None and line not in only:
             continue
         joined = ",".join(row)
         if _has_bad_utf8(row):
@@ -117,8 +122,10 @@ def _csv_rows(text: IO[str]) -> Iterator[RawRecord]:
             yield RawRecord(line, dict(zip(header, row, strict=True)))
 
 
-def read_jsonl(binary: IO[bytes]) -> Iterator[RawRecord]:
+def read_jsonl(binary: IO[bytes], only: Container[int] | None = None) -> Iterator[RawRecord]:
     for number, raw_line in enumerate(binary, start=1):
+        if only is not None and number not in only:
+            continue
         line = raw_line.strip()
         if not line:
             continue

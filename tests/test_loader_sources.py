@@ -49,6 +49,22 @@ def test_jsonl_and_gzip(tmp_path: Path) -> None:
     assert "invalid JSON" in (records[2].error or "")
 
 
+def test_only_the_records_starting_on_given_lines(tmp_path: Path) -> None:
+    csv_path = tmp_path / "x.csv"
+    csv_path.write_text('id,note\n1,plain\n2,"two\nlines"\n3,after\n4,too,many\n', "utf-8")
+    picked = [(r.line, r.data, r.error) for r in read_records(csv_path, {3, 6, 7})]
+    assert picked == [
+        (3, {"id": "2", "note": "two\nlines"}, None),
+        (6, None, "row has 3 fields, the header has 2"),
+    ]  # line 7 is the end of the file: no record starts there
+    jsonl_path = tmp_path / "x.jsonl"
+    jsonl_path.write_bytes(b'{"a": 1}\n{"a": \n{"b": 2}\n')
+    assert [(r.line, r.data) for r in read_records(jsonl_path, {2, 3})] == [
+        (2, None),
+        (3, {"b": 2}),
+    ]
+
+
 def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match="unknown format"):
         list(read_records(tmp_path / "x.xlsx"))
