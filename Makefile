@@ -47,7 +47,7 @@ demo: $(VENV)/.installed
 
 # The HTTP API on the demo store (GraphQL, push ingest, EPCIS capture); Ctrl-C stops it.
 serve: $(VENV)/.installed
-	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve --port $(DEMO_PORT) --port $(DEMO_PORT)
+	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve --port $(DEMO_PORT)
 
 lint-python: $(VENV)/.installed
 	$(BIN)/ruff check .
