@@ -363,6 +363,8 @@ def cmd_review(args: argparse.Namespace) -> int:
                 )
                 weight = float(item.evidence.get("weight", 0.0))
                 print(f"{item.id}  weight {weight:+.1f}  {' + '.join(item.records)}  {names}")
+                if item.evidence.get("reason"):
+                    print(f"    why: {item.evidence['reason']}")
                 print(f"    {fields}")
             print(f"{len(items)} {args.status} item(s)")
             return 0

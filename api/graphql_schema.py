@@ -545,6 +545,10 @@ class PossibleMatch:
     id: strawberry.ID
     status: str
     weight: float
+    reason: str | None = strawberry.field(
+        description="why it is worth a look: what personal detail agrees, or how rare the "
+        "name is (null for items from before reasons were kept)"
+    )
     records: list[str]
     names: list[str | None]
     evidence: list[MatchEvidence]
@@ -555,6 +559,7 @@ def possible_match(item: Any) -> PossibleMatch:
         id=strawberry.ID(item.id),
         status=item.status,
         weight=float(item.evidence.get("weight", 0.0)),
+        reason=item.evidence.get("reason"),
         records=list(item.records),
         names=list(item.evidence.get("names", [])),
         evidence=[

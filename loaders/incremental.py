@@ -136,7 +136,7 @@ def resolve_arrival(
     )
     review = None
     if possible:
-        _store_review_items(store, possible[:1], {record_key: node, **candidates})
+        _store_review_items(store, possible[:1], {record_key: node, **candidates}, scoring)
         review = review_id(possible[0].a, possible[0].b)
     return Arrival(record_key, own, "singleton", False, review)
 

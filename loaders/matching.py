@@ -377,7 +377,6 @@ def candidate_pairs(profiles: Sequence[Profile], generic: Mapping[str, frozenset
 
 
 MAX_NAMESAKES = 3  # records carrying a name that may still all be one person's
-_PERSONAL = ("email", "phone", "national_id", "birth_date")
 _CONTACT = ("email", "phone", "address")
 
 
@@ -392,22 +391,39 @@ def rare_name_weight(model: Model) -> float:
     return math.log2(M_PROBABILITIES["name"]["exact"] * max(model.records, 1) / carriers)
 
 
-def worth_review(link: Link, model: Model) -> bool:
-    """A possible match a person should see: no hard conflict (different birth dates or
-    national IDs), and agreement on something personal beyond the name — the same email,
-    phone, national ID or birth date. An address is shared by a household, so a name with
-    an address is what relatives have in common. Without personal agreement, a pair is
-    worth a look only when its name is rare (``MAX_NAMESAKES``) and the records do not
-    contradict each other on every contact detail (email, phone and address all
-    different)."""
+_PERSONAL_NAMES = {"email": "email", "phone": "phone", "national_id": "national ID",
+                   "birth_date": "birth date"}  # fmt: skip
+
+
+def review_reason(link: Link, model: Model) -> str | None:
+    """Why a possible match is worth a person's look, or None when it is not: no hard
+    conflict (different birth dates or national IDs), and agreement on something personal
+    beyond the name — the same email, phone, national ID or birth date. An address is
+    shared by a household, so a name with an address is what relatives have in common.
+    Without personal agreement, a pair is worth a look only when its name is rare
+    (``MAX_NAMESAKES``) and the records do not contradict each other on every contact
+    detail (email, phone and address all different)."""
     levels = {f: level for f, (level, _) in link.evidence.items()}
     if "different" in (levels.get("birth_date"), levels.get("national_id")):
-        return False
-    if any(levels.get(f) == "exact" for f in _PERSONAL):
-        return True
+        return None
+    same = [label for f, label in _PERSONAL_NAMES.items() if levels.get(f) == "exact"]
+    if same:
+        return "same " + " and ".join(same)
     if all(levels.get(f) == "different" for f in _CONTACT):
-        return False
-    return link.evidence.get("name", (None, 0.0))[1] >= rare_name_weight(model)
+        return None
+    name_level, name_weight = link.evidence.get("name", (None, 0.0))
+    if name_weight < rare_name_weight(model):
+        return None
+    if name_level != "exact":
+        # Not term-frequency adjusted: names this alike are as rare by chance as a name
+        # carried by a few records.
+        return f"{name_level} names, rarely this alike by chance"
+    carriers = M_PROBABILITIES["name"]["exact"] * max(model.records, 1) / 2**name_weight
+    return f"rare name: {max(round(carriers), 1)} record(s) carry it"
+
+
+def worth_review(link: Link, model: Model) -> bool:
+    return review_reason(link, model) is not None
 
 
 def is_link(link: Link) -> bool:

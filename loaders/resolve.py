@@ -45,6 +45,7 @@ from loaders.matching import (
     estimate_model,
     profile,
     resolve,
+    review_reason,
 )
 from loaders.names import name_keys, normalize_name
 
@@ -208,7 +209,7 @@ def _resolve_store(
         summary.merges += len(chunk)
         summary.absorbed += sum(len(g) - 1 for g in chunk)
     summary.customers_after = summary.customers_before - summary.absorbed
-    summary.new_review = _store_review_items(store, result.review, by_record)
+    summary.new_review = _store_review_items(store, result.review, by_record, model)
     summary.review = len(store.find_nodes("ReviewItem", "status", "open", limit=10**9))
     return summary
 
@@ -269,7 +270,7 @@ def _now() -> str:
 
 
 def _store_review_items(
-    store: GraphStore, review: Sequence[Link], by_record: Mapping[str, Node]
+    store: GraphStore, review: Sequence[Link], by_record: Mapping[str, Node], model: Model
 ) -> int:
     """One ReviewItem per possible match not seen before; decided items stay decided."""
     wanted = {review_id(lk.a, lk.b): lk for lk in review}
@@ -286,6 +287,7 @@ def _store_review_items(
                     {
                         "weight": lk.weight,
                         "rule": lk.rule,
+                        "reason": review_reason(lk, model),
                         "records": [lk.a, lk.b],
                         "names": [
                             by_record[k].props.get("name") for k in (lk.a, lk.b) if k in by_record

@@ -213,10 +213,12 @@ def test_search_and_at_risk(server: Any) -> None:
 def test_review_queue_and_data_quality(server: Any) -> None:
     r = _post(
         server,
-        "{ reviewQueue(first: 5) { id weight records names evidence { field level weight } } }",
+        "{ reviewQueue(first: 5) { id weight reason records names "
+        "evidence { field level weight } } }",
     )
     [item] = r.json()["data"]["reviewQueue"]
     assert item["records"] == ["callcenter:C2", "webshop:W2"]
+    assert item["reason"] == "similar names, rarely this alike by chance"
     assert {e["field"]: e["level"] for e in item["evidence"]}["name"] == "similar"
     r = _post(server, "{ dataQuality }")
     quality = r.json()["data"]["dataQuality"]

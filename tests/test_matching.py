@@ -20,6 +20,7 @@ from loaders.matching import (
     pairwise_scores,
     profile,
     resolve,
+    review_reason,
     score,
     worth_review,
 )
@@ -196,4 +197,13 @@ def test_only_pairs_worth_a_look_go_to_review() -> None:
     assert not worth_review(
         link(name=("exact", 13.0), email=("exact", 9.0), birth_date=("different", -5.6)),
         population,
+    )
+    # The reason a person reads.
+    assert review_reason(link(name=("exact", carried_by[2]), **moved), population) == (
+        "rare name: 2 record(s) carry it"
+    )
+    both = link(name=("close", 5.0), phone=("exact", 11.0), birth_date=("exact", 9.0))
+    assert review_reason(both, population) == "same phone and birth date"
+    assert review_reason(link(name=("similar", 12.0), **moved), population) == (
+        "similar names, rarely this alike by chance"
     )

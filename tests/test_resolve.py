@@ -149,6 +149,7 @@ def test_review_queue_reject_is_remembered_accept_merges(store: GraphStore, tmp_
     assert item.records == ("callcenter:C2", "webshop:W2")
     assert item.evidence["fields"]["name"]["level"] == "similar"
     assert item.evidence["fields"]["phone"]["level"] == "different"
+    assert item.evidence["reason"] == "similar names, rarely this alike by chance"
     assert summary.review == summary.new_review == 1
     assert decide_review(store, item.id, accept=False, actor="agent-7").status == "rejected"
     with pytest.raises(ReviewError, match="already rejected"):
