@@ -83,6 +83,7 @@ def _read_and_check(
                 with gc_paused():  # see Loader.run_checked
                     checked = _without_raw(check_batch(kind, system, batch))
                     pickle.dump(checked, out, protocol=_PROTOCOL)
+                    del checked, batch  # freed now, not walked when the collector resumes
         pickle.dump(_Done(), out, protocol=_PROTOCOL)
         out.flush()
     except (BrokenPipeError, KeyboardInterrupt):

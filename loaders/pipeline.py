@@ -150,8 +150,12 @@ class Loader:
                 if checked is None:
                     break
                 self._load_checked(checked, summary)
+                read = checked.read
+                # Freed here, by reference counting, rather than walked by the collection
+                # that resuming the collector sets off.
+                del checked
             if on_batch:
-                on_batch(checked.read)
+                on_batch(read)
         summary.seconds += time.perf_counter() - started
         return summary
 
