@@ -78,12 +78,19 @@ def _read_and_check(
     mine, readers = share
     try:
         kind = KINDS[kind_name]
-        for i, batch in enumerate(batches(read_records(path), batch_size)):
-            if i % readers == mine:
-                with gc_paused():  # see Loader.run_checked
-                    checked = _without_raw(check_batch(kind, system, batch))
-                    pickle.dump(checked, out, protocol=_PROTOCOL)
-                    del checked, batch  # freed now, not walked when the collector resumes
+        pending = batches(read_records(path), batch_size)
+        for i in itertools.count():
+            # Paused while a batch is read and checked, as in Loader.run_checked; freed
+            # before the collector resumes, so the collection that sets off walks none of it.
+            with gc_paused():
+                batch = next(pending, None)
+                if batch is None:
+                    break
+                if i % readers == mine:
+                    pickle.dump(
+                        _without_raw(check_batch(kind, system, batch)), out, protocol=_PROTOCOL
+                    )
+                del batch
         pickle.dump(_Done(), out, protocol=_PROTOCOL)
         out.flush()
     except (BrokenPipeError, KeyboardInterrupt):
