@@ -400,9 +400,10 @@ def review_reason(link: Link, model: Model) -> str | None:
     conflict (different birth dates or national IDs), and agreement on something personal
     beyond the name — the same email, phone, national ID or birth date. An address is
     shared by a household, so a name with an address is what relatives have in common.
-    Without personal agreement, a pair is worth a look only when its name is rare
-    (``MAX_NAMESAKES``) and the records do not contradict each other on every contact
-    detail (email, phone and address all different)."""
+    Without personal agreement, a pair is worth a look only when the records do not
+    contradict each other on every contact detail (email, phone and address all
+    different) and the name agreement is rare: the same name carried by at most
+    ``MAX_NAMESAKES`` records, or names as unlikely to be this alike by chance."""
     levels = {f: level for f, (level, _) in link.evidence.items()}
     if "different" in (levels.get("birth_date"), levels.get("national_id")):
         return None
