@@ -12,6 +12,7 @@ load goes: flat means the file is streamed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import sys
@@ -42,6 +43,9 @@ class CountingStore:
 
     def __init__(self) -> None:
         self.rows = 0
+
+    def atomic(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
 
     def upsert_nodes(
         self, label: str, rows: Iterable[Properties], touch: Any = None

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,8 @@ class EmbeddedStore:
             raise StoreError(f"unsupported SQLite synchronous mode {synchronous!r}")
         self._lock = threading.RLock()
         self._closed = False
+        # Statements held back by an atomic() block, run in one transaction when it ends.
+        self._deferred: list[tuple[str, Sequence[tuple[Any, ...]]]] | None = None
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = self._acquire_file_lock()
         try:
@@ -396,19 +398,51 @@ class EmbeddedStore:
     # ----------------------------------------------------------------- writes
 
     def _write(self, sql: str, params: Sequence[tuple[Any, ...]], *more: tuple[str, Any]) -> None:
-        """Run statements in one transaction; on return the batch is committed."""
+        """Run statements in one transaction; on return the batch is committed (in an
+        atomic() block: when the block ends)."""
+        statements = [(sql, params), *more]
+        if self._deferred is not None:
+            self._deferred.extend(statements)
+            return
+        self._commit(statements)
+
+    def _commit(self, statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if params:
-                conn.executemany(sql, params)
-            for extra_sql, extra_params in more:
-                if extra_params:
-                    conn.executemany(extra_sql, extra_params)
+            for sql, params in statements:
+                if params:
+                    conn.executemany(sql, params)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """The mirror changes as each call in the block runs (so later calls and reads see
+        earlier ones); the SQL waits and runs as one transaction at the end. If anything in
+        the block fails, or the commit does, nothing is written and the mirror is rebuilt
+        from SQLite — slow on a big store, but only on failure."""
+        with self._lock:
+            if self._deferred is not None:  # inside another block: join it
+                yield
+                return
+            self._check_open()
+            statements: list[tuple[str, Sequence[tuple[Any, ...]]]] = []
+            self._deferred = statements
+            try:
+                yield
+                self._deferred = None
+                self._commit(statements)
+            except BaseException:
+                self._deferred = None
+                if statements:  # every mirror change in the block came with a statement
+                    self._graph = nx.MultiDiGraph()
+                    self._reset_indexes()
+                    with _gc_paused():
+                        self._rebuild()
+                raise
 
     def _freeze_mirror(self) -> None:
         """Move the mirror out of the cyclic GC's reach.

@@ -3,15 +3,19 @@
 Writes are ``UNWIND $rows ... MERGE`` batches on uniqueness-constrained keys, each batch
 one managed transaction (``execute_write``, which the driver retries on transient errors;
 the statements are idempotent so a retry is harmless). Relationship batches run one after
-another because each locks both end nodes. Every call names its database.
+another because each locks both end nodes. Every call names its database. Inside an
+``atomic()`` block a thread's statements share one explicit transaction instead, committed
+when the block ends (no automatic retry: the caller runs the block again).
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Query
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Transaction
 from neo4j import exceptions as neo4j_errors
 
 from graph.cypher import CLEAR, PING, CypherStatement, adapter_statements
@@ -74,6 +78,7 @@ class Neo4jStore:
         self._batch_size = batch_size
         self._schema = model or schema()
         self._stmts = adapter_statements(self._schema)
+        self._local = threading.local()  # the thread's atomic() transaction, if any
         auth = (user or "neo4j", password) if password is not None else None
         try:
             self._driver: Driver = GraphDatabase.driver(
@@ -122,12 +127,15 @@ class Neo4jStore:
         return self._stmts[name]
 
     def _run(self, stmt: CypherStatement, params: dict[str, Any]) -> tuple[list[Record], Any]:
-        def work(tx: ManagedTransaction) -> tuple[list[Record], Any]:
+        def work(tx: ManagedTransaction | Transaction) -> tuple[list[Record], Any]:
             result = tx.run(stmt.text, params)
             records = [r.data() for r in result]
             return records, result.consume().counters
 
         try:
+            current: Transaction | None = getattr(self._local, "tx", None)
+            if current is not None and stmt.mode != "schema":
+                return work(current)
             with self._driver.session(database=self._database) as session:
                 if stmt.mode == "read":
                     return session.execute_read(work)
@@ -136,6 +144,29 @@ class Neo4jStore:
             raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
             raise StoreError(f"Neo4j refused {stmt.name}: {_one_line(exc)}") from None
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        if getattr(self._local, "tx", None) is not None:  # inside another block: join it
+            yield
+            return
+        try:
+            session = self._driver.session(database=self._database)
+            tx = session.begin_transaction()
+        except neo4j_errors.ServiceUnavailable as exc:
+            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+        self._local.tx = tx
+        try:
+            yield
+            tx.commit()
+        except neo4j_errors.ServiceUnavailable as exc:
+            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+        except neo4j_errors.Neo4jError as exc:
+            raise StoreError(f"Neo4j refused a transaction: {_one_line(exc)}") from None
+        finally:
+            self._local.tx = None
+            tx.close()  # rolls back unless committed
+            session.close()
 
     def read_query(self, name: str, text: str, params: dict[str, Any]) -> list[Record]:
         """Run a named read query (a queries/*.cypher file) in a read transaction."""

@@ -8,6 +8,7 @@ same observable behaviour, so loaders and traversals never ask which one they ta
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
@@ -117,6 +118,13 @@ class GraphStore(Protocol):
 
     def delete_nodes(self, label: str, keys: Iterable[str]) -> int:
         """Delete nodes and every relationship touching them (erasure). Returns nodes deleted."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Writes made in the block, by this thread, land together or not at all: one
+        transaction, durable when the block ends (not when each call returns). Reads in
+        the block see them. A block inside another joins it. For a loader batch or an
+        identity merge: no crash or error leaves half of one in the graph."""
         ...
 
     def delete_relationships(

@@ -249,16 +249,22 @@ class Loader:
         return reasons
 
     def _write(self, rows: GraphRows, summary: LoadSummary) -> None:
-        # Nodes first, then relationships (which need both ends to exist).
-        for label, node_rows in rows.nodes.items():
-            result = self.store.upsert_nodes(label, node_rows, touch=self._node_touch.get(label))
-            summary.nodes_written += result.created
-        for (rel_type, src, dst), rel_rows in rows.rels.items():
-            result = self.store.upsert_relationships(
-                rel_type, src, dst, rel_rows, touch=self._rel_touch.get(rel_type)
-            )
-            summary.relationships_written += result.created
-            summary.unlinked += len(result.missing)
+        # One transaction per batch: a crash never leaves a record's node without its
+        # relationships. Nodes first, then relationships (which need both ends to exist).
+        created_nodes = created_rels = unlinked = 0
+        with self.store.atomic():
+            for label, node_rows in rows.nodes.items():
+                touch = self._node_touch.get(label)
+                created_nodes += self.store.upsert_nodes(label, node_rows, touch=touch).created
+            for (rel_type, src, dst), rel_rows in rows.rels.items():
+                result = self.store.upsert_relationships(
+                    rel_type, src, dst, rel_rows, touch=self._rel_touch.get(rel_type)
+                )
+                created_rels += result.created
+                unlinked += len(result.missing)
+        summary.nodes_written += created_nodes
+        summary.relationships_written += created_rels
+        summary.unlinked += unlinked
 
 
 def _golden(

@@ -517,6 +517,20 @@ def _merge(
     link_of: Mapping[str, Link],
     actor: str,
 ) -> None:
+    # One transaction: a failure or crash never leaves half a merge (relationships on
+    # both customers, records pointing at a deleted one).
+    with store.atomic():
+        _merge_groups(store, groups, records_of, by_record, link_of, actor)
+
+
+def _merge_groups(
+    store: GraphStore,
+    groups: Sequence[list[str]],
+    records_of: Mapping[str, list[str]],
+    by_record: Mapping[str, Node],
+    link_of: Mapping[str, Link],
+    actor: str,
+) -> None:
     customers = store.get_nodes("Customer", [c for g in groups for c in g])
     survivor_of_group = [min(group, key=lambda c: _age(customers, c)) for group in groups]
     survivor_of = {

@@ -90,6 +90,11 @@ def find_merge_event(store: GraphStore, record: str) -> str:
 
 
 def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
+    with store.atomic():  # all of it or nothing, whatever fails on the way
+        return _unmerge(store, event_id, actor)
+
+
+def _unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
     event = store.get_node("MergeEvent", event_id)
     if event is None or event.props.get("kind") != "merge":
         raise UnmergeError(f"no merge event {event_id!r}")

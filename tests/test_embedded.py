@@ -191,3 +191,33 @@ def test_duplicate_rows_on_disk_are_reported_as_corrupt(tmp_path: Path) -> None:
         conn.execute("INSERT INTO nodes (label, key, props) VALUES ('Customer', 'c1', '{}')")
     with pytest.raises(StoreCorruptError, match="Customer 'c1' twice"):
         EmbeddedStore(path)
+
+
+def test_an_atomic_block_that_fails_to_commit_leaves_mirror_and_file_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "kb.sqlite"
+    with EmbeddedStore(path) as store:
+        _fill(store)
+        before = _snapshot(store)
+
+        def disk_full(statements: object) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def block() -> None:
+            with store.atomic():
+                store.upsert_nodes("Customer", [{"id": "new"}, {"id": "c1", "name": "renamed"}])
+                store.delete_nodes("Customer", ["c2"])
+
+        monkeypatch.setattr(store, "_commit", disk_full)
+        with pytest.raises(sqlite3.OperationalError):
+            block()
+        monkeypatch.undo()
+        # The mirror was rebuilt from the file, which the block never reached.
+        assert _snapshot(store) == before
+        with store.atomic():
+            store.upsert_nodes("Customer", [{"id": "new"}])
+    with EmbeddedStore(path) as reopened:
+        assert reopened.get_node("Customer", "new") is not None
+        reopened.delete_nodes("Customer", ["new"])
+        assert _snapshot(reopened) == before

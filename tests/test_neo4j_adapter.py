@@ -75,6 +75,14 @@ class FakeTx:
         self.session = session
         self.kind = kind
 
+    def commit(self) -> None:
+        self.session.driver.calls.append(Call("commit", self.session.database, "", {}))
+        self.kind = "done"
+
+    def close(self) -> None:
+        if self.kind != "done":  # an explicit transaction closed without commit rolls back
+            self.session.driver.calls.append(Call("rollback", self.session.database, "", {}))
+
     def run(self, text: str, params: dict[str, Any] | None = None) -> FakeResult:
         params = params or {}
         self.session.driver.calls.append(Call(self.kind, self.session.database, text, params))
@@ -95,6 +103,12 @@ class FakeSession:
 
     def execute_write(self, work: Callable[[FakeTx], Any]) -> Any:
         return work(FakeTx(self, "write"))
+
+    def begin_transaction(self) -> FakeTx:
+        return FakeTx(self, "explicit")
+
+    def close(self) -> None:
+        pass
 
     def execute_read(self, work: Callable[[FakeTx], Any]) -> Any:
         return work(FakeTx(self, "read"))
@@ -319,3 +333,29 @@ def test_term_search_sends_a_lucene_or_query_of_checked_terms(
     }
     assert store.find_terms("Customer", "name_keys", []) == []
     assert len(driver.calls) == 1  # no terms, no round trip
+
+
+def test_an_atomic_block_is_one_explicit_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    driver = FakeDriver(_nothing)
+    store = _connect(monkeypatch, driver, batch_size=2)
+    with store.atomic():
+        store.upsert_nodes("Customer", [{"id": f"c{i}"} for i in range(3)])
+        with store.atomic():  # joins the outer block
+            store.get_nodes("Customer", ["c0"])
+        store.delete_nodes("Customer", ["c1"])
+    assert [c.kind for c in driver.calls] == ["explicit"] * 4 + ["commit"]
+
+    driver.calls.clear()
+
+    def failing() -> None:
+        with store.atomic():
+            store.upsert_nodes("Customer", [{"id": "c9"}])
+            raise RuntimeError("the caller's own failure")
+
+    with pytest.raises(RuntimeError):
+        failing()
+    assert [c.kind for c in driver.calls] == ["explicit", "rollback"]
+    # After the block, calls go back to managed transactions.
+    driver.calls.clear()
+    store.upsert_nodes("Customer", [{"id": "c5"}])
+    assert [c.kind for c in driver.calls] == ["write"]

@@ -99,6 +99,47 @@ def test_invalid_rows_are_refused_and_nothing_is_written(
     assert store.counts().nodes["Customer"] == 0
 
 
+def test_atomic_blocks_land_whole_or_not_at_all(store: GraphStore) -> None:
+    _customers(store, "a")
+    with store.atomic():
+        _customers(store, "b")
+        store.upsert_nodes("Holding", [{"id": "acc1", "status": "active"}])
+        # Reads in the block see its writes; relationships can use nodes it created.
+        assert store.get_node("Customer", "b") is not None
+        store.upsert_relationships("HOLDS", "Customer", "Holding", [RelRow("b", "acc1")])
+        with store.atomic():  # an inner block joins the outer one
+            store.delete_nodes("Customer", ["a"])
+    assert store.get_node("Customer", "a") is None
+    assert [n.node.key for n in store.neighbours("Customer", "b", "HOLDS")] == ["acc1"]
+
+    before = (store.counts(), store.get_nodes("Customer", ["b", "c"]))
+
+    def failing_block() -> None:
+        with store.atomic():
+            _customers(store, "c")
+            store.upsert_nodes("Customer", [{"id": "b", "name": "renamed"}])
+            store.delete_relationships("HOLDS", "Customer", "Holding", [RelRow("b", "acc1")])
+            store.upsert_nodes("Holding", [{"id": "acc2", "balance": object()}])  # type: ignore[dict-item]
+
+    with pytest.raises(InvalidWriteError):
+        failing_block()
+    # Nothing of the failed block: not the new customer, the rename or the deletion.
+    assert (store.counts(), store.get_nodes("Customer", ["b", "c"])) == before
+    assert [n.node.key for n in store.neighbours("Customer", "b", "HOLDS")] == ["acc1"]
+
+    def caller_fails() -> None:
+        with store.atomic():
+            _customers(store, "d")
+            raise RuntimeError("the caller's own failure")
+
+    with pytest.raises(RuntimeError):
+        caller_fails()
+    assert store.get_node("Customer", "d") is None
+    # The store goes on working after a failed block.
+    _customers(store, "e")
+    assert store.get_node("Customer", "e") is not None
+
+
 def test_unknown_label_and_type_are_refused(store: GraphStore) -> None:
     with pytest.raises(UnknownLabelError):
         store.upsert_nodes("Custmer", [{"id": "x"}])
