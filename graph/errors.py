@@ -44,6 +44,11 @@ class StoreUnavailableError(StoreError):
     """The store cannot be reached or refused the credentials."""
 
 
+class StoreConflictError(StoreError):
+    """A transaction lost a conflict with a concurrent one (a Neo4j deadlock) and was
+    rolled back: running it again is safe."""
+
+
 class StoreLockedError(StoreError):
     """Another process holds the embedded store open for writing."""
 

@@ -19,7 +19,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Transaction
 from neo4j import exceptions as neo4j_errors
 
 from graph.cypher import CLEAR, PING, CypherStatement, adapter_statements
-from graph.errors import StoreError, StoreUnavailableError
+from graph.errors import StoreConflictError, StoreError, StoreUnavailableError
 from graph.schema import GraphSchema, schema
 from graph.store import (
     Direction,
@@ -142,6 +142,8 @@ class Neo4jStore:
                 return session.execute_write(work)
         except neo4j_errors.ServiceUnavailable as exc:
             raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+        except neo4j_errors.TransientError as exc:  # a managed transaction retried already
+            raise StoreConflictError(f"Neo4j: {stmt.name} conflicted: {_one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
             raise StoreError(f"Neo4j refused {stmt.name}: {_one_line(exc)}") from None
 
@@ -161,6 +163,8 @@ class Neo4jStore:
             tx.commit()
         except neo4j_errors.ServiceUnavailable as exc:
             raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+        except neo4j_errors.TransientError as exc:
+            raise StoreConflictError(f"Neo4j: a transaction conflicted: {_one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
             raise StoreError(f"Neo4j refused a transaction: {_one_line(exc)}") from None
         finally:

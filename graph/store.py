@@ -7,11 +7,14 @@ same observable behaviour, so loaders and traversals never ask which one they ta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, NamedTuple, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, TypeVar, runtime_checkable
+
+from graph.errors import StoreConflictError
 
 # A property value as both stores keep it: Neo4j's storable types, minus maps and temporal
 # types (dates travel as ISO 8601 strings so both stores answer identically).
@@ -229,3 +232,21 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+T = TypeVar("T")
+
+
+def atomically(store: GraphStore, work: Callable[[], T], attempts: int = 4) -> T:
+    """Run ``work`` in an ``atomic()`` block; when it loses a conflict with a concurrent
+    writer (``StoreConflictError``: rolled back, nothing written) run it again, up to
+    ``attempts`` times. ``work`` must read what it needs inside the block."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with store.atomic():
+                return work()
+        except StoreConflictError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")

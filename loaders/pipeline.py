@@ -16,7 +16,7 @@ from typing import Any
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
-from graph.store import GraphStore
+from graph.store import GraphStore, atomically
 from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.kinds import (
     KINDS,
@@ -251,8 +251,9 @@ class Loader:
     def _write(self, rows: GraphRows, summary: LoadSummary) -> None:
         # One transaction per batch: a crash never leaves a record's node without its
         # relationships. Nodes first, then relationships (which need both ends to exist).
-        created_nodes = created_rels = unlinked = 0
-        with self.store.atomic():
+        # Upserts only: a block that lost a conflict with a concurrent writer runs again.
+        def write() -> tuple[int, int, int]:
+            created_nodes = created_rels = unlinked = 0
             for label, node_rows in rows.nodes.items():
                 touch = self._node_touch.get(label)
                 created_nodes += self.store.upsert_nodes(label, node_rows, touch=touch).created
@@ -262,6 +263,9 @@ class Loader:
                 )
                 created_rels += result.created
                 unlinked += len(result.missing)
+            return created_nodes, created_rels, unlinked
+
+        created_nodes, created_rels, unlinked = atomically(self.store, write)
         summary.nodes_written += created_nodes
         summary.relationships_written += created_rels
         summary.unlinked += unlinked

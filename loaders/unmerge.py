@@ -22,7 +22,7 @@ import orjson
 
 from graph.errors import CkbError
 from graph.schema import schema
-from graph.store import GraphStore, RelRow
+from graph.store import GraphStore, RelRow, atomically
 
 HISTORY = ("MERGED",)
 
@@ -90,8 +90,8 @@ def find_merge_event(store: GraphStore, record: str) -> str:
 
 
 def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
-    with store.atomic():  # all of it or nothing, whatever fails on the way
-        return _unmerge(store, event_id, actor)
+    # All of it or nothing, whatever fails on the way; reads inside, so it can run again.
+    return atomically(store, lambda: _unmerge(store, event_id, actor))
 
 
 def _unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:

@@ -12,10 +12,11 @@ import pytest
 from neo4j import exceptions as neo4j_errors
 
 import graph.neo4j_store as adapter
+import graph.store as adapter_store_module
 from graph.cypher import adapter_statements
-from graph.errors import StoreError, StoreUnavailableError
+from graph.errors import StoreConflictError, StoreError, StoreUnavailableError
 from graph.neo4j_store import Neo4jStore
-from graph.store import RelRow
+from graph.store import RelRow, atomically
 
 
 @dataclass
@@ -359,3 +360,29 @@ def test_an_atomic_block_is_one_explicit_transaction(monkeypatch: pytest.MonkeyP
     driver.calls.clear()
     store.upsert_nodes("Customer", [{"id": "c5"}])
     assert [c.kind for c in driver.calls] == ["write"]
+
+
+def test_a_block_that_loses_a_deadlock_runs_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    deadlocks = [2]
+
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        if deadlocks[0]:
+            deadlocks[0] -= 1
+            raise neo4j_errors.TransientError("ForsetiClient can't acquire ExclusiveLock")
+        return [], Counters(nodes_created=len(params["rows"]))
+
+    driver = FakeDriver(respond)
+    store = _connect(monkeypatch, driver)
+    monkeypatch.setattr(adapter_store_module.time, "sleep", lambda seconds: None)
+    runs: list[int] = []
+
+    def work() -> int:
+        runs.append(1)
+        return store.upsert_nodes("Customer", [{"id": "c1"}]).created
+
+    assert atomically(store, work) == 1
+    assert len(runs) == 3
+    assert [c.kind for c in driver.calls][-2:] == ["explicit", "commit"]
+    deadlocks[0] = 10
+    with pytest.raises(StoreConflictError, match="conflicted"):
+        atomically(store, work, attempts=2)
