@@ -423,7 +423,8 @@ class EmbeddedStore:
         """The mirror changes as each call in the block runs (so later calls and reads see
         earlier ones); the SQL waits and runs as one transaction at the end. If anything in
         the block fails, or the commit does, nothing is written and the mirror is rebuilt
-        from SQLite — slow on a big store, but only on failure."""
+        from SQLite — slow on a big store, but only on failure; on Ctrl-C the store closes
+        instead."""
         with self._lock:
             if self._deferred is not None:  # inside another block: join it
                 yield
@@ -435,13 +436,19 @@ class EmbeddedStore:
                 yield
                 self._deferred = None
                 self._commit(statements)
-            except BaseException:
+            except BaseException as exc:
                 self._deferred = None
-                if statements:  # every mirror change in the block came with a statement
-                    self._graph = nx.MultiDiGraph()
-                    self._reset_indexes()
-                    with _gc_paused():
-                        self._rebuild()
+                if not statements:  # every mirror change in the block came with a statement
+                    raise
+                if not isinstance(exc, Exception):
+                    # Ctrl-C or exit: no one waits for a rebuild. The file holds nothing of
+                    # the block; the next open reads it afresh.
+                    self.close()
+                    raise
+                self._graph = nx.MultiDiGraph()
+                self._reset_indexes()
+                with _gc_paused():
+                    self._rebuild()
                 raise
 
     def _freeze_mirror(self) -> None:

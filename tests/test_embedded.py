@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.embedded import EmbeddedStore
-from graph.errors import StoreCorruptError, StoreLockedError
+from graph.errors import StoreCorruptError, StoreError, StoreLockedError
 from graph.store import RelRow
 
 
@@ -220,4 +220,23 @@ def test_an_atomic_block_that_fails_to_commit_leaves_mirror_and_file_as_before(
     with EmbeddedStore(path) as reopened:
         assert reopened.get_node("Customer", "new") is not None
         reopened.delete_nodes("Customer", ["new"])
+        assert _snapshot(reopened) == before
+
+
+def test_an_interrupted_atomic_block_closes_the_store_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "kb.sqlite"
+    with EmbeddedStore(path) as store:
+        _fill(store)
+        before = _snapshot(store)
+
+        def interrupted() -> None:
+            with store.atomic():
+                store.upsert_nodes("Customer", [{"id": "new"}])
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            interrupted()
+        with pytest.raises(StoreError, match="closed"):
+            store.upsert_nodes("Customer", [{"id": "x"}])
+    with EmbeddedStore(path) as reopened:
         assert _snapshot(reopened) == before
