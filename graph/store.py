@@ -7,12 +7,13 @@ same observable behaviour, so loaders and traversals never ask which one they ta
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, NamedTuple, Protocol, TypeVar, runtime_checkable
+from typing import Concatenate, Literal, NamedTuple, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from graph.errors import StoreConflictError
 
@@ -235,6 +236,7 @@ class GraphStore(Protocol):
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def atomically(store: GraphStore, work: Callable[[], T], attempts: int = 4) -> T:
@@ -250,3 +252,15 @@ def atomically(store: GraphStore, work: Callable[[], T], attempts: int = 4) -> T
                 raise
             time.sleep(0.05 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def transactional(
+    work: Callable[Concatenate[GraphStore, P], T],
+) -> Callable[Concatenate[GraphStore, P], T]:
+    """Make a function of a store run :func:`atomically` on the store it is given."""
+
+    @functools.wraps(work)
+    def run(store: GraphStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return atomically(store, lambda: work(store, *args, **kwargs))
+
+    return run

@@ -35,7 +35,7 @@ import orjson
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
-from graph.store import Edge, GraphStore, Node, PropertyValue, RelRow, atomically
+from graph.store import Edge, GraphStore, Node, PropertyValue, RelRow, transactional
 from loaders.matching import (
     M_PROBABILITIES,
     Link,
@@ -509,21 +509,10 @@ def _moves(
     return moves
 
 
+# One transaction: a failure or crash never leaves half a merge. The block reads what it
+# moves, so after losing a conflict with a concurrent writer it can run again.
+@transactional
 def _merge(
-    store: GraphStore,
-    groups: Sequence[list[str]],
-    records_of: Mapping[str, list[str]],
-    by_record: Mapping[str, Node],
-    link_of: Mapping[str, Link],
-    actor: str,
-) -> None:
-    # One transaction: a failure or crash never leaves half a merge (relationships on
-    # both customers, records pointing at a deleted one). The block reads what it moves,
-    # so after losing a conflict with a concurrent writer it can run again.
-    atomically(store, lambda: _merge_groups(store, groups, records_of, by_record, link_of, actor))
-
-
-def _merge_groups(
     store: GraphStore,
     groups: Sequence[list[str]],
     records_of: Mapping[str, list[str]],

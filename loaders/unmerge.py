@@ -22,7 +22,7 @@ import orjson
 
 from graph.errors import CkbError
 from graph.schema import schema
-from graph.store import GraphStore, RelRow, atomically
+from graph.store import GraphStore, RelRow, transactional
 
 HISTORY = ("MERGED",)
 
@@ -89,12 +89,8 @@ def find_merge_event(store: GraphStore, record: str) -> str:
     raise UnmergeError(f"{record} was not brought to {customer} by a merge that can be undone")
 
 
+@transactional  # all of it or nothing, whatever fails on the way
 def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
-    # All of it or nothing, whatever fails on the way; reads inside, so it can run again.
-    return atomically(store, lambda: _unmerge(store, event_id, actor))
-
-
-def _unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
     event = store.get_node("MergeEvent", event_id)
     if event is None or event.props.get("kind") != "merge":
         raise UnmergeError(f"no merge event {event_id!r}")
