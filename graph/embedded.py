@@ -202,10 +202,7 @@ class EmbeddedStore:
         self._lock_fd = self._acquire_file_lock()
         try:
             self._conn = self._connect(synchronous.upper())
-            self._graph: Any = nx.MultiDiGraph()
-            self._reset_indexes()
-            with _gc_paused():
-                self._rebuild()
+            self._load_mirror()
         except BaseException:
             self._release_file_lock()
             raise
@@ -307,6 +304,13 @@ class EmbeddedStore:
             for n in self._schema.nodes
         }
         self._rel_counts: Counter[str] = Counter()
+
+    def _load_mirror(self) -> None:
+        """A fresh mirror, read from SQLite."""
+        self._graph: Any = nx.MultiDiGraph()
+        self._reset_indexes()
+        with _gc_paused():
+            self._rebuild()
 
     def _rebuild(self) -> None:
         """Load SQLite into the mirror: nodes first, then relationships."""
@@ -445,10 +449,7 @@ class EmbeddedStore:
                     # the block; the next open reads it afresh.
                     self.close()
                     raise
-                self._graph = nx.MultiDiGraph()
-                self._reset_indexes()
-                with _gc_paused():
-                    self._rebuild()
+                self._load_mirror()
                 raise
 
     def _freeze_mirror(self) -> None:

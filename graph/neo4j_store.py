@@ -132,7 +132,7 @@ class Neo4jStore:
             records = [r.data() for r in result]
             return records, result.consume().counters
 
-        try:
+        with self._translated(stmt.name):
             current: Transaction | None = getattr(self._local, "tx", None)
             if current is not None and stmt.mode != "schema":
                 return work(current)
@@ -140,33 +140,32 @@ class Neo4jStore:
                 if stmt.mode == "read":
                     return session.execute_read(work)
                 return session.execute_write(work)
+
+    @contextlib.contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
+        """Driver errors as the store's own, one line each."""
+        try:
+            yield
         except neo4j_errors.ServiceUnavailable as exc:
             raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
         except neo4j_errors.TransientError as exc:  # a managed transaction retried already
-            raise StoreConflictError(f"Neo4j: {stmt.name} conflicted: {_one_line(exc)}") from None
+            raise StoreConflictError(f"Neo4j: {what} conflicted: {_one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
-            raise StoreError(f"Neo4j refused {stmt.name}: {_one_line(exc)}") from None
+            raise StoreError(f"Neo4j refused {what}: {_one_line(exc)}") from None
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
         if getattr(self._local, "tx", None) is not None:  # inside another block: join it
             yield
             return
-        try:
+        with self._translated("a transaction"):
             session = self._driver.session(database=self._database)
             tx = session.begin_transaction()
-        except neo4j_errors.ServiceUnavailable as exc:
-            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
         self._local.tx = tx
         try:
-            yield
-            tx.commit()
-        except neo4j_errors.ServiceUnavailable as exc:
-            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
-        except neo4j_errors.TransientError as exc:
-            raise StoreConflictError(f"Neo4j: a transaction conflicted: {_one_line(exc)}") from None
-        except neo4j_errors.Neo4jError as exc:
-            raise StoreError(f"Neo4j refused a transaction: {_one_line(exc)}") from None
+            with self._translated("a transaction"):
+                yield
+                tx.commit()
         finally:
             self._local.tx = None
             tx.close()  # rolls back unless committed
