@@ -7,9 +7,10 @@ against, and ``docs/schema.md`` for analysts. Change the model here and nowhere 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from graph.errors import SchemaDefinitionError, UnknownLabelError, UnknownRelationshipTypeError
 
@@ -74,6 +75,10 @@ class RelType:
     @property
     def property_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.props)
+
+    def key_values(self, props: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The key property values of one relationship: what tells two apart."""
+        return tuple(props.get(k) for k in self.key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -449,7 +449,18 @@ def _snapshot(
         rels = []
         for edge in found.get(c, ()):
             label, key, outgoing = _other_end(c, edge)
-            if keep and not keep(c, edge, (c, edge.type, outgoing, label, key, _rel_key(edge))):
+            if keep and not keep(
+                c,
+                edge,
+                (
+                    c,
+                    edge.type,
+                    outgoing,
+                    label,
+                    key,
+                    schema().relationship(edge.type).key_values(edge.props),
+                ),
+            ):
                 continue
             rels.append(
                 {"type": edge.type, "direction": "out" if outgoing else "in",
@@ -459,10 +470,6 @@ def _snapshot(
     return snapshot
 
 
-def _rel_key(edge: Edge) -> tuple[Any, ...]:
-    return tuple(edge.props.get(k) for k in schema().relationship(edge.type).key)
-
-
 def _landing(
     moves: Mapping[tuple[str, str, str], list[RelRow]], survivors: set[str]
 ) -> set[tuple[Any, ...]]:
@@ -470,9 +477,8 @@ def _landing(
     relationship key) for each survivor end — the same identity ``_snapshot`` gives."""
     landing: set[tuple[Any, ...]] = set()
     for (rel_type, src_label, dst_label), rows in moves.items():
-        keys = schema().relationship(rel_type).key
         for row in rows:
-            rkey = tuple(row.props.get(k) for k in keys)
+            rkey = schema().relationship(rel_type).key_values(row.props)
             if src_label == "Customer" and row.src in survivors:
                 landing.add((row.src, rel_type, True, dst_label, row.dst, rkey))
             if dst_label == "Customer" and row.dst in survivors:

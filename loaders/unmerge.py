@@ -45,14 +45,13 @@ def _now() -> str:
 
 def _identity(rel: dict[str, Any], owner: str) -> tuple[Any, ...]:
     """What identifies a relationship of ``owner``: type, direction, other end, key props."""
-    keys = schema().relationship(rel["type"]).key
     return (
         rel["type"],
         rel["direction"],
         rel["label"],
         rel["key"],
         owner,
-        tuple(rel["props"].get(k) for k in keys),
+        schema().relationship(rel["type"]).key_values(rel["props"]),
     )
 
 
