@@ -12,7 +12,7 @@ from typing import Any
 
 from graph.config import DEFAULT_GRAPH, open_store, settings_from_env
 from graph.docs import render_schema_doc
-from graph.errors import CkbError
+from graph.errors import CkbError, StoreConfigError
 from graph.store import GraphCounts, GraphStore
 from loaders.directory import plan_directory
 from loaders.kinds import KINDS
@@ -24,7 +24,7 @@ DESCRIPTION = f"""\
 ckb - a graph-based customer knowledge base.
 
 The store is chosen by CKB_GRAPH (or --graph):
-  embedded:PATH          networkx + SQLite, no server (default: {DEFAULT_GRAPH})
+  embedded:PATH          a graph in one SQLite file, no server (default: {DEFAULT_GRAPH})
   neo4j://HOST:7687      Neo4j 5, with NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE
 """
 
@@ -42,6 +42,16 @@ def cmd_schema_apply(args: argparse.Namespace) -> int:
                 print(f"  {action}")
         else:
             print(f"  {len(actions)} statement(s); --verbose lists them")
+    return 0
+
+
+def cmd_store_upgrade(args: argparse.Namespace) -> int:
+    from graph.sqlite_upgrade import upgrade_first_design
+
+    settings = settings_from_env(graph=args.graph)
+    if settings.kind != "embedded":
+        raise StoreConfigError(f"{settings.describe()} is a Neo4j store; only files upgrade")
+    print(upgrade_first_design(settings.target))
     return 0
 
 
@@ -491,6 +501,13 @@ def build_parser() -> argparse.ArgumentParser:
     cypher_p.add_argument("--json", action="store_true", help="linter input: schema + statements")
     cypher_p.add_argument("--out", type=Path, help="write to a file instead of stdout")
     cypher_p.set_defaults(func=cmd_schema_cypher)
+
+    store_p = sub.add_parser("store", help="embedded store file maintenance")
+    store_sub = store_p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    upgrade_p = store_sub.add_parser(
+        "upgrade", help="convert a store file of the first design (ckb-embedded/1) in place"
+    )
+    upgrade_p.set_defaults(func=cmd_store_upgrade)
 
     stats_p = sub.add_parser("stats", help="node and relationship counts per label and type")
     stats_p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -29,6 +29,8 @@ class StoreSettings:
     database: str = "neo4j"
     batch_size: int = 1000
     sqlite_sync: str = "FULL"
+    # How long an embedded write waits for another process's write to end.
+    busy_timeout: float = 60.0
 
     def describe(self) -> str:
         return self.target if self.kind == "neo4j" else f"embedded:{self.target}"
@@ -60,7 +62,8 @@ def settings_from_env(
         sync = env.get("CKB_SQLITE_SYNC", "FULL").upper()
         if sync not in {"FULL", "NORMAL", "EXTRA"}:
             raise StoreConfigError(f"CKB_SQLITE_SYNC={sync!r}: use FULL, NORMAL or EXTRA")
-        return StoreSettings("embedded", path, sqlite_sync=sync)
+        wait = _positive_int("CKB_SQLITE_BUSY_TIMEOUT", env.get("CKB_SQLITE_BUSY_TIMEOUT", "60"))
+        return StoreSettings("embedded", path, sqlite_sync=sync, busy_timeout=float(wait))
     parts = urlsplit(spec)
     if parts.scheme in NEO4J_SCHEMES:
         if not parts.hostname:
@@ -90,7 +93,11 @@ def open_store(settings: StoreSettings | None = None) -> GraphStore:
     if settings.kind == "embedded":
         from graph.embedded import EmbeddedStore
 
-        return EmbeddedStore(settings.target, synchronous=settings.sqlite_sync)
+        return EmbeddedStore(
+            settings.target,
+            synchronous=settings.sqlite_sync,
+            busy_timeout=settings.busy_timeout,
+        )
     # Imported here so an embedded-only run never pays for the driver import.
     from graph.neo4j_store import Neo4jStore
 

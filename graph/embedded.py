@@ -1,38 +1,53 @@
-"""Embedded store: networkx in memory for traversal, SQLite (WAL) for durability.
+"""Embedded store: a disk-resident graph in one SQLite file (WAL).
 
-SQLite is the truth; the networkx graph is a mirror rebuilt from it on open. A write is
-staged in Python, committed to SQLite in one transaction and only then applied to the
-mirror, so an acknowledged write is on disk and a failed one leaves memory untouched.
-One process owns a store file at a time (an exclusive lock file), because a second
-writer would change SQLite behind the first one's mirror.
+Nothing of the graph is copied into memory: every read is an indexed SQL lookup (the
+layout is in ``graph/sqlite_schema.py``), so memory is SQLite's page cache and opening a
+store costs the same at a thousand elements or ten million. A batch is written
+set-based: staged in a temporary table, then merged by a few statements (SQLite's
+``json_patch`` is the port's merge rule: given values win, ``null`` removes).
+
+Many processes may open one file: any number read while one writes; a second writer
+waits for SQLite's write lock (the busy timeout) instead of failing. Inside a process,
+one connection writes (guarded by a lock) and reads use it when it is free, or a pooled
+reading connection when another thread holds it. The file is opened by its real path,
+so every process that reaches it, through whatever link, shares one lock and one WAL.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import fcntl
-import gc
-import heapq
 import os
 import sqlite3
 import threading
-from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import orjson
 
 from graph.errors import (
-    SchemaError,
     StoreCorruptError,
     StoreError,
+    StoreFormatError,
     StoreLockedError,
 )
-from graph.memory import gc_paused as _gc_paused
+from graph.memory import gc_paused
 from graph.schema import GraphSchema, schema
+from graph.sqlite_schema import (
+    BASE_DDL,
+    FIRST_FORMAT,
+    FORMAT,
+    INDEX_PREFIX,
+    RKEY_SEP,
+    STAGE_DDL,
+    check_identifiers,
+    indexed_by,
+    property_indexes,
+    split_terms,
+    term_field,
+    type_expr,
+    value_expr,
+)
 from graph.store import (
     Direction,
     Edge,
@@ -46,102 +61,35 @@ from graph.store import (
     UpsertResult,
 )
 from graph.values import (
+    PreparedRel,
     check_lookup,
     check_neighbour_query,
     check_prefix_lookup,
     check_range_lookup,
     check_terms_lookup,
-    merge_props,
     prepare_nodes,
     prepare_rels,
     prepare_touch,
     value_kind,
 )
 
-FORMAT = "ckb-embedded/1"
-_RKEY_SEP = "\x1f"
-# Up to this many nodes share a value, find_nodes sorts them per call; past it, it pages
-# through a sorted copy kept until the next write.
-_SMALL_BUCKET = 2000
-
-# Rows are appended in rowid order and found again through the in-memory mirror (which
-# knows every node's and edge's rowid), so SQLite keeps no secondary indexes: inserts are
-# B-tree appends. Uniqueness of keys is enforced by the mirror under the single-writer
-# lock and checked again on every rebuild.
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS nodes ("
-    " id INTEGER PRIMARY KEY, label TEXT NOT NULL, key TEXT NOT NULL, props TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS rels ("
-    " id INTEGER PRIMARY KEY, src INTEGER NOT NULL, type TEXT NOT NULL, dst INTEGER NOT NULL,"
-    " rkey TEXT NOT NULL, props TEXT NOT NULL)",
-)
-_UPSERT_NODE = (
-    "INSERT INTO nodes (id, label, key, props) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET props = excluded.props"
-)
-_UPSERT_REL = (
-    "INSERT INTO rels (id, src, type, dst, rkey, props) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET props = excluded.props"
-)
-
-EdgeKey = tuple[str, str]  # (relationship type, joined key-property values)
+# json_type() names of the values one kind of lookup value may match: 1, 1.0 and True
+# are one value to SQL, not to the store port.
+_JSON_TYPES = {
+    "str": "('text')",
+    "number": "('integer', 'real')",
+    "bool": "('true', 'false')",
+}
+# The writing connection's page cache: big enough to hold the key and adjacency indexes
+# a bulk load inserts into at random (SQLite's default is 2 MB). Reading connections,
+# one per concurrent reading thread, take a smaller one.
+_WRITER_CACHE_KIB = 256 * 1024
+_READER_CACHE_KIB = 64 * 1024
+_IDLE_READERS = 4
+_MAX_CODE_POINT = "\U0010ffff"
 
 
-_NO_EDGES: dict[EdgeKey, EdgeData] = {}
-
-
-class EdgeData(dict[str, Any]):
-    """An edge's properties as networkx holds them, plus the edge's SQLite rowid."""
-
-    __slots__ = ("rid",)
-    rid: int
-
-
-# An index bucket: the node holding a value, or the set of them once there are several.
-# Most indexed values (an email, a timestamp, a match key) belong to one node; a set per
-# value cost ~200 bytes each, over a gigabyte of the mirror at 100k customers.
-Bucket = int | set[int]
-
-
-def _bucket_add(index: dict[Any, Bucket], value: Any, nid: int) -> None:
-    bucket = index.get(value)
-    if bucket is None:
-        index[value] = nid
-    elif type(bucket) is int:
-        if bucket != nid:
-            index[value] = {bucket, nid}
-    else:
-        bucket.add(nid)  # type: ignore[union-attr]
-
-
-def _bucket_discard(index: dict[Any, Bucket], value: Any, nid: int) -> None:
-    bucket = index.get(value)
-    if bucket is None:
-        return
-    if type(bucket) is int:
-        if bucket == nid:
-            del index[value]
-        return
-    bucket.discard(nid)  # type: ignore[union-attr]
-    if not bucket:
-        del index[value]
-
-
-def _members(bucket: Bucket | None) -> Collection[int]:
-    if bucket is None:
-        return ()
-    return (bucket,) if type(bucket) is int else bucket  # type: ignore[return-value]
-
-
-def _edge_data(rid: int, props: dict[str, Any]) -> EdgeData:
-    data = EdgeData(props)
-    data.rid = rid
-    return data
-
-
-def _dumps(props: dict[str, PropertyValue]) -> str:
-    # Most relationships carry no properties; skip the encoder for them.
+def _dumps(props: Properties) -> str:
     return orjson.dumps(props).decode() if props else "{}"
 
 
@@ -152,36 +100,18 @@ def _loads(text: str) -> dict[str, PropertyValue]:
     return loaded
 
 
-# networkx's add_nodes_from / add_edges_from go through views and per-edge calls that cost
-# several times the insert itself; these write the same structures MultiDiGraph.add_edge
-# writes (shared key dicts in _succ / _pred), then clear nx's conversion cache as it does.
-def _add_nodes(graph: Any, nodes: Iterable[tuple[int, dict[str, Any]]]) -> None:
-    succ, pred, node_data = graph._succ, graph._pred, graph._node
-    for nid, data in nodes:
-        succ[nid] = {}
-        pred[nid] = {}
-        node_data[nid] = data
-    nx._clear_cache(graph)
+def _json_list(values: Iterable[str]) -> str:
+    return orjson.dumps(list(values)).decode()
 
 
-def _add_edges(graph: Any, edges: Iterable[tuple[int, int, EdgeKey, EdgeData]]) -> int:
-    """Insert new edges; returns how many were new (an existing key is overwritten)."""
-    succ, pred = graph._succ, graph._pred
-    added = 0
-    for u, v, key, data in edges:
-        keydict = succ[u].get(v)
-        if keydict is None:
-            succ[u][v] = pred[v][u] = {key: data}
-            added += 1
-        else:
-            added += key not in keydict
-            keydict[key] = data
-    nx._clear_cache(graph)
-    return added
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may have rolled back already (disk full, I/O error): nothing left to undo.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class EmbeddedStore:
-    """The default store. Thread-safe; one instance per process per file."""
+    """The default store. Thread-safe; any number of instances and processes per file."""
 
     def __init__(
         self,
@@ -189,22 +119,31 @@ class EmbeddedStore:
         *,
         synchronous: str = "FULL",
         model: GraphSchema | None = None,
+        busy_timeout: float = 60.0,
     ) -> None:
         self._path = Path(path)
         self._schema = model or schema()
+        check_identifiers(self._schema)
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise StoreError(f"unsupported SQLite synchronous mode {synchronous!r}")
-        self._lock = threading.RLock()
+        self._synchronous = synchronous.upper()
+        self._busy_timeout = busy_timeout
+        # The file itself: a symlink and its target must share one WAL and one lock.
+        self._file = Path(os.path.realpath(self._path))
         self._closed = False
-        # Statements held back by an atomic() block, run in one transaction when it ends.
-        self._deferred: list[tuple[str, Sequence[tuple[Any, ...]]]] | None = None
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = self._acquire_file_lock()
+        self._main_lock = threading.RLock()
+        self._local = threading.local()  # .depth: this thread's atomic() nesting
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._term_props = {n.label: n.terms for n in self._schema.nodes}
+        self._file.parent.mkdir(parents=True, exist_ok=True)
+        self._main = self._connect(_WRITER_CACHE_KIB)
         try:
-            self._conn = self._connect(synchronous.upper())
-            self._load_mirror()
+            self._prepare()
+            for ddl in STAGE_DDL:
+                self._main.execute(ddl)
         except BaseException:
-            self._release_file_lock()
+            self._main.close()
             raise
 
     # ----------------------------------------------------------------- lifecycle
@@ -217,157 +156,105 @@ class EmbeddedStore:
     def path(self) -> Path:
         return self._path
 
-    @property
-    def graph(self) -> Any:
-        """The networkx mirror, for traversals. Read it under ``read_lock``; never mutate it."""
-        return self._graph
-
-    @property
-    def read_lock(self) -> threading.RLock:
-        return self._lock
-
-    def _acquire_file_lock(self) -> int:
-        lock_path = self._path.with_name(self._path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    def _connect(self, cache_kib: int) -> sqlite3.Connection:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise StoreLockedError(
-                f"{self._path} is in use by another ckb process (pid {holder}); "
-                "stop it or point CKB_GRAPH at another file"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        return fd
-
-    def _release_file_lock(self) -> None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-
-    def _connect(self, synchronous: str) -> sqlite3.Connection:
+            conn = sqlite3.connect(
+                self._file,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=self._busy_timeout,
+                cached_statements=512,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self._path}: {exc}") from None
         try:
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {synchronous}")
-            conn.execute("PRAGMA cache_size = -262144")
-            conn.execute("PRAGMA wal_autocheckpoint = 16384")
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute(f"PRAGMA cache_size = -{cache_kib}")
             conn.execute("PRAGMA temp_store = MEMORY")
-            tables = {
-                row[0]
-                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-            if tables and "meta" not in tables:
-                conn.close()
-                raise StoreCorruptError(f"{self._path} is an SQLite file but not a ckb store")
-            for ddl in _DDL:
-                conn.execute(ddl)
-            fmt = conn.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
-            if fmt is None:
-                conn.execute("INSERT INTO meta (k, v) VALUES ('format', ?)", (FORMAT,))
-            elif fmt[0] != FORMAT:
-                conn.close()
-                raise StoreCorruptError(
-                    f"{self._path} has store format {fmt[0]!r}; this ckb reads {FORMAT!r}"
-                )
+            # Checkpoint every 64 MB of WAL rather than every 4 MB: fewer, larger copies.
+            conn.execute("PRAGMA wal_autocheckpoint = 16384")
         except sqlite3.DatabaseError as exc:
+            conn.close()
             raise StoreCorruptError(f"{self._path} is not a readable ckb store: {exc}") from None
         return conn
 
-    def _reset_indexes(self) -> None:
-        self._next_id = 1
-        self._next_rid = 1
-        self._frozen_size = 0
-        self._unfrozen = 0
-        # Sorted distinct values per indexed property, rebuilt lazily after any write.
-        self._generation = 0
-        self._sorted_values: dict[tuple[str, str], tuple[int, list[str]]] = {}
-        # Keys per label in order, dropped only when a node of the label comes or goes.
-        self._sorted_keys: dict[str, list[str]] = {}
-        self._entries: dict[tuple[str, str, str], tuple[int, list[tuple[Any, str]], list[int]]] = {}
-        self._key_index: dict[str, dict[str, int]] = {n.label: {} for n in self._schema.nodes}
-        self._prop_index: dict[tuple[str, str], dict[Any, Bucket]] = {
-            (n.label, p): {} for n in self._schema.nodes for p in n.indexed
-        }
-        self._indexed_by_label: dict[str, tuple[tuple[str, dict[Any, Bucket]], ...]] = {
-            n.label: tuple((p, self._prop_index[(n.label, p)]) for p in n.indexed)
-            for n in self._schema.nodes
-        }
-        # Inverted indexes for term-indexed properties: term -> nodes whose value holds it.
-        self._term_index: dict[tuple[str, str], dict[str, Bucket]] = {
-            (n.label, p): {} for n in self._schema.nodes for p in n.terms
-        }
-        self._terms_by_label: dict[str, tuple[tuple[str, dict[str, Bucket]], ...]] = {
-            n.label: tuple((p, self._term_index[(n.label, p)]) for p in n.terms)
-            for n in self._schema.nodes
-        }
-        self._rel_counts: Counter[str] = Counter()
-
-    def _load_mirror(self) -> None:
-        """A fresh mirror, read from SQLite."""
-        self._graph: Any = nx.MultiDiGraph()
-        self._reset_indexes()
-        with _gc_paused():
-            self._rebuild()
-
-    def _rebuild(self) -> None:
-        """Load SQLite into the mirror: nodes first, then relationships."""
-        graph = self._graph
+    def _prepare(self) -> None:
+        """Create a new store's tables, refuse foreign or old files, keep indexes in step
+        with the schema."""
+        conn = self._main
         try:
-            cur = self._conn.execute("SELECT id, label, key, props FROM nodes ORDER BY id")
-            while batch := cur.fetchmany(20_000):
-                by_label: dict[str, list[tuple[int, dict[str, PropertyValue]]]] = {}
-                entries = []
-                for nid, label, key, text in batch:
-                    props = _loads(text)
-                    keys = self._key_index.get(label)
-                    if keys is None:
-                        raise StoreCorruptError(
-                            f"{self._path} holds label {label!r} that this ckb's schema lacks"
-                        )
-                    if key in keys:
-                        raise StoreCorruptError(f"{self._path} holds {label} {key!r} twice")
-                    keys[key] = nid
-                    by_label.setdefault(label, []).append((nid, props))
-                    entries.append((nid, {"label": label, "key": key, "props": props}))
-                for label, nodes in by_label.items():
-                    self._index_many(label, nodes)
-                _add_nodes(graph, entries)
-                self._next_id = batch[-1][0] + 1
-            cur = self._conn.execute("SELECT id, src, type, dst, rkey, props FROM rels ORDER BY id")
-            counts = self._rel_counts
-            while batch := cur.fetchmany(50_000):
-                added = _add_edges(
-                    graph,
-                    (
-                        (src, dst, (rtype, rkey), _edge_data(rid, _loads(text)))
-                        for rid, src, rtype, dst, rkey, text in batch
-                    ),
+            tables = self._tables(conn)
+            if not tables:
+                self._begin(conn)
+                try:
+                    for ddl in BASE_DDL:
+                        conn.execute(ddl)
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta (k, v) VALUES ('format', ?)", (FORMAT,)
+                    )
+                    self._commit(conn)
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                tables = self._tables(conn)
+            if "meta" not in tables:
+                raise StoreCorruptError(f"{self._path} is an SQLite file but not a ckb store")
+            fmt = conn.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
+            if fmt is not None and fmt[0] == FIRST_FORMAT:
+                raise StoreFormatError(
+                    f"{self._path} is a store of ckb's first design ({FIRST_FORMAT}); "
+                    f"convert it once with: ckb --graph embedded:{self._path} store upgrade"
                 )
-                if added != len(batch):
-                    raise StoreCorruptError(f"{self._path} holds duplicate relationships")
-                counts.update(row[2] for row in batch)
-                self._next_rid = batch[-1][0] + 1
+            if fmt is None or fmt[0] != FORMAT:
+                found = "no format" if fmt is None else f"store format {fmt[0]!r}"
+                raise StoreCorruptError(f"{self._path} has {found}; this ckb reads {FORMAT!r}")
+            self._sync_indexes(conn)
         except sqlite3.DatabaseError as exc:
             raise StoreCorruptError(f"{self._path} is not a readable ckb store: {exc}") from None
-        except KeyError as exc:
-            raise StoreCorruptError(
-                f"{self._path} holds a relationship to missing node {exc}"
-            ) from None
-        self._freeze_mirror()
+
+    @staticmethod
+    def _tables(conn: sqlite3.Connection) -> set[str]:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return {name for (name,) in rows}
+
+    def _sync_indexes(self, conn: sqlite3.Connection) -> list[str]:
+        """Create the property indexes the schema declares and drop ones it no longer does."""
+        wanted = {ix.name: ix for ix in property_indexes(self._schema)}
+        present = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE ? ESCAPE '\\'",
+                (INDEX_PREFIX.replace("_", "\\_") + "%",),
+            )
+        }
+        if present == set(wanted):
+            return []
+        actions = []
+        self._begin(conn)
+        try:
+            for name in sorted(set(wanted) - present):
+                conn.execute(wanted[name].ddl)
+                actions.append(f"created index {name}")
+            for name in sorted(present - set(wanted)):
+                conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+                actions.append(f"dropped index {name}")
+            self._commit(conn)
+        except BaseException:
+            _rollback(conn)
+            raise
+        return actions
 
     def close(self) -> None:
-        with self._lock:
+        with self._main_lock:
             if self._closed:
                 return
             self._closed = True
-            self._conn.close()
-            self._release_file_lock()
-            # Release the mirror now rather than whenever the last reference goes.
-            self._graph = nx.MultiDiGraph()
-            self._reset_indexes()
+            self._main.close()
+            with self._pool_lock:
+                idle, self._idle = self._idle, []
+            for conn in idle:
+                conn.close()
 
     def __enter__(self) -> EmbeddedStore:
         return self
@@ -376,176 +263,217 @@ class EmbeddedStore:
         self.close()
 
     def ping(self) -> None:
-        with self._lock:
-            self._check_open()
-            self._conn.execute("SELECT 1").fetchone()
+        with self._reading() as conn:
+            conn.execute("SELECT 1").fetchone()
 
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"{self.description} is closed")
 
     def apply_schema(self) -> list[str]:
-        with self._lock:
+        with self._main_lock:
             self._check_open()
-            self._conn.execute(
-                "INSERT INTO meta (k, v) VALUES ('schema_version', ?) "
-                "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-                (str(self._schema.version),),
-            )
-        indexed = sum(len(n.indexed) for n in self._schema.nodes)
+            actions = self._sync_indexes(self._main)
+            with self._writing() as conn:
+                conn.execute(
+                    "INSERT INTO meta (k, v) VALUES ('schema_version', ?) "
+                    "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+                    (str(self._schema.version),),
+                )
+        indexed = len(property_indexes(self._schema))
         return [
             f"schema version {self._schema.version} recorded in {self._path}",
-            f"{len(self._schema.nodes)} key indexes and {indexed} property indexes "
-            "are kept in memory",
+            *actions,
+            f"{len(self._schema.nodes)} key indexes and {indexed} property indexes in place",
         ]
 
-    # ----------------------------------------------------------------- writes
+    # ----------------------------------------------------------------- transactions
 
-    def _write(self, sql: str, params: Sequence[tuple[Any, ...]], *more: tuple[str, Any]) -> None:
-        """Run statements in one transaction; on return the batch is committed (in an
-        atomic() block: when the block ends)."""
-        statements = [(sql, params), *more]
-        if self._deferred is not None:
-            self._deferred.extend(statements)
-            return
-        self._commit(statements)
-
-    def _commit(self, statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+    def _begin(self, conn: sqlite3.Connection) -> None:
         try:
-            for sql, params in statements:
-                if params:
-                    conn.executemany(sql, params)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreLockedError(
+                    f"{self._path}: another process kept the write lock for more than "
+                    f"{self._busy_timeout:g} s; try again when its write ends"
+                ) from None
             raise
+
+    def _commit(self, conn: sqlite3.Connection) -> None:
+        conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """The writing connection inside a transaction: this thread's atomic() block, or
+        one of the call's own, committed (durable) before the call returns."""
+        with self._main_lock:
+            self._check_open()
+            conn = self._main
+            if getattr(self._local, "depth", 0):
+                yield conn
+                return
+            self._begin(conn)
+            try:
+                yield conn
+                self._commit(conn)
+            except BaseException:
+                _rollback(conn)
+                raise
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
-        """The mirror changes as each call in the block runs (so later calls and reads see
-        earlier ones); the SQL waits and runs as one transaction at the end. If anything in
-        the block fails, or the commit does, nothing is written and the mirror is rebuilt
-        from SQLite — slow on a big store, but only on failure; on Ctrl-C the store closes
-        instead."""
-        with self._lock:
-            if self._deferred is not None:  # inside another block: join it
-                yield
+        """One SQLite transaction for the block: its reads see its writes, other
+        connections see none of them until it commits, a failure rolls all back."""
+        with self._main_lock:
+            depth = getattr(self._local, "depth", 0)
+            if depth:  # inside another block: join it
+                self._local.depth = depth + 1
+                try:
+                    yield
+                finally:
+                    self._local.depth = depth
                 return
             self._check_open()
-            statements: list[tuple[str, Sequence[tuple[Any, ...]]]] = []
-            self._deferred = statements
+            conn = self._main
+            self._begin(conn)
+            self._local.depth = 1
             try:
                 yield
-                self._deferred = None
-                self._commit(statements)
-            except BaseException as exc:
-                self._deferred = None
-                if not statements:  # every mirror change in the block came with a statement
-                    raise
-                if not isinstance(exc, Exception):
-                    # Ctrl-C or exit: no one waits for a rebuild. The file holds nothing of
-                    # the block; the next open reads it afresh.
-                    self.close()
-                    raise
-                self._load_mirror()
+                self._local.depth = 0
+                self._commit(conn)
+            except BaseException:
+                _rollback(conn)
                 raise
+            finally:
+                self._local.depth = 0
 
-    def _freeze_mirror(self) -> None:
-        """Move the mirror out of the cyclic GC's reach.
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read on: the writing one when it is free (warm cache; inside an
+        atomic() block it sees the block's writes), else a pooled reading one."""
+        if self._main_lock.acquire(blocking=False):
+            try:
+                self._check_open()
+                yield self._main
+            finally:
+                self._main_lock.release()
+            return
+        self._check_open()
+        with self._pool_lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect(_READER_CACHE_KIB)
+        try:
+            yield conn
+        finally:
+            with self._pool_lock:
+                keep = not self._closed and len(self._idle) < _IDLE_READERS
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
 
-        The mirror is millions of long-lived, acyclic containers; every full collection
-        would walk all of them (measured: ~30% of bulk-load time). gc.freeze() exempts what
-        exists now. It also exempts anything else alive at that moment from cycle
-        collection, so it runs only after the rebuild and then each time the mirror has
-        grown by a quarter - a handful of times in a process's life.
-        """
-        gc.freeze()
-        self._frozen_size = len(self._graph._node) + self._rel_total()
-        self._unfrozen = 0
+    # ----------------------------------------------------------------- writes
 
-    def _rel_total(self) -> int:
-        return sum(self._rel_counts.values())
-
-    def _grew(self, created: int) -> None:
-        self._unfrozen += created
-        if self._unfrozen > max(50_000, self._frozen_size // 4):
-            self._freeze_mirror()
-
-    def _index_many(self, label: str, nodes: list[tuple[int, dict[str, PropertyValue]]]) -> None:
-        for prop, index in self._indexed_by_label[label]:
-            for nid, props in nodes:
-                value = props.get(prop)
-                if value is not None and type(value) is not list:
-                    _bucket_add(index, value, nid)
-        for prop, terms in self._terms_by_label[label]:
-            for nid, props in nodes:
-                value = props.get(prop)
-                if isinstance(value, str):
-                    for term in set(value.split()):
-                        _bucket_add(terms, term, nid)
-
-    def _unindex_props(self, label: str, nid: int, props: dict[str, PropertyValue]) -> None:
-        for prop, index in self._indexed_by_label[label]:
-            value = props.get(prop)
-            if value is not None and type(value) is not list:
-                _bucket_discard(index, value, nid)
-        for prop, terms in self._terms_by_label[label]:
-            value = props.get(prop)
-            if isinstance(value, str):
-                for term in set(value.split()):
-                    _bucket_discard(terms, term, nid)
+    @staticmethod
+    def _add_count(conn: sqlite3.Connection, kind: str, name: str, delta: int) -> None:
+        if delta:
+            conn.execute(
+                "INSERT INTO counts (kind, name, n) VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, name) DO UPDATE SET n = n + excluded.n",
+                (kind, name, delta),
+            )
 
     def upsert_nodes(
         self, label: str, rows: Iterable[Properties], touch: Properties | None = None
     ) -> UpsertResult:
         node_type = self._schema.node(label)
-        touched = prepare_touch(label, node_type.property_names, touch)
+        touched = _dumps(prepare_touch(label, node_type.property_names, touch))
         rows = list(rows)
-        with self._lock, _gc_paused():
+        with gc_paused():
             prepared = prepare_nodes(node_type, rows)
-            self._check_open()
-            keys = self._key_index[label]
-            node_data = self._graph._node
-            next_id = self._next_id
-            staged: list[tuple[int, str, dict[str, PropertyValue], bool]] = []
-            for p in prepared:
-                nid = keys.get(p.key)
-                merged: dict[str, PropertyValue] | None
-                if nid is None:
-                    merged = {k: v for k, v in p.props.items() if v is not None}
-                    merged.update(touched)
-                    staged.append((next_id, p.key, merged, True))
-                    next_id += 1
-                else:
-                    merged = merge_props(node_data[nid]["props"], p.props)
-                    if merged is not None:
-                        merged.update(touched)
-                        staged.append((nid, p.key, merged, False))
-            if staged:
-                self._write(
-                    _UPSERT_NODE, [(nid, label, key, _dumps(pr)) for nid, key, pr, _ in staged]
-                )
-                self._generation += 1
-            created = 0
-            new_nodes = []
-            for nid, key, merged, is_new in staged:
-                if is_new:
-                    created += 1
-                    keys[key] = nid
-                    new_nodes.append((nid, {"label": label, "key": key, "props": merged}))
-                else:
-                    data = node_data[nid]
-                    self._unindex_props(label, nid, data["props"])
-                    data["props"] = merged
-            self._index_many(label, [(nid, merged) for nid, _, merged, _ in staged])
-            _add_nodes(self._graph, new_nodes)
-            self._next_id = next_id
-            self._grew(created)
-            if created:
-                self._sorted_keys.pop(label, None)
-        return UpsertResult(received=len(rows), applied=len(prepared), created=created)
+            staged = [(p.key, _dumps(p.props)) for p in prepared]
+        if not staged:
+            return UpsertResult(received=len(rows), applied=0, created=0)
+        terms = self._term_props[label]
+        # Term-indexed labels return what changed, to re-index those rows' terms.
+        returning = (
+            " RETURNING id, "
+            + ", ".join(f"CASE {type_expr(p)} WHEN 'text' THEN {value_expr(p)} END" for p in terms)
+            if terms
+            else ""
+        )
+        with self._writing() as conn:
+            conn.execute("DELETE FROM temp.stage_nodes")
+            conn.executemany("INSERT INTO temp.stage_nodes (key, patch) VALUES (?, ?)", staged)
+            # CROSS JOIN keeps the batch the outer loop: never a walk over the label.
+            update = conn.execute(
+                "UPDATE nodes SET props = json_patch(json_patch(props, "
+                "(SELECT patch FROM temp.stage_nodes WHERE key = nodes.key)), ?) "
+                "WHERE id IN (SELECT n.id FROM temp.stage_nodes AS s CROSS JOIN nodes AS n "
+                "WHERE n.label = ? AND n.key = s.key AND json_patch(n.props, s.patch) <> n.props)"
+                + returning,
+                (touched, label),
+            )
+            changed = update.fetchall() if terms else []
+            insert = conn.execute(
+                "INSERT INTO nodes (label, key, props) "
+                "SELECT ?, key, json_patch(json_patch('{}', patch), ?) FROM temp.stage_nodes "
+                "WHERE true ORDER BY key ON CONFLICT (label, key) DO NOTHING" + returning,
+                (label, touched),
+            )
+            if terms:
+                created_rows = insert.fetchall()
+                created = len(created_rows)
+                self._index_terms(conn, label, terms, changed, created_rows)
+            else:
+                created = insert.rowcount
+            self._add_count(conn, "node", label, created)
+        return UpsertResult(received=len(rows), applied=len(staged), created=created)
+
+    @staticmethod
+    def _index_terms(
+        conn: sqlite3.Connection,
+        label: str,
+        props: Sequence[str],
+        changed: list[tuple[Any, ...]],
+        created: list[tuple[Any, ...]],
+    ) -> None:
+        fields = [term_field(label, p) for p in props]
+        conn.executemany(
+            "DELETE FROM terms WHERE node = ? AND field = ?",
+            [(row[0], field) for row in changed for field in fields],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO terms (field, term, node) VALUES (?, ?, ?)",
+            [
+                (field, term, row[0])
+                for row in (*changed, *created)
+                for field, value in zip(fields, row[1:], strict=True)
+                for term in split_terms(value)
+            ],
+        )
+
+    def _stage_rels(
+        self,
+        conn: sqlite3.Connection,
+        src_label: str,
+        dst_label: str,
+        prepared: Sequence[PreparedRel],
+    ) -> None:
+        """Stage relationship rows with their endpoints' node IDs (NULL where missing)."""
+        conn.execute("DELETE FROM temp.stage_rels")
+        conn.executemany(
+            "INSERT INTO temp.stage_rels (src, dst, rkey, patch) VALUES (?, ?, ?, ?)",
+            [(p.src, p.dst, RKEY_SEP.join(p.rkey), _dumps(p.props)) for p in prepared],
+        )
+        conn.execute(
+            "UPDATE temp.stage_rels SET "
+            "sid = (SELECT id FROM nodes WHERE label = ? AND key = stage_rels.src), "
+            "did = (SELECT id FROM nodes WHERE label = ? AND key = stage_rels.dst)",
+            (src_label, dst_label),
+        )
 
     def upsert_relationships(
         self,
@@ -556,179 +484,139 @@ class EmbeddedStore:
         touch: Properties | None = None,
     ) -> UpsertResult:
         rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
-        touched = prepare_touch(rel_type, rel.property_names, touch)
+        touched = _dumps(prepare_touch(rel_type, rel.property_names, touch))
         rows = list(rows)
-        missing: list[MissingEndpoint] = []
-        with self._lock, _gc_paused():
+        with gc_paused():
             prepared = prepare_rels(rel, rows)
-            self._check_open()
-            src_keys = self._key_index[src_label]
-            dst_keys = self._key_index[dst_label]
-            adj = self._graph._adj
-            next_rid = self._next_rid
-            unkeyed: EdgeKey = (rel_type, "")
-            staged: list[
-                tuple[int, int, EdgeKey, dict[str, PropertyValue], EdgeData | None, int]
-            ] = []
-            for p in prepared:
-                s = src_keys.get(p.src)
-                d = dst_keys.get(p.dst)
-                if s is None or d is None:
-                    ends = tuple(e for e, n in (("src", s), ("dst", d)) if n is None)
-                    missing.append(MissingEndpoint(p.src, p.dst, ends))
-                    continue
-                ekey = (rel_type, _RKEY_SEP.join(p.rkey)) if p.rkey else unkeyed
-                current = adj[s].get(d, _NO_EDGES).get(ekey)
-                merged: dict[str, PropertyValue] | None
-                if current is None:
-                    props = p.props
-                    if props:
-                        merged = {k: v for k, v in props.items() if v is not None}
-                        merged.update(touched)
-                    else:
-                        merged = dict(touched)
-                    staged.append((s, d, ekey, merged, None, next_rid))
-                    next_rid += 1
-                else:
-                    merged = merge_props(current, p.props)
-                    if merged is not None:
-                        merged.update(touched)
-                        staged.append((s, d, ekey, merged, current, current.rid))
-            if staged:
-                self._write(
-                    _UPSERT_REL,
-                    [(rid, s, ek[0], d, ek[1], _dumps(pr)) for s, d, ek, pr, _, rid in staged],
+        if not prepared:
+            return UpsertResult(received=len(rows), applied=0, created=0)
+        with self._writing() as conn:
+            self._stage_rels(conn, src_label, dst_label, prepared)
+            missing = tuple(
+                MissingEndpoint(
+                    src, dst, tuple(e for e, gone in (("src", ns), ("dst", nd)) if gone)
                 )
-            created = 0
-            new_edges = []
-            for s, d, ekey, merged, existing, rid in staged:
-                if existing is None:
-                    created += 1
-                    new_edges.append((s, d, ekey, _edge_data(rid, merged)))
-                else:
-                    existing.clear()
-                    existing.update(merged)
-            _add_edges(self._graph, new_edges)
-            self._next_rid = next_rid
-            self._rel_counts[rel_type] += created
-            self._grew(created)
+                for src, dst, ns, nd in conn.execute(
+                    "SELECT src, dst, sid IS NULL, did IS NULL FROM temp.stage_rels "
+                    "WHERE sid IS NULL OR did IS NULL ORDER BY rowid"
+                )
+            )
+            conn.execute(
+                "UPDATE rels SET props = json_patch(json_patch(rels.props, s.patch), ?) "
+                "FROM temp.stage_rels AS s WHERE rels.src = s.sid AND rels.type = ? "
+                "AND rels.dst = s.did AND rels.rkey = s.rkey "
+                "AND json_patch(rels.props, s.patch) <> rels.props",
+                (touched, rel_type),
+            )
+            created = conn.execute(
+                "INSERT INTO rels (src, type, dst, rkey, props) "
+                "SELECT sid, ?, did, rkey, json_patch(json_patch('{}', patch), ?) "
+                "FROM temp.stage_rels WHERE sid IS NOT NULL AND did IS NOT NULL "
+                "ORDER BY sid, did ON CONFLICT DO NOTHING",
+                (rel_type, touched),
+            ).rowcount
+            self._add_count(conn, "rel", rel_type, created)
         return UpsertResult(
             received=len(rows),
             applied=len(prepared) - len(missing),
             created=created,
-            missing=tuple(missing),
+            missing=missing,
         )
 
     def delete_nodes(self, label: str, keys: Iterable[str]) -> int:
         self._schema.node(label)
-        with self._lock:
-            self._check_open()
-            index = self._key_index[label]
-            nids = sorted({index[k] for k in keys if k in index})
-            if not nids:
+        wanted = _json_list(dict.fromkeys(keys))
+        with self._writing() as conn:
+            conn.execute("DELETE FROM temp.stage_ids")
+            deleted = conn.execute(
+                "INSERT INTO temp.stage_ids (id) SELECT id FROM nodes "
+                "WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
+                (label, wanted),
+            ).rowcount
+            if not deleted:
                 return 0
-            graph = self._graph
-            doomed: dict[int, str] = {}  # edge rowid -> type; an edge between two doomed nodes once
-            for nid in nids:
-                for adjacency in (graph._succ[nid], graph._pred[nid]):
-                    for by_key in adjacency.values():
-                        for ekey, data in by_key.items():
-                            doomed[data.rid] = ekey[0]
-            self._write(
-                "DELETE FROM rels WHERE id = ?",
-                [(rid,) for rid in doomed],
-                ("DELETE FROM nodes WHERE id = ?", [(nid,) for nid in nids]),
-            )
-            self._generation += 1
-            for rel_type in doomed.values():
-                self._rel_counts[rel_type] -= 1
-            for nid in nids:
-                data = graph._node[nid]
-                self._unindex_props(label, nid, data["props"])
-                del index[data["key"]]
-                graph.remove_node(nid)
-            self._sorted_keys.pop(label, None)
-            return len(nids)
+            # A relationship between two doomed nodes (or a self-loop) counts once.
+            gone = conn.execute(
+                "SELECT type, count(*) FROM ("
+                " SELECT type FROM rels WHERE src IN (SELECT id FROM temp.stage_ids)"
+                " UNION ALL SELECT type FROM rels WHERE dst IN (SELECT id FROM temp.stage_ids)"
+                " AND src NOT IN (SELECT id FROM temp.stage_ids)) GROUP BY type"
+            ).fetchall()
+            for statement in (
+                "DELETE FROM rels WHERE src IN (SELECT id FROM temp.stage_ids)",
+                "DELETE FROM rels WHERE dst IN (SELECT id FROM temp.stage_ids)",
+                "DELETE FROM terms WHERE node IN (SELECT id FROM temp.stage_ids)",
+                "DELETE FROM nodes WHERE id IN (SELECT id FROM temp.stage_ids)",
+            ):
+                conn.execute(statement)
+            for rel_type, n in gone:
+                self._add_count(conn, "rel", rel_type, -n)
+            self._add_count(conn, "node", label, -deleted)
+            return int(deleted)
 
     def delete_relationships(
         self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]
     ) -> int:
         rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
         prepared = prepare_rels(rel, rows)
-        with self._lock:
-            self._check_open()
-            src_keys = self._key_index[src_label]
-            dst_keys = self._key_index[dst_label]
-            adj = self._graph._adj
-            doomed: list[tuple[int, int, EdgeKey, int]] = []
-            for p in prepared:
-                s = src_keys.get(p.src)
-                d = dst_keys.get(p.dst)
-                if s is None or d is None:
-                    continue
-                ekey = (rel_type, _RKEY_SEP.join(p.rkey))
-                data = adj[s].get(d, _NO_EDGES).get(ekey)
-                if data is not None:
-                    doomed.append((s, d, ekey, data.rid))
-            if not doomed:
-                return 0
-            self._write("DELETE FROM rels WHERE id = ?", [(rid,) for *_, rid in doomed])
-            for s, d, ekey, _ in doomed:
-                self._graph.remove_edge(s, d, key=ekey)
-            self._rel_counts[rel_type] -= len(doomed)
-            return len(doomed)
+        if not prepared:
+            return 0
+        with self._writing() as conn:
+            self._stage_rels(conn, src_label, dst_label, prepared)
+            deleted = conn.execute(
+                "DELETE FROM rels WHERE type = ? AND (src, dst, rkey) IN "
+                "(SELECT sid, did, rkey FROM temp.stage_rels)",
+                (rel_type,),
+            ).rowcount
+            self._add_count(conn, "rel", rel_type, -deleted)
+            return int(deleted)
 
     def clear(self) -> None:
-        with self._lock:
-            self._check_open()
-            self._write("DELETE FROM rels", [()], ("DELETE FROM nodes", [()]))
-            self._graph = nx.MultiDiGraph()
-            self._reset_indexes()
+        with self._writing() as conn:
+            for table in ("rels", "terms", "nodes", "counts"):
+                conn.execute(f"DELETE FROM {table}")
 
     # ----------------------------------------------------------------- reads
 
-    def _node(self, nid: int) -> Node:
-        data = self._graph._node[nid]
-        return Node(data["label"], data["key"], dict(data["props"]))
-
-    def node_id(self, label: str, key: str) -> int | None:
-        """The mirror's node ID for a key (for traversals that walk ``graph`` directly)."""
-        try:
-            return self._key_index[label].get(key)
-        except KeyError:
-            raise SchemaError(f"unknown node label {label!r}") from None
-
     def keys_page(self, label: str, after: str | None = None, limit: int = 1000) -> list[str]:
-        with self._lock:
-            self._schema.node(label)
-            ordered = self._sorted_keys.get(label)
-            if ordered is None:
-                ordered = self._sorted_keys[label] = sorted(self._key_index[label])
-            start = 0 if after is None else bisect.bisect_right(ordered, after)
-            return ordered[start : start + max(limit, 0)]
+        self._schema.node(label)
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT key FROM nodes WHERE label = ? AND key > ? ORDER BY key LIMIT ?",
+                (label, after or "", max(limit, 0)),
+            ).fetchall()
+        return [key for (key,) in rows]
 
     def keys(self, label: str) -> list[str]:
-        """Every key of a label (unordered): for benchmarks and batch jobs, not requests."""
-        with self._lock:
-            self._schema.node(label)
-            return list(self._key_index[label])
+        """Every key of a label, in key order: for benchmarks and batch jobs, not requests."""
+        self._schema.node(label)
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT key FROM nodes WHERE label = ? ORDER BY key", (label,)
+            ).fetchall()
+        return [key for (key,) in rows]
 
     def get_node(self, label: str, key: str) -> Node | None:
-        with self._lock:
-            nid = self.node_id(label, key)
-            return None if nid is None else self._node(nid)
+        self._schema.node(label)
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT props FROM nodes WHERE label = ? AND key = ?", (label, key)
+            ).fetchone()
+        return None if row is None else Node(label, key, _loads(row[0]))
 
     def get_nodes(self, label: str, keys: Sequence[str]) -> dict[str, Node]:
-        with self._lock:
-            index = self._key_index.get(label)
-            if index is None:
-                raise SchemaError(f"unknown node label {label!r}")
-            found = {}
-            for key in keys:
-                nid = index.get(key)
-                if nid is not None:
-                    found[key] = self._node(nid)
-            return found
+        self._schema.node(label)
+        if not keys:
+            return {}
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT key, props FROM nodes "
+                "WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
+                (label, _json_list(keys)),
+            ).fetchall()
+        found = {key: Node(label, key, _loads(props)) for key, props in rows}
+        # The caller's order, as a dict of the keys it asked for.
+        return {key: found[key] for key in keys if key in found}
 
     def find_nodes(
         self,
@@ -744,27 +632,15 @@ class EmbeddedStore:
             node = self.get_node(label, str(value))
             past = after is None or str(value) > after
             return [node] if node and limit > 0 and past else []
-        with self._lock:
-            nids = _members(self._prop_index[(label, prop)].get(value))
-            if len(nids) <= _SMALL_BUCKET:
-                nodes = sorted((self._node(n) for n in nids), key=lambda n: n.key)
-                if after is not None:
-                    nodes = [n for n in nodes if n.key > after]
-                return nodes[: max(limit, 0)]
-            # A big bucket (a whole value tier): page through the sorted entries instead of
-            # sorting the bucket on every call.
-            pairs, ids = self._sorted_entries(label, prop, value_kind(value))
-            start = (
-                bisect.bisect_right(pairs, (value, after))
-                if after is not None
-                else bisect.bisect_left(pairs, (value,))
-            )
-            out: list[Node] = []
-            for i in range(start, len(pairs)):
-                if len(out) >= limit or pairs[i][0] != value:
-                    break
-                out.append(self._node(ids[i]))
-            return out
+        types = _JSON_TYPES[value_kind(value)]
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT key, props FROM nodes {indexed_by(label, prop)} WHERE label = '{label}' "
+                f"AND {value_expr(prop)} = ? AND {type_expr(prop)} IN {types} "
+                "AND key > ? ORDER BY key LIMIT ?",
+                (value, after or "", max(limit, 0)),
+            ).fetchall()
+        return [Node(label, key, _loads(props)) for key, props in rows]
 
     def find_range(
         self,
@@ -777,103 +653,143 @@ class EmbeddedStore:
     ) -> list[Node]:
         check_range_lookup(self._schema.node(label), prop, low, high)
         kind = value_kind(low if low is not None else high)  # type: ignore[arg-type]
-        with self._lock:
-            pairs, ids = self._sorted_entries(label, prop, kind)
-            lo = bisect.bisect_left(pairs, (low,)) if low is not None else 0
-            hi = bisect.bisect_left(pairs, (high,)) if high is not None else len(pairs)
+        expr = value_expr(prop)
+        # SQL orders numbers before text: bound both ends so the index range holds only
+        # values of the wanted kind (the type test then only tells 1 from true).
+        lower = low if low is not None else ("" if kind == "str" else None)
+        upper = high if high is not None else (None if kind == "str" else "")
+        where = [f"label = '{label}'", f"{type_expr(prop)} IN {_JSON_TYPES[kind]}"]
+        params: list[PropertyValue] = []
+        if lower is not None:
+            where.append(f"{expr} >= ?")
+            params.append(lower)
+        if upper is not None:
+            where.append(f"{expr} < ?")
+            params.append(upper)
+        direction = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT {expr}, key, props FROM nodes {indexed_by(label, prop)} "
+            f"WHERE {' AND '.join(where)} "
+            f"ORDER BY {expr} {direction}, key {direction}"
+        )
+        limit = max(limit, 0)
+        with self._reading() as conn:
             if not descending:
-                return [self._node(nid) for nid in ids[lo : min(hi, lo + max(limit, 0))]]
-            # Highest value first, keys ascending within one value.
-            picked: list[int] = []
-            i = hi
-            while i > lo and len(picked) < limit:
-                j = i - 1
-                while j > lo and pairs[j - 1][0] == pairs[i - 1][0]:
-                    j -= 1
-                picked.extend(ids[j:i][: limit - len(picked)])
-                i = j
-            return [self._node(nid) for nid in picked]
-
-    def _sorted_entries(
-        self, label: str, prop: str, kind: str
-    ) -> tuple[list[tuple[Any, str]], list[int]]:
-        """(value, key) pairs of one kind of value, sorted, with their node ids; rebuilt
-        lazily after a write."""
-        cached = self._entries.get((label, prop, kind))
-        if cached is None or cached[0] != self._generation:
-            data = self._graph._node
-            entries = sorted(
-                (v, data[nid]["key"], nid)
-                for v, nids in self._prop_index[(label, prop)].items()
-                if value_kind(v) == kind
-                for nid in _members(nids)
-            )
-            cached = (self._generation, [(v, k) for v, k, _ in entries], [n for _, _, n in entries])
-            self._entries[(label, prop, kind)] = cached
-        return cached[1], cached[2]
+                rows = conn.execute(f"{sql} LIMIT ?", (*params, limit)).fetchall()
+                return [Node(label, key, _loads(props)) for _, key, props in rows]
+            # Highest value first, keys ascending within one value: walk the index
+            # backwards and turn each run of equal values around.
+            picked: list[Node] = []
+            run: list[Node] = []
+            run_value: object = None
+            for value, key, props in conn.execute(sql, params):
+                if run and value != run_value:
+                    picked.extend(reversed(run))
+                    run = []
+                    if len(picked) >= limit:
+                        break
+                run_value = value
+                run.append(Node(label, key, _loads(props)))
+            else:
+                picked.extend(reversed(run))
+            return picked[:limit]
 
     def find_prefix(self, label: str, prop: str, prefix: str, limit: int = 100) -> list[Node]:
         """Nodes whose indexed string ``prop`` starts with ``prefix``, in key order."""
         node_type = self._schema.node(label)
         check_prefix_lookup(node_type, prop, prefix)
-        with self._lock:
-            index = self._prop_index[(label, prop)]
-            cached = self._sorted_values.get((label, prop))
-            if cached is None or cached[0] != self._generation:
-                values = sorted(v for v in index if isinstance(v, str))
-                cached = (self._generation, values)
-                self._sorted_values[(label, prop)] = cached
-            values = cached[1]
-            nids: set[int] = set()
-            for i in range(bisect.bisect_left(values, prefix), len(values)):
-                if not values[i].startswith(prefix):
-                    break
-                nids.update(_members(index[values[i]]))
-            nodes = sorted((self._node(n) for n in nids), key=lambda n: n.key)
-            return nodes[: max(limit, 0)]
+        expr = value_expr(prop)
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {expr}, key, props FROM nodes {indexed_by(label, prop)} "
+                f"WHERE label = '{label}' AND {expr} >= ? AND {expr} <= ? "
+                f"AND {type_expr(prop)} = 'text'",
+                (prefix, prefix + _MAX_CODE_POINT),
+            ).fetchall()
+        hits = sorted((key, props) for value, key, props in rows if value.startswith(prefix))
+        return [Node(label, key, _loads(props)) for key, props in hits[: max(limit, 0)]]
 
     def find_terms(
         self, label: str, prop: str, terms: Sequence[str], limit: int = 100
     ) -> list[tuple[Node, int]]:
         node_type = self._schema.node(label)
         wanted = check_terms_lookup(node_type, prop, terms)
-        with self._lock:
-            index = self._term_index[(label, prop)]
-            shared: Counter[int] = Counter()
-            for term in wanted:
-                shared.update(_members(index.get(term)))
-            # Most shared first, then key order; only the page is fully ordered.
-            by_count: dict[int, list[int]] = {}
-            for nid, n in shared.items():
-                by_count.setdefault(n, []).append(nid)
-            data = self._graph._node
-            hits: list[tuple[Node, int]] = []
-            for n in sorted(by_count, reverse=True):
-                room = limit - len(hits)
-                if room <= 0:
-                    break
-                keyed = [(data[nid]["key"], nid) for nid in by_count[n]]
-                page = heapq.nsmallest(room, keyed) if len(keyed) > room else sorted(keyed)
-                hits.extend((self._node(nid), n) for _, nid in page)
-            return hits
+        if not wanted:
+            return []
+        with self._reading() as conn:
+            rows = conn.execute(
+                "WITH shared AS (SELECT node, count(*) AS n FROM terms "
+                " WHERE field = ? AND term IN (SELECT value FROM json_each(?)) GROUP BY node),"
+                " page AS (SELECT nodes.id, nodes.key, shared.n FROM shared"
+                " JOIN nodes ON nodes.id = shared.node ORDER BY shared.n DESC, nodes.key LIMIT ?)"
+                " SELECT page.key, nodes.props, page.n FROM page JOIN nodes ON nodes.id = page.id"
+                " ORDER BY page.n DESC, page.key",
+                (term_field(label, prop), _json_list(wanted), max(limit, 0)),
+            ).fetchall()
+        return [(Node(label, key, _loads(props)), n) for key, props, n in rows]
 
-    def _edges(
-        self, nid: int, rel_type: str | None, direction: Direction
-    ) -> Iterable[tuple[int, int, EdgeKey, dict[str, PropertyValue], int]]:
-        """(src, dst, key, props, other) for each matching edge; self-loops once."""
-        graph = self._graph
-        if direction in ("out", "both"):
-            for dst, by_key in graph._succ[nid].items():
-                for ekey, data in by_key.items():
-                    if rel_type is None or ekey[0] == rel_type:
-                        yield nid, dst, ekey, data, dst
-        if direction in ("in", "both"):
-            for src, by_key in graph._pred[nid].items():
-                if direction == "both" and src == nid:
-                    continue
-                for ekey, data in by_key.items():
-                    if rel_type is None or ekey[0] == rel_type:
-                        yield src, nid, ekey, data, src
+    def _node_ids(
+        self, conn: sqlite3.Connection, label: str, keys: Sequence[str]
+    ) -> list[tuple[str, int]]:
+        """(key, node ID) of the existing nodes among ``keys``, once each, in their order."""
+        rows = conn.execute(
+            "SELECT key, id FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
+            (label, _json_list(keys)),
+        ).fetchall()
+        ids = dict(rows)
+        return [(key, ids[key]) for key in dict.fromkeys(keys) if key in ids]
+
+    @staticmethod
+    def _adjacency_sql(direction: Direction, typed: bool, labelled: bool, with_nodes: bool) -> str:
+        """A node's matching relationships in the port's order: type, other label, other
+        key, outgoing first, relationship key. A self-loop comes once."""
+        other_props = ", o.props AS oprops" if with_nodes else ""
+        parts = []
+        for outward in (True, False):
+            if direction == ("in" if outward else "out"):
+                continue
+            near, far = ("src", "dst") if outward else ("dst", "src")
+            where = [f"r.{near} = :nid"]
+            if typed:
+                where.append("r.type = :type")
+            if labelled:
+                where.append("o.label = :other")
+            if not outward and direction == "both":
+                where.append("r.src <> :nid")
+            parts.append(
+                "SELECT r.type AS type, r.src AS src, r.dst AS dst, r.rkey AS rkey,"
+                f" r.props AS props, o.label AS olabel, o.key AS okey{other_props},"
+                f" r.src <> :nid AS inward FROM rels AS r JOIN nodes AS o ON o.id = r.{far}"
+                f" WHERE {' AND '.join(where)}"
+            )
+        return " UNION ALL ".join(parts) + " ORDER BY type, olabel, okey, inward, rkey LIMIT :limit"
+
+    def _adjacent(
+        self,
+        conn: sqlite3.Connection,
+        label: str,
+        key: str,
+        nid: int,
+        rel_type: str | None,
+        direction: Direction,
+        other_label: str | None,
+        limit: int,
+        with_nodes: bool,
+    ) -> list[tuple[Edge, Node | None]]:
+        sql = self._adjacency_sql(
+            direction, rel_type is not None, other_label is not None, with_nodes
+        )
+        params = {"nid": nid, "type": rel_type, "other": other_label, "limit": limit}
+        out: list[tuple[Edge, Node | None]] = []
+        for row in conn.execute(sql, params):
+            rtype, src, _dst, _rkey, props, olabel, okey = row[:7]
+            if src == nid and not row[-1]:
+                edge = Edge(rtype, label, key, olabel, okey, _loads(props))
+            else:
+                edge = Edge(rtype, olabel, okey, label, key, _loads(props))
+            other = Node(olabel, okey, _loads(row[7])) if with_nodes else None
+            out.append((edge, other))
+        return out
 
     def neighbours(
         self,
@@ -884,12 +800,9 @@ class EmbeddedStore:
         other_label: str | None = None,
         limit: int = 1000,
     ) -> list[Neighbour]:
-        check_neighbour_query(self._schema, label, rel_type, other_label)
-        with self._lock:
-            nid = self.node_id(label, key)
-            if nid is None:
-                return []
-            return self._neighbours(nid, rel_type, direction, other_label, limit)
+        return self.neighbours_many(label, [key], rel_type, direction, other_label, limit).get(
+            key, []
+        )
 
     def neighbours_many(
         self,
@@ -902,87 +815,56 @@ class EmbeddedStore:
     ) -> dict[str, list[Neighbour]]:
         check_neighbour_query(self._schema, label, rel_type, other_label)
         found: dict[str, list[Neighbour]] = {}
-        with self._lock:
-            index = self._key_index[label]
-            for key in keys:
-                nid = index.get(key)
-                if nid is not None and key not in found:
-                    items = self._neighbours(nid, rel_type, direction, other_label, limit)
-                    if items:
-                        found[key] = items
+        if not keys or limit <= 0:
+            return found
+        with self._reading() as conn:
+            for key, nid in self._node_ids(conn, label, keys):
+                items = self._adjacent(
+                    conn, label, key, nid, rel_type, direction, other_label, limit, True
+                )
+                if items:
+                    found[key] = [Neighbour(edge, node) for edge, node in items if node]
         return found
 
     def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
         self._schema.node(label)
         found: dict[str, list[Edge]] = {}
-        with self._lock:
-            index = self._key_index[label]
-            node_data = self._graph._node
-            for key in keys:
-                nid = index.get(key)
-                if nid is None or key in found:
-                    continue
-                picked = self._ordered_edges(nid, None, "both", None)
-                if picked:
-                    found[key] = [
-                        Edge(
-                            ekey[0],
-                            node_data[src]["label"],
-                            node_data[src]["key"],
-                            node_data[dst]["label"],
-                            node_data[dst]["key"],
-                            dict(data),
-                        )
-                        for _, src, dst, ekey, data, _ in picked
-                    ]
+        if not keys:
+            return found
+        with self._reading() as conn:
+            for key, nid in self._node_ids(conn, label, keys):
+                items = self._adjacent(conn, label, key, nid, None, "both", None, -1, False)
+                if items:
+                    found[key] = [edge for edge, _ in items]
         return found
-
-    def _ordered_edges(
-        self, nid: int, rel_type: str | None, direction: Direction, other_label: str | None
-    ) -> list[tuple[tuple[Any, ...], int, int, EdgeKey, dict[str, PropertyValue], int]]:
-        """A node's matching edges in the port's order: type, other label, other key,
-        outgoing first, relationship key."""
-        node_data = self._graph._node
-        picked = []
-        for src, dst, ekey, data, other in self._edges(nid, rel_type, direction):
-            other_data = node_data[other]
-            if other_label is not None and other_data["label"] != other_label:
-                continue
-            order = (ekey[0], other_data["label"], other_data["key"], src != nid, ekey[1])
-            picked.append((order, src, dst, ekey, data, other))
-        picked.sort(key=lambda item: item[0])
-        return picked
-
-    def _neighbours(
-        self,
-        nid: int,
-        rel_type: str | None,
-        direction: Direction,
-        other_label: str | None,
-        limit: int,
-    ) -> list[Neighbour]:
-        node_data = self._graph._node
-        result = []
-        picked = self._ordered_edges(nid, rel_type, direction, other_label)
-        for _, src, dst, ekey, data, other in picked[: max(limit, 0)]:
-            s, d = node_data[src], node_data[dst]
-            edge = Edge(ekey[0], s["label"], s["key"], d["label"], d["key"], dict(data))
-            result.append(Neighbour(edge, self._node(other)))
-        return result
 
     def degree(
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"
     ) -> int:
         check_neighbour_query(self._schema, label, rel_type, None)
-        with self._lock:
-            nid = self.node_id(label, key)
-            if nid is None:
+        typed = " AND type = :type" if rel_type is not None else ""
+        total = 0
+        with self._reading() as conn:
+            ids = self._node_ids(conn, label, [key])
+            if not ids:
                 return 0
-            return sum(1 for _ in self._edges(nid, rel_type, direction))
+            params = {"nid": ids[0][1], "type": rel_type}
+            if direction in ("out", "both"):
+                total += conn.execute(
+                    f"SELECT count(*) FROM rels WHERE src = :nid{typed}", params
+                ).fetchone()[0]
+            if direction in ("in", "both"):
+                loops = " AND src <> :nid" if direction == "both" else ""
+                total += conn.execute(
+                    f"SELECT count(*) FROM rels WHERE dst = :nid{typed}{loops}", params
+                ).fetchone()[0]
+        return total
 
     def counts(self) -> GraphCounts:
-        with self._lock:
-            self._check_open()
-            nodes = {label: len(keys) for label, keys in self._key_index.items()}
-            rels = {t: self._rel_counts.get(t, 0) for t in self._schema.relationship_types}
-            return GraphCounts(nodes, rels)
+        with self._reading() as conn:
+            rows = conn.execute("SELECT kind, name, n FROM counts").fetchall()
+        stored = {(kind, name): n for kind, name, n in rows}
+        return GraphCounts(
+            {label: stored.get(("node", label), 0) for label in self._schema.labels},
+            {t: stored.get(("rel", t), 0) for t in self._schema.relationship_types},
+        )

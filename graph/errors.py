@@ -50,7 +50,12 @@ class StoreConflictError(StoreError):
 
 
 class StoreLockedError(StoreError):
-    """Another process holds the embedded store open for writing."""
+    """Another process held the embedded store's write lock past the busy timeout."""
+
+
+class StoreFormatError(StoreError):
+    """The embedded store's file was written by an older design; it names the command that
+    converts it."""
 
 
 class StoreCorruptError(StoreError):

@@ -12,9 +12,9 @@ def gc_paused() -> Iterator[None]:
     """Pause the cyclic GC while building many small acyclic containers.
 
     Each full collection walks every tracked object that is not frozen, and a batch holds
-    hundreds of thousands of them (the embedded mirror's dicts, profiles, scored links,
-    snapshots); left on, the collector costs as much as the work itself (measured: reopen
-    and relationship upserts twice as fast without it, ``ckb resolve`` too). Nothing
+    hundreds of thousands of them (prepared rows, profiles, scored links, snapshots); left
+    on, the collector costs as much as the work itself (measured: bulk upserts and
+    ``ckb resolve`` twice as fast without it). Nothing
     built in these blocks forms a cycle, so reference counting frees it all. Nests: an
     inner block leaves the collector paused for the outer one.
     """

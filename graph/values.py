@@ -152,44 +152,6 @@ def prepare_rels(rel: RelType, rows: Iterable[RelRow]) -> list[PreparedRel]:
     return list(map(PreparedRel._make, by_id.values()))
 
 
-def _same(a: object, b: object) -> bool:
-    """Equal and of the same type: 1, 1.0 and True are equal in Python, not in a store."""
-    if type(a) is not type(b) or a != b:
-        return False
-    if isinstance(a, list) and isinstance(b, list):
-        return all(type(x) is type(y) for x, y in zip(a, b, strict=True))
-    return True
-
-
-_ABSENT = object()
-
-
-def merge_props(
-    current: dict[str, PropertyValue], update: dict[str, PropertyValue | None]
-) -> dict[str, PropertyValue] | None:
-    """Property merge semantics shared by both stores: given values win, None removes.
-
-    Returns the merged properties, or None when the update changes nothing (so an
-    idempotent reload writes nothing).
-    """
-    for name, value in update.items():
-        old = current.get(name, _ABSENT)
-        if value is None:
-            if old is not _ABSENT:
-                break
-        elif old is _ABSENT or not _same(old, value):
-            break
-    else:
-        return None
-    merged = dict(current)
-    for name, value in update.items():
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    return merged
-
-
 def check_lookup(node_type: NodeType, prop: str, value: PropertyValue) -> None:
     """Lookups go through the key or an indexed property, never a label scan."""
     if prop != node_type.key and prop not in node_type.indexed:

@@ -63,12 +63,22 @@ def test_unreachable_neo4j_is_one_line() -> None:
     _assert_one_line_error(run_ckb("--graph", uri, "stats"), "cannot reach Neo4j")
 
 
-def test_locked_store_is_one_line(tmp_path: Path) -> None:
+def test_the_cli_reads_while_another_process_writes_and_a_writer_waits(tmp_path: Path) -> None:
     path = tmp_path / "kb.sqlite"
-    with EmbeddedStore(path):
-        _assert_one_line_error(
-            run_ckb("--graph", f"embedded:{path}", "stats"), "in use by another ckb process"
-        )
+    graph = f"embedded:{path}"
+    with EmbeddedStore(path) as store:
+        store.upsert_nodes("Customer", [{"id": "c1"}])
+        with store.atomic():  # this process holds the write lock
+            store.upsert_nodes("Customer", [{"id": "c2"}])
+            read = run_ckb("--graph", graph, "stats", "--json")
+            assert read.returncode == 0, read.stderr
+            # The block is not committed: the other process sees the graph before it.
+            assert json.loads(read.stdout)["nodes"]["Customer"] == 1
+            _assert_one_line_error(
+                run_ckb("--graph", graph, "schema", "apply", env={"CKB_SQLITE_BUSY_TIMEOUT": "1"}),
+                "kept the write lock for more than 1 s",
+            )
+    assert json.loads(run_ckb("--graph", graph, "stats", "--json").stdout)["nodes"]["Customer"] == 2
 
 
 def test_corrupt_store_is_one_line(tmp_path: Path) -> None:

@@ -69,3 +69,6 @@ def test_bad_batch_size_and_sync_mode() -> None:
         settings_from_env({"CKB_GRAPH": "bolt://h:7687", "CKB_NEO4J_BATCH_SIZE": "lots"})
     with pytest.raises(StoreConfigError, match="CKB_SQLITE_SYNC"):
         settings_from_env({"CKB_SQLITE_SYNC": "OFF"})
+    with pytest.raises(StoreConfigError, match="CKB_SQLITE_BUSY_TIMEOUT"):
+        settings_from_env({"CKB_SQLITE_BUSY_TIMEOUT": "0"})
+    assert settings_from_env({"CKB_SQLITE_BUSY_TIMEOUT": "5"}).busy_timeout == 5.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from loaders.kinds import singleton_customer_id
 from loaders.pipeline import UnknownKindError, load_file
 from loaders.sample import generate_sample
 from loaders.sources import SourceFileError
+from tests.support.store_file import dump
 
 
 def _write(path: Path, text: str) -> Path:
@@ -44,14 +44,6 @@ def store(tmp_path: Path) -> EmbeddedStore:
 
 def _rejects(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def _dump(path: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as conn:
-        return (
-            conn.execute("SELECT * FROM nodes ORDER BY id").fetchall()
-            + conn.execute("SELECT * FROM rels ORDER BY id").fetchall()
-        )
 
 
 CUSTOMERS = (
@@ -109,10 +101,10 @@ def test_reloading_changes_nothing_and_a_changed_record_updates_in_place(
 ) -> None:
     path = _write(tmp_path / "c.csv", CUSTOMERS)
     load_file(store, "customers", path, "billing", rejects_path=tmp_path / "r.jsonl")
-    before = _dump(store.path)
+    before = dump(store.path)
     again = load_file(store, "customers", path, "billing", rejects_path=tmp_path / "r.jsonl")
     assert (again.loaded, again.nodes_written, again.relationships_written) == (2, 0, 0)
-    assert _dump(store.path) == before
+    assert dump(store.path) == before
     _write(path, CUSTOMERS.replace("dee@example.com", "dee@new.example"))
     load_file(
         store,
@@ -281,7 +273,7 @@ def _load_sample(
                 batch_size=200,  # several batches in flight through the pipes
                 now="2026-11-23T00:00:00Z",
             )
-    return _dump(store_path)
+    return dump(store_path)
 
 
 def _all_rejects(rejects: Path) -> dict[str, list[tuple[object, ...]]]:

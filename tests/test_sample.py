@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import filecmp
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from graph.embedded import EmbeddedStore
 from loaders.directory import plan_directory
 from loaders.pipeline import LoadSummary, load_file
 from loaders.sample import generate_sample
+from tests.support.store_file import dump
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +36,6 @@ def _load_all(sample: Path, store: EmbeddedStore, rejects: Path) -> list[LoadSum
         )
         for item in plan.loads
     ]
-
-
-def _dump(path: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as conn:
-        return (
-            conn.execute("SELECT * FROM nodes ORDER BY id").fetchall()
-            + conn.execute("SELECT * FROM rels ORDER BY id").fetchall()
-        )
 
 
 def test_same_seed_same_bytes(sample: Path, tmp_path: Path) -> None:
@@ -108,10 +100,10 @@ def test_every_planted_record_and_nothing_else_is_rejected_then_reload_is_a_no_o
     ):
         assert counts.relationships[rel] > 0, rel
 
-    before = _dump(store.path)
+    before = dump(store.path)
     again = _load_all(sample, store, tmp_path / "rejects2")
     assert sum(s.nodes_written + s.relationships_written for s in again) == 0
-    assert _dump(store.path) == before
+    assert dump(store.path) == before
     store.close()
 
 
