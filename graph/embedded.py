@@ -16,6 +16,7 @@ so every process that reaches it, through whatever link, shares one lock and one
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -98,6 +99,18 @@ def _loads(text: str) -> dict[str, PropertyValue]:
         return {}
     loaded: dict[str, PropertyValue] = orjson.loads(text)
     return loaded
+
+
+def _staged(props: Properties, touch: dict[str, PropertyValue]) -> tuple[str, str]:
+    """(patch, fresh) texts of one row: the same text when it removes nothing and the
+    touch adds nothing. Key order matches json_patch's (a touch key already present keeps
+    its place), so a fresh row reads back as the merge of its patch would write it."""
+    patch = _dumps(props)
+    if not touch and None not in props.values():
+        return patch, patch
+    fresh = {k: v for k, v in props.items() if v is not None}
+    fresh.update(touch)
+    return patch, _dumps(fresh)
 
 
 def _json_list(values: Iterable[str]) -> str:
@@ -389,11 +402,12 @@ class EmbeddedStore:
         self, label: str, rows: Iterable[Properties], touch: Properties | None = None
     ) -> UpsertResult:
         node_type = self._schema.node(label)
-        touched = _dumps(prepare_touch(label, node_type.property_names, touch))
+        touch_props = prepare_touch(label, node_type.property_names, touch)
+        touched = _dumps(touch_props)
         rows = list(rows)
         with gc_paused():
             prepared = prepare_nodes(node_type, rows)
-            staged = [(p.key, _dumps(p.props)) for p in prepared]
+            staged = [(p.key, *_staged(p.props, touch_props)) for p in prepared]
         if not staged:
             return UpsertResult(received=len(rows), applied=0, created=0)
         terms = self._term_props[label]
@@ -406,7 +420,9 @@ class EmbeddedStore:
         )
         with self._writing() as conn:
             conn.execute("DELETE FROM temp.stage_nodes")
-            conn.executemany("INSERT INTO temp.stage_nodes (key, patch) VALUES (?, ?)", staged)
+            conn.executemany(
+                "INSERT INTO temp.stage_nodes (key, patch, fresh) VALUES (?, ?, ?)", staged
+            )
             # CROSS JOIN keeps the batch the outer loop: never a walk over the label.
             update = conn.execute(
                 "UPDATE nodes SET props = json_patch(json_patch(props, "
@@ -418,10 +434,10 @@ class EmbeddedStore:
             )
             changed = update.fetchall() if terms else []
             insert = conn.execute(
-                "INSERT INTO nodes (label, key, props) "
-                "SELECT ?, key, json_patch(json_patch('{}', patch), ?) FROM temp.stage_nodes "
-                "WHERE true ORDER BY key ON CONFLICT (label, key) DO NOTHING" + returning,
-                (label, touched),
+                "INSERT INTO nodes (label, key, props) SELECT ?, key, fresh "
+                "FROM temp.stage_nodes WHERE true ORDER BY key "
+                "ON CONFLICT (label, key) DO NOTHING" + returning,
+                (label,),
             )
             if terms:
                 created_rows = insert.fetchall()
@@ -461,12 +477,13 @@ class EmbeddedStore:
         src_label: str,
         dst_label: str,
         prepared: Sequence[PreparedRel],
+        touch: dict[str, PropertyValue],
     ) -> None:
         """Stage relationship rows with their endpoints' node IDs (NULL where missing)."""
         conn.execute("DELETE FROM temp.stage_rels")
         conn.executemany(
-            "INSERT INTO temp.stage_rels (src, dst, rkey, patch) VALUES (?, ?, ?, ?)",
-            [(p.src, p.dst, RKEY_SEP.join(p.rkey), _dumps(p.props)) for p in prepared],
+            "INSERT INTO temp.stage_rels (src, dst, rkey, patch, fresh) VALUES (?, ?, ?, ?, ?)",
+            [(p.src, p.dst, RKEY_SEP.join(p.rkey), *_staged(p.props, touch)) for p in prepared],
         )
         conn.execute(
             "UPDATE temp.stage_rels SET "
@@ -484,14 +501,15 @@ class EmbeddedStore:
         touch: Properties | None = None,
     ) -> UpsertResult:
         rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
-        touched = _dumps(prepare_touch(rel_type, rel.property_names, touch))
+        touch_props = prepare_touch(rel_type, rel.property_names, touch)
+        touched = _dumps(touch_props)
         rows = list(rows)
         with gc_paused():
             prepared = prepare_rels(rel, rows)
         if not prepared:
             return UpsertResult(received=len(rows), applied=0, created=0)
         with self._writing() as conn:
-            self._stage_rels(conn, src_label, dst_label, prepared)
+            self._stage_rels(conn, src_label, dst_label, prepared, touch_props)
             missing = tuple(
                 MissingEndpoint(
                     src, dst, tuple(e for e, gone in (("src", ns), ("dst", nd)) if gone)
@@ -510,10 +528,10 @@ class EmbeddedStore:
             )
             created = conn.execute(
                 "INSERT INTO rels (src, type, dst, rkey, props) "
-                "SELECT sid, ?, did, rkey, json_patch(json_patch('{}', patch), ?) "
+                "SELECT sid, ?, did, rkey, fresh "
                 "FROM temp.stage_rels WHERE sid IS NOT NULL AND did IS NOT NULL "
                 "ORDER BY sid, did ON CONFLICT DO NOTHING",
-                (rel_type, touched),
+                (rel_type,),
             ).rowcount
             self._add_count(conn, "rel", rel_type, created)
         return UpsertResult(
@@ -562,7 +580,7 @@ class EmbeddedStore:
         if not prepared:
             return 0
         with self._writing() as conn:
-            self._stage_rels(conn, src_label, dst_label, prepared)
+            self._stage_rels(conn, src_label, dst_label, prepared, {})
             deleted = conn.execute(
                 "DELETE FROM rels WHERE type = ? AND (src, dst, rkey) IN "
                 "(SELECT sid, did, rkey FROM temp.stage_rels)",
@@ -740,56 +758,80 @@ class EmbeddedStore:
         return [(key, ids[key]) for key in dict.fromkeys(keys) if key in ids]
 
     @staticmethod
-    def _adjacency_sql(direction: Direction, typed: bool, labelled: bool, with_nodes: bool) -> str:
-        """A node's matching relationships in the port's order: type, other label, other
-        key, outgoing first, relationship key. A self-loop comes once."""
+    @functools.cache
+    def _adjacency_sql(
+        direction: Direction, typed: bool, labelled: bool, with_nodes: bool, limited: bool
+    ) -> str:
+        """Relationships of many nodes (``anchors``) in one statement, each node's in the
+        port's order: type, other label, other key, outgoing first, relationship key. A
+        self-loop comes once. ``limited``: at most ``:limit`` per node."""
         other_props = ", o.props AS oprops" if with_nodes else ""
         parts = []
         for outward in (True, False):
             if direction == ("in" if outward else "out"):
                 continue
             near, far = ("src", "dst") if outward else ("dst", "src")
-            where = [f"r.{near} = :nid"]
+            on = [f"r.{near} = a.nid"]
             if typed:
-                where.append("r.type = :type")
-            if labelled:
-                where.append("o.label = :other")
+                on.append("r.type = :type")
             if not outward and direction == "both":
-                where.append("r.src <> :nid")
+                on.append("r.src <> a.nid")
+            where = " WHERE o.label = :other" if labelled else ""
             parts.append(
-                "SELECT r.type AS type, r.src AS src, r.dst AS dst, r.rkey AS rkey,"
+                "SELECT a.key AS akey, a.nid AS anid, r.type AS type, r.rkey AS rkey,"
                 f" r.props AS props, o.label AS olabel, o.key AS okey{other_props},"
-                f" r.src <> :nid AS inward FROM rels AS r JOIN nodes AS o ON o.id = r.{far}"
-                f" WHERE {' AND '.join(where)}"
+                " r.src <> a.nid AS inward FROM anchors AS a"
+                f" CROSS JOIN rels AS r ON {' AND '.join(on)}"
+                f" CROSS JOIN nodes AS o ON o.id = r.{far}{where}"
             )
-        return " UNION ALL ".join(parts) + " ORDER BY type, olabel, okey, inward, rkey LIMIT :limit"
+        anchors = (
+            "WITH anchors (key, nid) AS (SELECT n.key, n.id FROM json_each(:keys) AS j"
+            " CROSS JOIN nodes AS n ON n.label = :label AND n.key = j.value)"
+        )
+        order = "type, olabel, okey, inward, rkey"
+        union = " UNION ALL ".join(parts)
+        if not limited:
+            return f"{anchors} SELECT * FROM ({union}) ORDER BY anid, {order}"
+        return (
+            f"{anchors}, adjacent AS ({union}) SELECT * FROM (SELECT adjacent.*,"
+            f" row_number() OVER (PARTITION BY anid ORDER BY {order}) AS rank FROM adjacent)"
+            " WHERE rank <= :limit ORDER BY anid, rank"
+        )
 
     def _adjacent(
         self,
-        conn: sqlite3.Connection,
         label: str,
-        key: str,
-        nid: int,
+        keys: Sequence[str],
         rel_type: str | None,
         direction: Direction,
         other_label: str | None,
-        limit: int,
+        limit: int | None,
         with_nodes: bool,
-    ) -> list[tuple[Edge, Node | None]]:
+    ) -> dict[str, list[tuple[Edge, Node | None]]]:
+        """Each existing node's matching relationships (and other ends), in ``keys`` order;
+        nodes with none are absent."""
         sql = self._adjacency_sql(
-            direction, rel_type is not None, other_label is not None, with_nodes
+            direction, rel_type is not None, other_label is not None, with_nodes, limit is not None
         )
-        params = {"nid": nid, "type": rel_type, "other": other_label, "limit": limit}
-        out: list[tuple[Edge, Node | None]] = []
-        for row in conn.execute(sql, params):
-            rtype, src, _dst, _rkey, props, olabel, okey = row[:7]
-            if src == nid and not row[-1]:
-                edge = Edge(rtype, label, key, olabel, okey, _loads(props))
-            else:
+        params = {
+            "keys": _json_list(dict.fromkeys(keys)),
+            "label": label,
+            "type": rel_type,
+            "other": other_label,
+            "limit": limit,
+        }
+        found: dict[str, list[tuple[Edge, Node | None]]] = {}
+        with self._reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        for row in rows:
+            key, _, rtype, _, props, olabel, okey = row[:7]
+            if row[8 if with_nodes else 7]:  # inward
                 edge = Edge(rtype, olabel, okey, label, key, _loads(props))
+            else:
+                edge = Edge(rtype, label, key, olabel, okey, _loads(props))
             other = Node(olabel, okey, _loads(row[7])) if with_nodes else None
-            out.append((edge, other))
-        return out
+            found.setdefault(key, []).append((edge, other))
+        return {key: found[key] for key in dict.fromkeys(keys) if key in found}
 
     def neighbours(
         self,
@@ -814,29 +856,20 @@ class EmbeddedStore:
         limit: int = 100,
     ) -> dict[str, list[Neighbour]]:
         check_neighbour_query(self._schema, label, rel_type, other_label)
-        found: dict[str, list[Neighbour]] = {}
         if not keys or limit <= 0:
-            return found
-        with self._reading() as conn:
-            for key, nid in self._node_ids(conn, label, keys):
-                items = self._adjacent(
-                    conn, label, key, nid, rel_type, direction, other_label, limit, True
-                )
-                if items:
-                    found[key] = [Neighbour(edge, node) for edge, node in items if node]
-        return found
+            return {}
+        found = self._adjacent(label, keys, rel_type, direction, other_label, limit, True)
+        return {
+            key: [Neighbour(edge, node) for edge, node in items if node]
+            for key, items in found.items()
+        }
 
     def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
         self._schema.node(label)
-        found: dict[str, list[Edge]] = {}
         if not keys:
-            return found
-        with self._reading() as conn:
-            for key, nid in self._node_ids(conn, label, keys):
-                items = self._adjacent(conn, label, key, nid, None, "both", None, -1, False)
-                if items:
-                    found[key] = [edge for edge, _ in items]
-        return found
+            return {}
+        found = self._adjacent(label, keys, None, "both", None, None, False)
+        return {key: [edge for edge, _ in items] for key, items in found.items()}
 
     def degree(
         self, label: str, key: str, rel_type: str | None = None, direction: Direction = "both"

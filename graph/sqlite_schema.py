@@ -43,10 +43,13 @@ BASE_DDL = (
 
 # Per connection, in memory: where a batch is staged before one set-based statement.
 STAGE_DDL = (
-    "CREATE TEMP TABLE IF NOT EXISTS stage_nodes (key TEXT PRIMARY KEY, patch TEXT NOT NULL)",
+    # patch: the row as given (null removes a property), merged into an existing row;
+    # fresh: the row a missing one is created as (no nulls, touch properties set).
+    "CREATE TEMP TABLE IF NOT EXISTS stage_nodes ("
+    " key TEXT PRIMARY KEY, patch TEXT NOT NULL, fresh TEXT NOT NULL)",
     "CREATE TEMP TABLE IF NOT EXISTS stage_rels ("
     " src TEXT NOT NULL, dst TEXT NOT NULL, rkey TEXT NOT NULL, patch TEXT NOT NULL,"
-    " sid INTEGER, did INTEGER, PRIMARY KEY (src, dst, rkey))",
+    " fresh TEXT NOT NULL, sid INTEGER, did INTEGER, PRIMARY KEY (src, dst, rkey))",
     "CREATE TEMP TABLE IF NOT EXISTS stage_ids (id INTEGER PRIMARY KEY)",
 )
 

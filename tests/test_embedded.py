@@ -184,6 +184,44 @@ def test_any_storable_value_survives_a_reopen(
         assert node is not None
         assert node.props == row
         assert [type(v) for v in node.props.values()] == [type(v) for v in row.values()]
+        # Sent again, the row changes nothing, so a touch does not land: the text a new row
+        # is stored as is the text the merge of the same row writes.
+        store.upsert_nodes("Customer", [row], touch={"loaded_at": "later"})  # type: ignore[list-item]
+        assert "loaded_at" not in store.get_node("Customer", key).props  # type: ignore[union-attr]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    props=st.dictionaries(st.sampled_from(_customer_props), st.none() | _values, max_size=6),
+    rel_props=st.dictionaries(st.sampled_from(["role", "since"]), st.none() | _values, max_size=2),
+)
+def test_a_created_row_is_what_merging_it_would_write(
+    tmp_path: Path, props: dict[str, object], rel_props: dict[str, object]
+) -> None:
+    touch = {"loaded_at": "t1"}
+    with EmbeddedStore(tmp_path / f"m{abs(hash(repr((props, rel_props))))}.sqlite") as store:
+        store.upsert_nodes("Household", [{"id": "h"}])
+        for _ in range(2):
+            store.upsert_nodes("Customer", [{"id": "c", **props}], touch=touch)  # type: ignore[list-item]
+            store.upsert_relationships(
+                "MEMBER_OF",
+                "Customer",
+                "Household",
+                [RelRow("c", "h", rel_props)],
+                touch={},  # type: ignore[arg-type]
+            )
+            touch = {"loaded_at": "t2"}
+        node = store.get_node("Customer", "c")
+        assert node is not None
+        assert node.props == {
+            "id": "c",
+            **{k: v for k, v in props.items() if v is not None},
+            "loaded_at": "t1",
+        }
+        [(edge, _)] = store.neighbours("Customer", "c", "MEMBER_OF")
+        assert edge.props == {k: v for k, v in rel_props.items() if v is not None}
 
 
 def test_keys_are_unique_on_disk(tmp_path: Path) -> None:
