@@ -20,6 +20,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,11 @@ def _json_list(values: Iterable[str]) -> str:
     return orjson.dumps(list(values)).decode()
 
 
+def _is_lock_error(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return name in {"SQLITE_BUSY", "SQLITE_LOCKED"} or "locked" in str(exc)
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     # SQLite may have rolled back already (disk full, I/O error): nothing left to undo.
     if conn.in_transaction:
@@ -181,7 +187,7 @@ class EmbeddedStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self._path}: {exc}") from None
         try:
-            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            self._use_wal(conn)
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute(f"PRAGMA cache_size = -{cache_kib}")
             conn.execute("PRAGMA temp_store = MEMORY")
@@ -189,8 +195,30 @@ class EmbeddedStore:
             conn.execute("PRAGMA wal_autocheckpoint = 16384")
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if _is_lock_error(exc):
+                raise self._locked() from None
             raise StoreCorruptError(f"{self._path} is not a readable ckb store: {exc}") from None
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (a no-op once it is). Processes creating one file at once
+        all try to convert it and SQLite refuses all but one at once, without the busy
+        wait, so the others wait here."""
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_lock_error(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _locked(self) -> StoreLockedError:
+        return StoreLockedError(
+            f"{self._path}: another process kept the write lock for more than "
+            f"{self._busy_timeout:g} s; try again when its write ends"
+        )
 
     def _prepare(self) -> None:
         """Create a new store's tables, refuse foreign or old files, keep indexes in step
@@ -306,11 +334,8 @@ class EmbeddedStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreLockedError(
-                    f"{self._path}: another process kept the write lock for more than "
-                    f"{self._busy_timeout:g} s; try again when its write ends"
-                ) from None
+            if _is_lock_error(exc):
+                raise self._locked() from None
             raise
 
     def _commit(self, conn: sqlite3.Connection) -> None:
