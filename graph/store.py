@@ -100,6 +100,14 @@ class GraphStore(Protocol):
         """Where this store lives, for messages (never includes credentials)."""
         ...
 
+    @property
+    def batches_per_transaction(self) -> int:
+        """How many loader batches one write transaction may hold. A bulk load commits
+        every few batches, not every one, where commits are costly (an embedded commit
+        writes every index page its transaction touched); 1 where a bigger transaction
+        would only hold more locks (Neo4j)."""
+        ...
+
     def apply_schema(self) -> list[str]:
         """Create constraints and indexes from graph/schema.py; idempotent. Returns actions."""
         ...

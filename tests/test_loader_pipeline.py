@@ -333,3 +333,41 @@ def test_a_file_the_second_process_cannot_read_fails_the_load_as_it_would_alone(
         monkeypatch.setenv("CKB_LOAD_PARALLEL", parallel)
         with pytest.raises(SourceFileError, match="unreadable"):
             load_file(store, "customers", broken, "billing", rejects_path=tmp_path / "r.jsonl")
+
+
+def test_a_bulk_load_commits_every_few_batches_and_a_failure_undoes_only_the_open_group(
+    tmp_path: Path, store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = "".join(f"{i},Person {i},p{i}@example.com\n" for i in range(1, 151))
+    path = _write(tmp_path / "crm.csv", "source_record_id,name,email\n" + rows)
+    commits: list[int] = []
+    original = store._commit
+
+    def counting_commit(conn: object) -> None:
+        commits.append(store.counts().nodes["SourceRecord"])
+        original(conn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_commit", counting_commit)
+    # 15 batches of 10: two transactions, of 10 batches and of 5.
+    load_file(store, "customers", path, "crm", rejects_path=tmp_path / "r.jsonl", batch_size=10)
+    assert commits == [100, 150]
+
+    # A failure in the 13th batch: the first group of ten stands, the open one is undone.
+    again = _write(tmp_path / "crm2.csv", "source_record_id,name,email\n" + rows)
+    seen = 0
+    upsert = store.upsert_nodes
+
+    def failing(label: str, *args: object, **kwargs: object) -> object:
+        nonlocal seen
+        if label == "SourceRecord":
+            seen += 1
+            if seen == 13:
+                raise OSError("disk gone")
+        return upsert(label, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "upsert_nodes", failing)
+    with pytest.raises(OSError, match="disk gone"):
+        load_file(
+            store, "customers", again, "crm2", rejects_path=tmp_path / "r2.jsonl", batch_size=10
+        )
+    assert len(store.find_nodes("SourceRecord", "source_system", "crm2", limit=1000)) == 100
