@@ -84,7 +84,10 @@ def main() -> None:
         store.upsert_nodes("Customer", customers)
         store.upsert_relationships("RESOLVED_TO", "SourceRecord", "Customer", links)
     built = time.perf_counter() - started
-    print(f"{args.customers:,} customers with a source record each: built in {built:.0f} s")
+    print(
+        f"{args.customers:,} customers with a source record each: built in {built:.0f} s "
+        f"in {work / 'kb.sqlite'} (kept: bench/reopen.py can open it)"
+    )
 
     pushed = []
     for j in range(args.pushes):

@@ -35,7 +35,7 @@ import fastjsonschema
 import orjson
 from jsonschema import Draft7Validator
 
-from graph.store import GraphStore, RelRow
+from graph.store import GraphStore, RelRow, atomically
 from loaders.containment import Boundary, intervals
 from loaders.epc import canonical_epc, gtin_of, serial_of
 from loaders.rejects import RejectsFile
@@ -559,30 +559,37 @@ _WRITE_LOCK = threading.Lock()
 
 
 def _write(store: GraphStore, rows: dict[str, Any]) -> None:
+    """One capture batch in one transaction: its events, their relationships, the shelf
+    roll-up and sales links land together or not at all, so a re-run after a crash finds
+    either the whole batch (counted) or none of it (counted now)."""
     with _WRITE_LOCK:
-        # Before the events are written: which of them the store already holds.
-        moves = _shelf_moves(store, rows) if rows.get("shelf") else {}
-        order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
-        for label in order:
-            if label in rows["nodes"]:
-                store.upsert_nodes(label, rows["nodes"][label])
-        gtins = {r["epc"]: r["gtin"] for r in rows["nodes"].get("ProductInstance", []) if r["gtin"]}
-        activities: dict[str, Activity] = rows.get("activities", {})
-        products = _products(store, {*gtins.values(), *(a.gtin for a in activities.values())})
-        if gtins:
-            store.upsert_relationships(
-                "INSTANCE_OF",
-                "ProductInstance",
-                "Product",
-                [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
-            )
-        for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
-            store.upsert_relationships(rel_type, src, dst, rels)
-        _link_sales(store, rows)
-        if rows.get("pairs"):
-            _contain(store, rows["pairs"])
-        if moves:
-            _roll_up(store, moves, activities, products)
+        atomically(store, lambda: _write_batch(store, rows))
+
+
+def _write_batch(store: GraphStore, rows: dict[str, Any]) -> None:
+    # Before the events are written: which of them the store already holds.
+    moves = _shelf_moves(store, rows) if rows.get("shelf") else {}
+    order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
+    for label in order:
+        if label in rows["nodes"]:
+            store.upsert_nodes(label, rows["nodes"][label])
+    gtins = {r["epc"]: r["gtin"] for r in rows["nodes"].get("ProductInstance", []) if r["gtin"]}
+    activities: dict[str, Activity] = rows.get("activities", {})
+    products = _products(store, {*gtins.values(), *(a.gtin for a in activities.values())})
+    if gtins:
+        store.upsert_relationships(
+            "INSTANCE_OF",
+            "ProductInstance",
+            "Product",
+            [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
+        )
+    for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
+        store.upsert_relationships(rel_type, src, dst, rels)
+    _link_sales(store, rows)
+    if rows.get("pairs"):
+        _contain(store, rows["pairs"])
+    if moves:
+        _roll_up(store, moves, activities, products)
 
 
 def _contain(store: GraphStore, pairs: set[tuple[str, str]]) -> None:

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from graph.store import GraphStore
 from loaders.epc import canonical_epc
 from loaders.epcis import capture, read_documents
@@ -144,3 +146,28 @@ def test_batches_of_a_long_stream_count_as_one_capture(store: GraphStore, tmp_pa
     assert capture(store, read_documents(path), rejects, batch=2).captured == 5
     rejects.close()
     assert _counters(store) == {_bucket("10"): (1, 1)}
+
+
+def test_a_capture_batch_that_fails_leaves_nothing_and_a_rerun_counts_it_once(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loaders.epcis
+
+    store.upsert_nodes("Product", [{"id": "RT-PHONE", "gtin": GTIN}])
+    events = [
+        shelf_event("urn:uuid:f1", SHELF_PICKUP, "2026-05-01T10:05:00Z", 1, 2),
+        shelf_event("urn:uuid:f2", SHELF_PUTDOWN, "2026-05-01T10:09:00Z", 2),
+    ]
+    real_roll_up = loaders.epcis._roll_up
+
+    def crash(*args: Any) -> None:  # the events are written by now, the counters not yet
+        raise OSError("killed mid-batch")
+
+    monkeypatch.setattr(loaders.epcis, "_roll_up", crash)
+    with pytest.raises(OSError, match="killed mid-batch"):
+        _capture(store, events, tmp_path)
+    assert store.get_nodes("EpcisEvent", ["urn:uuid:f1", "urn:uuid:f2"]) == {}
+    assert store.counts().nodes["ShelfActivity"] == 0
+    monkeypatch.setattr(loaders.epcis, "_roll_up", real_roll_up)
+    _capture(store, events, tmp_path)
+    assert _counters(store) == {_bucket("10"): (2, 1)}
