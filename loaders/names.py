@@ -16,7 +16,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 MIN_DELETION_LENGTH = 5
@@ -43,6 +42,10 @@ def name_tokens(name: str) -> tuple[str, ...]:
     """Romanised, accent-free, lower-case word tokens; each Han character its pinyin."""
     text = normalize_name(name)
     if _HAN.search(text):
+        # Imported on first use: its dictionaries cost a fifth of a second, which every
+        # command would pay at start-up, most of them for no Han name at all.
+        from pypinyin import lazy_pinyin
+
         # Separate every Han character so each becomes one syllable.
         text = " ".join(lazy_pinyin(_HAN.sub(lambda m: f" {m.group(0)} ", text)))
     return tuple(_WORD.findall(_fold(text).casefold()))
