@@ -46,6 +46,7 @@ MAX_FIRST: Mapping[str, int] = {
     "Customer.trackedItems": 500,
     "Customer.purchases": 500,
     "Customer.nextBestProducts": 20,
+    "Customer.network": 500,
     "Household.whiteSpace": 20,
 }
 

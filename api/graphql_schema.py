@@ -181,6 +181,30 @@ class RelationshipPaths:
     paths: list[RelationshipPath]
 
 
+@strawberry.type
+class InfluenceScore:
+    customer_id: str
+    name: str | None
+    distance: int
+    links: int
+    betweenness: float
+    community: int
+    referred: int
+    referral_reach: int
+
+
+@strawberry.type
+class CustomerNetwork:
+    """Who holds a customer's network together and who influences in it: the
+    network_influence question (docs/queries.md)."""
+
+    customers: int
+    households: int
+    relationships: int
+    communities: int
+    members: list[InfluenceScore]
+
+
 def _build(cls: type[Any], value: Any) -> Any:
     """The API type from a flat result dataclass of the same fields (no deep copy:
     ``asdict`` cost a tenth of a customer-360)."""
@@ -453,6 +477,27 @@ class Customer:
                 RelationshipPath(steps=[_build(PathStep, s) for s in p.steps], links=list(p.links))
                 for p in found.paths
             ],
+        )
+
+    @strawberry.field
+    async def network(self, info: Info, hops: int = 2, first: int = 20) -> CustomerNetwork | None:
+        """The customers and households within ``hops`` steps, most central first."""
+        found = await in_thread(  # scores a whole network: off the loop
+            run_query,
+            info.context.store,
+            "network_influence",
+            customerId=self.id,
+            hops=hops,
+            first=first,
+        )
+        if found is None:
+            return None
+        return CustomerNetwork(
+            customers=found.customers,
+            households=found.households,
+            relationships=found.relationships,
+            communities=found.communities,
+            members=[_build(InfluenceScore, m) for m in found.members],
         )
 
     @strawberry.field

@@ -60,3 +60,8 @@ class StoreFormatError(StoreError):
 
 class StoreCorruptError(StoreError):
     """The embedded store's file is not a readable ckb store."""
+
+
+class ProjectionTooLargeError(CkbError):
+    """A projection (graph.projection.expand) would pull more nodes than its cap: the
+    question asks about too much of the graph at once (ask it with fewer hops)."""

@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from graph.algorithms import linked_groups
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
@@ -177,27 +178,15 @@ def _resolve_store(
     summary.skipped_blocks = result.skipped_blocks
     summary.customers_before = len(set(owner.values()))
 
-    # Groups of customers to merge: customers whose records share a cluster. Records that
-    # already share a customer stay together (batch resolution never splits).
-    parent: dict[str, str] = {}
-
-    def find(k: str) -> str:
-        parent.setdefault(k, k)
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
+    # Groups of customers to merge: customers whose records share a cluster, i.e. the
+    # connected components of the links a cluster makes between its records' customers.
+    # Records that already share a customer stay together (batch resolution never splits).
+    links: list[tuple[str, str]] = []
     for cluster in result.clusters:
         customers = sorted({owner[r] for r in cluster if r in owner})
-        for other in customers[1:]:
-            ra, rb = find(customers[0]), find(other)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for customer in sorted(set(owner.values())):
-        groups[find(customer)].append(customer)
-    merging = [sorted(g) for g in groups.values() if len(g) > 1]
+        if len(customers) > 1:
+            links.extend((customers[0], other) for other in customers[1:])
+    merging = linked_groups(links)
     by_record = {r.key: r for r in records}
     link_of = _best_links(result)
     records_of: dict[str, list[str]] = defaultdict(list)

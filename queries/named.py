@@ -13,12 +13,17 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
+import networkx as nx
+
+from graph.algorithms import shortest_routes
+from graph.projection import Projection, expand
 from graph.store import GraphStore, Node
 from queries import (
     QUERY_DIR,
     QueryFile,
     insights,
     lifecycle,
+    network,
     parse_query_file,
     search,
     shelf,
@@ -633,28 +638,25 @@ class NetworkMember:
 
 
 def _ego_embedded(store: GraphStore, customerId: str, hops: int, limit: int) -> list[Record]:
-    if store.get_node("Customer", customerId) is None:
+    centre = ("Customer", customerId)
+
+    def enough(graph: Projection) -> bool:
+        # Every customer of the next hop sorts after the `limit` already found: stop.
+        return sum(1 for label, _ in graph if label == "Customer") > limit
+
+    around = expand(
+        store, [centre], network.CUSTOMER_NETWORK, hops, until=enough, node_props=("name",)
+    )
+    if centre not in around:
         return []
-    start = ("Customer", customerId)
-    seen = {start: 0}
-    frontier = [start]
-    for depth in range(1, hops + 1):
-        reached = []
-        for label, key in frontier:
-            for _, other_label, other_key in _path_links(store, label, key):
-                other = (other_label, other_key)
-                if other not in seen:
-                    seen[other] = depth
-                    reached.append(other)
-        frontier = reached
+    distances = nx.single_source_shortest_path_length(around, centre, cutoff=hops)
     people = sorted(
-        (d, key) for (label, key), d in seen.items() if label == "Customer" and key != customerId
+        (d, key) for (label, key), d in distances.items() if label == "Customer" and d > 0
     )[:limit]
-    names = store.get_nodes("Customer", [key for _, key in people])
     return [
         {
             "customerId": key,
-            "name": names[key].props.get("name") if key in names else None,
+            "name": around.nodes[("Customer", key)]["props"].get("name"),
             "distance": d,
         }
         for d, key in people
@@ -819,68 +821,35 @@ class RelationshipPaths:
     paths: tuple[CustomerPath, ...]
 
 
-def _path_links(store: GraphStore, label: str, key: str) -> list[tuple[str, str, str]]:
-    """(link, neighbour label, neighbour key) for each path-relevant relationship."""
-    links = []
-    for rel_type in ("MEMBER_OF", "RELATED_TO"):
-        for n in store.neighbours(label, key, rel_type, "both", limit=100_000):
-            link = str(n.edge.props.get("kind", rel_type))
-            links.append((link, n.node.label, n.node.key))
-    return links
-
-
 def _path_embedded(store: GraphStore, fromId: str, toId: str, maxHops: int) -> list[Record]:
-    ends = store.get_nodes("Customer", [fromId, toId])
-    if fromId == toId or len(ends) < 2:
-        return []
     start, goal = ("Customer", fromId), ("Customer", toId)
-    # Breadth-first, keeping every predecessor edge on a shortest route (as allShortestPaths).
-    preds: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {start: []}
-    frontier = [start]
-    names: dict[tuple[str, str], str | None] = {}
-    depth = 0
-    while frontier and goal not in preds and depth < maxHops:
-        depth += 1
-        reached: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {}
-        for node in frontier:
-            for link, label, key in _path_links(store, *node):
-                other = (label, key)
-                if other in preds:
-                    continue
-                reached.setdefault(other, []).append((node, link))
-        preds.update(reached)
-        frontier = list(reached)
-    if goal not in preds:
+    if fromId == toId or store.get_node(*goal) is None:
         return []
-
-    def walk(node: tuple[str, str]) -> list[tuple[list[tuple[str, str]], list[str]]]:
-        if node == start:
-            return [([start], [])]
-        out = []
-        for prev, link in preds[node]:
-            for nodes, links in walk(prev):
-                out.append(([*nodes, node], [*links, link]))
-        return out
-
-    found = walk(goal)
-    keys = {n for nodes, _ in found for n in nodes}
-    for label in {lbl for lbl, _ in keys}:
-        for key, found_node in store.get_nodes(
-            label, [k for lbl, k in keys if lbl == label]
-        ).items():
-            name = found_node.props.get("name")
-            names[(label, key)] = None if name is None else str(name)
+    # Grown from one end until the other is reached: every shortest route is in it.
+    around = expand(
+        store,
+        [start],
+        network.CUSTOMER_NETWORK,
+        maxHops,
+        until=lambda graph: goal in graph,
+        node_props=("name",),
+    )
     rows = [
         {
-            "nodeIds": [k for _, k in nodes],
-            "labels": [lbl for lbl, _ in nodes],
-            "names": [names.get(n) for n in nodes],
-            "links": links,
+            "nodeIds": [key for _, key in nodes],
+            "labels": [label for label, _ in nodes],
+            "names": [_name(around.nodes[n]["props"]) for n in nodes],
+            "links": [str(e["props"].get("kind", e["type"])) for e in edges],
         }
-        for nodes, links in found
+        for nodes, edges in shortest_routes(around, start, goal)
     ]
     rows.sort(key=lambda r: (r["nodeIds"], r["links"]))
     return rows[:MAX_PATHS]
+
+
+def _name(props: dict[str, Any]) -> str | None:
+    name = props.get("name")
+    return None if name is None else str(name)
 
 
 def _to_paths(rows: list[Record]) -> RelationshipPaths:
@@ -942,6 +911,9 @@ class NamedQuery(Generic[R]):
     check: Callable[[dict[str, Any]], None] = lambda params: None
     # Derives parameters the caller does not type (e.g. a normalised form of their text).
     prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda params: params
+    # Answered by ``embedded`` on every store, Neo4j included (through the port): graph
+    # algorithms Neo4j Community lacks. Its Cypher file is for analysts.
+    in_python: bool = False
 
     @property
     def file(self) -> QueryFile:
@@ -975,6 +947,13 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         ),
         NamedQuery("relationship_path", _path_embedded, _to_paths, _check_path),
         NamedQuery("ego_network", _ego_embedded, _to_network, _check_ego),
+        NamedQuery(
+            "network_influence",
+            network.influence_embedded,
+            network.to_influence,
+            network.check_influence,
+            in_python=True,
+        ),
         NamedQuery("related_customers", _related_embedded, _to_related, bounded("first", 1000)),
         NamedQuery("contact_frequency", _contacts_embedded, _to_contacts, _check_contacts),
         NamedQuery("campaign_response", _campaign_embedded, _to_campaign),
@@ -1103,7 +1082,7 @@ def run_query(store: GraphStore, name: str, /, **params: Any) -> Any:
         raise UnknownQueryError(f"unknown query {name!r}; queries: {', '.join(QUERIES)}") from None
     params = _checked(query, query.prepare(params))
     read_query = cypher_reader(store)
-    if read_query is not None:
+    if read_query is not None and not query.in_python:
         rows = read_query(name, query.file.text, params)
     else:
         rows = query.embedded(store, **params)

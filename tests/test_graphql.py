@@ -195,6 +195,33 @@ def test_household(server: Any) -> None:
     assert r.json()["data"] == {"household": None}
 
 
+def test_customer_network(server: Any) -> None:
+    query = """
+    query ($id: ID!) {
+      customer(id: $id) {
+        network(hops: 2, first: 5) {
+          customers households relationships communities
+          members { customerId distance links betweenness community referred referralReach }
+        }
+      }
+    }"""
+    network = _post(server, query, id=server.ann).json()["data"]["customer"]["network"]
+    # Ann and Bob share HH1: the household lies between them, neither between anyone.
+    assert network == {
+        "customers": 2, "households": 1, "relationships": 2, "communities": 1,
+        "members": [
+            {"customerId": server.ann, "distance": 0, "links": 1, "betweenness": 0.0,
+             "community": 1, "referred": 0, "referralReach": 0},
+            {"customerId": server.bob, "distance": 2, "links": 1, "betweenness": 0.0,
+             "community": 1, "referred": 0, "referralReach": 0},
+        ],
+    }  # fmt: skip
+    too_far = "query ($id: ID!) { customer(id: $id) { network(hops: 9) { customers } } }"
+    error = _post(server, too_far, id=server.ann).json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "hops must be between 1 and 6" in error["message"]
+
+
 def test_search_and_at_risk(server: Any) -> None:
     r = _post(
         server,

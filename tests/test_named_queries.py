@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from graph.embedded import EmbeddedStore
 from graph.store import GraphStore, RelRow
 from loaders.names import name_keys, normalize_name
+from queries import network
 from queries.named import (
     QUERIES,
     CustomerValue,
@@ -21,6 +23,7 @@ from queries.named import (
     UnknownQueryError,
     run_query,
 )
+from queries.network import InfluenceScore
 from tests.test_shelf import _capture, object_event
 
 
@@ -430,6 +433,101 @@ def test_ego_network(store: GraphStore) -> None:
     assert run_query(store, "ego_network", customerId="nobody", hops=4, limit=10) == []
     with pytest.raises(QueryParameterError, match="hops must be between 1 and 4"):
         run_query(store, "ego_network", customerId="a", hops=5, limit=10)
+
+
+def _referral_ring(store: GraphStore) -> None:
+    # p2 - H1 - p1, then a referral ring p1 -> p3 -> p4 -> p1, p4 -family- p5 - H2 - p6,
+    # and p6 -referral-> x far out.
+    store.upsert_nodes(
+        "Customer", [{"id": k, "name": k.upper()} for k in ("p1", "p2", "p3", "p4", "p5", "p6", "x")]
+    )  # fmt: skip
+    store.upsert_nodes("Household", [{"id": "H1"}, {"id": "H2"}])
+    store.upsert_relationships(
+        "MEMBER_OF", "Customer", "Household",
+        [RelRow("p1", "H1"), RelRow("p2", "H1"), RelRow("p5", "H2"), RelRow("p6", "H2")],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "RELATED_TO", "Customer", "Customer",
+        [RelRow("p1", "p3", {"kind": "referral"}), RelRow("p3", "p4", {"kind": "referral"}),
+         RelRow("p4", "p1", {"kind": "referral"}), RelRow("p4", "p5", {"kind": "family"}),
+         RelRow("p6", "x", {"kind": "referral"})],
+    )  # fmt: skip
+
+
+def test_network_influence(store: GraphStore) -> None:
+    _referral_ring(store)
+    # Within 3 steps of p1: p1..p5, H1 and H2, 7 relationships (p6 and x lie further out).
+    # As a simple graph it is the line p2-H1-p1-p4-p5-H2 with p3 on both p1 and p4.
+    three = run_query(store, "network_influence", customerId="p1", hops=3, first=10)
+    assert (three.customer_id, three.customers, three.households, three.relationships) == (
+        "p1", 5, 2, 7,
+    )  # fmt: skip
+    assert three.communities == 3  # the referral ring; p2 with H1; p5 with H2
+    assert three.members == (
+        # {p2, H1} x {p3, p4, p5, H2}: 8 of the 15 pairs of others go through p1; as many
+        # through p4; H2 x the other 5 through p5. Ties: referral reach, links, then ID.
+        InfluenceScore("p1", "P1", 0, 3, 0.533333, 1, 1, 2),
+        InfluenceScore("p4", "P4", 1, 3, 0.533333, 1, 1, 2),
+        InfluenceScore("p5", "P5", 2, 2, 0.333333, 3, 0, 0),
+        InfluenceScore("p3", "P3", 1, 2, 0.0, 1, 1, 2),
+        InfluenceScore("p2", "P2", 2, 1, 0.0, 2, 0, 0),
+    )
+    # One step: the relationships among p1, H1, p3, p4 (p3 -> p4 included).
+    one = run_query(store, "network_influence", customerId="p1", hops=1, first=2)
+    assert (one.customers, one.households, one.relationships) == (3, 1, 4)
+    assert [(m.customer_id, m.betweenness, m.referred, m.referral_reach) for m in one.members] == [
+        ("p1", 0.666667, 1, 2),
+        ("p3", 0.0, 1, 2),
+    ]
+    six = run_query(store, "network_influence", customerId="p1", hops=6, first=500)
+    assert {m.customer_id: m.distance for m in six.members} == {
+        "p1": 0, "p3": 1, "p4": 1, "p2": 2, "p5": 2, "p6": 4, "x": 5,
+    }  # fmt: skip
+    assert [m.referral_reach for m in six.members if m.customer_id == "p6"] == [1]
+    assert run_query(store, "network_influence", customerId="nobody", hops=2, first=5) is None
+    edge = run_query(store, "network_influence", customerId="x", hops=1, first=5)
+    assert edge.members == (  # p6 referred x: the referrer ranks first
+        InfluenceScore("p6", "P6", 1, 1, 0.0, 1, 1, 1),
+        InfluenceScore("x", "X", 0, 1, 0.0, 1, 0, 0),
+    )
+    with pytest.raises(QueryParameterError, match="hops must be between 1 and 6"):
+        run_query(store, "network_influence", customerId="p1", hops=7, first=5)
+    with pytest.raises(QueryParameterError, match="first must be between 1 and 500"):
+        run_query(store, "network_influence", customerId="p1", hops=1, first=501)
+
+
+def test_network_influence_refuses_a_network_past_its_cap(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _referral_ring(store)
+    monkeypatch.setattr(network, "MAX_NETWORK_NODES", 4)
+    assert run_query(store, "network_influence", customerId="p1", hops=1, first=5).customers == 3
+    with pytest.raises(QueryParameterError, match="more than 4 customers and households"):
+        run_query(store, "network_influence", customerId="p1", hops=2, first=5)
+
+
+def test_network_influence_runs_in_python_even_where_cypher_could(tmp_path: Path) -> None:
+    """Neo4j Community has no graph algorithms: a store that answers Cypher is still asked
+    through the port for this one question."""
+
+    class AnswersCypher:
+        def __init__(self, store: GraphStore) -> None:
+            self._store = store
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._store, name)
+
+        def read_query(self, name: str, text: str, params: dict[str, Any]) -> list[Any]:
+            raise AssertionError(f"{name} was sent as Cypher")
+
+    embedded = EmbeddedStore(tmp_path / "kb.sqlite")
+    embedded.apply_schema()
+    _referral_ring(embedded)
+    proxy: Any = AnswersCypher(embedded)
+    assert run_query(proxy, "network_influence", customerId="p1", hops=1, first=5).customers == 3
+    with pytest.raises(AssertionError, match="ego_network was sent as Cypher"):
+        run_query(proxy, "ego_network", customerId="p1", hops=1, limit=5)
+    embedded.close()
 
 
 def test_related_customers_by_kind_with_direction(store: GraphStore) -> None:

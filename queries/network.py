@@ -1,0 +1,153 @@
+"""network_influence: who holds a customer's network together, and who influences in it.
+
+The network is the customers and households within ``hops`` steps of one customer
+through ``RELATED_TO`` links of every kind or a shared household (``MEMBER_OF``: to the
+household and back is two steps, as in ego_network), with every relationship among them.
+Neo4j Community has no graph algorithms, so this named query is answered in Python on
+every store: the network is pulled through the store port as a projection
+(graph/projection.py) and scored with networkx (graph/algorithms.py). Its Cypher file
+returns the same network as an edge list, for analysts.
+
+Per customer: links (distinct customers and households directly linked in the network),
+betweenness centrality (who holds it together), a Louvain community, and referrals
+(``RELATED_TO`` kind ``referral``, recorded from the referrer to the referred): how many
+customers of the network they referred directly, and how many are downstream of them
+through chains of referrals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from graph.algorithms import betweenness, communities, downstream
+from graph.errors import ProjectionTooLargeError
+from graph.projection import NodeId, Projection, expand
+from graph.store import GraphStore
+from queries.base import QueryParameterError, Record, bounded
+
+# What links customers into a network: relationships, or sharing a household.
+CUSTOMER_NETWORK = ("MEMBER_OF", "RELATED_TO")
+MAX_NETWORK_HOPS = 6  # the Cypher pattern's literal bound
+MAX_NETWORK_NODES = 1_000  # exact betweenness costs about a second at this size
+MAX_INFLUENCE_ROWS = 500
+REFERRAL = "referral"
+
+
+@dataclass(frozen=True, slots=True)
+class InfluenceScore:
+    customer_id: str
+    name: str | None
+    distance: int  # steps from the customer at the centre
+    links: int  # distinct customers and households directly linked, in the network
+    betweenness: float  # normalised, 6 decimals
+    community: int  # 1 is the network's largest community
+    referred: int  # customers of the network this customer referred directly
+    referral_reach: int  # customers of the network downstream through chains of referrals
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkInfluence:
+    customer_id: str
+    customers: int
+    households: int
+    relationships: int
+    communities: int
+    members: tuple[InfluenceScore, ...]  # most central first
+
+
+def influence_embedded(store: GraphStore, customerId: str, hops: int, first: int) -> list[Record]:
+    centre = ("Customer", customerId)
+    try:
+        network = expand(
+            store,
+            [centre],
+            CUSTOMER_NETWORK,
+            hops,
+            max_nodes=MAX_NETWORK_NODES,
+            induced=True,
+            node_props=("name",),
+        )
+    except ProjectionTooLargeError:
+        raise QueryParameterError(
+            f"the network of {customerId} within {hops} hops has more than "
+            f"{MAX_NETWORK_NODES:,} customers and households; ask with fewer hops"
+        ) from None
+    if centre not in network:
+        return []
+    return [score_network(network, centre, first)]
+
+
+def score_network(network: Projection, centre: NodeId, first: int) -> Record:
+    """The network_influence row for a projection around ``centre`` (no I/O)."""
+    customers = sorted(key for label, key in network if label == "Customer")
+    distance = nx.single_source_shortest_path_length(network, centre)
+    central = betweenness(network)
+    community = communities(network)
+    referrals: nx.DiGraph[NodeId] = nx.DiGraph()
+    referrals.add_nodes_from(("Customer", c) for c in customers)
+    for _, _, edge in network.edges(data=True):
+        referral = edge["type"] == "RELATED_TO" and edge["props"].get("kind") == REFERRAL
+        if referral and edge["src"] != edge["dst"]:
+            referrals.add_edge(edge["src"], edge["dst"])
+    reach = downstream(referrals)
+    members = []
+    for key in customers:
+        node = ("Customer", key)
+        members.append(
+            {
+                "customerId": key,
+                "name": network.nodes[node]["props"].get("name"),
+                "distance": distance[node],
+                "links": len(set(network[node]) - {node}),
+                "betweenness": central[node],
+                "community": community[node],
+                "referred": referrals.out_degree(node),
+                "referralReach": reach[node],
+            }
+        )
+    members.sort(
+        key=lambda m: (-m["betweenness"], -m["referralReach"], -m["links"], m["customerId"])
+    )
+    return {
+        "customerId": centre[1],
+        "customers": len(customers),
+        "households": sum(1 for label, _ in network if label == "Household"),
+        "relationships": network.number_of_edges(),
+        "communities": len(set(community.values())),
+        "members": members[:first],
+    }
+
+
+def to_influence(rows: list[Record]) -> NetworkInfluence | None:
+    if not rows:
+        return None
+    r = rows[0]
+    return NetworkInfluence(
+        r["customerId"],
+        int(r["customers"]),
+        int(r["households"]),
+        int(r["relationships"]),
+        int(r["communities"]),
+        tuple(_score(m) for m in r["members"]),
+    )
+
+
+def _score(m: dict[str, Any]) -> InfluenceScore:
+    return InfluenceScore(
+        m["customerId"],
+        m["name"],
+        int(m["distance"]),
+        int(m["links"]),
+        float(m["betweenness"]),
+        int(m["community"]),
+        int(m["referred"]),
+        int(m["referralReach"]),
+    )
+
+
+def check_influence(params: dict[str, Any]) -> None:
+    bounded("hops", MAX_NETWORK_HOPS)(params)
+    bounded("first", MAX_INFLUENCE_ROWS)(params)
