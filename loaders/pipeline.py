@@ -190,11 +190,12 @@ class Loader:
         resolved: dict[CustomerKey, str] = {}
         by_source = {k.source_key: k for k in keys if k.source_key}
         if by_source:
-            links = self.store.neighbours_many(
-                "SourceRecord", list(by_source), "RESOLVED_TO", "out", "Customer", limit=1
-            )
-            for source_key, found in links.items():
-                resolved[by_source[source_key]] = found[0].node.key
+            # The links alone, not the customers at their ends: only their keys are needed.
+            links = self.store.relationships_of("SourceRecord", list(by_source))
+            for source_key, edges in links.items():
+                golden = next((e.dst_key for e in edges if e.type == "RESOLVED_TO"), None)
+                if golden is not None:
+                    resolved[by_source[source_key]] = golden
         by_golden = {k.golden_id: k for k in keys if k.golden_id}
         if by_golden:
             existing = self.store.get_nodes("Customer", list(by_golden))
