@@ -197,8 +197,10 @@ class EmbeddedStore:
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute(f"PRAGMA cache_size = -{cache_kib}")
             conn.execute("PRAGMA temp_store = MEMORY")
-            # Checkpoint every 64 MB of WAL rather than every 4 MB: fewer, larger copies.
+            # Checkpoint every 64 MB of WAL rather than every 4 MB: fewer, larger copies;
+            # and cut the WAL file back to that after a big transaction grew it.
             conn.execute("PRAGMA wal_autocheckpoint = 16384")
+            conn.execute("PRAGMA journal_size_limit = 67108864")
         except sqlite3.DatabaseError as exc:
             conn.close()
             if _is_lock_error(exc):
