@@ -16,7 +16,6 @@ so every process that reaches it, through whatever link, shares one lock and one
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sqlite3
 import threading
@@ -42,6 +41,7 @@ from graph.sqlite_schema import (
     INDEX_PREFIX,
     RKEY_SEP,
     STAGE_DDL,
+    Codes,
     check_identifiers,
     indexed_by,
     property_indexes,
@@ -49,6 +49,7 @@ from graph.sqlite_schema import (
     term_field,
     type_expr,
     value_expr,
+    vocabulary,
 )
 from graph.store import (
     Direction,
@@ -155,6 +156,7 @@ class EmbeddedStore:
         self._pool_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._term_props = {n.label: n.terms for n in self._schema.nodes}
+        self._sql_cache: dict[tuple[object, ...], str] = {}
         self._file.parent.mkdir(parents=True, exist_ok=True)
         self._main = self._connect(_WRITER_CACHE_KIB)
         try:
@@ -258,6 +260,7 @@ class EmbeddedStore:
             if fmt is None or fmt[0] != FORMAT:
                 found = "no format" if fmt is None else f"store format {fmt[0]!r}"
                 raise StoreCorruptError(f"{self._path} has {found}; this ckb reads {FORMAT!r}")
+            self._codes = self._sync_vocab(conn)
             self._sync_indexes(conn)
         except sqlite3.DatabaseError as exc:
             raise StoreCorruptError(f"{self._path} is not a readable ckb store: {exc}") from None
@@ -266,6 +269,24 @@ class EmbeddedStore:
     def _tables(conn: sqlite3.Connection) -> set[str]:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         return {name for (name,) in rows}
+
+    def _sync_vocab(self, conn: sqlite3.Connection) -> Codes:
+        """The codes of every name the schema uses; a name new to this file gets one."""
+        wanted = vocabulary(self._schema)
+        rows = conn.execute("SELECT code, kind, name FROM vocab").fetchall()
+        if not set(wanted) <= {(kind, name) for _, kind, name in rows}:
+            self._begin(conn)
+            try:
+                conn.executemany("INSERT OR IGNORE INTO vocab (kind, name) VALUES (?, ?)", wanted)
+                self._commit(conn)
+            except BaseException:
+                _rollback(conn)
+                raise
+            rows = conn.execute("SELECT code, kind, name FROM vocab").fetchall()
+        codes = Codes.of(rows)
+        self._label_names = codes.names("label")
+        self._type_names = codes.names("type")
+        return codes
 
     def _sync_indexes(self, conn: sqlite3.Connection) -> list[str]:
         """Create the property indexes the schema declares and drop ones it no longer does."""
@@ -283,7 +304,8 @@ class EmbeddedStore:
         self._begin(conn)
         try:
             for name in sorted(set(wanted) - present):
-                conn.execute(wanted[name].ddl)
+                index = wanted[name]
+                conn.execute(index.ddl(self._codes.labels[index.label]))
                 actions.append(f"created index {name}")
             for name in sorted(present - set(wanted)):
                 conn.execute(f'DROP INDEX IF EXISTS "{name}"')
@@ -462,7 +484,7 @@ class EmbeddedStore:
                 "INSERT INTO nodes (label, key, props) SELECT ?, key, fresh "
                 "FROM temp.stage_nodes WHERE true ORDER BY key "
                 "ON CONFLICT (label, key) DO NOTHING" + returning,
-                (label,),
+                (self._codes.labels[label],),
             )
             created_rows = insert.fetchall() if terms else []
             created = len(created_rows) if terms else insert.rowcount
@@ -475,23 +497,23 @@ class EmbeddedStore:
                     "WHERE id IN (SELECT n.id FROM temp.stage_nodes AS s CROSS JOIN nodes AS n "
                     "WHERE n.label = ? AND n.key = s.key "
                     "AND json_patch(n.props, s.patch) <> n.props)" + returning,
-                    (touched, label),
+                    (touched, self._codes.labels[label]),
                 )
                 changed = update.fetchall() if terms else []
             if terms:
-                self._index_terms(conn, label, terms, changed, created_rows)
+                fields = [self._codes.fields[term_field(label, p)] for p in terms]
+                self._index_terms(conn, fields, changed, created_rows)
             self._add_count(conn, "node", label, created)
         return UpsertResult(received=len(rows), applied=len(staged), created=created)
 
     @staticmethod
     def _index_terms(
         conn: sqlite3.Connection,
-        label: str,
-        props: Sequence[str],
+        fields: Sequence[int],
         changed: list[tuple[Any, ...]],
         created: list[tuple[Any, ...]],
     ) -> None:
-        fields = [term_field(label, p) for p in props]
+        """Re-index the terms of changed and created rows: (node ID, value per field)."""
         conn.executemany(
             "DELETE FROM terms WHERE node = ? AND field = ?",
             [(row[0], field) for row in changed for field in fields],
@@ -524,7 +546,7 @@ class EmbeddedStore:
             "UPDATE temp.stage_rels SET "
             "sid = (SELECT id FROM nodes WHERE label = ? AND key = stage_rels.src), "
             "did = (SELECT id FROM nodes WHERE label = ? AND key = stage_rels.dst)",
-            (src_label, dst_label),
+            (self._codes.labels[src_label], self._codes.labels[dst_label]),
         )
 
     def upsert_relationships(
@@ -554,20 +576,25 @@ class EmbeddedStore:
                     "WHERE sid IS NULL OR did IS NULL ORDER BY rowid"
                 )
             )
+            ends = {
+                "type": self._codes.types[rel_type],
+                "src_label": self._codes.labels[src_label],
+                "dst_label": self._codes.labels[dst_label],
+            }
             created = conn.execute(
-                "INSERT INTO rels (src, type, dst, rkey, props) "
-                "SELECT sid, ?, did, rkey, fresh "
+                "INSERT INTO rels (src, type, dst_label, dst, rkey, src_label, props) "
+                "SELECT sid, :type, :dst_label, did, rkey, :src_label, fresh "
                 "FROM temp.stage_rels WHERE sid IS NOT NULL AND did IS NOT NULL "
                 "ORDER BY sid, did ON CONFLICT DO NOTHING",
-                (rel_type,),
+                ends,
             ).rowcount
             if created < len(prepared) - len(missing):
                 conn.execute(
-                    "UPDATE rels SET props = json_patch(json_patch(rels.props, s.patch), ?) "
-                    "FROM temp.stage_rels AS s WHERE rels.src = s.sid AND rels.type = ? "
-                    "AND rels.dst = s.did AND rels.rkey = s.rkey "
+                    "UPDATE rels SET props = json_patch(json_patch(rels.props, s.patch), :touch) "
+                    "FROM temp.stage_rels AS s WHERE rels.src = s.sid AND rels.type = :type "
+                    "AND rels.dst_label = :dst_label AND rels.dst = s.did AND rels.rkey = s.rkey "
                     "AND json_patch(rels.props, s.patch) <> rels.props",
-                    (touched, rel_type),
+                    {**ends, "touch": touched},
                 )
             self._add_count(conn, "rel", rel_type, created)
         return UpsertResult(
@@ -585,7 +612,7 @@ class EmbeddedStore:
             deleted = conn.execute(
                 "INSERT INTO temp.stage_ids (id) SELECT id FROM nodes "
                 "WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
-                (label, wanted),
+                (self._codes.labels[label], wanted),
             ).rowcount
             if not deleted:
                 return 0
@@ -603,8 +630,8 @@ class EmbeddedStore:
                 "DELETE FROM nodes WHERE id IN (SELECT id FROM temp.stage_ids)",
             ):
                 conn.execute(statement)
-            for rel_type, n in gone:
-                self._add_count(conn, "rel", rel_type, -n)
+            for type_code, n in gone:
+                self._add_count(conn, "rel", self._type_names[type_code], -n)
             self._add_count(conn, "node", label, -deleted)
             return int(deleted)
 
@@ -618,9 +645,9 @@ class EmbeddedStore:
         with self._writing() as conn:
             self._stage_rels(conn, src_label, dst_label, prepared, {})
             deleted = conn.execute(
-                "DELETE FROM rels WHERE type = ? AND (src, dst, rkey) IN "
-                "(SELECT sid, did, rkey FROM temp.stage_rels)",
-                (rel_type,),
+                "DELETE FROM rels WHERE (src, type, dst_label, dst, rkey) IN "
+                "(SELECT sid, ?, ?, did, rkey FROM temp.stage_rels)",
+                (self._codes.types[rel_type], self._codes.labels[dst_label]),
             ).rowcount
             self._add_count(conn, "rel", rel_type, -deleted)
             return int(deleted)
@@ -637,7 +664,7 @@ class EmbeddedStore:
         with self._reading() as conn:
             rows = conn.execute(
                 "SELECT key FROM nodes WHERE label = ? AND key > ? ORDER BY key LIMIT ?",
-                (label, after or "", max(limit, 0)),
+                (self._codes.labels[label], after or "", max(limit, 0)),
             ).fetchall()
         return [key for (key,) in rows]
 
@@ -646,7 +673,7 @@ class EmbeddedStore:
         self._schema.node(label)
         with self._reading() as conn:
             rows = conn.execute(
-                "SELECT key FROM nodes WHERE label = ? ORDER BY key", (label,)
+                "SELECT key FROM nodes WHERE label = ? ORDER BY key", (self._codes.labels[label],)
             ).fetchall()
         return [key for (key,) in rows]
 
@@ -654,7 +681,8 @@ class EmbeddedStore:
         self._schema.node(label)
         with self._reading() as conn:
             row = conn.execute(
-                "SELECT props FROM nodes WHERE label = ? AND key = ?", (label, key)
+                "SELECT props FROM nodes WHERE label = ? AND key = ?",
+                (self._codes.labels[label], key),
             ).fetchone()
         return None if row is None else Node(label, key, _loads(row[0]))
 
@@ -666,7 +694,7 @@ class EmbeddedStore:
             rows = conn.execute(
                 "SELECT key, props FROM nodes "
                 "WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
-                (label, _json_list(keys)),
+                (self._codes.labels[label], _json_list(keys)),
             ).fetchall()
         found = {key: Node(label, key, _loads(props)) for key, props in rows}
         # The caller's order, as a dict of the keys it asked for.
@@ -689,7 +717,8 @@ class EmbeddedStore:
         types = _JSON_TYPES[value_kind(value)]
         with self._reading() as conn:
             rows = conn.execute(
-                f"SELECT key, props FROM nodes {indexed_by(label, prop)} WHERE label = '{label}' "
+                f"SELECT key, props FROM nodes {indexed_by(label, prop)} "
+                f"WHERE label = {self._codes.labels[label]} "
                 f"AND {value_expr(prop)} = ? AND {type_expr(prop)} IN {types} "
                 "AND key > ? ORDER BY key LIMIT ?",
                 (value, after or "", max(limit, 0)),
@@ -712,7 +741,10 @@ class EmbeddedStore:
         # values of the wanted kind (the type test then only tells 1 from true).
         lower = low if low is not None else ("" if kind == "str" else None)
         upper = high if high is not None else (None if kind == "str" else "")
-        where = [f"label = '{label}'", f"{type_expr(prop)} IN {_JSON_TYPES[kind]}"]
+        where = [
+            f"label = {self._codes.labels[label]}",
+            f"{type_expr(prop)} IN {_JSON_TYPES[kind]}",
+        ]
         params: list[PropertyValue] = []
         if lower is not None:
             where.append(f"{expr} >= ?")
@@ -756,7 +788,7 @@ class EmbeddedStore:
         with self._reading() as conn:
             rows = conn.execute(
                 f"SELECT {expr}, key, props FROM nodes {indexed_by(label, prop)} "
-                f"WHERE label = '{label}' AND {expr} >= ? AND {expr} <= ? "
+                f"WHERE label = {self._codes.labels[label]} AND {expr} >= ? AND {expr} <= ? "
                 f"AND {type_expr(prop)} = 'text'",
                 (prefix, prefix + _MAX_CODE_POINT),
             ).fetchall()
@@ -778,7 +810,7 @@ class EmbeddedStore:
                 " JOIN nodes ON nodes.id = shared.node ORDER BY shared.n DESC, nodes.key LIMIT ?)"
                 " SELECT page.key, nodes.props, page.n FROM page JOIN nodes ON nodes.id = page.id"
                 " ORDER BY page.n DESC, page.key",
-                (term_field(label, prop), _json_list(wanted), max(limit, 0)),
+                (self._codes.fields[term_field(label, prop)], _json_list(wanted), max(limit, 0)),
             ).fetchall()
         return [(Node(label, key, _loads(props)), n) for key, props, n in rows]
 
@@ -788,19 +820,22 @@ class EmbeddedStore:
         """(key, node ID) of the existing nodes among ``keys``, once each, in their order."""
         rows = conn.execute(
             "SELECT key, id FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
-            (label, _json_list(keys)),
+            (self._codes.labels[label], _json_list(keys)),
         ).fetchall()
         ids = dict(rows)
         return [(key, ids[key]) for key in dict.fromkeys(keys) if key in ids]
 
-    @staticmethod
-    @functools.cache
     def _adjacency_sql(
-        direction: Direction, typed: bool, labelled: bool, with_nodes: bool, limited: bool
+        self, direction: Direction, typed: bool, labelled: bool, with_nodes: bool, limited: bool
     ) -> str:
         """Relationships of many nodes (``anchors``) in one statement, each node's in the
         port's order: type, other label, other key, outgoing first, relationship key. A
-        self-loop comes once. ``limited``: at most ``:limit`` per node."""
+        self-loop comes once. ``limited``: at most ``:limit`` per node. A type and another
+        label asked for are index ranges: both are in the relationship's key."""
+        shape = (direction, typed, labelled, with_nodes, limited)
+        cached = self._sql_cache.get(shape)
+        if cached is not None:
+            return cached
         other_props = ", o.props AS oprops" if with_nodes else ""
         parts = []
         for outward in (True, False):
@@ -810,29 +845,36 @@ class EmbeddedStore:
             on = [f"r.{near} = a.nid"]
             if typed:
                 on.append("r.type = :type")
+            if labelled:
+                on.append(f"r.{far}_label = :other")
             if not outward and direction == "both":
                 on.append("r.src <> a.nid")
-            where = " WHERE o.label = :other" if labelled else ""
+            # Codes rank as their names sort; a type or label asked for needs no rank.
+            type_rank = "0" if typed else self._codes.rank("type", "r.type")
+            label_rank = "0" if labelled else self._codes.rank("label", f"r.{far}_label")
             parts.append(
                 "SELECT a.key AS akey, a.nid AS anid, r.type AS type, r.rkey AS rkey,"
-                f" r.props AS props, o.label AS olabel, o.key AS okey{other_props},"
-                " r.src <> a.nid AS inward FROM anchors AS a"
-                f" CROSS JOIN rels AS r ON {' AND '.join(on)}"
-                f" CROSS JOIN nodes AS o ON o.id = r.{far}{where}"
+                f" r.props AS props, r.{far}_label AS olabel, o.key AS okey{other_props},"
+                f" r.src <> a.nid AS inward, {type_rank} AS trank, {label_rank} AS lrank"
+                f" FROM anchors AS a CROSS JOIN rels AS r ON {' AND '.join(on)}"
+                f" CROSS JOIN nodes AS o ON o.id = r.{far}"
             )
         anchors = (
             "WITH anchors (key, nid) AS (SELECT n.key, n.id FROM json_each(:keys) AS j"
             " CROSS JOIN nodes AS n ON n.label = :label AND n.key = j.value)"
         )
-        order = "type, olabel, okey, inward, rkey"
+        order = "trank, lrank, okey, inward, rkey"
         union = " UNION ALL ".join(parts)
         if not limited:
-            return f"{anchors} SELECT * FROM ({union}) ORDER BY anid, {order}"
-        return (
-            f"{anchors}, adjacent AS ({union}) SELECT * FROM (SELECT adjacent.*,"
-            f" row_number() OVER (PARTITION BY anid ORDER BY {order}) AS rank FROM adjacent)"
-            " WHERE rank <= :limit ORDER BY anid, rank"
-        )
+            sql = f"{anchors} SELECT * FROM ({union}) ORDER BY anid, {order}"
+        else:
+            sql = (
+                f"{anchors}, adjacent AS ({union}) SELECT * FROM (SELECT adjacent.*,"
+                f" row_number() OVER (PARTITION BY anid ORDER BY {order}) AS rank"
+                " FROM adjacent) WHERE rank <= :limit ORDER BY anid, rank"
+            )
+        self._sql_cache[shape] = sql
+        return sql
 
     def _adjacent(
         self,
@@ -849,18 +891,21 @@ class EmbeddedStore:
         sql = self._adjacency_sql(
             direction, rel_type is not None, other_label is not None, with_nodes, limit is not None
         )
+        codes = self._codes
         params = {
             "keys": _json_list(dict.fromkeys(keys)),
-            "label": label,
-            "type": rel_type,
-            "other": other_label,
+            "label": codes.labels[label],
+            "type": None if rel_type is None else codes.types[rel_type],
+            "other": None if other_label is None else codes.labels[other_label],
             "limit": limit,
         }
         found: dict[str, list[tuple[Edge, Node | None]]] = {}
         with self._reading() as conn:
             rows = conn.execute(sql, params).fetchall()
+        type_names, label_names = self._type_names, self._label_names
         for row in rows:
-            key, _, rtype, _, props, olabel, okey = row[:7]
+            key, _, type_code, _, props, label_code, okey = row[:7]
+            rtype, olabel = type_names[type_code], label_names[label_code]
             if row[8 if with_nodes else 7]:  # inward
                 edge = Edge(rtype, olabel, okey, label, key, _loads(props))
             else:
@@ -917,7 +962,10 @@ class EmbeddedStore:
             ids = self._node_ids(conn, label, [key])
             if not ids:
                 return 0
-            params = {"nid": ids[0][1], "type": rel_type}
+            params = {
+                "nid": ids[0][1],
+                "type": None if rel_type is None else self._codes.types[rel_type],
+            }
             if direction in ("out", "both"):
                 total += conn.execute(
                     f"SELECT count(*) FROM rels WHERE src = :nid{typed}", params

@@ -19,11 +19,13 @@ from graph.sqlite_schema import (
     BASE_DDL,
     FIRST_FORMAT,
     FORMAT,
+    Codes,
     property_indexes,
     split_terms,
     term_field,
     type_expr,
     value_expr,
+    vocabulary,
 )
 
 
@@ -79,34 +81,53 @@ def _convert(conn: sqlite3.Connection, path: Path, model: GraphSchema) -> str:
         if fmt is None or fmt[0] != FIRST_FORMAT:
             raise StoreCorruptError(f"{path} is not a ckb store of the first design")
         conn.execute("ALTER TABLE rels RENAME TO rels_first")
+        conn.execute("ALTER TABLE nodes RENAME TO nodes_first")
         for ddl in BASE_DDL:
             conn.execute(ddl)
-        # One JSON rendering for every stored map: the merge compares texts to see change.
-        conn.execute("UPDATE nodes SET props = json(props)")
+        # Every name the file holds gets a code, the model's and any it no longer has.
+        conn.executemany(
+            "INSERT OR IGNORE INTO vocab (kind, name) VALUES (?, ?)", vocabulary(model)
+        )
         conn.execute(
-            "INSERT INTO rels (src, type, dst, rkey, props) "
-            "SELECT src, type, dst, rkey, json(props) FROM rels_first ORDER BY src, type, dst"
+            "INSERT OR IGNORE INTO vocab (kind, name) SELECT DISTINCT 'label', label "
+            "FROM nodes_first UNION SELECT DISTINCT 'type', type FROM rels_first"
+        )
+        # One JSON rendering for every stored map: the merge compares texts to see change.
+        conn.execute(
+            "INSERT INTO nodes (id, label, key, props) "
+            "SELECT n.id, v.code, n.key, json(n.props) FROM nodes_first AS n "
+            "JOIN vocab AS v ON v.kind = 'label' AND v.name = n.label"
+        )
+        conn.execute(
+            "INSERT INTO rels (src, type, dst_label, dst, rkey, src_label, props) "
+            "SELECT r.src, v.code, d.label, r.dst, r.rkey, s.label, json(r.props) "
+            "FROM rels_first AS r JOIN vocab AS v ON v.kind = 'type' AND v.name = r.type "
+            "JOIN nodes AS s ON s.id = r.src JOIN nodes AS d ON d.id = r.dst "
+            "ORDER BY 1, 2, 3, 4, 5"
         )
         conn.execute("DROP TABLE rels_first")
+        conn.execute("DROP TABLE nodes_first")
+        codes = Codes.of(conn.execute("SELECT code, kind, name FROM vocab").fetchall())
         conn.execute(
             "INSERT INTO counts (kind, name, n) "
-            "SELECT 'node', label, count(*) FROM nodes GROUP BY label "
-            "UNION ALL SELECT 'rel', type, count(*) FROM rels GROUP BY type"
+            "SELECT 'node', v.name, count(*) FROM nodes JOIN vocab AS v ON v.code = nodes.label "
+            "GROUP BY v.name UNION ALL SELECT 'rel', v.name, count(*) FROM rels "
+            "JOIN vocab AS v ON v.code = rels.type GROUP BY v.name"
         )
         for node_type in model.nodes:
             for prop in node_type.terms:
                 rows = conn.execute(
                     f"SELECT id, {value_expr(prop)} FROM nodes "
                     f"WHERE label = ? AND {type_expr(prop)} = 'text'",
-                    (node_type.label,),
+                    (codes.labels[node_type.label],),
                 ).fetchall()
-                field = term_field(node_type.label, prop)
+                field = codes.fields[term_field(node_type.label, prop)]
                 conn.executemany(
                     "INSERT OR IGNORE INTO terms (field, term, node) VALUES (?, ?, ?)",
                     ((field, term, nid) for nid, value in rows for term in split_terms(value)),
                 )
         for index in property_indexes(model):
-            conn.execute(index.ddl)
+            conn.execute(index.ddl(codes.labels[index.label]))
         conn.execute("UPDATE meta SET v = ? WHERE k = 'format'", (FORMAT,))
         nodes, rels = conn.execute(
             "SELECT (SELECT count(*) FROM nodes), (SELECT count(*) FROM rels)"

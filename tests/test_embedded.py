@@ -230,12 +230,12 @@ def test_keys_are_unique_on_disk(tmp_path: Path) -> None:
         _fill(store)
     with sqlite3.connect(path) as conn:
         with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("INSERT INTO nodes (label, key, props) VALUES ('Customer', 'c1', '{}')")
-        with pytest.raises(sqlite3.IntegrityError):
             conn.execute(
-                "INSERT INTO rels (src, type, dst, rkey, props) "
-                "SELECT src, type, dst, rkey, props FROM rels WHERE type = 'HOLDS' LIMIT 1"
+                "INSERT INTO nodes (label, key, props) SELECT label, key, '{}' FROM nodes "
+                "WHERE key = 'c1'"
             )
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO rels SELECT * FROM rels LIMIT 1")
 
 
 def test_an_atomic_block_that_fails_to_commit_leaves_the_store_as_before(

@@ -60,7 +60,7 @@ def test_records_are_answered_one_by_one_and_durable(server: Any) -> None:
 
     with sqlite3.connect(server.path) as conn:
         (count,) = conn.execute(
-            "SELECT count(*) FROM nodes WHERE label = 'SourceRecord'"
+            "SELECT count(*) FROM node_rows WHERE label = 'SourceRecord'"
         ).fetchone()
     assert count == 3
 

@@ -273,8 +273,12 @@ def _expected_keys(summary: dict[str, Any], cwd: Path) -> list[str]:
 
 def _row_counts(path: Path) -> tuple[dict[str, int], dict[str, int]]:
     with closing(sqlite3.connect(path)) as conn:
-        nodes = dict(conn.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
-        rels = dict(conn.execute("SELECT type, count(*) FROM rels GROUP BY type").fetchall())
+        nodes = dict(
+            conn.execute("SELECT label, count(*) FROM node_rows GROUP BY label").fetchall()
+        )
+        rels = dict(
+            conn.execute("SELECT type, count(*) FROM relationship_rows GROUP BY type").fetchall()
+        )
     return nodes, rels
 
 

@@ -10,10 +10,8 @@ def dump(path: Path) -> list[tuple[object, ...]]:
     """Every node and relationship in the file, named by labels and keys (not row IDs),
     in a stable order: two stores hold the same graph when their dumps are equal."""
     with sqlite3.connect(path) as conn:
-        nodes = conn.execute("SELECT label, key, props FROM nodes ORDER BY label, key").fetchall()
-        rels = conn.execute(
-            "SELECT a.label, a.key, r.type, b.label, b.key, r.rkey, r.props FROM rels AS r "
-            "JOIN nodes AS a ON a.id = r.src JOIN nodes AS b ON b.id = r.dst "
-            "ORDER BY 1, 2, 3, 4, 5, 6"
+        nodes = conn.execute(
+            "SELECT label, key, props FROM node_rows ORDER BY label, key"
         ).fetchall()
+        rels = conn.execute("SELECT * FROM relationship_rows ORDER BY 1, 2, 3, 4, 5, 6").fetchall()
     return nodes + rels
