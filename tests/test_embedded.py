@@ -286,3 +286,39 @@ def test_an_interrupted_atomic_block_writes_nothing(tmp_path: Path) -> None:
     with EmbeddedStore(path) as reopened:
         reopened.delete_nodes("Customer", ["x"])
         assert _snapshot(reopened) == before
+
+
+def test_a_label_new_to_the_file_gets_a_code_and_its_indexes(tmp_path: Path) -> None:
+    from graph.schema import GraphSchema, NodeType, Prop, RelType, schema
+
+    path = tmp_path / "s.sqlite"
+    with EmbeddedStore(path) as store:
+        _fill(store)
+        before = _snapshot(store)
+    base = schema()
+    gadget = NodeType(
+        "Gadget",
+        "id",
+        "a later label",
+        (Prop("id", "string"), Prop("color", "string")),
+        indexed=("color",),
+    )
+    owns = RelType("OWNS_GADGET", "a later type", (("Customer", "Gadget"),))
+    grown = GraphSchema(base.version + 1, (*base.nodes, gadget), (*base.relationships, owns))
+    with EmbeddedStore(path, model=grown) as store:
+        nodes, rels, *rest = _snapshot(store)
+        assert nodes == {**before[0], "Gadget": 0}  # type: ignore[dict-item]
+        assert rels == {**before[1], "OWNS_GADGET": 0}  # type: ignore[dict-item]
+        assert rest == list(before[2:])
+        store.upsert_nodes("Gadget", [{"id": "g1", "color": "red"}, {"id": "g2", "color": "blue"}])
+        store.upsert_relationships("OWNS_GADGET", "Customer", "Gadget", [RelRow("c1", "g1")])
+        assert [n.key for n in store.find_nodes("Gadget", "color", "red")] == ["g1"]
+        [(edge, node)] = store.neighbours("Customer", "c1", "OWNS_GADGET")
+        assert (edge.type, node.key) == ("OWNS_GADGET", "g1")
+        # The port's order is by names: the new type sorts among the old ones by name.
+        types = [n.edge.type for n in store.neighbours("Customer", "c1", direction="both")]
+        assert types == sorted(types)
+        assert store.counts().nodes["Gadget"] == 2
+        store.delete_nodes("Gadget", ["g1", "g2"])
+    with EmbeddedStore(path) as store:  # the older model still reads the file
+        assert _snapshot(store) == before
