@@ -826,13 +826,20 @@ class EmbeddedStore:
         return [(key, ids[key]) for key in dict.fromkeys(keys) if key in ids]
 
     def _adjacency_sql(
-        self, direction: Direction, typed: bool, labelled: bool, with_nodes: bool, limited: bool
+        self,
+        direction: Direction,
+        typed: bool,
+        labelled: bool,
+        with_nodes: bool,
+        limited: bool,
+        single: bool,
     ) -> str:
         """Relationships of many nodes (``anchors``) in one statement, each node's in the
         port's order: type, other label, other key, outgoing first, relationship key. A
-        self-loop comes once. ``limited``: at most ``:limit`` per node. A type and another
-        label asked for are index ranges: both are in the relationship's key."""
-        shape = (direction, typed, labelled, with_nodes, limited)
+        self-loop comes once. ``limited``: at most ``:limit`` per node (for a ``single``
+        node a plain LIMIT, no window to rank every row). A type and another label asked
+        for are index ranges: both are in the relationship's key."""
+        shape = (direction, typed, labelled, with_nodes, limited, single)
         cached = self._sql_cache.get(shape)
         if cached is not None:
             return cached
@@ -867,6 +874,8 @@ class EmbeddedStore:
         union = " UNION ALL ".join(parts)
         if not limited:
             sql = f"{anchors} SELECT * FROM ({union}) ORDER BY anid, {order}"
+        elif single:
+            sql = f"{anchors} SELECT * FROM ({union}) ORDER BY {order} LIMIT :limit"
         else:
             sql = (
                 f"{anchors}, adjacent AS ({union}) SELECT * FROM (SELECT adjacent.*,"
@@ -889,7 +898,12 @@ class EmbeddedStore:
         """Each existing node's matching relationships (and other ends), in ``keys`` order;
         nodes with none are absent."""
         sql = self._adjacency_sql(
-            direction, rel_type is not None, other_label is not None, with_nodes, limit is not None
+            direction,
+            rel_type is not None,
+            other_label is not None,
+            with_nodes,
+            limit is not None,
+            len(set(keys)) == 1,
         )
         codes = self._codes
         params = {
