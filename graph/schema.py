@@ -324,8 +324,13 @@ _NODES = (
             _p("currency"),
             _p("department"),
             _p("channel"),
+            _p(
+                "store_sale",
+                doc="store|purchased_at, for a purchase made at a store: a store's sales "
+                "in a time window are one range",
+            ),
         ),
-        indexed=("purchased_at",),
+        indexed=("purchased_at", "store_sale"),
     ),
     NodeType(
         "Touchpoint",

@@ -32,6 +32,7 @@ from loaders.models import (
     TouchpointRecord,
 )
 from loaders.names import name_keys, normalize_name
+from loaders.shelf import store_bucket
 
 Props = dict[str, PropertyValue | None]
 
@@ -352,14 +353,19 @@ def _holding_rows(rec: HoldingRecord, ctx: Context) -> None:
 
 def _purchase_rows(rec: PurchaseRecord, ctx: Context) -> None:
     golden = ctx.golden[0]
+    purchased_at = _value(rec.purchased_at)
+    # A store written as an SGLN URN or a GLN Digital Link is one Location, the one its
+    # shelf readers' EPCIS events name (shelf_interactions joins them); other IDs stay.
+    store = canonical_epc(rec.store_id) if rec.store_id else None
     ctx.rows.node(
         "Purchase",
         {
             "id": rec.purchase_id,
-            "purchased_at": _value(rec.purchased_at),
+            "purchased_at": purchased_at,
             "currency": rec.currency,
             "department": rec.department,
             "channel": rec.channel,
+            "store_sale": store_bucket(store, str(purchased_at)) if store else None,
             **ctx.provenance(rec.purchase_id),
         },
     )
@@ -372,10 +378,7 @@ def _purchase_rows(rec: PurchaseRecord, ctx: Context) -> None:
         rec.product_id,
         {"quantity": rec.quantity, "amount": rec.amount},
     )
-    if rec.store_id:
-        # A store written as an SGLN URN or a GLN Digital Link is one Location, the one its
-        # shelf readers' EPCIS events name (shelf_interactions joins them); other IDs stay.
-        store = canonical_epc(rec.store_id)
+    if store:
         ctx.rows.node("Location", {"id": store, "kind": "store", **ctx.provenance(store)})
         ctx.rows.rel("AT", "Purchase", rec.purchase_id, "Location", store)
 

@@ -84,8 +84,7 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
             counts = per_shelf.setdefault(gtin, {}).setdefault(str(b.props.get("shelf")), [0, 0])
             counts[0] += int(b.props.get("pickups", 0))  # type: ignore[arg-type]
             counts[1] += int(b.props.get("putdowns", 0))  # type: ignore[arg-type]
-    # Every product: the store's purchases in one pass; one product: its purchase lines.
-    at_store = _store_sales(graph, params) if wanted is None else None
+    sold = _store_sales(graph, params)
     rows = []
     for gtin in sorted(per_shelf):
         found = graph.find_nodes("Product", "gtin", gtin, limit=1)
@@ -98,11 +97,7 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
                 "productName": product.props.get("name") if product else None,
                 "pickups": sum(c[0] for _, c in by_shelf),
                 "putdowns": sum(c[1] for _, c in by_shelf),
-                "purchased": 0
-                if product is None
-                else at_store.get(product.key, 0)
-                if at_store is not None
-                else _units_sold(graph, product.key, params),
+                "purchased": 0 if product is None else sold.get(product.key, 0),
                 "shelves": [
                     {"shelf": shelf, "pickups": c[0], "putdowns": c[1]} for shelf, c in by_shelf
                 ],
@@ -112,42 +107,19 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
 
 
 def _store_sales(graph: GraphStore, params: dict[str, Any]) -> dict[str, int]:
-    """Units per product in purchases made at the store in [from, to), from the store."""
-    made = graph.neighbours("Location", params["storeKey"], "AT", "in", "Purchase", limit=10**8)
-    start, end = params["from"], params["to"]
-    keys = [
-        n.node.key
-        for n in made
-        if isinstance(when := n.node.props.get("purchased_at"), str) and start <= when < end
-    ]
+    """Units per product in purchases made at the store in [from, to): one range read of
+    the purchases' ``store_sale`` keys (store|time, as the buckets' are), then their lines."""
+    made = graph.find_range("Purchase", "store_sale", params["low"], params["high"], limit=10**8)
     units: dict[str, int] = {}
-    for lines in graph.neighbours_many("Purchase", keys, "INCLUDES", "out", "Product").values():
+    lines_of = graph.neighbours_many(
+        "Purchase", [n.key for n in made], "INCLUDES", "out", "Product", limit=10**6
+    )
+    for lines in lines_of.values():
         for line in lines:
             quantity = line.edge.props.get("quantity")
             if isinstance(quantity, int):
                 units[line.node.key] = units.get(line.node.key, 0) + quantity
     return units
-
-
-def _units_sold(graph: GraphStore, product: str, params: dict[str, Any]) -> int:
-    """Units of one product in purchases made at the store in [from, to), from the
-    product's purchase lines (fewer than the store's: its Location also holds every EPCIS
-    event placed there)."""
-    lines = graph.neighbours("Product", product, "INCLUDES", "in", "Purchase", limit=10**8)
-    start, end = params["from"], params["to"]
-    in_window = {
-        n.node.key: n.edge.props.get("quantity")
-        for n in lines
-        if isinstance(when := n.node.props.get("purchased_at"), str) and start <= when < end
-    }
-    places = graph.neighbours_many("Purchase", sorted(in_window), "AT", "out", "Location", limit=1)
-    return sum(
-        quantity
-        for key, quantity in in_window.items()
-        if isinstance(quantity, int)
-        and key in places
-        and places[key][0].node.key == params["storeKey"]
-    )
 
 
 def to_interactions(rows: list[Record]) -> list[ShelfInteraction]:

@@ -5,9 +5,10 @@
 // param: from string  window start, an ISO date or date-time (inclusive, UTC)
 // param: to string  window end, an ISO date or date-time (exclusive, UTC)
 // param: storeKey string  the canonical location key (derived by ckb, not typed)
-// param: low string  storeKey|from: the first bucket key (derived)
-// param: high string  storeKey|to: the bucket key just past the window (derived)
+// param: low string  storeKey|from: the first bucket and store-sale key (derived)
+// param: high string  storeKey|to: the bucket and store-sale key just past the window (derived)
 // index: ShelfActivity.store_bucket (shelf_activity_store_bucket, range)
+// index: Purchase.store_sale (purchase_store_sale, range): store|purchased_at, as the buckets' keys
 MATCH (a:ShelfActivity)
 WHERE a.store_bucket >= $low AND a.store_bucket < $high
 OPTIONAL MATCH (p:Product {gtin: a.gtin})
@@ -18,8 +19,8 @@ ORDER BY shelf
 WITH gtin, p, collect({shelf: shelf, pickups: up, putdowns: down}) AS shelves,
      sum(up) AS pickups, sum(down) AS putdowns
 CALL (p) {
-  OPTIONAL MATCH (p)<-[line:INCLUDES]-(b:Purchase)-[:AT]->(:Location {id: $storeKey})
-  WHERE b.purchased_at >= $from AND b.purchased_at < $to
+  OPTIONAL MATCH (b:Purchase)-[line:INCLUDES]->(p)
+  WHERE b.store_sale >= $low AND b.store_sale < $high
   RETURN coalesce(sum(line.quantity), 0) AS purchased
 }
 RETURN gtin, p.id AS productId, p.name AS productName, pickups, putdowns, purchased, shelves

@@ -371,3 +371,38 @@ def test_a_bulk_load_commits_every_few_batches_and_a_failure_undoes_only_the_ope
             store, "customers", again, "crm2", rejects_path=tmp_path / "r2.jsonl", batch_size=10
         )
     assert len(store.find_nodes("SourceRecord", "source_system", "crm2", limit=1000)) == 100
+
+
+def test_a_store_purchase_carries_its_store_sale_key_and_shelf_interactions_counts_it(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    from loaders.epc import canonical_epc
+    from queries.named import run_query
+
+    load_file(store, "customers", _write(tmp_path / "c.csv", CUSTOMERS), "billing")
+    gln = "urn:epc:id:sgln:0614141.00777.0"
+    purchases = _write(
+        tmp_path / "p.csv",
+        "purchase_id,customer_id,purchased_at,product_id,quantity,amount,store_id\n"
+        f"O1,1,2026-05-01T12:30:00+02:00,MOB,2,10.0,{gln}\n"
+        "O2,1,2026-05-01T13:00:00Z,SAV,1,5.0,\n",
+        # An online purchase has no store.
+    )
+    summary = load_file(store, "purchases", purchases, "billing", rejects_path=tmp_path / "r.jsonl")
+    assert (summary.loaded, summary.rejected) == (2, 0)
+    o1, o2 = store.get_node("Purchase", "O1"), store.get_node("Purchase", "O2")
+    assert o1 is not None
+    assert o2 is not None
+    key = canonical_epc(gln)  # the store as its shelf readers' events name it
+    assert o1.props["store_sale"] == f"{key}|2026-05-01T10:30:00Z"
+    assert "store_sale" not in o2.props
+    sold = run_query(
+        store,
+        "shelf_interactions",
+        store=gln,
+        product="",
+        **{"from": "2026-05-01", "to": "2026-05-02"},
+    )
+    assert sold == []  # no shelf reads at this store: nothing to convert
+    made = store.find_range("Purchase", "store_sale", f"{key}|2026-05-01", f"{key}|2026-05-02")
+    assert [n.key for n in made] == ["O1"]

@@ -10,6 +10,7 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore, RelRow
 from loaders.names import name_keys, normalize_name
+from loaders.shelf import store_bucket
 from queries import network
 from queries.named import (
     QUERIES,
@@ -701,13 +702,17 @@ def test_shelf_interactions_and_pickup_to_purchase_conversion(
         ],
     )
     store.upsert_nodes("Location", [{"id": canonical_epc(shop)}, {"id": canonical_epc(other)}])
+    # As the purchases loader writes them: a store purchase's store|time sale key.
     store.upsert_nodes(
         "Purchase",
         [
-            {"id": "P1", "purchased_at": "2026-05-01T11:00:00Z"},
-            {"id": "P2", "purchased_at": "2026-05-02T09:00:00Z"},
-            {"id": "P3", "purchased_at": "2026-06-01T00:00:00Z"},  # after the window
-            {"id": "P4", "purchased_at": "2026-05-01T12:00:00Z"},  # another store
+            {"id": pid, "purchased_at": when, "store_sale": store_bucket(canonical_epc(at), when)}
+            for pid, when, at in (
+                ("P1", "2026-05-01T11:00:00Z", shop),
+                ("P2", "2026-05-02T09:00:00Z", shop),
+                ("P3", "2026-06-01T00:00:00Z", shop),  # after the window
+                ("P4", "2026-05-01T12:00:00Z", other),  # another store
+            )
         ],
     )
     store.upsert_relationships(
