@@ -32,7 +32,7 @@ from graph.store import RelRow
 from loaders.epc import canonical_epc
 from loaders.epcis import capture, read_documents
 from loaders.rejects import RejectsFile
-from loaders.shelf import SHELF_PICKUP, SHELF_PUTDOWN
+from loaders.shelf import SHELF_PICKUP, SHELF_PUTDOWN, store_bucket
 from queries.named import run_query
 
 STEPS = ("commissioning", "shipping", "receiving", "stocking", "retail_selling")
@@ -97,9 +97,11 @@ def catalogue(store: EmbeddedStore, rnd: random.Random, purchases: int) -> None:
     for n in range(purchases):
         pid = f"BP{n:07d}"
         when = (START + SPAN * rnd.random()).isoformat().replace("+00:00", "Z")
-        rows.append({"id": pid, "purchased_at": when})
+        place = canonical_epc(store_id(rnd.randrange(STORES)))
+        # As the purchases loader writes a store purchase: with its store|time sale key.
+        rows.append({"id": pid, "purchased_at": when, "store_sale": store_bucket(place, when)})
         lines.append(RelRow(pid, f"B-{rnd.randrange(PRODUCTS):02d}", {"quantity": 1}))
-        places.append(RelRow(pid, canonical_epc(store_id(rnd.randrange(STORES)))))
+        places.append(RelRow(pid, place))
     store.upsert_nodes("Purchase", rows)
     store.upsert_relationships("INCLUDES", "Purchase", "Product", lines)
     store.upsert_relationships("AT", "Purchase", "Location", places)
