@@ -36,15 +36,25 @@ class JourneyStep:
     retracted: bool
 
 
-def _place(store: GraphStore, keys: list[str], rel_type: str) -> dict[str, str]:
-    found = store.neighbours_many("EpcisEvent", keys, rel_type, "out", "Location", limit=1)
-    return {k: n[0].node.key for k, n in found.items()}
+def _places(store: GraphStore, keys: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each event's business location (AT) and read point (READ_AT), in one store call:
+    an event links to a handful of locations at most (AT, READ_AT, source and
+    destination lists), so its first few location links hold both."""
+    found = store.neighbours_many("EpcisEvent", keys, None, "out", "Location", limit=1000)
+    at: dict[str, str] = {}
+    read: dict[str, str] = {}
+    for key, links in found.items():
+        for link in links:
+            place = at if link.edge.type == "AT" else read if link.edge.type == "READ_AT" else None
+            if place is not None and key not in place:
+                place[key] = link.node.key
+    return at, read
 
 
 def journey_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
     seen = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
     keys = sorted({n.node.key for n in seen})
-    at, read = _place(store, keys, "AT"), _place(store, keys, "READ_AT")
+    at, read = _places(store, keys)
     rows = [
         {
             "eventId": n.node.key,
