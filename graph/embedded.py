@@ -402,19 +402,12 @@ class EmbeddedStore:
                 finally:
                     self._local.depth = depth
                 return
-            self._check_open()
-            conn = self._main
-            self._begin(conn)
-            self._local.depth = 1
-            try:
-                yield
-                self._local.depth = 0
-                self._commit(conn)
-            except BaseException:
-                _rollback(conn)
-                raise
-            finally:
-                self._local.depth = 0
+            with self._writing():
+                self._local.depth = 1  # the calls in the block join this transaction
+                try:
+                    yield
+                finally:
+                    self._local.depth = 0
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
