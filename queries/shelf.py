@@ -111,14 +111,12 @@ def _store_sales(graph: GraphStore, params: dict[str, Any]) -> dict[str, int]:
     the purchases' ``store_sale`` keys (store|time, as the buckets' are), then their lines."""
     made = graph.find_range("Purchase", "store_sale", params["low"], params["high"], limit=10**8)
     units: dict[str, int] = {}
-    lines_of = graph.neighbours_many(
-        "Purchase", [n.key for n in made], "INCLUDES", "out", "Product", limit=10**6
-    )
-    for lines in lines_of.values():
-        for line in lines:
-            quantity = line.edge.props.get("quantity")
-            if isinstance(quantity, int):
-                units[line.node.key] = units.get(line.node.key, 0) + quantity
+    # The lines are relationships; the products at their ends need no reading.
+    for links in graph.relationships_of("Purchase", [n.key for n in made]).values():
+        for link in links:
+            quantity = link.props.get("quantity")
+            if link.type == "INCLUDES" and isinstance(quantity, int):
+                units[link.dst_key] = units.get(link.dst_key, 0) + quantity
     return units
 
 
