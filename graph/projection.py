@@ -20,13 +20,14 @@ The algorithms that run on projections (graph/algorithms.py) do no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, TypeAlias
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from graph.errors import ProjectionTooLargeError
 from graph.schema import RelType, schema
 from graph.store import Direction, Edge, GraphStore, PropertyValue
+
+if TYPE_CHECKING:  # networkx is imported where an algorithm runs: 0.1 s a ckb command
+    import networkx as nx
 
 NodeId = tuple[str, str]  # (label, key)
 Projection: TypeAlias = "nx.MultiGraph[NodeId]"  # networkx's classes are generic to mypy only
@@ -61,6 +62,8 @@ def expand(
     on the demo data: about 4.4 KB a node with every property, 2.4 KB with names only).
     Raises :class:`ProjectionTooLargeError` past ``max_nodes`` nodes.
     """
+    import networkx as nx
+
     model = schema()
     rels = [model.relationship(t) for t in rel_types]
     graph: Projection = nx.MultiGraph()

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-import networkx as nx
-
 from graph.algorithms import shortest_routes
 from graph.projection import Projection, expand
 from graph.store import GraphStore, Node
@@ -638,6 +636,8 @@ class NetworkMember:
 
 
 def _ego_embedded(store: GraphStore, customerId: str, hops: int, limit: int) -> list[Record]:
+    import networkx as nx  # here, not at start-up: its import costs every ckb command 0.1 s
+
     centre = ("Customer", customerId)
 
     def enough(graph: Projection) -> bool:

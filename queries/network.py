@@ -18,15 +18,16 @@ through chains of referrals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from graph.algorithms import betweenness, communities, downstream
 from graph.errors import ProjectionTooLargeError
 from graph.projection import NodeId, Projection, expand
 from graph.store import GraphStore
 from queries.base import QueryParameterError, Record, bounded
+
+if TYPE_CHECKING:  # networkx is imported where an algorithm runs: 0.1 s a ckb command
+    import networkx as nx
 
 # What links customers into a network: relationships, or sharing a household.
 CUSTOMER_NETWORK = ("MEMBER_OF", "RELATED_TO")
@@ -82,6 +83,8 @@ def influence_embedded(store: GraphStore, customerId: str, hops: int, first: int
 
 def score_network(network: Projection, centre: NodeId, first: int) -> Record:
     """The network_influence row for a projection around ``centre`` (no I/O)."""
+    import networkx as nx
+
     customers = sorted(key for label, key in network if label == "Customer")
     distance = nx.single_source_shortest_path_length(network, centre)
     central = betweenness(network)
