@@ -7,6 +7,7 @@ same observable behaviour, so loaders and traversals never ask which one they ta
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -272,3 +273,46 @@ def transactional(
         return atomically(store, lambda: work(store, *args, **kwargs))
 
     return run
+
+
+class TransactionGroups:
+    """Units of batch work (a loader batch, a chunk of merges) grouped into write
+    transactions: up to the store's ``batches_per_transaction`` units, and none open
+    longer than ``max_seconds``, so another writer waits at most about that long. Each
+    unit is still whole or absent; an error rolls back the open group and goes on."""
+
+    def __init__(self, store: GraphStore, max_seconds: float) -> None:
+        self._store = store
+        self._most = store.batches_per_transaction
+        self._max_seconds = max_seconds
+        self._block: contextlib.ExitStack | None = None
+        self._units = 0
+        self._opened = 0.0
+
+    def begin(self) -> None:
+        """Before a unit: open a group's transaction unless one is open."""
+        if self._most > 1 and self._block is None:
+            self._block = contextlib.ExitStack()
+            self._block.enter_context(self._store.atomic())
+            self._units = 0
+            self._opened = time.monotonic()
+
+    def done(self) -> None:
+        """After a unit: commit the group when it is full or has been open long enough."""
+        self._units += 1
+        if self._units >= self._most or time.monotonic() - self._opened >= self._max_seconds:
+            block, self._block = self._block, None
+            if block is not None:
+                block.close()
+
+    def __enter__(self) -> TransactionGroups:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        block, self._block = self._block, None
+        if block is None:
+            return
+        if kind is None:
+            block.close()
+        else:  # roll the open group back, then let the error go on
+            block.__exit__(kind, *rest)  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ File loads (``ckb load``) and pushed records (``POST /ingest/{kind}``) both come
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
-from graph.store import GraphStore, atomically
+from graph.store import GraphStore, TransactionGroups, atomically
 from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.kinds import (
     KINDS,
@@ -35,7 +34,8 @@ from loaders.rejects import RejectsFile, RejectSink
 from loaders.sources import RawRecord, read_records
 
 DEFAULT_BATCH = 5000
-# The longest a load keeps its write transaction open across batches (see _Transactions).
+# The longest a load keeps its write transaction open across batches: another writer
+# (a push, an agent's touchpoint) waits at most about that long.
 GROUP_SECONDS = 1.0
 
 
@@ -143,7 +143,7 @@ class Loader:
         records: rejects it cannot show here are left in ``deferred`` by line)."""
         started = time.perf_counter()
         pending = iter(batches)
-        with _Transactions(self.store) as transactions:
+        with TransactionGroups(self.store, GROUP_SECONDS) as transactions:
             while True:
                 # A batch is thousands of acyclic containers alive at once (records,
                 # rows); with the collector on, each young collection walks them all
@@ -159,7 +159,7 @@ class Loader:
                     # Freed here, by reference counting, rather than walked by the
                     # collection that resuming the collector sets off.
                     del checked
-                transactions.done_batch()
+                transactions.done()
                 if on_batch:
                     on_batch(read)
         summary.seconds += time.perf_counter() - started
@@ -276,48 +276,6 @@ class Loader:
         summary.nodes_written += created_nodes
         summary.relationships_written += created_rels
         summary.unlinked += unlinked
-
-
-class _Transactions:
-    """Loader batches grouped into write transactions: up to the store's
-    ``batches_per_transaction``, and never open longer than GROUP_SECONDS, so another
-    writer waits at most about that long. Each batch is still whole or absent."""
-
-    def __init__(self, store: GraphStore) -> None:
-        self._store = store
-        self._most = store.batches_per_transaction
-        self._block: contextlib.ExitStack | None = None
-        self._batches = 0
-        self._opened = 0.0
-
-    def begin(self) -> None:
-        if self._most > 1 and self._block is None:
-            self._block = contextlib.ExitStack()
-            self._block.enter_context(self._store.atomic())
-            self._batches = 0
-            self._opened = time.monotonic()
-
-    def done_batch(self) -> None:
-        self._batches += 1
-        if self._batches >= self._most or time.monotonic() - self._opened >= GROUP_SECONDS:
-            self.commit()
-
-    def commit(self) -> None:
-        block, self._block = self._block, None
-        if block is not None:
-            block.close()
-
-    def __enter__(self) -> _Transactions:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        block, self._block = self._block, None
-        if block is None:
-            return
-        if kind is None:
-            block.close()
-        else:  # roll the open group back, then let the error go on
-            block.__exit__(kind, *rest)  # type: ignore[arg-type]
 
 
 def _golden(

@@ -36,7 +36,15 @@ from graph.algorithms import linked_groups
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
-from graph.store import Edge, GraphStore, Node, PropertyValue, RelRow, transactional
+from graph.store import (
+    Edge,
+    GraphStore,
+    Node,
+    PropertyValue,
+    RelRow,
+    TransactionGroups,
+    transactional,
+)
 from loaders.matching import (
     M_PROBABILITIES,
     Link,
@@ -192,16 +200,25 @@ def _resolve_store(
     records_of: dict[str, list[str]] = defaultdict(list)
     for record, customer in owner.items():
         records_of[customer].append(record)
-    for start in range(0, len(merging), 500):
-        chunk = merging[start : start + 500]
-        _merge(store, chunk, records_of, by_record, link_of, actor)
-        summary.merges += len(chunk)
-        summary.absorbed += sum(len(g) - 1 for g in chunk)
+    with TransactionGroups(store, MERGE_GROUP_SECONDS) as transactions:
+        for start in range(0, len(merging), 500):
+            chunk = merging[start : start + 500]
+            transactions.begin()
+            _merge(store, chunk, records_of, by_record, link_of, actor)
+            transactions.done()
+            summary.merges += len(chunk)
+            summary.absorbed += sum(len(g) - 1 for g in chunk)
     summary.customers_after = summary.customers_before - summary.absorbed
     summary.new_review = _store_review_items(store, result.review, by_record, model)
     summary.review = len(store.find_nodes("ReviewItem", "status", "open", limit=10**9))
     return summary
 
+
+# Merge chunks share a write transaction for up to this long (store permitting): a commit
+# writes every page its transaction touched, and merges touch pages all over the file
+# (30k sample: 53 commits took 8.2 s of 40; in one transaction 0.8 s). A push waiting
+# on the write lock meanwhile waits at most about this long.
+MERGE_GROUP_SECONDS = 5.0
 
 MODEL_ID = "default"
 # Before any batch run: u for a population of about a million records (exact agreement
