@@ -179,7 +179,7 @@ def _capture_file(
     started = time.perf_counter()
     rejects = RejectsFile(rejects_path, str(path), "epcis")
     try:
-        summary = capture(store, read_documents(path), rejects)
+        summary = capture(store, read_documents(path), rejects, keep_captured=False)
     finally:
         rejects.close()
     elapsed = time.perf_counter() - started

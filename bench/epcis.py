@@ -131,7 +131,7 @@ def main() -> None:
     catalogue(store, rnd, purchases=max(100, int(args.events * args.shelf_share * 0.2)))
     rejects = RejectsFile(work / "rejects.jsonl", str(path), "epcis")
     t = time.perf_counter()
-    summary = capture(store, read_documents(path), rejects)
+    summary = capture(store, read_documents(path), rejects, keep_captured=False)
     elapsed = time.perf_counter() - t
     rejects.close()
     print(

@@ -316,7 +316,9 @@ class CaptureSummary:
     captured: int = 0
     rejected: int = 0
     refused_documents: int = 0
-    results: list[dict[str, Any]] = field(default_factory=list)  # per event, in order
+    # Per event, in order; of a file (``keep_captured=False``) only the rejected ones, so a
+    # stream of any length is captured in bounded memory.
+    results: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _location(ref: Any) -> str | None:
@@ -504,8 +506,11 @@ def capture(
     documents: Iterator[tuple[int, Any, str | None]],
     rejects: RejectsFile,
     batch: int = CAPTURE_BATCH,
+    keep_captured: bool = True,
 ) -> CaptureSummary:
-    """Validate and write every event; written batch by batch, all before it returns."""
+    """Validate and write every event; written batch by batch, all before it returns.
+    ``keep_captured``: list captured events in ``results`` too (a pushed request's answer),
+    not only rejected ones (a file's)."""
     summary = CaptureSummary()
     rows: dict[str, Any] = {"nodes": {}, "rels": {}}
     pending = 0
@@ -542,9 +547,10 @@ def capture(
             assert eid is not None
             _rows(event, eid, rows)
             summary.captured += 1
-            summary.results.append(
-                {"line": line, "event": index, "eventID": eid, "status": "captured"}
-            )
+            if keep_captured:
+                summary.results.append(
+                    {"line": line, "event": index, "eventID": eid, "status": "captured"}
+                )
             pending += 1
             if pending >= batch:
                 _write(store, rows)

@@ -430,3 +430,33 @@ def test_out_of_order_aggregations_give_the_in_order_graph(tmp_path: Path) -> No
         assert at == [keys, [], [keys[0]], [], [keys[0]]]
         store.close()
     backwards.close()
+
+
+def test_a_file_capture_keeps_only_its_rejected_outcomes(store: GraphStore, tmp_path: Path) -> None:
+    good = {
+        "type": "ObjectEvent", "action": "OBSERVE", "eventTimeZoneOffset": "+00:00",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.1"], "bizStep": "shipping",
+    }  # fmt: skip
+    lines = [
+        {**good, "eventID": f"urn:uuid:k{i}", "eventTime": f"2026-05-0{i}T09:00:00Z"}
+        for i in range(1, 4)
+    ]
+    lines.insert(
+        1,
+        {
+            **good,
+            "eventID": "urn:uuid:bad",
+            "eventTime": "2026-05-09T09:00:00Z",
+            "action": "EXPLODE",
+        },
+    )
+    path = tmp_path / "stream.jsonl"
+    path.write_text("\n".join(json.dumps({"@context": ["x"], **e}) for e in lines), "utf-8")
+    rejects = RejectsFile(tmp_path / "r.jsonl", str(path), "epcis")
+    try:
+        summary = capture(store, read_documents(path), rejects, keep_captured=False)
+    finally:
+        rejects.close()
+    # A stream of any length is captured in bounded memory: no outcome per captured event.
+    assert (summary.captured, summary.rejected) == (3, 1)
+    assert [(r["line"], r["status"]) for r in summary.results] == [(2, "rejected")]
