@@ -907,18 +907,24 @@ class EmbeddedStore:
             "limit": limit,
         }
         found: dict[str, list[tuple[Edge, Node | None]]] = {}
-        with self._reading() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        # A node at the end of many of the answer's relationships (an aggregation event
+        # observing a thousand items) is read once: one Node, shared, never copied.
+        others: dict[tuple[int, str], Node] = {}
         type_names, label_names = self._type_names, self._label_names
-        for row in rows:
-            key, _, type_code, _, props, label_code, okey = row[:7]
-            rtype, olabel = type_names[type_code], label_names[label_code]
-            if row[8 if with_nodes else 7]:  # inward
-                edge = Edge(rtype, olabel, okey, label, key, _loads(props))
-            else:
-                edge = Edge(rtype, label, key, olabel, okey, _loads(props))
-            other = Node(olabel, okey, _loads(row[7])) if with_nodes else None
-            found.setdefault(key, []).append((edge, other))
+        with self._reading() as conn:
+            for row in conn.execute(sql, params):
+                key, _, type_code, _, props, label_code, okey = row[:7]
+                rtype, olabel = type_names[type_code], label_names[label_code]
+                if row[8 if with_nodes else 7]:  # inward
+                    edge = Edge(rtype, olabel, okey, label, key, _loads(props))
+                else:
+                    edge = Edge(rtype, label, key, olabel, okey, _loads(props))
+                other = None
+                if with_nodes:
+                    other = others.get((label_code, okey))
+                    if other is None:
+                        other = others[(label_code, okey)] = Node(olabel, okey, _loads(row[7]))
+                found.setdefault(key, []).append((edge, other))
         return {key: found[key] for key in dict.fromkeys(keys) if key in found}
 
     def neighbours(

@@ -598,10 +598,21 @@ def _write_batch(store: GraphStore, rows: dict[str, Any]) -> None:
         _roll_up(store, moves, activities, products)
 
 
+# Children whose events _contain reads at once: every event of a child comes back, so a
+# batch's children at once held a gigabyte at 100k customers.
+CONTAIN_CHUNK = 1_000
+
+
 def _contain(store: GraphStore, pairs: set[tuple[str, str]]) -> None:
     """Rewrite the CONTAINS intervals of every pair this capture's aggregations name,
     from all of the pair's live aggregation events (loaders/containment.py)."""
     children = sorted({child for _, child in pairs})
+    for start in range(0, len(children), CONTAIN_CHUNK):
+        chunk = set(children[start : start + CONTAIN_CHUNK])
+        _contain_children(store, sorted(chunk), {p for p in pairs if p[1] in chunk})
+
+
+def _contain_children(store: GraphStore, children: list[str], pairs: set[tuple[str, str]]) -> None:
     seen = store.neighbours_many(
         "ProductInstance", children, "OBSERVED", "in", "EpcisEvent", limit=10**6
     )
