@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -289,16 +289,16 @@ class TransactionGroups:
         self._units = 0
         self._opened = 0.0
 
-    def begin(self) -> None:
-        """Before a unit: open a group's transaction unless one is open."""
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[None]:
+        """One unit of work: in the open group's transaction (opened for it if none is),
+        which commits after it when full or open long enough."""
         if self._most > 1 and self._block is None:
             self._block = contextlib.ExitStack()
             self._block.enter_context(self._store.atomic())
             self._units = 0
             self._opened = time.monotonic()
-
-    def done(self) -> None:
-        """After a unit: commit the group when it is full or has been open long enough."""
+        yield
         self._units += 1
         if self._units >= self._most or time.monotonic() - self._opened >= self._max_seconds:
             block, self._block = self._block, None

@@ -153,13 +153,12 @@ class Loader:
                     checked = next(pending, None)
                     if checked is None:
                         break
-                    transactions.begin()
-                    self._load_checked(checked, summary)
+                    with transactions.unit():
+                        self._load_checked(checked, summary)
                     read = checked.read
                     # Freed here, by reference counting, rather than walked by the
                     # collection that resuming the collector sets off.
                     del checked
-                transactions.done()
                 if on_batch:
                     on_batch(read)
         summary.seconds += time.perf_counter() - started

@@ -203,9 +203,8 @@ def _resolve_store(
     with TransactionGroups(store, MERGE_GROUP_SECONDS) as transactions:
         for start in range(0, len(merging), 500):
             chunk = merging[start : start + 500]
-            transactions.begin()
-            _merge(store, chunk, records_of, by_record, link_of, actor)
-            transactions.done()
+            with transactions.unit():
+                _merge(store, chunk, records_of, by_record, link_of, actor)
             summary.merges += len(chunk)
             summary.absorbed += sum(len(g) - 1 for g in chunk)
     summary.customers_after = summary.customers_before - summary.absorbed
