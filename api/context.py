@@ -20,10 +20,12 @@ from strawberry.dataloader import DataLoader
 
 from api.auth import Principal
 from api.events import EventHub
-from graph.store import GraphStore, Node
+from graph.store import GraphStore, Neighbour, Node
 from loaders.enrich import consenting
 from queries.base import cypher_reader
 from queries.named import MAX_BATCH, run_query
+
+MAX_PURCHASE_ITEMS = 1000  # lines of one purchase returned; a basket is far smaller
 
 T = TypeVar("T")
 
@@ -56,6 +58,7 @@ class Loaders:
         self.credit = self._loader(self._attached("HAS_CREDIT_PROFILE", "CreditProfile"))
         self.third_party = self._loader(self._third_party)
         self.consents = self._loader(self._consents)
+        self.purchase_items = self._loader(self._purchase_items)
 
     @staticmethod
     def _loader(load: Callable[[list[str]], Any]) -> DataLoader[str, Any]:
@@ -93,6 +96,20 @@ class Loaders:
             1000,
         )
         return [[n.node for n in found.get(k, [])] for k in keys]
+
+    async def _purchase_items(self, keys: list[str]) -> list[list[Neighbour]]:
+        """The lines of many purchases (INCLUDES, with quantity and amount), one call."""
+        found = await read(
+            self.store,
+            self.store.neighbours_many,
+            "Purchase",
+            keys,
+            "INCLUDES",
+            "out",
+            "Product",
+            MAX_PURCHASE_ITEMS,
+        )
+        return [found.get(k, []) for k in keys]
 
     async def _third_party(self, keys: list[str]) -> list[Node | None]:
         """A customer's purchased demographics, only where their consent allows it."""

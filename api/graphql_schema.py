@@ -32,6 +32,7 @@ from queries.customer_list import (
     list_customers,
 )
 from queries.named import run_query
+from queries.rfm import purchase_total
 
 Info = strawberry.Info[ApiContext, None]
 
@@ -261,17 +262,44 @@ class Consent:
 CONSENT_FIELDS = ("purpose", "channel", "granted", "given_at", "withdrawn_at")
 
 
+@strawberry.type(description="One line of a purchase: a product, how many and for how much.")
+class PurchaseItem:
+    product_id: str
+    product_name: str | None
+    quantity: int | None
+    amount: float | None
+
+
 @strawberry.type
 class Purchase:
     id: str
     purchased_at: str | None
-    amount: float | None
     currency: str | None
     department: str | None
     channel: str | None
 
+    @strawberry.field
+    async def amount(self, info: Info) -> float | None:
+        """The purchase's total: the sum of its items' amounts."""
+        items = await info.context.loaders.purchase_items.load(self.id)
+        return purchase_total(item.edge.props for item in items)
 
-PURCHASE_FIELDS = ("purchased_at", "amount", "currency", "department", "channel")
+    @strawberry.field
+    async def items(self, info: Info) -> list[PurchaseItem]:
+        """What was bought, by product."""
+        items = await info.context.loaders.purchase_items.load(self.id)
+        return [
+            PurchaseItem(
+                product_id=item.node.key,
+                product_name=cast(str | None, item.node.props.get("name")),
+                quantity=cast(int | None, item.edge.props.get("quantity")),
+                amount=cast(float | None, item.edge.props.get("amount")),
+            )
+            for item in items
+        ]
+
+
+PURCHASE_FIELDS = ("purchased_at", "currency", "department", "channel")
 MAX_PURCHASES = 500
 
 

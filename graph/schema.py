@@ -316,11 +316,11 @@ _NODES = (
     NodeType(
         "Purchase",
         "id",
-        "A purchase or transaction with any department.",
+        "A purchase or transaction with any department; what it bought, and for how much, "
+        "is on its INCLUDES lines (the purchase's amount is their sum).",
         (
             _p("id"),
             _p("purchased_at", "datetime string"),
-            _p("amount", "float"),
             _p("currency"),
             _p("department"),
             _p("channel"),

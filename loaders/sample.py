@@ -70,6 +70,9 @@ LINES = [  # (line_id, name, industry, [(product_id, name, base monthly value)])
     ("gas", "Gas", "energy", [("GAS-STD", "Standard gas", 55.0)]),
     ("home_services", "Home services", "energy", [("HS-BOILER", "Boiler cover", 18.0)]),
 ]
+PRICE_SPREAD = (0.5, 6.0)  # one account's monthly value against its list price
+FLEET_LINES = ("mobile", "broadband", "landline", "long_distance", "electricity")
+MAX_ACCOUNTS = 60
 RETAIL = [  # (product_id, name, category, price) - tagged goods with GTINs
     ("RT-PHONE", "Smartphone X", "electronics", 599.0),
     ("RT-ROUTER", "Wi-Fi router", "electronics", 129.0),
@@ -685,28 +688,32 @@ class SampleGenerator:
                 elif rnd.random() < 0.06:
                     closed = self._day(opened, AS_OF - timedelta(days=1))
                     status = "closed"
-                account = self._id("A")
-                p.holdings.append((account, pid, line))
-                monthly = round(base * p.value_scale * rnd.uniform(0.7, 1.3), 2)
-                balance = None
-                if line in ("mortgage", "savings", "investments"):
-                    balance = round(monthly * rnd.uniform(20, 200), 2) * (
-                        -1 if line == "mortgage" else 1
+                # The long tail lives in how much a customer holds (more accounts,
+                # bigger balances), not in a price far above the list: one account costs
+                # at most PRICE_SPREAD[1] times its list price.
+                for _ in range(self._accounts(p, line)):
+                    account = self._id("A")
+                    p.holdings.append((account, pid, line))
+                    monthly = round(base * self._price_factor(p), 2)
+                    balance = None
+                    if line == "mortgage":
+                        balance = -round(monthly * rnd.uniform(60, 300), 2)
+                    elif line in ("savings", "investments"):
+                        balance = round(monthly * rnd.uniform(20, 200) * p.value_scale, 2)
+                    w.write(
+                        {
+                            "account_id": account,
+                            "customer_id": p.ids["billing"],
+                            "product_id": pid,
+                            "role": "primary",
+                            "status": status,
+                            "opened_on": opened.isoformat(),
+                            "closed_on": closed.isoformat() if closed else None,
+                            "balance": balance,
+                            "monthly_value": monthly,
+                            "currency": "USD",
+                        }
                     )
-                w.write(
-                    {
-                        "account_id": account,
-                        "customer_id": p.ids["billing"],
-                        "product_id": pid,
-                        "role": "primary",
-                        "status": status,
-                        "opened_on": opened.isoformat(),
-                        "closed_on": closed.isoformat() if closed else None,
-                        "balance": balance,
-                        "monthly_value": monthly,
-                        "currency": "USD",
-                    }
-                )
         first = self.people[0].ids["billing"]
         self._plant(
             w,
@@ -742,6 +749,24 @@ class SampleGenerator:
             },
             "unknown customer",
         )
+
+    def _price_factor(self, p: Person) -> float:
+        """What one account costs against its list price: bigger customers take richer
+        tariffs, within PRICE_SPREAD."""
+        low, high = PRICE_SPREAD
+        tariff = min(max(math.sqrt(p.value_scale), 1.0), high / 1.3)
+        return min(max(tariff * self.rnd.uniform(0.7, 1.3), low), high)
+
+    def _accounts(self, p: Person, line: str) -> int:
+        """How many accounts of one product a customer holds: one for most people; the
+        big accounts of the long tail (a business's mobile fleet, a wealthy family's
+        portfolio) hold many."""
+        if p.value_scale < 8 or line == "mortgage":
+            return 1
+        many = int(math.log2(p.value_scale)) + self.rnd.randint(0, 3)
+        if p.kind == "organization" and line in FLEET_LINES:
+            many *= 4
+        return min(many, MAX_ACCOUNTS)
 
     def _purchases(self) -> None:
         cols = [

@@ -34,6 +34,18 @@ class RfmCuts:
     monetary: tuple[float, ...]
 
 
+def purchase_total(lines: Iterable[Mapping[str, Any]]) -> float | None:
+    """A purchase's amount: the sum of its lines' amounts (a purchase is loaded line by
+    line, each line an INCLUDES relationship carrying quantity and amount); None when no
+    line says."""
+    amounts = [
+        float(v)
+        for v in (line.get("amount") for line in lines)
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    return round(sum(amounts), 2) if amounts else None
+
+
 def rfm_values(purchases: Iterable[Mapping[str, Any]], as_of: date) -> RfmValues | None:
     until = (as_of + timedelta(days=1)).isoformat()
     since = (as_of + timedelta(days=1) - timedelta(days=YEAR_DAYS)).isoformat()

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from graph.store import GraphStore, PropertyValue, RelRow
 from queries.churn import Window, assess, churn_inputs, holding_active, risk_key
-from queries.rfm import RfmValues, rfm_code, rfm_cuts, rfm_values
+from queries.rfm import RfmValues, purchase_total, rfm_code, rfm_cuts, rfm_values
 from queries.whitespace import co_ownership
 
 AT_RISK_SCORE = 0.5
@@ -117,6 +117,15 @@ def _score_batch(
         "Customer", keys, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
     )
     bought = store.neighbours_many("Customer", keys, "MADE", "out", "Purchase", limit=10**7)
+    # A purchase's amount is the sum of its lines (INCLUDES), one store call for the batch.
+    purchase_lines = store.neighbours_many(
+        "Purchase",
+        sorted({n.node.key for found in bought.values() for n in found}),
+        "INCLUDES",
+        "out",
+        "Product",
+        limit=10_000,
+    )
     scored: list[_Scored] = []
     for key in keys:
         holdings = [n.node for n in held.get(key, [])]
@@ -152,7 +161,18 @@ def _score_batch(
             "churn_signals": [s.name for s in risk.signals] or None,
             "scored_on": as_of.isoformat(),
         }
-        rfm = rfm_values((n.node.props for n in bought.get(key, [])), as_of)
+        rfm = rfm_values(
+            (
+                {
+                    "purchased_at": n.node.props.get("purchased_at"),
+                    "amount": purchase_total(
+                        e.edge.props for e in purchase_lines.get(n.node.key, [])
+                    ),
+                }
+                for n in bought.get(key, [])
+            ),
+            as_of,
+        )
         scored.append(_Scored(row, active_lines, active_products, rfm))
     return scored
 

@@ -155,3 +155,26 @@ def test_the_epcis_stream_captures_cleanly_and_joins_the_customers(
     statuses = {run_query(store, "end_of_life", epc=epc).status for epc in sorted(recycled)}
     assert statuses == {"recycled"}
     store.close()
+
+
+def test_no_account_costs_more_than_20_times_its_list_price_yet_value_keeps_a_long_tail(
+    sample: Path,
+) -> None:
+    with (sample / "catalog.products.csv").open(newline="") as f:
+        price = {r["product_id"]: float(r["price"]) for r in csv.DictReader(f) if r["price"]}
+    monthly: dict[str, float] = {}
+    accounts: dict[str, int] = {}
+    with (sample / "billing.holdings.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            if not row["monthly_value"] or row["product_id"] not in price:
+                continue  # planted bad rows
+            value = float(row["monthly_value"])
+            assert 0 < value <= 20 * price[row["product_id"]], row
+            if row["status"] == "active":
+                who = row["customer_id"]
+                monthly[who] = monthly.get(who, 0.0) + value
+                accounts[who] = accounts.get(who, 0) + 1
+    totals = sorted(monthly.values())
+    # The biggest customers are big because they hold more, not because they pay more.
+    assert totals[-1] > 10 * totals[len(totals) // 2]
+    assert max(accounts.values()) > 6
