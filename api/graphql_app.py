@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -55,6 +54,7 @@ from api.auth import (
 )
 from api.context import ApiContext, Loaders
 from api.events import EventHub
+from api.graphiql import ASSET_PARAM, GraphiQL
 from api.graphql_limits import LimitError, QueryCostLimiter
 from api.graphql_metrics import GraphQLMetrics
 from api.graphql_mutations import Mutation
@@ -172,8 +172,9 @@ def _wants_graphql_response(request: Request) -> bool:
 
 
 class CkbGraphQL(GraphQL[ApiContext, None]):
-    def __init__(self, schema: Schema, hub: EventHub, graphiql: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+    def __init__(self, schema: Schema, hub: EventHub, ide: GraphiQL | None = None) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if ide is not None else None)
+        self.ide = ide
         self.hub = hub
         self.persisted: OrderedDict[str, str] = OrderedDict()
 
@@ -219,6 +220,11 @@ class CkbGraphQL(GraphQL[ApiContext, None]):
             and params.get("extensions") is None
             and "text/html" in request.headers.get("accept", "")
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # ckb's own page: its files come from this endpoint (api/graphiql.py), not a CDN.
+        assert self.ide is not None
+        return self.ide.page(request)
 
     # --------------------------------------------------------------- persisted queries
 
@@ -269,6 +275,10 @@ class CkbGraphQL(GraphQL[ApiContext, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        if self.ide is not None and request.method == "GET" and ASSET_PARAM in request.query_params:
+            asset = await self.ide.asset(request)
+            await asset(scope, receive, send)
+            return
         try:
             response = await self.run(request)
         except RefusedError as refused:
@@ -314,5 +324,5 @@ def _negotiate(request: Request, response: Response) -> None:
 
 
 def graphql_app(hub: EventHub) -> CkbGraphQL:
-    graphiql = os.environ.get("CKB_GRAPHIQL", "").lower() in ("1", "true", "yes")
-    return CkbGraphQL(build_schema(), hub, graphiql)
+    """The endpoint; with GraphiQL when ``CKB_GRAPHIQL`` is on (api/graphiql.py)."""
+    return CkbGraphQL(build_schema(), hub, GraphiQL.from_env())
