@@ -17,12 +17,21 @@ CONTAINS for aggregations (one per containment interval: ADD opens it at ``since
 closes it at ``until``, in any arrival order; loaders/containment.py). An event carrying an
 errorDeclaration marks that eventID ``retracted``: history stays, current-state answers
 skip it. Fields ckb does not map are kept in ``extensions`` (JSON).
+
+Master data (a document's ``epcisHeader.epcisMasterData.vocabularyList``, or a query
+document's ``resultsBody.vocabularyList``; a document may carry it without events) names
+and addresses places and parties: each element of a ReadPoint, BusinessLocation or
+Location vocabulary sets those properties on its Location (its ``children`` are
+LOCATED_IN it), of a Party vocabulary on its Party, from the CBV attributes
+(``urn:epcglobal:cbv:mda#name``, ``#city`` ...); every attribute, mapped or not, is kept in
+``master_data`` (JSON). Each element is validated on its own, as an event is.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +44,7 @@ import fastjsonschema
 import orjson
 from jsonschema import Draft7Validator
 
-from graph.store import GraphStore, RelRow, atomically
+from graph.store import GraphStore, Node, RelRow, atomically
 from loaders.containment import Boundary, intervals
 from loaders.epc import canonical_epc, gtin_of, serial_of
 from loaders.rejects import RejectsFile
@@ -296,29 +305,254 @@ def events_of(document: Any) -> list[Any]:
         raise EpcisDocumentError("an EPCIS document or event must be a JSON object")
     kind = document.get("type")
     if kind == "EPCISDocument":
-        events = (document.get("epcisBody") or {}).get("eventList")
+        events = _object(document, "epcisBody").get("eventList")
     elif kind == "EPCISQueryDocument":
-        body = (document.get("epcisBody") or {}).get("queryResults") or {}
-        events = (body.get("resultsBody") or {}).get("eventList")
+        events = _results(document).get("eventList")
     elif kind in EVENT_TYPES:
         return [document]
     else:
         raise EpcisDocumentError(f"type {kind!r} is not an EPCIS document or event type")
+    if events is None and master_data_of(document) is not None:
+        return []  # master data alone
     if not isinstance(events, list):
         raise EpcisDocumentError(f"{kind} has no eventList")
     return events
 
 
+def _object(parent: dict[str, Any], name: str) -> dict[str, Any]:
+    value = parent.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _results(document: dict[str, Any]) -> dict[str, Any]:
+    return _object(_object(_object(document, "epcisBody"), "queryResults"), "resultsBody")
+
+
+# ---------------------------------------------------------------------------- master data
+
+VTYPE = "urn:epcglobal:epcis:vtype:"
+# The vocabularies ckb keeps, by type (after VTYPE, in lower case), and the node their
+# elements describe; SourceDest names either, told apart by the ID (a GLN is a place).
+MASTER_LABELS = {
+    "readpoint": "Location", "businesslocation": "Location", "location": "Location",
+    "party": "Party", "sourcedest": None,
+}  # fmt: skip
+_MDA = ("urn:epcglobal:cbv:mda#", "cbvmda:")
+# CBV location and party attributes ckb maps (by the name after the prefix).
+MDA_TEXT = {
+    "name": "name", "city": "city", "state": "state", "postalCode": "postal_code",
+    "countryCode": "country",
+}  # fmt: skip
+MDA_NUMBER = {"latitude": "latitude", "longitude": "longitude"}
+MDA_ADDRESS = ("streetAddressOne", "streetAddressTwo", "streetAddressThree")
+
+
+@dataclass(frozen=True, slots=True)
+class MasterElement:
+    """One vocabulary element of a document's master data, or the part of the master
+    data that could not be read as one (``vocabulary`` None)."""
+
+    where: str  # JSON path in the document, e.g. epcisHeader/epcisMasterData/vocabularyList/0
+    vocabulary: str | None
+    element: Any
+    reasons: list[str]
+
+
+def master_data_of(document: dict[str, Any]) -> tuple[str, Any] | None:
+    """Where a document's master data sits (a JSON path) and what holds its vocabularyList
+    there (the header, or a query's results body), or None when it carries none."""
+    if document.get("type") == "EPCISDocument" and "epcisHeader" in document:
+        header = document["epcisHeader"]
+        if isinstance(header, dict) and "epcisMasterData" not in header:
+            return None
+        return "epcisHeader", header
+    results = _results(document)
+    if document.get("type") == "EPCISQueryDocument" and "vocabularyList" in results:
+        return "epcisBody/queryResults/resultsBody", results
+    return None
+
+
+def master_elements(document: dict[str, Any]) -> list[MasterElement]:
+    """Every vocabulary element of a document's master data with the reasons it is
+    invalid (none: valid), each checked on its own as events are; a header or vocabulary
+    that cannot be read is one element with its reasons."""
+    found = master_data_of(document)
+    if found is None:
+        return []
+    where, holder = found
+    if where == "epcisHeader":
+        reasons = _header_reasons(holder)
+        if reasons:
+            return [MasterElement(where, None, holder, reasons)]
+        where = f"{where}/epcisMasterData/vocabularyList"
+        vocabularies = holder["epcisMasterData"].get("vocabularyList")
+    else:
+        where, vocabularies = f"{where}/vocabularyList", holder["vocabularyList"]
+    if not isinstance(vocabularies, list | None):
+        return [MasterElement(where, None, vocabularies, [f"{where}: must be a list"])]
+    elements = []
+    for i, vocabulary in enumerate(vocabularies or ()):
+        elements += _vocabulary_elements(f"{where}/{i}", vocabulary)
+    return elements
+
+
+def _header_reasons(header: Any) -> list[str]:
+    """The header against GS1's schema, its vocabularies left to be checked one by one."""
+    master = header.get("epcisMasterData") if isinstance(header, dict) else None
+    if isinstance(master, dict) and isinstance(master.get("vocabularyList"), list):
+        header = {**header, "epcisMasterData": {**master, "vocabularyList": []}}
+    return _schema_reasons("epcisHeader", header, "epcisHeader")
+
+
+def _vocabulary_elements(where: str, vocabulary: Any) -> list[MasterElement]:
+    listed = vocabulary.get("vocabularyElementList") if isinstance(vocabulary, dict) else None
+    shell = {**vocabulary, "vocabularyElementList": []} if isinstance(listed, list) else vocabulary
+    reasons = _schema_reasons("vocabulary", shell, where)
+    if reasons:
+        return [MasterElement(where, None, vocabulary, reasons)]
+    vtype = str(vocabulary["type"])
+    return [
+        MasterElement(
+            f"{where}/vocabularyElementList/{j}",
+            vtype,
+            element,
+            check_element(element, f"{where}/vocabularyElementList/{j}"),
+        )
+        for j, element in enumerate(listed or ())
+    ]
+
+
+@cache
+def _definition_validator(name: str) -> Draft7Validator:
+    schema = json.loads(DEFAULT_SCHEMA.read_text(encoding="utf-8"))
+    return Draft7Validator({"definitions": schema["definitions"], "$ref": f"#/definitions/{name}"})
+
+
+def _schema_reasons(definition: str, value: Any, where: str) -> list[str]:
+    return sorted(
+        {
+            f"{'/'.join([where, *map(str, e.absolute_path)])}: {e.message}"
+            for e in _definition_validator(definition).iter_errors(value)
+        }
+    )
+
+
+def check_element(element: Any, where: str = "element") -> list[str]:
+    """Every reason a vocabulary element is invalid: GS1's schema, then ckb's rules
+    (a non-empty ID, namespaced attribute IDs, the CBV attributes ckb maps well typed)."""
+    reasons = _schema_reasons("vocabularyElement", element, where)
+    if reasons:
+        return reasons
+    if not element["id"].strip():
+        reasons.append(f"{where}/id: must not be empty")
+    for n, attribute in enumerate(element.get("attributes") or ()):
+        at, attr_id, value = f"{where}/attributes/{n}", attribute["id"], attribute.get("attribute")
+        short = _mda_name(attr_id)
+        if ":" not in attr_id:
+            reasons.append(
+                f"{at}/id: {attr_id!r} is not a URI (write a CBV attribute in full, e.g. "
+                "urn:epcglobal:cbv:mda#name)"
+            )
+        elif (short in MDA_TEXT or short in MDA_ADDRESS) and (
+            isinstance(value, bool) or not isinstance(value, str | int)
+        ):
+            reasons.append(f"{at}/attribute: {attr_id} must be text, got {value!r}")
+        elif short in MDA_NUMBER and _number(value) is None:
+            reasons.append(f"{at}/attribute: {attr_id} must be a number, got {value!r}")
+    return reasons
+
+
+def _mda_name(attr_id: str) -> str | None:
+    for prefix in _MDA:
+        if attr_id.startswith(prefix):
+            return attr_id[len(prefix) :]
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def master_label(vocabulary: str, key: str) -> str | None:
+    """The node a vocabulary's element describes (None: a vocabulary ckb does not keep)."""
+    name = vocabulary.removeprefix(VTYPE).lower()
+    if name not in MASTER_LABELS:
+        return None
+    return MASTER_LABELS[name] or ("Location" if "/414/" in key else "Party")
+
+
+def master_row(vocabulary: str, element: dict[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+    """(label, properties, children's keys) of a valid element of a vocabulary ckb keeps."""
+    written = element["id"].strip()
+    key = canonical_epc(written)
+    label = master_label(vocabulary, key)
+    assert label is not None
+    attributes = {a["id"]: a.get("attribute") for a in element.get("attributes") or ()}
+    row: dict[str, Any] = {"id": key, "source_system": "epcis", "source_record_id": written}
+    lines: dict[str, str] = {}
+    for attr_id, value in attributes.items():
+        short = _mda_name(attr_id)
+        if short in MDA_TEXT and str(value).strip():
+            row[MDA_TEXT[short]] = str(value).strip()
+        elif short in MDA_NUMBER:
+            row[MDA_NUMBER[short]] = _number(value)
+        elif short in MDA_ADDRESS:
+            lines[short] = str(value).strip()
+    if lines:
+        row["address"] = ", ".join(lines[k] for k in MDA_ADDRESS if lines.get(k))
+    row["master_data"] = _json(attributes)
+    children = [
+        canonical_epc(c) for c in element.get("children") or () if isinstance(c, str) and c.strip()
+    ]
+    return label, row, children if label == "Location" else []
+
+
 @dataclass
 class CaptureSummary:
+    """What a capture did. ``captured`` counts every valid event written, and splits into
+    ``new_events`` (eventIDs the store did not hold: the EpcisEvent count grows by exactly
+    these), ``corrections`` (error declarations for events it held: they mark them
+    retracted) and ``repeats`` (events it held, sent again: nothing changes)."""
+
     documents: int = 0
     events: int = 0
     captured: int = 0
     rejected: int = 0
     refused_documents: int = 0
+    new_events: int = 0
+    corrections: int = 0
+    repeats: int = 0
+    master_data: int = 0  # vocabulary elements stored (on a Location or Party)
+    master_data_skipped: int = 0  # valid, of vocabularies ckb does not keep (EPCClass ...)
+    master_data_rejected: int = 0
     # Per event, in order; of a file (``keep_captured=False``) only the rejected ones, so a
     # stream of any length is captured in bounded memory.
     results: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line saying exactly what happened, e.g. ``22,694 events read: 22,650 new,
+        44 error declarations retracting events already held; rejected 0``."""
+        parts = [f"{self.new_events:,} new"]
+        if self.corrections:
+            parts.append(f"{self.corrections:,} error declarations retracting events already held")
+        if self.repeats:
+            parts.append(f"{self.repeats:,} repeats of events already held")
+        text = f"{self.events:,} events read: {', '.join(parts)}; rejected {self.rejected:,}"
+        if self.refused_documents:
+            text += f", documents refused {self.refused_documents:,}"
+        if self.master_data or self.master_data_skipped or self.master_data_rejected:
+            text += f"; master data: {self.master_data:,} places and parties named"
+            if self.master_data_skipped:
+                text += f", {self.master_data_skipped:,} elements of other vocabularies skipped"
+            if self.master_data_rejected:
+                text += f", {self.master_data_rejected:,} rejected"
+        return text
 
 
 def _location(ref: Any) -> str | None:
@@ -358,6 +592,7 @@ def _rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
         props["retracted"] = True
         props["extensions"] = _json({**extensions, "errorDeclaration": declared})
     nodes.setdefault("EpcisEvent", []).append(props)
+    rows.setdefault("ids", []).append((eid, bool(declared)))
     counts, activities = shelf_counts(event, props["event_time"])
     if counts or declared:
         # Repeats of one eventID within a capture fold: the first counts are the event's,
@@ -508,9 +743,9 @@ def capture(
     batch: int = CAPTURE_BATCH,
     keep_captured: bool = True,
 ) -> CaptureSummary:
-    """Validate and write every event; written batch by batch, all before it returns.
-    ``keep_captured``: list captured events in ``results`` too (a pushed request's answer),
-    not only rejected ones (a file's)."""
+    """Validate and write every event and master data element; written batch by batch,
+    all before it returns. ``keep_captured``: list captured events in ``results`` too (a
+    pushed request's answer), not only rejected ones (a file's)."""
     summary = CaptureSummary()
     rows: dict[str, Any] = {"nodes": {}, "rels": {}}
     pending = 0
@@ -525,6 +760,7 @@ def capture(
             rejects.reject(line, document, [str(exc)])
             summary.results.append({"line": line, "status": "rejected", "reasons": [str(exc)]})
             continue
+        pending += _master_data(document, line, rows, summary, rejects)
         for index, event in enumerate(events, start=1):
             summary.events += 1
             reasons = check_event(event)
@@ -553,32 +789,82 @@ def capture(
                 )
             pending += 1
             if pending >= batch:
-                _write(store, rows)
+                _tally(summary, _write(store, rows))
                 rows, pending = {"nodes": {}, "rels": {}}, 0
     if pending:
-        _write(store, rows)
+        _tally(summary, _write(store, rows))
     return summary
+
+
+def _master_data(
+    document: dict[str, Any],
+    line: int,
+    rows: dict[str, Any],
+    summary: CaptureSummary,
+    rejects: RejectsFile,
+) -> int:
+    """A document's master data into ``rows`` (the bad elements rejected); how many
+    elements will be written."""
+    written = 0
+    for found in master_elements(document):
+        element_id = found.element.get("id") if isinstance(found.element, dict) else None
+        if found.reasons:
+            summary.master_data_rejected += 1
+            record = {"masterData": found.where, "vocabulary": found.vocabulary}
+            rejects.reject(line, {**record, "element": found.element}, found.reasons)
+            summary.results.append(
+                {"line": line, **record, "id": element_id, "status": "rejected",
+                 "reasons": found.reasons}
+            )  # fmt: skip
+            continue
+        assert found.vocabulary is not None
+        if master_label(found.vocabulary, canonical_epc(found.element["id"])) is None:
+            summary.master_data_skipped += 1
+            continue
+        label, row, children = master_row(found.vocabulary, found.element)
+        rows.setdefault("master", {}).setdefault(label, []).append(row)
+        for child in children:
+            rows["nodes"].setdefault("Location", []).append({"id": child})
+            rows["rels"].setdefault(("LOCATED_IN", "Location", "Location"), []).append(
+                RelRow(child, row["id"])
+            )
+        summary.master_data += 1
+        written += 1
+    return written
+
+
+def _tally(summary: CaptureSummary, held: tuple[int, int, int]) -> None:
+    new, corrections, repeats = held
+    summary.new_events += new
+    summary.corrections += corrections
+    summary.repeats += repeats
 
 
 # Shelf counters are read, moved and written back: one capture at a time per process.
 _WRITE_LOCK = threading.Lock()
 
 
-def _write(store: GraphStore, rows: dict[str, Any]) -> None:
+def _write(store: GraphStore, rows: dict[str, Any]) -> tuple[int, int, int]:
     """One capture batch in one transaction: its events, their relationships, the shelf
     roll-up and sales links land together or not at all, so a re-run after a crash finds
-    either the whole batch (counted) or none of it (counted now)."""
+    either the whole batch (counted) or none of it (counted now). Returns how many of its
+    events were new, corrections and repeats (``_held``)."""
     with _WRITE_LOCK:
-        atomically(store, lambda: _write_batch(store, rows))
+        return atomically(store, lambda: _write_batch(store, rows))
 
 
-def _write_batch(store: GraphStore, rows: dict[str, Any]) -> None:
+def _write_batch(store: GraphStore, rows: dict[str, Any]) -> tuple[int, int, int]:
     # Before the events are written: which of them the store already holds.
-    moves = _shelf_moves(store, rows) if rows.get("shelf") else {}
+    ids = rows.get("ids", [])
+    stored = store.get_nodes("EpcisEvent", sorted({eid for eid, _ in ids}))
+    moves = _shelf_moves(rows, stored) if rows.get("shelf") else {}
     order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
     for label in order:
         if label in rows["nodes"]:
             store.upsert_nodes(label, rows["nodes"][label])
+    # Master data after the events' bare places and parties: it names them.
+    for label, master in sorted(rows.get("master", {}).items()):
+        store.upsert_nodes(label, master)
     gtins = {r["epc"]: r["gtin"] for r in rows["nodes"].get("ProductInstance", []) if r["gtin"]}
     activities: dict[str, Activity] = rows.get("activities", {})
     products = _products(store, {*gtins.values(), *(a.gtin for a in activities.values())})
@@ -596,6 +882,24 @@ def _write_batch(store: GraphStore, rows: dict[str, Any]) -> None:
         _contain(store, rows["pairs"])
     if moves:
         _roll_up(store, moves, activities, products)
+    return _held(ids, set(stored))
+
+
+def _held(ids: list[tuple[str, bool]], stored: set[str]) -> tuple[int, int, int]:
+    """(new, corrections, repeats) of a batch's events, in capture order: an eventID the
+    store held before the batch, or an earlier event of the batch brought, is a
+    correction when it declares an error, else a repeat."""
+    new = corrections = repeats = 0
+    held = set(stored)
+    for eid, declared in ids:
+        if eid not in held:
+            new += 1
+            held.add(eid)
+        elif declared:
+            corrections += 1
+        else:
+            repeats += 1
+    return new, corrections, repeats
 
 
 # Children whose events _contain reads at once: every event of a child comes back, so a
@@ -654,12 +958,14 @@ def _products(store: GraphStore, gtins: set[str]) -> dict[str, str]:
     return products
 
 
-def _shelf_moves(store: GraphStore, rows: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    """How this capture moves the shelf counters; each shelf event's counts fixed on it."""
+def _shelf_moves(rows: dict[str, Any], events: dict[str, Node]) -> dict[str, tuple[int, int]]:
+    """How this capture moves the shelf counters (``events``: the batch's events the store
+    held before it); each shelf event's counts fixed on it."""
     batch: dict[str, Seen] = rows["shelf"]
     stored = {
         key: Seen(load_counts(node.props.get("shelf_counts")), node.props.get("retracted") is True)
-        for key, node in store.get_nodes("EpcisEvent", sorted(batch)).items()
+        for key, node in events.items()
+        if key in batch
     }
     for eid, props_list in rows["shelf_props"].items():
         # The counts of the event's first capture stay with it, whatever a repeat says.

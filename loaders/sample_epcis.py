@@ -11,7 +11,13 @@ the customer's home (shipping, in_transit) and arrives there, unless it is still
 way; a few come back (returned, some restocked), a few are collected for recycling and
 disassembled, a few destroyed, and a few shelf reads are retracted by an error
 declaration. Deterministic for a seed: its own random stream, so the other files do not
-change with it. Written as JSON Lines of events, in event-time order.
+change with it. Written as JSON Lines: first an EPCISDocument that carries only master data
+(the names and addresses of the factory, the DC, the stores and their shelves, the
+recycler, and of the maker, the retailer and the recycling firm: CBV location and party
+attributes), then the events, in event-time order. Owning and possessing parties are
+declared where goods change hands (the factory's shipment, a sale, a return, a
+collection), so an item's chain of custody names who held it; the customer's home has no
+master data.
 """
 
 from __future__ import annotations
@@ -31,6 +37,39 @@ PREFIX = "0614141"
 FACTORY, DC, RECYCLER = "00001", "00010", "00020"
 MAKER, RETAILER, RECYCLING = (f"urn:epc:id:pgln:{PREFIX}.{p}" for p in (FACTORY, "00002", RECYCLER))
 CASE_SIZE, SHELVES = 12, 8
+VTYPE = "urn:epcglobal:epcis:vtype:"
+MDA = "urn:epcglobal:cbv:mda#"
+# (name, street, city, state, postal code) of the sample's sites and parties, US as its
+# customers are; stores are "Store <n> — <city>".
+FACTORY_SITE = (
+    "Northfield Electronics — Columbus plant",
+    "1200 Industrial Pkwy",
+    "Columbus",
+    "OH",
+    "43219",
+)
+DC_SITE = (
+    "Brightmart distribution centre — Memphis",
+    "4500 Logistics Dr",
+    "Memphis",
+    "TN",
+    "38118",
+)
+RECYCLER_SITE = ("GreenLoop Recycling — Newark", "75 Port St", "Newark", "NJ", "07114")
+PARTIES = {
+    MAKER: ("Northfield Electronics Inc.", "1200 Industrial Pkwy", "Columbus", "OH", "43219"),
+    RETAILER: ("Brightmart Retail Inc.", "300 Main St", "Minneapolis", "MN", "55401"),
+    RECYCLING: ("GreenLoop Recycling LLC", "75 Port St", "Newark", "NJ", "07114"),
+}
+STORE_CITIES = [
+    ("Denver", "CO", "80202"), ("Austin", "TX", "78701"), ("Seattle", "WA", "98101"),
+    ("Portland", "OR", "97204"), ("Chicago", "IL", "60602"), ("Boston", "MA", "02108"),
+    ("Atlanta", "GA", "30303"), ("Phoenix", "AZ", "85004"), ("Nashville", "TN", "37203"),
+    ("Columbus", "OH", "43215"), ("San Diego", "CA", "92101"), ("Kansas City", "MO", "64105"),
+    ("Raleigh", "NC", "27601"), ("Omaha", "NE", "68102"), ("Tampa", "FL", "33602"),
+    ("Salt Lake City", "UT", "84101"), ("Pittsburgh", "PA", "15222"), ("Madison", "WI", "53703"),
+    ("Albuquerque", "NM", "87102"), ("Richmond", "VA", "23219"),
+]  # fmt: skip
 
 
 def store_gln(i: int) -> str:
@@ -40,6 +79,82 @@ def store_gln(i: int) -> str:
 
 def sgln(location: str, extension: str = "0") -> str:
     return f"urn:epc:id:sgln:{PREFIX}.{location}.{extension}"
+
+
+def _element(
+    id_: str, name: str, street: str, city: str, state: str, postal: str, children: list[str]
+) -> dict[str, Any]:
+    values = {
+        "name": name, "streetAddressOne": street, "city": city, "state": state,
+        "postalCode": postal, "countryCode": "US",
+    }  # fmt: skip
+    element: dict[str, Any] = {
+        "id": id_,
+        "attributes": [{"id": MDA + k, "attribute": v} for k, v in values.items()],
+    }
+    if children:
+        element["children"] = children
+    return element
+
+
+def master_data(as_of: date) -> dict[str, Any]:
+    """An EPCISDocument with no events: the CBV master data of the sample's places (the
+    business locations and the read points inside them) and parties."""
+    sites, readers = [], []
+    factory = [sgln(FACTORY, "1"), sgln(FACTORY, "5")]
+    sites.append(_element(sgln(FACTORY), *FACTORY_SITE, children=factory))
+    readers += [
+        _element(factory[0], f"{FACTORY_SITE[0]}, packing line 1", *FACTORY_SITE[1:], []),
+        _element(factory[1], f"{FACTORY_SITE[0]}, shipping dock", *FACTORY_SITE[1:], []),
+    ]
+    sites.append(_element(sgln(DC), *DC_SITE, children=[sgln(DC, "5")]))
+    readers.append(_element(sgln(DC, "5"), f"{DC_SITE[0]}, outbound dock", *DC_SITE[1:], []))
+    for i, (city, state, postal) in enumerate(STORE_CITIES, start=1):
+        store, name = store_gln(i), f"Store {i} — {city}"
+        address = (f"{100 + 10 * i} Market St", city, state, postal)
+        shelves = [shelf_of(store, n) for n in range(1, SHELVES + 1)]
+        sites.append(_element(store, name, *address, children=shelves))
+        readers += [
+            _element(shelf, f"{name}, shelf {n}", *address, [])
+            for n, shelf in enumerate(shelves, start=1)
+        ]
+    sites.append(_element(sgln(RECYCLER), *RECYCLER_SITE, children=[]))
+    parties = [_element(party, *PARTIES[party], children=[]) for party in sorted(PARTIES)]
+    vocabularies = [
+        ("BusinessLocation", sites),
+        ("ReadPoint", readers),
+        ("Party", parties),
+    ]
+    return {
+        "@context": CONTEXT,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": f"{(as_of - timedelta(days=TAGGED_DAYS)).isoformat()}T00:00:00Z",
+        "epcisHeader": {
+            "epcisMasterData": {
+                "vocabularyList": [
+                    {"type": VTYPE + kind, "vocabularyElementList": elements}
+                    for kind, elements in vocabularies
+                ]
+            }
+        },
+        "epcisBody": {"eventList": []},
+    }
+
+
+def shelf_of(store: str, shelf: int) -> str:
+    """Shelf ``shelf`` (from 1) of a store: its shelf reader's read point."""
+    return store.rsplit(".", 1)[0] + f".{shelf}"
+
+
+def _parties(kind: str, *parties: str, place: str | None = None) -> list[dict[str, str]]:
+    """A source or destination list: the owning and possessing party, and the place."""
+    listed = [
+        {"type": role, kind: party}
+        for party in parties
+        for role in ("owning_party", "possessing_party")
+    ]
+    return listed + ([{"type": "location", kind: place}] if place else [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +168,8 @@ class Sale:
     gtin: str
     quantity: int
     home: str  # the buyer's home, as a location URI
+    showcase: bool = False  # a documented customer's: its items are tagged first
+    fate: str | None = None  # a documented item's end: "recycled"; else left to chance
 
 
 def _when(text: str) -> datetime:
@@ -146,8 +263,8 @@ class EpcisStream:
         packed = made + timedelta(hours=2)
         self._aggregate(packed, "ADD", pallet, case_ids)
         custody = {
-            "sourceList": [{"type": "owning_party", "source": MAKER}],
-            "destinationList": [{"type": "owning_party", "destination": RETAILER}],
+            "sourceList": _parties("source", MAKER, place=factory),
+            "destinationList": _parties("destination", RETAILER, place=sgln(DC)),
         }
         self._observe(
             packed + timedelta(hours=1), [pallet], "shipping", None, disposition="in_transit",
@@ -162,7 +279,8 @@ class EpcisStream:
             left = arrived + timedelta(days=1, hours=rnd.randint(0, 12))
             self._observe(
                 left, [pallet], "shipping", None, disposition="in_transit",
-                reader=sgln(DC, "5"),
+                reader=sgln(DC, "5"), sourceList=_parties("source", place=dc),
+                destinationList=_parties("destination", place=store),
             )  # fmt: skip
             arrived = left + timedelta(hours=rnd.randint(4, 20))
             site = store
@@ -184,17 +302,23 @@ class EpcisStream:
         rnd = self.rnd
         at = _when(sale.at)
         purchase = f"urn:ckb:purchase:{sale.purchase_id}"
-        sold: dict[str, Any] = {"bizTransactionList": [{"type": "inv", "bizTransaction": purchase}]}
+        sold: dict[str, Any] = {
+            "bizTransactionList": [{"type": "inv", "bizTransaction": purchase}],
+            # The retailer hands the goods over; a shopper is no party of the supply chain.
+            "sourceList": _parties("source", RETAILER, place=sale.store or sgln(DC)),
+        }
         if sale.store is not None:
-            shelf = sale.store.rsplit(".", 1)[0] + f".{product_index % SHELVES + 1}"
+            shelf = shelf_of(sale.store, product_index % SHELVES + 1)
             for epc in items:
                 # The shopper picks it up, maybe puts it back and picks it up again.
-                looks = rnd.choice([1, 1, 1, 2, 2, 3])
+                looks = 3 if sale.showcase else rnd.choice([1, 1, 1, 2, 2, 3])
                 moment = at - timedelta(minutes=rnd.randint(8, 40))
                 for look in range(looks):
                     moment += timedelta(minutes=rnd.randint(1, 3))
                     up = self._observe(moment, [epc], SHELF_PICKUP, sale.store, reader=shelf)
-                    if rnd.random() < 0.005:
+                    # A misread now and then, retracted later; always the documented
+                    # customer's first pick-up, so every stream shows one.
+                    if rnd.random() < 0.005 or (sale.showcase and look == 0):
                         self._retract(up, moment)
                     if look < looks - 1:
                         moment += timedelta(minutes=rnd.randint(1, 3))
@@ -220,13 +344,16 @@ class EpcisStream:
 
     def _after_life(self, sale: Sale, items: list[str], after: datetime) -> None:
         rnd = self.rnd
-        fate = rnd.random()
+        fate = 0.07 if sale.fate == "recycled" else rnd.random()
         back = sale.store or sgln(DC)
         later = after + timedelta(days=rnd.randint(2, 10), hours=rnd.randint(0, 8))
         if later >= self.as_of:
             return
         if fate < 0.06:
-            self._observe(later, items, "receiving", back, disposition="returned")
+            self._observe(
+                later, items, "receiving", back, disposition="returned",
+                destinationList=_parties("destination", RETAILER, place=back),
+            )  # fmt: skip
             if rnd.random() < 0.5:
                 restocked = later + timedelta(days=1)
                 if restocked < self.as_of:
@@ -237,7 +364,7 @@ class EpcisStream:
             recycler = sgln(RECYCLER)
             self._observe(
                 later, items, "collecting", recycler, disposition="disposed",
-                destinationList=[{"type": "owning_party", "destination": RECYCLING}],
+                destinationList=_parties("destination", RECYCLING, place=recycler),
             )  # fmt: skip
             taken_apart = later + timedelta(days=rnd.randint(1, 5))
             if taken_apart < self.as_of:
@@ -262,15 +389,17 @@ class EpcisStream:
 
 
 def epcis_stream(seed: int, as_of: date, sales: list[Sale], products: list[str]) -> list[Any]:
-    """The events of the sample's tagged sales, in event-time order."""
+    """The master data document, then the events of the sample's tagged sales, in
+    event-time order."""
     stream = EpcisStream(seed, as_of)
     cutoff = (as_of - timedelta(days=TAGGED_DAYS)).isoformat()
     tagged = [s for s in sales if s.at >= cutoff]
-    shipments: dict[tuple[str, str | None], list[Sale]] = {}
+    # A documented customer's sale ships on its own and first, so its item's serial, EPC
+    # and journey are the same whatever the sample's size.
+    shipments: dict[tuple[bool, str, str], list[Sale]] = {}
     for sale in tagged:
-        shipments.setdefault((sale.product_id, sale.store), []).append(sale)
-    for (product, _store), group in sorted(
-        shipments.items(), key=lambda g: (g[0][0], g[0][1] or "")
-    ):
+        key = (not sale.showcase, sale.product_id, sale.store or "")
+        shipments.setdefault(key, []).append(sale)
+    for (_, product, _store), group in sorted(shipments.items(), key=lambda g: g[0]):
         stream.ship(products.index(product), group)
-    return list(stream.ordered())
+    return [master_data(as_of), *stream.ordered()]

@@ -51,6 +51,7 @@ class ShelfCount:
     shelf: str
     pickups: int
     putdowns: int
+    name: str | None = None  # the shelf's, from EPCIS master data
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
             counts[0] += int(b.props.get("pickups", 0))  # type: ignore[arg-type]
             counts[1] += int(b.props.get("putdowns", 0))  # type: ignore[arg-type]
     sold = _store_sales(graph, params)
+    shelves = graph.get_nodes("Location", sorted({s for c in per_shelf.values() for s in c}))
     rows = []
     for gtin in sorted(per_shelf):
         found = graph.find_nodes("Product", "gtin", gtin, limit=1)
@@ -99,7 +101,13 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
                 "putdowns": sum(c[1] for _, c in by_shelf),
                 "purchased": 0 if product is None else sold.get(product.key, 0),
                 "shelves": [
-                    {"shelf": shelf, "pickups": c[0], "putdowns": c[1]} for shelf, c in by_shelf
+                    {
+                        "shelf": shelf,
+                        "name": shelves[shelf].props.get("name") if shelf in shelves else None,
+                        "pickups": c[0],
+                        "putdowns": c[1],
+                    }
+                    for shelf, c in by_shelf
                 ],
             }
         )
@@ -134,7 +142,7 @@ def to_interactions(rows: list[Record]) -> list[ShelfInteraction]:
                 purchased,
                 round(purchased / pickups, 4) if pickups else None,
                 tuple(
-                    ShelfCount(s["shelf"], int(s["pickups"]), int(s["putdowns"]))
+                    ShelfCount(s["shelf"], int(s["pickups"]), int(s["putdowns"]), s["name"])
                     for s in sorted(r["shelves"], key=lambda s: str(s["shelf"]))
                 ),
             )

@@ -1,4 +1,10 @@
-"""Named queries over EPCIS events: an item's journey and where it is now."""
+"""Named queries over EPCIS events: an item's journey and where it is now.
+
+An item's events are those that name it and those that name a container (case, pallet,
+truck ...) while it held the item (CONTAINS intervals from aggregation events,
+loaders/containment.py): a pallet's shipping and receiving are legs of every item packed
+on it. Places and parties carry their names from EPCIS master data.
+"""
 
 from __future__ import annotations
 
@@ -30,46 +36,152 @@ class JourneyStep:
     action: str | None
     biz_step: str | None
     disposition: str | None
-    role: str | None
+    role: str | None  # of the item in the event, or of its container when ``container`` is set
+    container: str | None  # the case, pallet ... holding the item that the event names
     biz_location: str | None
+    biz_location_name: str | None  # from EPCIS master data
     read_point: str | None
+    read_point_name: str | None
     retracted: bool
 
 
-def _places(store: GraphStore, keys: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+MAX_LEVELS = 4  # containers above an item: case, pallet, truck, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One event of an item's life: it names the item (``container`` None), or a container
+    holding the item at the event's time (the nearest such container)."""
+
+    event: Node
+    role: str | None
+    container: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    level: int
+    container: str
+    since: str
+    until: str | None
+
+
+def _holders(store: GraphStore, key: str) -> list[_Held]:
+    """Every containment path above the item, up to MAX_LEVELS: its top container and
+    the window in which every link of the path held (latest ``since``, earliest
+    ``until``). A link without ``since`` never holds; no link is used twice in a path."""
+    found: list[_Held] = []
+    paths: list[tuple[str, str, str | None, frozenset[tuple[str, str, Any]]]] = [
+        (key, "", None, frozenset())
+    ]
+    for level in range(1, MAX_LEVELS + 1):
+        links = store.neighbours_many(
+            "ProductInstance",
+            sorted({p[0] for p in paths}),
+            "CONTAINS",
+            "in",
+            "ProductInstance",
+            limit=10_000,
+        )
+        deeper = []
+        for node, low, high, used in paths:
+            for n in links.get(node, ()):
+                since, until = n.edge.props.get("since"), n.edge.props.get("until")
+                link = (n.node.key, node, n.edge.props.get("event_id"))
+                if not isinstance(since, str) or link in used:
+                    continue
+                start, end = max(low, since), high
+                if isinstance(until, str):
+                    end = until if end is None else min(end, until)
+                if end is not None and start >= end:
+                    continue  # never held along this path
+                found.append(_Held(level, n.node.key, start, end))
+                deeper.append((n.node.key, start, end, used | {link}))
+        paths = deeper
+        if not paths:
+            break
+    return found
+
+
+def timeline(store: GraphStore, key: str) -> list[Step]:
+    """The item's events: each that names it (once per role), and each event naming a
+    container while that container held it (through the nearest container: fewest
+    levels, then container key, then role), unless the event names the item itself."""
+    own = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
+    steps = [Step(n.node, _role(n.edge.props), None) for n in own]
+    mine = {n.node.key for n in own}
+    holders = _holders(store, key)
+    seen = store.neighbours_many(
+        "ProductInstance",
+        sorted({h.container for h in holders}),
+        "OBSERVED",
+        "in",
+        "EpcisEvent",
+        limit=10**6,
+    )
+    nearest: dict[str, tuple[tuple[int, str, str], Step]] = {}
+    for held in holders:
+        for n in seen.get(held.container, ()):
+            at = n.node.props.get("event_time")
+            if n.node.key in mine or not isinstance(at, str) or at < held.since:
+                continue
+            if held.until is not None and at >= held.until:
+                continue
+            role = _role(n.edge.props)
+            rank = (held.level, held.container, str(role))
+            if n.node.key not in nearest or rank < nearest[n.node.key][0]:
+                nearest[n.node.key] = (rank, Step(n.node, role, held.container))
+    return steps + [step for _, step in nearest.values()]
+
+
+def _role(props: dict[str, Any]) -> str | None:
+    role = props.get("role")
+    return None if role is None else str(role)
+
+
+def _places(store: GraphStore, keys: list[str]) -> tuple[dict[str, Node], dict[str, Node]]:
     """Each event's business location (AT) and read point (READ_AT), in one store call:
     an event links to a handful of locations at most (AT, READ_AT, source and
     destination lists), so its first few location links hold both."""
     found = store.neighbours_many("EpcisEvent", keys, None, "out", "Location", limit=1000)
-    at: dict[str, str] = {}
-    read: dict[str, str] = {}
+    at: dict[str, Node] = {}
+    read: dict[str, Node] = {}
     for key, links in found.items():
         for link in links:
             place = at if link.edge.type == "AT" else read if link.edge.type == "READ_AT" else None
             if place is not None and key not in place:
-                place[key] = link.node.key
+                place[key] = link.node
     return at, read
 
 
+def _name(place: Node | None) -> Any:
+    return None if place is None else place.props.get("name")
+
+
 def journey_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
-    seen = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
-    keys = sorted({n.node.key for n in seen})
-    at, read = _places(store, keys)
-    rows = [
-        {
-            "eventId": n.node.key,
-            "eventType": n.node.props.get("event_type"),
-            "eventTime": n.node.props.get("event_time"),
-            "action": n.node.props.get("action"),
-            "bizStep": n.node.props.get("biz_step"),
-            "disposition": n.node.props.get("disposition"),
-            "role": n.edge.props.get("role"),
-            "bizLocation": at.get(n.node.key),
-            "readPoint": read.get(n.node.key),
-            "retracted": n.node.props.get("retracted") is True,
-        }
-        for n in seen
-    ]
+    steps = timeline(store, key)
+    at, read = _places(store, sorted({s.event.key for s in steps}))
+    rows = []
+    for s in steps:
+        e = s.event
+        place, reader = at.get(e.key), read.get(e.key)
+        rows.append(
+            {
+                "eventId": e.key,
+                "eventType": e.props.get("event_type"),
+                "eventTime": e.props.get("event_time"),
+                "action": e.props.get("action"),
+                "bizStep": e.props.get("biz_step"),
+                "disposition": e.props.get("disposition"),
+                "role": s.role,
+                "container": s.container,
+                "bizLocation": place.key if place else None,
+                "bizLocationName": _name(place),
+                "readPoint": reader.key if reader else None,
+                "readPointName": _name(reader),
+                "retracted": e.props.get("retracted") is True,
+            }
+        )
     rows.sort(
         key=lambda r: (r["eventTime"] is None, str(r["eventTime"]), r["eventId"], str(r["role"]))
     )
@@ -86,8 +198,11 @@ def to_journey(rows: list[Record]) -> list[JourneyStep]:
             r["bizStep"],
             r["disposition"],
             r["role"],
+            r["container"],
             r["bizLocation"],
+            r["bizLocationName"],
             r["readPoint"],
+            r["readPointName"],
             bool(r["retracted"]),
         )
         for r in rows
@@ -100,32 +215,44 @@ check_journey = bounded("first", MAX_JOURNEY)
 @dataclass(frozen=True, slots=True)
 class CurrentLocation:
     location: str
-    name: str | None
+    name: str | None  # from EPCIS master data
     since: str | None
     biz_step: str | None
     disposition: str | None
     event_id: str
 
 
-def location_embedded(store: GraphStore, epc: str, key: str) -> list[Record]:
-    seen = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
-    live = {n.node.key: n.node for n in seen if n.node.props.get("retracted") is not True}
+def _live(steps: list[Step]) -> dict[str, Node]:
+    return {s.event.key: s.event for s in steps if s.event.props.get("retracted") is not True}
+
+
+def _latest(events: dict[str, Node]) -> Node | None:
+    return max(
+        events.values(), key=lambda e: (str(e.props.get("event_time", "")), e.key), default=None
+    )
+
+
+def _placed(store: GraphStore, steps: list[Step]) -> tuple[Node, Node] | None:
+    """The latest live event of the timeline that has a business location, and that."""
+    live = _live(steps)
     places = store.neighbours_many("EpcisEvent", sorted(live), "AT", "out", "Location", limit=1)
-    placed = [
-        (str(live[k].props.get("event_time", "")), k, found[0].node) for k, found in places.items()
-    ]
-    if not placed:
+    event = _latest({k: live[k] for k in places})
+    return None if event is None else (event, places[event.key][0].node)
+
+
+def location_embedded(store: GraphStore, epc: str, key: str) -> list[Record]:
+    found = _placed(store, timeline(store, key))
+    if found is None:
         return []
-    _when, event, place = max(placed, key=lambda p: (p[0], p[1]))
-    node = live[event]
+    event, place = found
     return [
         {
             "location": place.key,
             "name": place.props.get("name"),
-            "since": node.props.get("event_time"),
-            "bizStep": node.props.get("biz_step"),
-            "disposition": node.props.get("disposition"),
-            "eventId": event,
+            "since": event.props.get("event_time"),
+            "bizStep": event.props.get("biz_step"),
+            "disposition": event.props.get("disposition"),
+            "eventId": event.key,
         }
     ]
 
@@ -146,6 +273,7 @@ class TrackedItem:
     product_name: str | None
     sold_at: str | None
     location: str | None  # where it is now
+    location_name: str | None  # from EPCIS master data
     since: str | None
     last_step: str | None  # of its latest event
     disposition: str | None  # in_transit: on its way
@@ -171,29 +299,24 @@ def items_embedded(store: GraphStore, customerId: str, first: int) -> list[Recor
     )
     rows = []
     for n in page:
-        where = location_embedded(store, n.node.key, n.node.key)
-        last = _latest_event(store, n.node.key)
+        steps = timeline(store, n.node.key)
+        placed = _placed(store, steps)
+        last = _latest(_live(steps))
+        product = products[n.node.key][0].node if n.node.key in products else None
         rows.append(
             {
                 "epc": n.node.key,
-                "productId": products[n.node.key][0].node.key if n.node.key in products else None,
-                "productName": products[n.node.key][0].node.props.get("name")
-                if n.node.key in products
-                else None,
+                "productId": product.key if product else None,
+                "productName": product.props.get("name") if product else None,
                 "soldAt": n.edge.props.get("sold_at"),
-                "location": where[0]["location"] if where else None,
-                "since": where[0]["since"] if where else None,
+                "location": placed[1].key if placed else None,
+                "locationName": _name(placed[1]) if placed else None,
+                "since": placed[0].props.get("event_time") if placed else None,
                 "lastStep": last.props.get("biz_step") if last else None,
                 "disposition": last.props.get("disposition") if last else None,
             }
         )
     return rows
-
-
-def _latest_event(store: GraphStore, key: str) -> Node | None:
-    seen = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
-    live = [n.node for n in seen if n.node.props.get("retracted") is not True]
-    return max(live, key=lambda e: (str(e.props.get("event_time", "")), e.key), default=None)
 
 
 def to_items(rows: list[Record]) -> list[TrackedItem]:
@@ -204,6 +327,7 @@ def to_items(rows: list[Record]) -> list[TrackedItem]:
             r["productName"],
             r["soldAt"],
             r["location"],
+            r["locationName"],
             r["since"],
             r["lastStep"],
             r["disposition"],
@@ -270,12 +394,12 @@ class Custody:
     event_id: str
     biz_step: str | None
     party: str
+    name: str | None  # the party's, from EPCIS master data
     role: str  # from_owning_party, to_possessing_party ...
 
 
 def custody_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
-    seen = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
-    live = {n.node.key: n.node for n in seen if n.node.props.get("retracted") is not True}
+    live = _live(timeline(store, key))
     rows = set()
     for rel_type, prefix in (("SOURCE", "from_"), ("DESTINATION", "to_")):
         found = store.neighbours_many(
@@ -290,15 +414,18 @@ def custody_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[
                         event,
                         node.props.get("biz_step"),
                         n.node.key,
+                        n.node.props.get("name"),
                         prefix + str(n.edge.props.get("type")),
                     )
                 )
-    ordered = sorted(rows, key=lambda r: (r[0] is None, str(r[0]), r[1], r[4], r[3]))[:first]
+    ordered = sorted(rows, key=lambda r: (r[0] is None, str(r[0]), r[1], r[5], r[3]))[:first]
     return [
-        {"at": at, "eventId": e, "bizStep": step, "party": party, "role": role}
-        for at, e, step, party, role in ordered
+        {"at": at, "eventId": e, "bizStep": step, "party": party, "name": name, "role": role}
+        for at, e, step, party, name, role in ordered
     ]
 
 
 def to_custody(rows: list[Record]) -> list[Custody]:
-    return [Custody(r["at"], r["eventId"], r["bizStep"], r["party"], r["role"]) for r in rows]
+    return [
+        Custody(r["at"], r["eventId"], r["bizStep"], r["party"], r["name"], r["role"]) for r in rows
+    ]
