@@ -319,6 +319,12 @@ def _product_rows(rec: ProductRecord, ctx: Context) -> None:
             "category": rec.category,
             "price": rec.price,
             "currency": rec.currency,
+            "min_age": rec.min_age,
+            "customer_types": None
+            if rec.customer_types is None
+            else [str(t) for t in rec.customer_types],
+            "regions": rec.regions,
+            "excludes": rec.excludes,
             **ctx.provenance(rec.product_id),
         },
     )

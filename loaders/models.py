@@ -238,6 +238,29 @@ class ProductLineRecord(Record):
     industry: Industry
 
 
+def _words(value: Any) -> Any:
+    """A list given as text (a CSV cell): space- or comma-separated; blank: not given."""
+    if isinstance(value, str):
+        value = [w for w in re.split(r"[\s,]+", value) if w]
+    return value or None
+
+
+def _distinct(values: list[str] | None) -> list[str] | None:
+    return None if values is None else list(dict.fromkeys(values))
+
+
+Words = BeforeValidator(_words)
+Distinct = AfterValidator(_distinct)
+MinAge = Annotated[Annotated[int, Field(ge=0, le=120)] | None, Opt]
+CustomerTypes = Annotated[list[Literal["person", "organization"]] | None, Words, Distinct]
+Regions = Annotated[
+    list[Annotated[str, AfterValidator(_code(2, "regions must be ISO 3166 alpha-2 codes"))]] | None,
+    Words,
+    Distinct,
+]
+ProductIds = Annotated[list[Id] | None, Words, Distinct]
+
+
 class ProductRecord(Record):
     product_id: Id
     name: Text
@@ -246,6 +269,17 @@ class ProductRecord(Record):
     category: OptText = None
     price: NonNegMoney = None
     currency: Currency = None
+    # Eligibility terms (queries/eligibility.py); absent: no restriction.
+    min_age: MinAge = None
+    customer_types: CustomerTypes = None
+    regions: Regions = None
+    excludes: ProductIds = None
+
+    @model_validator(mode="after")
+    def _not_self_excluding(self) -> ProductRecord:
+        if self.excludes and self.product_id in self.excludes:
+            raise ValueError("a product cannot exclude itself")
+        return self
 
 
 class HoldingRecord(CustomerRef):

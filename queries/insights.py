@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from graph.store import GraphStore
+from graph.store import GraphStore, Node
 from queries.base import QueryParameterError, Record, bounded, number
 from queries.churn import (
     COMPETITOR_CATEGORIES,
@@ -24,7 +24,8 @@ from queries.churn import (
     churn_inputs,
     risk_key_bounds,
 )
-from queries.whitespace import Recommendation, rank_white_space
+from queries.eligibility import Applicant, marketing_channels
+from queries.whitespace import Ineligible, Offer, Recommendation, next_best, rank_white_space
 
 # ----------------------------------------------------------------------------- churn_risk
 
@@ -39,6 +40,8 @@ def _window(params: dict[str, Any]) -> Window:
 
 
 def prepare_churn(params: dict[str, Any]) -> dict[str, Any]:
+    """Risk is assessed today unless the caller names a date."""
+    params = {"asOf": date.today().isoformat(), **params}
     if not isinstance(params.get("asOf"), str):
         return params
     return {
@@ -172,6 +175,20 @@ class WhiteSpace:
     subject: str  # the customer or household
     held_lines: tuple[str, ...]
     recommendations: tuple[Recommendation, ...]
+    # For a customer: the date eligibility was judged on, and the white-space lines left
+    # out because no product in them may be offered to them, with why.
+    as_of: str | None = None
+    ineligible: tuple[Ineligible, ...] = ()
+
+
+def _terms(product: Node) -> Record:
+    """A product's eligibility terms, keyed as next_best_products.cypher returns them."""
+    return {
+        "minAge": product.props.get("min_age"),
+        "customerTypes": product.props.get("customer_types"),
+        "regions": product.props.get("regions"),
+        "excludes": product.props.get("excludes"),
+    }
 
 
 def _white_space_rows(store: GraphStore, subject: str, held: set[str], first: int) -> list[Record]:
@@ -208,6 +225,7 @@ def _white_space_rows(store: GraphStore, subject: str, held: set[str], first: in
                             "id": p.node.key,
                             "name": p.node.props.get("name"),
                             "holders": p.node.props.get("holders"),
+                            **_terms(p.node),
                         }
                         for p in products.get(line, [])
                     ],
@@ -219,22 +237,49 @@ def _white_space_rows(store: GraphStore, subject: str, held: set[str], first: in
     ]
 
 
-def _active_lines(store: GraphStore, customers: list[str]) -> set[str]:
+def _active_products(store: GraphStore, customers: list[str]) -> dict[str, tuple[Node, str]]:
+    """Products any of these customers holds in an active account, each with its line."""
     held = store.neighbours_many("Customer", customers, "HOLDS", "out", "Holding", limit=100_000)
     active = sorted(
         {n.node.key for f in held.values() for n in f if n.node.props.get("status") == "active"}
     )
-    products = store.neighbours_many("Holding", active, "OF_PRODUCT", limit=1)
-    lines = store.neighbours_many(
-        "Product", sorted({p[0].node.key for p in products.values()}), "IN_LINE", limit=1
-    )
-    return {found[0].node.key for found in lines.values()}
+    products = {
+        found[0].node.key: found[0].node
+        for found in store.neighbours_many("Holding", active, "OF_PRODUCT", limit=1).values()
+    }
+    lines = store.neighbours_many("Product", sorted(products), "IN_LINE", limit=1)
+    return {p: (products[p], found[0].node.key) for p, found in lines.items()}
 
 
-def next_best_embedded(store: GraphStore, customerId: str, first: int) -> list[Record]:
-    if store.get_node("Customer", customerId) is None:
+def _active_lines(store: GraphStore, customers: list[str]) -> set[str]:
+    return {line for _, line in _active_products(store, customers).values()}
+
+
+def next_best_embedded(store: GraphStore, customerId: str, first: int, asOf: str) -> list[Record]:
+    customer = store.get_node("Customer", customerId)
+    if customer is None:
         return []
-    return _white_space_rows(store, customerId, _active_lines(store, [customerId]), first)
+    held = _active_products(store, [customerId])
+    consents = store.neighbours(
+        "Customer", customerId, "HAS_CONSENT", "out", "Consent", limit=10_000
+    )
+    rows = _white_space_rows(store, customerId, {line for _, line in held.values()}, first)
+    rows[0]["asOf"] = asOf
+    rows[0]["customer"] = {
+        "kind": customer.props.get("kind"),
+        "birthDate": customer.props.get("birth_date"),
+        "country": customer.props.get("country"),
+        "holds": [
+            {"id": key, "name": p.props.get("name"), "excludes": p.props.get("excludes")}
+            for key, (p, _) in sorted(held.items())
+        ],
+        "marketing": [
+            {f: k.node.props.get(f) for f in ("channel", "granted", "given_at", "withdrawn_at")}
+            for k in consents
+            if k.node.props.get("purpose") == "marketing"
+        ],
+    }
+    return rows
 
 
 def household_white_space_embedded(store: GraphStore, householdId: str, first: int) -> list[Record]:
@@ -259,6 +304,41 @@ def to_white_space(rows: list[Record]) -> WhiteSpace | None:
 
 
 check_white_space = bounded("first", MAX_RECOMMENDATIONS)
+
+
+def to_next_best(rows: list[Record]) -> WhiteSpace | None:
+    if not rows:
+        return None
+    r = rows[0]
+    customer = r["customer"]
+    offer = Offer(
+        Applicant.from_row(customer),
+        date.fromisoformat(r["asOf"]),
+        marketing_channels(customer.get("marketing") or ()),
+    )
+    recommendations, ineligible = next_best(r["candidates"], int(r["first"]), offer)
+    return WhiteSpace(
+        r["subject"],
+        tuple(sorted(r["held"])),
+        tuple(recommendations),
+        r["asOf"],
+        tuple(ineligible),
+    )
+
+
+def prepare_next_best(params: dict[str, Any]) -> dict[str, Any]:
+    """Ages are taken today unless the caller names a date."""
+    return {"asOf": date.today().isoformat(), **params}
+
+
+def check_next_best(params: dict[str, Any]) -> None:
+    check_white_space(params)
+    try:
+        date.fromisoformat(params["asOf"])
+    except ValueError:
+        raise QueryParameterError(
+            f"asOf must be a date, YYYY-MM-DD, got {params['asOf']!r}"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- channels

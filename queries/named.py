@@ -982,8 +982,9 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery(
             "next_best_products",
             insights.next_best_embedded,
-            insights.to_white_space,
-            insights.check_white_space,
+            insights.to_next_best,
+            insights.check_next_best,
+            insights.prepare_next_best,
         ),
         NamedQuery(
             "household_white_space",
@@ -1060,8 +1061,11 @@ def _checked(query: NamedQuery[Any], params: dict[str, Any]) -> dict[str, Any]:
     missing = sorted(declared.keys() - params.keys())
     extra = sorted(params.keys() - declared.keys())
     if missing or extra:
+        # Parameters ckb derives from the others are not the caller's to give.
+        typed = [p.name for p in query.file.params if "(derived" not in p.doc]
+        missing = [m for m in missing if m in typed] or missing
         raise QueryParameterError(
-            f"{query.name} takes {', '.join(declared)}"
+            f"{query.name} takes {', '.join(typed)}"
             + (f"; missing {', '.join(missing)}" if missing else "")
             + (f"; unknown {', '.join(extra)}" if extra else "")
         )

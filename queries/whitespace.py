@@ -12,14 +12,22 @@ its strongest rule from a line the customer does hold ("held by 38% of customers
 mobile, 1.9 times the base rate"); a customer holding nothing gets the most widely held
 lines, by penetration. Rules resting on fewer than ``MIN_SUPPORT`` customers are not kept.
 Within a recommended line the product most customers hold is proposed.
+
+For one customer (:func:`next_best`) only what they may be offered counts
+(queries/eligibility.py): within a line the most held *eligible* product is proposed, a
+line without one is left out (and said why), and every recommendation carries the age
+checked, the products passed over and the channels their marketing consent allows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from itertools import permutations
 from typing import Any
+
+from queries.eligibility import Applicant, Terms, judge
 
 MIN_SUPPORT = 5
 
@@ -67,13 +75,87 @@ class Recommendation:
     basis_line: str | None  # the held line the rule starts from
     lift: float | None
     customers: int | None  # customers behind the rule
-    product_id: str | None  # the most held product in the line
+    product_id: str | None  # the most held product in the line (for a customer: eligible)
     product_name: str | None
     evidence: str
+    # For a customer: the eligibility facts checked ("age 34 (18+)") and the line's
+    # products not offered, with why ("Fibre 1000: excluded by held Fibre 300").
+    eligibility: tuple[str, ...] = ()
+    # For a customer: the channels their marketing consent allows an offer on (empty: no
+    # marketing consent). None where consent was not asked (a household's white space).
+    consent_allows: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ineligible:
+    """A white-space line with no product the customer may be offered."""
+
+    line: str
+    name: str | None
+    reasons: tuple[str, ...]  # per product: "Fixed-rate mortgage 5y: under 18 (age 12)"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Whom the recommendations are for: the customer, the as-of date, their consent."""
+
+    applicant: Applicant
+    on: date
+    consent_allows: tuple[str, ...]
 
 
 def _percent(share: float) -> str:
     return f"{round(share * 100)}%"
+
+
+def _label(product: Mapping[str, Any]) -> str:
+    return str(product.get("name") or product["id"])
+
+
+def _co_ownership(
+    c: Mapping[str, Any], product: Mapping[str, Any] | None
+) -> tuple[tuple[Any, ...], Recommendation]:
+    """The candidate line's rule-based recommendation and its sort key."""
+    rules = sorted(
+        c.get("rules") or [],
+        key=lambda r: (-float(r["confidence"]), -float(r["lift"]), str(r["basis"])),
+    )
+    penetration = float(c.get("penetration") or 0.0)
+    name = c.get("name")
+    label = name or c["line"]
+    product_id = str(product["id"]) if product else None
+    product_name = product.get("name") if product else None
+    if rules:
+        best = rules[0]
+        score = float(best["confidence"])
+        evidence = (
+            f"{label}: held by {_percent(score)} of customers who hold {best['basis']} "
+            f"({float(best['lift']):.1f} times the {_percent(penetration)} base rate, "
+            f"{int(best['customers'])} customers)"
+        )
+        rec = Recommendation(
+            c["line"], name, score, str(best["basis"]), float(best["lift"]),
+            int(best["customers"]), product_id, product_name, evidence,
+        )  # fmt: skip
+        return (0, -score, -float(best["lift"]), c["line"]), rec
+    evidence = f"{label}: held by {_percent(penetration)} of all customers"
+    rec = Recommendation(
+        c["line"], name, penetration, None, None, None, product_id, product_name, evidence
+    )
+    return (1, -penetration, c["line"]), rec
+
+
+def _unsupported(c: Mapping[str, Any]) -> bool:
+    """A line no rule points to and no customer holds (retail goods are bought, not held):
+    nothing says it is worth offering."""
+    penetration = c.get("penetration")  # None until `ckb segment` has counted
+    return not c.get("rules") and penetration is not None and float(penetration) == 0.0
+
+
+def _by_holders(c: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return sorted(
+        c.get("products") or [], key=lambda p: (-int(p.get("holders") or 0), str(p["id"]))
+    )
 
 
 def rank_white_space(candidates: Sequence[Mapping[str, Any]], first: int) -> list[Recommendation]:
@@ -83,40 +165,62 @@ def rank_white_space(candidates: Sequence[Mapping[str, Any]], first: int) -> lis
     ``{basis, customers, confidence, lift}`` from lines the customer holds) and ``products``
     (``{id, name, holders}`` in the line).
     """
-    ranked: list[tuple[tuple[Any, ...], Recommendation]] = []
+    ranked = []
     for c in candidates:
-        rules = sorted(
-            c.get("rules") or [],
-            key=lambda r: (-float(r["confidence"]), -float(r["lift"]), str(r["basis"])),
-        )
-        products = sorted(
-            c.get("products") or [], key=lambda p: (-int(p.get("holders") or 0), str(p["id"]))
-        )
-        product = products[0] if products else None
-        penetration = float(c.get("penetration") or 0.0)
-        name = c.get("name")
-        label = name or c["line"]
-        if rules:
-            best = rules[0]
-            score = float(best["confidence"])
-            evidence = (
-                f"{label}: held by {_percent(score)} of customers who hold {best['basis']} "
-                f"({float(best['lift']):.1f} times the {_percent(penetration)} base rate, "
-                f"{int(best['customers'])} customers)"
-            )
-            rec = Recommendation(
-                c["line"], name, score, str(best["basis"]), float(best["lift"]),
-                int(best["customers"]), product and str(product["id"]),
-                product and product.get("name"), evidence,
-            )  # fmt: skip
-            key: tuple[Any, ...] = (0, -score, -float(best["lift"]), c["line"])
-        else:
-            evidence = f"{label}: held by {_percent(penetration)} of all customers"
-            rec = Recommendation(
-                c["line"], name, penetration, None, None, None,
-                product and str(product["id"]), product and product.get("name"), evidence,
-            )  # fmt: skip
-            key = (1, -penetration, c["line"])
-        ranked.append((key, rec))
+        if _unsupported(c):
+            continue
+        products = _by_holders(c)
+        ranked.append(_co_ownership(c, products[0] if products else None))
     ranked.sort(key=lambda item: item[0])
     return [rec for _, rec in ranked[:first]]
+
+
+def _consent_fact(channels: tuple[str, ...]) -> str:
+    if channels:
+        return "marketing consent: " + ", ".join(channels)
+    return "no marketing consent: offer only when the customer gets in touch"
+
+
+def _for_customer(
+    c: Mapping[str, Any], offer: Offer
+) -> tuple[tuple[Any, ...], Recommendation] | Ineligible:
+    products = _by_holders(c)
+    verdicts = [
+        (p, judge(str(p["id"]), Terms.from_row(p), offer.applicant, offer.on)) for p in products
+    ]
+    ineligible = [(_label(p), "; ".join(v.reasons)) for p, v in verdicts if not v.eligible]
+    chosen = next(((p, v) for p, v in verdicts if v.eligible), None)
+    if chosen is None and products:
+        return Ineligible(c["line"], c.get("name"), tuple(f"{p}: {why}" for p, why in ineligible))
+    product = chosen[0] if chosen else None
+    key, rec = _co_ownership(c, product)
+    checked = [f"{_label(chosen[0])}: {note}" for note in chosen[1].notes] if chosen else []
+    eligibility = (*checked, *(f"{p} not offered: {why}" for p, why in ineligible))
+    evidence = "; ".join((rec.evidence, *eligibility, _consent_fact(offer.consent_allows)))
+    return key, replace(
+        rec, evidence=evidence, eligibility=eligibility, consent_allows=offer.consent_allows
+    )
+
+
+def next_best(
+    candidates: Sequence[Mapping[str, Any]], first: int, offer: Offer
+) -> tuple[list[Recommendation], list[Ineligible]]:
+    """One customer's next best products: :func:`rank_white_space` over what they may be
+    offered, and the white-space lines left out with why.
+
+    Products carry their terms too (``minAge``, ``customerTypes``, ``regions``,
+    ``excludes``); a line whose products are all ineligible is left out, a line without
+    products in the catalogue is kept (nothing to judge).
+    """
+    ranked = []
+    left_out = []
+    for c in candidates:
+        if _unsupported(c):
+            continue
+        judged = _for_customer(c, offer)
+        if isinstance(judged, Ineligible):
+            left_out.append(judged)
+        else:
+            ranked.append(judged)
+    ranked.sort(key=lambda item: item[0])
+    return [rec for _, rec in ranked[:first]], sorted(left_out, key=lambda i: i.line)

@@ -361,12 +361,19 @@ def test_segment_stores_churn_and_rfm_for_at_risk_and_the_360(store: GraphStore)
     store.upsert_nodes(
         "Purchase",
         [
-            {"id": "p1", "purchased_at": "2026-06-20T10:00:00Z", "amount": 80.0},
-            {"id": "p2", "purchased_at": "2026-03-01T10:00:00Z", "amount": 20.0},
+            {"id": "p1", "purchased_at": "2026-06-20T10:00:00Z"},
+            {"id": "p2", "purchased_at": "2026-03-01T10:00:00Z"},
         ],
     )
     store.upsert_relationships(
         "MADE", "Customer", "Purchase", [RelRow("ann", "p1"), RelRow("ann", "p2")]
+    )
+    store.upsert_nodes("Product", [{"id": "RT-LAMP"}])
+    store.upsert_relationships(
+        "INCLUDES",
+        "Purchase",
+        "Product",
+        [RelRow("p1", "RT-LAMP", {"amount": 80.0}), RelRow("p2", "RT-LAMP", {"amount": 20.0})],
     )
     summary = assign_segments(store, AS_OF)
     assert (summary.customers, summary.at_risk, summary.lapsed, summary.rfm_scored) == (3, 1, 1, 1)

@@ -826,3 +826,132 @@ def test_end_of_life_from_cbv_steps_and_dispositions(store: GraphStore, tmp_path
     assert eol(3) is None  # returned, then restocked
     assert [getattr(eol(n), "status", None) for n in (4, 5)] == ["decommissioned", "destroyed"]
     assert eol(9) is None
+
+
+def _eligibility_catalogue(store: GraphStore) -> None:
+    """Adult-only, person-only and mutually exclusive products; a 12-year-old, a
+    16-year-old, a business and a fixed-rate mortgage holder, with their consents."""
+    lines = {
+        "broadband": [("BB-300", "Fibre 300", 5, {"min_age": 18, "excludes": ["BB-1000"]}),
+                      ("BB-1000", "Fibre 1000", 2, {"min_age": 18})],
+        "home_services": [("HS-BOILER", "Boiler cover", 4, {"min_age": 18, "customer_types": ["person"]})],
+        "mortgage_fixed": [("MORT-FIX5", "Fixed-rate mortgage 5y", 3, {"min_age": 18, "customer_types": ["person"]})],
+        "mortgage_variable": [("MORT-VAR", "Variable mortgage", 3, {"min_age": 18, "customer_types": ["person"], "excludes": ["MORT-FIX5"]})],
+        "credit_card": [("CC-CLASSIC", "Classic card", 6, {"min_age": 18})],
+        "mobile": [("MOB-UNL", "Mobile unlimited", 9, {"min_age": 18}),
+                   ("MOB-10", "Mobile 10 GB", 3, {"min_age": 16})],
+        "savings": [("SAV-EASY", "Easy-access savings", 1, {})],
+    }  # fmt: skip
+    store.upsert_nodes("ProductLine", [{"id": line, "name": line.title()} for line in lines])
+    store.upsert_nodes(
+        "Product",
+        [{"id": p, "name": n, "holders": h, **t} for ps in lines.values() for p, n, h, t in ps],
+    )
+    store.upsert_relationships(
+        "IN_LINE", "Product", "ProductLine",
+        [RelRow(p[0], line) for line, ps in lines.items() for p in ps],
+    )  # fmt: skip
+    store.upsert_nodes(
+        "Customer",
+        [
+            {"id": "kid", "kind": "person", "birth_date": "2014-03-01", "country": "US"},
+            {"id": "teen", "kind": "person", "birth_date": "2010-01-01"},
+            {"id": "acme", "kind": "organization", "name": "Acme Ltd"},
+            {"id": "fay", "kind": "person", "birth_date": "1980-05-01"},
+        ],
+    )
+    store.upsert_nodes("Holding", [{"id": "fay-m", "status": "active", "monthly_value": 900.0}])
+    store.upsert_relationships("HOLDS", "Customer", "Holding", [RelRow("fay", "fay-m")])
+    store.upsert_relationships("OF_PRODUCT", "Holding", "Product", [RelRow("fay-m", "MORT-FIX5")])
+    consents = [
+        ("acme", "any", True, "2024-01-01T00:00:00Z"),
+        ("fay", "email", True, "2024-01-01T00:00:00Z"),
+        ("fay", "phone", False, "2025-01-01T00:00:00Z"),
+    ]
+    store.upsert_nodes(
+        "Consent",
+        [{"id": f"k-{c}-{ch}", "purpose": "marketing", "channel": ch, "granted": g,
+          "given_at" if g else "withdrawn_at": at} for c, ch, g, at in consents]
+        + [{"id": "k-kid-3p", "purpose": "third_party_data", "channel": "any", "granted": True}],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "HAS_CONSENT", "Customer", "Consent",
+        [RelRow(c, f"k-{c}-{ch}") for c, ch, _, _ in consents] + [RelRow("kid", "k-kid-3p")],
+    )  # fmt: skip
+
+
+def _next_best(store: GraphStore, customer: str, **params: Any) -> Any:
+    return run_query(store, "next_best_products", customerId=customer, first=10, **params)
+
+
+def test_next_best_products_offers_a_child_nothing_for_adults(store: GraphStore) -> None:
+    _eligibility_catalogue(store)
+    kid = _next_best(store, "kid", asOf="2026-06-30")
+    assert kid.as_of == "2026-06-30"
+    assert [(r.line, r.product_id) for r in kid.recommendations] == [("savings", "SAV-EASY")]
+    assert {i.line: i.reasons for i in kid.ineligible} == {
+        "broadband": ("Fibre 300: under 18 (age 12)", "Fibre 1000: under 18 (age 12)"),
+        "credit_card": ("Classic card: under 18 (age 12)",),
+        "home_services": ("Boiler cover: under 18 (age 12)",),
+        "mobile": ("Mobile unlimited: under 18 (age 12)", "Mobile 10 GB: under 16 (age 12)"),
+        "mortgage_fixed": ("Fixed-rate mortgage 5y: under 18 (age 12)",),
+        "mortgage_variable": ("Variable mortgage: under 18 (age 12)",),
+    }
+    # Ages are taken today without asOf: still a child for years to come.
+    assert [r.line for r in _next_best(store, "kid").recommendations] == ["savings"]
+    with pytest.raises(QueryParameterError, match="asOf must be a date"):
+        _next_best(store, "kid", asOf="soon")
+
+
+def test_next_best_products_proposes_the_eligible_product_of_a_line(store: GraphStore) -> None:
+    _eligibility_catalogue(store)
+    teen = _next_best(store, "teen", asOf="2026-06-30")
+    mobile = next(r for r in teen.recommendations if r.line == "mobile")
+    assert (mobile.product_id, mobile.product_name) == ("MOB-10", "Mobile 10 GB")
+    assert mobile.eligibility == (
+        "Mobile 10 GB: age 16 (16+)",
+        "Mobile unlimited not offered: under 18 (age 16)",
+    )
+    assert mobile.evidence == (
+        "Mobile: held by 0% of all customers; Mobile 10 GB: age 16 (16+); Mobile unlimited "
+        "not offered: under 18 (age 16); no marketing consent: offer only when the customer "
+        "gets in touch"
+    )
+
+
+def test_next_best_products_gives_a_business_no_personal_product(store: GraphStore) -> None:
+    _eligibility_catalogue(store)
+    acme = _next_best(store, "acme", asOf="2026-06-30")
+    assert [(r.line, r.product_id) for r in acme.recommendations] == [
+        ("broadband", "BB-300"),
+        ("credit_card", "CC-CLASSIC"),
+        ("mobile", "MOB-UNL"),  # no age for a business
+        ("savings", "SAV-EASY"),
+    ]
+    assert {i.line: i.reasons for i in acme.ineligible} == {
+        "home_services": ("Boiler cover: personal customers only",),
+        "mortgage_fixed": ("Fixed-rate mortgage 5y: personal customers only",),
+        "mortgage_variable": ("Variable mortgage: personal customers only",),
+    }
+    assert {r.consent_allows for r in acme.recommendations} == {
+        ("email", "phone", "post", "sms", "web")
+    }
+
+
+def test_next_best_products_a_fixed_rate_mortgage_excludes_the_variable_one(
+    store: GraphStore,
+) -> None:
+    _eligibility_catalogue(store)
+    fay = _next_best(store, "fay", asOf="2026-06-30")
+    assert fay.held_lines == ("mortgage_fixed",)
+    assert [i.line for i in fay.ineligible] == ["mortgage_variable"]
+    assert fay.ineligible[0].reasons == (
+        "Variable mortgage: excluded by held Fixed-rate mortgage 5y",
+    )
+    assert "mortgage_variable" not in [r.line for r in fay.recommendations]
+    broadband = fay.recommendations[0]
+    assert (broadband.line, broadband.product_id) == ("broadband", "BB-300")
+    assert broadband.eligibility == ("Fibre 300: age 46 (18+)",)
+    # Marketing by email only: the phone consent was withdrawn.
+    assert broadband.consent_allows == ("email",)
+    assert broadband.evidence.endswith("; Fibre 300: age 46 (18+); marketing consent: email")
