@@ -146,14 +146,32 @@ def source_records(store: GraphStore, batch: int = 5000) -> Iterator[tuple[Node,
                 yield nodes[key], owners[key][0].node.key if key in owners else None
 
 
-def _read_records(store: GraphStore, batch: int) -> tuple[list[Node], dict[str, str]]:
+# How a long run reports how far it got: (phase, done, total). Within a phase ``done`` only
+# grows, and the phase's last call has done == total. Drawing it is the caller's business.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    return None
+
+
+def _read_records(
+    store: GraphStore, batch: int, today: date, progress: Progress
+) -> tuple[list[Node], list[Profile], dict[str, str]]:
+    """Every source record, its matching profile and the customer it resolves to."""
+    expected = store.counts().nodes.get("SourceRecord", 0)
     records: list[Node] = []
+    profiles: list[Profile] = []
     owner: dict[str, str] = {}
     for node, customer in source_records(store, batch):
         records.append(node)
+        profiles.append(profile(node.key, node.props, today))
         if customer is not None:
             owner[node.key] = customer
-    return records, owner
+        if len(records) % batch == 0:
+            progress("reading", len(records), max(expected, len(records)))
+    progress("reading", len(records), len(records))
+    return records, profiles, owner
 
 
 def resolve_store(
@@ -162,25 +180,37 @@ def resolve_store(
     actor: str = "ckb resolve",
     batch: int = 5000,
     model: Model | None = None,
+    progress: Progress = _no_progress,
 ) -> ResolveSummary:
-    """Match every source record and merge the customers found to be one."""
+    """Match every source record and merge the customers found to be one. ``progress``
+    hears of the phases: reading (records), matching (records: estimating the model,
+    blocking, comparing, clustering) and merging (groups of customers)."""
     with gc_paused():
-        return _resolve_store(store, today or datetime.now(UTC).date(), actor, batch, model)
+        return _resolve_store(
+            store, today or datetime.now(UTC).date(), actor, batch, model, progress
+        )
 
 
 def _resolve_store(
-    store: GraphStore, today: date, actor: str, batch: int, model: Model | None
+    store: GraphStore,
+    today: date,
+    actor: str,
+    batch: int,
+    model: Model | None,
+    progress: Progress,
 ) -> ResolveSummary:
-    records, owner = _read_records(store, batch)
-    profiles = [profile(r.key, r.props, today) for r in records]
+    records, profiles, owner = _read_records(store, batch, today, progress)
     summary = ResolveSummary(records=len(records))
     for p in profiles:
         for flag in p.flags:
             summary.flags[flag] = summary.flags.get(flag, 0) + 1
     rejected = _rejected_pairs(store)
+    # loaders.matching reports nothing while it works: this phase moves once, at its end.
+    progress("matching", 0, len(profiles))
     model = model or estimate_model(profiles)
     save_model(store, model)
     result = resolve(profiles, model, cannot_link=rejected)
+    progress("matching", len(profiles), len(profiles))
     summary.resolution = result
     summary.refused = len(result.refused)
     summary.skipped_blocks = result.skipped_blocks
@@ -200,6 +230,7 @@ def _resolve_store(
     records_of: dict[str, list[str]] = defaultdict(list)
     for record, customer in owner.items():
         records_of[customer].append(record)
+    progress("merging", 0, len(merging))
     with TransactionGroups(store, MERGE_GROUP_SECONDS) as transactions:
         for start in range(0, len(merging), 500):
             chunk = merging[start : start + 500]
@@ -207,6 +238,7 @@ def _resolve_store(
                 _merge(store, chunk, records_of, by_record, link_of, actor)
             summary.merges += len(chunk)
             summary.absorbed += sum(len(g) - 1 for g in chunk)
+            progress("merging", summary.merges, len(merging))
     summary.customers_after = summary.customers_before - summary.absorbed
     summary.new_review = _store_review_items(store, result.review, by_record, model)
     summary.review = len(store.find_nodes("ReviewItem", "status", "open", limit=10**9))
@@ -662,4 +694,11 @@ def truth_clusters(rows: Iterable[Mapping[str, str]], known: set[str]) -> list[l
     return sorted(sorted(v) for v in people.values())
 
 
-__all__ = ["Profile", "ResolveSummary", "resolve_store", "survivor_attributes", "truth_clusters"]
+__all__ = [
+    "Profile",
+    "Progress",
+    "ResolveSummary",
+    "resolve_store",
+    "survivor_attributes",
+    "truth_clusters",
+]

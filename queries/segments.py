@@ -18,13 +18,16 @@ of about 8,052.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
 from graph.store import GraphStore, PropertyValue, RelRow
+from queries.base import QueryParameterError
 from queries.churn import Window, assess, churn_inputs, holding_active, risk_key
+from queries.customer_filter import Compare
+from queries.customer_list import list_customers
 from queries.rfm import RfmValues, purchase_total, rfm_code, rfm_cuts, rfm_values
 from queries.whitespace import co_ownership
 
@@ -45,6 +48,64 @@ DEFAULT_RULES: tuple[TierRule, ...] = (
     TierRule("silver", 50.0, 3),
     TierRule("bronze", 0.0),
 )
+
+
+class UnknownSegmentError(QueryParameterError):
+    """A segment name no tier rule gives."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSize:
+    """One segment (a value tier): its rule and how many customers ``ckb segment`` put in it."""
+
+    name: str
+    definition: str
+    customers: int
+
+
+def segment_names(rules: Sequence[TierRule] = DEFAULT_RULES) -> tuple[str, ...]:
+    """The segments ``ckb segment`` assigns: the value tiers, in rule order (best first)."""
+    return tuple(dict.fromkeys(rule.tier for rule in rules))
+
+
+def check_segment(name: str, rules: Sequence[TierRule] = DEFAULT_RULES) -> str:
+    """``name`` if it is a segment; otherwise an error naming the segments there are."""
+    known = segment_names(rules)
+    if name not in known:
+        raise UnknownSegmentError(f"no segment {name!r}; the segments are {', '.join(known)}")
+    return name
+
+
+def segment_definition(name: str, rules: Sequence[TierRule] = DEFAULT_RULES) -> str:
+    """The rules that put a customer in a segment, in words (the first rule met counts)."""
+    parts = []
+    for rule in rules:
+        if rule.tier != name:
+            continue
+        if rule.min_monthly_value <= 0 and rule.min_tenure_years <= 0:
+            parts.append("any other customer")
+            continue
+        text = f"monthly value >= {rule.min_monthly_value:g}"
+        if rule.min_tenure_years:
+            text += f" with tenure >= {rule.min_tenure_years} years"
+        parts.append(text)
+    return "; or ".join(parts)
+
+
+def segment_size(store: GraphStore, name: str) -> int:
+    """Customers in a segment (as the last ``ckb segment`` run left them)."""
+    where = Compare("value_tier", "eq", check_segment(name))
+    return list_customers(store, where, [], first=1, after=None).total
+
+
+def list_segments(
+    store: GraphStore, rules: Sequence[TierRule] = DEFAULT_RULES
+) -> list[SegmentSize]:
+    """Every segment with its rule and size, best first."""
+    return [
+        SegmentSize(name, segment_definition(name, rules), segment_size(store, name))
+        for name in segment_names(rules)
+    ]
 
 
 def value_tier(
@@ -177,25 +238,39 @@ def _score_batch(
     return scored
 
 
+# How a long run reports how far it got: (phase, done, total). Within a phase ``done`` only
+# grows, and the phase's last call has done == total. Drawing it is the caller's business.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    return None
+
+
 def assign_segments(
     store: GraphStore,
     as_of: date,
     rules: Sequence[TierRule] = DEFAULT_RULES,
     batch: int = 2000,
+    progress: Progress = _no_progress,
 ) -> SegmentSummary:
     """Score every customer as of a date: value tier, lifetime value, churn risk, RFM; then
     the product-line co-ownership rules behind next-best-product. Re-running changes nothing.
 
     Holdings count as they stood on the as-of date (opened by then, not yet closed), so a
-    past date reproduces what the scores would have said then.
+    past date reproduces what the scores would have said then. ``progress`` hears of the
+    phases scoring and writing (customers).
     """
     window = Window(as_of)
     summary = SegmentSummary()
     scored: list[_Scored] = []
     after: str | None = None
+    expected = store.counts().nodes.get("Customer", 0)
     while keys := store.keys_page("Customer", after, batch):
         after = keys[-1]
         scored.extend(_score_batch(store, keys, window, rules))
+        progress("scoring", len(scored), max(expected, len(scored)))
+    progress("scoring", len(scored), len(scored))
     cuts = rfm_cuts(s.rfm for s in scored if s.rfm)
     for s in scored:
         tier = str(s.row["value_tier"])
@@ -215,8 +290,10 @@ def assign_segments(
             frequency=s.rfm.frequency if s.rfm else None,
             monetary=s.rfm.monetary if s.rfm else None,
         )
+    progress("writing", 0, len(scored))
     for start in range(0, len(scored), batch):
         store.upsert_nodes("Customer", [s.row for s in scored[start : start + batch]])
+        progress("writing", min(start + batch, len(scored)), len(scored))
     summary.customers = len(scored)
     summary.line_rules = _store_line_stats(store, scored)
     return summary

@@ -183,3 +183,45 @@ def test_resolve_evaluates_against_the_sample_truth(tmp_path: Path) -> None:
     assert exact + split <= people
     assert exact > 0.9 * people
     assert mixed < 0.1 * people
+
+
+def test_load_dir_leaves_enrichment_files_to_ckb_enrich(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "catalog.product_lines.csv").write_text(
+        "line_id,name,industry\nmobile,Mobile,telco\n"
+    )
+    # Purchased demographics, whatever the name: recognised by their fields.
+    (source / "acme_demographics.csv").write_text(
+        "provider,name,address,postal_code,birth_date\nacme,Ann Lee,5 Elm St,10001,1980-05-06\n"
+    )
+    (source / "notes.csv").write_text("when,what\n2026-01-01,hello\n")
+    result = run_ckb(
+        "--graph", f"embedded:{tmp_path / 'kb.sqlite'}", "load-dir", str(source), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "acme_demographics.csv: enrichment data (purchased demographics), not loaded here; "
+        f"after ckb resolve, run: ckb enrich {source / 'acme_demographics.csv'}",
+        "skipped notes.csv: name is not <kind> or <system>.<kind>",
+    ]
+    assert "product_lines from catalog: read 1, loaded 1" in result.stdout
+
+
+def test_segment_list_names_each_segment_with_its_rule_and_size(tmp_path: Path) -> None:
+    graph = f"embedded:{tmp_path / 'kb.sqlite'}"
+    empty = run_ckb("--graph", graph, "segment", "--list")
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout.splitlines()[-1] == "no customer is in a segment yet: run ckb segment"
+    with EmbeddedStore(tmp_path / "kb.sqlite") as store:
+        store.upsert_nodes("Customer", [{"id": "c1", "value_tier": "silver"}])
+    listed = run_ckb("--graph", graph, "segment", "--list")
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split(None, 2) for line in listed.stdout.splitlines()[1:4]]
+    assert [(name, count) for name, count, _ in rows] == [
+        ("gold", "0"),
+        ("silver", "1"),
+        ("bronze", "0"),
+    ]
+    assert rows[2][2] == "any other customer"
+    assert "ckb query segment_members tier=NAME" in listed.stdout

@@ -4,6 +4,8 @@ on every store."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +14,14 @@ from queries.named import SegmentMember, run_query
 from queries.segments import (
     DEFAULT_RULES,
     TierRule,
+    UnknownSegmentError,
     assign_segments,
+    check_segment,
     lifetime_value,
+    list_segments,
+    segment_definition,
+    segment_names,
+    segment_size,
     tenure_years,
     value_tier,
 )
@@ -99,3 +107,76 @@ def test_assign_segments_and_page_through_a_segment(store: GraphStore) -> None:
         m.customer_id
         for m in run_query(store, "segment_members", tier="bronze", after="", first=10)
     ] == ["c4", "c6"]
+
+
+def test_the_segments_are_the_tiers_and_another_name_is_refused() -> None:
+    assert segment_names() == ("gold", "silver", "bronze")
+    assert segment_names([TierRule("platinum", 1000), TierRule("standard", 0)]) == (
+        "platinum",
+        "standard",
+    )
+    assert segment_definition("gold") == (
+        "monthly value >= 500; or monthly value >= 200 with tenure >= 5 years"
+    )
+    assert segment_definition("bronze") == "any other customer"
+    assert check_segment("silver") == "silver"
+    with pytest.raises(UnknownSegmentError, match=r"no segment 'platinum'; the segments are gold, silver, bronze"):  # fmt: skip
+        check_segment("platinum")
+
+
+def test_list_segments_counts_what_the_last_run_stored(store: GraphStore) -> None:
+    tiers = ["gold", "bronze", "bronze", None, "bronze", "gold"]
+    store.upsert_nodes(
+        "Customer", [{"id": f"c{i}", "value_tier": tier} for i, tier in enumerate(tiers)]
+    )
+    assert [(s.name, s.customers) for s in list_segments(store)] == [
+        ("gold", 2),
+        ("silver", 0),
+        ("bronze", 3),
+    ]
+    assert list_segments(store)[2].definition == "any other customer"
+    assert segment_size(store, "gold") == 2
+    with pytest.raises(UnknownSegmentError):
+        segment_size(store, "Gold")
+
+
+def test_graphql_lists_segments_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    import httpx
+
+    from api.app import create_app
+    from api.auth import AuthSettings
+    from api.ingest import IngestSettings
+    from graph.embedded import EmbeddedStore
+    from tests.conftest import LiveServer
+
+    path = tmp_path / "kb.sqlite"
+    with EmbeddedStore(path) as made:
+        made.apply_schema()
+        made.upsert_nodes("Customer", [{"id": "c1", "value_tier": "gold"}, {"id": "c2"}])
+    auth = AuthSettings.from_env({"CKB_API_KEYS": "ana:analyst:k"})
+    app = create_app(lambda: EmbeddedStore(path), IngestSettings(rejects_dir=tmp_path), auth)
+
+    def ask(query: str) -> dict[str, Any]:
+        r = httpx.post(
+            f"{live.url}/graphql",
+            json={"query": query},
+            headers={"authorization": "Bearer k"},
+            timeout=30,
+        )
+        body: dict[str, Any] = r.json()
+        return body
+
+    with LiveServer(app) as live:
+        listed = ask("{ segments { name definition size } }")
+        assert "errors" not in listed, listed
+        assert [(s["name"], s["size"]) for s in listed["data"]["segments"]] == [
+            ("gold", 1),
+            ("silver", 0),
+            ("bronze", 0),
+        ]
+        assert listed["data"]["segments"][2]["definition"] == "any other customer"
+        unknown = ask('{ segment(name: "platinum") { name size } }')
+        assert unknown["data"] is None
+        [error] = unknown["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["message"] == "no segment 'platinum'; the segments are gold, silver, bronze"
