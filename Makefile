@@ -24,16 +24,17 @@ $(LINT_DIR)/node_modules/.installed: $(LINT_DIR)/package.json $(LINT_DIR)/packag
 # Uses CKB_GRAPH when set, else the embedded store in ./data/ckb.sqlite.
 DEMO_CUSTOMERS ?= 10000
 DEMO_SAMPLE ?= data/sample
-# The demo serves with one local key (analyst + agent); set CKB_API_KEYS for real use.
+# The demo serves with one local key (analyst + agent + loader); set CKB_API_KEYS for real use.
 DEMO_KEY ?= ckb-demo-key
 DEMO_PORT ?= 8000
-DEMO_KEYS ?= $(if $(CKB_API_KEYS),$(CKB_API_KEYS),demo:analyst+agent:$(DEMO_KEY))
+DEMO_KEYS ?= $(if $(CKB_API_KEYS),$(CKB_API_KEYS),demo:analyst+agent+loader:$(DEMO_KEY))
 demo: $(VENV)/.installed
 	$(BIN)/ckb schema apply
 	$(BIN)/ckb sample --customers $(DEMO_CUSTOMERS) --seed 42 --out $(DEMO_SAMPLE)
 	$(BIN)/ckb load-dir $(DEMO_SAMPLE)
 	$(BIN)/ckb resolve --evaluate $(DEMO_SAMPLE)/truth/identity.csv
-	$(BIN)/ckb segment --as-of 2026-11-01
+	$(BIN)/ckb enrich $(DEMO_SAMPLE)/third_party_demographics.csv
+	$(BIN)/ckb segment
 	$(BIN)/ckb stats
 	@echo
 	@echo "GraphQL at http://127.0.0.1:$(DEMO_PORT)/graphql (demo key: $(DEMO_KEY)); try, from another shell:"
@@ -43,11 +44,15 @@ demo: $(VENV)/.installed
 	@echo "    -d '{\"query\": \"{ atRisk(tier: \\\"gold\\\", first: 5) { customerId name churnScore signals } }\"}'"
 	@echo "(Ctrl-C stops the server; make serve starts it again.)"
 	@echo
-	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve --port $(DEMO_PORT)
+	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 \
+		CKB_GRAPHIQL_DEFAULT_KEY="$(if $(CKB_API_KEYS),$(CKB_GRAPHIQL_DEFAULT_KEY),$(DEMO_KEY))" \
+		$(BIN)/ckb serve --port $(DEMO_PORT)
 
 # The HTTP API on the demo store (GraphQL, push ingest, EPCIS capture); Ctrl-C stops it.
 serve: $(VENV)/.installed
-	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 $(BIN)/ckb serve --port $(DEMO_PORT)
+	CKB_API_KEYS="$(DEMO_KEYS)" CKB_GRAPHIQL=1 \
+		CKB_GRAPHIQL_DEFAULT_KEY="$(if $(CKB_API_KEYS),$(CKB_GRAPHIQL_DEFAULT_KEY),$(DEMO_KEY))" \
+		$(BIN)/ckb serve --port $(DEMO_PORT)
 
 lint-python: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -60,7 +65,21 @@ lint-cypher: $(VENV)/.installed $(LINT_DIR)/node_modules/.installed
 
 lint: lint-python lint-cypher
 
-test: lint
+# The browser test (tests/test_graphiql_browser.py) drives Debian's chromium: installed here
+# when missing and apt-get is usable as root (about 30 s, 400 MB on disk); else it skips.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium for the browser test (apt-get)"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends chromium >/dev/null; } \
+			|| echo "chromium could not be installed: the browser test will skip"; \
+		else \
+			echo "no chromium, and apt-get is not usable as root: the browser test will skip"; \
+		fi; }
+
+test: lint chromium
 	$(BIN)/python -m pytest
 
 docs: $(VENV)/.installed

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import closing
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,11 +123,68 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(label: str) -> Any:
+PROGRESS_DELAY = 2.0  # seconds a step runs before its progress is drawn
+
+
+def _progress(
+    label: str,
+    total: int | None = None,
+    unit: str = " rec",
+    delay: float = PROGRESS_DELAY,
+    leave: bool = True,
+) -> Any:
     from tqdm import tqdm
 
-    # Shown only on a terminal, and only once a load has taken more than two seconds.
-    return tqdm(desc=label, unit=" rec", unit_scale=True, disable=None, delay=2.0, file=sys.stderr)
+    # Shown only on a terminal, and only once a step has taken more than ``delay`` seconds;
+    # off a terminal the step's summary line is all there is.
+    return tqdm(
+        desc=label,
+        total=total,
+        unit=unit,
+        unit_scale=True,
+        disable=None,
+        delay=delay,
+        leave=leave,
+        file=sys.stderr,
+    )
+
+
+class _PhaseBars:
+    """Draws a long command's ``progress(phase, done, total)`` callback: on a terminal, once
+    the command has run ``PROGRESS_DELAY`` seconds, a bar for the running phase with its
+    percentage and ETA (each bar cleared when its phase ends). Nothing off a terminal."""
+
+    def __init__(self, command: str, units: dict[str, str]) -> None:
+        self._command = command
+        self._units = units
+        self._show_at = time.monotonic() + PROGRESS_DELAY
+        self._phase: str | None = None
+        self._bar: Any = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self._phase or self._bar is None:
+            self.close()
+            self._phase = phase
+            self._bar = _progress(
+                f"{self._command}: {phase}",
+                total,
+                self._units.get(phase, ""),
+                delay=max(0.0, self._show_at - time.monotonic()),
+                leave=False,
+            )
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> _PhaseBars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _print_summary(summary: LoadSummary) -> None:
@@ -186,16 +245,10 @@ def _capture_file(
     result = {**summary.__dict__, "file": str(path), "seconds": round(elapsed, 3)}
     if quiet:
         return result
+    refused = summary.rejected or summary.refused_documents or summary.master_data_rejected
     print(
-        f"{path}: epcis: {summary.documents:,} document(s), {summary.events:,} events, "
-        f"captured {summary.captured:,}, rejected {summary.rejected:,}"
-        + (
-            f", documents refused {summary.refused_documents:,}"
-            if summary.refused_documents
-            else ""
-        )
-        + f"; {elapsed:.2f} s"
-        + (f"; rejects in {rejects_path}" if summary.rejected or summary.refused_documents else "")
+        f"{path}: epcis: {summary.documents:,} document(s), {summary.describe()}; {elapsed:.2f} s"
+        + (f"; rejects in {rejects_path}" if refused else "")
     )
     for outcome in summary.results:
         if outcome["status"] == "rejected":
@@ -221,7 +274,10 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_load_dir(args: argparse.Namespace) -> int:
     plan = plan_directory(args.directory, args.source)
     for path, why in plan.skipped:
-        print(f"skipped {path.name}: {why}", file=sys.stderr)
+        if path in plan.enrichments:  # not a problem: input for another command
+            print(f"{path.name}: {why}; after ckb resolve, run: ckb enrich {path}", file=sys.stderr)
+        else:
+            print(f"skipped {path.name}: {why}", file=sys.stderr)
     if not plan.loads and not plan.captures:
         raise CkbError(f"nothing to load in {args.directory}")
     summaries = []
@@ -262,9 +318,18 @@ def cmd_load_dir(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from loaders.sample import generate_sample
 
-    counts = generate_sample(args.customers, args.seed, args.out)
+    today = datetime.now(UTC).date()
+    as_of = args.as_of or today
+    if as_of > today:
+        raise CkbError(
+            f"--as-of {as_of.isoformat()} is after today: the loaders refuse times in the future"
+        )
+    counts = generate_sample(args.customers, args.seed, args.out, as_of)
     loadable = {n: c for n, c in counts.items() if not n.startswith("truth/")}
-    print(f"wrote {sum(loadable.values()):,} records in {len(loadable)} files to {args.out}")
+    print(
+        f"wrote {sum(loadable.values()):,} records in {len(loadable)} files to {args.out} "
+        f"(history up to {as_of.isoformat()})"
+    )
     for name, count in loadable.items():
         print(f"  {name:<34} {count:>10,}")
     print(f"ground truth in {args.out / 'truth'}; load with: ckb load-dir {args.out}")
@@ -311,14 +376,14 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     import csv
-    import time
 
     from loaders.matching import cluster_scores, pairwise_scores
     from loaders.resolve import resolve_store, truth_clusters
 
     started = time.perf_counter()
-    with closing(_open(args)) as store:
-        summary = resolve_store(store)
+    units = {"reading": " records", "matching": " records", "merging": " merges"}
+    with closing(_open(args)) as store, _PhaseBars("resolve", units) as bars:
+        summary = resolve_store(store, progress=bars)
     elapsed = time.perf_counter() - started
     rate = summary.records / elapsed if elapsed else 0.0
     print(
@@ -434,9 +499,12 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     from queries.segments import AT_RISK_SCORE, assign_segments
 
+    if args.list:
+        return _list_segments(args)
     as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
-    with closing(_open(args)) as store:
-        summary = assign_segments(store, as_of)
+    units = {"scoring": " customers", "writing": " customers"}
+    with closing(_open(args)) as store, _PhaseBars("segment", units) as bars:
+        summary = assign_segments(store, as_of, progress=bars)
     tiers = ", ".join(f"{tier} {n:,}" for tier, n in sorted(summary.by_tier.items()))
     print(f"scored {summary.customers:,} customers as of {as_of}")
     print(f"  value tiers: {tiers}")
@@ -446,6 +514,22 @@ def cmd_segment(args: argparse.Namespace) -> int:
     )
     print(f"  RFM: {summary.rfm_scored:,} customers with purchases in the last year")
     print(f"  next best product: {summary.line_rules:,} product-line co-ownership rules")
+    return 0
+
+
+def _list_segments(args: argparse.Namespace) -> int:
+    from queries.segments import list_segments
+
+    with closing(_open(args)) as store:
+        segments = list_segments(store)
+    width = max(len("segment"), *(len(s.name) for s in segments))
+    print(f"{'segment':<{width}}  {'customers':>10}  rule (best tier first; the first met counts)")
+    for s in segments:
+        print(f"{s.name:<{width}}  {s.customers:>10,}  {s.definition}")
+    if not any(s.customers for s in segments):
+        print("no customer is in a segment yet: run ckb segment")
+    else:
+        print("members: ckb query segment_members tier=NAME after= first=50")
     return 0
 
 
@@ -627,6 +711,9 @@ def build_parser() -> argparse.ArgumentParser:
         "co-ownership rules behind next best product (docs/queries.md)",
     )
     segment_p.add_argument("--as-of", metavar="DATE", help="score as of this date (default today)")
+    segment_p.add_argument(
+        "--list", action="store_true", help="list the segments, their rules and sizes only"
+    )
     segment_p.set_defaults(func=cmd_segment)
 
     sample_p = sub.add_parser(
@@ -636,6 +723,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample_p.add_argument("--customers", type=int, default=10_000, help="people (default 10000)")
     sample_p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     sample_p.add_argument("--out", type=Path, default=Path("data/sample"), help="output directory")
+    sample_p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=date.fromisoformat,
+        help="the day the sample's history ends (default today), so that 'within N days' "
+        "questions find data",
+    )
     sample_p.set_defaults(func=cmd_sample)
 
     serve_p = sub.add_parser("serve", help="serve the HTTP API with uvicorn")

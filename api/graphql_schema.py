@@ -24,7 +24,6 @@ from loaders.epc import canonical_epc
 from loaders.quality import quality_report
 from loaders.resolve import list_review
 from queries.base import QueryParameterError
-from queries.customer_filter import Compare
 from queries.customer_list import (
     aggregate_customers,
     decode_cursor,
@@ -33,6 +32,7 @@ from queries.customer_list import (
 )
 from queries.named import run_query
 from queries.rfm import purchase_total
+from queries.segments import check_segment, segment_definition, segment_names, segment_size
 
 Info = strawberry.Info[ApiContext, None]
 
@@ -152,6 +152,15 @@ class Recommendation:
     product_id: str | None
     product_name: str | None
     evidence: str
+    eligibility: list[str] = strawberry.field(
+        description="For a customer: the eligibility facts checked (age) and the line's "
+        "products not offered to them, with why."
+    )
+    consent_allows: list[str] | None = strawberry.field(
+        description="For a customer: the channels (email, phone, post, sms, web) their "
+        "marketing consent allows offering it on; empty: no marketing consent (discuss it "
+        "only when they get in touch). Null for a household."
+    )
 
 
 @strawberry.type
@@ -243,6 +252,9 @@ class TrackedItem:
     product_name: str | None
     sold_at: str | None
     location: str | None
+    location_name: str | None = strawberry.field(
+        description="the location's name, from EPCIS master data"
+    )
     since: str | None
     last_step: str | None
     disposition: str | None
@@ -474,8 +486,17 @@ class Customer:
         )
 
     @strawberry.field
-    async def next_best_products(self, info: Info, first: int = 3) -> list[Recommendation]:
-        space = await _ask(info, "next_best_products", customerId=self.id, first=first)
+    async def next_best_products(
+        self, info: Info, first: int = 3, as_of: date | None = None
+    ) -> list[Recommendation]:
+        """Only products the customer may be offered (age taken on ``asOf``, default today)."""
+        space = await _ask(
+            info,
+            "next_best_products",
+            customerId=self.id,
+            first=first,
+            asOf=(as_of or date.today()).isoformat(),
+        )
         return [] if space is None else [_build(Recommendation, r) for r in space.recommendations]
 
     @strawberry.field
@@ -650,16 +671,24 @@ class JourneyStep:
     action: str | None
     biz_step: str | None
     disposition: str | None
-    role: str | None
+    role: str | None = strawberry.field(
+        description="the item's role in the event, or its container's when container is set"
+    )
+    container: str | None = strawberry.field(
+        description="the case, pallet ... holding the item that the event names (null: the "
+        "event names the item)"
+    )
     biz_location: str | None
+    biz_location_name: str | None = strawberry.field(description="from EPCIS master data")
     read_point: str | None
+    read_point_name: str | None = strawberry.field(description="from EPCIS master data")
     retracted: bool
 
 
 @strawberry.type
 class Location:
     location: str
-    name: str | None
+    name: str | None = strawberry.field(description="from EPCIS master data")
     since: str | None
     biz_step: str | None
     disposition: str | None
@@ -727,6 +756,7 @@ class CustodyTransfer:
     event_id: str
     biz_step: str | None
     party: str
+    name: str | None = strawberry.field(description="the party's, from EPCIS master data")
     role: str
 
 
@@ -749,6 +779,14 @@ class Segment:
     """Customers of one value tier (set by ``ckb segment``)."""
 
     name: str
+    definition: str = strawberry.field(
+        description="Who belongs: the tier's rules, tried best tier first; the first met counts."
+    )
+
+    @classmethod
+    def named(cls, name: str) -> Segment:
+        """The segment of this name; BAD_USER_INPUT naming the segments for any other."""
+        return cls(name=check_segment(name), definition=segment_definition(name))
 
     @strawberry.field
     async def members(
@@ -759,9 +797,8 @@ class Segment:
 
     @strawberry.field
     async def size(self, info: Info) -> int:
-        where = Compare("value_tier", "eq", self.name)
-        found = await in_thread(aggregate_customers, info.context.store, where)
-        return found.customers
+        """Customers in the segment, as the last ``ckb segment`` run left them."""
+        return await in_thread(segment_size, info.context.store, self.name)
 
 
 @strawberry.type
@@ -801,6 +838,7 @@ CAMPAIGN_FIELDS = ("name", "channel", "starts_on", "ends_on")
 @strawberry.type
 class ShelfCount:
     shelf: str
+    name: str | None = strawberry.field(description="the shelf's, from EPCIS master data")
     pickups: int
     putdowns: int
 
@@ -973,8 +1011,13 @@ class Query:
 
     @field_for(*READERS)
     async def segment(self, info: Info, name: str) -> Segment:
-        """A value-tier segment (gold, silver, bronze) and its members."""
-        return Segment(name=name)
+        """A value-tier segment (one of ``segments``) and its members."""
+        return Segment.named(name)
+
+    @field_for(*READERS)
+    async def segments(self, info: Info) -> list[Segment]:
+        """Every segment ``ckb segment`` assigns (the value tiers), best first."""
+        return [Segment.named(name) for name in segment_names()]
 
     @field_for(*READERS)
     async def product_instance(self, info: Info, epc: str) -> ProductInstance | None:

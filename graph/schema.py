@@ -177,6 +177,25 @@ def _p(name: str, type_: str = "string", doc: str = "") -> Prop:
     return Prop(name, type_, doc)
 
 
+# What EPCIS master data (CBV location and party attributes, urn:epcglobal:cbv:mda#...)
+# sets on a Location or Party; loaders/epcis.py maps the attributes.
+_MASTER_DATA = (
+    _p("name", doc="mda#name"),
+    _p("address", doc="mda#streetAddressOne, Two and Three, joined with ', '"),
+    _p("city", doc="mda#city"),
+    _p("state", doc="mda#state"),
+    _p("postal_code", doc="mda#postalCode"),
+    _p("country", doc="mda#countryCode (ISO 3166-1 alpha-2)"),
+    _p("latitude", "float", "mda#latitude"),
+    _p("longitude", "float", "mda#longitude"),
+    _p(
+        "master_data",
+        "json string",
+        "every attribute of its latest master data, by attribute ID as written (those ckb "
+        "does not map too)",
+    ),
+)
+
 _NODES = (
     NodeType(
         "Customer",
@@ -286,7 +305,8 @@ _NODES = (
     NodeType(
         "Product",
         "id",
-        "A sellable product; the GTIN links it to EPCIS product instances.",
+        "A sellable product; the GTIN links it to EPCIS product instances. Its eligibility "
+        "terms (absent: no restriction) decide who may be offered it (queries/eligibility.py).",
         (
             _p("id"),
             _p("name"),
@@ -295,6 +315,14 @@ _NODES = (
             _p("price", "float"),
             _p("currency"),
             _p("holders", "int", "customers with an active holding of it (ckb segment)"),
+            _p("min_age", "int", "youngest age a person may hold it (not for organisations)"),
+            _p("customer_types", "list", "who may hold it: person, organization"),
+            _p("regions", "list", "countries it is sold in (ISO 3166-1 alpha-2)"),
+            _p(
+                "excludes",
+                "list",
+                "product IDs that cannot be held with it (either side naming the other counts)",
+            ),
         ),
         indexed=("gtin",),
     ),
@@ -433,20 +461,21 @@ _NODES = (
     NodeType(
         "Location",
         "id",
-        "A place: site, zone, shelf, distribution centre, store, home; EPCIS read points too.",
+        "A place: site, zone, shelf, distribution centre, store, home; EPCIS read points too. "
+        "Named and addressed by EPCIS master data (ReadPoint / BusinessLocation vocabularies).",
         (
-            _p("id", doc="SGLN URN or other identifier"),
-            _p("name"),
+            _p("id", doc="canonical key: GLN Digital Link for an SGLN, else as written"),
             _p("kind", doc="site | zone | shelf | dc | store | factory | home | read_point"),
-            _p("address"),
+            *_MASTER_DATA,
         ),
         indexed=("kind",),
     ),
     NodeType(
         "Party",
         "id",
-        "An organisation in a chain of custody (EPCIS owning / possessing party).",
-        (_p("id"), _p("name")),
+        "An organisation in a chain of custody (EPCIS owning / possessing party), named and "
+        "addressed by EPCIS master data (Party vocabulary).",
+        (_p("id", doc="canonical key (loaders/epc.py); a PGLN URN as written"), *_MASTER_DATA),
     ),
     NodeType(
         "EpcisEvent",
@@ -683,7 +712,11 @@ _RELATIONSHIPS = (
         (("EpcisEvent", "Location"), ("Purchase", "Location"), ("ShelfActivity", "Location")),
     ),
     _R("READ_AT", "Read point of an EPCIS event.", (("EpcisEvent", "Location"),)),
-    _R("LOCATED_IN", "Location hierarchy: shelf in zone in site.", (("Location", "Location"),)),
+    _R(
+        "LOCATED_IN",
+        "Location hierarchy: shelf in zone in site (shelf readers; EPCIS master data children).",
+        (("Location", "Location"),),
+    ),
     _R(
         "REFERENCES",
         "An event references a business transaction.",

@@ -27,48 +27,78 @@ from faker import Faker
 from pypinyin import lazy_pinyin
 
 from loaders.sample_epcis import Sale, epcis_stream, store_gln
+from loaders.sample_showcase import HOUSEHOLDS as SHOWCASE_HOUSEHOLDS
+from loaders.sample_showcase import PEOPLE as SHOWCASE
+from loaders.sample_showcase import ShowcasePerson
 
-AS_OF = date(2026, 11, 1)  # fixed so a seed always gives the same files
+AS_OF = date(2026, 11, 1)  # the default as-of date of library callers (tests, bench/)
 WINDOW_DAYS = 730
 
-LINES = [  # (line_id, name, industry, [(product_id, name, base monthly value)])
+# (line_id, name, industry, [(product_id, name, base monthly value)], eligibility terms of
+# every product in the line: min_age, customer_types, exclusive = its products exclude
+# each other)
+ADULT: dict[str, Any] = {"min_age": 18}
+LINES: list[tuple[str, str, str, list[tuple[str, str, float]], dict[str, Any]]] = [
     (
         "mortgage",
         "Mortgages",
         "bank",
         [("MORT-FIX5", "Fixed-rate mortgage 5y", 900.0), ("MORT-VAR", "Variable mortgage", 750.0)],
+        {**ADULT, "customer_types": "person", "exclusive": True},
     ),
     (
         "savings",
         "Savings",
         "bank",
         [("SAV-EASY", "Easy-access savings", 15.0), ("SAV-FIX", "Fixed-term deposit", 25.0)],
+        {},  # a child may save
     ),
     (
         "credit_card",
         "Credit cards",
         "bank",
         [("CC-CLASSIC", "Classic card", 12.0), ("CC-GOLD", "Gold card", 30.0)],
+        ADULT,
     ),
-    ("investments", "Investments", "bank", [("INV-FUND", "Index fund account", 60.0)]),
+    (
+        "investments",
+        "Investments",
+        "bank",
+        [("INV-FUND", "Index fund account", 60.0)],
+        {**ADULT, "customer_types": "person"},
+    ),
     (
         "broadband",
         "Broadband",
         "telco",
         [("BB-300", "Fibre 300", 35.0), ("BB-1000", "Fibre 1000", 55.0)],
+        {**ADULT, "exclusive": True},
     ),
     (
         "mobile",
         "Mobile",
         "telco",
         [("MOB-10", "Mobile 10 GB", 15.0), ("MOB-UNL", "Mobile unlimited", 35.0)],
+        {"min_age": 16},
     ),
-    ("landline", "Landline", "telco", [("LAND", "Home phone", 10.0)]),
-    ("long_distance", "Long distance", "telco", [("LD-INTL", "International calling", 8.0)]),
-    ("tv", "TV", "telco", [("TV-BASIC", "TV basic", 20.0), ("TV-PREM", "TV premium", 45.0)]),
-    ("electricity", "Electricity", "energy", [("EL-GREEN", "Green electricity", 70.0)]),
-    ("gas", "Gas", "energy", [("GAS-STD", "Standard gas", 55.0)]),
-    ("home_services", "Home services", "energy", [("HS-BOILER", "Boiler cover", 18.0)]),
+    ("landline", "Landline", "telco", [("LAND", "Home phone", 10.0)], ADULT),
+    ("long_distance", "Long distance", "telco", [("LD-INTL", "International calling", 8.0)], ADULT),
+    (
+        "tv",
+        "TV",
+        "telco",
+        [("TV-BASIC", "TV basic", 20.0), ("TV-PREM", "TV premium", 45.0)],
+        {**ADULT, "exclusive": True},
+    ),
+    ("electricity", "Electricity", "energy", [("EL-GREEN", "Green electricity", 70.0)], ADULT),
+    ("gas", "Gas", "energy", [("GAS-STD", "Standard gas", 55.0)], ADULT),
+    (
+        "home_services",
+        "Home services",
+        "energy",
+        [("HS-BOILER", "Boiler cover", 18.0)],
+        {**ADULT, "customer_types": "person"},
+    ),
 ]
 PRICE_SPREAD = (0.5, 6.0)  # one account's monthly value against its list price
 FLEET_LINES = ("mobile", "broadband", "landline", "long_distance", "electricity")
@@ -164,6 +194,7 @@ class Person:
     churned_on: date | None = None
     owner_agent: str | None = None
     ids: dict[str, str] = field(default_factory=dict)  # system -> source record ID
+    showcase: ShowcasePerson | None = None  # one of the documented people (sample_showcase)
     holdings: list[tuple[str, str, str]] = field(default_factory=list)  # (account, product, line)
 
     @property
@@ -228,8 +259,9 @@ def _text(value: Any) -> str:
 
 
 class SampleGenerator:
-    def __init__(self, customers: int, seed: int, out: Path) -> None:
+    def __init__(self, customers: int, seed: int, out: Path, as_of: date = AS_OF) -> None:
         self.n = customers
+        self.as_of = as_of
         self.seed = seed
         self.rnd = random.Random(seed)
         self.en = Faker("en_US")
@@ -282,10 +314,42 @@ class SampleGenerator:
 
     # ------------------------------------------------------------------ people
 
+    def _showcase_people(self) -> list[list[Person]]:
+        households: list[list[Person]] = [[] for _ in SHOWCASE_HOUSEHOLDS]
+        for i, spec in enumerate(SHOWCASE):
+            home = SHOWCASE_HOUSEHOLDS[spec.household - 1]
+            born = self.as_of - timedelta(days=spec.age_years * 365 + 100)
+            households[spec.household - 1].append(
+                Person(
+                    pid=f"P{i + 1:07d}",
+                    kind="person",
+                    given=spec.given,
+                    family=spec.family,
+                    zh=spec.zh,
+                    birth_date=born,
+                    gender=spec.gender,
+                    email=spec.email,
+                    phone=spec.phone,
+                    street=home.street,
+                    postal_code=home.postal_code,
+                    city=home.city,
+                    country=home.country,
+                    household=f"HH{spec.household:06d}",
+                    role=spec.role,
+                    ids=dict(spec.ids),
+                    owner_agent=spec.owner_agent,
+                    showcase=spec,
+                )
+            )
+        return households
+
     def _make_people(self) -> None:
         rnd = self.rnd
-        households: list[list[Person]] = []
-        made = 0
+        # The documented people come first, whatever the size: IDs the docs can name.
+        households = self._showcase_people()
+        for members in households:
+            self.people.extend(members)
+        made = len(self.people)
         while made < self.n:
             size = min(self.n - made, rnd.choices([1, 2, 3, 4, 5, 6], [30, 32, 16, 14, 6, 2])[0])
             zh = rnd.random() < 0.45
@@ -298,7 +362,7 @@ class SampleGenerator:
             for m in range(size):
                 role = "head" if m == 0 else ("partner" if m == 1 else "child")
                 age = rnd.randint(30, 75) if role != "child" else rnd.randint(1, 25)
-                birth = AS_OF - timedelta(days=age * 365 + rnd.randint(0, 364))
+                birth = self.as_of - timedelta(days=age * 365 + rnd.randint(0, 364))
                 gender = rnd.choice(["female", "male"])
                 given = fake.first_name_female() if gender == "female" else fake.first_name_male()
                 fam = family if role != "partner" or rnd.random() < 0.6 else fake.last_name()
@@ -333,19 +397,20 @@ class SampleGenerator:
             households.append(members)
             self.people.extend(members)
         # A few organisations: employers and the big business accounts of the long tail.
-        for person in rnd.sample(self.people, max(1, self.n // 40)):
+        ordinary = [p for p in self.people if not p.showcase]
+        for person in rnd.sample(ordinary, min(len(ordinary), max(1, self.n // 40))):
             person.kind = "organization"
             person.family = self.en.company()
             person.given = ""
             person.birth_date = None
             person.household = ""
-        for person in self.people:
+        for person in ordinary:
             person.value_scale = math.exp(rnd.gauss(0, 0.8))
             if rnd.random() < 0.002 or (person.kind == "organization" and rnd.random() < 0.3):
                 person.value_scale *= rnd.choice([100, 300, 1000])
             if rnd.random() < 0.12:
                 person.churned_on = self._day(
-                    AS_OF - timedelta(days=330), AS_OF - timedelta(days=5)
+                    self.as_of - timedelta(days=330), self.as_of - timedelta(days=5)
                 )
 
     # ------------------------------------------------------------------ files
@@ -375,11 +440,23 @@ class SampleGenerator:
         lines = self._writer("catalog.product_lines.csv", ["line_id", "name", "industry"])
         products = self._writer(
             "catalog.products.csv",
-            ["product_id", "name", "line_id", "gtin", "category", "price", "currency"],
+            [
+                "product_id",
+                "name",
+                "line_id",
+                "gtin",
+                "category",
+                "price",
+                "currency",
+                "min_age",
+                "customer_types",
+                "excludes",
+            ],
         )
-        for line_id, name, industry, items in LINES:
+        for line_id, name, industry, items, terms in LINES:
             lines.write({"line_id": line_id, "name": name, "industry": industry})
             for pid, pname, value in items:
+                others = [other for other, _, _ in items if other != pid]
                 products.write(
                     {
                         "product_id": pid,
@@ -387,6 +464,9 @@ class SampleGenerator:
                         "line_id": line_id,
                         "price": value,
                         "currency": "USD",
+                        "min_age": terms.get("min_age"),
+                        "customer_types": terms.get("customer_types"),
+                        "excludes": " ".join(others) if terms.get("exclusive") else None,
                     }
                 )
         lines.write({"line_id": "retail", "name": "Retail", "industry": "retail"})
@@ -455,18 +535,26 @@ class SampleGenerator:
         rnd = self.rnd
         ranked = sorted(self.people, key=lambda p: -p.value_scale)
         for p in ranked[: max(1, len(ranked) // 50)]:
-            p.owner_agent = rnd.choice(self.owners)
+            if not p.showcase:
+                p.owner_agent = rnd.choice(self.owners)
         for p in self.people:
-            systems = ["billing"] + [
+            systems = list(p.ids) or ["billing"] + [
                 s
                 for s, share in (("webshop", 0.6), ("callcenter", 0.5), ("stores", 0.4))
                 if rnd.random() < share
             ]
-            since = self._day(AS_OF - timedelta(days=3650), AS_OF - timedelta(days=800))
+            since = self._day(self.as_of - timedelta(days=3650), self.as_of - timedelta(days=800))
             for system in systems:
-                sid = {"billing": "B", "webshop": "W", "callcenter": "", "stores": "S"}[
-                    system
-                ] + f"{rnd.randint(0, 10**9):09d}"
+                sid = (
+                    p.ids.get(system)
+                    or {
+                        "billing": "B",
+                        "webshop": "W",
+                        "callcenter": "",
+                        "stores": "S",
+                    }[system]
+                    + f"{rnd.randint(0, 10**9):09d}"
+                )
                 p.ids[system] = sid
                 given, family = p.given, p.family
                 phone, street, postal, city, email = (
@@ -476,7 +564,7 @@ class SampleGenerator:
                     p.city,
                     p.email,
                 )
-                if system != "billing":
+                if system != "billing" and not p.showcase:
                     roll = rnd.random()
                     if roll < 0.2 and not p.zh:
                         if rnd.random() < 0.5:
@@ -605,7 +693,7 @@ class SampleGenerator:
                         "postal_code": p.postal_code,
                     }
                 )
-            age = (AS_OF - p.birth_date).days // 365 if p.birth_date else None
+            age = (self.as_of - p.birth_date).days // 365 if p.birth_date else None
             band = None
             if age is not None:
                 band = next(
@@ -664,29 +752,44 @@ class SampleGenerator:
         ]
         w = self._writer("billing.holdings.csv", cols)
         rnd = self.rnd
+        catalogue = {pid: (ln[0], base) for ln in LINES for pid, _, base in ln[3]}
         for p in self.people:
-            if p.role == "child" and rnd.random() < 0.8:
-                continue
-            count = rnd.choices([1, 2, 3, 4, 5, 6], [25, 28, 20, 14, 8, 5])[0]
-            chosen: list[str] = []
-            for _ in range(count):
-                pool = [a for c in chosen for a in AFFINITY.get(c, []) if a not in chosen]
-                if pool and rnd.random() < 0.5:
-                    line = rnd.choice(pool)
-                else:
-                    line = rnd.choice([ln[0] for ln in LINES])
-                if line not in chosen:
-                    chosen.append(line)
-            for line in chosen:
-                items = next(ln[3] for ln in LINES if ln[0] == line)
-                pid, _, base = rnd.choice(items)
-                opened = self._day(AS_OF - timedelta(days=3000), AS_OF - timedelta(days=60))
+            picks: list[tuple[str, str, float]] = []  # (line, product, list price)
+            closes: dict[str, date] = {}
+            if p.showcase:
+                closes = {
+                    pid: self.as_of - timedelta(days=days)
+                    for pid, days in p.showcase.closed_products
+                }
+                held = [*p.showcase.products, *closes]
+                picks = [(catalogue[pid][0], pid, catalogue[pid][1]) for pid in held]
+            elif p.role != "child" or rnd.random() >= 0.8:
+                count = rnd.choices([1, 2, 3, 4, 5, 6], [25, 28, 20, 14, 8, 5])[0]
+                chosen: list[str] = []
+                for _ in range(count):
+                    pool = [a for c in chosen for a in AFFINITY.get(c, []) if a not in chosen]
+                    if pool and rnd.random() < 0.5:
+                        line = rnd.choice(pool)
+                    else:
+                        line = rnd.choice([ln[0] for ln in LINES])
+                    if line not in chosen:
+                        chosen.append(line)
+                for line in chosen:
+                    items = next(ln[3] for ln in LINES if ln[0] == line)
+                    pid, _, base = rnd.choice(items)
+                    picks.append((line, pid, base))
+            for line, pid, base in picks:
+                opened = self._day(
+                    self.as_of - timedelta(days=3000), self.as_of - timedelta(days=60)
+                )
                 status, closed = "active", None
-                if p.churned_on:
+                if pid in closes:
+                    status, closed = "closed", closes[pid]
+                elif p.churned_on:
                     status, closed = "closed", p.churned_on
                     opened = min(opened, p.churned_on - timedelta(days=30))
-                elif rnd.random() < 0.06:
-                    closed = self._day(opened, AS_OF - timedelta(days=1))
+                elif not p.showcase and rnd.random() < 0.06:
+                    closed = self._day(opened, self.as_of - timedelta(days=1))
                     status = "closed"
                 # The long tail lives in how much a customer holds (more accounts,
                 # bigger balances), not in a price far above the list: one account costs
@@ -785,22 +888,42 @@ class SampleGenerator:
         stores = self._writer("stores.purchases.jsonl.gz", cols)
         web = self._writer("webshop.purchases.jsonl", cols)
         rnd = self.rnd
+        retail = {r[0]: r for r in RETAIL}
         for p in self.people:
-            n = min(int(rnd.expovariate(1 / 4) * min(p.value_scale, 5)), 40)
-            end = p.churned_on or AS_OF
+            # (when, store or None online, [(product, quantity)], fate of a documented sale)
+            baskets: list[tuple[str, str | None, list[tuple[str, int]], str | None]] = []
+            for product, days_ago, fate in p.showcase.store_purchases if p.showcase else ():
+                day = self.as_of - timedelta(days=days_ago)
+                baskets.append((f"{day.isoformat()}T11:05:00Z", STORES[0], [(product, 1)], fate))
+            n = 0 if p.showcase else min(int(rnd.expovariate(1 / 4) * min(p.value_scale, 5)), 40)
+            end = p.churned_on or self.as_of
             for _ in range(n):
-                online = rnd.random() < 0.45
+                when = self._time(
+                    self._day(self.as_of - timedelta(days=WINDOW_DAYS), end - timedelta(days=1))
+                )
+                store = None if rnd.random() < 0.45 else rnd.choice(STORES)
+                picked = rnd.sample(RETAIL, rnd.choice([1, 1, 1, 2, 3]))
+                lines = [(r[0], rnd.choice([1, 1, 1, 2])) for r in picked]
+                baskets.append((when, store, lines, None))
+            for when, store, items, fate in baskets:
+                online = store is None
                 system = "webshop" if online else "stores"
                 cid, csys = p.ref(system)
-                when = self._time(
-                    self._day(AS_OF - timedelta(days=WINDOW_DAYS), end - timedelta(days=1))
-                )
                 pid_ = self._id("O")
-                store = None if online else rnd.choice(STORES)
-                for item in rnd.sample(RETAIL, rnd.choice([1, 1, 1, 2, 3])):
-                    qty = rnd.choice([1, 1, 1, 2])
+                for product, qty in items:
+                    _, _, department, price = retail[product]
                     self.sales.append(
-                        Sale(pid_, when, store, item[0], self.gtins[item[0]], qty, self._home(p))
+                        Sale(
+                            pid_,
+                            when,
+                            store,
+                            product,
+                            self.gtins[product],
+                            qty,
+                            self._home(p),
+                            showcase=p.showcase is not None,
+                            fate=fate,
+                        )
                     )
                     (web if online else stores).write(
                         {
@@ -808,11 +931,11 @@ class SampleGenerator:
                             "customer_id": cid,
                             "customer_system": csys if csys != system else None,
                             "purchased_at": when,
-                            "product_id": item[0],
+                            "product_id": product,
                             "quantity": qty,
-                            "amount": round(item[3] * qty, 2),
+                            "amount": round(price * qty, 2),
                             "currency": "USD",
-                            "department": item[2],
+                            "department": department,
                             "channel": "web" if online else "store",
                             "store_id": store,
                         }
@@ -853,7 +976,7 @@ class SampleGenerator:
     def _epcis(self) -> None:
         """Not a record kind: EPCIS events, captured by ``ckb load-dir`` after the records."""
         events = self._writer("supplychain.epcis.jsonl", [])
-        for event in epcis_stream(self.seed, AS_OF, self.sales, [r[0] for r in RETAIL]):
+        for event in epcis_stream(self.seed, self.as_of, self.sales, [r[0] for r in RETAIL]):
             events.write(event)
 
     def _campaigns_and_touchpoints(self) -> None:
@@ -898,7 +1021,7 @@ class SampleGenerator:
                 ("investments", "post"),
             ]
         ):
-            start = AS_OF - timedelta(days=WINDOW_DAYS - 60 - i * 110)
+            start = self.as_of - timedelta(days=WINDOW_DAYS - 60 - i * 110)
             cid = f"CAMP{i + 1:02d}"
             camps.write(
                 {
@@ -925,8 +1048,8 @@ class SampleGenerator:
 
         categories = ["billing", "network", "service_quality", "fees", "delivery", "product_fault"]
         for p in self.people:
-            end = p.churned_on or AS_OF
-            start = AS_OF - timedelta(days=WINDOW_DAYS)
+            end = p.churned_on or self.as_of
+            start = self.as_of - timedelta(days=WINDOW_DAYS)
             activity = 1.0 + min(p.value_scale, 4)
             for _ in range(int(rnd.expovariate(1 / (6 * activity)))):
                 day = self._day(start, end)
@@ -977,7 +1100,7 @@ class SampleGenerator:
             n_complaints = rnd.randint(3, 6) if burst else int(rnd.random() < 0.25)
             for _ in range(n_complaints):
                 if burst:
-                    anchor = p.churned_on or self._day(start + timedelta(days=120), AS_OF)
+                    anchor = p.churned_on or self._day(start + timedelta(days=120), self.as_of)
                     day = self._day(anchor - timedelta(days=90), anchor - timedelta(days=1))
                 else:
                     day = self._day(start, end)
@@ -996,10 +1119,27 @@ class SampleGenerator:
                     category=rnd.choice(categories),
                     resolution_status="resolved" if resolved else "open",
                     resolved_at=self._time(day + timedelta(days=rnd.randint(1, 5)))
-                    if resolved and day + timedelta(days=5) < AS_OF
+                    if resolved and day + timedelta(days=5) < self.as_of
                     else None,
                     account_id=holding[0] if holding else None,
                     agent_id=rnd.choice(self.call_agents),
+                )
+            for days_ago in p.showcase.open_complaints if p.showcase else ():
+                day = self.as_of - timedelta(days=days_ago)
+                tp(
+                    cc,
+                    p,
+                    "callcenter",
+                    occurred_at=f"{day.isoformat()}T09:40:00Z",
+                    channel="call_center",
+                    kind="complaint",
+                    direction="inbound",
+                    reason="fees",
+                    outcome="escalated",
+                    category="fees",
+                    resolution_status="open",
+                    account_id=p.holdings[0][0] if p.holdings else None,
+                    agent_id=self.call_agents[0],
                 )
             if p.churned_on and rnd.random() < 0.4:
                 at = self._time(
@@ -1063,7 +1203,9 @@ class SampleGenerator:
                     mkt,
                     p,
                     "marketing",
-                    occurred_at=self._time(min(day + timedelta(days=rnd.randint(0, 14)), AS_OF)),
+                    occurred_at=self._time(
+                        min(day + timedelta(days=rnd.randint(0, 14)), self.as_of)
+                    ),
                     channel=channel,
                     kind="campaign_response",
                     direction="inbound",
@@ -1143,7 +1285,7 @@ class SampleGenerator:
             ):
                 granted = rnd.random() < share
                 given = self._time(
-                    self._day(AS_OF - timedelta(days=1500), AS_OF - timedelta(days=30))
+                    self._day(self.as_of - timedelta(days=1500), self.as_of - timedelta(days=30))
                 )
                 cons.write(
                     {
@@ -1180,7 +1322,7 @@ class SampleGenerator:
                         "credit_limit": round(2000 * p.value_scale, 2),
                         "outstanding_debt": round(rnd.uniform(0, 1500) * p.value_scale, 2),
                         "assessed_on": self._day(
-                            AS_OF - timedelta(days=365), AS_OF - timedelta(days=1)
+                            self.as_of - timedelta(days=365), self.as_of - timedelta(days=1)
                         ).isoformat(),
                     }
                 )
@@ -1218,6 +1360,16 @@ class SampleGenerator:
                         "kind": kind,
                     }
                 )
+        for p in self.people:
+            for i in p.showcase.referred if p.showcase else ():
+                rels.write(
+                    {
+                        "from_customer_id": p.ids["billing"],
+                        "to_customer_id": SHOWCASE[i].ids["billing"],
+                        "kind": "referral",
+                        "since": (self.as_of - timedelta(days=400)).isoformat(),
+                    }
+                )
         orgs = [p for p in self.people if p.kind == "organization"]
         persons = [p for p in self.people if p.kind == "person"]
         for p in persons:
@@ -1238,7 +1390,7 @@ class SampleGenerator:
                             "to_customer_id": other.ids["billing"],
                             "kind": "referral",
                             "since": self._day(
-                                AS_OF - timedelta(days=1000), AS_OF - timedelta(days=1)
+                                self.as_of - timedelta(days=1000), self.as_of - timedelta(days=1)
                             ).isoformat(),
                         }
                     )
@@ -1352,8 +1504,12 @@ STORE_ADDRESS = {
 }
 
 
-def generate_sample(customers: int, seed: int, out: Path) -> dict[str, int]:
-    """Write the sample; returns records written per file."""
+def generate_sample(customers: int, seed: int, out: Path, as_of: date = AS_OF) -> dict[str, int]:
+    """Write the sample, its history ending on ``as_of``; returns records written per file.
+
+    A seed and an as-of date always give the same files; the history (customer since,
+    holdings, purchases, touchpoints, complaints, churn) is placed relative to ``as_of``.
+    """
     if customers < 1:
         raise ValueError("--customers must be at least 1")
-    return SampleGenerator(customers, seed, out).generate()
+    return SampleGenerator(customers, seed, out, as_of).generate()

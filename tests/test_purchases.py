@@ -107,7 +107,7 @@ def _store(tmp: Path) -> tuple[EmbeddedStore, str]:
         "stores",
         rejects_path=rejects,
     )
-    resolve_store(store, "2026-11-01T00:00:00Z")
+    resolve_store(store, date(2026, 11, 1))
     assert not rejects.exists()
     (customer,) = store.keys_page("Customer")
     return store, customer

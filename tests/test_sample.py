@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import filecmp
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,9 @@ def test_the_epcis_stream_captures_cleanly_and_joins_the_customers(
     summary = capture(store, read_documents(plan.captures[0]), rejects)
     rejects.close()
     assert summary.rejected == summary.refused_documents == 0
-    events = [json.loads(line) for line in plan.captures[0].read_text().splitlines()]
+    lines = [json.loads(line) for line in plan.captures[0].read_text().splitlines()]
+    events = [e for e in lines if e["type"] != "EPCISDocument"]  # line 1: master data
+    assert summary.master_data > 0
     assert len(events) == summary.captured > 500
     times = [e["eventTime"] for e in events if "errorDeclaration" not in e]
     assert times == sorted(times)  # a retraction comes when it is declared, later
@@ -178,3 +181,42 @@ def test_no_account_costs_more_than_20_times_its_list_price_yet_value_keeps_a_lo
     # The biggest customers are big because they hold more, not because they pay more.
     assert totals[-1] > 10 * totals[len(totals) // 2]
     assert max(accounts.values()) > 6
+
+
+def test_the_documented_customers_and_their_phone_are_in_every_sample(tmp_path: Path) -> None:
+    from loaders import sample_showcase as show
+    from loaders.epcis import capture, read_documents
+    from loaders.rejects import RejectsFile
+    from loaders.resolve import resolve_store
+    from queries.named import run_query
+    from queries.segments import assign_segments
+
+    out = tmp_path / "small"
+    generate_sample(60, 3, out, as_of=date(2026, 3, 1))
+    store = EmbeddedStore(tmp_path / "kb.sqlite")
+    store.apply_schema()
+    _load_all(out, store, tmp_path / "rejects")
+    plan = plan_directory(out, None)
+    rejects = RejectsFile(tmp_path / "epcis.rejects.jsonl", "sample", "epcis")
+    capture(store, read_documents(plan.captures[0]), rejects)
+    rejects.close()
+    resolve_store(store, date(2026, 3, 1))
+    assign_segments(store, date(2026, 3, 1))
+    wang = run_query(store, "customer_360", customerId=show.WANG_WEI, first=200)
+    assert wang.customer["name"] == "王伟"
+    assert wang.customer["value_tier"] == "gold"
+    assert {s.system for s in wang.sources} == {"billing", "webshop", "callcenter", "stores"}
+    members = {m.customer_id: m.role for m in wang.household_members}
+    assert members == {show.WANG_WEI: "head", show.LI_NA: "partner", show.WANG_XIAOMING: "child"}
+    complaints = {t.occurred_at for t in wang.touchpoints if t.kind == "complaint"}
+    assert "2026-02-26T09:40:00Z" in complaints
+    items = run_query(store, "customer_items", customerId=show.WANG_WEI, first=5)
+    assert sorted(i.epc for i in items) == sorted([show.WANG_WEI_PHONE, show.WANG_WEI_KETTLE])
+    ended = run_query(store, "end_of_life", epc=show.WANG_WEI_KETTLE)
+    assert ended is not None
+    assert ended.status == "recycled"
+    path = run_query(
+        store, "relationship_path", fromId=show.WANG_WEI, toId=show.MARY_JONES, maxHops=4
+    )
+    assert path, "Wang Wei referred John Smith, who referred Mary Jones"
+    store.close()
