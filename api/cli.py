@@ -381,7 +381,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from loaders.resolve import resolve_store, truth_clusters
 
     started = time.perf_counter()
-    units = {"reading": " records", "matching": " records", "merging": " merges"}
+    units = {"reading": " records", "comparing": " pairs", "merging": " merges"}
     with closing(_open(args)) as store, _PhaseBars("resolve", units) as bars:
         summary = resolve_store(store, progress=bars)
     elapsed = time.perf_counter() - started
@@ -455,8 +455,15 @@ def cmd_enrich(args: argparse.Namespace) -> int:
 
     unmatched = args.unmatched or Path("data/enrich") / f"{args.file.name}.unmatched.csv"
     rejects = args.rejects or Path("data/rejects") / f"{args.file.name}.rejects.jsonl"
-    with closing(_open(args)) as store:
-        s = enrich(store, args.file, unmatched, rejects, date.today())
+    with closing(_open(args)) as store, _progress("enrich", unit=" rows", leave=False) as bar:
+        s = enrich(
+            store,
+            args.file,
+            unmatched,
+            rejects,
+            date.today(),
+            lambda rows: bar.update(rows - bar.n),
+        )
     print(
         f"{args.file}: {s.rows:,} rows, {s.rejected:,} rejected; matched {s.matched:,} "
         f"({s.match_rate:.1%} of valid rows): {s.attached:,} attached, {s.no_consent:,} "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -147,7 +147,10 @@ def enrich(
     unmatched_path: Path,
     rejects_path: Path,
     today: date,
+    progress: Callable[[int], None] | None = None,
 ) -> EnrichSummary:
+    """Match each row of a purchased demographics file; attach where consent allows.
+    ``progress(rows)`` hears how many rows are done, every ``BATCH`` rows."""
     summary = EnrichSummary(unmatched_path=unmatched_path)
     model = load_model(store)
     unmatched_path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +159,9 @@ def enrich(
         writer = csv.writer(out)
         writer.writerow(["line", "reason", "best_weight", "name", "postal_code", "birth_date"])
         pending: list[tuple[Match, DemographicRecord]] = []
-        for line, row in _rows(path, rejects, summary):
+        for n, (line, row) in enumerate(_rows(path, rejects, summary), 1):
+            if progress is not None and n % BATCH == 0:
+                progress(n)
             match = match_row(store, row, line, model, today)
             summary.by_reason[match.reason] = summary.by_reason.get(match.reason, 0) + 1
             if match.customer is None:

@@ -36,7 +36,7 @@ import hashlib
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
@@ -58,6 +58,7 @@ MAX_BLOCK = 50
 GENERIC_NAMES = 3
 MAX_SHARED = 20
 MAX_CLUSTER = 50
+PROGRESS_EVERY = 20_000  # candidate pairs between progress reports
 AUTO_MERGE_WEIGHT = 12.0  # at least 4,000 times likelier a match than not
 REVIEW_WEIGHT = 6.0  # 64 times: worth a person's look
 MIN_DIRECT_WEIGHT = 4.0  # every pair across two joining clusters needs this much evidence
@@ -447,16 +448,23 @@ def resolve(
     profiles: Sequence[Profile],
     model: Model | None = None,
     cannot_link: Iterable[tuple[str, str]] = (),
+    compared: Callable[[int, int], None] | None = None,
 ) -> Resolution:
     """Cluster the records. ``cannot_link`` pairs (a person rejected the match) never end
-    up in one cluster, however strong the links around them."""
+    up in one cluster, however strong the links around them. ``compared(done, total)`` is
+    told how many candidate pairs are scored, now and then."""
     model = model or estimate_model(profiles)
     forbidden = {tuple(sorted(pair)) for pair in cannot_link}
     blocking = candidate_pairs(profiles, model.generic)
     links: dict[tuple[str, str], Link] = {}
-    for i, j in sorted(blocking.pairs):
+    pairs = sorted(blocking.pairs)
+    for n, (i, j) in enumerate(pairs):
+        if compared is not None and n % PROGRESS_EVERY == 0:
+            compared(n, len(pairs))
         link = score(profiles[i], profiles[j], model)
         links[(link.a, link.b)] = link
+    if compared is not None:
+        compared(len(pairs), len(pairs))
     by_key = {p.key: p for p in profiles}
     parent = {p.key: p.key for p in profiles}
     members = {p.key: [p.key] for p in profiles}

@@ -205,12 +205,14 @@ def _resolve_store(
         for flag in p.flags:
             summary.flags[flag] = summary.flags.get(flag, 0) + 1
     rejected = _rejected_pairs(store)
-    # loaders.matching reports nothing while it works: this phase moves once, at its end.
-    progress("matching", 0, len(profiles))
     model = model or estimate_model(profiles)
     save_model(store, model)
-    result = resolve(profiles, model, cannot_link=rejected)
-    progress("matching", len(profiles), len(profiles))
+    result = resolve(
+        profiles,
+        model,
+        cannot_link=rejected,
+        compared=lambda done, total: progress("comparing", done, total),
+    )
     summary.resolution = result
     summary.refused = len(result.refused)
     summary.skipped_blocks = result.skipped_blocks

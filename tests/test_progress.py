@@ -64,7 +64,7 @@ def test_resolve_reports_reading_matching_and_merging(store: GraphStore, tmp_pat
     calls: Calls = []
     summary = resolve_store(store, TODAY, batch=3, progress=_record(calls))
     assert (summary.records, summary.merges) == (10, 5)
-    _assert_phases(calls, ["reading", "matching", "merging"])
+    _assert_phases(calls, ["reading", "comparing", "merging"])
     reading = [done for phase, done, _ in calls if phase == "reading"]
     assert reading == [3, 6, 9, 10]  # a page at a time
     assert calls[-1] == ("merging", 5, 5)
