@@ -3,6 +3,11 @@ they name and the graph rows they map to), which are rejected and why.
 
 Pure (no store, no files), so the same code runs in the loading process and in the
 second process of a parallel file load (loaders/parallel.py).
+
+Field names match whatever their case, surrounding spaces or separators (``EMAIL``,
+`` Phone ``, ``postal code``). A field the record does not have at all (no such column,
+no such key) leaves what the graph holds unchanged: its property is left out of the rows,
+not sent as null. A field given empty (an empty cell, ``""``, ``null``) clears it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from loaders.kinds import Context, CustomerKey, Kind, Props, RecordRows, Ref, RelGroup
-from loaders.sources import RawRecord
+from loaders.sources import RawRecord, canonical_name
 
 
 def validation_reasons(error: ValidationError) -> list[str]:
@@ -59,10 +64,57 @@ class CheckedBatch:
     shared: list[tuple[str, Props]] = field(default_factory=list)  # see Context.shared
 
 
+class _Names:
+    """A record's keys as the model's field names (see the module doc); a batch's records
+    mostly share their keys, so each is worked out once."""
+
+    def __init__(self, fields: frozenset[str]) -> None:
+        self.fields = fields
+        self._known: dict[str, str | None] = {}
+
+    def field(self, key: str) -> str | None:
+        if key not in self._known:
+            name = canonical_name(key)
+            self._known[key] = name if name in self.fields else None
+        return self._known[key]
+
+    def renamed(self, data: dict[str, Any]) -> tuple[dict[str, Any], set[str], list[str]]:
+        """The record under field names, the keys that name no field, and clashes (two
+        keys naming one field)."""
+        out: dict[str, Any] = {}
+        unknown: set[str] = set()
+        given: dict[str, str] = {}
+        clashes = []
+        for key, value in data.items():
+            name = self.field(key)
+            if name is None:
+                unknown.add(key)
+            elif name in given:
+                clashes.append(f"{given[name]!r} and {key!r} both give {name}")
+            else:
+                given[name] = key
+                out[name] = value
+        return out, unknown, clashes
+
+
+def _leave_absent(rows: RecordRows, absent: frozenset[str]) -> None:
+    """Leave out of a record's rows the properties of fields it does not have (the
+    mapping made them None): the graph keeps what it holds for them."""
+    for _, props in rows.nodes:
+        for name in absent.intersection(props):
+            if props[name] is None:
+                del props[name]
+    for _, _, _, props in rows.rels:
+        for name in absent.intersection(props):
+            if props[name] is None:
+                del props[name]
+
+
 def check_batch(kind: Kind, system: str, batch: list[RawRecord]) -> CheckedBatch:
     checked = CheckedBatch(read=len(batch))
     model = kind.model
-    fields = model.model_fields.keys()
+    fields = frozenset(model.model_fields)
+    names = _Names(fields)
     customers, refs, to_rows = kind.customers, kind.refs, kind.to_rows
     ctx = Context(system)
     for raw in batch:
@@ -70,16 +122,23 @@ def check_batch(kind: Kind, system: str, batch: list[RawRecord]) -> CheckedBatch
         if data is None:
             checked.rejects.append((raw.line, raw.text, [raw.error or "unreadable"]))
             continue
+        given = data
+        if not fields.issuperset(data):
+            given, extra, clashes = names.renamed(data)
+            if clashes:
+                checked.rejects.append((raw.line, data, clashes))
+                continue
+            checked.ignored_fields.update(extra)
         try:
-            record = model.model_validate(data)
+            record = model.model_validate(given)
         except ValidationError as exc:
             checked.rejects.append((raw.line, data, validation_reasons(exc)))
             continue
-        extra = data.keys() - fields
-        if extra:
-            checked.ignored_fields.update(extra)
         rows = ctx.rows = RecordRows()
         to_rows(record, ctx)
+        absent = fields - record.model_fields_set
+        if absent:
+            _leave_absent(rows, absent)
         checked.valid.append(
             Checked(
                 raw.line,

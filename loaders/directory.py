@@ -18,6 +18,7 @@ from pathlib import Path
 from graph.errors import CkbError
 from loaders.kinds import KINDS
 from loaders.models import CustomerRef, DemographicRecord
+from loaders.names_check import SystemNameError, check_system_name
 from loaders.sources import SourceFileError, read_records
 
 _EXTENSIONS = (".csv", ".jsonl", ".ndjson")
@@ -85,6 +86,11 @@ def plan_directory(directory: Path, default_system: str | None) -> DirectoryPlan
         system = parts[0] if len(parts) == 2 else default_system
         if not system:
             skipped.append((path, "no source system: name it <system>.<kind> or pass --source"))
+            continue
+        try:
+            check_system_name(system)
+        except SystemNameError as exc:
+            skipped.append((path, str(exc)))
             continue
         loads.append(PlannedLoad(kind, path, system))
     loads.sort(key=lambda p: (order[p.kind], p.path.name))

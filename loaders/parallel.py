@@ -72,13 +72,19 @@ def _without_raw(checked: CheckedBatch) -> CheckedBatch:
 
 
 def _read_and_check(
-    kind_name: str, system: str, path: Path, batch_size: int, share: Share, out: IO[bytes]
+    kind_name: str,
+    system: str,
+    path: Path,
+    batch_size: int,
+    share: Share,
+    out: IO[bytes],
+    encoding: str | None = None,
 ) -> None:
     """A reading process: its share of the file's batches, checked, in order; then _Done."""
     mine, readers = share
     try:
         kind = KINDS[kind_name]
-        pending = batches(read_records(path), batch_size)
+        pending = batches(read_records(path, encoding=encoding), batch_size)
         for i in itertools.count():
             # Paused while a batch is read and checked, as in Loader.run_checked; freed
             # before the collector resumes, so the collection that sets off walks none of it.
@@ -130,7 +136,9 @@ def reader_count(kind: Kind) -> int:
     return max(1, min(4, cores if kind.heavy_mapping else cores - 1))
 
 
-def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Iterator[CheckedBatch]:
+def checked_batches(
+    kind: Kind, system: str, path: Path, batch_size: int, encoding: str | None = None
+) -> Iterator[CheckedBatch]:
     """The file's checked batches, in order, read and validated by other processes.
 
     Reader k of n checks batches k, k + n, k + 2n ... (each parses the whole file, which
@@ -151,6 +159,7 @@ def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Ite
                 str(path),
                 str(batch_size),
                 f"{k}/{count}",
+                encoding or "",
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -185,13 +194,13 @@ def checked_batches(kind: Kind, system: str, path: Path, batch_size: int) -> Ite
             reader.wait()
 
 
-def raw_records(path: Path, lines: set[int]) -> dict[int, Any]:
+def raw_records(path: Path, lines: set[int], encoding: str | None = None) -> dict[int, Any]:
     """The raw form of the records starting on ``lines``, read from the file again."""
     found: dict[int, Any] = {}
     if not lines:
         return found
     last = max(lines)
-    for raw in read_records(path, lines):
+    for raw in read_records(path, lines, encoding):
         found[raw.line] = raw.data if raw.data is not None else raw.text
         if raw.line >= last:
             break
@@ -199,10 +208,16 @@ def raw_records(path: Path, lines: set[int]) -> dict[int, Any]:
 
 
 def main(argv: list[str]) -> int:
-    kind_name, system, path, batch_size, share = argv
+    kind_name, system, path, batch_size, share, encoding = argv
     mine, readers = (int(n) for n in share.split("/"))
     _read_and_check(
-        kind_name, system, Path(path), int(batch_size), (mine, readers), sys.stdout.buffer
+        kind_name,
+        system,
+        Path(path),
+        int(batch_size),
+        (mine, readers),
+        sys.stdout.buffer,
+        encoding or None,
     )
     return 0
 

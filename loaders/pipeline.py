@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
 from graph.store import GraphStore, TransactionGroups, atomically
-from loaders.checking import CheckedBatch, batches, check_batch
+from loaders.checking import Checked, CheckedBatch, batches, check_batch
 from loaders.kinds import (
     KINDS,
     TOUCH_DEFAULT,
@@ -26,17 +27,21 @@ from loaders.kinds import (
     CustomerKey,
     GraphRows,
     Kind,
+    Props,
     Ref,
     singleton_for,
 )
+from loaders.matching import match_terms, profile
 from loaders.parallel import checked_batches, raw_records, worth_parallel
 from loaders.rejects import RejectsFile, RejectSink
-from loaders.sources import RawRecord, read_records
+from loaders.sources import RawRecord, check_file, read_records
 
 DEFAULT_BATCH = 5000
 # The longest a load keeps its write transaction open across batches: another writer
 # (a push, an agent's touchpoint) waits at most about that long.
 GROUP_SECONDS = 1.0
+# A rejected record whose raw form stayed with the process that read it.
+_ELSEWHERE = object()
 
 
 class UnknownKindError(CkbError):
@@ -69,6 +74,7 @@ class LoadSummary:
     seconds: float = 0.0
     ignored_fields: set[str] = field(default_factory=set)
     rejects_path: Path | None = None
+    empty: str | None = None  # why nothing was read: "empty", "only a header"
 
     @property
     def rate(self) -> float:
@@ -86,6 +92,7 @@ class LoadSummary:
             "records_per_second": round(self.rate, 1),
             "ignored_fields": sorted(self.ignored_fields),
             "rejects_file": str(self.rejects_path) if self.rejects_path and self.rejected else None,
+            "empty": self.empty,
         }
 
 
@@ -172,9 +179,11 @@ class Loader:
             self._reject(summary, line, record, reasons)
         if checked.valid:
             self._load_batch(checked, summary)
-        # Rejects of a batch are found in two passes; write them in line order.
+        # Rejects of a batch are found in two passes; write them in line order. A record
+        # that could not be read at all has no raw form but its text, and may not even have
+        # that: it is written all the same, with its line and reasons.
         for line, record, reasons in sorted(self._pending, key=lambda p: p[0]):
-            if record is None:
+            if record is _ELSEWHERE:
                 self.deferred.append((line, reasons))
             else:
                 self.rejects.reject(line, record, reasons)
@@ -229,17 +238,52 @@ class Loader:
         for label, props in checked.shared:
             rows.node(label, props)
         required = self.kind.customers_required
+        erased = self._erased(valid)
         loaded = 0
         for line, raw, keys, rec_refs, nodes, rels in valid:
+            gone = [
+                str(p["id"]) for label, p in nodes if label == "SourceRecord" and p["id"] in erased
+            ]
+            if gone:
+                # Nothing of her record is kept, not even in the rejects file.
+                reason = f"{gone[0]} was erased on request; it is not loaded again"
+                self._reject(summary, line, {"erased_record": gone[0]}, [reason])
+                continue
             golden = _golden(keys, customers, required)
             if golden is None or (rec_refs and not existing.issuperset(rec_refs)):
                 reasons = self._unknown(keys, rec_refs, customers, existing)
-                self._reject(summary, line, raw, reasons)
+                self._reject(summary, line, _ELSEWHERE if raw is None else raw, reasons)
                 continue
             rows.add(nodes, rels, golden)
             loaded += 1
         summary.loaded += loaded
+        if "SourceRecord" in rows.nodes:
+            self._complete_match_keys(rows.nodes["SourceRecord"])
         self._write(rows, summary)
+
+    def _erased(self, valid: list[Checked]) -> set[str]:
+        """Source records of this batch that an erasure removed (one store call)."""
+        from loaders.erase import erased_records  # erase builds on resolve, which needs us
+
+        keys = [str(p["id"]) for c in valid for label, p in c.nodes if label == "SourceRecord"]
+        return erased_records(self.store, keys) if keys else set()
+
+    def _complete_match_keys(self, rows: list[Props]) -> None:
+        """A customer record without some of its fields (no such column) leaves what its
+        source record holds for them; its match keys, computed from what it gave, are
+        computed again from the whole: what the source record holds, updated by the row."""
+        matched = _matched_fields()
+        partial = [r for r in rows if "match_keys" in r and not matched.issubset(r)]
+        if not partial:
+            return
+        held = self.store.get_nodes("SourceRecord", [str(r["id"]) for r in partial])
+        today = datetime.now(UTC).date()
+        for row in partial:
+            key = str(row["id"])
+            node = held.get(key)
+            if node is not None:  # else a new record: what it gives is all there is
+                whole = {**node.props, **row}
+                row["match_keys"] = " ".join(match_terms(profile(key, whole, today))) or None
 
     def _unknown(
         self,
@@ -277,6 +321,13 @@ class Loader:
         summary.unlinked += unlinked
 
 
+@cache
+def _matched_fields() -> frozenset[str]:
+    """The customer record's fields a SourceRecord keeps: what its match keys come from."""
+    kept = schema().node("SourceRecord").property_names
+    return frozenset(KINDS["customers"].model.model_fields).intersection(kept)
+
+
 def _golden(
     keys: list[CustomerKey], customers: dict[CustomerKey, str], required: bool
 ) -> list[str] | None:
@@ -303,25 +354,34 @@ def load_file(
     batch_size: int = DEFAULT_BATCH,
     on_batch: Callable[[int], None] | None = None,
     now: str | None = None,
+    encoding: str | None = None,
 ) -> LoadSummary:
+    """Load one file. ``encoding``: the file's, when it is not UTF-8 (a byte-order mark
+    says so too). The file is read once whole first: a compressed file that is corrupt
+    or cut short, or a file not in its encoding, is refused before anything is written."""
     kind = get_kind(kind_name)
+    whole = check_file(path, encoding)
     rejects_path = rejects_path or default_rejects_path(path)
     sink = RejectsFile(rejects_path, str(path), kind.name)
     summary = LoadSummary(kind.name, system, str(path), rejects_path=rejects_path)
     loader = Loader(store, kind, system, sink, batch_size=batch_size, now=now)
     try:
         if worth_parallel(path):
-            checked = checked_batches(kind, loader.system, path, batch_size)
+            checked = checked_batches(kind, loader.system, path, batch_size, whole.encoding)
             loader.run_checked(checked, summary, on_batch)
-            # Records the writer rejected (unknown references) follow the others, with
-            # their raw form read back from the file.
-            raw = raw_records(path, {line for line, _ in loader.deferred})
+        else:
+            loader.run(read_records(path, encoding=whole.encoding), summary, on_batch)
+        if loader.deferred:
+            # Records the writer rejected (unknown references) whose raw form stayed with
+            # a reading process follow the others, read back from the file.
+            lines = {line for line, _ in loader.deferred}
+            raw = raw_records(path, lines, whole.encoding)
             for line, reasons in loader.deferred:
                 sink.reject(line, raw.get(line), reasons)
-        else:
-            loader.run(read_records(path), summary, on_batch)
     finally:
         sink.close()
+    if summary.read == 0:
+        summary.empty = "only a header" if whole.has_text else "empty"
     return summary
 
 
