@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import fastjsonschema
 import orjson
@@ -183,7 +184,6 @@ MAPPED = frozenset(
         "@context",
     ]
 )
-STANDARD = MAPPED | {"ilmd", "certificationInfo", "@context"}
 ROLES = {
     "epcList": "epc", "childEPCs": "child", "inputEPCList": "input",
     "outputEPCList": "output",
@@ -236,6 +236,39 @@ def _fast_validator(kind: str | None = None) -> Callable[[Any], Any]:
     return compiled
 
 
+@cache
+def standard_fields(kind: str | None) -> frozenset[str]:
+    """The top-level fields GS1's schema defines for an event type (for an unknown type,
+    those of any type): the properties its definition declares and the names its
+    ``propertyNames`` lists, through every ``$ref``, ``allOf`` and ``anyOf``. Any other
+    field is an extension and must be namespaced."""
+    if kind not in EVENT_TYPES:
+        return frozenset().union(*(standard_fields(k) for k in EVENT_TYPES))
+    definitions: dict[str, Any] = _event_schema()["definitions"]
+
+    def names(node: Any, seen: frozenset[str], in_names: bool) -> set[str]:
+        if not isinstance(node, dict):
+            return set()
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            target = unquote(ref.removeprefix("#/definitions/"))  # a JSON pointer
+            if target in seen:
+                return set()
+            return names(definitions.get(target), seen | {target}, in_names)
+        found: set[str] = set()
+        if in_names:  # a propertyNames schema: the names it enumerates
+            found.update(v for v in node.get("enum", ()) if isinstance(v, str))
+        else:
+            found.update(node.get("properties", {}))
+            found |= names(node.get("propertyNames"), seen, True)
+        for combined in ("allOf", "anyOf", "oneOf"):
+            for sub in node.get(combined, ()):
+                found |= names(sub, seen, in_names)
+        return found
+
+    return frozenset(names({"$ref": f"#/definitions/{kind}"}, frozenset(), False))
+
+
 def _where(path: Any) -> str:
     return "/".join(str(p) for p in path) or "event"
 
@@ -273,10 +306,11 @@ def check_event(event: Any) -> list[str]:
             for key in sorted(ilmd)
             if ":" not in key
         ]
+    standard = standard_fields(kind if kind in EVENT_TYPES else None)
     reasons += [
         f"{key!r} is not an EPCIS field; an extension field must be namespaced (prefix:name)"
         for key in sorted(event)
-        if key not in STANDARD and ":" not in key
+        if key not in standard and ":" not in key
     ]
     for kind in ("bizStep", "disposition"):
         value = event.get(kind)
@@ -689,7 +723,9 @@ def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
-    with path.open(encoding="utf-8") as f:
+    # newline="" keeps a bare CR (or U+2028 inside a string) in its line: a line ends at
+    # LF, as for every other file ckb reads (loaders/sources.py) and for push ingest.
+    with path.open(encoding="utf-8", newline="") as f:
         for n, line in enumerate(f, start=1):
             if line.strip():
                 try:
@@ -707,7 +743,7 @@ def parse_documents(text: str, lines: bool = False) -> Iterator[tuple[int, Any, 
         except json.JSONDecodeError as exc:
             yield 1, None, f"invalid JSON: {exc}"
         return
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(text.split("\n"), start=1):  # LF only, not str.splitlines
         if line.strip():
             try:
                 yield n, _loads(line), None
