@@ -14,6 +14,8 @@ Credentials come from the environment, never from the request: ``CKB_API_KEYS`` 
 as ``loader`` (kept from the first ingest release), ``CKB_JWT_SECRET`` (HS256) with optional
 ``CKB_JWT_ISSUER`` / ``CKB_JWT_AUDIENCE`` for bearer JWTs whose ``roles`` (or ``role``)
 claim names the roles. Keys are kept only as SHA-256 digests and compared in constant time.
+A request with an ``Authorization`` header in any other scheme, or a malformed Bearer, is
+refused (401), never served as anonymous.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -71,6 +74,7 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous", frozenset(), "anonymous")
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # one token: printable ASCII, no spaces
 
 
 def _digest(key: str) -> bytes:
@@ -125,10 +129,23 @@ class AuthSettings:
 
 
 def credential(headers: Mapping[str, str]) -> str | None:
-    """The key or token a request carries: ``Authorization: Bearer`` or ``X-API-Key``."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    """The key or token a request carries: ``Authorization: Bearer <token>`` or
+    ``X-API-Key``; None when it carries neither. An Authorization header in another scheme
+    (Basic, Digest ...) or a Bearer without exactly one token is an AuthError (HTTP 401),
+    never taken for an anonymous caller."""
+    authorization = headers.get("authorization", "").strip()
+    if authorization:
+        scheme, *rest = authorization.split(maxsplit=1)
+        if scheme.lower() != "bearer":
+            raise AuthError(
+                "only the Bearer scheme is accepted: send Authorization: Bearer <API key or JWT>"
+            )
+        if not rest or not _TOKEN.fullmatch(rest[0]):
+            raise AuthError(
+                "malformed Bearer credential: send Authorization: Bearer <API key or JWT> "
+                "(one token of printable ASCII, no spaces)"
+            )
+        return rest[0]
     key = headers.get("x-api-key", "").strip()
     return key or None
 

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from api.ingest import IngestRefusedError, IngestSettings, check_token
+from api.ingest import IngestRefusedError, IngestSettings, check_token, refusal
 from graph.errors import StoreError
 from graph.store import GraphStore
 from loaders.epcis import capture, parse_documents
@@ -52,7 +52,7 @@ def _refused(request: Request) -> JSONResponse | None:
     try:
         check_token(request)
     except IngestRefusedError as refused:
-        return JSONResponse({"error": refused.message}, status_code=refused.status)
+        return refusal(refused)
     return None
 
 

@@ -18,9 +18,14 @@ from graph.errors import CkbError, StoreConfigError
 from graph.store import GraphCounts, GraphStore
 from loaders.directory import plan_directory
 from loaders.kinds import KINDS
+from loaders.names_check import check_system_name
 from loaders.pipeline import DEFAULT_BATCH, LoadSummary, load_file
 
 DEFAULT_SCHEMA_DOC = Path("docs/schema.md")
+_ENCODING_HELP = (
+    "the file's text encoding when it is not UTF-8, e.g. gb18030, cp1252, utf-16 "
+    "(default: UTF-8, or what a byte-order mark says)"
+)
 
 DESCRIPTION = f"""\
 ckb - a graph-based customer knowledge base.
@@ -188,6 +193,9 @@ class _PhaseBars:
 
 
 def _print_summary(summary: LoadSummary) -> None:
+    if summary.empty:
+        print(f"{summary.origin}: {summary.empty} — nothing loaded")
+        return
     where = f"; rejects in {summary.rejects_path}" if summary.rejected else ""
     print(
         f"{summary.origin}: {summary.kind} from {summary.system}: read {summary.read:,}, "
@@ -212,6 +220,7 @@ def _load_one(
             rejects_path=getattr(args, "rejects", None),
             batch_size=args.batch_size,
             on_batch=bar.update,
+            encoding=args.encoding,
         )
 
 
@@ -259,9 +268,12 @@ def _capture_file(
 
 def cmd_load(args: argparse.Namespace) -> int:
     if args.kind == "epcis":
+        if args.encoding:
+            raise CkbError("EPCIS files are UTF-8 JSON; --encoding is for record files")
         return cmd_load_epcis(args)
     if not args.source:
         raise CkbError("name the source system: --source SYSTEM")
+    check_system_name(args.source)
     with closing(_open(args)) as store:
         summary = _load_one(store, args.kind, args.file, args.source, args)
         if args.json:
@@ -619,6 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", metavar="SYSTEM", help="source system, e.g. billing (not for epcis)"
     )
     load_p.add_argument("--rejects", type=Path, metavar="PATH", help="rejects file (JSON Lines)")
+    load_p.add_argument("--encoding", metavar="NAME", help=_ENCODING_HELP)
     load_p.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH, help="records per write batch"
     )
@@ -635,6 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
     dir_p.add_argument(
         "--source", metavar="SYSTEM", help="system for files named just <kind>.<ext>"
     )
+    dir_p.add_argument("--encoding", metavar="NAME", help=_ENCODING_HELP + " (every file)")
     dir_p.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH, help="records per write batch"
     )

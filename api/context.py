@@ -6,6 +6,10 @@ enqueues its key, and one batched store call per field answers the whole page
 (``queries/customers_*.cypher`` on Neo4j, ``neighbours_many`` on the embedded store).
 Store calls run in the thread pool so a slow store never stalls the event loop that
 also delivers subscriptions.
+
+Third-party data — purchased demographics and credit profiles (bureau scores) — is read
+only for customers whose ``third_party_data`` consent is granted (``consenting``); one
+consent lookup per request serves both.
 """
 
 from __future__ import annotations
@@ -55,8 +59,11 @@ class Loaders:
         self.holdings = self._loader(self._batch("customers_holdings", []))
         self.value = self._loader(self._batch("customers_value", None))
         self.household = self._loader(self._batch("customers_households", []))
-        self.credit = self._loader(self._attached("HAS_CREDIT_PROFILE", "CreditProfile"))
-        self.third_party = self._loader(self._third_party)
+        self.third_party_consent = self._loader(self._consenting)
+        self.credit = self._loader(self._consented("HAS_CREDIT_PROFILE", "CreditProfile"))
+        self.third_party = self._loader(
+            self._consented("HAS_THIRD_PARTY_PROFILE", "ThirdPartyProfile")
+        )
         self.consents = self._loader(self._consents)
         self.purchase_items = self._loader(self._purchase_items)
 
@@ -72,15 +79,6 @@ class Loaders:
         async def load(keys: list[str]) -> list[Any]:
             answers = await read(self.store, run_query, self.store, query, customerIds=list(keys))
             return [answers.get(k, default) for k in keys]
-
-        return load
-
-    def _attached(self, rel_type: str, label: str) -> Callable[[list[str]], Any]:
-        async def load(keys: list[str]) -> list[Node | None]:
-            found = await read(
-                self.store, self.store.neighbours_many, "Customer", keys, rel_type, "out", label, 1
-            )
-            return [found[k][0].node if k in found else None for k in keys]
 
         return load
 
@@ -111,20 +109,30 @@ class Loaders:
         )
         return [found.get(k, []) for k in keys]
 
-    async def _third_party(self, keys: list[str]) -> list[Node | None]:
-        """A customer's purchased demographics, only where their consent allows it."""
+    async def _consenting(self, keys: list[str]) -> list[bool]:
+        """Whether each customer allows third-party data."""
         allowed = await read(self.store, consenting, self.store, list(keys))
-        found = await read(
-            self.store,
-            self.store.neighbours_many,
-            "Customer",
-            sorted(allowed),
-            "HAS_THIRD_PARTY_PROFILE",
-            "out",
-            "ThirdPartyProfile",
-            1,
-        )
-        return [found[k][0].node if k in found else None for k in keys]
+        return [k in allowed for k in keys]
+
+    def _consented(self, rel_type: str, label: str) -> Callable[[list[str]], Any]:
+        """A customer's third-party profile of one kind, only where their consent allows."""
+
+        async def load(keys: list[str]) -> list[Node | None]:
+            consents = await self.third_party_consent.load_many(keys)
+            allowed = sorted(k for k, ok in zip(keys, consents, strict=True) if ok)
+            found = await read(
+                self.store,
+                self.store.neighbours_many,
+                "Customer",
+                allowed,
+                rel_type,
+                "out",
+                label,
+                1,
+            )
+            return [found[k][0].node if k in found else None for k in keys]
+
+        return load
 
 
 @dataclass

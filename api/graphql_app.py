@@ -1,10 +1,17 @@
 """The GraphQL endpoint: schema, limits, caches, auth, persisted queries, GraphQL over HTTP.
 
 Limits refuse a request at validation, before any store call: nesting depth, tokens,
-aliases, page sizes and query cost (api/graphql_limits.py). Parser and validation caches
-keep the fixed cost per repeated operation small. Errors from ckb itself (a bad parameter,
-a missing role) reach the client as they are, with a code; anything else is masked
-("Unexpected error.", with the request ID to quote) and logged server-side.
+aliases, page sizes and query cost (api/graphql_limits.py); introspection is open to whom
+``CKB_INTROSPECTION`` says (api/graphql_permissions.py). Parser and validation caches
+keep the fixed cost per repeated operation small. Every error carries one
+``extensions.code`` (``error_code``; docs/api.md lists them). Errors from ckb itself (a
+bad parameter, a missing role) and GraphQL's request errors reach the client as they are;
+anything else is masked ("Unexpected error.", with the request ID to quote).
+
+Logging: a request refused for the client's own reasons (a missing role, bad input, a
+limit) is one INFO line on ``ckb.graphql`` — the request ID and the codes; an unexpected
+error is an ERROR with the request ID, the field and the traceback. Neither holds the
+query text or the variables: they may name customers.
 
 Protocol (GraphQL over HTTP): GET for queries, POST for everything; a client that accepts
 ``application/graphql-response+json`` gets that media type and HTTP 4xx for a request that
@@ -19,12 +26,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, FieldNode, GraphQLError, GraphQLSyntaxError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -38,11 +45,9 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import Schema
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from api.auth import (
     ANONYMOUS,
@@ -55,105 +60,164 @@ from api.auth import (
 from api.context import ApiContext, Loaders
 from api.events import EventHub
 from api.graphiql import ASSET_PARAM, GraphiQL
-from api.graphql_limits import LimitError, QueryCostLimiter
+from api.graphql_limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    TOO_MANY_TOKENS,
+    QueryCostLimiter,
+    aliases_rule,
+    depth_rule,
+)
 from api.graphql_metrics import GraphQLMetrics
 from api.graphql_mutations import Mutation
+from api.graphql_permissions import Introspection, IntrospectionGate, introspection_from_env
 from api.graphql_schema import Query
 from api.graphql_subscriptions import Subscription
 from api.request_id import current_request_id
 from graph.errors import CkbError
 from queries.base import QueryParameterError
 
-MAX_DEPTH = 8
-MAX_TOKENS = 2000
-MAX_ALIASES = 15
 MAX_PERSISTED = 1000
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+INTERNAL = "INTERNAL"
 
 log = logging.getLogger("ckb.graphql")
 
 
-def _code(error: GraphQLError) -> str:
+def _unexpected(error: GraphQLError) -> bool:
+    """An exception nobody meant for the client: raised by a resolver (the error has a
+    path) or before execution by the machinery (no path and no place in the document).
+    GraphQL's own request errors (parse, validation, variable coercion) point into the
+    document and keep their precise messages."""
     original = error.original_error
-    if isinstance(original, AccessDeniedError):
-        return "FORBIDDEN"
-    if isinstance(original, AuthError):
-        return "UNAUTHENTICATED"
-    if isinstance(original, QueryParameterError):
-        return "BAD_USER_INPUT"
-    if isinstance(error, LimitError):
-        return "QUERY_LIMIT"
-    if isinstance(original, CkbError):
-        return "BAD_REQUEST"
-    return "GRAPHQL_VALIDATION_FAILED" if error.path is None else "INTERNAL"
+    return (
+        original is not None
+        and not isinstance(original, CkbError | GraphQLError)
+        and (error.path is not None or not error.nodes)
+    )
+
+
+# ckb's own errors, most specific first.
+_CKB_CODES: tuple[tuple[type[CkbError], str], ...] = (
+    (AccessDeniedError, "FORBIDDEN"),
+    (AuthError, "UNAUTHENTICATED"),
+    (QueryParameterError, "BAD_USER_INPUT"),
+    (CkbError, "BAD_REQUEST"),
+)
+
+
+def error_code(error: GraphQLError) -> str:
+    """The one ``extensions.code`` of an error (docs/api.md lists them)."""
+    given = (error.extensions or {}).get("code")
+    if isinstance(given, str):
+        return given
+    original = error.original_error
+    ours = next((code for kind, code in _CKB_CODES if isinstance(original, kind)), None)
+    if ours is not None:
+        return ours
+    if isinstance(error, GraphQLSyntaxError):
+        # graphql-core's parser stops at the token limit with a syntax error of its own.
+        too_long = "tokens. Parsing aborted." in error.message
+        return TOO_MANY_TOKENS if too_long else "GRAPHQL_PARSE_FAILED"
+    if _unexpected(error) or error.path is not None:
+        return INTERNAL
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    if error.extensions is None or "code" not in error.extensions:
+        error.extensions = {**(error.extensions or {}), "code": error_code(error)}
+    return error
+
+
+def _field(error: GraphQLError) -> str:
+    """The schema field an error arose in (not its alias or path: those are query text)."""
+    node = error.nodes[0] if error.nodes else None
+    return node.name.value if isinstance(node, FieldNode) else "-"
+
+
+def _request_id_of(context: object) -> str:
+    return context.request_id if isinstance(context, ApiContext) else "-"
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    return GraphQLError(
+        message="Unexpected error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": INTERNAL, "requestId": request_id},
+    )
+
+
+class CkbSchema(Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Code every error and log it as the module doc says (strawberry's default logs
+        each at ERROR with the query text)."""
+        request_id = _request_id_of(execution_context.context if execution_context else None)
+        refused: Counter[str] = Counter()
+        for error in errors:
+            code = error_code(_with_code(error))
+            if code != INTERNAL:
+                refused[code] += 1
+            elif error.original_error is not None:
+                log.error(
+                    "internal error in field %s (request %s)",
+                    _field(error),
+                    request_id,
+                    exc_info=error.original_error,
+                )
+            else:
+                log.error(
+                    "internal error in field %s (request %s): %s",
+                    _field(error),
+                    request_id,
+                    error.message,
+                )
+        if refused:
+            counts = ", ".join(f"{c} x{n}" if n > 1 else c for c, n in sorted(refused.items()))
+            log.info("request %s refused: %s", request_id, counts)
 
 
 class MaskInternalErrors(MaskErrors):
-    """Mask everything but ckb's own errors and GraphQL's request errors; give each a code
-    and the masked ones the request ID, and log the masked ones with their traceback."""
+    """Mask the unexpected errors (``_unexpected``), giving them the request ID to quote;
+    give every error its code. CkbSchema.process_errors has logged them already."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=self._internal)
-
-    @staticmethod
-    def _internal(error: GraphQLError) -> bool:
-        # Request errors (no path: parse, validation, variable coercion) are GraphQL's own
-        # precise messages; only a resolver's unexpected exception is masked.
-        original = error.original_error
-        return (
-            error.path is not None
-            and original is not None
-            and not isinstance(original, CkbError | GraphQLError)
-        )
-
-    def _request_id(self) -> str:
-        context = self.execution_context.context
-        return context.request_id if isinstance(context, ApiContext) else "-"
+        super().__init__(should_mask_error=_unexpected)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = self._request_id()
-        log.error(
-            "internal error in %s (request %s)",
-            ".".join(map(str, error.path or [])),
-            request_id,
-            exc_info=error.original_error,
-        )
-        return GraphQLError(
-            message=self.error_message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "INTERNAL", "requestId": request_id},
-        )
+        return _masked(error, _request_id_of(self.execution_context.context))
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = super()._process_errors(errors)
-        for error in processed:
-            if error.extensions is None or "code" not in error.extensions:
-                error.extensions = {**(error.extensions or {}), "code": _code(error)}
-        return processed
+        return [_with_code(error) for error in super()._process_errors(errors)]
 
 
-def build_schema(max_depth: int = MAX_DEPTH) -> Schema:
+def build_schema(
+    max_depth: int = MAX_DEPTH, introspection: Introspection = Introspection.AUTHENTICATED
+) -> Schema:
     # The depth and alias rules are built once: the validation cache keys on the rule
-    # classes, so a fresh class per request (what QueryDepthLimiter and MaxAliasesLimiter
-    # instances make) would never hit. Extensions are factories, a fresh instance per
-    # request (they hold the request's execution context); the caches are module-level.
-    rules: list[type[ASTValidationRule]] = [
-        depth_rule(max_depth, None, None),
-        aliases_rule(MAX_ALIASES),
-    ]
+    # classes, so a fresh class per request would never hit. Extensions are factories, a
+    # fresh instance per request (they hold the request's execution context); the caches
+    # are module-level.
+    rules: list[type[ASTValidationRule]] = [depth_rule(max_depth), aliases_rule(MAX_ALIASES)]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         QueryCostLimiter,
+        lambda: IntrospectionGate(introspection),
         MaskInternalErrors,
         GraphQLMetrics,
     ]
-    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    return CkbSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 class RefusedError(Exception):
@@ -201,12 +265,12 @@ class CkbGraphQL(GraphQL[ApiContext, None]):
     async def on_ws_connect(self, context: ApiContext) -> None:
         """graphql-transport-ws: a credential in the connection_init payload counts too."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        token = credential(
-            {k.lower(): str(v) for k, v in params.items() if isinstance(v, str)}
-        ) or params.get("apiKey")
-        if token is None:
-            return
         try:
+            token = credential(
+                {k.lower(): str(v) for k, v in params.items() if isinstance(v, str)}
+            ) or params.get("apiKey")
+            if token is None:
+                return
             context.principal = authenticate(str(token), context.connection.app.state.auth)
         except AuthError as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from None
@@ -228,11 +292,29 @@ class CkbGraphQL(GraphQL[ApiContext, None]):
 
     # --------------------------------------------------------------- persisted queries
 
+    def parse_json(self, data: str | bytes) -> Any:
+        # strawberry takes any JSON value and fails on one that is not an object (or a
+        # batch); invalid UTF-8 is not JSON either.
+        try:
+            found = super().parse_json(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(found, dict | list):
+            raise HTTPException(400, f"expected a JSON object, got {_json_kind(found)}")
+        return found
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData):
+            if not isinstance(data.operation_name, str | None):
+                # strawberry checks query, variables and extensions, not this one.
+                raise HTTPException(
+                    400,
+                    "The GraphQL operation's `operationName` must be a string or null, "
+                    "if provided.",
+                )
             self._persisted(data)
         return data
 
@@ -263,6 +345,11 @@ class CkbGraphQL(GraphQL[ApiContext, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if result.errors:
+            # An exception before execution ends strawberry's operation early, before
+            # MaskInternalErrors sees the result: masked here.
+            request_id = _request_id(request)
+            result.errors = [_masked(e, request_id) if _unexpected(e) else e for e in result.errors]
         processed = await super().process_result(request, result)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # A request error: the operation never ran, so the response has no data entry.
@@ -296,6 +383,14 @@ class CkbGraphQL(GraphQL[ApiContext, None]):
         await response(scope, receive, send)
 
 
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a string" if isinstance(value, str) else "a number"
+
+
 def _request_id(connection: HTTPConnection) -> str:
     found = getattr(connection.state, "request_id", None) or current_request_id()
     return found if isinstance(found, str) else uuid.uuid4().hex
@@ -324,5 +419,7 @@ def _negotiate(request: Request, response: Response) -> None:
 
 
 def graphql_app(hub: EventHub) -> CkbGraphQL:
-    """The endpoint; with GraphiQL when ``CKB_GRAPHIQL`` is on (api/graphiql.py)."""
-    return CkbGraphQL(build_schema(), hub, GraphiQL.from_env())
+    """The endpoint; with GraphiQL when ``CKB_GRAPHIQL`` is on (api/graphiql.py) and
+    introspection as ``CKB_INTROSPECTION`` says."""
+    schema = build_schema(introspection=introspection_from_env())
+    return CkbGraphQL(schema, hub, GraphiQL.from_env())

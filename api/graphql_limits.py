@@ -1,18 +1,32 @@
-"""Query cost and page-size limits, checked after validation and before any store call.
+"""Limits on a GraphQL request, checked before any resolver runs.
 
-Cost: every selected field costs 1, times how many times it will be resolved. A field
-with a ``first`` argument multiplies what is under it by that page size (the variable's
-value, the literal, or the declared default); any other list field multiplies by
-``LIST_GUESS``. ``first`` must lie within the field's page bounds (``MAX_FIRST``), so one
-request cannot ask for a million rows in small pieces or in one.
+Each refusal has one code (docs/api.md):
+
+* ``QUERY_TOO_DEEP`` — a field nested deeper than ``MAX_DEPTH`` levels below the root;
+  introspection (``__schema``, ``__type``) is measured on its own, every field counted,
+  against ``MAX_INTROSPECTION_DEPTH`` (GraphiQL's introspection query fits);
+* ``TOO_MANY_ALIASES`` — more than ``MAX_ALIASES`` aliases, each fragment counted as often
+  as it is spread;
+* ``TOO_MANY_TOKENS`` — a document of more than ``MAX_TOKENS`` tokens (the parser stops);
+* ``QUERY_TOO_COSTLY`` — over ``MAX_COST``. Every selected field costs 1, times how many
+  times it will be resolved. A field with a ``first`` argument multiplies what is under it
+  by that page size (the variable's value, the literal, or the declared default); any
+  other list field multiplies by ``LIST_GUESS``;
+* ``BAD_USER_INPUT`` — ``first`` outside the field's page bounds (``MAX_FIRST``), so one
+  request cannot ask for a million rows in small pieces or in one.
+
+Every walk over a document works out each fragment once (per parent type), however often
+it is spread: a few hundred tokens of fragments spreading fragments twice would otherwise
+cost 2^n steps before any limit answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -25,6 +39,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationContext,
     get_named_type,
     validate,
     value_from_ast,
@@ -33,6 +48,10 @@ from graphql.execution.values import get_variable_values
 from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
+MAX_DEPTH = 8
+MAX_INTROSPECTION_DEPTH = 15
+MAX_TOKENS = 2000
+MAX_ALIASES = 15
 MAX_COST = 25_000
 LIST_GUESS = 10
 DEFAULT_MAX_FIRST = 1000
@@ -50,9 +69,175 @@ MAX_FIRST: Mapping[str, int] = {
     "Household.whiteSpace": 20,
 }
 
+TOO_DEEP = "QUERY_TOO_DEEP"
+TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+TOO_COSTLY = "QUERY_TOO_COSTLY"
+BAD_PAGE = "BAD_USER_INPUT"
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+
 
 class LimitError(GraphQLError):
-    """A request over a limit, refused before execution."""
+    """A request over a limit, refused before execution; ``code`` names the limit."""
+
+    def __init__(self, message: str, code: str, nodes: Any = None) -> None:
+        super().__init__(message, nodes, extensions={"code": code})
+
+
+# ----------------------------------------------------------------------------- depth
+
+
+class _Heights:
+    """How far below a selection set its fields reach (0: leaves only), once per fragment.
+
+    ``ordinary`` counts every field but introspection ones (``__typename`` included, as
+    strawberry's depth rule did); ``introspection`` is the deepest field inside a
+    ``__schema`` / ``__type`` selection, every field counted, or -1 without one."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.memo: dict[tuple[str, str], int] = {}
+
+    def _spread(self, name: str, mode: str, walk: Callable[[SelectionSetNode], int]) -> int:
+        key = (name, mode)
+        if key not in self.memo:
+            fragment = self.fragments.get(name)
+            self.memo[key] = -1  # a cycle (refused by validation) ends here
+            self.memo[key] = walk(fragment.selection_set) if fragment else -1
+        return self.memo[key]
+
+    def ordinary(self, selection: SelectionSetNode) -> int:
+        deepest = 0
+        for node in selection.selections:
+            if isinstance(node, FieldNode):
+                if node.name.value.startswith("__"):
+                    continue
+                below = 1 + self.ordinary(node.selection_set) if node.selection_set else 0
+            elif isinstance(node, InlineFragmentNode):
+                below = self.ordinary(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                below = self._spread(node.name.value, "ordinary", self.ordinary)
+            else:
+                continue
+            deepest = max(deepest, below)
+        return deepest
+
+    def every(self, selection: SelectionSetNode) -> int:
+        deepest = 0
+        for node in selection.selections:
+            if isinstance(node, FieldNode):
+                below = 1 + self.every(node.selection_set) if node.selection_set else 0
+            elif isinstance(node, InlineFragmentNode):
+                below = self.every(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                below = self._spread(node.name.value, "every", self.every)
+            else:
+                continue
+            deepest = max(deepest, below)
+        return deepest
+
+    def introspection(self, selection: SelectionSetNode) -> int:
+        deepest = -1
+        for node in selection.selections:
+            if isinstance(node, FieldNode):
+                inner = node.selection_set
+                if node.name.value in INTROSPECTION_ROOTS:
+                    below = 1 + self.every(inner) if inner else 0
+                else:
+                    found = self.introspection(inner) if inner else -1
+                    below = 1 + found if found >= 0 else -1
+            elif isinstance(node, InlineFragmentNode):
+                below = self.introspection(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                below = self._spread(node.name.value, "introspection", self.introspection)
+            else:
+                continue
+            deepest = max(deepest, below)
+        return deepest
+
+
+def depth_rule(
+    max_depth: int = MAX_DEPTH, max_introspection: int = MAX_INTROSPECTION_DEPTH
+) -> type[ASTValidationRule]:
+    """A validation rule refusing operations nested deeper than the limits."""
+
+    class DepthRule(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.heights = _Heights(context.document)
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            name = node.name.value if node.name else "anonymous"
+            if self.heights.ordinary(node.selection_set) > max_depth:
+                self.report_error(
+                    LimitError(
+                        f"'{name}' exceeds maximum operation depth of {max_depth}", TOO_DEEP, node
+                    )
+                )
+            if self.heights.introspection(node.selection_set) > max_introspection:
+                self.report_error(
+                    LimitError(
+                        f"'{name}' exceeds maximum introspection depth of {max_introspection}",
+                        TOO_DEEP,
+                        node,
+                    )
+                )
+
+    return DepthRule
+
+
+# ----------------------------------------------------------------------------- aliases
+
+
+class _Aliases:
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.memo: dict[str, int] = {}
+
+    def count(self, selection: SelectionSetNode) -> int:
+        total = 0
+        for node in selection.selections:
+            if isinstance(node, FieldNode):
+                total += node.alias is not None
+                total += self.count(node.selection_set) if node.selection_set else 0
+            elif isinstance(node, InlineFragmentNode):
+                total += self.count(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                total += self._fragment(node.name.value)
+        return total
+
+    def _fragment(self, name: str) -> int:
+        if name not in self.memo:
+            fragment = self.fragments.get(name)
+            self.memo[name] = 0  # a cycle (refused by validation) ends here
+            self.memo[name] = self.count(fragment.selection_set) if fragment else 0
+        return self.memo[name]
+
+
+def aliases_rule(max_aliases: int = MAX_ALIASES) -> type[ASTValidationRule]:
+    """A validation rule refusing documents with more aliases than the limit."""
+
+    class AliasesRule(ASTValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            counter = _Aliases(node)
+            total = sum(
+                counter.count(d.selection_set)
+                for d in node.definitions
+                if isinstance(d, OperationDefinitionNode)
+            )
+            if total > max_aliases:
+                self.report_error(
+                    LimitError(f"{total} aliases found. Allowed: {max_aliases}", TOO_MANY_ALIASES)
+                )
+
+    return AliasesRule
+
+
+# ----------------------------------------------------------------------------- cost
 
 
 class _Walk:
@@ -65,18 +250,7 @@ class _Walk:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-
-    def fields(
-        self, parent: GraphQLObjectType, selection: SelectionSetNode
-    ) -> Iterator[tuple[GraphQLObjectType, FieldNode]]:
-        for node in selection.selections:
-            if isinstance(node, FieldNode):
-                yield parent, node
-            elif isinstance(node, InlineFragmentNode):
-                yield from self.fields(self._type(node, parent), node.selection_set)
-            elif isinstance(node, FragmentSpreadNode):
-                fragment = self.fragments[node.name.value]
-                yield from self.fields(self._type(fragment, parent), fragment.selection_set)
+        self.memo: dict[tuple[str, str], int] = {}
 
     def _type(
         self, node: InlineFragmentNode | FragmentDefinitionNode, parent: GraphQLObjectType
@@ -87,21 +261,36 @@ class _Walk:
 
     def cost(self, parent: GraphQLObjectType, selection: SelectionSetNode) -> int:
         total = 0
-        for owner, node in self.fields(parent, selection):
-            name = node.name.value
-            definition = owner.fields.get(name)
-            if definition is None:  # __typename and introspection
-                total += 1
-                continue
-            times = self._times(owner, node, definition)
-            child = get_named_type(definition.type)
-            inner = (
-                self.cost(child, node.selection_set)
-                if node.selection_set and isinstance(child, GraphQLObjectType)
-                else 0
-            )
-            total += 1 + times * inner
+        for node in selection.selections:
+            if isinstance(node, FieldNode):
+                total += self._field(parent, node)
+            elif isinstance(node, InlineFragmentNode):
+                total += self.cost(self._type(node, parent), node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                total += self._fragment(node.name.value, parent)
         return total
+
+    def _fragment(self, name: str, parent: GraphQLObjectType) -> int:
+        key = (name, parent.name)
+        if key not in self.memo:
+            fragment = self.fragments.get(name)
+            self.memo[key] = 0  # a cycle (refused by validation) ends here
+            if fragment is not None:
+                self.memo[key] = self.cost(self._type(fragment, parent), fragment.selection_set)
+        return self.memo[key]
+
+    def _field(self, owner: GraphQLObjectType, node: FieldNode) -> int:
+        definition = owner.fields.get(node.name.value)
+        if definition is None:  # __typename and introspection
+            return 1
+        times = self._times(owner, node, definition)
+        child = get_named_type(definition.type)
+        inner = (
+            self.cost(child, node.selection_set)
+            if node.selection_set and isinstance(child, GraphQLObjectType)
+            else 0
+        )
+        return 1 + times * inner
 
     def _times(self, owner: GraphQLObjectType, node: FieldNode, definition: Any) -> int:
         if "first" in definition.args:
@@ -109,7 +298,9 @@ class _Walk:
             coordinate = f"{owner.name}.{node.name.value}"
             bound = MAX_FIRST.get(coordinate, DEFAULT_MAX_FIRST)
             if not isinstance(first, int) or not 1 <= first <= bound:
-                raise LimitError(f"{coordinate}: first must be between 1 and {bound}, got {first}")
+                raise LimitError(
+                    f"{coordinate}: first must be between 1 and {bound}, got {first}", BAD_PAGE
+                )
             return first
         kind = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else None
         return LIST_GUESS if isinstance(kind or definition.type, GraphQLList) else 1
@@ -175,5 +366,6 @@ class QueryCostLimiter(SchemaExtension):
             if cost > self.max_cost:
                 raise LimitError(
                     f"the query would cost {cost}, over the limit of {self.max_cost}: "
-                    "ask for smaller pages or fewer nested lists"
+                    "ask for smaller pages or fewer nested lists",
+                    TOO_COSTLY,
                 )

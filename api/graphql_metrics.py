@@ -4,7 +4,7 @@ It finds the app's ``Metrics`` through the request in the GraphQL context (a sch
 outside ``create_app`` records nothing) and leaves the operation name in the request state
 for the access log. Names are chosen by clients, so the label is bounded: no name is
 "anonymous", a name that is not a plain GraphQL name is "other", and so is every new name
-once ``Metrics.operation_names`` is full.
+once ``Metrics.operation_names`` is full (a name that is not even a string is "other" too).
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ class GraphQLMetrics(SchemaExtension):
         context = self.execution_context
         request = _request(context.context)
         name = context.operation_name
-        plain = name if name is not None and _NAME.fullmatch(name) else None
+        # Whatever a client sent: the HTTP layer refuses a name that is not a string, but
+        # nothing here may fail on one (it would answer in place of the operation).
+        plain = name if isinstance(name, str) and _NAME.fullmatch(name) else None
         scope = getattr(request, "scope", None)
         if plain is not None and isinstance(scope, dict) and scope.get("type") == "http":
             scope.setdefault("state", {})[STATE_KEY] = plain

@@ -26,8 +26,10 @@ from api.ingest import PushAnswer, push
 from loaders.audit import record_audit
 from loaders.consent import update_consent
 from loaders.erase import erase_customer
+from loaders.names_check import SystemNameError, check_system_name
 from loaders.resolve import decide_review
 from loaders.unmerge import UnmergeError, find_merge_event, unmerge
+from queries.base import QueryParameterError
 from queries.named import run_query
 from queries.segments import AT_RISK_SCORE
 
@@ -149,6 +151,10 @@ class Mutation:
         resolved on arrival: the answer says which customer it landed on and how. Idempotent
         by (source, source_record_id)."""
         context = info.context
+        try:
+            check_system_name(source_system)
+        except SystemNameError as exc:
+            raise QueryParameterError(f"sourceSystem: {exc}") from None
         if not isinstance(record, dict):
             return RecordOutcome(accepted=False, reasons=["record must be a JSON object"])
         answer = await in_thread(_push_one, context, "customers", source_system, record)
@@ -291,13 +297,24 @@ class Mutation:
     async def erase_customer(
         self, info: Info, customer_id: strawberry.ID, reference: str | None = None
     ) -> ErasureOutcome:
-        """Right to erasure: remove the person from the graph and every index; an audit entry
-        without personal data (who, when, the request reference, counts) remains."""
+        """Right to erasure: remove the person from the graph and every index, and her lines
+        from the rejects files and enrichment reports (loaders/erase.py says who she is and
+        what goes); an audit entry without personal data (who, when, the request
+        reference, counts) and non-identifying tombstones remain."""
         context = info.context
+        settings = context.connection.app.state.ingest
         erased = await in_thread(
-            erase_customer, context.store, str(customer_id), context.actor, reference
+            erase_customer,
+            context.store,
+            str(customer_id),
+            context.actor,
+            reference,
+            [settings.rejects_dir],
+            # ckb enrich's unmatched rows, beside the rejects (data/enrich by default)
+            [settings.rejects_dir.parent / "enrich"],
         )
-        await in_thread(_after_change, context, erased.customer_id, "erased", None)
+        for customer in erased.customers:
+            await in_thread(_after_change, context, customer, "erased", None)
         return ErasureOutcome(
             customer_id=erased.customer_id, removed=JSON(erased.removed), audit_id=erased.audit_id
         )

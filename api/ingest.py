@@ -2,18 +2,28 @@
 
 The same Loader as ``ckb load`` validates, resolves and upserts the records; the answer
 lists each record's status. A 200 answer means every accepted record is committed.
+
+The body is read once, by the file loader's own reader (``read_jsonl``), and everything
+else follows from that reading: line numbers, the records loaded, the per-line answer
+and which source records identity resolution looks at. A line ends at LF; a CR right
+before it belongs to the line ending; any other CR stays inside its line, where JSON
+takes it as whitespace between tokens and refuses it inside a string (docs/formats.md).
+Identity resolution runs after the records are committed: when it fails, the answer is
+still 200 — the records are stored, their resolution is ``pending`` and ``ckb resolve``
+catches up — never an error after a commit.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,15 +38,20 @@ from api.auth import (
     credential,
 )
 from api.events import CustomerChange, EventHub
+from api.request_id import current_request_id
 from graph.errors import StoreError
 from graph.store import GraphStore
+from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.incremental import resolve_arrivals
-from loaders.kinds import KINDS, source_record_key
-from loaders.pipeline import Loader, LoadSummary
+from loaders.kinds import KINDS
+from loaders.names_check import SystemNameError, check_system_name
+from loaders.pipeline import DEFAULT_BATCH, Loader, LoadSummary
 from loaders.rejects import RejectsFile, RejectsList
-from loaders.sources import read_jsonl
+from loaders.sources import RawRecord, read_jsonl
 
 DEFAULT_MAX_BYTES = 10 * 2**20
+
+log = logging.getLogger("ckb.ingest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +86,12 @@ class IngestRefusedError(Exception):
         self.message = message
 
 
+def refusal(refused: IngestRefusedError) -> JSONResponse:
+    """The JSON answer to a refused request; a 401 names the scheme to use."""
+    headers = {"www-authenticate": "Bearer"} if refused.status == 401 else None
+    return JSONResponse({"error": refused.message}, status_code=refused.status, headers=headers)
+
+
 def check_token(request: Request) -> Principal:
     """The caller, who must hold the loader (or admin) role."""
     settings: AuthSettings = request.app.state.auth
@@ -80,10 +101,10 @@ def check_token(request: Request) -> Principal:
             "push ingest is disabled: set CKB_API_KEYS (role loader) or CKB_INGEST_TOKENS "
             "on the server",
         )
-    token = credential(request.headers)
-    if token is None:
-        raise IngestRefusedError(401, "send Authorization: Bearer <token>")
     try:
+        token = credential(request.headers)
+        if token is None:
+            raise IngestRefusedError(401, "send Authorization: Bearer <token>")
         principal = authenticate(token, settings)
         principal.require([Role.LOADER], "push ingest")
     except AuthError as exc:
@@ -105,6 +126,10 @@ async def _read_request(request: Request, settings: IngestSettings) -> tuple[str
         raise IngestRefusedError(
             400, "name the source system: ?source=SYSTEM or an X-CKB-Source header"
         )
+    try:
+        check_system_name(system)
+    except SystemNameError as exc:
+        raise IngestRefusedError(400, str(exc)) from None
     too_big = f"a batch may hold at most {settings.max_bytes} bytes"
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_bytes:
@@ -117,34 +142,58 @@ async def _read_request(request: Request, settings: IngestSettings) -> tuple[str
     return kind, system, body
 
 
+@dataclass(slots=True)
+class _Loaded:
+    summary: LoadSummary
+    rejected: dict[int, list[str]]  # line -> reasons
+    own_records: dict[int, str]  # line -> the source record a valid customer line wrote
+
+
 def _load(
-    store: GraphStore, kind: str, system: str, body: bytes, settings: IngestSettings
-) -> tuple[LoadSummary, RejectsList]:
+    store: GraphStore, kind: str, system: str, records: list[RawRecord], settings: IngestSettings
+) -> _Loaded:
     answer = RejectsList()
     kept = RejectsFile(
         settings.rejects_dir / f"ingest.{system}.{kind}.rejects.jsonl", "push", kind, append=True
     )
     summary = LoadSummary(kind, system, "push")
+    own: dict[int, str] = {}
+
+    def checked() -> Iterator[CheckedBatch]:
+        # Loader.run's own steps, keeping each valid customer line's source record key
+        # as the loader worked it out.
+        for batch in batches(records, DEFAULT_BATCH):
+            found = check_batch(KINDS[kind], system, batch)
+            if kind == "customers":
+                for valid in found.valid:
+                    key = valid.customers[0].source_key if valid.customers else None
+                    if key is not None:
+                        own[valid.line] = key
+            yield found
+
     try:
-        Loader(store, KINDS[kind], system, _Both(answer, kept)).run(
-            read_jsonl(io.BytesIO(body)), summary
-        )
+        Loader(store, KINDS[kind], system, _Both(answer, kept)).run_checked(checked(), summary)
     finally:
         kept.close()
-    return summary, answer
+    rejected = {line: reasons for line, _, reasons in answer.entries}
+    return _Loaded(summary, rejected, {n: k for n, k in own.items() if n not in rejected})
 
 
 def _resolve(
-    store: GraphStore, system: str, body: bytes, rejected: dict[int, list[str]]
-) -> dict[int, dict[str, Any]]:
-    """Resolve each accepted customer record on arrival; per line, where it landed."""
-    keys: dict[int, str] = {}
-    for n, raw in enumerate(body.splitlines(), start=1):
-        if n in rejected or not raw.strip():
-            continue
-        record = orjson.loads(raw)
-        keys[n] = source_record_key(system, str(record["source_record_id"]))
-    arrivals = resolve_arrivals(store, list(keys.values()), actor=f"ingest:{system}")
+    store: GraphStore, system: str, keys: dict[int, str]
+) -> tuple[dict[int, dict[str, Any]], str | None]:
+    """Resolve each accepted customer record on arrival; per line, where it landed. The
+    records are committed by now: a failure here leaves them pending, it is no error."""
+    try:
+        arrivals = resolve_arrivals(store, list(keys.values()), actor=f"ingest:{system}")
+    except Exception:
+        request_id = current_request_id() or "-"
+        log.error("identity resolution on arrival failed (request %s)", request_id, exc_info=True)
+        warning = (
+            f"identity resolution on arrival failed (request {request_id}): the records are "
+            "stored and the next ckb resolve resolves them"
+        )
+        return {n: {"resolution": "pending"} for n in keys}, warning
     return {
         n: {
             "customer": a.customer,
@@ -153,7 +202,7 @@ def _resolve(
             **({"review": a.review} if a.review else {}),
         }
         for n, a in zip(keys, arrivals, strict=True)
-    }
+    }, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +213,7 @@ class PushAnswer:
     accepted: int
     rejected: int
     results: list[dict[str, Any]]
+    warning: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +223,7 @@ class PushAnswer:
             "accepted": self.accepted,
             "rejected": self.rejected,
             "results": self.results,
+            **({"warning": self.warning} if self.warning else {}),
         }
 
 
@@ -183,17 +234,22 @@ def push(
 
     The one path behind ``POST /ingest/{kind}`` and the GraphQL mutations.
     """
-    summary, rejects = _load(store, kind, system, body, settings)
-    rejected = {line: reasons for line, _, reasons in rejects.entries}
-    arrivals = _resolve(store, system, body, rejected) if kind == "customers" else {}
-    lines = [n for n, raw in enumerate(body.splitlines(), start=1) if raw.strip()]
+    check_system_name(system)
+    records = list(read_jsonl(io.BytesIO(body)))
+    loaded = _load(store, kind, system, records, settings)
+    arrivals, warning = (
+        _resolve(store, system, loaded.own_records) if kind == "customers" else ({}, None)
+    )
     results = [
-        {"line": n, "status": "rejected", "reasons": rejected[n]}
-        if n in rejected
-        else {"line": n, "status": "accepted", **arrivals.get(n, {})}
-        for n in lines
+        {"line": r.line, "status": "rejected", "reasons": loaded.rejected[r.line]}
+        if r.line in loaded.rejected
+        else {"line": r.line, "status": "accepted", **arrivals.get(r.line, {})}
+        for r in records
     ]
-    return PushAnswer(kind, system, summary.read, summary.loaded, summary.rejected, results)
+    summary = loaded.summary
+    return PushAnswer(
+        kind, system, summary.read, summary.loaded, summary.rejected, results, warning
+    )
 
 
 async def ingest(request: Request) -> JSONResponse:
@@ -201,7 +257,7 @@ async def ingest(request: Request) -> JSONResponse:
     try:
         kind, system, body = await _read_request(request, settings)
     except IngestRefusedError as refused:
-        return JSONResponse({"error": refused.message}, status_code=refused.status)
+        return refusal(refused)
     store: GraphStore = request.app.state.store
     try:
         answer = await run_in_threadpool(push, store, kind, system, body, settings)

@@ -216,14 +216,14 @@ def test_limits_are_refused_before_any_store_call(server: Any) -> None:
         "{ customers(first: 100) { edges { node { "
         "touchpoints(first: 500) { id kind channel reason outcome } } } } }"
     )
-    for query, message in (
-        (over_page, "Query.customers: first must be between 1 and 100, got 1000"),
-        (costly, "the query would cost"),
+    for query, message, code in (
+        (over_page, "Query.customers: first must be between 1 and 100, got 1000", "BAD_USER_INPUT"),
+        (costly, "the query would cost", "QUERY_TOO_COSTLY"),
     ):
         server.store.calls.clear()
         r = _post(server, query)
         assert message in r.json()["errors"][0]["message"]
-        assert r.json()["errors"][0]["extensions"]["code"] == "QUERY_LIMIT"
+        assert r.json()["errors"][0]["extensions"]["code"] == code
         assert server.store.calls == []
     deep_fragments = """
     query { customer(id: "x") { ...A } }

@@ -122,7 +122,7 @@ def _post(
 def _push(base: str, token: str, tag: str, start: threading.Barrier, out: Pushed) -> None:
     """Customers, then touchpoints of those customers, batch after batch; one invalid
     record in each batch, which must be refused and never land."""
-    system = f"push{tag}"
+    system = f"push{tag.lower()}"  # source-system names are lower-case (docs/formats.md)
     start.wait()
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
         for batch in range(PUSH_BATCHES):
@@ -403,7 +403,7 @@ def test_serve_push_read_and_load_at_once_lose_nothing(tmp_path: Path) -> None:
     # A fresh server on the file answers GraphQL with what was written.
     with _serving(store_path, tmp_path, "serve-2") as url:
         for customer_id, system, record_id in (
-            (pushed_customer, "pushB", pushed_key.split(":", 1)[1]),
+            (pushed_customer, "pushb", pushed_key.split(":", 1)[1]),
             (crm_customer, "crm", "CRM0000"),
         ):
             data = _graphql(
