@@ -337,7 +337,7 @@ class TouchpointRecord(CustomerRef):
     @model_validator(mode="after")
     def _consistent(self) -> TouchpointRecord:
         if self.kind in ("complaint", "inquiry") and self.resolution_status is None:
-            raise ValueError(f"a {self.kind} needs resolution_status (open or resolved)")
+            raise ValueError(f"{self.kind} needs resolution_status (open or resolved)")
         if self.resolved_at and self.resolved_at < self.occurred_at:
             raise ValueError("resolved_at is before occurred_at")
         if self.kind in ("campaign_contact", "campaign_response") and not self.campaign_id:

@@ -103,6 +103,7 @@ def _complete(command: str) -> bool:
 
 
 ANSWERS = re.compile(r"^(\.venv/bin/)?ckb |^curl ")
+LOADS = re.compile(r"^(\.venv/bin/)?ckb load")
 
 
 def collect() -> tuple[list[Example], list[tuple[str, str]]]:
@@ -227,6 +228,8 @@ def _check_json_output(example: Example, out: str) -> None:
         return  # not JSON: a table or a summary line
     if isinstance(answer, dict) and "errors" in answer:
         pytest.fail(f"{example}: GraphQL errors: {answer['errors']}")
+    if isinstance(answer, dict) and answer.get("rejected"):  # push ingest's answer
+        pytest.fail(f"{example}: the doc's own records were rejected: {out[:500]}")
     data = answer.get("data") if isinstance(answer, dict) and "data" in answer else answer
     assert not _empty(data), f"{example}: empty answer where the doc shows data: {out[:500]}"
 
@@ -266,5 +269,7 @@ def test_example_runs_verbatim(demo: Demo, example: Example) -> None:
     )
     if ANSWERS.match(command):
         assert done.stdout.strip(), f"{example}: printed nothing\n{command}\n{done.stderr[-2000:]}"
+    if LOADS.match(command):  # a doc's own example data loads cleanly
+        assert not re.search(r"rejected [1-9]", done.stdout), f"{example}: {done.stdout}"
     assert "Traceback" not in done.stderr, f"{example}: {done.stderr[-2000:]}"
     _check_json_output(example, done.stdout)

@@ -90,7 +90,7 @@ def test_holding_and_touchpoint_cross_field_rules() -> None:
         "occurred_at": "2025-01-01T10:00:00Z",
         "channel": "call_center",
     }
-    assert "a complaint needs resolution_status (open or resolved)" in reasons(
+    assert "complaint needs resolution_status (open or resolved)" in reasons(
         TouchpointRecord, {**tp, "kind": "complaint"}
     )
     assert "a campaign_response needs campaign_id" in reasons(
