@@ -312,7 +312,6 @@ class Purchase:
 
 
 PURCHASE_FIELDS = ("purchased_at", "currency", "department", "channel")
-MAX_PURCHASES = 500
 
 
 @strawberry.type
@@ -339,16 +338,7 @@ class Product:
 
     @strawberry.field
     async def line(self, info: Info) -> ProductLine | None:
-        found = await read(
-            info.context.store,
-            info.context.store.neighbours,
-            "Product",
-            self.id,
-            "IN_LINE",
-            "out",
-            "ProductLine",
-            1,
-        )
+        found = await info.context.loaders.product_line.load(self.id)
         if not found:
             return None
         return ProductLine(id=found[0].node.key, **_props(found[0].node, LINE_FIELDS))
@@ -410,26 +400,12 @@ class Customer:
     @strawberry.field
     async def purchases(self, info: Info, first: int = 20) -> list[Purchase]:
         """The most recent purchases first."""
-        found = await read(
-            info.context.store,
-            info.context.store.neighbours,
-            "Customer",
-            str(self.id),
-            "MADE",
-            "out",
-            "Purchase",
-            MAX_PURCHASES * 20,
-        )
-        recent = sorted(
-            (n.node for n in found),
-            key=lambda n: (str(n.props.get("purchased_at") or ""), n.key),
-            reverse=True,
-        )
+        recent = await info.context.loaders.purchases.load(str(self.id))
         return [Purchase(id=n.key, **_props(n, PURCHASE_FIELDS)) for n in recent[:first]]
 
     @strawberry.field
     async def sources(self, info: Info) -> list[SourceLink]:
-        found = await _ask(info, "customer_sources", customerId=self.id)
+        found = await info.context.loaders.sources.load(str(self.id))
         return [_build(SourceLink, s) for s in found]
 
     @strawberry.field
@@ -460,10 +436,8 @@ class Customer:
     ) -> list[Touchpoint]:
         """Newest first; ``after`` is the ``cursor`` of the last touchpoint already read."""
         before_time, before_id = _touchpoint_cursor(after)
-        found = await _ask(
-            info,
-            "customer_touchpoints",
-            customerId=self.id,
+        found = await info.context.loaders.touchpoints.load(
+            str(self.id),
             channel=channel or "",
             first=first,
             beforeTime=before_time,
@@ -473,8 +447,8 @@ class Customer:
 
     @strawberry.field
     async def churn_risk(self, info: Info, as_of: date | None = None) -> ChurnRisk | None:
-        risk = await _ask(
-            info, "churn_risk", customerId=self.id, asOf=(as_of or date.today()).isoformat()
+        risk = await info.context.loaders.churn_risk.load(
+            str(self.id), asOf=(as_of or date.today()).isoformat()
         )
         if risk is None:
             return None
@@ -490,12 +464,8 @@ class Customer:
         self, info: Info, first: int = 3, as_of: date | None = None
     ) -> list[Recommendation]:
         """Only products the customer may be offered (age taken on ``asOf``, default today)."""
-        space = await _ask(
-            info,
-            "next_best_products",
-            customerId=self.id,
-            first=first,
-            asOf=(as_of or date.today()).isoformat(),
+        space = await info.context.loaders.next_best.load(
+            str(self.id), first=first, asOf=(as_of or date.today()).isoformat()
         )
         return [] if space is None else [_build(Recommendation, r) for r in space.recommendations]
 
@@ -503,9 +473,7 @@ class Customer:
     async def relationships(
         self, info: Info, kind: str | None = None, first: int = 50
     ) -> list[RelatedCustomer]:
-        found = await _ask(
-            info, "related_customers", customerId=self.id, kind=kind or "", first=first
-        )
+        found = await info.context.loaders.related.load(str(self.id), kind=kind or "", first=first)
         return [_build(RelatedCustomer, r) for r in found]
 
     @strawberry.field
@@ -552,7 +520,7 @@ class Customer:
     @strawberry.field
     async def tracked_items(self, info: Info, first: int = 50) -> list[TrackedItem]:
         """Every tagged item this customer bought, where it is and whether it is on its way."""
-        found = await _ask(info, "customer_items", customerId=self.id, first=first)
+        found = await info.context.loaders.items.load(str(self.id), first=first)
         return [TrackedItem(**asdict(i), in_transit=i.in_transit) for i in found]
 
 
@@ -603,7 +571,7 @@ class Household:
 
     @strawberry.field
     async def members(self, info: Info) -> list[Customer]:
-        value = await _ask(info, "household_value", householdId=self.id)
+        value = await info.context.loaders.household_value.load(str(self.id))
         if value is None:
             return []
         nodes = await info.context.loaders.customer.load_many(list(value.members))
@@ -612,7 +580,7 @@ class Household:
     @strawberry.field
     async def value(self, info: Info) -> HouseholdValue | None:
         """Each member counted once, a joint account once."""
-        v = await _ask(info, "household_value", householdId=self.id)
+        v = await info.context.loaders.household_value.load(str(self.id))
         if v is None:
             return None
         return HouseholdValue(
@@ -623,7 +591,7 @@ class Household:
 
     @strawberry.field
     async def white_space(self, info: Info, first: int = 3) -> list[Recommendation]:
-        space = await _ask(info, "household_white_space", householdId=self.id, first=first)
+        space = await info.context.loaders.white_space.load(str(self.id), first=first)
         return [] if space is None else [_build(Recommendation, r) for r in space.recommendations]
 
 
@@ -701,18 +669,18 @@ class ProductInstance:
 
     @strawberry.field
     async def journey(self, info: Info, first: int = 100) -> list[JourneyStep]:
-        found = await _ask(info, "product_journey", epc=self.epc, first=first)
+        found = await info.context.loaders.journey.load(self.epc, first=first)
         return [_build(JourneyStep, s) for s in found]
 
     @strawberry.field
     async def current_location(self, info: Info) -> Location | None:
-        found = await _ask(info, "current_location", epc=self.epc)
+        found = await info.context.loaders.location.load(self.epc)
         return None if found is None else _build(Location, found)
 
     @strawberry.field
     async def chain_of_custody(self, info: Info, first: int = 100) -> list[CustodyTransfer]:
         """Which parties owned or held it, from commissioning on."""
-        found = await _ask(info, "chain_of_custody", epc=self.epc, first=first)
+        found = await info.context.loaders.custody.load(self.epc, first=first)
         return [_build(CustodyTransfer, c) for c in found]
 
     @strawberry.field
@@ -736,17 +704,7 @@ class ProductInstance:
     async def buyer(self, info: Info) -> Customer | None:
         """The customer it was sold to (restricted to readers of customers)."""
         info.context.principal.require(READERS, "ProductInstance.buyer")
-        key = canonical_epc(self.epc)
-        found = await read(
-            info.context.store,
-            info.context.store.neighbours,
-            "ProductInstance",
-            key,
-            "SOLD_TO",
-            "out",
-            "Customer",
-            1,
-        )
+        found = await info.context.loaders.buyer.load(canonical_epc(self.epc))
         return customer_from_node(found[0].node) if found else None
 
 
@@ -823,7 +781,7 @@ class Campaign:
     @strawberry.field
     async def response(self, info: Info) -> list[CampaignCell]:
         """Contacted, responded and converted customers by contact channel and value tier."""
-        cells = await _ask(info, "campaign_response", campaignId=self.id)
+        cells = await info.context.loaders.campaign_response.load(self.id)
         return [
             CampaignCell(
                 **asdict(c), response_rate=c.response_rate, conversion_rate=c.conversion_rate
@@ -996,17 +954,17 @@ class Query:
 
     @field_for(*READERS)
     async def household(self, info: Info, id: strawberry.ID) -> Household | None:
-        node = await read(info.context.store, info.context.store.get_node, "Household", str(id))
+        node = await info.context.loaders.node("Household").load(str(id))
         return None if node is None else Household(id=strawberry.ID(node.key))
 
     @field_for(*READERS)
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
-        node = await read(info.context.store, info.context.store.get_node, "Product", str(id))
+        node = await info.context.loaders.node("Product").load(str(id))
         return None if node is None else Product(id=node.key, **_props(node, PRODUCT_FIELDS))
 
     @field_for(*READERS)
     async def campaign(self, info: Info, id: strawberry.ID) -> Campaign | None:
-        node = await read(info.context.store, info.context.store.get_node, "Campaign", str(id))
+        node = await info.context.loaders.node("Campaign").load(str(id))
         return None if node is None else Campaign(id=node.key, **_props(node, CAMPAIGN_FIELDS))
 
     @field_for(*READERS)
@@ -1022,8 +980,8 @@ class Query:
     @field_for(*READERS)
     async def product_instance(self, info: Info, epc: str) -> ProductInstance | None:
         """A tagged item by its EPC, as an EPC URN or a GS1 Digital Link."""
-        found = await _ask(info, "current_location", epc=epc)
-        journey = found or await _ask(info, "product_journey", epc=epc, first=1)
+        found = await info.context.loaders.location.load(epc)
+        journey = found or await info.context.loaders.journey.load(epc, first=1)
         return ProductInstance(epc=epc) if journey else None
 
     @field_for(*READERS)

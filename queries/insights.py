@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from graph.store import GraphStore, Node
+from graph.store import GraphStore, Neighbour, Node
 from queries.base import QueryParameterError, Record, bounded, number
 from queries.churn import (
     COMPETITOR_CATEGORIES,
@@ -53,34 +53,51 @@ def prepare_churn(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def churn_embedded(store: GraphStore, customerId: str, asOf: str, **_: Any) -> list[Record]:
-    if store.get_node("Customer", customerId) is None:
-        return []
+    return churn_many_embedded(store, [customerId], asOf)
+
+
+def churn_many_embedded(
+    store: GraphStore, customerIds: list[str], asOf: str, **_: Any
+) -> list[Record]:
+    """``churn_risk``'s inputs for many customers: three store calls whatever their number."""
+    found = store.get_nodes("Customer", customerIds)
+    customers = [c for c in dict.fromkeys(customerIds) if c in found]
     window = Window(date.fromisoformat(asOf))
-    holdings = store.neighbours("Customer", customerId, "HOLDS", "out", "Holding", limit=10**6)
-    touchpoints = store.neighbours(
-        "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+    holdings = store.neighbours_many("Customer", customers, "HOLDS", "out", "Holding", limit=10**6)
+    touchpoints = store.neighbours_many(
+        "Customer", customers, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
     )
+    return [
+        _churn_row(c, asOf, window, touchpoints.get(c, []), holdings.get(c, [])) for c in customers
+    ]
+
+
+def _churn_row(
+    customerId: str,
+    asOf: str,
+    window: Window,
+    touchpoints: list[Neighbour],
+    holdings: list[Neighbour],
+) -> Record:
     inputs = churn_inputs(
         ({**n.node.props, "id": n.node.key} for n in touchpoints),
         ({**n.node.props, "id": n.node.key} for n in holdings),
         window,
     )
-    return [
-        {
-            "customerId": customerId,
-            "asOf": asOf,
-            "holdings": inputs.holdings,
-            "activeHoldings": inputs.active_holdings,
-            "closedRecently": list(inputs.closed_recently),
-            "complaints": inputs.complaints_90d,
-            "openComplaints": inputs.open_complaints,
-            "oldestOpenComplaint": inputs.oldest_open_complaint,
-            "competitorInquiries": inputs.competitor_inquiries,
-            "lastCompetitorInquiry": inputs.last_competitor_inquiry,
-            "inboundRecent": inputs.inbound_recent,
-            "inboundPrior": inputs.inbound_prior,
-        }
-    ]
+    return {
+        "customerId": customerId,
+        "asOf": asOf,
+        "holdings": inputs.holdings,
+        "activeHoldings": inputs.active_holdings,
+        "closedRecently": list(inputs.closed_recently),
+        "complaints": inputs.complaints_90d,
+        "openComplaints": inputs.open_complaints,
+        "oldestOpenComplaint": inputs.oldest_open_complaint,
+        "competitorInquiries": inputs.competitor_inquiries,
+        "lastCompetitorInquiry": inputs.last_competitor_inquiry,
+        "inboundRecent": inputs.inbound_recent,
+        "inboundPrior": inputs.inbound_prior,
+    }
 
 
 def to_churn_risk(rows: list[Record]) -> ChurnRisk | None:
@@ -191,17 +208,49 @@ def _terms(product: Node) -> Record:
     }
 
 
-def _white_space_rows(store: GraphStore, subject: str, held: set[str], first: int) -> list[Record]:
+def _white_space_many(
+    store: GraphStore, held_of: dict[str, set[str]], first: int
+) -> dict[str, Record]:
+    """The white-space row of each subject (customer or household: the product lines it
+    holds), shaped like next_best_products.cypher's: four store calls whatever their number."""
     lines = store.keys_page("ProductLine", None, 100_000)
-    candidates = [line for line in lines if line not in held]
-    nodes = store.get_nodes("ProductLine", candidates)
-    rules = store.neighbours_many("ProductLine", sorted(held), "CO_HELD", "out", limit=100_000)
-    products = store.neighbours_many(
-        "ProductLine", candidates, "IN_LINE", "in", "Product", limit=100_000
+    nodes = store.get_nodes("ProductLine", lines)
+    rules = store.neighbours_many(
+        "ProductLine", sorted(set().union(*held_of.values())), "CO_HELD", "out", limit=100_000
     )
+    products = store.neighbours_many(
+        "ProductLine", lines, "IN_LINE", "in", "Product", limit=100_000
+    )
+    offered = {
+        line: [
+            {
+                "id": p.node.key,
+                "name": p.node.props.get("name"),
+                "holders": p.node.props.get("holders"),
+                **_terms(p.node),
+            }
+            for p in products.get(line, [])
+        ]
+        for line in lines
+    }
+    return {
+        subject: _white_space_row(subject, held, lines, nodes, rules, offered, first)
+        for subject, held in held_of.items()
+    }
+
+
+def _white_space_row(
+    subject: str,
+    held: set[str],
+    lines: list[str],
+    nodes: dict[str, Node],
+    rules: dict[str, list[Neighbour]],
+    offered: dict[str, list[Record]],
+    first: int,
+) -> Record:
     by_candidate: dict[str, list[Record]] = {}
-    for basis, found in rules.items():
-        for n in found:
+    for basis in sorted(held):
+        for n in rules.get(basis, []):
             by_candidate.setdefault(n.node.key, []).append(
                 {
                     "basis": basis,
@@ -210,86 +259,119 @@ def _white_space_rows(store: GraphStore, subject: str, held: set[str], first: in
                     "lift": n.edge.props.get("lift"),
                 }
             )
-    return [
-        {
-            "subject": subject,
-            "held": sorted(held),
-            "candidates": [
-                {
-                    "line": line,
-                    "name": nodes[line].props.get("name") if line in nodes else None,
-                    "penetration": nodes[line].props.get("penetration") if line in nodes else None,
-                    "rules": by_candidate.get(line, []),
-                    "products": [
-                        {
-                            "id": p.node.key,
-                            "name": p.node.props.get("name"),
-                            "holders": p.node.props.get("holders"),
-                            **_terms(p.node),
-                        }
-                        for p in products.get(line, [])
-                    ],
-                }
-                for line in candidates
-            ],
-            "first": first,
-        }
-    ]
+    return {
+        "subject": subject,
+        "held": sorted(held),
+        "candidates": [
+            {
+                "line": line,
+                "name": nodes[line].props.get("name") if line in nodes else None,
+                "penetration": nodes[line].props.get("penetration") if line in nodes else None,
+                "rules": by_candidate.get(line, []),
+                "products": offered[line],
+            }
+            for line in lines
+            if line not in held
+        ],
+        "first": first,
+    }
 
 
-def _active_products(store: GraphStore, customers: list[str]) -> dict[str, tuple[Node, str]]:
-    """Products any of these customers holds in an active account, each with its line."""
+def _active_products(
+    store: GraphStore, customers: list[str]
+) -> dict[str, dict[str, tuple[Node, str]]]:
+    """For each customer, the products they hold in an active account, each with its line:
+    three store calls whatever their number."""
     held = store.neighbours_many("Customer", customers, "HOLDS", "out", "Holding", limit=100_000)
     active = sorted(
         {n.node.key for f in held.values() for n in f if n.node.props.get("status") == "active"}
     )
-    products = {
-        found[0].node.key: found[0].node
-        for found in store.neighbours_many("Holding", active, "OF_PRODUCT", limit=1).values()
-    }
-    lines = store.neighbours_many("Product", sorted(products), "IN_LINE", limit=1)
-    return {p: (products[p], found[0].node.key) for p, found in lines.items()}
-
-
-def _active_lines(store: GraphStore, customers: list[str]) -> set[str]:
-    return {line for _, line in _active_products(store, customers).values()}
+    products = store.neighbours_many("Holding", active, "OF_PRODUCT", limit=1)
+    lines = store.neighbours_many(
+        "Product", sorted({found[0].node.key for found in products.values()}), "IN_LINE", limit=1
+    )
+    found: dict[str, dict[str, tuple[Node, str]]] = {}
+    for customer in dict.fromkeys(customers):
+        mine = found[customer] = {}
+        for n in held.get(customer, []):
+            if n.node.props.get("status") != "active" or n.node.key not in products:
+                continue
+            product = products[n.node.key][0].node
+            if product.key in lines:
+                mine[product.key] = (product, lines[product.key][0].node.key)
+    return found
 
 
 def next_best_embedded(store: GraphStore, customerId: str, first: int, asOf: str) -> list[Record]:
-    customer = store.get_node("Customer", customerId)
-    if customer is None:
+    return next_best_many_embedded(store, [customerId], first, asOf)
+
+
+def next_best_many_embedded(
+    store: GraphStore, customerIds: list[str], first: int, asOf: str
+) -> list[Record]:
+    """``next_best_products``' rows for many customers: nine store calls whatever their
+    number."""
+    found = store.get_nodes("Customer", customerIds)
+    customers = [c for c in dict.fromkeys(customerIds) if c in found]
+    if not customers:
         return []
-    held = _active_products(store, [customerId])
-    consents = store.neighbours(
-        "Customer", customerId, "HAS_CONSENT", "out", "Consent", limit=10_000
+    held = _active_products(store, customers)
+    consents = store.neighbours_many(
+        "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=10_000
     )
-    rows = _white_space_rows(store, customerId, {line for _, line in held.values()}, first)
-    rows[0]["asOf"] = asOf
-    rows[0]["customer"] = {
-        "kind": customer.props.get("kind"),
-        "birthDate": customer.props.get("birth_date"),
-        "country": customer.props.get("country"),
-        "holds": [
-            {"id": key, "name": p.props.get("name"), "excludes": p.props.get("excludes")}
-            for key, (p, _) in sorted(held.items())
-        ],
-        "marketing": [
-            {f: k.node.props.get(f) for f in ("channel", "granted", "given_at", "withdrawn_at")}
-            for k in consents
-            if k.node.props.get("purpose") == "marketing"
-        ],
-    }
+    spaces = _white_space_many(
+        store, {c: {line for _, line in held[c].values()} for c in customers}, first
+    )
+    rows = []
+    for c in customers:
+        row = spaces[c]
+        row["asOf"] = asOf
+        row["customer"] = {
+            "kind": found[c].props.get("kind"),
+            "birthDate": found[c].props.get("birth_date"),
+            "country": found[c].props.get("country"),
+            "holds": [
+                {"id": key, "name": p.props.get("name"), "excludes": p.props.get("excludes")}
+                for key, (p, _) in sorted(held[c].items())
+            ],
+            "marketing": [
+                {f: k.node.props.get(f) for f in ("channel", "granted", "given_at", "withdrawn_at")}
+                for k in consents.get(c, [])
+                if k.node.props.get("purpose") == "marketing"
+            ],
+        }
+        rows.append(row)
     return rows
 
 
 def household_white_space_embedded(store: GraphStore, householdId: str, first: int) -> list[Record]:
-    if store.get_node("Household", householdId) is None:
+    return households_white_space_embedded(store, [householdId], first)
+
+
+def households_white_space_embedded(
+    store: GraphStore, householdIds: list[str], first: int
+) -> list[Record]:
+    """``household_white_space``'s rows for many households: nine store calls whatever
+    their number."""
+    found = store.get_nodes("Household", householdIds)
+    households = [h for h in dict.fromkeys(householdIds) if h in found]
+    if not households:
         return []
-    members = store.neighbours(
-        "Household", householdId, "MEMBER_OF", "in", "Customer", limit=10_000
+    members = store.neighbours_many(
+        "Household", households, "MEMBER_OF", "in", "Customer", limit=10_000
     )
-    held = _active_lines(store, [m.node.key for m in members])
-    return _white_space_rows(store, householdId, held, first)
+    held = _active_products(
+        store, sorted({m.node.key for h in households for m in members.get(h, [])})
+    )
+    spaces = _white_space_many(
+        store,
+        {
+            h: {line for m in members.get(h, []) for _, line in held[m.node.key].values()}
+            for h in households
+        },
+        first,
+    )
+    return [spaces[h] for h in households]
 
 
 def to_white_space(rows: list[Record]) -> WhiteSpace | None:

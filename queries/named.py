@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from graph.algorithms import shortest_routes
 from graph.projection import Projection, expand
-from graph.store import GraphStore, Node
+from graph.store import GraphStore, Neighbour, Node
 from queries import (
     QUERY_DIR,
     QueryFile,
@@ -85,20 +85,27 @@ class CustomerValue:
 # ----------------------------------------------------------------------------- embedded
 
 
-def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:
-    links = store.neighbours(
-        "Customer", customerId, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
+def _sources_many(store: GraphStore, customerIds: list[str]) -> list[Record]:
+    """Source records of each customer, each row tagged ``forCustomer``."""
+    links = store.neighbours_many(
+        "Customer", customerIds, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
     )
     rows = [
         {
+            "forCustomer": customer,
             "system": n.node.props.get("source_system"),
             "recordId": n.node.props.get("source_record_id"),
             "rule": n.edge.props.get("rule"),
             "score": n.edge.props.get("score"),
         }
-        for n in links
+        for customer in dict.fromkeys(customerIds)
+        for n in links.get(customer, [])
     ]
-    return sorted(rows, key=lambda r: (str(r["system"]), str(r["recordId"])))
+    return sorted(rows, key=lambda r: (r["forCustomer"], str(r["system"]), str(r["recordId"])))
+
+
+def _sources_embedded(store: GraphStore, customerId: str) -> list[Record]:
+    return _untagged(_sources_many(store, [customerId]))
 
 
 def _members_many(store: GraphStore, customerIds: list[str]) -> list[Record]:
@@ -131,19 +138,15 @@ def _members_embedded(store: GraphStore, customerId: str) -> list[Record]:
     return _untagged(_members_many(store, [customerId]))
 
 
-def _untagged(rows: list[Record]) -> list[Record]:
-    return [{k: v for k, v in r.items() if k != "forCustomer"} for r in rows]
-
-
-def _line_values(store: GraphStore, holdings: list[Node]) -> list[Record]:
-    """Monthly value per product line over distinct active holdings, ordered by line."""
-    return _line_values_many(store, {"": holdings})[""]
+def _untagged(rows: list[Record], tag: str = "forCustomer") -> list[Record]:
+    return [{k: v for k, v in r.items() if k != tag} for r in rows]
 
 
 def _line_values_many(
     store: GraphStore, holdings_of: dict[str, list[Node]]
 ) -> dict[str, list[Record]]:
-    """``_line_values`` for many owners at once: two store calls whatever their number."""
+    """Monthly value per product line over each owner's distinct active holdings, ordered
+    by line: two store calls whatever the owners' number."""
     active = {
         h.key: h
         for found in holdings_of.values()
@@ -196,17 +199,30 @@ def _value_many(store: GraphStore, customerIds: list[str]) -> list[Record]:
 
 
 def _household_value_embedded(store: GraphStore, householdId: str) -> list[Record]:
-    if store.get_node("Household", householdId) is None:
-        return []
-    members = store.neighbours(
-        "Household", householdId, "MEMBER_OF", "in", "Customer", limit=10_000
+    return _households_value_many(store, [householdId])
+
+
+def _households_value_many(store: GraphStore, householdIds: list[str]) -> list[Record]:
+    """``household_value`` for many households: five store calls whatever their number."""
+    found = store.get_nodes("Household", householdIds)
+    households = [h for h in dict.fromkeys(householdIds) if h in found]
+    members = store.neighbours_many(
+        "Household", households, "MEMBER_OF", "in", "Customer", limit=10_000
     )
-    member_ids = [m.node.key for m in members]
-    held = store.neighbours_many("Customer", member_ids, "HOLDS", "out", "Holding", limit=100_000)
-    holdings = [n.node for found in held.values() for n in found]
-    return [
-        {"householdId": householdId, "members": member_ids, "lines": _line_values(store, holdings)}
-    ]
+    member_ids = {h: [m.node.key for m in members.get(h, [])] for h in households}
+    held = store.neighbours_many(
+        "Customer",
+        sorted({m for ids in member_ids.values() for m in ids}),
+        "HOLDS",
+        "out",
+        "Holding",
+        limit=100_000,
+    )
+    lines = _line_values_many(
+        store,
+        {h: [n.node for m in ids for n in held.get(m, [])] for h, ids in member_ids.items()},
+    )
+    return [{"householdId": h, "members": member_ids[h], "lines": lines[h]} for h in households]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,20 +289,37 @@ class TouchpointSummary:
 def _touchpoints_embedded(
     store: GraphStore, customerId: str, channel: str, first: int, beforeTime: str, beforeId: str
 ) -> list[Record]:
-    found = store.neighbours(
-        "Customer", customerId, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
+    return _untagged(_touchpoints_many(store, [customerId], channel, first, beforeTime, beforeId))
+
+
+def _touchpoints_many(
+    store: GraphStore,
+    customerIds: list[str],
+    channel: str,
+    first: int,
+    beforeTime: str,
+    beforeId: str,
+) -> list[Record]:
+    """Each customer's most recent touchpoints, each row tagged ``forCustomer``."""
+    found = store.neighbours_many(
+        "Customer", customerIds, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
     )
-    picked = [
-        n.node
-        for n in found
-        if (not channel or n.node.props.get("channel") == channel)
-        and (not beforeId or _recent_key(n.node) < (beforeTime, beforeId))
-    ]
-    picked.sort(key=_recent_key, reverse=True)
-    picked = picked[:first]
-    agents = store.neighbours_many("Touchpoint", [t.key for t in picked], "HANDLED_BY", limit=1)
+    picked: dict[str, list[Node]] = {}
+    for customer in dict.fromkeys(customerIds):
+        mine = [
+            n.node
+            for n in found.get(customer, [])
+            if (not channel or n.node.props.get("channel") == channel)
+            and (not beforeId or _recent_key(n.node) < (beforeTime, beforeId))
+        ]
+        mine.sort(key=_recent_key, reverse=True)
+        picked[customer] = mine[:first]
+    agents = store.neighbours_many(
+        "Touchpoint", [t.key for ts in picked.values() for t in ts], "HANDLED_BY", limit=1
+    )
     return [
         {
+            "forCustomer": customer,
             "id": t.key,
             "occurredAt": t.props.get("occurred_at"),
             "channel": t.props.get("channel"),
@@ -296,7 +329,8 @@ def _touchpoints_embedded(
             "resolutionStatus": t.props.get("resolution_status"),
             "agentId": agents[t.key][0].node.key if t.key in agents else None,
         }
-        for t in picked
+        for customer, ts in picked.items()
+        for t in ts
     ]
 
 
@@ -600,21 +634,33 @@ class RelatedCustomer:
 
 
 def _related_embedded(store: GraphStore, customerId: str, kind: str, first: int) -> list[Record]:
-    rows = [
-        {
-            "customerId": n.node.key,
-            "name": n.node.props.get("name"),
-            "kind": n.edge.props.get("kind"),
-            "direction": "out" if n.edge.src_key == customerId else "in",
-            "since": n.edge.props.get("since"),
-        }
-        for n in store.neighbours(
-            "Customer", customerId, "RELATED_TO", "both", "Customer", limit=100_000
+    return _untagged(_related_many(store, [customerId], kind, first))
+
+
+def _related_many(store: GraphStore, customerIds: list[str], kind: str, first: int) -> list[Record]:
+    """Each customer's related customers, each row tagged ``forCustomer``."""
+    found = store.neighbours_many(
+        "Customer", customerIds, "RELATED_TO", "both", "Customer", limit=100_000
+    )
+    rows = []
+    for customer in dict.fromkeys(customerIds):
+        mine = [
+            {
+                "forCustomer": customer,
+                "customerId": n.node.key,
+                "name": n.node.props.get("name"),
+                "kind": n.edge.props.get("kind"),
+                "direction": "out" if n.edge.src_key == customer else "in",
+                "since": n.edge.props.get("since"),
+            }
+            for n in found.get(customer, [])
+            if not kind or n.edge.props.get("kind") == kind
+        ]
+        mine.sort(
+            key=lambda r: (r["kind"] is None, str(r["kind"]), r["customerId"], r["direction"])
         )
-        if not kind or n.edge.props.get("kind") == kind
-    ]
-    rows.sort(key=lambda r: (r["kind"] is None, str(r["kind"]), r["customerId"], r["direction"]))
-    return rows[:first]
+        rows.extend(mine[:first])
+    return rows
 
 
 def _to_related(rows: list[Record]) -> list[RelatedCustomer]:
@@ -746,18 +792,36 @@ class CampaignCell:
 
 
 def _campaign_embedded(store: GraphStore, campaignId: str) -> list[Record]:
-    contacts = store.neighbours("Campaign", campaignId, "PART_OF", "in", "Touchpoint", limit=10**7)
-    responses = store.neighbours(
-        "Campaign", campaignId, "RESPONDED_TO", "in", "Touchpoint", limit=10**7
+    return _untagged(_campaigns_many(store, [campaignId]), "forCampaign")
+
+
+def _campaigns_many(store: GraphStore, campaignIds: list[str]) -> list[Record]:
+    """``campaign_response`` for many campaigns, each row tagged ``forCampaign``: three
+    store calls whatever their number."""
+    contacts = store.neighbours_many(
+        "Campaign", campaignIds, "PART_OF", "in", "Touchpoint", limit=10**7
+    )
+    responses = store.neighbours_many(
+        "Campaign", campaignIds, "RESPONDED_TO", "in", "Touchpoint", limit=10**7
     )
     who = store.neighbours_many(
         "Touchpoint",
-        [t.node.key for t in contacts] + [r.node.key for r in responses],
+        [t.node.key for found in (contacts, responses) for ts in found.values() for t in ts],
         "HAD_TOUCHPOINT",
         "in",
         "Customer",
         limit=1,
     )
+    return [
+        {"forCampaign": campaign, **cell}
+        for campaign in dict.fromkeys(campaignIds)
+        for cell in _campaign_cells(contacts.get(campaign, []), responses.get(campaign, []), who)
+    ]
+
+
+def _campaign_cells(
+    contacts: list[Neighbour], responses: list[Neighbour], who: dict[str, list[Neighbour]]
+) -> list[Record]:
     responded: dict[str, bool] = {}  # customer -> converted at least once
     for r in responses:
         if r.node.key in who:
@@ -876,20 +940,38 @@ _check_path = bounded("maxHops", MAX_PATH_HOPS)
 MAX_BATCH = 500
 
 
-def _check_batch(params: dict[str, Any]) -> None:
-    ids = params["customerIds"]
-    if not all(isinstance(i, str) for i in ids):
-        raise QueryParameterError("customerIds must be a list of customer ID strings")
-    if len(ids) > MAX_BATCH:
-        raise QueryParameterError(f"customerIds may hold at most {MAX_BATCH} IDs, got {len(ids)}")
+def _batch_check(
+    param: str, what: str, *more: Callable[[dict[str, Any]], None]
+) -> Callable[[dict[str, Any]], None]:
+    """A batch's ID list (strings, at most MAX_BATCH of them), then the ``more`` checks
+    its single-subject query makes of the other parameters."""
+
+    def check(params: dict[str, Any]) -> None:
+        ids = params[param]
+        if not all(isinstance(i, str) for i in ids):
+            raise QueryParameterError(f"{param} must be a list of {what} strings")
+        if len(ids) > MAX_BATCH:
+            raise QueryParameterError(f"{param} may hold at most {MAX_BATCH} IDs, got {len(ids)}")
+        for also in more:
+            also(params)
+
+    return check
 
 
-def _grouped(convert: Callable[[list[Record]], R]) -> Callable[[list[Record]], dict[str, R]]:
+_check_batch = _batch_check("customerIds", "customer ID")
+
+
+def _grouped(
+    convert: Callable[[list[Record]], R], tag: str = "forCustomer"
+) -> Callable[[list[Record]], dict[str, R]]:
+    """A batch's result: its rows grouped by their ``tag``, each group converted as the
+    single-subject query converts its rows."""
+
     def result(rows: list[Record]) -> dict[str, R]:
         groups: dict[str, list[Record]] = {}
         for row in rows:
-            groups.setdefault(row["forCustomer"], []).append(row)
-        return {customer: convert(found) for customer, found in groups.items()}
+            groups.setdefault(row[tag], []).append(row)
+        return {subject: convert(found) for subject, found in groups.items()}
 
     return result
 
@@ -937,6 +1019,32 @@ QUERIES: dict[str, NamedQuery[Any]] = {
         NamedQuery("customers_holdings", _holdings_many, _grouped(_to_holdings), _check_batch),
         NamedQuery("customers_value", _value_many, _to_values, _check_batch),
         NamedQuery("customers_households", _members_many, _grouped(_to_members), _check_batch),
+        NamedQuery("customers_sources", _sources_many, _grouped(_to_sources), _check_batch),
+        NamedQuery(
+            "customers_touchpoints",
+            _touchpoints_many,
+            _grouped(_to_touchpoints),
+            _batch_check("customerIds", "customer ID", _check_first),
+            lambda params: {"beforeTime": "", "beforeId": "", **params},
+        ),
+        NamedQuery(
+            "customers_related",
+            _related_many,
+            _grouped(_to_related),
+            _batch_check("customerIds", "customer ID", bounded("first", 1000)),
+        ),
+        NamedQuery(
+            "households_value",
+            _households_value_many,
+            _grouped(_to_household_value, "householdId"),
+            _batch_check("householdIds", "household ID"),
+        ),
+        NamedQuery(
+            "campaigns_response",
+            _campaigns_many,
+            _grouped(_to_campaign, "forCampaign"),
+            _batch_check("campaignIds", "campaign ID"),
+        ),
         NamedQuery(
             "customer_touchpoints",
             _touchpoints_embedded,
@@ -991,6 +1099,53 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             insights.household_white_space_embedded,
             insights.to_white_space,
             insights.check_white_space,
+        ),
+        NamedQuery(
+            "customers_churn_risk",
+            insights.churn_many_embedded,
+            _grouped(insights.to_churn_risk, "customerId"),
+            _batch_check("customerIds", "customer ID", insights.check_churn),
+            insights.prepare_churn,
+        ),
+        NamedQuery(
+            "customers_next_best_products",
+            insights.next_best_many_embedded,
+            _grouped(insights.to_next_best, "subject"),
+            _batch_check("customerIds", "customer ID", insights.check_next_best),
+            insights.prepare_next_best,
+        ),
+        NamedQuery(
+            "households_white_space",
+            insights.households_white_space_embedded,
+            _grouped(insights.to_white_space, "subject"),
+            _batch_check("householdIds", "household ID", insights.check_white_space),
+        ),
+        NamedQuery(
+            "customers_items",
+            tracking.items_many_embedded,
+            _grouped(tracking.to_items),
+            _batch_check("customerIds", "customer ID", tracking.check_items),
+        ),
+        NamedQuery(
+            "instances_journey",
+            tracking.journeys_embedded,
+            _grouped(tracking.to_journey, "forEpc"),
+            _batch_check("epcs", "EPC", tracking.check_journey),
+            tracking.prepare_epcs,
+        ),
+        NamedQuery(
+            "instances_location",
+            tracking.locations_embedded,
+            _grouped(tracking.to_location, "forEpc"),
+            _batch_check("epcs", "EPC"),
+            tracking.prepare_epcs,
+        ),
+        NamedQuery(
+            "instances_custody",
+            tracking.custodies_embedded,
+            _grouped(tracking.to_custody, "forEpc"),
+            _batch_check("epcs", "EPC", tracking.check_journey),
+            tracking.prepare_epcs,
         ),
         NamedQuery(
             "product_journey",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graph.store import GraphStore, Node
+from graph.store import GraphStore, Neighbour, Node
 from loaders.epc import canonical_epc
 from loaders.epcis import utc_time
 from queries.base import QueryParameterError, Record, bounded
@@ -26,6 +26,27 @@ def prepare_epc(params: dict[str, Any]) -> dict[str, Any]:
     if not epc.strip():
         raise QueryParameterError("epc must not be empty")
     return {**params, "key": canonical_epc(epc)}
+
+
+def prepare_epcs(params: dict[str, Any]) -> dict[str, Any]:
+    """A batch's EPCs as written, with the canonical key of each (``keys``, in order)."""
+    epcs = params.get("epcs")
+    if not isinstance(epcs, list):
+        return params
+    if not all(isinstance(e, str) for e in epcs):
+        raise QueryParameterError("epcs must be a list of EPC strings")
+    if not all(e.strip() for e in epcs):
+        raise QueryParameterError("epc must not be empty")
+    return {**params, "keys": [canonical_epc(e) for e in epcs]}
+
+
+def _tagged(epcs: list[str], keys: list[str]) -> list[tuple[str, str]]:
+    """Each distinct EPC as written with its key, in the order given."""
+    return list(dict.fromkeys(zip(epcs, keys, strict=True)))
+
+
+def _untagged(rows: list[Record], tag: str) -> list[Record]:
+    return [{k: v for k, v in r.items() if k != tag} for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,25 +87,27 @@ class _Held:
     until: str | None
 
 
-def _holders(store: GraphStore, key: str) -> list[_Held]:
-    """Every containment path above the item, up to MAX_LEVELS: its top container and
-    the window in which every link of the path held (latest ``since``, earliest
-    ``until``). A link without ``since`` never holds; no link is used twice in a path."""
-    found: list[_Held] = []
-    paths: list[tuple[str, str, str | None, frozenset[tuple[str, str, Any]]]] = [
-        (key, "", None, frozenset())
+def _holders(store: GraphStore, keys: list[str]) -> dict[str, list[_Held]]:
+    """For each item, every containment path above it, up to MAX_LEVELS: its top
+    container and the window in which every link of the path held (latest ``since``,
+    earliest ``until``). A link without ``since`` never holds; no link is used twice in
+    a path. One store call per level, whatever the number of items."""
+    found: dict[str, list[_Held]] = {key: [] for key in keys}
+    # (item, node reached, window start, window end, links used)
+    paths: list[tuple[str, str, str, str | None, frozenset[tuple[str, str, Any]]]] = [
+        (key, key, "", None, frozenset()) for key in found
     ]
     for level in range(1, MAX_LEVELS + 1):
         links = store.neighbours_many(
             "ProductInstance",
-            sorted({p[0] for p in paths}),
+            sorted({p[1] for p in paths}),
             "CONTAINS",
             "in",
             "ProductInstance",
             limit=10_000,
         )
         deeper = []
-        for node, low, high, used in paths:
+        for item, node, low, high, used in paths:
             for n in links.get(node, ()):
                 since, until = n.edge.props.get("since"), n.edge.props.get("until")
                 link = (n.node.key, node, n.edge.props.get("event_id"))
@@ -95,8 +118,8 @@ def _holders(store: GraphStore, key: str) -> list[_Held]:
                     end = until if end is None else min(end, until)
                 if end is not None and start >= end:
                     continue  # never held along this path
-                found.append(_Held(level, n.node.key, start, end))
-                deeper.append((n.node.key, start, end, used | {link}))
+                found[item].append(_Held(level, n.node.key, start, end))
+                deeper.append((item, n.node.key, start, end, used | {link}))
         paths = deeper
         if not paths:
             break
@@ -107,18 +130,32 @@ def timeline(store: GraphStore, key: str) -> list[Step]:
     """The item's events: each that names it (once per role), and each event naming a
     container while that container held it (through the nearest container: fewest
     levels, then container key, then role), unless the event names the item itself."""
-    own = store.neighbours("ProductInstance", key, "OBSERVED", "in", "EpcisEvent", limit=10**6)
-    steps = [Step(n.node, _role(n.edge.props), None) for n in own]
-    mine = {n.node.key for n in own}
-    holders = _holders(store, key)
+    return timelines(store, [key])[key]
+
+
+def timelines(store: GraphStore, keys: list[str]) -> dict[str, list[Step]]:
+    """``timeline`` of many items: at most six store calls whatever their number."""
+    keys = list(dict.fromkeys(keys))
+    own = store.neighbours_many(
+        "ProductInstance", keys, "OBSERVED", "in", "EpcisEvent", limit=10**6
+    )
+    holders = _holders(store, keys)
     seen = store.neighbours_many(
         "ProductInstance",
-        sorted({h.container for h in holders}),
+        sorted({h.container for found in holders.values() for h in found}),
         "OBSERVED",
         "in",
         "EpcisEvent",
         limit=10**6,
     )
+    return {key: _timeline(own.get(key, []), holders[key], seen) for key in keys}
+
+
+def _timeline(
+    own: list[Neighbour], holders: list[_Held], seen: dict[str, list[Neighbour]]
+) -> list[Step]:
+    steps = [Step(n.node, _role(n.edge.props), None) for n in own]
+    mine = {n.node.key for n in own}
     nearest: dict[str, tuple[tuple[int, str, str], Step]] = {}
     for held in holders:
         for n in seen.get(held.container, ()):
@@ -159,8 +196,24 @@ def _name(place: Node | None) -> Any:
 
 
 def journey_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
-    steps = timeline(store, key)
-    at, read = _places(store, sorted({s.event.key for s in steps}))
+    return _untagged(journeys_embedded(store, [epc], [key], first), "forEpc")
+
+
+def journeys_embedded(
+    store: GraphStore, epcs: list[str], keys: list[str], first: int
+) -> list[Record]:
+    """``product_journey`` of many items, each row tagged ``forEpc`` (the EPC as written):
+    at most seven store calls whatever their number."""
+    steps = timelines(store, keys)
+    at, read = _places(store, sorted({s.event.key for found in steps.values() for s in found}))
+    return [
+        {"forEpc": epc, **row}
+        for epc, key in _tagged(epcs, keys)
+        for row in _journey_rows(steps[key], at, read)[:first]
+    ]
+
+
+def _journey_rows(steps: list[Step], at: dict[str, Node], read: dict[str, Node]) -> list[Record]:
     rows = []
     for s in steps:
         e = s.event
@@ -185,7 +238,7 @@ def journey_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[
     rows.sort(
         key=lambda r: (r["eventTime"] is None, str(r["eventTime"]), r["eventId"], str(r["role"]))
     )
-    return rows[:first]
+    return rows
 
 
 def to_journey(rows: list[Record]) -> list[JourneyStep]:
@@ -232,29 +285,51 @@ def _latest(events: dict[str, Node]) -> Node | None:
     )
 
 
-def _placed(store: GraphStore, steps: list[Step]) -> tuple[Node, Node] | None:
-    """The latest live event of the timeline that has a business location, and that."""
-    live = _live(steps)
-    places = store.neighbours_many("EpcisEvent", sorted(live), "AT", "out", "Location", limit=1)
-    event = _latest({k: live[k] for k in places})
-    return None if event is None else (event, places[event.key][0].node)
+def _placed(store: GraphStore, steps: dict[str, list[Step]]) -> dict[str, tuple[Node, Node] | None]:
+    """For each item's timeline, the latest live event that has a business location, and
+    that location: one store call whatever their number."""
+    live = {key: _live(found) for key, found in steps.items()}
+    places = store.neighbours_many(
+        "EpcisEvent",
+        sorted({e for events in live.values() for e in events}),
+        "AT",
+        "out",
+        "Location",
+        limit=1,
+    )
+    placed: dict[str, tuple[Node, Node] | None] = {}
+    for key, events in live.items():
+        event = _latest({k: e for k, e in events.items() if k in places})
+        placed[key] = None if event is None else (event, places[event.key][0].node)
+    return placed
 
 
 def location_embedded(store: GraphStore, epc: str, key: str) -> list[Record]:
-    found = _placed(store, timeline(store, key))
-    if found is None:
-        return []
-    event, place = found
-    return [
-        {
-            "location": place.key,
-            "name": place.props.get("name"),
-            "since": event.props.get("event_time"),
-            "bizStep": event.props.get("biz_step"),
-            "disposition": event.props.get("disposition"),
-            "eventId": event.key,
-        }
-    ]
+    return _untagged(locations_embedded(store, [epc], [key]), "forEpc")
+
+
+def locations_embedded(store: GraphStore, epcs: list[str], keys: list[str]) -> list[Record]:
+    """``current_location`` of many items, each row tagged ``forEpc`` (the EPC as
+    written): at most seven store calls whatever their number."""
+    placed = _placed(store, timelines(store, keys))
+    rows = []
+    for epc, key in _tagged(epcs, keys):
+        found = placed[key]
+        if found is None:
+            continue
+        event, place = found
+        rows.append(
+            {
+                "forEpc": epc,
+                "location": place.key,
+                "name": place.props.get("name"),
+                "since": event.props.get("event_time"),
+                "bizStep": event.props.get("biz_step"),
+                "disposition": event.props.get("disposition"),
+                "eventId": event.key,
+            }
+        )
+    return rows
 
 
 def to_location(rows: list[Record]) -> CurrentLocation | None:
@@ -284,38 +359,54 @@ class TrackedItem:
 
 
 def items_embedded(store: GraphStore, customerId: str, first: int) -> list[Record]:
-    sold = store.neighbours("Customer", customerId, "SOLD_TO", "in", "ProductInstance", limit=10**6)
-    sold.sort(key=lambda n: n.node.key)
-    # Newest sale first (a stable sort keeps EPC order within one time); Cypher puts nulls
-    # first when descending.
-    sold.sort(
-        key=lambda n: (n.edge.props.get("sold_at") is None, str(n.edge.props.get("sold_at") or "")),
-        reverse=True,
+    return _untagged(items_many_embedded(store, [customerId], first), "forCustomer")
+
+
+def items_many_embedded(store: GraphStore, customerIds: list[str], first: int) -> list[Record]:
+    """``customer_items`` of many customers, each row tagged ``forCustomer``: at most
+    nine store calls whatever their number."""
+    sold = store.neighbours_many(
+        "Customer", customerIds, "SOLD_TO", "in", "ProductInstance", limit=10**6
     )
-    page = sold[:first]
-    keys = [n.node.key for n in page]
+    pages: dict[str, list[Neighbour]] = {}
+    for customer in dict.fromkeys(customerIds):
+        mine = sorted(sold.get(customer, []), key=lambda n: n.node.key)
+        # Newest sale first (a stable sort keeps EPC order within one time); Cypher puts
+        # nulls first when descending.
+        mine.sort(
+            key=lambda n: (
+                n.edge.props.get("sold_at") is None,
+                str(n.edge.props.get("sold_at") or ""),
+            ),
+            reverse=True,
+        )
+        pages[customer] = mine[:first]
+    keys = sorted({n.node.key for page in pages.values() for n in page})
     products = store.neighbours_many(
         "ProductInstance", keys, "INSTANCE_OF", "out", "Product", limit=1
     )
+    steps = timelines(store, keys)
+    placed = _placed(store, steps)
     rows = []
-    for n in page:
-        steps = timeline(store, n.node.key)
-        placed = _placed(store, steps)
-        last = _latest(_live(steps))
-        product = products[n.node.key][0].node if n.node.key in products else None
-        rows.append(
-            {
-                "epc": n.node.key,
-                "productId": product.key if product else None,
-                "productName": product.props.get("name") if product else None,
-                "soldAt": n.edge.props.get("sold_at"),
-                "location": placed[1].key if placed else None,
-                "locationName": _name(placed[1]) if placed else None,
-                "since": placed[0].props.get("event_time") if placed else None,
-                "lastStep": last.props.get("biz_step") if last else None,
-                "disposition": last.props.get("disposition") if last else None,
-            }
-        )
+    for customer, page in pages.items():
+        for n in page:
+            where = placed[n.node.key]
+            last = _latest(_live(steps[n.node.key]))
+            product = products[n.node.key][0].node if n.node.key in products else None
+            rows.append(
+                {
+                    "forCustomer": customer,
+                    "epc": n.node.key,
+                    "productId": product.key if product else None,
+                    "productName": product.props.get("name") if product else None,
+                    "soldAt": n.edge.props.get("sold_at"),
+                    "location": where[1].key if where else None,
+                    "locationName": _name(where[1]) if where else None,
+                    "since": where[0].props.get("event_time") if where else None,
+                    "lastStep": last.props.get("biz_step") if last else None,
+                    "disposition": last.props.get("disposition") if last else None,
+                }
+            )
     return rows
 
 
@@ -399,30 +490,50 @@ class Custody:
 
 
 def custody_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
-    live = _live(timeline(store, key))
-    rows = set()
-    for rel_type, prefix in (("SOURCE", "from_"), ("DESTINATION", "to_")):
-        found = store.neighbours_many(
-            "EpcisEvent", sorted(live), rel_type, "out", "Party", limit=1000
-        )
-        for event, parties in found.items():
-            node = live[event]
-            for n in parties:
-                rows.add(
-                    (
-                        node.props.get("event_time"),
-                        event,
-                        node.props.get("biz_step"),
-                        n.node.key,
-                        n.node.props.get("name"),
-                        prefix + str(n.edge.props.get("type")),
-                    )
-                )
-    ordered = sorted(rows, key=lambda r: (r[0] is None, str(r[0]), r[1], r[5], r[3]))[:first]
-    return [
-        {"at": at, "eventId": e, "bizStep": step, "party": party, "name": name, "role": role}
-        for at, e, step, party, name, role in ordered
+    return _untagged(custodies_embedded(store, [epc], [key], first), "forEpc")
+
+
+def custodies_embedded(
+    store: GraphStore, epcs: list[str], keys: list[str], first: int
+) -> list[Record]:
+    """``chain_of_custody`` of many items, each row tagged ``forEpc`` (the EPC as
+    written): at most eight store calls whatever their number."""
+    live = {key: _live(found) for key, found in timelines(store, keys).items()}
+    events = sorted({e for found in live.values() for e in found})
+    parties = [
+        (prefix, store.neighbours_many("EpcisEvent", events, rel_type, "out", "Party", limit=1000))
+        for rel_type, prefix in (("SOURCE", "from_"), ("DESTINATION", "to_"))
     ]
+    rows: list[Record] = []
+    for epc, key in _tagged(epcs, keys):
+        transfers = set()
+        for prefix, found in parties:
+            for event, node in live[key].items():
+                for n in found.get(event, []):
+                    transfers.add(
+                        (
+                            node.props.get("event_time"),
+                            event,
+                            node.props.get("biz_step"),
+                            n.node.key,
+                            n.node.props.get("name"),
+                            prefix + str(n.edge.props.get("type")),
+                        )
+                    )
+        ordered = sorted(transfers, key=lambda r: (r[0] is None, str(r[0]), r[1], r[5], r[3]))
+        rows.extend(
+            {
+                "forEpc": epc,
+                "at": at,
+                "eventId": e,
+                "bizStep": step,
+                "party": party,
+                "name": name,
+                "role": role,
+            }
+            for at, e, step, party, name, role in ordered[:first]
+        )
+    return rows
 
 
 def to_custody(rows: list[Record]) -> list[Custody]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,13 @@ import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore, RelRow
+from loaders.directory import plan_directory
+from loaders.epcis import capture, read_documents
 from loaders.names import name_keys, normalize_name
+from loaders.pipeline import load_file
+from loaders.rejects import RejectsFile
+from loaders.resolve import resolve_store
+from loaders.sample import generate_sample
 from loaders.shelf import store_bucket
 from queries import network
 from queries.named import (
@@ -25,6 +32,7 @@ from queries.named import (
     run_query,
 )
 from queries.network import InfluenceScore
+from queries.segments import assign_segments
 from tests.test_shelf import _capture, object_event
 
 
@@ -955,3 +963,202 @@ def test_next_best_products_a_fixed_rate_mortgage_excludes_the_variable_one(
     # Marketing by email only: the phone consent was withdrawn.
     assert broadband.consent_allows == ("email",)
     assert broadband.evidence.endswith("; Fibre 300: age 46 (18+); marketing consent: email")
+
+
+# ----------------------------------------------------------------------------- page batches
+
+UNKNOWN_EPC = "urn:epc:id:sgtin:0614141.107346.9"
+
+
+def _batch_answers_like_single(
+    store: GraphStore,
+    batch: str,
+    single: str,
+    subject: str,
+    subjects: list[str],
+    missing: str = "nobody",
+    **params: Any,
+) -> dict[str, Any]:
+    """The batch over ``subjects`` (plus one that does not exist, and a repeat) maps each
+    subject to exactly what the single-subject query answers for it."""
+    ids = {"customerId": "customerIds", "householdId": "householdIds", "epc": "epcs"}.get(
+        subject, f"{subject}s"
+    )
+    batched = run_query(store, batch, **{ids: [*subjects, missing, subjects[0]]}, **params)
+    for one in subjects:
+        expected = run_query(store, single, **{subject: one}, **params)
+        empty: Any = [] if isinstance(expected, list) else None
+        assert batched.get(one, empty) == expected, (batch, one)
+    assert missing not in batched
+    return dict(batched)
+
+
+def _touchpoints_and_agents(store: GraphStore) -> None:
+    store.upsert_nodes("Agent", [{"id": "ag1"}])
+    store.upsert_nodes(
+        "Touchpoint",
+        [
+            {
+                "id": f"t{i}",
+                "occurred_at": f"2025-0{1 + i % 3}-0{1 + i % 5}T10:00:00Z",
+                "channel": "web" if i % 3 else "call_center",
+                "kind": "visit" if i % 3 else "complaint",
+                "direction": "inbound",
+                "resolution_status": None if i % 3 else "open",
+            }
+            for i in range(9)
+        ],
+    )
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT",
+        "Customer",
+        "Touchpoint",
+        [RelRow("ann" if i % 2 else "bob", f"t{i}") for i in range(9)],
+    )
+    store.upsert_relationships("HANDLED_BY", "Touchpoint", "Agent", [RelRow("t6", "ag1")])
+
+
+def test_page_batches_answer_like_the_single_subject_queries(store: GraphStore) -> None:
+    _fixture(store)
+    _people(store)
+    _eligibility_catalogue(store)
+    _touchpoints_and_agents(store)
+    people = ["ann", "bob", "cy", "a", "b", "c", "d", "kid", "fay", "acme"]
+    sources = _batch_answers_like_single(
+        store, "customers_sources", "customer_sources", "customerId", people
+    )
+    assert [s.record_id for s in sources["ann"]] == ["B7", "1"]
+    for channel, before in (("", ("", "")), ("call_center", ("", "")), ("", ("2025-02-02", "t9"))):
+        touched = _batch_answers_like_single(
+            store, "customers_touchpoints", "customer_touchpoints", "customerId", people,
+            channel=channel, first=2, beforeTime=before[0], beforeId=before[1],
+        )  # fmt: skip
+        assert all(len(found) <= 2 for found in touched.values())
+    assert _batch_answers_like_single(
+        store, "customers_touchpoints", "customer_touchpoints", "customerId", people,
+        channel="", first=10,
+    )["ann"][0].agent_id is None  # fmt: skip
+    for kind, first in (("", 1), ("", 50), ("referral", 50)):
+        related = _batch_answers_like_single(
+            store, "customers_related", "related_customers", "customerId", people,
+            kind=kind, first=first,
+        )  # fmt: skip
+    assert [r.customer_id for r in related["c"]] == ["b", "e"]
+    for as_of in ("2025-01-15", "2026-06-30"):
+        risks = _batch_answers_like_single(
+            store, "customers_churn_risk", "churn_risk", "customerId", people, asOf=as_of
+        )
+        assert set(risks) == set(people)
+        best = _batch_answers_like_single(
+            store, "customers_next_best_products", "next_best_products", "customerId", people,
+            first=3, asOf=as_of,
+        )  # fmt: skip
+        assert "broadband" in {i.line for i in best["kid"].ineligible}  # adults only
+    _batch_answers_like_single(
+        store, "customers_items", "customer_items", "customerId", people, first=5
+    )
+    households = _batch_answers_like_single(
+        store, "households_value", "household_value", "householdId", ["h1", "h"]
+    )
+    assert households["h1"].members == ("ann", "bob")
+    _batch_answers_like_single(
+        store, "households_white_space", "household_white_space", "householdId", ["h1", "h"],
+        first=3,
+    )  # fmt: skip
+
+
+def test_page_batches_check_their_parameters_before_any_store_call() -> None:
+    nobody: Any = None  # a resolver reaching for the store would fail, not answer
+    with pytest.raises(QueryParameterError, match="first must be between 1 and 500"):
+        run_query(nobody, "customers_touchpoints", customerIds=["a"], channel="", first=0)
+    with pytest.raises(QueryParameterError, match="customerIds may hold at most 500 IDs"):
+        run_query(nobody, "customers_churn_risk", customerIds=[str(i) for i in range(501)])
+    with pytest.raises(QueryParameterError, match="asOf must be a date"):
+        run_query(nobody, "customers_next_best_products", customerIds=["a"], first=3, asOf="x")
+    with pytest.raises(QueryParameterError, match="first must be between 1 and 50,"):
+        run_query(nobody, "households_white_space", householdIds=["h"], first=51)
+    with pytest.raises(QueryParameterError, match="epc must not be empty"):
+        run_query(nobody, "instances_location", epcs=["urn:epc:id:sgtin:0614141.107346.2", " "])
+    with pytest.raises(QueryParameterError, match="epcs must be a list of EPC strings"):
+        run_query(nobody, "instances_journey", epcs=[1], first=5)
+
+
+SAMPLE_AS_OF = date(2026, 3, 1)
+
+
+def _sample(store: GraphStore, tmp_path: Path, customers: int) -> None:
+    """A generated sample loaded into the store as ``make demo`` does: every file, the
+    EPCIS events, identity resolution and scoring (co-ownership rules)."""
+    out = tmp_path / "sample"
+    generate_sample(customers, 11, out, as_of=SAMPLE_AS_OF)
+    plan = plan_directory(out, None)
+    for item in plan.loads:
+        rejects = tmp_path / "rejects" / f"{item.path.name}.jsonl"
+        load_file(store, item.kind, item.path, item.system, rejects_path=rejects)
+    for path in plan.captures:
+        events = RejectsFile(tmp_path / "rejects" / f"{path.name}.jsonl", str(path), "epcis")
+        try:
+            capture(store, read_documents(path), events, keep_captured=False)
+        finally:
+            events.close()
+    resolve_store(store, SAMPLE_AS_OF)
+    assign_segments(store, SAMPLE_AS_OF)
+
+
+def test_every_page_batch_answers_like_its_single_query_on_a_sample(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    _sample(store, tmp_path, 60)
+    customers = store.keys_page("Customer", None, 1000)
+    households = store.keys_page("Household", None, 1000)
+    campaigns = store.keys_page("Campaign", None, 1000)
+    items = store.keys_page("ProductInstance", None, 1000)
+    as_of = SAMPLE_AS_OF.isoformat()
+    found = {
+        "sources": _batch_answers_like_single(
+            store, "customers_sources", "customer_sources", "customerId", customers
+        ),
+        "touchpoints": _batch_answers_like_single(
+            store, "customers_touchpoints", "customer_touchpoints", "customerId", customers,
+            channel="", first=5,
+        ),
+        "related": _batch_answers_like_single(
+            store, "customers_related", "related_customers", "customerId", customers,
+            kind="", first=3,
+        ),
+        "churn": _batch_answers_like_single(
+            store, "customers_churn_risk", "churn_risk", "customerId", customers, asOf=as_of
+        ),
+        "next best": _batch_answers_like_single(
+            store, "customers_next_best_products", "next_best_products", "customerId",
+            customers, first=3, asOf=as_of,
+        ),
+        "items": _batch_answers_like_single(
+            store, "customers_items", "customer_items", "customerId", customers, first=5
+        ),
+        "household value": _batch_answers_like_single(
+            store, "households_value", "household_value", "householdId", households
+        ),
+        "white space": _batch_answers_like_single(
+            store, "households_white_space", "household_white_space", "householdId",
+            households, first=3,
+        ),
+        "campaigns": _batch_answers_like_single(
+            store, "campaigns_response", "campaign_response", "campaignId", campaigns
+        ),
+        "location": _batch_answers_like_single(
+            store, "instances_location", "current_location", "epc", items, UNKNOWN_EPC
+        ),
+        "journey": _batch_answers_like_single(
+            store, "instances_journey", "product_journey", "epc", items, UNKNOWN_EPC, first=20
+        ),
+        "custody": _batch_answers_like_single(
+            store, "instances_custody", "chain_of_custody", "epc", items, UNKNOWN_EPC, first=20
+        ),
+    }  # fmt: skip
+    # The sample exercises every question: each batch has answers to compare.
+    assert all(found.values()), [name for name, answers in found.items() if not answers]
+    assert any(step.container for steps in found["journey"].values() for step in steps)
+    # An item written as a Digital Link is answered under that spelling.
+    link = "https://id.gs1.org/01/06141410000007/21/2"
+    assert link in run_query(store, "instances_location", epcs=[link])
