@@ -36,6 +36,7 @@ from api.observability import observability_middleware
 from graph.config import open_store
 from graph.errors import CkbError, StoreError
 from graph.store import GraphStore
+from loaders.rejects import RejectsWriteError
 
 StoreFactory = Callable[[], GraphStore]
 GRAPHQL_MAX_BYTES_ENV = "CKB_GRAPHQL_MAX_BYTES"
@@ -122,6 +123,13 @@ def _too_large(limit: int, kind: str) -> JSONResponse:
     return JSONResponse(body, status_code=413, headers={"connection": "close"})
 
 
+async def storage_fault(request: Request, exc: Exception) -> JSONResponse:
+    """A store fault (a full disk, a read-only store, an unreachable Neo4j) or a rejects
+    file that cannot be written, met by a route that did not answer it itself: 503 with
+    the one-line reason, never a 500."""
+    return JSONResponse({"error": str(exc)}, status_code=503)
+
+
 async def healthz(request: Request) -> JSONResponse:
     """Liveness: the process answers."""
     return JSONResponse({"status": "ok"})
@@ -178,6 +186,7 @@ def create_app(
         ],
         lifespan=lifespan,
         middleware=[*observability_middleware(metrics), body_limit],
+        exception_handlers={StoreError: storage_fault, RejectsWriteError: storage_fault},
     )
     app.state.metrics = metrics
     return app

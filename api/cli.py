@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import time
@@ -389,8 +390,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     import csv
 
-    from loaders.matching import cluster_scores, pairwise_scores
-    from loaders.resolve import resolve_store, truth_clusters
+    from loaders.resolve import evaluate, resolve_store, truth_clusters
 
     started = time.perf_counter()
     units = {"reading": " records", "comparing": " pairs", "merging": " merges"}
@@ -412,20 +412,27 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         flags = ", ".join(f"{name} {n:,}" for name, n in sorted(summary.flags.items()))
         print(f"  flagged values: {flags}")
     if args.evaluate and summary.resolution is not None:
-        known = {k for cluster in summary.resolution.clusters for k in cluster}
+        # Every record of the truth counts: one rejected at load or never loaded is a
+        # record whose pairs were all missed.
         with args.evaluate.open(newline="", encoding="utf-8") as f:
-            truth = truth_clusters(csv.DictReader(f), known)
-        if not truth:
+            truth = truth_clusters(csv.DictReader(f))
+        found = evaluate(summary.resolution.clusters, truth)
+        if found.absent == found.truth_records:
             print(f"  {args.evaluate} names none of these records")
             return 0
-        scores = pairwise_scores(summary.resolution.clusters, truth)
-        people = cluster_scores(summary.resolution.clusters, truth)
+        scores, people = found.pairs, found.people
         print(
             f"  against {args.evaluate}: pairwise precision {scores.precision:.4f}, recall "
             f"{scores.recall:.4f}, F1 {scores.f1:.4f}; {people.exact:,} of {people.people:,} "
             f"people resolved exactly ({people.exact / people.people:.1%}), {people.split:,} "
             f"split over several customers, {people.mixed:,} customers mixing people"
         )
+        if found.absent:
+            print(
+                f"  {found.absent:,} of {found.truth_records:,} truth records not in the store "
+                f"(rejected at load or never loaded): their {found.absent_pairs:,} true pairs "
+                "count as missed"
+            )
     return 0
 
 
@@ -760,6 +767,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _disk_fault(exc: OSError) -> str | None:
+    """One line for a file a command could not write (a sample, a report) for want of
+    space or rights; None for any other OSError (it goes on as it is). The store and
+    the rejects files say so themselves (StoreError, RejectsWriteError)."""
+    where = exc.filename or "a file"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk holding {where} is full: free space on it and run the command again"
+    if exc.errno == errno.EROFS:
+        return f"{where} is on a file system mounted read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied: {where}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -774,6 +795,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`ckb quality | head`); say nothing more.
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        message = _disk_fault(exc)
+        if message is None:
+            raise
+        print(f"ckb: error: {message}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -9,9 +9,11 @@ bad parameter, a missing role) and GraphQL's request errors reach the client as 
 anything else is masked ("Unexpected error.", with the request ID to quote).
 
 Logging: a request refused for the client's own reasons (a missing role, bad input, a
-limit) is one INFO line on ``ckb.graphql`` — the request ID and the codes; an unexpected
-error is an ERROR with the request ID, the field and the traceback. Neither holds the
-query text or the variables: they may name customers.
+limit) is one INFO line on ``ckb.graphql`` — the request ID and the codes; a store fault
+(``STORE_FULL``, ``STORE_READ_ONLY``, ``STORE_UNAVAILABLE``: a full disk, a read-only
+store ...) is one ERROR line with the request ID, the field and the reason; an unexpected
+error is an ERROR with the request ID, the field and the traceback. None holds the query
+text or the variables: they may name customers.
 
 Protocol (GraphQL over HTTP): GET for queries, POST for everything; a client that accepts
 ``application/graphql-response+json`` gets that media type and HTTP 4xx for a request that
@@ -75,7 +77,8 @@ from api.graphql_permissions import Introspection, IntrospectionGate, introspect
 from api.graphql_schema import Query
 from api.graphql_subscriptions import Subscription
 from api.request_id import current_request_id
-from graph.errors import CkbError
+from graph.errors import CkbError, StoreError, StoreFullError, StoreReadOnlyError
+from loaders.rejects import RejectsWriteError
 from queries.base import QueryParameterError
 
 MAX_PERSISTED = 1000
@@ -103,8 +106,14 @@ _CKB_CODES: tuple[tuple[type[CkbError], str], ...] = (
     (AccessDeniedError, "FORBIDDEN"),
     (AuthError, "UNAUTHENTICATED"),
     (QueryParameterError, "BAD_USER_INPUT"),
+    # The server's storage failed, not the request: the message says what and where.
+    (StoreFullError, "STORE_FULL"),
+    (StoreReadOnlyError, "STORE_READ_ONLY"),
+    (StoreError, "STORE_UNAVAILABLE"),
+    (RejectsWriteError, "STORE_UNAVAILABLE"),
     (CkbError, "BAD_REQUEST"),
 )
+STORE_CODES = frozenset({"STORE_FULL", "STORE_READ_ONLY", "STORE_UNAVAILABLE"})
 
 
 def error_code(error: GraphQLError) -> str:
@@ -162,7 +171,14 @@ class CkbSchema(Schema):
         refused: Counter[str] = Counter()
         for error in errors:
             code = error_code(_with_code(error))
-            if code != INTERNAL:
+            if code in STORE_CODES:  # for the operator: no client fault, no traceback
+                log.error(
+                    "store fault in field %s (request %s): %s",
+                    _field(error),
+                    request_id,
+                    error.message,
+                )
+            elif code != INTERNAL:
                 refused[code] += 1
             elif error.original_error is not None:
                 log.error(

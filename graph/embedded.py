@@ -11,18 +11,27 @@ waits for SQLite's write lock (the busy timeout) instead of failing. Inside a pr
 one connection writes (guarded by a lock) and reads use it when it is free, or a pooled
 reading connection when another thread holds it. The file is opened by its real path,
 so every process that reaches it, through whatever link, shares one lock and one WAL.
+
+A store this process cannot write (a read-only file, folder or file system) is opened
+read-only: reads work, a write raises StoreReadOnlyError before touching it. SQLite's
+errors of the file or its disk (full, read-only, I/O, damaged, locked) become StoreErrors
+saying what happened, what it cost and what to do (docs/operations.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import itertools
 import os
+import signal
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -30,7 +39,10 @@ from graph.errors import (
     StoreCorruptError,
     StoreError,
     StoreFormatError,
+    StoreFullError,
     StoreLockedError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
 )
 from graph.memory import gc_paused
 from graph.schema import GraphSchema, schema
@@ -90,6 +102,23 @@ _WRITER_CACHE_KIB = 256 * 1024
 _READER_CACHE_KIB = 64 * 1024
 _IDLE_READERS = 4
 _MAX_CODE_POINT = "\U0010ffff"
+# Fault injection for the crash tests (tests/support/faults.py): with
+# CKB_FAULT_KILL_AT_COMMIT=N set, a process announces each commit on stderr ("ckb-fault:
+# commit K") and kills itself with SIGKILL right before its N-th (0: never). Unset, as
+# everywhere else, a commit pays one comparison with None.
+_FAULT_KILL_AT = (
+    int(os.environ["CKB_FAULT_KILL_AT_COMMIT"])
+    if os.environ.get("CKB_FAULT_KILL_AT_COMMIT")
+    else None
+)
+_fault_commits = itertools.count(1)
+
+
+def _fault_point(kill_at: int) -> None:
+    commit = next(_fault_commits)
+    os.write(2, f"ckb-fault: commit {commit}\n".encode())
+    if commit == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _dumps(props: Properties) -> str:
@@ -130,6 +159,21 @@ def _rollback(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of an error it raised (SQLITE_FULL for
+    SQLITE_FULL, SQLITE_IOERR for SQLITE_IOERR_WRITE ...); None for one raised by hand."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _folder_fault(path: Path, exc: OSError) -> StoreError:
+    """A store's missing folder could not be made."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreFullError(f"the disk holding {path} is full: cannot create its folder")
+    problem = StoreReadOnlyError if exc.errno in (errno.EROFS, errno.EACCES) else StoreError
+    return problem(f"cannot create the folder of {path}: {exc.strerror} ({exc.filename})")
+
+
 class EmbeddedStore:
     """The default store. Thread-safe; any number of instances and processes per file."""
 
@@ -157,7 +201,19 @@ class EmbeddedStore:
         self._idle: list[sqlite3.Connection] = []
         self._term_props = {n.label: n.terms for n in self._schema.nodes}
         self._sql_cache: dict[tuple[object, ...], str] = {}
-        self._file.parent.mkdir(parents=True, exist_ok=True)
+        # Why this process cannot write the store (None: it can). Then it is opened
+        # read-only; and when nothing can change it (a read-only file system) and no WAL
+        # is beside it, as immutable: SQLite reads it without the -shm file it could not
+        # create there. A WAL beside it is read through the -shm (ro mode).
+        self._read_only, self._frozen = self._writability()
+        self._immutable = self._frozen and not os.path.exists(f"{self._file}-wal")
+        if self._read_only is None:
+            try:
+                self._file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _folder_fault(self._path, exc) from None
+        elif not self._file.exists():
+            raise StoreReadOnlyError(f"cannot create the store {self._path}: {self._read_only}")
         self._main = self._connect(_WRITER_CACHE_KIB)
         try:
             self._prepare()
@@ -184,18 +240,26 @@ class EmbeddedStore:
         return 10
 
     def _connect(self, cache_kib: int) -> sqlite3.Connection:
+        target: str | Path = self._file
+        if self._read_only is not None:
+            target = f"file:{quote(str(self._file))}?mode=ro"
+            if self._immutable:
+                target += "&immutable=1"
         try:
             conn = sqlite3.connect(
-                self._file,
+                target,
                 isolation_level=None,
                 check_same_thread=False,
                 timeout=self._busy_timeout,
                 cached_statements=512,
+                uri=self._read_only is not None,
             )
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {self._path}: {exc}") from None
+            fault = self._fault(exc, "open")
+            raise fault or StoreError(f"cannot open {self._path}: {exc}") from None
         try:
-            self._use_wal(conn)
+            if self._read_only is None:  # a read-only file is WAL already, or stays as it is
+                self._use_wal(conn)
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute(f"PRAGMA cache_size = -{cache_kib}")
             conn.execute("PRAGMA temp_store = MEMORY")
@@ -207,8 +271,138 @@ class EmbeddedStore:
             conn.close()
             if _is_lock_error(exc):
                 raise self._locked() from None
-            raise StoreCorruptError(f"{self._path} is not a readable ckb store: {exc}") from None
+            fault = self._fault(exc, "open")
+            raise fault or StoreCorruptError(
+                f"{self._path} is not a readable ckb store: {exc}"
+            ) from None
         return conn
+
+    def _writability(self) -> tuple[str | None, bool]:
+        """(why this process cannot write the store, None when it can; whether nothing
+        can: its file system is mounted read-only). A missing folder is made on opening."""
+        folder = self._file.parent
+        shown = self._path.parent if self._path.parent.resolve() == folder else folder
+        try:
+            mounted_read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        except OSError:
+            return None, False
+        if mounted_read_only:
+            return f"the file system holding {shown} is mounted read-only", True
+        if self._file.exists() and not os.access(self._file, os.W_OK):
+            return "this user may not write the file", False
+        if not os.access(folder, os.W_OK):
+            return f"this user may not write its folder {shown}", False
+        return None, False
+
+    def _fault(self, exc: sqlite3.Error, doing: str) -> StoreError | None:
+        """What an error SQLite raised says about the file or its disk, as a StoreError
+        saying what happened and what to do; None for any other error (a bug goes on as
+        it is). ``doing``: open, read or write (a write's transaction is rolled back by
+        the time this is raised)."""
+        code = _primary_code(exc)
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return self._locked()
+        unreadable = self._file.exists() and not os.access(self._file, os.R_OK)
+        if code == sqlite3.SQLITE_CANTOPEN and unreadable:
+            return StoreUnavailableError(f"cannot read {self._path}: this user may not read it")
+        if self._read_only is not None and code in (
+            sqlite3.SQLITE_READONLY,
+            sqlite3.SQLITE_CANTOPEN,
+        ):
+            return self._unreadable()
+        path = self._path
+        lost = (
+            "the transaction under way was rolled back, nothing of it kept (what was "
+            "committed before stays); "
+            if doing == "write"
+            else ""
+        )
+        damaged = (
+            f"{path} is not a readable ckb store: {exc}"
+            if doing == "open"
+            else f"{path} is damaged ({exc}): {lost}check it with PRAGMA integrity_check and "
+            "restore it from a backup (docs/operations.md)"
+        )
+        faults: dict[int | None, tuple[type[StoreError], str]] = {
+            sqlite3.SQLITE_FULL: (
+                StoreFullError,
+                f"the disk holding {path} is full: {lost}free space on it and try again",
+            ),
+            sqlite3.SQLITE_READONLY: (
+                StoreReadOnlyError,
+                f"{path} cannot be written ({exc}): {lost}reads work; writing needs write "
+                "access to "
+                + (
+                    self._foreign_files()
+                    or "the file and its folder, on a file system mounted read-write"
+                ),
+            ),
+            sqlite3.SQLITE_IOERR: (
+                StoreUnavailableError,
+                f"disk I/O error on {path} ({getattr(exc, 'sqlite_errorname', exc)}): "
+                f"{lost}check the disk (the system log says more), then try again",
+            ),
+            sqlite3.SQLITE_CANTOPEN: (
+                StoreUnavailableError,
+                f"cannot open {path} (or its -wal and -shm files): {exc}",
+            ),
+            sqlite3.SQLITE_CORRUPT: (StoreCorruptError, damaged),
+            sqlite3.SQLITE_NOTADB: (StoreCorruptError, damaged),
+        }
+        found = faults.get(code)
+        return None if found is None else found[0](found[1])
+
+    def _foreign_files(self) -> str:
+        """The -wal and -shm files beside the store this process may not write, as what
+        to do about them; '' when there are none. A user who may read the file but not
+        write it, opening it first, makes them and leaves them, empty, owned by itself."""
+        name = self._path.name
+        foreign = [
+            f"{name}{end}"
+            for end in ("-wal", "-shm")
+            if os.path.exists(f"{self._file}{end}") and not os.access(f"{self._file}{end}", os.W_OK)
+        ]
+        if not foreign:
+            return ""
+        return (
+            f"{' and '.join(foreign)}, which belong to a user who opened the store without "
+            "write access: with no process using the store, remove them (SQLite makes them "
+            "again), unless the -wal is not empty"
+        )
+
+    def _unreadable(self) -> StoreUnavailableError:
+        """A read-only store SQLite cannot read: no -wal and -shm beside it, and no right
+        to create them."""
+        name, folder = self._path.name, self._path.parent
+        remedy = (
+            f"copy the store with its {name}-wal to a folder this user can write"
+            if self._frozen
+            else f"give this user write access to {folder}, or copy the store to a folder "
+            "it can write"
+        )
+        return StoreUnavailableError(
+            f"cannot read {self._path}: {self._read_only}, and SQLite reads a WAL store "
+            f"through {name}-wal and {name}-shm beside it (they exist while a process has "
+            f"it open); {remedy}"
+        )
+
+    def _refused_write(self) -> StoreReadOnlyError:
+        remedy = (
+            "the file system mounted read-write"
+            if self._frozen
+            else "write access to the file and its folder"
+        )
+        return StoreReadOnlyError(
+            f"{self._path} is read-only here ({self._read_only}): nothing was written; "
+            f"reads work, writing needs {remedy}"
+        )
+
+    def _stale_read_only(self) -> StoreReadOnlyError:
+        return StoreReadOnlyError(
+            f"{self._path} is read-only here ({self._read_only}) and was written by a ckb "
+            "with an older schema (names or indexes this one adds): open it once with write "
+            "access (ckb schema apply) to bring it up to date"
+        )
 
     def _use_wal(self, conn: sqlite3.Connection) -> None:
         """Switch the file to WAL (a no-op once it is). Processes creating one file at once
@@ -236,6 +430,10 @@ class EmbeddedStore:
         conn = self._main
         try:
             tables = self._tables(conn)
+            if not tables and self._read_only is not None:
+                raise StoreReadOnlyError(
+                    f"{self._path} holds no store yet and cannot be set up: {self._read_only}"
+                )
             if not tables:
                 self._begin(conn)
                 try:
@@ -263,7 +461,10 @@ class EmbeddedStore:
             self._codes = self._sync_vocab(conn)
             self._sync_indexes(conn)
         except sqlite3.DatabaseError as exc:
-            raise StoreCorruptError(f"{self._path} is not a readable ckb store: {exc}") from None
+            fault = self._fault(exc, "open")
+            raise fault or StoreCorruptError(
+                f"{self._path} is not a readable ckb store: {exc}"
+            ) from None
 
     @staticmethod
     def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -275,6 +476,8 @@ class EmbeddedStore:
         wanted = vocabulary(self._schema)
         rows = conn.execute("SELECT code, kind, name FROM vocab").fetchall()
         if not set(wanted) <= {(kind, name) for _, kind, name in rows}:
+            if self._read_only is not None:
+                raise self._stale_read_only()
             self._begin(conn)
             try:
                 conn.executemany("INSERT OR IGNORE INTO vocab (kind, name) VALUES (?, ?)", wanted)
@@ -300,6 +503,8 @@ class EmbeddedStore:
         }
         if present == set(wanted):
             return []
+        if self._read_only is not None:
+            raise self._stale_read_only()
         actions = []
         self._begin(conn)
         try:
@@ -344,7 +549,12 @@ class EmbeddedStore:
     def apply_schema(self) -> list[str]:
         with self._main_lock:
             self._check_open()
-            actions = self._sync_indexes(self._main)
+            try:
+                actions = self._sync_indexes(self._main)
+            except sqlite3.Error as exc:
+                if (fault := self._fault(exc, "write")) is None:
+                    raise
+                raise fault from None
             with self._writing() as conn:
                 conn.execute(
                     "INSERT INTO meta (k, v) VALUES ('schema_version', ?) "
@@ -369,6 +579,8 @@ class EmbeddedStore:
             raise
 
     def _commit(self, conn: sqlite3.Connection) -> None:
+        if _FAULT_KILL_AT is not None:
+            _fault_point(_FAULT_KILL_AT)
         conn.execute("COMMIT")
 
     @contextlib.contextmanager
@@ -381,13 +593,20 @@ class EmbeddedStore:
             if getattr(self._local, "depth", 0):
                 yield conn
                 return
-            self._begin(conn)
+            if self._read_only is not None:
+                raise self._refused_write()
             try:
-                yield conn
-                self._commit(conn)
-            except BaseException:
-                _rollback(conn)
-                raise
+                self._begin(conn)
+                try:
+                    yield conn
+                    self._commit(conn)
+                except BaseException:
+                    _rollback(conn)
+                    raise
+            except sqlite3.Error as exc:  # rolled back: say what happened to the file
+                if (fault := self._fault(exc, "write")) is None:
+                    raise
+                raise fault from None
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
@@ -417,6 +636,10 @@ class EmbeddedStore:
             try:
                 self._check_open()
                 yield self._main
+            except sqlite3.Error as exc:
+                if (fault := self._fault(exc, "read")) is None:
+                    raise
+                raise fault from None
             finally:
                 self._main_lock.release()
             return
@@ -427,6 +650,10 @@ class EmbeddedStore:
             conn = self._connect(_READER_CACHE_KIB)
         try:
             yield conn
+        except sqlite3.Error as exc:
+            if (fault := self._fault(exc, "read")) is None:
+                raise
+            raise fault from None
         finally:
             with self._pool_lock:
                 keep = not self._closed and len(self._idle) < _IDLE_READERS

@@ -53,6 +53,16 @@ class StoreLockedError(StoreError):
     """Another process held the embedded store's write lock past the busy timeout."""
 
 
+class StoreFullError(StoreError):
+    """The disk holding the embedded store is full: the transaction under way was rolled
+    back, nothing of it kept; what was committed before stays."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The embedded store cannot be written here (a read-only file, folder or file
+    system); reading it still works."""
+
+
 class StoreFormatError(StoreError):
     """The embedded store's file was written by an older design; it names the command that
     converts it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 from collections.abc import Callable
@@ -9,6 +11,45 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import orjson
+
+from graph.errors import CkbError
+
+_WHY = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "its file system is mounted read-only",
+    errno.EACCES: "this user may not write there",
+    errno.EPERM: "this user may not write there",
+}
+
+
+class RejectsWriteError(CkbError):
+    """The rejects file cannot be written (a read-only folder or file system, a full
+    disk). A rejected record is never dropped unseen: whatever was writing them stops."""
+
+
+def _why(path: Path, exc: OSError) -> tuple[str, str]:
+    """(what went wrong, what to do about it) for a rejects file that cannot be written."""
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    remedy = "free space on it" if full else f"make {path.parent} writable"
+    return _WHY.get(exc.errno or 0, exc.strerror or str(exc)), remedy
+
+
+def _cannot_write(path: Path, exc: OSError) -> RejectsWriteError:
+    why, remedy = _why(path, exc)
+    return RejectsWriteError(
+        f"cannot write rejected records to {path} ({why}): stopped rather than drop them, "
+        f"what was committed before stays; {remedy} or send rejects elsewhere (--rejects, "
+        "CKB_REJECTS_DIR), then run it again"
+    )
+
+
+def _cannot_rewrite(path: Path, exc: OSError) -> RejectsWriteError:
+    why, remedy = _why(path, exc)
+    return RejectsWriteError(
+        f"cannot rewrite {path} without the lines to remove ({why}): the file is as it "
+        f"was; {remedy}, then run it again"
+    )
 
 
 class RejectSink(Protocol):
@@ -27,12 +68,12 @@ class RejectsFile:
         self._append = append
         self._fh: IO[bytes] | None = None
         if path.exists() and not append:
-            path.unlink()
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise _cannot_write(path, exc) from None
 
     def reject(self, line: int, record: Any, reasons: list[str]) -> None:
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("ab" if self._append else "wb")
         entry = {
             "source_file": self.source_file,
             "kind": self.kind,
@@ -40,13 +81,30 @@ class RejectsFile:
             "record": record,
             "reasons": reasons,
         }
-        self._fh.write(orjson.dumps(entry, default=str) + b"\n")
+        try:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("ab" if self._append else "wb")
+            self._fh.write(orjson.dumps(entry, default=str) + b"\n")
+        except OSError as exc:
+            self._drop_handle()
+            raise _cannot_write(self.path, exc) from None
         self.count += 1
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            try:
+                fh.close()
+            except OSError as exc:
+                raise _cannot_write(self.path, exc) from None
+
+    def _drop_handle(self) -> None:
+        """After a failed write: the handle goes, its unwritten bytes with it."""
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                fh.close()
 
 
 class RejectsList:
@@ -91,8 +149,18 @@ def rewrite_rejects(path: Path, drop: Callable[[Any], bool]) -> int:
                     kept.append(line)
         if dropped:
             handle.seek(done)  # a line being written as we finish goes along unread
-            _replace(path, b"".join(kept), handle)
+            try:
+                _replace(path, b"".join(kept), handle)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    _rewritten(path).unlink()
+                raise _cannot_rewrite(path, exc) from None
     return dropped
+
+
+def _rewritten(path: Path) -> Path:
+    """Where the new content of ``path`` is written before it replaces it."""
+    return path.with_name(f".{path.name}.rewrite")
 
 
 def _drops(line: bytes, drop: Callable[[Any], bool]) -> bool:
@@ -111,7 +179,7 @@ def _replace(path: Path, content: bytes, old: IO[bytes]) -> None:
     if not content and not tail:
         path.unlink()
         return
-    fresh = path.with_name(f".{path.name}.rewrite")
+    fresh = _rewritten(path)
     with fresh.open("wb") as out:
         out.write(content + tail)
         out.flush()
