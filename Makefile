@@ -90,3 +90,11 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build $(LINT_DIR)/node_modules
+
+# SIGKILL every writing command at hundreds of points and compare each recovery with an
+# uninterrupted run (bench/crash_points.py; docs/operations.md, "Crash tests"). make test
+# runs a few of them (pytest -m faults). E.g. make crash-bench CRASH_ARGS="--jobs 2".
+CRASH_ARGS ?=
+.PHONY: crash-bench
+crash-bench: $(VENV)/.installed
+	$(BIN)/python bench/crash_points.py $(CRASH_ARGS)

@@ -12,11 +12,13 @@ not sent as null. A field given empty (an empty cell, ``""``, ``null``) clears i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, NamedTuple
 
+import orjson
 from pydantic import ValidationError
 
 from loaders.kinds import Context, CustomerKey, Kind, Props, RecordRows, Ref, RelGroup
@@ -30,11 +32,33 @@ def validation_reasons(error: ValidationError) -> list[str]:
         loc = ".".join(str(p) for p in e["loc"])
         if loc:
             got = e.get("input")
-            shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+            shown = _got(got) if got is not None and not isinstance(got, dict) else ""
             reasons.append(f"{loc}: {msg}{shown}")
         else:
             reasons.append(msg)
     return reasons
+
+
+def _got(value: Any) -> str:
+    try:
+        return f" (got {value!r})"
+    except RecursionError:  # a JSON line may nest 1,024 levels deep
+        return " (got a value nested too deeply to show)"
+
+
+def writable(record: Any) -> Any:
+    """A rejected record as a rejects file (and the pipe from a reading process) can hold
+    it: as it is, or, nested deeper than orjson writes (255 levels; a JSON line may nest
+    1,024), as its JSON text."""
+    if isinstance(record, dict | list):
+        try:
+            orjson.dumps(record, default=str)
+        except TypeError:  # orjson.JSONEncodeError: "Recursion limit reached"
+            try:
+                return json.dumps(record, default=str)
+            except RecursionError:
+                return "(not shown: nested too deeply to write back)"
+    return record
 
 
 def batches(items: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
@@ -126,13 +150,13 @@ def check_batch(kind: Kind, system: str, batch: list[RawRecord]) -> CheckedBatch
         if not fields.issuperset(data):
             given, extra, clashes = names.renamed(data)
             if clashes:
-                checked.rejects.append((raw.line, data, clashes))
+                checked.rejects.append((raw.line, writable(data), clashes))
                 continue
             checked.ignored_fields.update(extra)
         try:
             record = model.model_validate(given)
         except ValidationError as exc:
-            checked.rejects.append((raw.line, data, validation_reasons(exc)))
+            checked.rejects.append((raw.line, writable(data), validation_reasons(exc)))
             continue
         rows = ctx.rows = RecordRows()
         to_rows(record, ctx)

@@ -319,7 +319,55 @@ def check_event(event: Any) -> list[str]:
             reasons.append(
                 f"{kind}: {value!r} is not a CBV {what} (write a custom one as a full URI)"
             )
+    return reasons + _identifier_reasons(event)
+
+
+def _identifier_reasons(event: dict[str, Any]) -> list[str]:
+    """An identifier that becomes a node's key must be one: not empty (a read point or
+    business location given empty is left out), an EPC URN's parts digits."""
+    reasons = []
+    for where, value in _identifiers(event):
+        if not isinstance(value, str):
+            continue  # the schema's to refuse
+        if not value.strip():
+            if not where.startswith(("readPoint", "bizLocation")):
+                reasons.append(f"{where}: must not be empty")
+        elif not _keyable(value):
+            reasons.append(f"{where}: {value!r} is not a valid EPC (an EPC URN's parts are digits)")
+    listed = event.get("bizTransactionList")
+    for n, tx in enumerate(listed if isinstance(listed, list) else ()):
+        given = tx.get("bizTransaction") if isinstance(tx, dict) else None
+        if isinstance(given, str) and not given.strip():
+            reasons.append(f"bizTransactionList/{n}/bizTransaction: must not be empty")
     return reasons
+
+
+_IDENTIFIED = (*ROLES, "parentID", "readPoint", "bizLocation", "sourceList", "destinationList")
+
+
+def _identifiers(event: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(where, value) of each identifier capture reduces to its canonical key."""
+    quantities = [name for name in event if name.endswith("uantityList")]
+    for name in (*_IDENTIFIED, *quantities):
+        value = event.get(name)
+        for n, item in enumerate(value if isinstance(value, list) else [value]):
+            at = f"{name}/{n}" if isinstance(value, list) else name
+            if isinstance(item, dict):
+                for key in ("id", "source", "destination", "epcClass"):
+                    if key in item:
+                        yield f"{at}/{key}", item[key]
+            else:
+                yield at, item
+
+
+def _keyable(value: str) -> bool:
+    """Whether an identifier has a canonical key (loaders/epc.py): a string that is no
+    EPC is kept as written, an EPC URN whose parts are not digits has none."""
+    try:
+        canonical_epc(value)
+    except (ValueError, IndexError):  # urn:epc:id:sgtin:06141x41.107346.1, https://[x
+        return False
+    return True
 
 
 def event_id(event: dict[str, Any]) -> str:
@@ -479,6 +527,10 @@ def check_element(element: Any, where: str = "element") -> list[str]:
         return reasons
     if not element["id"].strip():
         reasons.append(f"{where}/id: must not be empty")
+    children = [(f"children/{n}", c) for n, c in enumerate(element.get("children") or ())]
+    for at, value in [("id", element["id"]), *children]:
+        if isinstance(value, str) and not _keyable(value):
+            reasons.append(f"{where}/{at}: {value!r} is not a valid EPC (its parts are digits)")
     for n, attribute in enumerate(element.get("attributes") or ()):
         at, attr_id, value = f"{where}/attributes/{n}", attribute["id"], attribute.get("attribute")
         short = _mda_name(attr_id)
@@ -716,39 +768,56 @@ def _json(value: Any) -> str | None:
 
 def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file (read
-    line by line, so a file of any size streams)."""
+    line by line, so a file of any size streams). Bytes not in UTF-8 refuse the document
+    (the line) they stand in; nothing of the file is read as something else."""
     if path.suffix == ".jsonl":
         return _read_lines(path)
-    return parse_documents(path.read_text(encoding="utf-8"))
+    return parse_documents(path.read_bytes().decode("utf-8", "surrogateescape"))
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
-    # newline="" keeps a bare CR (or U+2028 inside a string) in its line: a line ends at
-    # LF, as for every other file ckb reads (loaders/sources.py) and for push ingest.
-    with path.open(encoding="utf-8", newline="") as f:
-        for n, line in enumerate(f, start=1):
+    # Read as bytes: a line ends at LF and a bare CR (or U+2028 inside a string) stays in
+    # it, as for every other file ckb reads (loaders/sources.py) and for push ingest.
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, start=1):
+            line = raw.decode("utf-8", "surrogateescape").removesuffix("\n")
             if line.strip():
-                try:
-                    yield n, _loads(line), None
-                except json.JSONDecodeError as exc:
-                    yield n, None, f"invalid JSON: {exc}"
+                yield n, *_parse(line)
 
 
 def parse_documents(text: str, lines: bool = False) -> Iterator[tuple[int, Any, str | None]]:
     """One JSON document, or (``lines``, or text that is not one object) JSON Lines."""
     stripped = text.lstrip()
     if stripped.startswith("{") and not lines and _one_object(text):
-        try:
-            yield 1, json.loads(text), None
-        except json.JSONDecodeError as exc:
-            yield 1, None, f"invalid JSON: {exc}"
+        yield 1, *_parse(text, whole=True)
         return
     for n, line in enumerate(text.split("\n"), start=1):  # LF only, not str.splitlines
         if line.strip():
-            try:
-                yield n, _loads(line), None
-            except json.JSONDecodeError as exc:
-                yield n, None, f"invalid JSON: {exc}"
+            yield n, *_parse(line)
+
+
+# What orjson cannot write back (ckb keeps unmapped fields as JSON): refused on reading.
+_UNWRITABLE = "ckb keeps JSON with integers of up to 64 bits, nested up to 255 levels"
+
+
+def _parse(text: str, whole: bool = False) -> tuple[Any, str | None]:
+    """A document (or line) parsed, or None and why not: not UTF-8 (bytes read as
+    surrogate escapes), not JSON, nested too deeply, or holding what ckb cannot store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, "not valid UTF-8"
+    try:
+        parsed = json.loads(text) if whole else _loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc}"
+    except RecursionError:
+        return None, f"invalid JSON: nested too deeply ({_UNWRITABLE})"
+    try:
+        orjson.dumps(parsed)
+    except TypeError as exc:  # orjson.JSONEncodeError
+        return None, f"cannot be kept: {exc} ({_UNWRITABLE})"
+    return parsed, None
 
 
 def _loads(line: str) -> Any:
@@ -766,6 +835,8 @@ def _one_object(text: str) -> bool:
     except json.JSONDecodeError as exc:
         # "Extra data" after a complete object: JSON Lines, not one broken document.
         return not exc.msg.startswith("Extra data")
+    except RecursionError:
+        return True  # one document, nested too deeply: refused as a whole
     return True
 
 

@@ -77,7 +77,16 @@ _OWNED: tuple[tuple[str, Direction, str], ...] = (
 _SHARED = (("HOLDS", "Holding"), ("MEMBER_OF", "Household"))
 # Where a person's values sit on a customer or source record (her given or family name
 # alone is no value of hers: others have it too; her full name is).
-_PERSONAL = ("name", "birth_date", "email", "phone", "address", "national_id")
+_PERSONAL = (
+    "name",
+    "birth_date",
+    "birth_date_raw",
+    "email",
+    "phone",
+    "address",
+    "address_line2",
+    "national_id",
+)
 _MANY = 1_000_000
 _ROUNDS = 10  # identifiers found by records found by identifiers ... at most this deep
 ERASED = "[erased]"

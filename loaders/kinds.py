@@ -209,18 +209,22 @@ def _customer_rows(rec: CustomerRecord, ctx: Context) -> None:
     # singleton_for); if it is already linked (resolved, merged), its attributes go to the
     # customer it resolved to.
     golden = ctx.golden[0]
-    name = rec.name or " ".join(p for p in (rec.given_name, rec.family_name) if p)
+    # A record may have no name (models.py: another identifier suffices): then None.
+    name = rec.name or " ".join(p for p in (rec.given_name, rec.family_name) if p) or None
     attrs: Props = {
         "name": name,
         "given_name": rec.given_name,
         "family_name": rec.family_name,
         "birth_date": _value(rec.birth_date),
+        "birth_date_raw": rec.birth_date_raw,
         "gender": rec.gender,
         "email": rec.email,
         "phone": rec.phone,
         "address": rec.address,
+        "address_line2": rec.address_line2,
         "postal_code": rec.postal_code,
         "city": rec.city,
+        "region": rec.region,
         "country": rec.country,
         "national_id": rec.national_id,
     }
@@ -239,9 +243,10 @@ def _customer_rows(rec: CustomerRecord, ctx: Context) -> None:
         {
             "id": golden,
             "kind": rec.kind or "person",
-            **attrs,
-            "name_normalized": normalize_name(name),
-            "name_keys": " ".join(name_keys(name)) or None,
+            # The birth date as written is evidence: on the source record only.
+            **{k: v for k, v in attrs.items() if k != "birth_date_raw"},
+            "name_normalized": normalize_name(name) if name else None,
+            "name_keys": (" ".join(name_keys(name)) or None) if name else None,
             "customer_since": _value(rec.customer_since),
             "status": "active",
             **ctx.provenance(rec.source_record_id),

@@ -108,7 +108,11 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
     country = _text(props, "country")
     phone = normalize_phone(_text(props, "phone"), country)
     email = normalize_email(_text(props, "email"))
-    birth = normalize_birth_date(_text(props, "birth_date"), today)
+    # The birth date as written, when kept, says what is wrong with it (an impossible or
+    # future one is read as missing; an ambiguous one day first); else the date.
+    birth = normalize_birth_date(
+        _text(props, "birth_date_raw") or _text(props, "birth_date"), today
+    )
     postal = normalize_postal(_text(props, "postal_code"))
     national = normalize_id(_text(props, "national_id"))
     flags = [n.flag for n in (phone, email, birth, postal, national) if n.flag]
@@ -123,7 +127,9 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
         birth_date=birth.value,
         email=email.value,
         phone=phone.value,
-        address=address_tokens(_text(props, "address")),
+        address=address_tokens(
+            " ".join(t for t in (_text(props, "address"), _text(props, "address_line2")) if t)
+        ),
         postal=postal.value,
         national_id=national.value,
         flags=tuple(flags),

@@ -2,8 +2,9 @@
 # (enum fields are written `_opt(Literal[...])`, a helper call mypy cannot read as a type)
 """What a valid record of each kind looks like (pydantic), whatever file or request it came in.
 
-Rules a model checks: types, required fields, enumerations, date sanity (no birth dates
-in the future or before 1900, no events in the future), ranges, check digits. Values
+Rules a model checks: types, required fields, enumerations, date sanity (no events in
+the future; a customer's birth date that is no sure date is kept as written and flagged,
+never a reject), ranges, check digits. Values
 arrive as text from CSV; empty cells mean "not given". Pure: no I/O.
 """
 
@@ -24,6 +25,9 @@ from pydantic import (
     model_validator,
 )
 
+from loaders.epc import canonical_epc
+from loaders.normalize import normalize_birth_date
+
 # Clock skew we tolerate between a source system and us before "in the future" is an error.
 FUTURE_SKEW = timedelta(minutes=10)
 
@@ -37,14 +41,6 @@ def _blank_to_none(value: Any) -> Any:
 def _not_future_date(value: date | None) -> date | None:
     if value is not None and value > datetime.now(UTC).date():
         raise ValueError("date is in the future")
-    return value
-
-
-def _plausible_birth_date(value: date | None) -> date | None:
-    if value is not None:
-        if value.year < 1900:
-            raise ValueError("birth date before 1900")
-        _not_future_date(value)
     return value
 
 
@@ -98,14 +94,25 @@ def _email(value: str | None) -> str | None:
     return value
 
 
+def _store(value: str | None) -> str | None:
+    """A store written as an EPC (an SGLN URN, a GLN Digital Link) must be one: it becomes
+    the Location its shelf readers' EPCIS events name (loaders/epc.py)."""
+    if value is not None:
+        try:
+            canonical_epc(value)
+        except (ValueError, IndexError):  # urn:epc:id:sgln:06141x41.00101.0, https://[x
+            raise ValueError("not a valid EPC (an SGLN's parts are digits)") from None
+    return value
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Opt = BeforeValidator(_blank_to_none)
 OptText = Annotated[Text | None, Opt]
 OptId = Annotated[Id | None, Opt]
+StoreId = Annotated[OptId, AfterValidator(_store)]
 OptDate = Annotated[date | None, Opt, AfterValidator(_not_future_date)]
 AnyDate = Annotated[date | None, Opt]
-BirthDate = Annotated[date | None, Opt, AfterValidator(_plausible_birth_date)]
 When = Annotated[datetime, AfterValidator(_utc)]
 OptWhen = Annotated[datetime | None, Opt, AfterValidator(_utc)]
 Money = Annotated[float, Field(allow_inf_nan=False)]
@@ -192,22 +199,63 @@ class CustomerRecord(Record):
     name: OptText = None
     given_name: OptText = None
     family_name: OptText = None
-    birth_date: BirthDate = None
+    birth_date: AnyDate = None
+    # The birth date as written when it is no sure date (see _read_birth_date).
+    birth_date_raw: OptText = None
     gender: _opt(Literal["female", "male", "other", "unknown"]) = None
     email: Email = None
     phone: OptText = None
     address: OptText = None
+    address_line2: OptText = None
     postal_code: OptText = None
     city: OptText = None
+    region: OptText = None  # state, province, county ...
+    state: OptText = None  # another name for region (a column many files have)
     country: Country = None
     national_id: OptText = None
     customer_since: OptDate = None
     owner_agent_id: OptId = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_birth_date(cls, data: Any) -> Any:
+        """A birth date in any spelling loaders/normalize.py reads (2024-12-25, 20241225,
+        25/12/2024, 25.12.2024, 2024/12/25; day first). One that is no sure date (not a
+        date, before 1900, in the future, or both day-first and month-first dates) is kept
+        as written in birth_date_raw, read as the day-first date when ambiguous and as no
+        date otherwise; the quality report counts it. A ``state`` fills ``region``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "birth_date" in data:
+            raw = data["birth_date"]
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                raw = str(raw)  # a JSON number: 19801225
+            if isinstance(raw, str):
+                read = normalize_birth_date(raw, datetime.now(UTC).date())
+                data["birth_date"] = read.value
+                data["birth_date_raw"] = raw.strip() if read.flag else None
+            elif raw is None:
+                data["birth_date_raw"] = None
+        if _blank_to_none(data.get("region")) is None and "state" in data:
+            data["region"] = data["state"]
+        return data
+
     @model_validator(mode="after")
-    def _named(self) -> CustomerRecord:
-        if not (self.name or self.given_name or self.family_name):
-            raise ValueError("needs name, or given_name / family_name")
+    def _identifiable(self) -> CustomerRecord:
+        if not (
+            self.name
+            or self.given_name
+            or self.family_name
+            or self.email
+            or self.phone
+            or self.national_id
+            or (self.birth_date and self.address)
+        ):
+            raise ValueError(
+                "needs a name (name, or given_name / family_name), or an email, phone or "
+                "national_id, or a birth_date with an address"
+            )
         return self
 
 
@@ -313,7 +361,7 @@ class PurchaseRecord(CustomerRef):
     currency: Currency = None
     department: OptText = None
     channel: _opt(Channel) = None
-    store_id: OptId = None
+    store_id: StoreId = None
 
 
 class TouchpointRecord(CustomerRef):

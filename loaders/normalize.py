@@ -93,28 +93,64 @@ def address_tokens(raw: str | None) -> tuple[str, ...]:
 
 
 def normalize_postal(raw: str | None) -> Normal:
+    """Upper-case, no spaces or dashes. Junk (flagged): not letters and digits, shorter than
+    3 or longer than 10 characters, all zeros, or one letter repeated (``XXXX``). A digit
+    repeated is a real code in places (2222 and 3333 are Australian postcodes)."""
     if _blank(raw):
         return Normal(None)
     assert raw is not None
     value = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw)).upper()
-    if not value.isalnum() or len(set(value)) == 1:
+    junk = set(value) == {"0"} or (len(set(value)) == 1 and value.isalpha())
+    if not value.isalnum() or not 3 <= len(value) <= 10 or junk:
         return Normal(None, "invalid_postal_code")
     return Normal(value)
 
 
+# Birth date spellings: year first (ISO 2024-12-25, 2024/12/25, 2024.12.25, an ISO time
+# after it ignored), eight digits (20241225) and day or month first (25/12/2024, 5/1/2024,
+# 25.12.2024, 25-12-2024). Two-digit years are not read: which century is a guess.
+_YEAR_FIRST = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ].*)?")
+_EIGHT_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_YEAR_LAST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+
+
+def _date(year: str, month: str, day: str) -> date | None:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def read_date(raw: str) -> tuple[date | None, bool]:
+    """The date a birth date's text spells, and whether it is ambiguous: day first
+    (25/12/2024) unless only month first is a date (12/25/2024); when both readings are
+    dates and differ (06/05/2024), the day-first one, ambiguous. (None, False): no date."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if m := _YEAR_FIRST.fullmatch(text):
+        return _date(m[1], m[3], m[4]), False
+    if m := _EIGHT_DIGITS.fullmatch(text):
+        return _date(m[1], m[2], m[3]), False
+    if m := _YEAR_LAST.fullmatch(text):
+        day_first, month_first = _date(m[4], m[3], m[1]), _date(m[4], m[1], m[3])
+        if day_first and month_first:
+            return day_first, day_first != month_first
+        return day_first or month_first, False
+    return None, False
+
+
 def normalize_birth_date(raw: str | None, today: date) -> Normal:
+    """ISO date from the spellings ``read_date`` knows. Flagged: ``invalid_birth_date``
+    (not a date, or before 1900) and ``future_birth_date`` with no value;
+    ``ambiguous_birth_date`` with the day-first reading."""
     if _blank(raw):
         return Normal(None)
     assert raw is not None
-    try:
-        value = date.fromisoformat(raw.strip()[:10])
-    except ValueError:
+    value, ambiguous = read_date(raw)
+    if value is None or value.year < 1900:
         return Normal(None, "invalid_birth_date")
     if value > today:
         return Normal(None, "future_birth_date")
-    if value.year < 1900:
-        return Normal(None, "invalid_birth_date")
-    return Normal(value.isoformat())
+    return Normal(value.isoformat(), "ambiguous_birth_date" if ambiguous else None)
 
 
 def normalize_id(raw: str | None) -> Normal:

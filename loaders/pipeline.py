@@ -18,7 +18,7 @@ from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
 from graph.store import GraphStore, TransactionGroups, atomically
-from loaders.checking import Checked, CheckedBatch, batches, check_batch
+from loaders.checking import Checked, CheckedBatch, batches, check_batch, writable
 from loaders.kinds import (
     KINDS,
     TOUCH_DEFAULT,
@@ -252,7 +252,7 @@ class Loader:
             golden = _golden(keys, customers, required)
             if golden is None or (rec_refs and not existing.issuperset(rec_refs)):
                 reasons = self._unknown(keys, rec_refs, customers, existing)
-                self._reject(summary, line, _ELSEWHERE if raw is None else raw, reasons)
+                self._reject(summary, line, _ELSEWHERE if raw is None else writable(raw), reasons)
                 continue
             rows.add(nodes, rels, golden)
             loaded += 1
@@ -377,7 +377,7 @@ def load_file(
             lines = {line for line, _ in loader.deferred}
             raw = raw_records(path, lines, whole.encoding)
             for line, reasons in loader.deferred:
-                sink.reject(line, raw.get(line), reasons)
+                sink.reject(line, writable(raw.get(line)), reasons)
     finally:
         sink.close()
     if summary.read == 0:

@@ -43,15 +43,20 @@ from graph.store import (
     PropertyValue,
     RelRow,
     TransactionGroups,
+    atomically,
     transactional,
 )
 from loaders.matching import (
     M_PROBABILITIES,
+    ClusterScores,
     Link,
     Model,
+    PairwiseScores,
     Profile,
     Resolution,
+    cluster_scores,
     estimate_model,
+    pairwise_scores,
     profile,
     resolve,
     review_reason,
@@ -63,8 +68,11 @@ from loaders.names import name_keys, normalize_name
 SOURCE_TRUST = ("billing", "crm", "webshop", "stores", "callcenter")
 GOLDEN_FIELDS = (
     "name", "given_name", "family_name", "birth_date", "gender", "email", "phone",
-    "address", "postal_code", "city", "country", "national_id",
+    "address", "postal_code", "city", "region", "country", "national_id",
 )  # fmt: skip
+# Fields that come from the record chosen for another, never on their own: a second
+# address line belongs to its first.
+COMPANION_FIELDS = {"address_line2": "address"}
 
 
 @dataclass
@@ -95,10 +103,15 @@ def survivor_attributes(records: Sequence[Node]) -> dict[str, PropertyValue | No
     ordered.sort(key=lambda r: str(r.props.get("loaded_at") or ""), reverse=True)
     ordered.sort(key=lambda r: _trust(str(r.props.get("source_system"))))
     golden: dict[str, PropertyValue | None] = {}
+    chosen: dict[str, Node] = {}
     for name in GOLDEN_FIELDS:
-        golden[name] = next(
-            (r.props[name] for r in ordered if r.props.get(name) not in (None, "")), None
-        )
+        found = next((r for r in ordered if r.props.get(name) not in (None, "")), None)
+        golden[name] = found.props[name] if found is not None else None
+        if found is not None:
+            chosen[name] = found
+    for name, leader in COMPANION_FIELDS.items():
+        source = chosen.get(leader)
+        golden[name] = (source.props.get(name) or None) if source is not None else None
     display = golden.get("name") or " ".join(
         str(p) for p in (golden.get("given_name"), golden.get("family_name")) if p
     )
@@ -311,7 +324,15 @@ def _now() -> str:
 def _store_review_items(
     store: GraphStore, review: Sequence[Link], by_record: Mapping[str, Node], model: Model
 ) -> int:
-    """One ReviewItem per possible match not seen before; decided items stay decided."""
+    """One ReviewItem per possible match not seen before; decided items stay decided.
+    Items and their CANDIDATE links land in one transaction: a re-run after a crash
+    between them would find the items and never link them."""
+    return atomically(store, lambda: _write_review_items(store, review, by_record, model))
+
+
+def _write_review_items(
+    store: GraphStore, review: Sequence[Link], by_record: Mapping[str, Node], model: Model
+) -> int:
     wanted = {review_id(lk.a, lk.b): lk for lk in review}
     existing = store.get_nodes("ReviewItem", sorted(wanted))
     new = [(rid, lk) for rid, lk in sorted(wanted.items()) if rid not in existing]
@@ -685,21 +706,56 @@ def _merge(
     store.upsert_relationships("MERGED", "MergeEvent", "Customer", merged_rows)
 
 
-def truth_clusters(rows: Iterable[Mapping[str, str]], known: set[str]) -> list[list[str]]:
+def truth_clusters(
+    rows: Iterable[Mapping[str, str]], known: set[str] | None = None
+) -> list[list[str]]:
     """Ground-truth clusters of source record keys (``system:record_id``) from rows with
-    source_system, source_record_id and person_id; records not in ``known`` are ignored."""
+    source_system, source_record_id and person_id: every record of the truth, or, given
+    ``known``, only those in it (a score over the loaded records alone: what the
+    loader rejected would not count)."""
     people: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         key = f"{row['source_system']}:{row['source_record_id']}"
-        if key in known:
+        if known is None or key in known:
             people[row["person_id"]].append(key)
     return sorted(sorted(v) for v in people.values())
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Resolved clusters scored against every record of a truth file."""
+
+    pairs: PairwiseScores
+    people: ClusterScores
+    truth_records: int
+    absent: int  # truth records not among the resolved: rejected at load, or never loaded
+    absent_pairs: int  # true pairs with an absent record: each a missed pair
+
+
+def evaluate(found: Sequence[Sequence[str]], truth: Sequence[Sequence[str]]) -> Evaluation:
+    """Pairwise and per-person scores of ``found`` clusters against ``truth`` clusters
+    (truth_clusters): a truth record not found is a record whose pairs were all missed."""
+    known = {key for cluster in found for key in cluster}
+    absent = sum(key not in known for group in truth for key in group)
+    absent_pairs = sum(
+        len(group) * (len(group) - 1) // 2 - (n := sum(k in known for k in group)) * (n - 1) // 2
+        for group in truth
+    )
+    return Evaluation(
+        pairwise_scores(found, truth),
+        cluster_scores(found, truth),
+        sum(len(group) for group in truth),
+        absent,
+        absent_pairs,
+    )
+
+
 __all__ = [
+    "Evaluation",
     "Profile",
     "Progress",
     "ResolveSummary",
+    "evaluate",
     "resolve_store",
     "survivor_attributes",
     "truth_clusters",

@@ -130,8 +130,8 @@ def read_records(
                 yield from read_jsonl(binary, only, enc)
         except _READ_ERRORS as exc:
             raise SourceFileError(f"{path}: unreadable ({exc})") from None
-        except UnicodeDecodeError as exc:  # a byte the error handler cannot escape (UTF-16)
-            raise SourceFileError(f"{path}: not valid {_label(enc)} ({exc.reason})") from None
+        except UnicodeError as exc:  # a byte the error handler cannot escape (UTF-16)
+            raise SourceFileError(f"{path}: not valid {_label(enc)} ({_why(exc, enc)})") from None
 
 
 # ----------------------------------------------------------------------- the whole file
@@ -171,10 +171,18 @@ def check_file(path: Path, encoding: str | None = None) -> FileCheck:
                 f"{path}: unreadable ({exc}): a corrupt or cut-short file; nothing from it "
                 "was loaded"
             ) from None
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             raise SourceFileError(
-                f"{path}: not valid {_label(enc)} ({exc.reason}); nothing from it was loaded"
+                f"{path}: not valid {_label(enc)} ({_why(exc, enc)}); nothing from it was loaded"
             ) from None
+
+
+def _why(exc: UnicodeError, encoding: str) -> str:
+    """Why the text does not decode; declared ``utf-16`` (or ``utf-32``) without a
+    byte-order mark, which byte order to declare instead."""
+    if isinstance(exc, UnicodeDecodeError):
+        return exc.reason
+    return f"{exc}: declare its byte order, {encoding}-le or {encoding}-be"
 
 
 def _chunks(binary: IO[bytes], first: bytes) -> Iterator[bytes]:
@@ -380,6 +388,9 @@ def _csv_rows(text: IO[str], only: Container[int] | None, encoding: str) -> Iter
     reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
+        while not header or (len(header) == 1 and not header[0].strip()):
+            lines.pop()  # blank lines before the header hold nothing
+            header = next(reader)
     except StopIteration:
         return
     except csv.Error as exc:

@@ -56,10 +56,11 @@ UPSERT = """mutation ($record: JSON!) {
 
 
 def _customers(path: Path, n: int, prefix: str, bad: int = 0) -> Path:
-    """A customers CSV of ``n`` records, the last ``bad`` of them without a name."""
+    """A customers CSV of ``n`` records, the last ``bad`` of them rejected (an email that
+    is not one)."""
     rows = ["source_record_id,name,email"]
     rows += [f"{prefix}{i},Person {prefix}{i},{prefix.lower()}{i}@example.com" for i in range(n)]
-    rows += [f"{prefix}X{i},,nameless{i}@example.com" for i in range(bad)]
+    rows += [f"{prefix}X{i},Nobody {i},not-an-email-{i}" for i in range(bad)]
     path.write_text("\n".join(rows) + "\n")
     return path
 

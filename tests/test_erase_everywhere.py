@@ -48,14 +48,15 @@ FILES = {
 C1,Greta Lindqvist,1984-03-17,greta.lindqvist@example.org,+46701234567,12 Kungsgatan,11143,Stockholm,SE,840317-1234
 C2,Olof Lindqvist,1982-11-02,olof.l@example.org,+46709876543,,,Stockholm,SE,
 C3,Pia Berg,1990-05-05,pia.berg@example.org,+46705550000,3 Storgatan,11122,Stockholm,SE,
-C4,Nils Holm,1990-13-40,nils.holm@example.org,+46705551111,,,,SE,
+C4,Nils Holm,1990-13-40,nils.holm at example.org,+46705551111,,,,SE,
 """,
     "webshop.customers.csv": """source_record_id,name,birth_date,email,phone,address,postal_code,country
 W1,Greta Lindqvist,1984-03-17,greta.lindqvist@example.org,+46701234567,12 Kungsgatan,11143,SE
 W2,Pia Berg,1990-05-05,pia.berg@example.org,+46705550000,3 Storgatan,11122,SE
 """,
-    "billing.customers.csv": """source_record_id,name,birth_date,email,phone
-B7,Greta Lindqvist,17/03/1984,Greta.Lindqvist@Example.org,+46 70 123 45 67
+    # Rejected (an unknown gender): a birth date no longer rejects (flagged, kept).
+    "billing.customers.csv": """source_record_id,name,birth_date,email,phone,gender
+B7,Greta Lindqvist,17/03/1984,Greta.Lindqvist@Example.org,+46 70 123 45 67,robot
 """,
     # Rejected (bad email) with no identifier of hers: her name and birth date tell.
     "stores.customers.csv": """source_record_id,given_name,family_name,birth_date,email

@@ -49,7 +49,7 @@ def _rejects(path: Path) -> list[dict[str, object]]:
 CUSTOMERS = (
     "source_record_id,name,email,birth_date,phone\n"
     "1,Ann Lee,ann@example.com,1980-01-02,+4790000001\n"
-    "2,Bob Stone,,1985-02-30,\n"
+    "2,,,1985-02-30,\n"
     "3,Cai Wen,not-mail,,\n"
     "4,Dee Park,dee@example.com,,\n"
 )
@@ -71,12 +71,13 @@ def test_customers_load_with_provenance_and_rejects_keep_line_and_reasons(
         (
             3,
             [
-                "birth_date: Input should be a valid date or datetime, day value is outside expected range (got '1985-02-30')"
+                "needs a name (name, or given_name / family_name), or an email, "
+                "phone or national_id, or a birth_date with an address"
             ],
         ),
         (4, ["email: not an email address (got 'not-mail')"]),
     ]
-    assert rejects[0]["record"]["name"] == "Bob Stone"  # type: ignore[index]
+    assert rejects[0]["record"]["birth_date"] == "1985-02-30"  # type: ignore[index]
     assert rejects[0]["source_file"] == str(tmp_path / "c.csv")
     source = store.get_node("SourceRecord", "billing:1")
     assert source is not None

@@ -82,7 +82,16 @@ def test_phone_normaliser_never_crashes(raw: str, country: str | None) -> None:
     assert normal.value is None or normal.value.startswith("+")
 
 
-@given(st.dictionaries(st.sampled_from(["name", "email", "phone", "birth_date", "address", "postal_code", "national_id", "country"]), st.text(max_size=30)))  # fmt: skip
+@given(st.text(max_size=20) | st.from_regex(r"\A\d{1,4}[-/.]\d{1,4}[-/.]\d{1,4}\Z"))
+def test_birth_date_normaliser_never_crashes_and_reads_only_plausible_dates(raw: str) -> None:
+    normal = normalize_birth_date(raw, TODAY)
+    if normal.value is not None:
+        assert "1900-01-01" <= normal.value <= TODAY.isoformat()
+    else:
+        assert normal.flag in (None, "invalid_birth_date", "future_birth_date")
+
+
+@given(st.dictionaries(st.sampled_from(["name", "email", "phone", "birth_date", "birth_date_raw", "address", "address_line2", "postal_code", "national_id", "country"]), st.text(max_size=30)))  # fmt: skip
 def test_any_record_profiles_without_crashing(props: dict[str, str]) -> None:
     p = profile("r", props, TODAY)
     assert p.key == "r"

@@ -136,7 +136,7 @@ def _push(base: str, token: str, tag: str, start: threading.Barrier, out: Pushed
                 for rid in ids
             ]
             bad = f"{tag}{batch:02d}BAD"
-            customers.append({"source_record_id": bad, "name": "X", "birth_date": "2999-01-01"})
+            customers.append({"source_record_id": bad, "name": "X", "gender": "robot"})
             results = _post(http, f"{base}/ingest/customers?source={system}", customers, out)
             if results is None:
                 continue
