@@ -79,8 +79,9 @@ chromium:
 			echo "no chromium, and apt-get is not usable as root: the browser test will skip"; \
 		fi; }
 
+# One worker per core; a test module stays on one worker, so its fixtures are built once.
 test: lint chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 docs: $(VENV)/.installed
 	$(BIN)/ckb schema docs
