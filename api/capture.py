@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from api.ingest import IngestRefusedError, IngestSettings, check_token, refusal
 from graph.errors import StoreError
 from graph.store import GraphStore
-from loaders.epcis import capture, parse_documents
+from loaders.epcis import BOM, capture, parse_documents
 from loaders.rejects import RejectsFile
 
 KEEP_RESULTS = 1000
@@ -35,7 +35,11 @@ def capture_body(
         settings.rejects_dir / "epcis.capture.rejects.jsonl", "capture", "epcis", append=True
     )
     try:
-        summary = capture(store, parse_documents(body.decode("utf-8", "replace"), lines), rejects)
+        summary = capture(
+            store,
+            parse_documents(body.removeprefix(BOM).decode("utf-8", "surrogateescape"), lines),
+            rejects,
+        )
     finally:
         rejects.close()
     return {

@@ -766,13 +766,16 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file (read
     line by line, so a file of any size streams). Bytes not in UTF-8 refuse the document
     (the line) they stand in; nothing of the file is read as something else."""
     if path.suffix == ".jsonl":
         return _read_lines(path)
-    return parse_documents(path.read_bytes().decode("utf-8", "surrogateescape"))
+    return parse_documents(path.read_bytes().removeprefix(BOM).decode("utf-8", "surrogateescape"))
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
@@ -780,7 +783,9 @@ def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     # it, as for every other file ckb reads (loaders/sources.py) and for push ingest.
     with path.open("rb") as f:
         for n, raw in enumerate(f, start=1):
-            line = raw.decode("utf-8", "surrogateescape").removesuffix("\n")
+            # A UTF-8 byte-order mark is no part of line 1.
+            text = (raw.removeprefix(BOM) if n == 1 else raw).decode("utf-8", "surrogateescape")
+            line = text.removesuffix("\n")
             if line.strip():
                 yield n, *_parse(line)
 
