@@ -105,3 +105,42 @@ def name_similarity(query: str, candidate: str, cutoff: float = 0.0) -> float:
         SUBSET_WEIGHT * fuzz.token_set_ratio(sa, sb, score_cutoff=floor / SUBSET_WEIGHT),
     )
     return round(score / 100, 4) if score >= floor else 0.0
+
+
+# Letters that sound alike share a digit (Soundex's classes); vowels, h, w and y none.
+_SOUND_CLASSES = {
+    **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"),
+    **dict.fromkeys("dt", "3"),
+    "l": "4",
+    **dict.fromkeys("mn", "5"),
+    "r": "6",
+}
+_SOUND_PREFIXES = (("kn", "n"), ("gn", "n"), ("wr", "r"), ("ps", "s"), ("pf", "f"), ("wh", "w"))
+PHONETIC_LENGTH = 4
+
+
+@lru_cache(maxsize=65_536)
+def phonetic_code(token: str) -> str:
+    """A word's sound: Soundex's consonant classes with the first letter coded too
+    (Catherine = Katherine = "2365"), "ph" as "f", a silent first letter dropped; a first
+    letter without a class (a vowel, h, w, y) is "0". Words that sound alike, and many
+    one-letter slips (a vowel changed, a consonant doubled or swapped for its neighbour
+    in sound), share a code; a word without letters has none."""
+    word = "".join(ch for ch in token if "a" <= ch <= "z")
+    for prefix, sound in _SOUND_PREFIXES:
+        if word.startswith(prefix):
+            word = sound + word[len(prefix) :]
+            break
+    word = word.replace("ph", "f")
+    if not word:
+        return ""
+    code = [] if word[0] in _SOUND_CLASSES else ["0"]
+    last = ""
+    for ch in word:
+        digit = _SOUND_CLASSES.get(ch, "")
+        if digit and digit != last:
+            code.append(digit)
+        if ch not in "hw":  # h and w do not separate a repeated sound; vowels do
+            last = digit
+    return "".join(code[:PHONETIC_LENGTH])

@@ -14,9 +14,13 @@ from loaders.matching import (
     Link,
     Model,
     Profile,
+    candidate_pairs,
     cluster_scores,
+    compare,
     estimate_model,
     find_generic,
+    is_link,
+    near_birth_dates,
     pairwise_scores,
     profile,
     resolve,
@@ -24,6 +28,7 @@ from loaders.matching import (
     score,
     worth_review,
 )
+from loaders.names import phonetic_code
 from loaders.normalize import (
     address_tokens,
     normalize_birth_date,
@@ -155,6 +160,85 @@ def test_deterministic_rules_and_the_transitive_guard() -> None:
     assert ann == ["b:1", "s:1", "w:1"]
     assert ["c:1"] in result.clusters
     assert score(bridge, other, model).weight < AUTO_MERGE_WEIGHT
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("1980-05-06", "1980-05-06", "exact"),
+        ("1980-05-06", "1980-06-05", "partial"),  # day and month swapped
+        ("1980-05-06", "1980-05-28", "partial"),  # same year and month
+        ("1980-05-06", "1981-05-06", "near"),  # a year off
+        ("1980-05-06", "1986-05-06", "near"),  # one digit off
+        ("1980-05-06", "1980-08-06", "near"),
+        ("1980-05-06", "1950-05-06", "near"),
+        ("1980-05-06", "1978-05-06", "different"),
+        ("1980-05-06", "1981-05-07", "different"),
+        ("1980-05-06", "2008-09-30", "different"),
+    ],
+)
+def test_birth_dates_a_slip_apart_agree_partly(a: str, b: str, level: str) -> None:
+    levels = compare(_p("a", "Ann Lee", birth_date=a), _p("b", "Ann Lee", birth_date=b))
+    assert levels["birth_date"] == level
+    assert near_birth_dates(a, b) == near_birth_dates(b, a)
+
+
+def _household(given: str, birth: str, key: str, **fields: str) -> Profile:
+    return _p(key, f"{given} Okafor", birth_date=birth, phone="+12025550777",
+              address="12 Elm Street", postal_code="10001", **fields)  # fmt: skip
+
+
+def test_a_household_counts_its_address_and_phone_once() -> None:
+    population = _population()
+    model = estimate_model(population)
+    mother = _household("Grace", "1952-03-14", "a")
+    son = _household("Emeka", "1984-11-02", "b")
+    link = score(mother, son, model)
+    address, phone = link.evidence["address"][1], link.evidence["phone"][1]
+    assert link.evidence["household"] == ("shared", -min(address, phone))
+    assert link.weight == pytest.approx(sum(w for _, w in link.evidence.values()), abs=0.01)
+    assert not is_link(link)
+
+
+def test_namesakes_of_one_household_do_not_merge() -> None:
+    model = estimate_model(_population())
+    father = _household("John", "1950-04-02", "a")
+    son = _household("John", "1979-08-21", "b", email="john@example.com")
+    link = score(father, son, model)
+    # The phone rule would link them; different birth dates say they are two people.
+    assert link.rule == "probabilistic"
+    assert link.evidence["household"][0] == "namesakes"
+    assert not is_link(link)
+    assert not worth_review(link, model)
+    # A birth date a digit off is a slip, not another person: the phone rule links.
+    again = score(son, _household("John", "1979-08-27", "c"), model)
+    assert again.rule == "phone"
+    assert "household" in again.evidence  # address and phone, counted once
+
+
+def test_blocking_finds_pairs_whose_names_differ() -> None:
+    population = _population()
+    # A nickname, no email or phone: the birth date (day and month swapped) and the house
+    # make the pair a candidate.
+    bill = _p("a", "Bill Okonkwo", birth_date="1971-03-04", address="7 Gum Road",
+              postal_code="40004")  # fmt: skip
+    william = _p("b", "William Okonkwo", birth_date="1971-04-03")
+    house = _p("c", "Mr Okonkwo", address="7 Gum Rd", postal_code="40004")
+    records = [*population, bill, william, house]
+    pairs = candidate_pairs(records, find_generic(records)).pairs
+    index = {p.key: i for i, p in enumerate(records)}
+    assert (index["a"], index["b"]) in pairs
+    assert (index["a"], index["c"]) in pairs
+    assert (index["b"], index["c"]) not in pairs
+
+
+def test_phonetic_codes() -> None:
+    assert phonetic_code("catherine") == phonetic_code("katherine") == "2365"
+    assert phonetic_code("smith") == phonetic_code("smyth") == phonetic_code("smiht")
+    assert phonetic_code("philips") == phonetic_code("filips")
+    assert phonetic_code("knight") == phonetic_code("night")
+    assert phonetic_code("smith") != phonetic_code("jones")
+    assert phonetic_code("123") == ""
 
 
 def test_cluster_scores() -> None:
