@@ -8,10 +8,15 @@ Each refusal has one code (docs/api.md):
 * ``TOO_MANY_ALIASES`` — more than ``MAX_ALIASES`` aliases, each fragment counted as often
   as it is spread;
 * ``TOO_MANY_TOKENS`` — a document of more than ``MAX_TOKENS`` tokens (the parser stops);
-* ``QUERY_TOO_COSTLY`` — over ``MAX_COST``. Every selected field costs 1, times how many
-  times it will be resolved. A field with a ``first`` argument multiplies what is under it
-  by that page size (the variable's value, the literal, or the declared default); any
-  other list field multiplies by ``LIST_GUESS``;
+* ``QUERY_TOO_COSTLY`` — over ``MAX_COST``. The cost is roughly what the request returns:
+  every selected field costs 1 each time it is resolved, that is once per object of its
+  parent's type the answer holds (every list field is batched per request, so store calls
+  do not grow with page sizes; the objects returned do). A list field holds ``first``
+  objects (the variable's value, the literal, or the declared default); a field with a
+  ``first`` that returns one object (a connection, a network) passes that page size to
+  the lists directly inside it (``edges``, ``members``), so a page is counted once, not
+  again for its edges; any other list holds its ``EXPECTED_SIZE`` (``LIST_GUESS`` when
+  not listed). A list of scalars is one field (docs/api.md works examples through);
 * ``BAD_USER_INPUT`` — ``first`` outside the field's page bounds (``MAX_FIRST``), so one
   request cannot ask for a million rows in small pieces or in one.
 
@@ -54,6 +59,14 @@ MAX_TOKENS = 2000
 MAX_ALIASES = 15
 MAX_COST = 25_000
 LIST_GUESS = 10
+# Expected sizes of list fields without a page bound (Type.field): what the cost counts.
+EXPECTED_SIZE: Mapping[str, int] = {
+    "Customer.holdings": 10,
+    "Customer.household": 6,
+    "Household.members": 6,
+    "CustomerValue.byLine": 6,
+    "HouseholdValue.byLine": 6,
+}
 DEFAULT_MAX_FIRST = 1000
 # Page bounds per field coordinate (Type.field, in schema names).
 MAX_FIRST: Mapping[str, int] = {
@@ -241,6 +254,9 @@ def aliases_rule(max_aliases: int = MAX_ALIASES) -> type[ASTValidationRule]:
 
 
 class _Walk:
+    """Counts a selection's cost; ``page`` is the page size a connection passes to the lists
+    directly inside it (``None`` elsewhere)."""
+
     def __init__(
         self,
         schema: GraphQLSchema,
@@ -250,7 +266,7 @@ class _Walk:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-        self.memo: dict[tuple[str, str], int] = {}
+        self.memo: dict[tuple[str, str, int | None], int] = {}
 
     def _type(
         self, node: InlineFragmentNode | FragmentDefinitionNode, parent: GraphQLObjectType
@@ -259,51 +275,62 @@ class _Walk:
         found = self.schema.get_type(condition.name.value) if condition else None
         return found if isinstance(found, GraphQLObjectType) else parent
 
-    def cost(self, parent: GraphQLObjectType, selection: SelectionSetNode) -> int:
+    def cost(
+        self, parent: GraphQLObjectType, selection: SelectionSetNode, page: int | None = None
+    ) -> int:
         total = 0
         for node in selection.selections:
             if isinstance(node, FieldNode):
-                total += self._field(parent, node)
+                total += self._field(parent, node, page)
             elif isinstance(node, InlineFragmentNode):
-                total += self.cost(self._type(node, parent), node.selection_set)
+                total += self.cost(self._type(node, parent), node.selection_set, page)
             elif isinstance(node, FragmentSpreadNode):
-                total += self._fragment(node.name.value, parent)
+                total += self._fragment(node.name.value, parent, page)
         return total
 
-    def _fragment(self, name: str, parent: GraphQLObjectType) -> int:
-        key = (name, parent.name)
+    def _fragment(self, name: str, parent: GraphQLObjectType, page: int | None) -> int:
+        key = (name, parent.name, page)
         if key not in self.memo:
             fragment = self.fragments.get(name)
             self.memo[key] = 0  # a cycle (refused by validation) ends here
             if fragment is not None:
-                self.memo[key] = self.cost(self._type(fragment, parent), fragment.selection_set)
+                self.memo[key] = self.cost(
+                    self._type(fragment, parent), fragment.selection_set, page
+                )
         return self.memo[key]
 
-    def _field(self, owner: GraphQLObjectType, node: FieldNode) -> int:
+    def _field(self, owner: GraphQLObjectType, node: FieldNode, page: int | None) -> int:
         definition = owner.fields.get(node.name.value)
         if definition is None:  # __typename and introspection
             return 1
-        times = self._times(owner, node, definition)
+        coordinate = f"{owner.name}.{node.name.value}"
+        first = self._first(coordinate, node, definition)
         child = get_named_type(definition.type)
-        inner = (
-            self.cost(child, node.selection_set)
-            if node.selection_set and isinstance(child, GraphQLObjectType)
-            else 0
-        )
-        return 1 + times * inner
+        if not node.selection_set or not isinstance(child, GraphQLObjectType):
+            return 1  # a scalar, an enum or a list of them: one value
+        nullable = definition.type
+        if isinstance(nullable, GraphQLNonNull):
+            nullable = nullable.of_type
+        if not isinstance(nullable, GraphQLList):  # one object; a connection passes its page
+            return 1 + self.cost(child, node.selection_set, first)
+        if first is not None:
+            size = first
+        elif page is not None:
+            size = page
+        else:
+            size = EXPECTED_SIZE.get(coordinate, LIST_GUESS)
+        return 1 + size * self.cost(child, node.selection_set)
 
-    def _times(self, owner: GraphQLObjectType, node: FieldNode, definition: Any) -> int:
-        if "first" in definition.args:
-            first = self._argument(node, definition, "first")
-            coordinate = f"{owner.name}.{node.name.value}"
-            bound = MAX_FIRST.get(coordinate, DEFAULT_MAX_FIRST)
-            if not isinstance(first, int) or not 1 <= first <= bound:
-                raise LimitError(
-                    f"{coordinate}: first must be between 1 and {bound}, got {first}", BAD_PAGE
-                )
-            return first
-        kind = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else None
-        return LIST_GUESS if isinstance(kind or definition.type, GraphQLList) else 1
+    def _first(self, coordinate: str, node: FieldNode, definition: Any) -> int | None:
+        if "first" not in definition.args:
+            return None
+        first = self._argument(node, definition, "first")
+        bound = MAX_FIRST.get(coordinate, DEFAULT_MAX_FIRST)
+        if not isinstance(first, int) or not 1 <= first <= bound:
+            raise LimitError(
+                f"{coordinate}: first must be between 1 and {bound}, got {first}", BAD_PAGE
+            )
+        return first
 
     def _argument(self, node: FieldNode, definition: Any, name: str) -> Any:
         for argument in node.arguments or ():

@@ -234,6 +234,15 @@ def test_limits_are_refused_before_any_store_call(server: Any) -> None:
     assert "aliases found" in r.json()["errors"][0]["message"]
 
 
+def test_an_agent_desktop_list_of_50_customers_is_allowed(server: Any) -> None:
+    # The agent list docs/api.md costs (2,002): holdings, household and value for 50.
+    query = """{ customers(first: 50) { edges { node {
+      id name valueTier holdings { productName monthlyValue } household { customerId name }
+      value { totalMonthlyValue } } } } }"""
+    data = _data(_post(server, query, key="k-agent"))
+    assert data["customers"]["edges"]
+
+
 def test_internal_errors_are_masked_with_a_request_id(server: Any) -> None:
     server.store.broken.add("get_nodes")
     try:

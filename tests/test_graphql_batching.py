@@ -316,8 +316,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     counting = Counting(EmbeddedStore(tmp / "kb.sqlite"))
     app = create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
     with pytest.MonkeyPatch.context() as patch, LiveServer(app) as live:
-        # A page of 100 customers with every field costs far more than a client may ask
-        # (the limiter guesses 10 edges per customer listed): what is measured here is the
+        # A page of 100 customers with every field costs 42,802, over the limit (docs/api.md,
+        # tests/test_query_cost.py; 50 of them are allowed): what is measured here is the
         # store calls such a page makes, so this server lifts the limit.
         patch.setattr(QueryCostLimiter.__init__, "__defaults__", (10**9,))
         live.store = counting  # type: ignore[attr-defined]
