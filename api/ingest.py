@@ -147,6 +147,8 @@ class _Loaded:
     summary: LoadSummary
     rejected: dict[int, list[str]]  # line -> reasons
     own_records: dict[int, str]  # line -> the source record a valid customer line wrote
+    # Of those, records loaded again unchanged whose customer resolution merged: settled.
+    settled: frozenset[str] = frozenset()
 
 
 def _load(
@@ -171,21 +173,26 @@ def _load(
                         own[valid.line] = key
             yield found
 
+    loader = Loader(store, KINDS[kind], system, _Both(answer, kept))
     try:
-        Loader(store, KINDS[kind], system, _Both(answer, kept)).run_checked(checked(), summary)
+        loader.run_checked(checked(), summary)
     finally:
         kept.close()
     rejected = {line: reasons for line, _, reasons in answer.entries}
-    return _Loaded(summary, rejected, {n: k for n, k in own.items() if n not in rejected})
+    own_records = {n: k for n, k in own.items() if n not in rejected}
+    return _Loaded(summary, rejected, own_records, frozenset(loader.settled))
 
 
 def _resolve(
-    store: GraphStore, system: str, keys: dict[int, str]
+    store: GraphStore, system: str, keys: dict[int, str], settled: frozenset[str]
 ) -> tuple[dict[int, dict[str, Any]], str | None]:
     """Resolve each accepted customer record on arrival; per line, where it landed. The
-    records are committed by now: a failure here leaves them pending, it is no error."""
+    records are committed by now: a failure here leaves them pending, it is no error.
+    A record pushed again unchanged after resolution merged it stays where it is."""
     try:
-        arrivals = resolve_arrivals(store, list(keys.values()), actor=f"ingest:{system}")
+        arrivals = resolve_arrivals(
+            store, list(keys.values()), actor=f"ingest:{system}", settled=settled
+        )
     except Exception:
         request_id = current_request_id() or "-"
         log.error("identity resolution on arrival failed (request %s)", request_id, exc_info=True)
@@ -238,7 +245,9 @@ def push(
     records = list(read_jsonl(io.BytesIO(body)))
     loaded = _load(store, kind, system, records, settings)
     arrivals, warning = (
-        _resolve(store, system, loaded.own_records) if kind == "customers" else ({}, None)
+        _resolve(store, system, loaded.own_records, loaded.settled)
+        if kind == "customers"
+        else ({}, None)
     )
     results = [
         {"line": r.line, "status": "rejected", "reasons": loaded.rejected[r.line]}

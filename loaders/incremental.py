@@ -14,7 +14,7 @@ whatever the size of the graph.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -162,9 +162,30 @@ _RESOLVING = threading.Lock()
 
 
 def resolve_arrivals(
-    store: GraphStore, record_keys: Sequence[str], actor: str, today: date | None = None
+    store: GraphStore,
+    record_keys: Sequence[str],
+    actor: str,
+    today: date | None = None,
+    settled: Collection[str] = frozenset(),
 ) -> list[Arrival]:
+    """Resolve each record; those in ``settled`` (loaded again unchanged, their customer
+    merged by resolution: the pipeline's Loader.settled) are where they landed and stay."""
     today = today or datetime.now(UTC).date()
     with _RESOLVING:
         model = load_model(store)
-        return [resolve_arrival(store, key, today, actor, model) for key in record_keys]
+        return [
+            already_resolved(store, key)
+            if key in settled
+            else resolve_arrival(store, key, today, actor, model)
+            for key in record_keys
+        ]
+
+
+def already_resolved(store: GraphStore, record_key: str) -> Arrival:
+    """Where a record resolved to and by which rule, read, not worked out again: resolving
+    a merged record anew could merge its customer further, which one arrival would not."""
+    owner = store.neighbours("SourceRecord", record_key, "RESOLVED_TO", "out", "Customer", limit=1)
+    if not owner:
+        return Arrival(record_key, "", "singleton", False, None)
+    rule = owner[0].edge.props.get("rule")
+    return Arrival(record_key, owner[0].node.key, str(rule or "singleton"), False, None)

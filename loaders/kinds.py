@@ -206,8 +206,9 @@ TOUCH_RELS: dict[str, tuple[str, ...]] = {"RESOLVED_TO": ("resolved_at",)}
 def _customer_rows(rec: CustomerRecord, ctx: Context) -> None:
     src_key = source_record_key(ctx.system, rec.source_record_id)
     # Until identity resolution relinks it, a source record is its own customer (see
-    # singleton_for); if it is already linked (resolved, merged), its attributes go to the
-    # customer it resolved to.
+    # singleton_for). If it is already linked (resolved, merged), the pipeline keeps its
+    # link and evidence, and writes these attributes to its customer only when it is the
+    # customer's one record (else survivorship decides: Loader._reloaded).
     golden = ctx.golden[0]
     # A record may have no name (models.py: another identifier suffices): then None.
     name = rec.name or " ".join(p for p in (rec.given_name, rec.family_name) if p) or None

@@ -17,7 +17,7 @@ from typing import Any
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
-from graph.store import GraphStore, TransactionGroups, atomically
+from graph.store import GraphStore, Node, TransactionGroups, atomically
 from loaders.checking import Checked, CheckedBatch, batches, check_batch, writable
 from loaders.kinds import (
     KINDS,
@@ -29,11 +29,13 @@ from loaders.kinds import (
     Kind,
     Props,
     Ref,
+    RelGroup,
     singleton_for,
 )
 from loaders.matching import match_terms, profile
 from loaders.parallel import checked_batches, raw_records, worth_parallel
 from loaders.rejects import RejectsFile, RejectSink
+from loaders.resolve import survivor_attributes
 from loaders.sources import RawRecord, check_file, read_records
 
 DEFAULT_BATCH = 5000
@@ -120,6 +122,10 @@ class Loader:
         self._pending: list[tuple[int, Any, list[str]]] = []
         # Rejected records whose raw form stayed with a validating process: (line, reasons).
         self.deferred: list[tuple[int, list[str]]] = []
+        # Customer records loaded again unchanged whose customer holds other records too
+        # (resolution merged them): source record key -> golden ID. Resolving them again
+        # on arrival would undo nothing and might merge further (api/ingest.py skips them).
+        self.settled: dict[str, str] = {}
         model = schema()
         self._node_touch = {
             n.label: dict.fromkeys(TOUCH_NODES.get(n.label, TOUCH_DEFAULT), self.now)
@@ -239,6 +245,9 @@ class Loader:
             rows.node(label, props)
         required = self.kind.customers_required
         erased = self._erased(valid)
+        known = self._known_records(valid, customers) if not required and customers else None
+        # Merged customers one of whose records changed: golden ID -> record key -> its row.
+        changed: dict[str, dict[str, Props]] = {}
         loaded = 0
         for line, raw, keys, rec_refs, nodes, rels in valid:
             gone = [
@@ -254,12 +263,71 @@ class Loader:
                 reasons = self._unknown(keys, rec_refs, customers, existing)
                 self._reject(summary, line, _ELSEWHERE if raw is None else writable(raw), reasons)
                 continue
-            rows.add(nodes, rels, golden)
+            if known is not None:
+                rows.add(*self._reloaded(known, nodes, rels, golden, changed), golden)
+            else:
+                rows.add(nodes, rels, golden)
             loaded += 1
+        if known is not None:
+            for golden_id, records in changed.items():
+                rows.node(
+                    "Customer",
+                    {"id": golden_id, **known.survivorship(golden_id, records, self.now)},
+                )
         summary.loaded += loaded
         if "SourceRecord" in rows.nodes:
             self._complete_match_keys(rows.nodes["SourceRecord"])
         self._write(rows, summary)
+
+    def _known_records(
+        self, valid: list[Checked], customers: dict[CustomerKey, str]
+    ) -> _Known | None:
+        """The batch's customer records whose source record is already linked to its
+        customer: what they hold and every record of those customers (two store reads)."""
+        own = {str(p["id"]) for c in valid for label, p in c.nodes if label == "SourceRecord"}
+        linked = {k.source_key: g for k, g in customers.items() if k.source_key in own}
+        if not linked:
+            return None
+        held = self.store.get_nodes("SourceRecord", sorted(linked))
+        goldens = sorted(set(linked.values()))
+        found = self.store.neighbours_many(
+            "Customer", goldens, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
+        )
+        members = {g: {n.node.key: n.node for n in found.get(g, [])} for g in goldens}
+        return _Known(linked, held, members)
+
+    def _reloaded(
+        self,
+        known: _Known,
+        nodes: list[tuple[str, Props]],
+        rels: list[tuple[RelGroup, str, str, Props]],
+        golden: list[str],
+        changed: dict[str, dict[str, Props]],
+    ) -> tuple[list[tuple[str, Props]], list[tuple[RelGroup, str, str, Props]]]:
+        """A customer record whose source record is already linked: its link and the
+        link's evidence stay (a merge's rule and score, not the singleton's); the
+        customer's attributes follow the record only when it is the customer's one
+        record. A merged customer's are its records' survivorship, worked out again
+        (after the loop, once per customer) when this record changed, else left alone."""
+        row = next((p for label, p in nodes if label == "SourceRecord"), None)
+        key = str(row["id"]) if row is not None else ""
+        if key not in known.linked:
+            return nodes, rels  # a new record: its own customer, linked as a singleton
+        rels = [r for r in rels if r[0][0] != "RESOLVED_TO"]
+        customer = golden[0]
+        if set(known.members.get(customer, {})) <= {key}:
+            return nodes, rels  # the customer's only record: it follows the record
+        nodes = [(label, p) for label, p in nodes if label != "Customer"]
+        stored = known.held.get(key)
+        assert row is not None
+        if stored is None or any(
+            stored.props.get(k) != v for k, v in row.items() if k != "match_keys"
+        ):
+            changed.setdefault(customer, {})[key] = row
+            self.settled.pop(key, None)
+        else:
+            self.settled[key] = customer
+        return nodes, rels
 
     def _erased(self, valid: list[Checked]) -> set[str]:
         """Source records of this batch that an erasure removed (one store call)."""
@@ -319,6 +387,27 @@ class Loader:
         summary.nodes_written += created_nodes
         summary.relationships_written += created_rels
         summary.unlinked += unlinked
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """A batch's customer records already linked to a customer (see Loader._known_records)."""
+
+    linked: dict[str, str]  # source record key -> golden ID
+    held: dict[str, Node]  # the source records as stored
+    members: dict[str, dict[str, Node]]  # golden ID -> its source records, by key
+
+    def survivorship(self, golden: str, records: dict[str, Props], now: str) -> dict[str, Any]:
+        """The customer's golden attributes from its records, some as this batch writes
+        them (loaded now: the most recently loaded, as the store will say)."""
+        current = dict(self.members.get(golden, {}))
+        for key, row in records.items():
+            before = current.get(key)
+            props = {**(before.props if before else {}), **row, "loaded_at": now}
+            current[key] = Node(
+                "SourceRecord", key, {k: v for k, v in props.items() if v is not None}
+            )
+        return survivor_attributes([current[k] for k in sorted(current)])
 
 
 @cache

@@ -30,14 +30,6 @@ pytestmark = pytest.mark.faults
 # resolve, the model, the merges, the review items with their candidates; enrich 2; erase 1
 # (its graph transaction, after the files); push, the batch, then one per record
 # resolved on arrival.
-PUSH_RELOAD = (
-    "re-pushing a customer record that resolution on arrival already merged writes the "
-    "record's own attributes over its golden customer and resets its RESOLVED_TO to "
-    "rule=singleton, score 1.0 (loaders/kinds.py _customer_rows; a re-run of ckb load after "
-    "resolve does the same), and resolving it again can merge its customer into another "
-    "(loaders/incremental.py resolve_arrival): the re-push after a kill mid-resolution "
-    "ends unlike one push"
-)
 ERASE_AUDIT = (
     "loaders/erase.py scrubs the rejects files before its graph transaction; killed "
     "between them, the re-run finds her lines already gone and its audit entry records "
@@ -54,7 +46,7 @@ CASES = [
     ("resolve", "last"),
     ("enrich", "first"),
     ("enrich", "last"),
-    pytest.param("push", "mid", marks=pytest.mark.xfail(strict=True, reason=PUSH_RELOAD)),
+    ("push", "mid"),
 ]
 
 
