@@ -13,8 +13,8 @@ stored counts, a re-run to the end and a comparison of the result with the
 uninterrupted one (the graph without clock values, and the files beside it).
 
 ``--batch-size`` shrinks the loads' batches so that a load commits hundreds of times
-(the loader commits every ten batches). Commands with few commits (resolve: 4; enrich:
-2; erase: 1) get their variety from the random moments. A trial takes one to five seconds
+(the loader commits every ten batches). Commands with few commits (resolve: 3; enrich:
+2; erase: 2) get their variety from the random moments. A trial takes one to five seconds
 (a push: two server starts); ``--jobs`` runs that many at once. ``tests/
 test_fault_injection.py`` runs a few of these points in ``make test``; see
 docs/operations.md, "Crash tests".

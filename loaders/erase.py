@@ -564,13 +564,25 @@ def erase_customer(
     ``rejects_dirs``: where rejects files are (``*.jsonl``); ``report_dirs``: where
     ``ckb enrich`` writes its unmatched rows (``*.unmatched.csv``). Files first, then the
     graph in one transaction: a failure on the way leaves the customer findable, and
-    erasure can be run again."""
+    erasure can be run again. Before the files, how many lines each will lose is stored
+    (:func:`progress_id`: file paths and counts, nothing of her) for a run again to count
+    what this one removed; the graph transaction deletes it."""
     golden = _golden(store, customer_id)
     person = find_person(store, golden, datetime.now(UTC).date())
     plan = plan_erasure(store, person)
-    lines = sum(
-        scrub_rejects(path, plan.ids, person.identity) for path in _files(rejects_dirs, "*.jsonl")
-    ) + sum(scrub_report(path, person.identity) for path in _files(report_dirs, "*.unmatched.csv"))
+    scrubs = [
+        (path, _rejects_drop(path, plan.ids, person.identity))
+        for path in _files(rejects_dirs, "*.jsonl")
+    ]
+    scrubs += [
+        (path, _report_drop(person.identity)) for path in _files(report_dirs, "*.unmatched.csv")
+    ]
+    progress = progress_id(golden, reference)
+    # What the files will lose, made durable before they lose it: a run killed after
+    # the files and before the graph leaves the count for the run that completes it.
+    earlier = _record_progress(store, progress, {str(p): _count(p, drop) for p, drop in scrubs})
+    found = {str(path): rewrite_rejects(path, drop) for path, drop in scrubs}
+    lines = sum(max(earlier.get(f, 0), found.get(f, 0)) for f in earlier.keys() | found.keys())
     scrubbed = {
         label: n
         for label, n in (
@@ -602,27 +614,88 @@ def erase_customer(
         }
         return [entry, *_tombstones(sorted(person.records), audit_id)]
 
-    removed = atomically(store, lambda: _apply(store, plan, audit))
+    def commit() -> dict[str, int]:
+        removed = _apply(store, plan, audit)
+        if store.get_node("AuditEntry", progress) is not None:
+            store.delete_nodes("AuditEntry", [progress])
+        return removed
+
+    removed = atomically(store, commit)
     return Erasure(golden, removed, audit_id, (golden, *others), scrubbed)
 
 
-def scrub_rejects(path: Path, ids: Mapping[str, str], identity: Identity) -> int:
-    """Remove her lines from one rejects file; how many went."""
+def progress_id(golden: str, reference: str | None) -> str:
+    """The AuditEntry an erasure in progress keeps, until its graph transaction, of how
+    many lines each file loses: the same for a run again of the same request."""
+    request = erased_id("\x1f".join((golden, reference or "")))
+    return f"AU-ERASING-{request.removeprefix('erased:')}"
 
+
+def _record_progress(store: GraphStore, progress: str, counts: Mapping[str, int]) -> dict[str, int]:
+    """Per file, the lines an earlier, unfinished run of this erasure removed or meant to
+    (a file is rewritten whole, or not at all), merged with this run's and stored; the
+    earlier ones are returned. Only file paths and counts: nothing of her."""
+    node = store.get_node("AuditEntry", progress)
+    detail = orjson.loads(str(node.props.get("detail") or "{}")) if node else {}
+    earlier: dict[str, int] = {str(f): int(n) for f, n in (detail.get("files") or {}).items()}
+    merged = {f: max(earlier.get(f, 0), counts.get(f, 0)) for f in earlier.keys() | counts.keys()}
+    merged = {f: n for f, n in sorted(merged.items()) if n}
+    if merged and merged != earlier:
+        entry = {
+            "id": progress,
+            "at": now_utc(),
+            "actor": "ckb erasure",
+            "action": "erasure in progress",
+            "target": progress.removeprefix("AU-ERASING-"),
+            "detail": orjson.dumps({"files": merged}).decode(),
+        }
+        atomically(store, lambda: store.upsert_nodes("AuditEntry", [entry]))
+    return earlier
+
+
+def _count(path: Path, drop: Callable[[Any], bool]) -> int:
+    """How many whole lines of a file ``drop`` chooses (as :func:`rewrite_rejects` reads)."""
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    complete = content[: content.rfind(b"\n") + 1]
+    return sum(_drops(line, drop) for line in complete.splitlines(keepends=True))
+
+
+def _drops(line: bytes, drop: Callable[[Any], bool]) -> bool:
+    if not line.strip():
+        return False
+    try:
+        entry: Any = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        entry = line.decode("utf-8", "replace")
+    return drop(entry)
+
+
+def _rejects_drop(path: Path, ids: Mapping[str, str], identity: Identity) -> Callable[[Any], bool]:
     def drop(entry: Any) -> bool:
         kind = str(entry.get("kind")) if isinstance(entry, dict) else ""
         return rejects_line_is_hers(entry, system_of(path, kind), ids, identity)
 
-    return rewrite_rejects(path, drop)
+    return drop
+
+
+def _report_drop(identity: Identity) -> Callable[[Any], bool]:
+    def drop(entry: Any) -> bool:
+        return isinstance(entry, str) and any(identity.owns_row(r) for r in csv.reader([entry]))
+
+    return drop
+
+
+def scrub_rejects(path: Path, ids: Mapping[str, str], identity: Identity) -> int:
+    """Remove her lines from one rejects file; how many went."""
+    return rewrite_rejects(path, _rejects_drop(path, ids, identity))
 
 
 def scrub_report(path: Path, identity: Identity) -> int:
     """Remove her rows from a CSV report of rows matched to nobody; how many went."""
-
-    def drop(entry: Any) -> bool:
-        return isinstance(entry, str) and any(identity.owns_row(r) for r in csv.reader([entry]))
-
-    return rewrite_rejects(path, drop)
+    return rewrite_rejects(path, _report_drop(identity))
 
 
 def _files(directories: Sequence[Path], pattern: str) -> list[Path]:

@@ -334,3 +334,51 @@ def test_a_reload_of_her_records_is_refused(world: World, tmp_path: Path) -> Non
         assert store.get_node("SourceRecord", "crm:C1") is None
     finally:
         store.close()
+
+
+def test_an_erasure_stopped_before_its_graph_transaction_records_the_same_when_run_again(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files first, then the graph: stopped between them, the run that completes it
+    still counts the lines the stopped one removed, from a record that names nothing of
+    hers; its audit entry says what an uninterrupted erasure's says."""
+    from loaders import erase
+
+    def run(w: World) -> tuple[erase.Erasure, object]:
+        store = EmbeddedStore(w.store_file)
+        try:
+            done = erase.erase_customer(
+                store, w.greta, "adam", "DSR-7", [w.data / "rejects"], [w.data / "enrich"]
+            )
+            entry = store.get_node("AuditEntry", done.audit_id)
+            assert entry is not None
+            return done, json.loads(str(entry.props["detail"]))
+        finally:
+            store.close()
+
+    other = tmp_path / "uninterrupted"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    uninterrupted, detail = run(_build(other))
+    assert uninterrupted.scrubbed["file lines"] >= 5
+
+    class KilledError(Exception):
+        pass
+
+    def killed(*args: object) -> dict[str, int]:
+        raise KilledError
+
+    with monkeypatch.context() as patched:
+        patched.setattr(erase, "_apply", killed)
+        with pytest.raises(KilledError):
+            run(world)
+    in_progress = [r for r in _store_rows(world.store_file) if "AU-ERASING-" in r]
+    assert in_progress
+    assert not [r for r in in_progress if world.greta in r or "greta" in r.casefold()]
+    assert not [r for r in in_progress for v in HERS if v.casefold() in r.casefold()]
+
+    again, again_detail = run(world)
+    assert (again.scrubbed, again.removed) == (uninterrupted.scrubbed, uninterrupted.removed)
+    assert again_detail == detail
+    assert not [r for r in _store_rows(world.store_file) if "AU-ERASING-" in r]
+    assert _leftovers(world) == []

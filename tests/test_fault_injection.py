@@ -27,14 +27,9 @@ pytestmark = pytest.mark.faults
 # What the commits are: load, three that create the store (tables, names, indexes: "mid"
 # leaves it half made), then the file's one batch; load-dir, the store's three and one
 # per file, the EPCIS capture last; load epcis, the store's three and the capture;
-# resolve, the model, the merges, the review items with their candidates; enrich 2; erase 1
-# (its graph transaction, after the files); push, the batch, then one per record
-# resolved on arrival.
-ERASE_AUDIT = (
-    "loaders/erase.py scrubs the rejects files before its graph transaction; killed "
-    "between them, the re-run finds her lines already gone and its audit entry records "
-    "no 'file lines' scrubbed (an uninterrupted run's says how many)"
-)
+# resolve, the model, the merges, the review items with their candidates; enrich 2; erase 2
+# (what its file scrub will remove, then its graph transaction, after the files); push,
+# the batch, then one per record resolved on arrival.
 # Every kind of file the sample writes, Wang Wei among them, in a small store.
 SAMPLE_CUSTOMERS = 60
 CASES = [
@@ -118,7 +113,6 @@ def test_killed_erasure_run_again_leaves_nothing_of_her(
     assert '"action":"erase customer"' in named[0][3]
 
 
-@pytest.mark.xfail(strict=True, reason=ERASE_AUDIT)
 def test_killed_erasure_run_again_equals_an_uninterrupted_one(
     lab: Lab, erasure: tuple[Trial, list[str]]
 ) -> None:
