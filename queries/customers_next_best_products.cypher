@@ -1,8 +1,8 @@
 // name: customers_next_best_products
-// answers: next_best_products for a page of customers in one call: for each, the product lines they hold no active account in, with the co-ownership rules from the lines they hold and each line's products with their eligibility terms, and what the eligibility and consent rules need of the customer (kind, birth date, country, products held with what they exclude, marketing consents). ckb judges and ranks each customer's as for one (queries/eligibility.py, queries/whitespace.py); at most `first` (1 to 50) each.
+// answers: next_best_products for a page of customers in one call: for each, the product lines they hold no active account in, with the co-ownership rules from the lines they hold and each line's products with their eligibility terms, and what the eligibility and consent rules need of the customer (kind, birth date, country, products held with what they exclude, products in closed holdings with when they closed, marketing consents). ckb judges and ranks each customer's as for one, leaving out lines closed within 180 days (queries/eligibility.py, queries/whitespace.py); at most `first` (1 to 50) each.
 // param: customerIds list  golden customer IDs (at most 500)
 // param: first int  how many recommendations per customer, 1 to 50
-// param: asOf string  the date ages are taken on, YYYY-MM-DD (default: today)
+// param: asOf string  the date ages and recent closures are taken on, YYYY-MM-DD (default: today)
 // index: Customer.id (constraint customer_id_unique); ProductLine is the catalogue (a label scan over a handful of lines)
 UNWIND $customerIds AS customerId
 WITH DISTINCT customerId
@@ -11,6 +11,10 @@ CALL (c) {
   OPTIONAL MATCH (c)-[:HOLDS]->(:Holding {status: 'active'})-[:OF_PRODUCT]->(p:Product)-[:IN_LINE]->(l:ProductLine)
   RETURN collect(DISTINCT l) AS held,
          collect(DISTINCT CASE WHEN p IS NULL THEN null ELSE {id: p.id, name: p.name, excludes: p.excludes} END) AS holds
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HOLDS]->(h:Holding {status: 'closed'})-[:OF_PRODUCT]->(p:Product)
+  RETURN collect(CASE WHEN p IS NULL THEN null ELSE {id: p.id, closedOn: h.closed_on} END) AS closed
 }
 CALL (c) {
   OPTIONAL MATCH (c)-[:HAS_CONSENT]->(k:Consent {purpose: 'marketing'})
@@ -31,5 +35,5 @@ CALL (held) {
 }
 RETURN c.id AS subject, [l IN held | l.id] AS held, candidates, $first AS first, $asOf AS asOf,
        {kind: c.kind, birthDate: c.birth_date, country: c.country, holds: holds,
-        marketing: marketing} AS customer
+        closed: closed, marketing: marketing} AS customer
 ORDER BY subject

@@ -17,6 +17,13 @@ for one customer on one date, whether a product may be offered and, if not, why 
   enough: a product is not eligible while the customer holds one it excludes or one that
   excludes it ("excluded by held Fixed-rate mortgage 5y").
 
+A line is also not offered again soon after the customer left it: :func:`recent_closures`
+names each product of a line in which the customer closed a holding within
+``RECENT_CLOSURE_DAYS`` days before the as-of date, the day itself and the 180th day before
+it counting ("closed Home phone 40 days ago", from the most recent closure). Older closures
+do not block: after six months a win-back offer is fair. A closure after the as-of date is
+not yet known on it, and one without a (readable) date cannot be placed: neither blocks.
+
 Absent terms restrict nothing. :func:`marketing_channels` reads the customer's marketing
 consents: on which channels an offer may be made.
 """
@@ -37,6 +44,11 @@ _WHO = {PERSON: "personal", ORGANIZATION: "business"}
 # on channel "any" covers all of them.
 MARKETING_CHANNELS = ("email", "phone", "post", "sms", "web")
 ANY_CHANNEL = "any"
+
+# Days after closing a holding during which its line is not offered to the customer again
+# (a win-back offer is legitimate after about six months). Inclusive: a line closed exactly
+# 180 days before the as-of date is still not offered; 181 days before, it is.
+RECENT_CLOSURE_DAYS = 180
 
 
 def _strings(value: Any) -> frozenset[str]:
@@ -85,6 +97,14 @@ class HeldProduct:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosedHolding:
+    """A holding the customer closed: of which product, on which day."""
+
+    product_id: str
+    closed_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class Applicant:
     """The customer as the rules see them."""
 
@@ -92,11 +112,21 @@ class Applicant:
     birth_date: date | None
     country: str | None
     holds: tuple[HeldProduct, ...] = ()
+    closed: tuple[ClosedHolding, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Applicant:
-        """From a store row: ``kind``, ``birthDate``, ``country`` and ``holds`` (``{id,
-        name, excludes}`` of each product held in an active account)."""
+        """From a store row: ``kind``, ``birthDate``, ``country``, ``holds`` (``{id,
+        name, excludes}`` of each product held in an active account) and ``closed``
+        (``{id, closedOn}`` of each closed holding's product; undated ones are dropped)."""
+        closed = sorted(
+            {
+                ClosedHolding(str(h["id"]), on)
+                for h in row.get("closed") or ()
+                if h and h.get("id") is not None and (on := _date(h.get("closedOn"))) is not None
+            },
+            key=lambda h: (h.product_id, h.closed_on),
+        )
         holds = sorted(
             (
                 HeldProduct(str(h["id"]), h.get("name"), _strings(h.get("excludes")))
@@ -111,6 +141,7 @@ class Applicant:
             _date(row.get("birthDate")),
             str(country).upper() if country else None,
             tuple(holds),
+            tuple(closed),
         )
 
 
@@ -172,6 +203,29 @@ def judge(product_id: str, terms: Terms, who: Applicant, on: date) -> Verdict:
     ] + _exclusions(product_id, terms, who)
     notes = tuple(n for n in (age_note, region_note) if n is not None)
     return Verdict(not reasons, tuple(reasons), () if reasons else notes)
+
+
+def _days_ago(days: int) -> str:
+    return "today" if days == 0 else f"{days} day{'' if days == 1 else 's'} ago"
+
+
+def recent_closures(
+    products: Iterable[tuple[str, str | None]], who: Applicant, on: date
+) -> tuple[str, ...]:
+    """Why a line is not offered again yet: for each of its products (``(id, name)``, in
+    the order given) the customer closed a holding of within ``RECENT_CLOSURE_DAYS`` days
+    up to ``on``, the most recent closure ("closed Home phone 40 days ago"). Empty: no
+    recent closure in the line."""
+    reasons = []
+    for product_id, name in products:
+        days = [
+            (on - c.closed_on).days
+            for c in who.closed
+            if c.product_id == product_id and 0 <= (on - c.closed_on).days <= RECENT_CLOSURE_DAYS
+        ]
+        if days:
+            reasons.append(f"closed {name or product_id} {_days_ago(min(days))}")
+    return tuple(reasons)
 
 
 def _said_at(consent: Mapping[str, Any]) -> str:

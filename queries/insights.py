@@ -282,24 +282,37 @@ def _active_products(
 ) -> dict[str, dict[str, tuple[Node, str]]]:
     """For each customer, the products they hold in an active account, each with its line:
     three store calls whatever their number."""
+    return _products_held(store, customers)[0]
+
+
+def _products_held(
+    store: GraphStore, customers: list[str], closed: bool = False
+) -> tuple[dict[str, dict[str, tuple[Node, str]]], dict[str, list[Record]]]:
+    """:func:`_active_products`, and with ``closed`` each customer's closed holdings as
+    next_best_products.cypher returns them (``{id, closedOn}``, id the product's): three
+    store calls whatever their number."""
     held = store.neighbours_many("Customer", customers, "HOLDS", "out", "Holding", limit=100_000)
-    active = sorted(
-        {n.node.key for f in held.values() for n in f if n.node.props.get("status") == "active"}
+    status = {n.node.key: n.node.props.get("status") for f in held.values() for n in f}
+    wanted = ("active", "closed") if closed else ("active",)
+    products = store.neighbours_many(
+        "Holding", sorted(h for h, s in status.items() if s in wanted), "OF_PRODUCT", limit=1
     )
-    products = store.neighbours_many("Holding", active, "OF_PRODUCT", limit=1)
-    lines = store.neighbours_many(
-        "Product", sorted({found[0].node.key for found in products.values()}), "IN_LINE", limit=1
-    )
+    active = {p[0].node.key for h, p in products.items() if status[h] == "active"}
+    lines = store.neighbours_many("Product", sorted(active), "IN_LINE", limit=1)
     found: dict[str, dict[str, tuple[Node, str]]] = {}
+    left: dict[str, list[Record]] = {}
     for customer in dict.fromkeys(customers):
         mine = found[customer] = {}
+        gone = left[customer] = []
         for n in held.get(customer, []):
-            if n.node.props.get("status") != "active" or n.node.key not in products:
+            if n.node.key not in products:
                 continue
             product = products[n.node.key][0].node
-            if product.key in lines:
+            if status[n.node.key] == "active" and product.key in lines:
                 mine[product.key] = (product, lines[product.key][0].node.key)
-    return found
+            elif status[n.node.key] == "closed":
+                gone.append({"id": product.key, "closedOn": n.node.props.get("closed_on")})
+    return found, left
 
 
 def next_best_embedded(store: GraphStore, customerId: str, first: int, asOf: str) -> list[Record]:
@@ -315,7 +328,7 @@ def next_best_many_embedded(
     customers = [c for c in dict.fromkeys(customerIds) if c in found]
     if not customers:
         return []
-    held = _active_products(store, customers)
+    held, closed = _products_held(store, customers, closed=True)
     consents = store.neighbours_many(
         "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=10_000
     )
@@ -334,6 +347,7 @@ def next_best_many_embedded(
                 {"id": key, "name": p.props.get("name"), "excludes": p.props.get("excludes")}
                 for key, (p, _) in sorted(held[c].items())
             ],
+            "closed": closed[c],
             "marketing": [
                 {f: k.node.props.get(f) for f in ("channel", "granted", "given_at", "withdrawn_at")}
                 for k in consents.get(c, [])

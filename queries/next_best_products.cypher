@@ -1,14 +1,18 @@
 // name: next_best_products
-// answers: A customer's white space — the product lines they hold no active account in — with, for each, the co-ownership rules from the lines they do hold (CO_HELD, computed by `ckb segment`) and the line's products with how many customers hold them and their eligibility terms; and what the eligibility and consent rules need of the customer: kind, birth date, country, the products they hold (with what those exclude) and their marketing consents. ckb judges and ranks them (queries/eligibility.py, queries/whitespace.py): only products the customer may be offered as of `asOf`, strongest rule first, with its evidence ("held by 38% of customers who hold mobile"), the eligibility facts and the channels consent allows; at most `first` (1 to 50).
+// answers: A customer's white space — the product lines they hold no active account in — with, for each, the co-ownership rules from the lines they do hold (CO_HELD, computed by `ckb segment`) and the line's products with how many customers hold them and their eligibility terms; and what the eligibility and consent rules need of the customer: kind, birth date, country, the products they hold (with what those exclude), the products of their closed holdings (with when they closed) and their marketing consents. ckb judges and ranks them (queries/eligibility.py, queries/whitespace.py): only products the customer may be offered as of `asOf`, in no line they closed a holding in within 180 days before it, strongest rule first, with its evidence ("held by 38% of customers who hold mobile"), the eligibility facts and the channels consent allows; at most `first` (1 to 50).
 // param: customerId string  the golden customer ID
 // param: first int  how many recommendations, 1 to 50
-// param: asOf string  the date ages are taken on, YYYY-MM-DD (default: today)
+// param: asOf string  the date ages and recent closures are taken on, YYYY-MM-DD (default: today)
 // index: Customer.id (constraint customer_id_unique); ProductLine is the catalogue (a label scan over a handful of lines)
 MATCH (c:Customer {id: $customerId})
 CALL (c) {
   OPTIONAL MATCH (c)-[:HOLDS]->(:Holding {status: 'active'})-[:OF_PRODUCT]->(p:Product)-[:IN_LINE]->(l:ProductLine)
   RETURN collect(DISTINCT l) AS held,
          collect(DISTINCT CASE WHEN p IS NULL THEN null ELSE {id: p.id, name: p.name, excludes: p.excludes} END) AS holds
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HOLDS]->(h:Holding {status: 'closed'})-[:OF_PRODUCT]->(p:Product)
+  RETURN collect(CASE WHEN p IS NULL THEN null ELSE {id: p.id, closedOn: h.closed_on} END) AS closed
 }
 CALL (c) {
   OPTIONAL MATCH (c)-[:HAS_CONSENT]->(k:Consent {purpose: 'marketing'})
@@ -29,4 +33,4 @@ CALL (held) {
 }
 RETURN c.id AS subject, [l IN held | l.id] AS held, candidates, $first AS first, $asOf AS asOf,
        {kind: c.kind, birthDate: c.birth_date, country: c.country, holds: holds,
-        marketing: marketing} AS customer
+        closed: closed, marketing: marketing} AS customer

@@ -16,7 +16,9 @@ Within a recommended line the product most customers hold is proposed.
 For one customer (:func:`next_best`) only what they may be offered counts
 (queries/eligibility.py): within a line the most held *eligible* product is proposed, a
 line without one is left out (and said why), and every recommendation carries the age
-checked, the products passed over and the channels their marketing consent allows.
+checked, the products passed over and the channels their marketing consent allows. A line
+the customer closed a holding in within ``RECENT_CLOSURE_DAYS`` (180) days is left out too,
+whatever its products' terms ("closed Home phone 40 days ago"): the customer just left it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import date
 from itertools import permutations
 from typing import Any
 
-from queries.eligibility import Applicant, Terms, judge
+from queries.eligibility import Applicant, Terms, judge, recent_closures
 
 MIN_SUPPORT = 5
 
@@ -92,7 +94,9 @@ class Ineligible:
 
     line: str
     name: str | None
-    reasons: tuple[str, ...]  # per product: "Fixed-rate mortgage 5y: under 18 (age 12)"
+    # Per product: "Fixed-rate mortgage 5y: under 18 (age 12)"; or, for a line the
+    # customer closed a holding in recently, per product closed: "closed Home phone 40 days ago".
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,11 @@ def _for_customer(
     c: Mapping[str, Any], offer: Offer
 ) -> tuple[tuple[Any, ...], Recommendation] | Ineligible:
     products = _by_holders(c)
+    closed = recent_closures(
+        ((str(p["id"]), p.get("name")) for p in products), offer.applicant, offer.on
+    )
+    if closed:
+        return Ineligible(c["line"], c.get("name"), closed)
     verdicts = [
         (p, judge(str(p["id"]), Terms.from_row(p), offer.applicant, offer.on)) for p in products
     ]
@@ -209,8 +218,9 @@ def next_best(
     offered, and the white-space lines left out with why.
 
     Products carry their terms too (``minAge``, ``customerTypes``, ``regions``,
-    ``excludes``); a line whose products are all ineligible is left out, a line without
-    products in the catalogue is kept (nothing to judge).
+    ``excludes``); a line whose products are all ineligible, or in which the customer
+    closed a holding recently (:func:`queries.eligibility.recent_closures`), is left out;
+    a line without products in the catalogue is kept (nothing to judge).
     """
     ranked = []
     left_out = []

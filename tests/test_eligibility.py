@@ -3,7 +3,7 @@ next best product ranking over them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -11,13 +11,16 @@ from pydantic import ValidationError
 
 from loaders.models import ProductRecord
 from queries.eligibility import (
+    RECENT_CLOSURE_DAYS,
     Applicant,
+    ClosedHolding,
     HeldProduct,
     Terms,
     Verdict,
     age_on,
     judge,
     marketing_channels,
+    recent_closures,
 )
 from queries.whitespace import Ineligible, Offer, next_best
 
@@ -27,7 +30,11 @@ ADULT = Terms(min_age=18)
 
 def _person(born: date | None, **changes: Any) -> Applicant:
     return Applicant(
-        changes.get("kind", "person"), born, changes.get("country"), changes.get("holds", ())
+        changes.get("kind", "person"),
+        born,
+        changes.get("country"),
+        changes.get("holds", ()),
+        changes.get("closed", ()),
     )
 
 
@@ -180,6 +187,71 @@ def test_next_best_proposes_an_eligible_product_and_leaves_out_lines_without_one
     assert ranked[-1].evidence == (
         "Savings: held by 50% of all customers; "
         "no marketing consent: offer only when the customer gets in touch"
+    )
+
+
+def _closed(product: str, days_ago: int) -> ClosedHolding:
+    return ClosedHolding(product, ON - timedelta(days=days_ago))
+
+
+HOME_PHONE = _line(
+    "landline",
+    {"id": "LAND", "name": "Home phone", "holders": 4},
+    {"id": "LAND-INT", "name": "Home phone international", "holders": 1},
+)
+
+
+@pytest.mark.parametrize(
+    ("closed", "left_out"),
+    [
+        ((_closed("LAND", 40),), ("closed Home phone 40 days ago",)),
+        ((_closed("LAND", 200),), None),  # over six months: a win-back offer is fair
+        ((_closed("LAND", 180),), ("closed Home phone 180 days ago",)),  # the window's last day
+        ((_closed("LAND", 181),), None),
+        ((_closed("LAND", 0),), ("closed Home phone today",)),
+        ((_closed("LAND", 1),), ("closed Home phone 1 day ago",)),
+        ((_closed("LAND", -5),), None),  # closed after asOf: not yet known on it
+        ((_closed("MOB", 10),), None),  # another line
+        (  # one reason per product closed, from its most recent closure
+            (
+                _closed("LAND", 300),
+                _closed("LAND", 90),
+                _closed("LAND", 30),
+                _closed("LAND-INT", 2),
+            ),
+            ("closed Home phone 30 days ago", "closed Home phone international 2 days ago"),
+        ),
+    ],
+)
+def test_a_line_closed_within_the_window_is_not_offered_again(
+    closed: tuple[ClosedHolding, ...], left_out: tuple[str, ...] | None
+) -> None:
+    assert RECENT_CLOSURE_DAYS == 180
+    offer = Offer(_person(date(1980, 1, 1), closed=closed), ON, ())
+    ranked, ineligible = next_best([HOME_PHONE], 5, offer)
+    if left_out is None:
+        assert [(r.line, r.product_id) for r in ranked] == [("landline", "LAND")]
+        assert ineligible == []
+    else:
+        assert ranked == []
+        assert ineligible == [Ineligible("landline", "Landline", left_out)]
+    products = [("LAND", "Home phone"), ("LAND-INT", "Home phone international")]
+    assert recent_closures(products, offer.applicant, ON) == (left_out or ())
+
+
+def test_closed_holdings_are_read_from_store_rows() -> None:
+    row = {
+        "closed": [
+            {"id": "LAND", "closedOn": "2026-05-21"},
+            {"id": "LAND", "closedOn": "2026-05-21T09:00:00Z"},  # the same day twice: once
+            {"id": "TV", "closedOn": None},  # undated: cannot be placed, dropped
+            {"id": "MOB", "closedOn": "soon"},
+            None,
+        ]
+    }
+    assert Applicant.from_row(row).closed == (ClosedHolding("LAND", date(2026, 5, 21)),)
+    assert recent_closures([("LAND", None)], Applicant.from_row(row), ON) == (
+        "closed LAND 40 days ago",
     )
 
 

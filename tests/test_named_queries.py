@@ -965,6 +965,49 @@ def test_next_best_products_a_fixed_rate_mortgage_excludes_the_variable_one(
     assert broadband.evidence.endswith("; Fibre 300: age 46 (18+); marketing consent: email")
 
 
+def test_next_best_products_does_not_offer_again_a_line_closed_recently(
+    store: GraphStore,
+) -> None:
+    _eligibility_catalogue(store)
+    store.upsert_nodes("Customer", [{"id": "gus", "kind": "person", "birth_date": "1970-01-01"}])
+    holdings = [
+        ("gus-sav", "SAV-EASY", "active", None),
+        ("gus-mob", "MOB-10", "closed", "2026-05-21"),  # 40 days before asOf
+        ("gus-mob0", "MOB-10", "closed", "2024-01-01"),  # an older closure of the same
+        ("gus-bb", "BB-1000", "closed", "2026-01-01"),  # 180 days before: still too soon
+        ("gus-cc", "CC-CLASSIC", "closed", "2025-12-12"),  # 200 days: a win-back is fair
+        ("gus-hs", "HS-BOILER", "suspended", None),  # not closed: does not block
+    ]
+    store.upsert_nodes(
+        "Holding",
+        [{"id": h, "status": s, **({"closed_on": on} if on else {})} for h, _, s, on in holdings],
+    )
+    store.upsert_relationships(
+        "HOLDS", "Customer", "Holding", [RelRow("gus", h[0]) for h in holdings]
+    )
+    store.upsert_relationships(
+        "OF_PRODUCT", "Holding", "Product", [RelRow(h, p) for h, p, _, _ in holdings]
+    )
+    gus = _next_best(store, "gus", asOf="2026-06-30")
+    assert gus.held_lines == ("savings",)
+    assert {i.line: i.reasons for i in gus.ineligible} == {
+        "broadband": ("closed Fibre 1000 180 days ago",),
+        "mobile": ("closed Mobile 10 GB 40 days ago",),
+    }
+    assert [r.line for r in gus.recommendations] == [
+        "credit_card", "home_services", "mortgage_fixed", "mortgage_variable",
+    ]  # fmt: skip
+    # Half a year on, both lines may be offered again.
+    later = _next_best(store, "gus", asOf="2026-12-31")
+    assert later.ineligible == ()
+    assert {"broadband", "mobile"} <= {r.line for r in later.recommendations}
+    for as_of in ("2026-06-30", "2026-12-31"):
+        _batch_answers_like_single(
+            store, "customers_next_best_products", "next_best_products", "customerId",
+            ["gus", "fay", "kid"], first=10, asOf=as_of,
+        )  # fmt: skip
+
+
 # ----------------------------------------------------------------------------- page batches
 
 UNKNOWN_EPC = "urn:epc:id:sgtin:0614141.107346.9"
