@@ -3,6 +3,7 @@
 // param: customerIds list  golden customer IDs (at most 500)
 // index: Customer.id (constraint customer_id_unique)
 UNWIND $customerIds AS forCustomer
+WITH DISTINCT forCustomer
 MATCH (:Customer {id: forCustomer})-[held:HOLDS]->(a:Holding)
 OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)
 OPTIONAL MATCH (p)-[:IN_LINE]->(l:ProductLine)
