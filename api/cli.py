@@ -392,6 +392,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
     from loaders.resolve import evaluate, resolve_store, truth_clusters
 
+    if args.explain:
+        return _explain(args)
     started = time.perf_counter()
     units = {"reading": " records", "comparing": " pairs", "merging": " merges"}
     with closing(_open(args)) as store, _PhaseBars("resolve", units) as bars:
@@ -583,6 +585,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from loaders.resolve import explain_pair
+
+    first, second = args.explain
+    with closing(_open(args)) as store:
+        found = explain_pair(store, first, second, datetime.now(UTC).date())
+    link = found.link
+    print(
+        f"{first} ~ {second}: weight {link.weight:+.2f} (probability {link.probability:.6f}), "
+        f"rule {link.rule}: {found.verdict}"
+    )
+    print(f"  {'field':<12} {'level':<10} {'weight':>8}")
+    for name, (level, weight) in link.evidence.items():
+        print(f"  {name:<12} {level or 'missing':<10} {weight:>+8.2f}")
+    if found.review:
+        print(f"  worth a person's look: {found.review}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ckb", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -683,6 +704,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TRUTH",
         help="CSV of source_system,source_record_id,person_id: print pairwise precision/recall/F1 "
         "and how many people came out whole, split or mixed",
+    )
+    resolve_p.add_argument(
+        "--explain",
+        nargs=2,
+        metavar="SYSTEM:ID",
+        help="resolve nothing; show how two source records compare, field by field, under the "
+        "model the last run estimated, and whether they would merge",
     )
     resolve_p.set_defaults(func=cmd_resolve)
 

@@ -225,3 +225,29 @@ def test_segment_list_names_each_segment_with_its_rule_and_size(tmp_path: Path) 
     ]
     assert rows[2][2] == "any other customer"
     assert "ckb query segment_members tier=NAME" in listed.stdout
+
+
+def test_resolve_explains_a_pair_field_by_field(tmp_path: Path) -> None:
+    env = {"CKB_GRAPH": f"embedded:{tmp_path / 'kb.sqlite'}"}
+    sample = tmp_path / "sample"
+    made = run_ckb("sample", "--customers", "40", "--seed", "3", "--out", str(sample))
+    assert made.returncode == 0, made.stderr
+    assert run_ckb("load-dir", str(sample), env=env).returncode == 0
+    assert run_ckb("resolve", env=env).returncode == 0
+    # Wang Wei's billing and webshop records (loaders/sample_showcase.py): one person.
+    same = run_ckb("resolve", "--explain", "billing:B1000000007", "webshop:W1000000007", env=env)
+    assert same.returncode == 0, same.stderr
+    head, *rows = same.stdout.splitlines()
+    assert head.startswith("billing:B1000000007 ~ webshop:W1000000007: weight +")
+    assert "rule email: merged (a deterministic rule)" in head
+    levels = {r.split()[0]: r.split()[1] for r in rows[1:] if not r.startswith("  worth")}
+    assert levels["name"] == "exact"
+    assert levels["email"] == "exact"
+    assert levels["birth_date"] == "exact"
+    # His 12-year-old son: same home, another person.
+    other = run_ckb("resolve", "--explain", "billing:B1000000007", "billing:B1000000009", env=env)
+    assert other.returncode == 0, other.stderr
+    assert "not merged" in other.stdout.splitlines()[0]
+    assert "birth_date   different" in other.stdout
+    missing = run_ckb("resolve", "--explain", "billing:NOPE", "billing:B1000000009", env=env)
+    _assert_one_line_error(missing, "no source record 'billing:NOPE'")
