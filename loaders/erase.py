@@ -59,7 +59,7 @@ from loaders.audit import now_utc
 from loaders.incremental import records_sharing
 from loaders.matching import Profile, identifier_key, profile, term
 from loaders.normalize import normalize_email, normalize_id, normalize_phone, normalize_postal
-from loaders.rejects import rewrite_rejects
+from loaders.rejects import count_rejects, rewrite_rejects
 from loaders.resolve import survivor_attributes
 
 # (relationship, direction from the customer, label): what belongs to the person alone.
@@ -580,7 +580,9 @@ def erase_customer(
     progress = progress_id(golden, reference)
     # What the files will lose, made durable before they lose it: a run killed after
     # the files and before the graph leaves the count for the run that completes it.
-    earlier = _record_progress(store, progress, {str(p): _count(p, drop) for p, drop in scrubs})
+    earlier = _record_progress(
+        store, progress, {str(p): count_rejects(p, drop) for p, drop in scrubs}
+    )
     found = {str(path): rewrite_rejects(path, drop) for path, drop in scrubs}
     lines = sum(max(earlier.get(f, 0), found.get(f, 0)) for f in earlier.keys() | found.keys())
     scrubbed = {
@@ -651,26 +653,6 @@ def _record_progress(store: GraphStore, progress: str, counts: Mapping[str, int]
         }
         atomically(store, lambda: store.upsert_nodes("AuditEntry", [entry]))
     return earlier
-
-
-def _count(path: Path, drop: Callable[[Any], bool]) -> int:
-    """How many whole lines of a file ``drop`` chooses (as :func:`rewrite_rejects` reads)."""
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        return 0
-    complete = content[: content.rfind(b"\n") + 1]
-    return sum(_drops(line, drop) for line in complete.splitlines(keepends=True))
-
-
-def _drops(line: bytes, drop: Callable[[Any], bool]) -> bool:
-    if not line.strip():
-        return False
-    try:
-        entry: Any = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        entry = line.decode("utf-8", "replace")
-    return drop(entry)
 
 
 def _rejects_drop(path: Path, ids: Mapping[str, str], identity: Identity) -> Callable[[Any], bool]:

@@ -158,6 +158,16 @@ def rewrite_rejects(path: Path, drop: Callable[[Any], bool]) -> int:
     return dropped
 
 
+def count_rejects(path: Path, drop: Callable[[Any], bool]) -> int:
+    """How many whole lines of a rejects file :func:`rewrite_rejects` would drop now."""
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    complete = content[: content.rfind(b"\n") + 1]
+    return sum(_drops(line, drop) for line in complete.splitlines(keepends=True))
+
+
 def _rewritten(path: Path) -> Path:
     """Where the new content of ``path`` is written before it replaces it."""
     return path.with_name(f".{path.name}.rewrite")
