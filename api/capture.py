@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from api.ingest import IngestRefusedError, IngestSettings, check_token, refusal
 from graph.errors import StoreError
 from graph.store import GraphStore
-from loaders.epcis import BOM, capture, parse_documents
+from loaders.epcis import capture, parse_document_bytes
 from loaders.rejects import RejectsFile
 
 KEEP_RESULTS = 1000
@@ -37,7 +37,7 @@ def capture_body(
     try:
         summary = capture(
             store,
-            parse_documents(body.removeprefix(BOM).decode("utf-8", "surrogateescape"), lines),
+            parse_document_bytes(body, lines),
             rejects,
         )
     finally:

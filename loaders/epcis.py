@@ -29,6 +29,7 @@ LOCATED_IN it), of a Party vocabulary on its Party, from the CBV attributes
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import math
@@ -766,16 +767,24 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-BOM = b"\xef\xbb\xbf"
-
-
 def read_documents(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line or 1, parsed JSON, error) for a JSON document file or a JSON Lines file (read
-    line by line, so a file of any size streams). Bytes not in UTF-8 refuse the document
-    (the line) they stand in; nothing of the file is read as something else."""
+    line by line, so a file of any size streams)."""
     if path.suffix == ".jsonl":
         return _read_lines(path)
-    return parse_documents(path.read_bytes().removeprefix(BOM).decode("utf-8", "surrogateescape"))
+    return parse_document_bytes(path.read_bytes())
+
+
+def parse_document_bytes(data: bytes, lines: bool = False) -> Iterator[tuple[int, Any, str | None]]:
+    """:func:`parse_documents` over bytes as stored or sent: a UTF-8 byte-order mark is
+    skipped, and bytes not in UTF-8 refuse the document (the line) they stand in; nothing
+    is read as something else. File capture and HTTP capture read alike through it."""
+    return parse_documents(_utf8(data.removeprefix(codecs.BOM_UTF8)), lines)
+
+
+def _utf8(data: bytes) -> str:
+    # Bytes not in UTF-8 survive as lone surrogates, which _parse refuses with their line.
+    return data.decode("utf-8", "surrogateescape")
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
@@ -784,8 +793,7 @@ def _read_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     with path.open("rb") as f:
         for n, raw in enumerate(f, start=1):
             # A UTF-8 byte-order mark is no part of line 1.
-            text = (raw.removeprefix(BOM) if n == 1 else raw).decode("utf-8", "surrogateescape")
-            line = text.removesuffix("\n")
+            line = _utf8(raw.removeprefix(codecs.BOM_UTF8) if n == 1 else raw).removesuffix("\n")
             if line.strip():
                 yield n, *_parse(line)
 

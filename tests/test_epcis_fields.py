@@ -204,3 +204,30 @@ def test_a_line_separator_inside_a_string_does_not_split_an_event_line(tmp_path:
     path = tmp_path / "events.jsonl"
     path.write_bytes(text.encode())
     assert [(n, err) for n, _, err in read_documents(path)] == [(1, None), (2, None)]
+
+
+def test_a_byte_order_mark_and_bytes_not_in_utf8_read_alike_by_file_and_http(
+    tmp_path: Path,
+) -> None:
+    from loaders.epcis import parse_document_bytes, read_documents
+
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-05-01T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+    }
+    good = json.dumps(event).encode()
+    bad = good.replace(b"OBSERVE", b"OBSERV\xe9")
+    body = b"\xef\xbb\xbf" + good + b"\n" + bad + b"\n"
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(body)
+    by_file = [(n, err is None) for n, _, err in read_documents(path)]
+    by_http = [(n, err is None) for n, _, err in parse_document_bytes(body, lines=True)]
+    assert by_file == by_http == [(1, True), (2, False)]
+    document = tmp_path / "events.json"
+    document.write_bytes(b"\xef\xbb\xbf" + json.dumps({"events": [event]}).encode())
+    [(n, parsed, err)] = list(read_documents(document))
+    assert (n, err) == (1, None)
+    assert parsed == {"events": [event]}
