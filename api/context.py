@@ -64,8 +64,11 @@ class BatchQuery:
     distinct arguments in a batch. Bad parameters fail only the fields that gave them: a
     refused batch is asked again one subject at a time (only then)."""
 
-    def __init__(self, store: GraphStore, query: str, ids: str, default: Any) -> None:
+    def __init__(
+        self, store: GraphStore, query: str, ids: str, default: Any, scores: bool = False
+    ) -> None:
         self.store = store
+        self.scores = scores  # answered by algorithms in Python: CPU-bound, off the loop
         self.query = query
         self.ids = ids  # the query's list parameter: customerIds, householdIds, epcs ...
         self.default = default  # the answer for a subject the query has nothing for
@@ -88,9 +91,9 @@ class BatchQuery:
 
     async def _answer(self, subjects: list[str], arguments: Arguments) -> dict[str, Any]:
         """Each subject's answer, or the error that refused it."""
+        ask = in_thread if self.scores else partial(read, self.store)
         try:
-            found = await read(
-                self.store,
+            found = await ask(
                 run_query,
                 self.store,
                 self.query,
@@ -150,6 +153,10 @@ class Loaders:
     @cached_property
     def next_best(self) -> BatchQuery:
         return BatchQuery(self.store, "customers_next_best_products", "customerIds", None)
+
+    @cached_property
+    def network(self) -> BatchQuery:
+        return BatchQuery(self.store, "customers_network_influence", "customerIds", None, True)
 
     @cached_property
     def items(self) -> BatchQuery:

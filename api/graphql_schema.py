@@ -499,14 +499,7 @@ class Customer:
     @strawberry.field
     async def network(self, info: Info, hops: int = 2, first: int = 20) -> CustomerNetwork | None:
         """The customers and households within ``hops`` steps, most central first."""
-        found = await in_thread(  # scores a whole network: off the loop
-            run_query,
-            info.context.store,
-            "network_influence",
-            customerId=self.id,
-            hops=hops,
-            first=first,
-        )
+        found = await info.context.loaders.network.load(self.id, hops=hops, first=first)
         if found is None:
             return None
         return CustomerNetwork(

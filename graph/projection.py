@@ -106,6 +106,9 @@ def _hop(
                 continue
             found = store.neighbours_many(label, keys, rel.type, direction, limit=max_nodes + 1)
             for key, neighbours in found.items():
+                # How many of this type were read: a caller cutting a smaller network
+                # from this one can refuse a hub as reading alone would have.
+                graph.nodes[(label, key)].setdefault("read", {})[rel.type] = len(neighbours)
                 if len(neighbours) > max_nodes:
                     raise ProjectionTooLargeError(
                         f"{label} {key} has more than {max_nodes:,} {rel.type} relationships"

@@ -1062,6 +1062,13 @@ QUERIES: dict[str, NamedQuery[Any]] = {
             network.check_influence,
             in_python=True,
         ),
+        NamedQuery(
+            "customers_network_influence",
+            network.influence_many,
+            _grouped(network.to_influence),
+            _batch_check("customerIds", "customer ID", network.check_influence),
+            in_python=True,
+        ),
         NamedQuery("related_customers", _related_embedded, _to_related, bounded("first", 1000)),
         NamedQuery("contact_frequency", _contacts_embedded, _to_contacts, _check_contacts),
         NamedQuery("campaign_response", _campaign_embedded, _to_campaign),

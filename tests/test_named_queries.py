@@ -515,6 +515,60 @@ def test_network_influence_refuses_a_network_past_its_cap(
         run_query(store, "network_influence", customerId="p1", hops=2, first=5)
 
 
+def _tangle(store: GraphStore, people: int, seed: int) -> list[str]:
+    """Overlapping networks: random links of every kind and shared households."""
+    import random
+
+    pick = random.Random(seed)
+    ids = [f"q{n:02d}" for n in range(people)]
+    store.upsert_nodes("Customer", [{"id": k, "name": k.upper()} for k in ids])
+    store.upsert_nodes("Household", [{"id": f"HH{n}"} for n in range(people // 5)])
+    store.upsert_relationships(
+        "MEMBER_OF", "Customer", "Household",
+        [RelRow(k, f"HH{pick.randrange(people // 5)}") for k in ids if pick.random() < 0.5],
+    )  # fmt: skip
+    kinds = ("referral", "family", "co_signer")
+    links = {(pick.choice(ids), pick.choice(ids), pick.choice(kinds)) for _ in range(people)}
+    store.upsert_relationships(
+        "RELATED_TO", "Customer", "Customer",
+        [RelRow(a, b, {"kind": kind}) for a, b, kind in sorted(links) if a != b],
+    )  # fmt: skip
+    return ids
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_networks_of_a_page_answer_as_each_network_alone(store: GraphStore, hops: int) -> None:
+    ids = _tangle(store, 40, seed=hops)
+    together = run_query(
+        store, "customers_network_influence", customerIds=[*ids, "nobody"], hops=hops, first=50
+    )
+    assert "nobody" not in together
+    for key in ids:
+        alone = run_query(store, "network_influence", customerId=key, hops=hops, first=50)
+        assert together[key] == alone, key
+    # The networks overlap: cutting them from one projection is what is being tested.
+    assert sum(n.customers for n in together.values()) > 2 * len(ids)
+
+
+def test_a_page_refuses_a_hub_its_network_reaches_as_the_network_alone_would(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """p5 lies within one hop of H2; five members make H2 a hub past a cap of 4 — pulled
+    alone, p5's network reads H2's members and is refused; cut from a page's bigger
+    projection it must be refused too, not answered."""
+    _referral_ring(store)
+    store.upsert_nodes("Customer", [{"id": f"m{n}"} for n in range(3)])
+    store.upsert_relationships(
+        "MEMBER_OF", "Customer", "Household", [RelRow(f"m{n}", "H2") for n in range(3)]
+    )
+    monkeypatch.setattr(network, "MAX_NETWORK_NODES", 4)
+    with pytest.raises(QueryParameterError, match="network of p5"):
+        run_query(store, "network_influence", customerId="p5", hops=1, first=5)
+    with pytest.raises(QueryParameterError, match="network of p5"):
+        run_query(store, "customers_network_influence", customerIds=["p1", "p5"], hops=1, first=5)
+    assert run_query(store, "network_influence", customerId="p3", hops=1, first=5).customers == 3
+
+
 def test_network_influence_runs_in_python_even_where_cypher_could(tmp_path: Path) -> None:
     """Neo4j Community has no graph algorithms: a store that answers Cypher is still asked
     through the port for this one question."""
