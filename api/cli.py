@@ -792,6 +792,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve_p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve_p.set_defaults(func=cmd_serve)
+
+    from api.analyst_cli import add_analyst_commands
+
+    add_analyst_commands(sub)  # cypher, export neo4j, copy
     return parser
 
 

@@ -1,41 +1,142 @@
 """Copy a whole graph from one store to another through the store port (e.g. the embedded
-demo graph into Neo4j for a benchmark or a first production load)."""
+demo graph into a running Neo4j: ``ckb copy --to neo4j://...``).
+
+Every node, then every relationship, a page of keys at a time; the target's upserts are
+its batched ``UNWIND $rows ... MERGE`` writes, so copying again changes nothing. With a
+checkpoint file the copy records the last page it finished and a re-run continues after
+it; the file is removed when the copy completes.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
 
+from graph.errors import CkbError
 from graph.schema import schema
 from graph.store import GraphStore, RelRow
+from graph.walk import pages
+
+Progress = Callable[[str, int, int], None]
+Phase = Literal["nodes", "relationships"]
 
 
-def copy_graph(source: GraphStore, target: GraphStore, batch: int = 5000) -> tuple[int, int]:
-    """Every node, then every relationship; returns (nodes, relationships) copied.
+class CopyCheckpointError(CkbError):
+    """A checkpoint file that cannot be used for this copy."""
+
+
+@dataclass
+class Checkpoint:
+    source: str
+    target: str
+    phase: Phase = "nodes"
+    label: str | None = None  # label of the page finished last
+    after: str | None = None  # its last key
+    nodes: int = 0
+    relationships: int = 0
+
+
+def _load(path: Path, source: str, target: str) -> Checkpoint:
+    if not path.exists():
+        return Checkpoint(source, target)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        found = Checkpoint(**raw)
+    except (ValueError, TypeError) as exc:
+        raise CopyCheckpointError(
+            f"checkpoint {path} is unreadable ({exc}); remove it to copy from the start"
+        ) from None
+    if (found.source, found.target) != (source, target):
+        raise CopyCheckpointError(
+            f"checkpoint {path} is for a copy from {found.source} to {found.target}; "
+            "remove it or name another checkpoint file"
+        )
+    return found
+
+
+def _save(path: Path, point: Checkpoint) -> None:
+    # Written aside and renamed: a copy killed mid-write leaves the previous checkpoint.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(json.dumps(asdict(point)), encoding="utf-8")
+    os.replace(temp, path)
+
+
+def copy_graph(
+    source: GraphStore,
+    target: GraphStore,
+    batch: int = 5000,
+    checkpoint: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Copy every node, then every relationship; returns (nodes, relationships) copied,
+    those of an earlier interrupted run included when resuming from ``checkpoint``.
     Idempotent: copying again changes nothing on the target."""
     model = schema()
-    nodes = rels = 0
-    for label in model.labels:
-        after: str | None = None
-        while keys := source.keys_page(label, after, batch):
-            after = keys[-1]
-            found = source.get_nodes(label, keys)
-            key_name = model.node(label).key
-            target.upsert_nodes(
-                label, [{**found[k].props, key_name: k} for k in keys if k in found]
-            )
-            nodes += len(found)
-    for label in model.labels:
-        after = None
-        while keys := source.keys_page(label, after, batch):
-            after = keys[-1]
+    point = (
+        _load(checkpoint, source.description, target.description)
+        if checkpoint
+        else Checkpoint(source.description, target.description)
+    )
+    totals = source.counts()
+    labels = list(model.labels)
+
+    def start_after(phase: Phase, label: str) -> tuple[bool, str | None]:
+        """Whether (phase, label) is still to do, and the key to resume after."""
+        order = ["nodes", "relationships"]
+        if order.index(phase) != order.index(point.phase):
+            return order.index(phase) > order.index(point.phase), None
+        if point.label is None:
+            return True, None
+        done, current = labels.index(point.label), labels.index(label)
+        if current != done:
+            return current > done, None
+        return True, point.after
+
+    def finished(phase: Phase, label: str, after: str) -> None:
+        point.phase, point.label, point.after = phase, label, after
+        if checkpoint:
+            _save(checkpoint, point)
+
+    for label in labels:
+        todo, after = start_after("nodes", label)
+        if not todo:
+            continue
+        key_name = model.node(label).key
+        done = 0
+        for page in pages(source, label, batch, after, with_relationships=False):
+            rows = [{**page.nodes[k].props, key_name: k} for k in page.keys if k in page.nodes]
+            target.upsert_nodes(label, rows)
+            point.nodes += len(rows)
+            done += len(page.keys)
+            finished("nodes", label, page.last)
+            if progress:
+                progress(f"nodes: {label}", done, max(done, totals.nodes.get(label, 0)))
+    if point.phase == "nodes":
+        point.phase, point.label, point.after = "relationships", None, None
+    for label in labels:
+        todo, after = start_after("relationships", label)
+        if not todo:
+            continue
+        done = 0
+        for page in pages(source, label, batch, after):
             grouped: dict[tuple[str, str], list[RelRow]] = defaultdict(list)
-            edges = source.neighbours_many(label, keys, None, "out", limit=10**7)
-            for key, neighbours in edges.items():
-                for n in neighbours:
-                    grouped[(n.edge.type, n.node.label)].append(
-                        RelRow(key, n.node.key, n.edge.props)
-                    )
-            for (rel_type, other), rows in sorted(grouped.items()):
-                target.upsert_relationships(rel_type, label, other, rows)
-                rels += len(rows)
-    return nodes, rels
+            for edge in page.outgoing:
+                grouped[(edge.type, edge.dst_label)].append(
+                    RelRow(edge.src_key, edge.dst_key, edge.props)
+                )
+            for (rel_type, other), rel_rows in sorted(grouped.items()):
+                target.upsert_relationships(rel_type, label, other, rel_rows)
+                point.relationships += len(rel_rows)
+            done += len(page.keys)
+            finished("relationships", label, page.last)
+            if progress:
+                progress(f"relationships: {label}", done, max(done, totals.nodes.get(label, 0)))
+    if checkpoint and checkpoint.exists():
+        checkpoint.unlink()
+    return point.nodes, point.relationships
