@@ -191,6 +191,11 @@ class Loaders:
         return BatchQuery(self.store, "instances_custody", "epcs", [])
 
     @cached_property
+    def alias(self) -> DataLoader[str, list[Neighbour]]:
+        """The customer a retired ID joined (one, when any)."""
+        return self._loader(self._neighbours("CustomerAlias", "ALIAS_OF", "out", "Customer", 1))
+
+    @cached_property
     def buyer(self) -> DataLoader[str, list[Neighbour]]:
         return self._loader(self._neighbours("ProductInstance", "SOLD_TO", "out", "Customer", 1))
 

@@ -882,16 +882,7 @@ class Query:
         """A customer by ID; a retired ID (merged away) finds the customer it joined."""
         node = await info.context.loaders.customer.load(str(id))
         if node is None:
-            alias = await read(
-                info.context.store,
-                info.context.store.neighbours,
-                "CustomerAlias",
-                str(id),
-                "ALIAS_OF",
-                "out",
-                "Customer",
-                1,
-            )
+            alias = await info.context.loaders.alias.load(str(id))
             if not alias:
                 return None
             node = alias[0].node

@@ -312,6 +312,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     _people(store, ids)
     _business(store, ids)
     _tracked(store, ids)
+    # IDs retired by merges: customer(id) finds the customer each joined.
+    store.upsert_nodes("CustomerAlias", [{"id": f"R{n}", "reason": "merged"} for n in range(10)])
+    store.upsert_relationships(
+        "ALIAS_OF", "CustomerAlias", "Customer", [RelRow(f"R{n}", ids[n]) for n in range(10)]
+    )
     store.close()
     counting = Counting(EmbeddedStore(tmp / "kb.sqlite"))
     app = create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
@@ -428,6 +433,11 @@ def test_a_households_members_cost_the_same_store_calls_whatever_their_number(
         ),
         ("product(id:", "{ id name line { id name } }", [f"{line}-{n}" for line in LINES for n in (1, 2)]),
         ("campaign(id:", "{ id name response { channel tier contacted responses } }", ["K0", "K1", "K2"]),
+        (
+            "customer(id:",  # retired IDs, each found through its alias
+            "{ id name household { customerId } holdings { accountId } }",
+            [f"R{n}" for n in range(10)],
+        ),
         (
             "productInstance(epc:",
             "{ epc currentLocation { location name } journey(first: 5) { eventId container } "
