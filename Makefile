@@ -65,15 +65,16 @@ lint-cypher: $(VENV)/.installed $(LINT_DIR)/node_modules/.installed
 
 lint: lint-python lint-cypher
 
-# The browser test (tests/test_graphiql_browser.py) drives Debian's chromium: installed here
-# when missing and apt-get is usable as root (about 30 s, 400 MB on disk); else it skips.
+# The browser tests (GraphiQL, the agent's screen) drive Debian's chromium: installed here
+# when missing and apt-get is usable as root (about 30 s, 400 MB on disk); else they skip.
+# A CJK font, so the agent screen's Chinese labels render in its screenshots.
 .PHONY: chromium
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; } || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing chromium for the browser test (apt-get)"; \
+			echo "installing chromium and a CJK font for the browser tests (apt-get)"; \
 			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-				--no-install-recommends chromium >/dev/null; } \
+				--no-install-recommends chromium fonts-wqy-microhei >/dev/null; } \
 			|| echo "chromium could not be installed: the browser test will skip"; \
 		else \
 			echo "no chromium, and apt-get is not usable as root: the browser test will skip"; \

@@ -118,30 +118,26 @@ class _Shell:
         return True
 
 
-def _lines_from_terminal(session: CypherSession) -> Iterator[tuple[str, bool]]:
-    """(line, buffer-was-empty) read with history and line editing; stdin when
-    prompt_toolkit cannot drive the terminal."""
-    try:
-        from prompt_toolkit import PromptSession
-        from prompt_toolkit.history import FileHistory
-    except ImportError:  # pragma: no cover - prompt_toolkit is a dependency
-        yield from _lines_from(sys.stdin)
-        return
+def _lines_from_terminal(
+    session: CypherSession, pending: Callable[[], bool]
+) -> Iterator[tuple[str, bool]]:
+    """Lines read with history and line editing; ``pending()`` says whether a statement
+    is being continued (the prompt shows it). Ctrl-C drops the statement being typed."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+
     history = Path(os.environ.get("CKB_CYPHER_HISTORY", str(HISTORY_FILE))).expanduser()
     prompt: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
     print(f"connected to {session.description}; :help for help, :exit to leave", file=sys.stderr)
-    empty = True
     while True:
         try:
-            line = prompt.prompt("cypher> " if empty else "   ...> ")
+            line = prompt.prompt("   ...> " if pending() else "cypher> ")
         except EOFError:
             return
-        except KeyboardInterrupt:  # Ctrl-C drops the statement being typed
-            empty = True
+        except KeyboardInterrupt:
             yield "", True
             continue
-        yield line, empty
-        empty = False
+        yield line, False
 
 
 def _lines_from(stream: TextIO) -> Iterator[tuple[str, bool]]:
@@ -149,25 +145,38 @@ def _lines_from(stream: TextIO) -> Iterator[tuple[str, bool]]:
         yield line.rstrip("\n"), False
 
 
-def _interactive(shell: _Shell, lines: Iterator[tuple[str, bool]]) -> None:
-    buffer = ""
-    for line, _ in lines:
-        if not buffer.strip() and line.strip().startswith(":"):
+class _Statements:
+    """Lines in, complete statements out; a line ``(text, True)`` drops the one pending."""
+
+    def __init__(self) -> None:
+        self.buffer = ""
+
+    def pending(self) -> bool:
+        return bool(self.buffer.strip())
+
+    def feed(self, line: str, drop: bool) -> list[str]:
+        if drop:
+            self.buffer = ""
+            return []
+        statements, self.buffer = split_statements(self.buffer + line + "\n")
+        return statements
+
+
+def _interactive(shell: _Shell, statements: _Statements, lines: Iterator[tuple[str, bool]]) -> None:
+    for line, drop in lines:
+        if not statements.pending() and line.strip().startswith(":"):
             if not shell.command(line):
                 return
             continue
-        buffer += line + "\n"
-        statements, buffer = split_statements(buffer)
-        for statement in statements:
+        for statement in statements.feed(line, drop):
             shell.run_reporting(statement)
-    if buffer.strip():  # the last statement may omit its ';'
-        shell.run_reporting(buffer.strip())
+    if statements.pending():  # the last statement may omit its ';'
+        shell.run_reporting(statements.buffer.strip())
 
 
 def cmd_cypher(args: argparse.Namespace) -> int:
     settings = settings_from_env(graph=args.graph)
-    params = parse_params(args.param)  # bad parameters fail before connecting
-    del params
+    parse_params(args.param)  # bad parameters fail before connecting
     out = _Output(args.out)
     with closing(CypherSession.open(settings)) as session:
         shell = _Shell(session, args, out)
@@ -182,8 +191,10 @@ def cmd_cypher(args: argparse.Namespace) -> int:
                 for statement in statements:
                     shell.run(statement)
                 return 0
+            typed = _Statements()
             tty = sys.stdin.isatty() and sys.stdout.isatty()
-            _interactive(shell, _lines_from_terminal(session) if tty else _lines_from(sys.stdin))
+            lines = _lines_from_terminal(session, typed.pending) if tty else _lines_from(sys.stdin)
+            _interactive(shell, typed, lines)
         finally:
             out.close()
     return 1 if shell.failed else 0
@@ -285,6 +296,16 @@ def cmd_copy(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------- parsers
 
 
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_analyst_commands(sub: Any) -> None:
     """The parsers of ``cypher``, ``export`` and ``copy`` (``sub``: build_parser's)."""
     cypher_p = sub.add_parser(
@@ -329,7 +350,7 @@ def add_analyst_commands(sub: Any) -> None:
     )
     neo4j_p.add_argument("directory", type=Path, metavar="DIR")
     neo4j_p.add_argument(
-        "--page-size", type=int, default=1000, help="nodes read per page (default 1000)"
+        "--page-size", type=_positive, default=1000, help="nodes read per page (default 1000)"
     )
     neo4j_p.set_defaults(func=cmd_export_neo4j)
 
@@ -342,7 +363,7 @@ def add_analyst_commands(sub: Any) -> None:
     copy_p.add_argument("--password", help="Neo4j password (default NEO4J_PASSWORD)")
     copy_p.add_argument("--database", help="Neo4j database (default NEO4J_DATABASE, else neo4j)")
     copy_p.add_argument(
-        "--batch-size", type=int, default=1000, help="nodes per page and rows per MERGE batch"
+        "--batch-size", type=_positive, default=1000, help="nodes per page and rows per MERGE batch"
     )
     copy_p.add_argument(
         "--checkpoint",

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.agent_page import AgentPage
 from api.auth import AuthSettings
 from api.capture import capture_events, capture_result
 from api.events import EventHub
@@ -173,8 +174,11 @@ def create_app(
             store.close()
 
     metrics = Metrics()
+    agent = AgentPage()  # the agent's screen at / (api/agent_page.py)
     app = Starlette(
         routes=[
+            Route("/", agent.page, methods=["GET"]),
+            Route("/agent/{name:path}", agent.asset, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

@@ -24,6 +24,7 @@ from api.graphql_permissions import AGENT_WRITERS, ANALYSTS, LOADERS, field_for
 from api.graphql_schema import PossibleMatch, possible_match
 from api.ingest import PushAnswer, push
 from loaders.audit import record_audit
+from loaders.complaints import resolve_complaint
 from loaders.consent import update_consent
 from loaders.erase import erase_customer
 from loaders.names_check import SystemNameError, check_system_name
@@ -317,4 +318,25 @@ class Mutation:
             await in_thread(_after_change, context, customer, "erased", None)
         return ErasureOutcome(
             customer_id=erased.customer_id, removed=JSON(erased.removed), audit_id=erased.audit_id
+        )
+
+    @field_for(*AGENT_WRITERS)
+    async def resolve_complaint(
+        self, info: Info, touchpoint_id: strawberry.ID, outcome: str | None = None
+    ) -> RecordOutcome:
+        """Close an open complaint (the agent's screen's Resolve): the complaint touchpoint
+        gains resolution status resolved, the time and the outcome; subscribers hear of it."""
+        context = info.context
+        done = await in_thread(resolve_complaint, context.store, str(touchpoint_id), outcome)
+        await in_thread(
+            record_audit,
+            context.store,
+            context.actor,
+            "resolveComplaint",
+            done.touchpoint_id,
+            {"customer": done.customer_id},
+        )
+        await in_thread(_after_change, context, done.customer_id, "touchpoint", "resolved")
+        return RecordOutcome(
+            accepted=True, reasons=[], customer_id=done.customer_id, record_id=done.touchpoint_id
         )

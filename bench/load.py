@@ -46,11 +46,19 @@ def parse_validate(kind: str, path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - started
 
 
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run(store: GraphStore, sample: Path, rejects: Path) -> list[dict[str, object]]:
+    """Per file: the floor, the load, and the CPU seconds of the loading process and of
+    its reading processes (on a shared machine a steadier measure than the wall clock)."""
     rows = []
     for item in plan_directory(sample, None).loads:
         n, floor_s = parse_validate(item.kind, item.path)
         processes = 1 + reader_count(get_kind(item.kind)) if worth_parallel(item.path) else 1
+        cpu, children = time.process_time(), _children_cpu()
         summary = load_file(
             store,
             item.kind,
@@ -58,6 +66,8 @@ def run(store: GraphStore, sample: Path, rejects: Path) -> list[dict[str, object
             item.system,
             rejects_path=rejects / f"{item.path.name}.jsonl",
         )
+        writer_us = (time.process_time() - cpu) / max(n, 1) * 1e6
+        readers_us = (_children_cpu() - children) / max(n, 1) * 1e6
         rows.append(
             {
                 "file": item.path.name,
@@ -68,13 +78,16 @@ def run(store: GraphStore, sample: Path, rejects: Path) -> list[dict[str, object
                 "load_vs_floor": round(floor_s / summary.seconds, 2),
                 "load_seconds": round(summary.seconds, 2),
                 "processes": processes,
+                "writer_cpu_us_per_record": round(writer_us, 1),
+                "readers_cpu_us_per_record": round(readers_us, 1),
                 "rejected": summary.rejected,
             }
         )
         print(
             f"{item.path.name:<32} {n:>10,} rec  floor {n / floor_s:>9,.0f}/s  "
             f"load {summary.read / summary.seconds:>9,.0f}/s  "
-            f"({floor_s / summary.seconds:.0%} of floor, {processes} process(es))",
+            f"({floor_s / summary.seconds:.0%} of floor, {processes} process(es); CPU µs a "
+            f"record: writer {writer_us:.1f}, readers {readers_us:.1f})",
             flush=True,
         )
     return rows

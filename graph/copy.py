@@ -20,13 +20,17 @@ from typing import Literal
 from graph.errors import CkbError
 from graph.schema import schema
 from graph.store import GraphStore, RelRow
-from graph.walk import pages
+from graph.walk import is_hub, pages, starts_relationships
 
 Progress = Callable[[str, int, int], None]
 Phase = Literal["nodes", "relationships"]
 
 
-class CopyCheckpointError(CkbError):
+class CopyError(CkbError):
+    """A copy that cannot run as asked."""
+
+
+class CopyCheckpointError(CopyError):
     """A checkpoint file that cannot be used for this copy."""
 
 
@@ -78,6 +82,8 @@ def copy_graph(
     those of an earlier interrupted run included when resuming from ``checkpoint``.
     Idempotent: copying again changes nothing on the target."""
     model = schema()
+    if batch < 1:
+        raise CopyError(f"the copy's batch size must be at least 1, got {batch}")
     point = (
         _load(checkpoint, source.description, target.description)
         if checkpoint
@@ -121,10 +127,11 @@ def copy_graph(
         point.phase, point.label, point.after = "relationships", None, None
     for label in labels:
         todo, after = start_after("relationships", label)
-        if not todo:
+        if not todo or not starts_relationships(model, label):
             continue
         done = 0
-        for page in pages(source, label, batch, after):
+        hub = is_hub(model, totals, label)
+        for page in pages(source, label, batch, after, hub=hub):
             grouped: dict[tuple[str, str], list[RelRow]] = defaultdict(list)
             for edge in page.outgoing:
                 grouped[(edge.type, edge.dst_label)].append(

@@ -76,7 +76,6 @@ from graph.store import (
     UpsertResult,
 )
 from graph.values import (
-    PreparedRel,
     check_lookup,
     check_neighbour_query,
     check_prefix_lookup,
@@ -142,6 +141,34 @@ def _staged(props: Properties, touch: dict[str, PropertyValue]) -> tuple[str, st
     fresh = {k: v for k, v in props.items() if v is not None}
     fresh.update(touch)
     return patch, _dumps(fresh)
+
+
+# What a loader stages ahead of the store, perhaps in another process (loaders/staging.py):
+# a node as (key, patch, fresh), a relationship as (src, dst, rkey, patch, fresh), the
+# texts made by ``staged_texts`` with the touch properties the write is given.
+staged_texts = _staged
+StagedNode = tuple[str, str, str]
+StagedRel = tuple[str, str, str, str, str]
+
+
+def _fold_staged(
+    rows: Iterable[tuple[Any, ...]], width: int, touch: dict[str, PropertyValue]
+) -> list[tuple[Any, ...]]:
+    """Staged rows with repeated identities (the first ``width`` fields) folded into one,
+    a later row merging over an earlier one as prepare_nodes and prepare_rels fold them."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if len({row[:width] for row in rows}) == len(rows):
+        return rows  # the common case: nothing to fold
+    by_id: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for row in rows:
+        ident = row[:width]
+        seen = by_id.get(ident)
+        if seen is None:
+            by_id[ident] = row
+        else:  # rare: the same key twice in one batch
+            merged = {**_loads(seen[width]), **_loads(row[width])}
+            by_id[ident] = (*ident, *_staged(merged, touch))
+    return list(by_id.values())
 
 
 def _json_list(values: Iterable[str]) -> str:
@@ -678,13 +705,29 @@ class EmbeddedStore:
     ) -> UpsertResult:
         node_type = self._schema.node(label)
         touch_props = prepare_touch(label, node_type.property_names, touch)
-        touched = _dumps(touch_props)
         rows = list(rows)
         with gc_paused():
             prepared = prepare_nodes(node_type, rows)
             staged = [(p.key, *_staged(p.props, touch_props)) for p in prepared]
+        return self._merge_nodes(label, staged, _dumps(touch_props), len(rows))
+
+    def upsert_staged_nodes(
+        self, label: str, rows: Sequence[StagedNode], touch: Properties | None = None
+    ) -> UpsertResult:
+        """``upsert_nodes`` for rows staged ahead (see ``staged_texts``): checked against
+        the model by whoever staged them, their fresh text made with this ``touch``."""
+        node_type = self._schema.node(label)
+        if self._term_props[label]:
+            raise StoreError(f"{label} rows index terms: write them with upsert_nodes")
+        touch_props = prepare_touch(label, node_type.property_names, touch)
+        staged = _fold_staged(rows, 1, touch_props)
+        return self._merge_nodes(label, staged, _dumps(touch_props), len(rows))
+
+    def _merge_nodes(
+        self, label: str, staged: list[tuple[Any, ...]], touched: str, received: int
+    ) -> UpsertResult:
         if not staged:
-            return UpsertResult(received=len(rows), applied=0, created=0)
+            return UpsertResult(received=received, applied=0, created=0)
         terms = self._term_props[label]
         # Term-indexed labels return what changed, to re-index those rows' terms.
         returning = (
@@ -724,7 +767,7 @@ class EmbeddedStore:
                 fields = [self._codes.fields[term_field(label, p)] for p in terms]
                 self._index_terms(conn, fields, changed, created_rows)
             self._add_count(conn, "node", label, created)
-        return UpsertResult(received=len(rows), applied=len(staged), created=created)
+        return UpsertResult(received=received, applied=len(staged), created=created)
 
     @staticmethod
     def _index_terms(
@@ -753,14 +796,14 @@ class EmbeddedStore:
         conn: sqlite3.Connection,
         src_label: str,
         dst_label: str,
-        prepared: Sequence[PreparedRel],
-        touch: dict[str, PropertyValue],
+        staged: Sequence[tuple[Any, ...]],
     ) -> None:
-        """Stage relationship rows with their endpoints' node IDs (NULL where missing)."""
+        """Stage relationship rows, (src, dst, rkey, patch, fresh), with their endpoints'
+        node IDs (NULL where missing)."""
         conn.execute("DELETE FROM temp.stage_rels")
         conn.executemany(
             "INSERT INTO temp.stage_rels (src, dst, rkey, patch, fresh) VALUES (?, ?, ?, ?, ?)",
-            [(p.src, p.dst, RKEY_SEP.join(p.rkey), *_staged(p.props, touch)) for p in prepared],
+            staged,
         )
         conn.execute(
             "UPDATE temp.stage_rels SET "
@@ -779,14 +822,45 @@ class EmbeddedStore:
     ) -> UpsertResult:
         rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
         touch_props = prepare_touch(rel_type, rel.property_names, touch)
-        touched = _dumps(touch_props)
         rows = list(rows)
         with gc_paused():
-            prepared = prepare_rels(rel, rows)
-        if not prepared:
-            return UpsertResult(received=len(rows), applied=0, created=0)
+            staged = [
+                (p.src, p.dst, RKEY_SEP.join(p.rkey), *_staged(p.props, touch_props))
+                for p in prepare_rels(rel, rows)
+            ]
+        return self._merge_rels(
+            rel_type, src_label, dst_label, staged, _dumps(touch_props), len(rows)
+        )
+
+    def upsert_staged_relationships(
+        self,
+        rel_type: str,
+        src_label: str,
+        dst_label: str,
+        rows: Sequence[StagedRel],
+        touch: Properties | None = None,
+    ) -> UpsertResult:
+        """``upsert_relationships`` for rows staged ahead (see ``staged_texts``)."""
+        rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
+        touch_props = prepare_touch(rel_type, rel.property_names, touch)
+        staged = _fold_staged(rows, 3, touch_props)
+        return self._merge_rels(
+            rel_type, src_label, dst_label, staged, _dumps(touch_props), len(rows)
+        )
+
+    def _merge_rels(
+        self,
+        rel_type: str,
+        src_label: str,
+        dst_label: str,
+        staged: list[tuple[Any, ...]],
+        touched: str,
+        received: int,
+    ) -> UpsertResult:
+        if not staged:
+            return UpsertResult(received=received, applied=0, created=0)
         with self._writing() as conn:
-            self._stage_rels(conn, src_label, dst_label, prepared, touch_props)
+            self._stage_rels(conn, src_label, dst_label, staged)
             missing = tuple(
                 MissingEndpoint(
                     src, dst, tuple(e for e, gone in (("src", ns), ("dst", nd)) if gone)
@@ -808,7 +882,7 @@ class EmbeddedStore:
                 "ORDER BY sid, did ON CONFLICT DO NOTHING",
                 ends,
             ).rowcount
-            if created < len(prepared) - len(missing):
+            if created < len(staged) - len(missing):
                 conn.execute(
                     "UPDATE rels SET props = json_patch(json_patch(rels.props, s.patch), :touch) "
                     "FROM temp.stage_rels AS s WHERE rels.src = s.sid AND rels.type = :type "
@@ -818,8 +892,8 @@ class EmbeddedStore:
                 )
             self._add_count(conn, "rel", rel_type, created)
         return UpsertResult(
-            received=len(rows),
-            applied=len(prepared) - len(missing),
+            received=received,
+            applied=len(staged) - len(missing),
             created=created,
             missing=missing,
         )
@@ -862,8 +936,9 @@ class EmbeddedStore:
         prepared = prepare_rels(rel, rows)
         if not prepared:
             return 0
+        staged = [(p.src, p.dst, RKEY_SEP.join(p.rkey), "{}", "{}") for p in prepared]
         with self._writing() as conn:
-            self._stage_rels(conn, src_label, dst_label, prepared, {})
+            self._stage_rels(conn, src_label, dst_label, staged)
             deleted = conn.execute(
                 "DELETE FROM rels WHERE (src, type, dst_label, dst, rkey) IN "
                 "(SELECT sid, ?, ?, did, rkey FROM temp.stage_rels)",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import shlex
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -22,8 +22,8 @@ from typing import IO
 from graph.cypher import adapter_statements
 from graph.errors import CkbError
 from graph.schema import GraphSchema, NodeType, RelType, schema
-from graph.store import GraphStore, PropertyValue
-from graph.walk import pages
+from graph.store import GraphCounts, GraphStore, PropertyValue
+from graph.walk import is_hub, pages, starts_relationships
 
 ARRAY_DELIMITER = ";"
 PAGE_SIZE = 1000
@@ -200,6 +200,8 @@ def export_neo4j(
     """Write every node and relationship of ``store`` under ``directory`` (created; files
     of an earlier export there are replaced). Labels and types without rows get no file."""
     model = model or schema()
+    if page_size < 1:
+        raise ExportError(f"the page size must be at least 1, got {page_size}")
     directory.mkdir(parents=True, exist_ok=True)
     if any(p for p in directory.iterdir() if p.name not in _OWN_NAMES):
         raise ExportError(
@@ -209,13 +211,13 @@ def export_neo4j(
         (directory / sub).mkdir(exist_ok=True)
         for old in (directory / sub).glob("*.csv"):
             old.unlink()
-    totals = store.counts().nodes
+    counts = store.counts()
     summary = ExportSummary(directory)
     rel_files = _RelFiles(directory, model)
     try:
         for node in model.nodes:
             summary.nodes[node.label] = _export_label(
-                store, node, model, directory, rel_files, page_size, totals, progress
+                store, node, model, directory, rel_files, page_size, counts, progress
             )
     finally:
         rel_files.close()
@@ -240,19 +242,21 @@ def _export_label(
     directory: Path,
     rel_files: _RelFiles,
     page_size: int,
-    totals: Mapping[str, int],
+    counts: GraphCounts,
     progress: Progress | None,
 ) -> int:
     columns = node_columns(node)
     rel_columns_of = {r.type: rel_columns(r) for r in model.relationships}
     label_field = _quoted(node.label)
-    total = totals.get(node.label, 0)
+    total = counts.nodes.get(node.label, 0)
     written = 0
     with (directory / node_file(node.label)).open("w", encoding="utf-8", newline="") as out:
         out.write(_row(node_header(node)))
         if progress:
             progress(node.label, 0, total)
-        for page in pages(store, node.label, page_size):
+        outgoing = starts_relationships(model, node.label)
+        hub = is_hub(model, counts, node.label)
+        for page in pages(store, node.label, page_size, with_relationships=outgoing, hub=hub):
             for key in page.keys:
                 found = page.nodes.get(key)
                 if found is None:  # deleted between the key page and the read

@@ -540,6 +540,23 @@ _NODES = (
         indexed=("bucket_start", "store_bucket"),
     ),
     NodeType(
+        "ShelfDay",
+        "id",
+        "Pick-ups and put-downs of one product at one shelf in one UTC day: the sum of that "
+        "day's ShelfActivity hours, kept beside them so a month is ~30 rows, not ~700.",
+        (
+            _p("id", doc="GTIN@shelf@day"),
+            _p("gtin", doc="GTIN-14 of the product picked up or put down"),
+            _p("shelf", doc="the shelf: canonical readPoint of the events"),
+            _p("store", doc="the store: canonical bizLocation of the events"),
+            _p("day", "date string", "the UTC day, e.g. 2026-05-01"),
+            _p("store_day", doc="store|day: a store's days in a window are one range"),
+            _p("pickups", "int"),
+            _p("putdowns", "int"),
+        ),
+        indexed=("store_day",),
+    ),
+    NodeType(
         "MergeEvent",
         "id",
         "An identity-resolution merge or split, kept as history.",
@@ -587,6 +604,7 @@ _NODES = (
         (
             _p("id"),
             _p("u", "json string", "u-probabilities per field and level"),
+            _p("u_home", "json string", "u among different people at one address"),
             _p("records", "int", "source records it was estimated on"),
             _p("estimated_at", "datetime string"),
         ),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from graph.store import Edge, GraphStore, Node
+from graph.schema import GraphSchema
+from graph.store import Edge, GraphCounts, GraphStore, Node
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +44,49 @@ def outgoing_edges(label: str, edges_by_key: dict[str, list[Edge]]) -> list[Edge
     return found
 
 
+def starts_relationships(model: GraphSchema, label: str) -> bool:
+    """Whether any relationship type may start at ``label`` (else its pages need not
+    read relationships: each is listed under its start node's page)."""
+    return any(src == label for _, src, _ in model.endpoint_pairs())
+
+
+# Above this many incoming relationships per node a label is a hub (a channel, a product,
+# a store): reading its pages' relationships in both directions would pull every
+# touchpoint or purchase line pointing at it into memory at once. Its outgoing ones are
+# read instead (their other ends come along; hubs have few).
+HUB_FAN_IN = 16.0
+
+
+def is_hub(model: GraphSchema, counts: GraphCounts, label: str) -> bool:
+    incoming = sum(
+        counts.relationships.get(rel.type, 0)
+        for rel in model.relationships
+        if any(dst == label for _, dst in rel.endpoints)
+    )
+    return incoming > HUB_FAN_IN * max(1, counts.nodes.get(label, 0))
+
+
 def pages(
     store: GraphStore,
     label: str,
     size: int,
     after: str | None = None,
     with_relationships: bool = True,
+    hub: bool = False,
 ) -> Iterator[Page]:
-    """Pages of ``label`` in key order, after the key ``after`` (a resumed job)."""
+    """Pages of ``label`` in key order, after the key ``after`` (a resumed job). Memory
+    holds one page and its relationships: a page of a ``hub`` label reads only the
+    relationships starting at it."""
     while keys := store.keys_page(label, after, size):
         after = keys[-1]
         nodes = store.get_nodes(label, keys)
-        edges = (
-            outgoing_edges(label, store.relationships_of(label, keys)) if with_relationships else []
-        )
+        edges: list[Edge] = []
+        if with_relationships and hub:
+            found = store.neighbours_many(label, keys, None, "out", limit=_NO_LIMIT)
+            edges = outgoing_edges(label, {k: [n.edge for n in ns] for k, ns in found.items()})
+        elif with_relationships:
+            edges = outgoing_edges(label, store.relationships_of(label, keys))
         yield Page(label, keys, nodes, edges)
+
+
+_NO_LIMIT = 2**31 - 1

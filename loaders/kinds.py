@@ -91,7 +91,7 @@ _NO_PROPS: Props = {}
 # A record is mapped before its customers are resolved (possibly in another process): its
 # rows name them by these placeholders, which GraphRows.add replaces with golden IDs.
 GOLDEN = tuple(f"\x00customer:{i}" for i in range(4))
-_GOLDEN_INDEX = {token: i for i, token in enumerate(GOLDEN)}
+GOLDEN_INDEX = {token: i for i, token in enumerate(GOLDEN)}
 
 RelGroup = tuple[str, str, str]  # relationship type, source label, target label
 
@@ -135,7 +135,7 @@ class GraphRows:
         golden: list[str],
     ) -> None:
         """Add a record's rows, its customer placeholders replaced by ``golden``."""
-        index = _GOLDEN_INDEX
+        index = GOLDEN_INDEX
         for label, props in nodes:
             if label == "Customer":  # the one label keyed by a golden ID
                 props["id"] = golden[index[props["id"]]]  # type: ignore[index]

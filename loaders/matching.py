@@ -11,11 +11,16 @@ pair's weight is the sum. Exact names are term-frequency adjusted: ``u`` is the 
 records carrying that very name, so agreeing on a rare surname is strong evidence and
 agreeing on 王伟 or John Smith is weak.
 
-**Households.** People living together share an address and a landline: agreeing on both
-counts once (the stronger), and the same name at the same address with birth dates
-clearly different (a parent and child of one name) makes the name and the home weigh
-nothing. Birth dates a slip apart (one digit, a year, day and month swapped) agree
-partly.
+**Names.** Names sharing a word are told apart by the rest: a nickname of it
+(``nickname``) or plainly another given name (``other_given``: a twin, a sibling).
+
+**Households.** Different people at one address share a family name, a landline and
+sometimes a birth date (twins) far more often than random pairs: a second u, estimated
+among them (``u_home``), weighs those fields for records at one address (evidence
+``household: home``). Without it, agreeing on address and landline counts once, and the
+same name at the same address with birth dates clearly different (a parent and child
+of one name) makes the name and the home weigh nothing. Birth dates a slip apart (one
+digit, two digits swapped, a year, day and month swapped) agree partly.
 
 **Deterministic rules** link without scoring: the same national ID; the same email or
 phone with names that do not disagree and birth dates that are not clearly different.
@@ -34,8 +39,8 @@ names, or by more than ``MAX_SHARED`` records (a call-center number, a shop addr
 family email), is *generic*: it is left out of blocking and of the deterministic rules,
 and its agreement weighs nothing. Clusters grow by the strongest links first, and two
 clusters join only when every pair across them has direct evidence of its own (a
-deterministic rule, or ``MIN_DIRECT_WEIGHT``: 16 times likelier a match) and the result
-stays under
+deterministic rule, or ``MIN_DIRECT_WEIGHT``: 16 times likelier a match, with birth dates
+not clearly apart) and the result stays under
 ``MAX_CLUSTER`` records — so A~B and B~C never merge A and C on the strength of B alone.
 """
 
@@ -53,7 +58,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from loaders.names import name_similarity, name_tokens, phonetic_code
+from loaders.names import given_name_relation, name_similarity, name_tokens, phonetic_code
 from loaders.normalize import (
     address_tokens,
     normalize_birth_date,
@@ -77,8 +82,15 @@ RANDOM_PAIRS = 60_000
 
 # m: P(level | same customer). Documented judgement, not fitted.
 M_PROBABILITIES: dict[str, dict[str, float]] = {
-    "name": {"exact": 0.70, "close": 0.15, "similar": 0.10, "different": 0.05},
-    "birth_date": {"exact": 0.92, "partial": 0.03, "near": 0.03, "different": 0.02},
+    "name": {
+        "exact": 0.70,
+        "close": 0.13,
+        "nickname": 0.04,  # one word shared, the other a nickname of it (Bill, William)
+        "similar": 0.08,
+        "other_given": 0.01,  # one word shared, the other plainly another name
+        "different": 0.04,
+    },
+    "birth_date": {"exact": 0.92, "partial": 0.03, "near": 0.035, "different": 0.015},
     "email": {"exact": 0.90, "different": 0.10},
     "phone": {"exact": 0.85, "different": 0.15},
     "address": {"exact": 0.72, "similar": 0.08, "postal": 0.05, "different": 0.15},
@@ -96,6 +108,7 @@ class Profile:
     name: str | None
     name_key: str | None  # sorted romanised name tokens, joined
     name_stem: str | None  # the first three letters of each sorted token: survives late typos
+    name_words: tuple[str, ...]
     birth_date: str | None
     email: str | None
     phone: str | None
@@ -134,6 +147,7 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
         name=name or None,
         name_key="".join(sorted(tokens)) or None,
         name_stem="|".join(t[:3] for t in sorted(tokens)) or None,
+        name_words=tokens,
         birth_date=birth.value,
         email=email.value,
         phone=phone.value,
@@ -154,6 +168,9 @@ def _name_level(a: Profile, b: Profile) -> str | None:
         return None
     if a.name_key == b.name_key:
         return "exact"
+    relation = given_name_relation(a.name_words, b.name_words)
+    if relation is not None:
+        return relation
     similarity = name_similarity(a.name, b.name, cutoff=0.8)
     if similarity >= 0.92:
         return "close"
@@ -175,10 +192,17 @@ def _birth_level(a: Profile, b: Profile) -> str | None:
 
 
 def near_birth_dates(x: str, y: str) -> bool:
-    """Two ISO birth dates a slip apart: one digit off, or the year one off with the same
-    day and month."""
-    if len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1:
-        return True
+    """Two ISO birth dates a slip apart: one digit off, two neighbouring digits swapped
+    (1976-01-31, 1976-10-31; 1976, 1967), or the year one off with the same day and
+    month."""
+    if len(x) == len(y):
+        apart = [i for i, (c, d) in enumerate(zip(x, y, strict=True)) if c != d]
+        if len(apart) == 1:
+            return True
+        if len(apart) == 2 and apart[1] == apart[0] + 1:
+            i = apart[0]
+            if x[i] == y[i + 1] and x[i + 1] == y[i]:
+                return True
     yx, _, rest_x = x.partition("-")
     yy, _, rest_y = y.partition("-")
     return rest_x == rest_y and yx.isdigit() and yy.isdigit() and abs(int(yx) - int(yy)) == 1
@@ -223,11 +247,21 @@ class Model:
     name_share: dict[str, float]  # name_key -> share of records carrying it
     generic: dict[str, frozenset[str]]  # field -> generic values
     records: int
+    # u among different people at one address (a household): see estimate_home_u.
+    u_home: dict[str, dict[str, float]] = field(default_factory=dict)
     # log2(m / u) per (field, level): scoring asks for the same few dozen weights hundreds
     # of thousands of times. u does not change once a model is estimated or loaded.
     _weights: dict[tuple[str, str], float] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    def home_weight(self, field_name: str, level: str | None) -> float | None:
+        """A level's weight between records at one address, where the other record is
+        the same person or someone of the household (None: no estimate for it)."""
+        u = self.u_home.get(field_name, {}).get(level or "")
+        if u is None or level is None:
+            return None
+        return math.log2(M_PROBABILITIES[field_name][level] / max(u, U_FLOOR))
 
     def weight(self, field_name: str, level: str | None, a: Profile) -> float:
         if level is None:
@@ -250,7 +284,13 @@ class Model:
                 return found
             m = M_PROBABILITIES[field_name][level]
             u = self.u[field_name][level]
-            found = self._weights[(field_name, level)] = math.log2(m / max(u, U_FLOOR))
+            found = math.log2(m / max(u, U_FLOOR))
+            if level == "other_given":
+                # A family name shared, the given name another: relatives at most, never
+                # more alike than wholly different names (where few share a family name,
+                # u is tiny and the ratio alone would count it as agreement).
+                found = min(found, self._level_weight(field_name, "different"))
+            self._weights[(field_name, level)] = found
         return found
 
     def _is_generic(self, field_name: str, a: Profile) -> bool:
@@ -312,7 +352,73 @@ def estimate_model(profiles: Sequence[Profile], seed: int = 7) -> Model:
         }
     name_counts = Counter(p.name_key for p in profiles if p.name_key)
     share = {k: c / n for k, c in name_counts.items()} if n else {}
-    return Model(u, share, generic, n)
+    return Model(u, share, generic, n, estimate_home_u(profiles, generic, seed))
+
+
+MIN_HOME_PAIRS = 20  # fewer pairs of one kind than this: no household estimate for a field
+HOME_PAIRS = 10_000  # pairs at one address to estimate from, at most (a random sample)
+# Fields whose chance of agreeing changes when two different people share a home.
+HOME_FIELDS = ("name", "birth_date", "email", "phone")
+
+
+def estimate_home_u(
+    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], seed: int = 7
+) -> dict[str, dict[str, float]]:
+    """u among different people who share an address: a household.
+
+    Two records at one address are one person or two of a household, and for a
+    household the chances differ from random pairs' — a family name, a landline, a
+    family email and (twins) a birth date are shared far more often. Each field's u is
+    read off the pairs at one address that another field marks as two people: names,
+    phones and emails off pairs whose birth dates clearly differ; birth dates off pairs
+    whose given names plainly differ with the family name shared (``other_given``)."""
+    homes: dict[str, list[Profile]] = defaultdict(list)
+    generic_address = generic.get("address", frozenset())
+    for p in profiles:
+        key = _address_key(p)
+        if key and key not in generic_address:
+            homes[key].append(p)
+    pairs = [
+        pair
+        for members in homes.values()
+        if 2 <= len(members) <= MAX_SHARED
+        for pair in combinations(members, 2)
+    ]
+    if len(pairs) > HOME_PAIRS:
+        pairs = random.Random(seed).sample(pairs, HOME_PAIRS)  # noqa: S311 - sampling
+    tallies: dict[str, Counter[str]] = {f: Counter() for f in HOME_FIELDS}
+    for a, b in pairs:
+        pair = {
+            "name": _name_level(a, b),
+            "birth_date": _birth_level(a, b),
+            "email": _exact_level(a.email, b.email),
+            "phone": _exact_level(a.phone, b.phone),
+        }
+        if pair["birth_date"] == "different":
+            for f in ("name", "email", "phone"):
+                level = pair[f]
+                if level is not None:
+                    tallies[f][level] += 1
+        birth = pair["birth_date"]
+        if pair["name"] == "other_given" and birth is not None:
+            tallies["birth_date"][birth] += 1
+    u_home: dict[str, dict[str, float]] = {}
+    for field_name, counts in tallies.items():
+        total = sum(counts.values())
+        if total < MIN_HOME_PAIRS:
+            continue
+        u_home[field_name] = {
+            level: (counts[level] + 0.5) / (total + 1) for level in M_PROBABILITIES[field_name]
+        }
+    if "name" in u_home:
+        # A parent and child of one name, one of the two names with a typo, are as common
+        # at home as a typo is: "close" says there what "exact" says.
+        names = u_home["name"]
+        names["close"] = max(names["close"], names["exact"] * _M_NAME_CLOSE_SHARE)
+    return u_home
+
+
+_M_NAME_CLOSE_SHARE = M_PROBABILITIES["name"]["close"] / M_PROBABILITIES["name"]["exact"]
 
 
 # ----------------------------------------------------------------------------- pairs
@@ -334,6 +440,53 @@ class Link:
 
 # What people living together share: agreeing on both is one fact, not two.
 _HOUSEHOLD = ("address", "phone")
+
+
+def _home(
+    levels: Mapping[str, str | None],
+    evidence: Mapping[str, tuple[str | None, float]],
+    model: Model,
+) -> tuple[str, float] | None:
+    """The correction for two records at one address, from the household u: each
+    field's weight as it is between a person and someone of their household, less its
+    weight between random records. None when the model has no household estimates."""
+    if not model.u_home or not _at_one_home(levels):
+        return None
+    correction = 0.0
+    for f in HOME_FIELDS:
+        # Each field's household u was read off pairs another field marks as two people
+        # (estimate_home_u). A household's namesakes are born years apart and its twins
+        # named apart: the same name *and* birth date at one address are as telling as
+        # anywhere, so agreement on one weighs as at home only where the other disagrees.
+        if f in _AGREE and levels[f] in _AGREE[f] and levels[_PARTNER[f]] in _AGREE[_PARTNER[f]]:
+            continue
+        home = model.home_weight(f, levels[f])
+        if home is not None:
+            change = home - evidence[f][1]
+            if levels[f] not in _DISAGREE:
+                # A household never makes agreement more telling than between strangers
+                # (a rare level's household u, read off few pairs, can come out below u).
+                change = min(change, 0.0)
+            correction += change
+    return "home", round(correction, 3)
+
+
+_AGREE = {
+    "name": frozenset({"exact", "close", "nickname", "similar"}),
+    "birth_date": frozenset({"exact", "partial", "near"}),
+}
+_PARTNER = {"name": "birth_date", "birth_date": "name"}
+_DISAGREE = frozenset({"different", "other_given"})
+
+
+def _at_one_home(levels: Mapping[str, str | None]) -> bool:
+    """The same address; or a similar one (a typo, its words in another order, the
+    house next door) under names that do not agree — where an address typo on one
+    person's records would otherwise cost the household weights their matches."""
+    address = levels["address"]
+    return address == "exact" or (
+        address == "similar" and levels["name"] in ("other_given", "different", None)
+    )
 
 
 def _household(
@@ -362,7 +515,7 @@ def _household(
 def score(a: Profile, b: Profile, model: Model) -> Link:
     levels = compare(a, b)
     evidence = {f: (lvl, round(model.weight(f, lvl, a), 3)) for f, lvl in levels.items()}
-    household = _household(levels, evidence)
+    household = _home(levels, evidence, model) or _household(levels, evidence)
     if household is not None:
         evidence["household"] = household
     total = round(sum(w for _, w in evidence.values()), 3)
@@ -574,7 +727,12 @@ def resolve(
         if (a, b) not in links:
             links[(a, b)] = score(by_key[a], by_key[b], model)
         link = links[(a, b)]
-        return link.rule != "probabilistic" or link.weight >= MIN_DIRECT_WEIGHT
+        if link.rule != "probabilistic":
+            return True
+        # Birth dates clearly apart say two people, whatever else a household shares
+        # (a parent and child of one name): such a pair never ends up in one cluster
+        # through others.
+        return link.weight >= MIN_DIRECT_WEIGHT and link.evidence["birth_date"][0] != "different"
 
     refused: list[Link] = []
     strong = sorted(

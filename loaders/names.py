@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 MIN_DELETION_LENGTH = 5
 SUBSET_WEIGHT = 0.9
 MAX_KEYS = 200  # a Lucene boolean query allows 1024 clauses; names are far below this
+# Name words at least this alike (rapidfuzz ratio) may be one name with typos; below, with
+# different sounds, they are other names (John, James; Oliver, Olivia).
+TYPO_SIMILARITY = 70
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W_]+")
@@ -144,3 +150,89 @@ def phonetic_code(token: str) -> str:
         if ch not in "hw":  # h and w do not separate a repeated sound; vowels do
             last = digit
     return "".join(code[:PHONETIC_LENGTH])
+
+
+@lru_cache(maxsize=1)
+def _nicknamer() -> Any:
+    # Imported on first use: loading its table costs a few milliseconds most commands
+    # never need.
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+@lru_cache(maxsize=65_536)
+def _name_forms(token: str) -> frozenset[str]:
+    """A given name and every name it stands for or is short for (William: Bill, Will,
+    Billy ...; Bill: William, Willis ...), from the ``nicknames`` package's curated list."""
+    nn = _nicknamer()
+    forms = {token} | nn.nicknames_of(token) | nn.canonicals_of(token)
+    return frozenset(forms)
+
+
+@lru_cache(maxsize=65_536)
+def same_given_name(x: str, y: str) -> bool:
+    """Two name words that are one given name: equal, one a nickname of the other (or
+    one letter from it), both short for one name (Bill, Billy), or one the other's
+    beginning (Alex, Alexander)."""
+    if x == y:
+        return True
+    if len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)):
+        return True
+    nn = _nicknamer()
+    if y in _name_forms(x) or x in _name_forms(y) or nn.canonicals_of(x) & nn.canonicals_of(y):
+        return True
+    # A nickname spelt another way (Suzy, Suzie for Susan).
+    return any(_spelt_alike(x, f) for f in _name_forms(y) - {y}) or any(
+        _spelt_alike(y, f) for f in _name_forms(x) - {x}
+    )
+
+
+def _spelt_alike(x: str, y: str) -> bool:
+    """One name spelt two ways: a letter apart (four letters or more), or a pet name's
+    ending written otherwise (Suzy, Suzie, Suzi, Suzey)."""
+    if len(x) < 4 or len(y) < 4:
+        return False
+    return _edits(x, y) == 1 or _pet_ending(x) == _pet_ending(y)
+
+
+_PET_ENDING = re.compile(r"(ie|ey|i)$")
+
+
+def _pet_ending(name: str) -> str:
+    return _PET_ENDING.sub("y", name)
+
+
+def _edits(x: str, y: str) -> int:
+    return int(Levenshtein.distance(x, y, weights=(1, 1, 1)))
+
+
+def given_name_relation(a: Sequence[str], b: Sequence[str]) -> str | None:
+    """How two names that share a word differ in the rest, when they do.
+
+    ``nickname``: the other words are one given name (Bill Smith, William Smith).
+    ``other_given``: the other words are plainly another name — less than
+    ``TYPO_SIMILARITY`` alike, not a nickname, not sounding alike (John Smith, James
+    Smith: a twin, a sibling, a spouse, rarely one person). None: no shared word,
+    nothing besides it, or words so alike a typo explains them."""
+    rest_a, rest_b = list(a), list(b)
+    shared = False
+    for token in a:
+        if token in rest_b:
+            rest_a.remove(token)
+            rest_b.remove(token)
+            shared = True
+    if not shared or not rest_a or not rest_b:
+        return None
+    joined_a, joined_b = "".join(rest_a), "".join(rest_b)
+    if joined_a == joined_b or _edits(joined_a, joined_b) < 2:
+        return None  # split differently, or one slip
+    if any(same_given_name(x, y) for x in rest_a for y in rest_b):
+        return "nickname"
+    if any(
+        fuzz.ratio(x, y) >= TYPO_SIMILARITY or phonetic_code(x) == phonetic_code(y)
+        for x in rest_a
+        for y in rest_b
+    ):
+        return None  # a typo or two ("Wkllyam", "Wiliam"), or the same sound
+    return "other_given"

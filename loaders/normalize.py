@@ -69,13 +69,18 @@ def normalize_email(raw: str | None) -> Normal:
     return Normal(f"{local.split('+', 1)[0]}@{domain}")
 
 
-# Street-type and direction words and their standard forms (USPS-style, plus common
-# variants); Chinese addresses keep their characters.
+# Street-type and direction words and their standard forms (USPS-style, Australia Post's
+# and Royal Mail's, plus common variants); Chinese addresses keep their characters.
 _ADDRESS_WORDS = {
     "st": "street", "str": "street", "rd": "road", "ave": "avenue", "av": "avenue",
     "blvd": "boulevard", "dr": "drive", "ln": "lane", "ct": "court", "pl": "place",
     "sq": "square", "hwy": "highway", "pkwy": "parkway", "cir": "circle", "ter": "terrace",
     "apt": "apartment", "ste": "suite", "fl": "floor", "bldg": "building",
+    # Australia Post's and Royal Mail's common street-type abbreviations.
+    "cres": "crescent", "cr": "crescent", "pde": "parade", "cl": "close", "tce": "terrace",
+    "cct": "circuit", "gr": "grove", "gve": "grove", "esp": "esplanade", "bvd": "boulevard",
+    "bvde": "boulevard", "crt": "court", "wy": "way", "hts": "heights", "gdns": "gardens",
+    "mt": "mount", "pwy": "parkway", "rdge": "ridge", "cnr": "corner",
     "n": "north", "s": "south", "e": "east", "w": "west",
     "ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest",
     "no": "number", "nr": "number",

@@ -5,7 +5,9 @@ rows, and writing those rows to the store. Each holds the interpreter lock, so t
 cannot overlap them; a second process can, and on a two-core machine the store's writes
 then no longer wait for the next batch. What crosses between the processes is each valid
 record's rows (customers still as placeholders: only the store can resolve them) and the
-customers and references it names, the reject reasons, and rejected records' raw form.
+customers and references it names, the reject reasons, and rejected records' raw form;
+for the embedded store the rows are staged already (loaders/staging.py): flat tuples of
+key and JSON text, cheap to unpickle and ready for the store's staging tables.
 Raw forms of valid records stay behind; the few that the writer later rejects (an unknown
 customer or product) are read again from the file at the end (``raw_records``).
 """
@@ -28,6 +30,7 @@ from graph.memory import gc_paused
 from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.kinds import KINDS, Kind
 from loaders.sources import read_records
+from loaders.staging import StagedBatch, Stager
 
 # Below this size a file loads in a few seconds; starting a process would cost more.
 PARALLEL_MIN_BYTES = 8 << 20
@@ -66,7 +69,12 @@ class _Failed:
     text: str
 
 
-def _without_raw(checked: CheckedBatch) -> CheckedBatch:
+def _without_raw(checked: CheckedBatch, stager: Stager | None) -> CheckedBatch | StagedBatch:
+    """What crosses the pipe: the batch staged when the load stages rows, else checked;
+    valid records' raw forms stay here."""
+    staged = stager.stage(checked, keep_raw=False) if stager is not None else None
+    if staged is not None:
+        return staged
     checked.valid = [c._replace(raw=None) for c in checked.valid]
     return checked
 
@@ -79,11 +87,14 @@ def _read_and_check(
     share: Share,
     out: IO[bytes],
     encoding: str | None = None,
+    now: str | None = None,
 ) -> None:
-    """A reading process: its share of the file's batches, checked, in order; then _Done."""
+    """A reading process: its share of the file's batches, checked (and staged, with
+    ``now`` as the load's time), in order; then _Done."""
     mine, readers = share
     try:
         kind = KINDS[kind_name]
+        stager = Stager(now) if now else None
         pending = batches(read_records(path, encoding=encoding), batch_size)
         for i in itertools.count():
             # Paused while a batch is read and checked, as in Loader.run_checked; freed
@@ -94,7 +105,9 @@ def _read_and_check(
                     break
                 if i % readers == mine:
                     pickle.dump(
-                        _without_raw(check_batch(kind, system, batch)), out, protocol=_PROTOCOL
+                        _without_raw(check_batch(kind, system, batch), stager),
+                        out,
+                        protocol=_PROTOCOL,
                     )
                 del batch
         pickle.dump(_Done(), out, protocol=_PROTOCOL)
@@ -137,9 +150,15 @@ def reader_count(kind: Kind) -> int:
 
 
 def checked_batches(
-    kind: Kind, system: str, path: Path, batch_size: int, encoding: str | None = None
-) -> Iterator[CheckedBatch]:
-    """The file's checked batches, in order, read and validated by other processes.
+    kind: Kind,
+    system: str,
+    path: Path,
+    batch_size: int,
+    encoding: str | None = None,
+    now: str | None = None,
+) -> Iterator[CheckedBatch | StagedBatch]:
+    """The file's checked batches, in order, read and validated by other processes;
+    staged (loaders/staging.py) with ``now`` as the load's time when it is given.
 
     Reader k of n checks batches k, k + n, k + 2n ... (each parses the whole file, which
     is cheap next to validating and mapping); they are taken from each in turn.
@@ -160,6 +179,7 @@ def checked_batches(
                 str(batch_size),
                 f"{k}/{count}",
                 encoding or "",
+                now or "",
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -208,7 +228,7 @@ def raw_records(path: Path, lines: set[int], encoding: str | None = None) -> dic
 
 
 def main(argv: list[str]) -> int:
-    kind_name, system, path, batch_size, share, encoding = argv
+    kind_name, system, path, batch_size, share, encoding, now = argv
     mine, readers = (int(n) for n in share.split("/"))
     _read_and_check(
         kind_name,
@@ -218,6 +238,7 @@ def main(argv: list[str]) -> int:
         (mine, readers),
         sys.stdout.buffer,
         encoding or None,
+        now or None,
     )
     return 0
 

@@ -14,16 +14,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from graph.embedded import EmbeddedStore, StagedRel
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
 from graph.store import GraphStore, Node, TransactionGroups, atomically
 from loaders.checking import Checked, CheckedBatch, batches, check_batch, writable
 from loaders.kinds import (
+    GOLDEN_INDEX,
     KINDS,
-    TOUCH_DEFAULT,
-    TOUCH_NODES,
-    TOUCH_RELS,
     CustomerKey,
     GraphRows,
     Kind,
@@ -37,6 +36,7 @@ from loaders.parallel import checked_batches, raw_records, worth_parallel
 from loaders.rejects import RejectsFile, RejectSink
 from loaders.resolve import survivor_attributes
 from loaders.sources import RawRecord, check_file, read_records
+from loaders.staging import StagedBatch, Stager, node_touch, rel_touch
 
 DEFAULT_BATCH = 5000
 # The longest a load keeps its write transaction open across batches: another writer
@@ -126,13 +126,26 @@ class Loader:
         # (resolution merged them): source record key -> golden ID. Resolving them again
         # on arrival would undo nothing and might merge further (api/ingest.py skips them).
         self.settled: dict[str, str] = {}
-        model = schema()
-        self._node_touch = {
-            n.label: dict.fromkeys(TOUCH_NODES.get(n.label, TOUCH_DEFAULT), self.now)
-            for n in model.nodes
-            if n.provenance
-        }
-        self._rel_touch = {t: dict.fromkeys(fields, self.now) for t, fields in TOUCH_RELS.items()}
+        self._node_touch = node_touch(schema(), self.now)
+        self._rel_touch = rel_touch(self.now)
+        # The embedded store takes rows staged ahead (loaders/staging.py): a batch of
+        # records that need no more than their customers and references resolved is
+        # staged where it is checked, in a reading process when there is one.
+        self._staging_store = (
+            store if isinstance(store, EmbeddedStore) and kind.customers_required else None
+        )
+        self._stager = Stager(self.now) if self._staging_store is not None else None
+
+    @property
+    def staging_now(self) -> str | None:
+        """The time reading processes stage rows with; None when this load stages none."""
+        return self.now if self._stager is not None else None
+
+    def _checked(self, batch: list[RawRecord]) -> CheckedBatch | StagedBatch:
+        checked = check_batch(self.kind, self.system, batch)
+        if self._stager is None:
+            return checked
+        return self._stager.stage(checked) or checked
 
     def run(
         self,
@@ -140,15 +153,12 @@ class Loader:
         summary: LoadSummary,
         on_batch: Callable[[int], None] | None = None,
     ) -> LoadSummary:
-        checked = (
-            check_batch(self.kind, self.system, batch)
-            for batch in batches(records, self.batch_size)
-        )
+        checked = (self._checked(batch) for batch in batches(records, self.batch_size))
         return self.run_checked(checked, summary, on_batch)
 
     def run_checked(
         self,
-        batches: Iterable[CheckedBatch],
+        batches: Iterable[CheckedBatch | StagedBatch],
         summary: LoadSummary,
         on_batch: Callable[[int], None] | None = None,
     ) -> LoadSummary:
@@ -177,13 +187,16 @@ class Loader:
         summary.seconds += time.perf_counter() - started
         return summary
 
-    def _load_checked(self, checked: CheckedBatch, summary: LoadSummary) -> None:
+    def _load_checked(self, checked: CheckedBatch | StagedBatch, summary: LoadSummary) -> None:
         self._pending = []
         summary.read += checked.read
         summary.ignored_fields |= checked.ignored_fields
         for line, record, reasons in checked.rejects:
             self._reject(summary, line, record, reasons)
-        if checked.valid:
+        if isinstance(checked, StagedBatch):
+            if checked.lines:
+                self._load_staged(checked, summary)
+        elif checked.valid:
             self._load_batch(checked, summary)
         # Rejects of a batch are found in two passes; write them in line order. A record
         # that could not be read at all has no raw form but its text, and may not even have
@@ -278,6 +291,83 @@ class Loader:
         if "SourceRecord" in rows.nodes:
             self._complete_match_keys(rows.nodes["SourceRecord"])
         self._write(rows, summary)
+
+    def _load_staged(self, staged: StagedBatch, summary: LoadSummary) -> None:
+        """A staged batch: resolve its records' customers and references, reject those
+        that name unknown ones, and write the others' rows as they were staged."""
+        wanted = {k for keys in staged.customers for k in keys}
+        customers = self._resolve_customers(wanted) if wanted else {}
+        refs = {r for rec_refs in staged.refs for r in rec_refs}
+        existing = self._existing(refs) if refs else set()
+        required = self.kind.customers_required
+        golden: list[list[str] | None] = []
+        for line, raw, keys, rec_refs in zip(
+            staged.lines, staged.raws, staged.customers, staged.refs, strict=True
+        ):
+            found = _golden(keys, customers, required)
+            if found is None or (rec_refs and not existing.issuperset(rec_refs)):
+                reasons = self._unknown(keys, rec_refs, customers, existing)
+                self._reject(summary, line, _ELSEWHERE if raw is None else writable(raw), reasons)
+                found = None
+            golden.append(found)
+        summary.loaded += sum(found is not None for found in golden)
+        nodes = {
+            label: [(key, patch, fresh) for i, key, patch, fresh in rows if golden[i] is not None]
+            for label, rows in staged.nodes.items()
+        }
+        rels: dict[RelGroup, list[StagedRel]] = {}
+        index = GOLDEN_INDEX
+        for group, rel_rows in staged.rels.items():
+            kept = rels[group] = []
+            for i, src, dst, rkey, patch, fresh in rel_rows:
+                found = golden[i]
+                if found is not None:
+                    kept.append(
+                        (
+                            found[index[src]] if src in index else src,
+                            found[index[dst]] if dst in index else dst,
+                            rkey,
+                            patch,
+                            fresh,
+                        )
+                    )
+        shared = GraphRows()
+        for label, props in staged.shared:
+            shared.node(label, props)
+        self._write_staged(shared, nodes, rels, summary)
+
+    def _write_staged(
+        self,
+        shared: GraphRows,
+        nodes: dict[str, list[tuple[str, str, str]]],
+        rels: dict[RelGroup, list[StagedRel]],
+        summary: LoadSummary,
+    ) -> None:
+        """As _write, for staged rows: shared nodes, then the records' nodes, then their
+        relationships, in one transaction."""
+        store = self._staging_store
+        assert store is not None  # only a staging load makes staged batches
+
+        def write() -> tuple[int, int, int]:
+            created_nodes = created_rels = unlinked = 0
+            for label, node_rows in shared.nodes.items():
+                touch = self._node_touch.get(label)
+                created_nodes += store.upsert_nodes(label, node_rows, touch=touch).created
+            for label, staged_rows in nodes.items():
+                touch = self._node_touch.get(label)
+                created_nodes += store.upsert_staged_nodes(label, staged_rows, touch).created
+            for (rel_type, src, dst), rel_rows in rels.items():
+                result = store.upsert_staged_relationships(
+                    rel_type, src, dst, rel_rows, self._rel_touch.get(rel_type)
+                )
+                created_rels += result.created
+                unlinked += len(result.missing)
+            return created_nodes, created_rels, unlinked
+
+        created_nodes, created_rels, unlinked = atomically(store, write)
+        summary.nodes_written += created_nodes
+        summary.relationships_written += created_rels
+        summary.unlinked += unlinked
 
     def _known_records(
         self, valid: list[Checked], customers: dict[CustomerKey, str]
@@ -456,7 +546,9 @@ def load_file(
     loader = Loader(store, kind, system, sink, batch_size=batch_size, now=now)
     try:
         if worth_parallel(path):
-            checked = checked_batches(kind, loader.system, path, batch_size, whole.encoding)
+            checked = checked_batches(
+                kind, loader.system, path, batch_size, whole.encoding, loader.staging_now
+            )
             loader.run_checked(checked, summary, on_batch)
         else:
             loader.run(read_records(path, encoding=whole.encoding), summary, on_batch)

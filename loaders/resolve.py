@@ -287,6 +287,7 @@ def save_model(store: GraphStore, model: Model) -> None:
             {
                 "id": MODEL_ID,
                 "u": orjson.dumps(model.u, option=orjson.OPT_SORT_KEYS).decode(),
+                "u_home": orjson.dumps(model.u_home, option=orjson.OPT_SORT_KEYS).decode(),
                 "records": model.records,
             }
         ],
@@ -300,11 +301,13 @@ def load_model(store: GraphStore) -> Model:
     if node is None:
         return Model({f: dict(u) for f, u in DEFAULT_U.items()}, {}, {}, 1_000_000)
     records = node.props.get("records")
+    home = node.props.get("u_home")  # absent from models stored before households had one
     return Model(
         orjson.loads(str(node.props["u"])),
         {},
         {},
         int(records) if isinstance(records, int) else 1_000_000,
+        orjson.loads(home) if isinstance(home, str) else {},
     )
 
 

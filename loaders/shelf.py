@@ -11,13 +11,16 @@ A shelf reader reports an OBSERVE ObjectEvent with one of these steps, the shelf
 a GTIN counts once; a ``quantityList`` entry for a GTIN class counts its quantity.
 
 Counts are rolled up into one ShelfActivity per (GTIN, shelf, UTC hour), so no node or
-relationship fan-out grows with the number of reads. Pure functions: which activity an
-event counts into, and how the counters move when a capture adds, repeats or retracts
-events (only events new to the store count; a retraction takes its counts back).
+relationship fan-out grows with the number of reads, and each hour's counts again into one
+ShelfDay per (GTIN, shelf, UTC day), so a month's window reads days, not hours. Pure
+functions: which activity an event counts into, and how the counters move when a capture
+adds, repeats or retracts events (only events new to the store count; a retraction takes
+its counts back).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +64,29 @@ def bucket_start(utc: str) -> str:
 
 def activity_id(gtin: str, shelf: str, bucket: str) -> str:
     return f"{gtin}@{shelf}@{bucket}"
+
+
+def day_of(activity: str) -> tuple[str, str, str]:
+    """(day ID, GTIN, shelf) of an hourly activity ID: its ShelfDay's key is the same
+    with the hour cut to its day (a GTIN and an hour hold no ``@``; a shelf may)."""
+    gtin, rest = activity.split("@", 1)
+    shelf, hour = rest.rsplit("@", 1)
+    return activity_id(gtin, shelf, hour[:10]), gtin, shelf
+
+
+def next_day(date: str) -> str:
+    """The day after an ISO date (``YYYY-MM-DD``)."""
+    return (dt.date.fromisoformat(date) + dt.timedelta(days=1)).isoformat()
+
+
+def day_moves(moves: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """How the ShelfDay counters move when the hourly ones move by ``moves``."""
+    moved: dict[str, tuple[int, int]] = {}
+    for key, (up, down) in moves.items():
+        day = day_of(key)[0]
+        old_up, old_down = moved.get(day, (0, 0))
+        moved[day] = (old_up + up, old_down + down)
+    return moved
 
 
 def _place(ref: Any) -> str | None:

@@ -42,6 +42,16 @@ def lint_payload(query_dir: Path = QUERY_DIR, model: GraphSchema | None = None) 
                 "parameters": list(q.parameters),
             }
         )
+    # The analysts' cookbook (docs/analysts.md) is checked like every other query file.
+    for q in query_files(query_dir / "cookbook"):
+        statements.append(
+            {
+                "name": f"cookbook.{q.name}",
+                "origin": f"cookbook/{q.path.name}",
+                "text": q.text,
+                "parameters": list(q.parameters),
+            }
+        )
     for name, text, parameters in customer_list.lint_examples():
         statements.append(
             {

@@ -4,15 +4,24 @@ The stores return candidates with what each matched on; ranking happens here, on
 email or phone, then a source system's ID, then a name starting with the text, then a
 similar name (typos, word order, Chinese characters or pinyin; loaders/names.py) — within
 each, the most similar name first, then customer ID.
+
+A text that looks like a phone number is also looked up in E.164, the form loaders store
+(loaders/normalize.py): "+86 138-0013-8000", "0086 13800138000" and "8613800138000" read
+with their country code, a national spelling ("138 0013 8000", "(617) 555-0123") as a
+possible number of each region in ``CKB_PHONE_REGIONS`` (default ``PHONE_REGIONS``) — by
+the loaders' own rule (``normalize_phone``), so every stored number can be found.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from graph.store import GraphStore, Node
 from loaders.names import name_keys, name_similarity, normalize_name
+from loaders.normalize import normalize_phone
 from queries.base import QueryParameterError, Record, bounded
 
 MAX_SEARCH = 100
@@ -21,6 +30,30 @@ PREFIX_CANDIDATES = 1000
 SIMILAR_CANDIDATES = 500
 SIMILAR_NAME = 0.75  # the least similarity a name-only match needs
 _RANK = {"email": 1, "phone": 1, "source_id": 2, "name": 3, "similar_name": 4}
+PHONE_REGIONS = ("CN", "US")  # national spellings tried: the sample's countries
+PHONE_REGIONS_ENV = "CKB_PHONE_REGIONS"  # e.g. "DE,AT,CH"
+_PHONE_TEXT = re.compile(r"^[+(]?[0-9][0-9 ()./-]*$")
+_MIN_PHONE_DIGITS = 6
+
+
+def phone_spellings(text: str) -> list[str]:
+    """The E.164 numbers a typed phone number may mean; [] when it is not one."""
+    text = text.strip()
+    digits = re.sub(r"\D", "", text)
+    if not _PHONE_TEXT.match(text) or len(digits) < _MIN_PHONE_DIGITS:
+        return []
+    spellings: list[tuple[str, str | None]] = []
+    if digits.startswith("00"):  # the international prefix most countries dial
+        spellings.append(("+" + digits[2:], None))
+    spellings.append(("+" + digits, None))  # with its country code, "+" or not
+    if not text.startswith("+") and not digits.startswith("00"):
+        configured = os.environ.get(PHONE_REGIONS_ENV, "")
+        regions = [r.strip().upper() for r in configured.split(",") if r.strip()]
+        spellings += [(text, region) for region in regions or PHONE_REGIONS]
+    # The loaders' own normaliser: a number is kept in the form and by the rule it was
+    # stored with (possible for its region), so whatever was loaded can be found.
+    found = [normalize_phone(spelling, region).value for spelling, region in spellings]
+    return [phone for phone in dict.fromkeys(found) if phone]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +76,7 @@ def prepare_search(params: dict[str, Any]) -> dict[str, Any]:
         "namePrefix": normalize_name(text),
         "nameKeys": keys,
         "keyQuery": " OR ".join(keys),
+        "phones": phone_spellings(text),
     }
 
 
@@ -55,16 +89,24 @@ def check_search(params: dict[str, Any]) -> None:
 
 
 def search_embedded(
-    store: GraphStore, text: str, namePrefix: str, nameKeys: list[str], first: int, **_: Any
+    store: GraphStore,
+    text: str,
+    namePrefix: str,
+    nameKeys: list[str],
+    first: int,
+    phones: list[str] | None = None,
+    **_: Any,
 ) -> list[Record]:
     found: dict[str, tuple[Node, list[str]]] = {}
 
     def add(node: Node, how: str) -> None:
         found.setdefault(node.key, (node, []))[1].append(how)
 
-    for how in ("email", "phone"):
-        for node in store.find_nodes("Customer", how, text, limit=10**6):
-            add(node, how)
+    for node in store.find_nodes("Customer", "email", text, limit=10**6):
+        add(node, "email")
+    for phone in dict.fromkeys([text, *(phones or [])]):
+        for node in store.find_nodes("Customer", "phone", phone, limit=10**6):
+            add(node, "phone")
     records = store.find_nodes("SourceRecord", "source_record_id", text, limit=10**6)
     for linked in store.neighbours_many(
         "SourceRecord", [r.key for r in records], "RESOLVED_TO", limit=1

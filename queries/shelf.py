@@ -1,15 +1,18 @@
 """Named query over shelf activity: pick-ups, put-downs and pick-up-to-purchase conversion.
 
-Reads the hourly ShelfActivity buckets capture keeps (loaders/shelf.py), never the raw
-shelf events, so a store-month is a few thousand buckets whatever the read volume.
+Reads the counts capture keeps (loaders/shelf.py), never the raw shelf events: the
+window's whole days from the daily ShelfDay buckets and the hours around them from the
+hourly ShelfActivity ones, so a store-month is a few hundred rows whatever the read volume.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from graph.store import GraphStore
+from graph.store import GraphStore, Node
 from loaders.epc import canonical_epc
 from loaders.epcis import utc_time
 from loaders.shelf import store_bucket
@@ -31,14 +34,41 @@ def prepare_shelf(params: dict[str, Any]) -> dict[str, Any]:
     if not store.strip():
         raise QueryParameterError("store must not be empty")
     key = canonical_epc(store)
-    return {
-        **params,
-        "from": start,
-        "to": end,
-        "storeKey": key,
-        "low": store_bucket(key, start),
-        "high": store_bucket(key, end),
-    }
+    low, high = store_bucket(key, start), store_bucket(key, end)
+    days = full_days(start, end)
+    if days is None:  # hours only: the head runs to the end, no days, no tail
+        edges = {"headHigh": high, "dayLow": high, "dayHigh": high, "tailLow": high}
+    else:
+        first, after = (store_bucket(key, d) for d in days)
+        edges = {"headHigh": first, "dayLow": first, "dayHigh": after, "tailLow": after}
+    return {**params, "from": start, "to": end, "storeKey": key, "low": low, "high": high, **edges}
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def full_days(start: str, end: str) -> tuple[str, str] | None:
+    """The first day and the day after the last whose every hour starts in [start, end)
+    (compared as the buckets' hours are, as text), or None when no day is whole: those
+    days are read from ShelfDay, the hours around them from ShelfActivity."""
+    if not (_DATE.match(start) and _DATE.match(end)):
+        return None
+    try:
+        first, last = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+    except ValueError:
+        return None
+    one = timedelta(days=1)
+    try:
+        if f"{first.isoformat()}T00:00:00Z" < start:
+            first += one
+        if not f"{last.isoformat()}T23:00:00Z" < end:
+            last -= one
+        after = last + one
+    except OverflowError:  # the first or last day there is
+        return None
+    if first > last:
+        return None
+    return first.isoformat(), after.isoformat()
 
 
 def check_shelf(params: dict[str, Any]) -> None:
@@ -68,10 +98,21 @@ class ShelfInteraction:
     shelves: tuple[ShelfCount, ...]  # the same counts per shelf, by shelf
 
 
+def _buckets(graph: GraphStore, params: dict[str, Any]) -> list[Node]:
+    """The window's counts: the whole days' ShelfDay rows and the hours around them."""
+    found = []
+    for label, prop, low, high in (
+        ("ShelfActivity", "store_bucket", params["low"], params["headHigh"]),
+        ("ShelfDay", "store_day", params["dayLow"], params["dayHigh"]),
+        ("ShelfActivity", "store_bucket", params["tailLow"], params["high"]),
+    ):
+        if low < high:
+            found += graph.find_range(label, prop, low, high, limit=10**8)
+    return found
+
+
 def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
-    buckets = graph.find_range(
-        "ShelfActivity", "store_bucket", params["low"], params["high"], limit=10**8
-    )
+    buckets = _buckets(graph, params)
     wanted: str | None = None
     if params["product"]:
         product = graph.get_node("Product", params["product"])

@@ -1,5 +1,5 @@
 // name: shelf_interactions
-// answers: Shelf interactions at one store over [from, to): per product (by GTIN), the pick-ups and put-downs its shelves' readers reported (from the hourly ShelfActivity buckets capture keeps; a bucket counts when its hour starts in the window) with the same counts per shelf (and the shelf's master-data name), and the units of that product in purchases made at the store in the window. ckb adds the pick-up-to-purchase conversion: purchased / pickups (none without pick-ups). `product` is a catalogue product ID, or '' for every product.
+// answers: Shelf interactions at one store over [from, to): per product (by GTIN), the pick-ups and put-downs its shelves' readers reported (from the counts capture keeps: an hour counts when it starts in the window; whole days are read from the daily ShelfDay buckets, the hours around them from the hourly ShelfActivity ones) with the same counts per shelf (and the shelf's master-data name), and the units of that product in purchases made at the store in the window. ckb adds the pick-up-to-purchase conversion: purchased / pickups (none without pick-ups). `product` is a catalogue product ID, or '' for every product.
 // param: store string  the store's location ID as written (SGLN URN, GLN Digital Link or ckb ID)
 // param: product string  a catalogue product ID, or '' for every product
 // param: from string  window start, an ISO date or date-time (inclusive, UTC)
@@ -7,15 +7,31 @@
 // param: storeKey string  the canonical location key (derived by ckb, not typed)
 // param: low string  storeKey|from: the first bucket and store-sale key (derived)
 // param: high string  storeKey|to: the bucket and store-sale key just past the window (derived)
+// param: headHigh string  storeKey|first whole day: the hours before it are read hourly (derived)
+// param: dayLow string  storeKey|first whole day (derived; = high when no day is whole)
+// param: dayHigh string  storeKey|day after the last whole day (derived)
+// param: tailLow string  storeKey|day after the last whole day: the hours from it are read hourly (derived)
 // index: ShelfActivity.store_bucket (shelf_activity_store_bucket, range)
+// index: ShelfDay.store_day (shelf_day_store_day, range)
 // index: Purchase.store_sale (purchase_store_sale, range): store|purchased_at, as the buckets' keys
 // index: Location.id (constraint location_id_unique): each shelf's name
-MATCH (a:ShelfActivity)
-WHERE a.store_bucket >= $low AND a.store_bucket < $high
-OPTIONAL MATCH (p:Product {gtin: a.gtin})
-WITH a, p
+CALL () {
+  MATCH (a:ShelfActivity)
+  WHERE a.store_bucket >= $low AND a.store_bucket < $headHigh
+  RETURN a.gtin AS gtin, a.shelf AS shelf, a.pickups AS pickups, a.putdowns AS putdowns
+  UNION ALL
+  MATCH (d:ShelfDay)
+  WHERE d.store_day >= $dayLow AND d.store_day < $dayHigh
+  RETURN d.gtin AS gtin, d.shelf AS shelf, d.pickups AS pickups, d.putdowns AS putdowns
+  UNION ALL
+  MATCH (a:ShelfActivity)
+  WHERE a.store_bucket >= $tailLow AND a.store_bucket < $high
+  RETURN a.gtin AS gtin, a.shelf AS shelf, a.pickups AS pickups, a.putdowns AS putdowns
+}
+OPTIONAL MATCH (p:Product {gtin: gtin})
+WITH gtin, shelf, pickups, putdowns, p
 WHERE $product = '' OR p.id = $product
-WITH a.gtin AS gtin, p, a.shelf AS shelf, sum(a.pickups) AS up, sum(a.putdowns) AS down
+WITH gtin, p, shelf, sum(pickups) AS up, sum(putdowns) AS down
 OPTIONAL MATCH (place:Location {id: shelf})
 WITH gtin, p, shelf, place.name AS name, up, down
 ORDER BY shelf

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from hypothesis import settings
 from starlette.applications import Starlette
 
 from graph.embedded import EmbeddedStore
@@ -19,6 +20,11 @@ from graph.store import GraphStore
 REPO = Path(__file__).resolve().parent.parent
 NEO4J_URI = os.environ.get("CKB_TEST_NEO4J_URI")
 NEO4J_SKIP = "Neo4j store not tested: set CKB_TEST_NEO4J_URI (e.g. bolt://localhost:7687)"
+
+# No timing asserts in tests: hypothesis's default 200 ms deadline per example fails a
+# property on a busy machine (CI, two cores shared with other suites), not on bad code.
+settings.register_profile("ckb", deadline=None)
+settings.load_profile("ckb")
 
 
 def open_neo4j() -> GraphStore:

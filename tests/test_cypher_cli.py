@@ -8,7 +8,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import pty
+import select
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,7 @@ from neo4j.graph import Path as GraphPath
 import graph.cypher_shell as shell_module
 from api.cli import main
 from graph.cypher_shell import CypherParameterError, parse_param, parse_value, split_statements
-from tests.conftest import NEO4J_SKIP, NEO4J_URI, run_ckb
+from tests.conftest import NEO4J_SKIP, NEO4J_URI, REPO, run_ckb
 
 Answer = tuple[list[str], list[list[Any]]]
 
@@ -305,6 +308,66 @@ def test_the_prompt_reads_multi_line_statements_and_parameters(
     assert neo.sent[2].params == {"tier": "gold", "n": 2}
     assert out.count("c,r,h,tags,n") == 2
     assert "error: this statement writes" in err
+
+
+_TERMINAL_CHILD = """
+import sys
+import graph.cypher_shell as shell
+from tests.test_cypher_cli import ScriptedNeo4j
+shell.GraphDatabase.driver = lambda uri, **kw: ScriptedNeo4j(lambda q, p: (["q", "p"], [[q, p]]))
+from api.cli import main
+sys.exit(main(["cypher"]))
+"""
+
+
+def _read_until(fd: int, done: Callable[[bytes], bool], seen: bytearray) -> None:
+    deadline = time.monotonic() + 20
+    while not done(bytes(seen)) and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                return
+
+
+def test_the_terminal_prompt_continues_statements_and_keeps_history(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: ckb cypher on a terminal, against the scripted driver
+        os.chdir(REPO)
+        os.environ.update(
+            CKB_GRAPH="neo4j://db:7687", NEO4J_PASSWORD="pw", CKB_CYPHER_HISTORY=str(history)
+        )
+        os.execv(sys.executable, [sys.executable, "-c", _TERMINAL_CHILD])
+    seen = bytearray()
+    status = None
+    try:
+        _read_until(fd, lambda b: b"cypher>" in b, seen)
+        for line, wait_for in (
+            (b":param n=5\r", b"$n = 5"),
+            (b"MATCH (c)\r", b"...>"),
+            (b"RETURN $n;\r", b"1 row"),
+        ):
+            os.write(fd, line)
+            _read_until(fd, lambda b, w=wait_for: w in b, seen)  # type: ignore[misc]
+        os.write(fd, b":exit\r")
+        deadline = time.monotonic() + 20
+        while status is None and time.monotonic() < deadline:
+            _read_until(fd, lambda b: True, seen)  # drain what is there
+            child, code = os.waitpid(pid, os.WNOHANG)
+            status = code if child else None
+            time.sleep(0.05)
+    finally:
+        if status is None:
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "   ...> " in text  # the second line of a statement is a continuation
+    assert "MATCH (c) RETURN $n | {n: 5}" in text
+    assert "+RETURN $n;" in history.read_text()
 
 
 # ----------------------------------------------------------------------- embedded store

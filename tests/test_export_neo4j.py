@@ -18,6 +18,7 @@ from graph.embedded import EmbeddedStore
 from graph.export import ExportError, export_neo4j, node_header
 from graph.schema import schema
 from graph.store import RelRow
+from graph.walk import is_hub
 from tests.conftest import run_ckb
 from tests.support.store_file import dump
 
@@ -358,3 +359,105 @@ def test_exporting_again_replaces_the_earlier_export(tmp_path: Path) -> None:
     assert "relationships/HAS_CONSENT__Customer__Consent.csv" not in summary.files
     nodes, _ = read_export(tmp_path / "out")
     assert ("Consent", "K1") not in nodes
+
+
+def test_a_hub_label_is_read_by_its_outgoing_relationships(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A product on 40 purchase lines is a hub: its page reads only its own outgoing
+    relationships (its line), not every purchase line pointing at it; nothing is lost."""
+    path = tmp_path / "s.sqlite"
+    with EmbeddedStore(path) as store:
+        store.apply_schema()
+        store.upsert_nodes("ProductLine", [{"id": "L1"}])
+        store.upsert_nodes("Product", [{"id": "P1"}])
+        store.upsert_nodes("Purchase", [{"id": f"B{i}"} for i in range(40)])
+        store.upsert_relationships("IN_LINE", "Product", "ProductLine", [RelRow("P1", "L1")])
+        store.upsert_relationships(
+            "INCLUDES",
+            "Purchase",
+            "Product",
+            [RelRow(f"B{i}", "P1", {"quantity": 1, "amount": 2.5}) for i in range(40)],
+        )
+        assert is_hub(schema(), store.counts(), "Product")
+        assert not is_hub(schema(), store.counts(), "Purchase")
+        both_ways: list[str] = []
+        real = store.relationships_of
+
+        def spy(label: str, keys: Any) -> Any:
+            both_ways.append(label)
+            return real(label, keys)
+
+        monkeypatch.setattr(store, "relationships_of", spy)
+        export_neo4j(store, tmp_path / "out", page_size=7)
+    assert "Product" not in both_ways
+    assert "Purchase" in both_ways
+    nodes, rels = read_export(tmp_path / "out")
+    assert _canonical(nodes, rels) == _canonical(*store_file_graph(path))
+
+
+def test_export_reads_a_neo4j_store_through_the_same_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export from Neo4j (a scripted driver answering the adapter's read statements
+    from a small graph) writes the same files as from the embedded store."""
+    import graph.neo4j_store as adapter
+    from graph.cypher import adapter_statements
+    from graph.neo4j_store import Neo4jStore
+    from tests.test_neo4j_adapter import Counters, FakeDriver
+
+    nodes = {
+        ("Customer", "C1"): {"id": "C1", "name": "Ann", "churn_signals": ["lapsed"]},
+        ("Customer", "C2"): {"id": "C2", "lifetime_value": 3.5},
+        ("Household", "H1"): {"id": "H1", "size": 2},
+    }
+    rels = [
+        ("Customer", "C1", "MEMBER_OF", "Household", "H1", {"role": "head"}),
+        ("Customer", "C2", "MEMBER_OF", "Household", "H1", {}),
+        ("Customer", "C1", "RELATED_TO", "Customer", "C2", {"kind": "spouse"}),
+    ]
+    by_text = {s.text: s.name for s in adapter_statements().values()}
+
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        name = by_text[text]
+        kind, _, label = name.partition(".")
+        if name == "counts":
+            found = Counter(lbl for lbl, _ in nodes)
+            types = Counter(r[2] for r in rels)
+            return [
+                *({"kind": "node", "name": n, "count": c} for n, c in found.items()),
+                *({"kind": "relationship", "name": t, "count": c} for t, c in types.items()),
+            ], Counters()
+        if kind == "keys_page":
+            keys = sorted(k for lbl, k in nodes if lbl == label and k > (params["after"] or ""))
+            return [{"key": k} for k in keys[: params["limit"]]], Counters()
+        if kind == "get_nodes":
+            return [
+                {"key": k, "props": nodes[(label, k)]}
+                for k in params["keys"]
+                if (label, k) in nodes
+            ], Counters()
+        if kind == "relationships_of":
+            out = []
+            for k in params["keys"]:
+                items = [
+                    {"type": t, "label": dl, "key": d, "relProps": p, "outgoing": True}
+                    for sl, s, t, dl, d, p in rels
+                    if (sl, s) == (label, k)
+                ] + [
+                    {"type": t, "label": sl, "key": s, "relProps": p, "outgoing": False}
+                    for sl, s, t, dl, d, p in rels
+                    if (dl, d) == (label, k)
+                ]
+                out.append({"key": k, "items": items})
+            return out, Counters()
+        raise AssertionError(f"the export sent {name}")
+
+    monkeypatch.setattr(adapter.GraphDatabase, "driver", lambda uri, **kw: FakeDriver(respond))
+    with Neo4jStore.connect("neo4j://db:7687", password="p") as store:
+        summary = export_neo4j(store, tmp_path / "out", page_size=1)
+    assert summary.nodes["Customer"] == 2
+    assert summary.relationships["MEMBER_OF"] == 2
+    found_nodes, found_rels = read_export(tmp_path / "out")
+    expected = {k: dict(v) for k, v in nodes.items()}
+    assert _canonical(found_nodes, found_rels) == _canonical(expected, rels)

@@ -321,7 +321,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     counting = Counting(EmbeddedStore(tmp / "kb.sqlite"))
     app = create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
     with pytest.MonkeyPatch.context() as patch, LiveServer(app) as live:
-        # A page of 100 customers with every field costs 42,802, over the limit (docs/api.md,
+        # A page of 100 customers with every field costs 45,502, over the limit (docs/api.md,
         # tests/test_query_cost.py; 50 of them are allowed): what is measured here is the
         # store calls such a page makes, so this server lifts the limit.
         patch.setattr(QueryCostLimiter.__init__, "__defaults__", (10**9,))

@@ -28,7 +28,7 @@ from loaders.matching import (
     score,
     worth_review,
 )
-from loaders.names import phonetic_code
+from loaders.names import given_name_relation, name_tokens, phonetic_code
 from loaders.normalize import (
     address_tokens,
     normalize_birth_date,
@@ -73,6 +73,9 @@ def test_emails_addresses_dates_ids() -> None:
         "street",
     )
     assert address_tokens("12 North Main Street Apartment 5") != ()
+    # Australia Post's abbreviations: one address however the street type is written.
+    assert address_tokens("2 Main Cct") == address_tokens("2 Main Circuit")
+    assert address_tokens("4/9 Ocean Pde") == ("4", "9", "ocean", "parade")
     assert normalize_postal("sw1a 1aa").value == "SW1A1AA"
     assert normalize_postal("00000").flag == "invalid_postal_code"
     assert normalize_birth_date("2999-01-01", TODAY).flag == "future_birth_date"
@@ -172,6 +175,8 @@ def test_deterministic_rules_and_the_transitive_guard() -> None:
         ("1980-05-06", "1986-05-06", "near"),  # one digit off
         ("1980-05-06", "1980-08-06", "near"),
         ("1980-05-06", "1950-05-06", "near"),
+        ("1976-01-31", "1976-10-31", "near"),  # two neighbouring digits swapped
+        ("1976-08-02", "1967-08-02", "near"),
         ("1980-05-06", "1978-05-06", "different"),
         ("1980-05-06", "1981-05-07", "different"),
         ("1980-05-06", "2008-09-30", "different"),
@@ -300,3 +305,80 @@ def test_only_pairs_worth_a_look_go_to_review() -> None:
     assert review_reason(link(name=("similar", 12.0), **moved), population) == (
         "similar names, rarely this alike by chance"
     )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "relation"),
+    [
+        ("William Smith", "Bill Smith", "nickname"),
+        ("Robert Chan", "Bob Chan", "nickname"),
+        ("Alex Brown", "Alexander Brown", "nickname"),
+        ("Suzy Pemstone", "Susan Pemstone", "nickname"),  # Suzie, spelt otherwise
+        ("Mary Pemstone", "Mark Pemstone", None),  # a letter apart: maybe a typo
+        ("John Smith", "James Smith", "other_given"),
+        ("Wang Wei", "Wang Li", "other_given"),
+        ("Michael Smith", "Micheal Smith", None),  # a typo, not another name
+        ("Jonathon Price", "Jonathan Price", None),
+        ("Katherine Lee", "Catherine Lee", None),  # one sound
+        ("Zhang Xiaoming", "Zhang Xiao Ming", None),  # split differently
+        ("John Smith", "Mary Jones", None),  # nothing shared
+        ("Smith", "John Smith", None),  # nothing besides the shared word
+    ],
+)
+def test_given_names_nicknames_apart_from_other_names(a: str, b: str, relation: str | None) -> None:
+    assert given_name_relation(name_tokens(a), name_tokens(b)) == relation
+    assert given_name_relation(name_tokens(b), name_tokens(a)) == relation
+
+
+def _households() -> list[Profile]:
+    """Forty households of two: one family name, address and landline, given names and
+    birth dates apart — what a household looks like to the home estimate."""
+    given = ["Grace", "Emeka", "Ruth", "Tobias", "Ines", "Marek", "Olga", "Pavel"]
+    people = []
+    for h in range(40):
+        for m in range(2):
+            name = f"{given[(h + 3 * m) % len(given)]} Housename{h}"
+            birth = f"19{50 + m * 25 + h % 20}-0{1 + h % 9}-1{m}"
+            people.append(_p(f"h{h}.{m}", name, birth_date=birth, phone=f"+1303555{h:04d}",
+                             address=f"{h} Birch Lane", postal_code=f"{30000 + h}"))  # fmt: skip
+    return people
+
+
+def test_at_one_home_a_twin_stays_apart_and_a_nickname_copy_joins() -> None:
+    records = [*_population(), *_households()]
+    model = estimate_model(records)
+    assert {"name", "birth_date", "phone"} <= set(model.u_home)
+    # Different people at one address mostly have other given names and share the line.
+    assert model.u_home["name"]["other_given"] > 0.5 > model.u["name"]["other_given"]
+    assert model.u_home["phone"]["exact"] > 0.5
+
+    def home(key: str, given: str, **more: str) -> Profile:
+        return _p(key, f"{given} Adeyemi", birth_date="1990-06-15", phone="+13035559999",
+                  address="77 Birch Lane", postal_code="39999", **more)  # fmt: skip
+
+    twin = score(home("t1", "John"), home("t2", "James"), model)
+    assert twin.evidence["name"][0] == "other_given"
+    assert twin.evidence["household"][0] == "home"
+    assert not is_link(twin)
+    copy = score(home("t1", "William"), home("t3", "Bill"), model)
+    assert copy.evidence["name"][0] == "nickname"
+    assert is_link(copy)
+    # Away from home a shared family name with another given name is no evidence for a
+    # match: it weighs no more than wholly different names.
+    apart = score(_p("a", "John Adeyemi"), _p("b", "James Adeyemi"), model)
+    different = model.weight("name", "different", _p("c", "X Y"))
+    assert apart.evidence["name"][1] == pytest.approx(different, abs=0.001)
+
+
+def test_birth_dates_apart_keep_clusters_apart() -> None:
+    """Father and son of one name at one address, and a copy without a birth date that
+    links to each: the two never end up in one cluster through it."""
+    records = [*_population(), *_households()]
+    father = _p("f", "Tobias Quell", birth_date="1950-02-03", address="5 Birch Lane",
+                postal_code="38888", email="tq50@example.com")  # fmt: skip
+    son = _p("s", "Tobias Quell", birth_date="1981-09-30", address="5 Birch Lane",
+             postal_code="38888", email="tq81@example.com")  # fmt: skip
+    copy = _p("c", "Tobias Quell", address="5 Birch Lane", postal_code="38888")
+    result = resolve([*records, father, son, copy])
+    together = [c for c in result.clusters if "f" in c or "s" in c]
+    assert all(not {"f", "s"} <= set(c) for c in together)

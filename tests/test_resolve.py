@@ -274,3 +274,18 @@ def test_a_pushed_record_resolves_on_arrival(store: GraphStore, tmp_path: Path) 
     # Arriving again changes nothing.
     [again] = resolve_arrivals(store, ["stores:S1"], actor="test", today=TODAY)
     assert (again.customer, again.merged) == (ann, False)
+
+
+def test_the_stored_model_keeps_its_household_estimate(store: GraphStore) -> None:
+    """Records pushed later are scored with the household u the batch estimated; a model
+    stored before there was one loads without it (and falls back on the fixed rules)."""
+    from loaders.matching import Model
+    from loaders.resolve import load_model, save_model
+
+    u = {"name": {"exact": 0.001, "different": 0.99}}
+    store.upsert_nodes("MatchModel", [{"id": "default", "u": json.dumps(u), "records": 9}])
+    assert (load_model(store).u, load_model(store).u_home) == (u, {})
+    home = {"name": {"exact": 0.03, "other_given": 0.7}, "phone": {"exact": 0.2}}
+    save_model(store, Model(u, {}, {}, 1234, home))
+    loaded = load_model(store)
+    assert (loaded.u, loaded.u_home, loaded.records) == (u, home, 1234)
