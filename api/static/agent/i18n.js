@@ -15,7 +15,7 @@ const EN = {
   searching: 'Searching…',
   noMatch: 'No customer matches “{text}”.',
   pickTitle: '{n} customers match — pick one',
-  matchedOn: 'matched on',
+  matchedOn: 'Matched on',
   name: 'Name',
   phone: 'Phone',
   email: 'Email',
