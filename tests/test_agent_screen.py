@@ -344,7 +344,7 @@ def test_search_open_record_and_see_a_change_live(server: Served, browser: DevTo
     assert hits[0]["name"] in first
     assert hits[0]["phone"] in first  # what tells them apart
     assert ", ".join(hits[0]["matchedOn"]) in first
-    assert "matched on" in tools.evaluate(_text(".pickhead"))
+    assert "Matched on" in tools.evaluate(_text(".pickhead"))
     _shot(tools, "agent-picklist.png")
     _key(tools, "ArrowDown")
     chosen = tools.evaluate("document.activeElement.dataset.customer")
