@@ -21,7 +21,7 @@ from typing import Any
 
 from graph.store import GraphStore, Node
 from loaders.names import name_keys, name_similarity, normalize_name
-from loaders.normalize import normalize_phone
+from loaders.normalize import normalize_email, normalize_phone
 from queries.base import QueryParameterError, Record, bounded
 
 MAX_SEARCH = 100
@@ -77,6 +77,8 @@ def prepare_search(params: dict[str, Any]) -> dict[str, Any]:
         "nameKeys": keys,
         "keyQuery": " OR ".join(keys),
         "phones": phone_spellings(text),
+        # Emails are stored as the loaders normalise them: find them as typed, too.
+        "email": normalize_email(text).value or text,
     }
 
 
@@ -95,6 +97,7 @@ def search_embedded(
     nameKeys: list[str],
     first: int,
     phones: list[str] | None = None,
+    email: str | None = None,
     **_: Any,
 ) -> list[Record]:
     found: dict[str, tuple[Node, list[str]]] = {}
@@ -102,7 +105,7 @@ def search_embedded(
     def add(node: Node, how: str) -> None:
         found.setdefault(node.key, (node, []))[1].append(how)
 
-    for node in store.find_nodes("Customer", "email", text, limit=10**6):
+    for node in store.find_nodes("Customer", "email", email or text, limit=10**6):
         add(node, "email")
     for phone in dict.fromkeys([text, *(phones or [])]):
         for node in store.find_nodes("Customer", "phone", phone, limit=10**6):

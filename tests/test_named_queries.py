@@ -403,6 +403,9 @@ def test_search_customers(store: GraphStore) -> None:
     assert search("  WANG ") == [("c1", both), ("c2", both), ("c4", ("similar_name",))]
     assert search("Ｗａｎｇ x") == [("c1", ("name",))]
     assert search("x@example.com") == [("c1", ("email",)), ("c3", both)]
+    # Emails are stored normalised (lower case, no +tag): found however they are typed.
+    assert search(" X@Example.COM ")[0] == ("c1", ("email",))
+    assert search("x+newsletter@example.com")[0] == ("c1", ("email",))
     assert search("W9", first=5) == [("c2", ("source_id",))]
     assert search("+8613800000000", first=5)[0] == ("c2", ("phone",))
     # Typos, word order, Chinese characters for pinyin and back.
