@@ -37,6 +37,7 @@ demo: $(VENV)/.installed
 	$(BIN)/ckb segment
 	$(BIN)/ckb stats
 	@echo
+	@echo "The agent's screen: http://127.0.0.1:$(DEMO_PORT)/ (sign in with the demo key $(DEMO_KEY))."
 	@echo "GraphQL at http://127.0.0.1:$(DEMO_PORT)/graphql (demo key: $(DEMO_KEY)); try, from another shell:"
 	@echo "  curl -s localhost:$(DEMO_PORT)/graphql -H 'authorization: Bearer $(DEMO_KEY)' -H 'content-type: application/json' \\"
 	@echo "    -d '{\"query\": \"{ searchCustomers(text: \\\"wang wei\\\", first: 3) { customerId name matchedOn } }\"}'"
