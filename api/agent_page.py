@@ -16,95 +16,32 @@ server and talk to it alone (HTTP and the graphql-transport-ws websocket on /gra
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import html
-from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 
+from api.pages import StaticFiles, content_security_policy, html_page, page_headers
 from graph.errors import CkbError
 
 PREFIX = "/agent/"
 ENTRY = "app.js"
 STYLESHEET = "agent.css"
-MEDIA_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-}
-# Scripts and styles from this server only, no inline script, no eval; cytoscape draws on
-# a canvas and sets element styles from script (CSSOM, which style-src does not govern).
-# The one <style> element cytoscape would add is not added: it looks for its stylesheet by
-# ID first, and the page's own stylesheet carries that ID and that rule (agent.css).
-# connect-src 'self' covers the websocket on the same host and port.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    )
-)
-PAGE = """<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>ckb · Agent</title>
-    <link rel="icon" href="data:,">
-    <link rel="stylesheet" href="{stylesheet}" id="__________cytoscape_stylesheet">
-  </head>
-  <body>
-    <div id="app"><p class="loading">Loading…</p></div>
-    <noscript>The agent's screen needs JavaScript.</noscript>
-    <script type="module" src="{entry}"></script>
-  </body>
-</html>
-"""
-PAGE_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
-    "cache-control": "no-cache",
-    "referrer-policy": "no-referrer",
-    "x-content-type-options": "nosniff",
-}
+# The strict policy (api/pages.py) as it is: cytoscape draws on a canvas and sets element
+# styles from script (CSSOM, which style-src does not govern). The one <style> element
+# cytoscape would add is not added: it looks for its stylesheet by ID first, and the page's
+# own stylesheet carries that ID and that rule (agent.css).
+CONTENT_SECURITY_POLICY = content_security_policy()
+CYTOSCAPE_STYLESHEET_ID = "__________cytoscape_stylesheet"
+PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY, cache_control="no-cache")
+# Files of 1 KiB or less go uncompressed: gzip would save next to nothing.
+GZIP_OVER = 1024
 
 
 class AgentPageError(CkbError):
     """The agent's screen's files are missing from the package."""
-
-
-@dataclass(frozen=True, slots=True)
-class AgentAsset:
-    body: bytes
-    media_type: str
-    version: str  # the start of the body's SHA-256
-
-
-def _walk(root: Traversable, prefix: str = "") -> dict[str, AgentAsset]:
-    found: dict[str, AgentAsset] = {}
-    for entry in root.iterdir():
-        name = f"{prefix}{entry.name}"
-        if entry.is_dir():
-            found.update(_walk(entry, f"{name}/"))
-            continue
-        suffix = name[name.rfind(".") :] if "." in entry.name else ""
-        if suffix in MEDIA_TYPES:
-            body = entry.read_bytes()
-            found[name] = AgentAsset(
-                body, MEDIA_TYPES[suffix], hashlib.sha256(body).hexdigest()[:16]
-            )
-    return found
 
 
 class AgentPage:
@@ -113,51 +50,37 @@ class AgentPage:
     def __init__(self, root: Traversable | None = None) -> None:
         root = root or resources.files("api").joinpath("static", "agent")
         try:
-            self.assets = _walk(root)
+            self.files = StaticFiles.folder(root, not_found="no such file", gzip_over=GZIP_OVER)
         except OSError as exc:
             raise AgentPageError(
                 f"the agent's screen cannot be read from the package: {exc}"
             ) from exc
         for name in (ENTRY, STYLESHEET):
-            if name not in self.assets:
+            if name not in self.files.assets:
                 raise AgentPageError(
                     f"the agent's screen file {name} is missing from the ckb package "
                     "(api/static/agent/)"
                 )
-        self._gzipped: dict[str, bytes] = {}
-        self._page = PAGE.format(
-            stylesheet=html.escape(self.url(STYLESHEET)), entry=html.escape(self.url(ENTRY))
+        stylesheet, entry = html.escape(self.url(STYLESHEET)), html.escape(self.url(ENTRY))
+        self._page = html_page(
+            "Agent",
+            head=f'    <link rel="stylesheet" href="{stylesheet}" id="{CYTOSCAPE_STYLESHEET_ID}">',
+            body=(
+                '    <div id="app"><p class="loading">Loading…</p></div>\n'
+                "    <noscript>The agent's screen needs JavaScript.</noscript>\n"
+                f'    <script type="module" src="{entry}"></script>'
+            ),
         )
 
     def url(self, name: str) -> str:
-        return f"{PREFIX}{name}?v={self.assets[name].version}"
+        return f"{PREFIX}{name}?v={self.files.version(name)}"
 
     async def page(self, request: Request) -> Response:
         return HTMLResponse(self._page, headers=PAGE_HEADERS)
 
     async def asset(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        asset = self.assets.get(name)
-        if asset is None:
-            return PlainTextResponse("no such file", status_code=404)
-        etag = f'W/"{asset.version}"'
-        headers = {
-            "cache-control": "no-cache",
-            "etag": etag,
-            "vary": "accept-encoding",
-            "x-content-type-options": "nosniff",
-        }
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        body = asset.body
-        if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:
-            body = await self._gzip(name)
-            headers["content-encoding"] = "gzip"
-        return Response(body, media_type=asset.media_type, headers=headers)
-
-    async def _gzip(self, name: str) -> bytes:
-        found = self._gzipped.get(name)
-        if found is None:
-            found = await run_in_threadpool(gzip.compress, self.assets[name].body, 6, mtime=0)
-            self._gzipped[name] = found
-        return found
+        # Revalidated on every load: the modules import each other by plain relative names,
+        # so a versioned address cannot reach them all.
+        return await self.files.response(
+            request, request.path_params["name"], cache_control="no-cache"
+        )

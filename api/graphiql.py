@@ -15,22 +15,25 @@ must be one of the configured API keys, else the server does not start.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import html
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from urllib.parse import quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from api.auth import AuthError, AuthSettings, authenticate
+from api.pages import (
+    PageFileMissingError,
+    StaticFiles,
+    content_security_policy,
+    html_page,
+    page_headers,
+)
 from graph.errors import CkbError
 
 ASSET_PARAM = "asset"
@@ -42,64 +45,14 @@ SCRIPTS = (
     "vendor/plugin-explorer.umd.js",
     "ckb-graphiql.js",
 )
-MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 YEAR = 365 * 24 * 3600
-# Scripts and stylesheets from this server only: no inline script or style, no eval (the
-# page's settings are a JSON block); GraphiQL's stylesheet carries its fonts and icons as
-# data: URLs. connect-src 'self' covers the websocket on the same host and port.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "font-src data:",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    )
-)
-PAGE = """<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>ckb · GraphiQL</title>
-    <link rel="icon" href="data:,">
-{styles}
-  </head>
-  <body>
-    <div id="graphiql">Loading…</div>
-    <script id="ckb-graphiql-config" type="application/json">{config}</script>
-{scripts}
-  </body>
-</html>
-"""
+# The strict policy (api/pages.py), and fonts as data: URLs: GraphiQL's stylesheet carries
+# its fonts and icons that way. The page's settings are a JSON block, not inline script.
+CONTENT_SECURITY_POLICY = content_security_policy({"font-src": "data:"})
 
 
 class GraphiQLConfigError(CkbError):
     """The GraphiQL settings in the environment cannot be used."""
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    body: bytes
-    media_type: str
-    version: str  # the start of the body's SHA-256
-
-
-def _load(root: Traversable, name: str) -> Asset:
-    file = root.joinpath(*name.split("/"))
-    try:
-        body = file.read_bytes()
-    except OSError:
-        raise GraphiQLConfigError(
-            f"GraphiQL file {name} is missing from the ckb package "
-            "(see api/static/graphiql/README.md)"
-        ) from None
-    suffix = name[name.rfind(".") :]
-    return Asset(body, MEDIA_TYPES[suffix], hashlib.sha256(body).hexdigest()[:16])
 
 
 def _json_for_script(value: object) -> str:
@@ -114,8 +67,16 @@ class GraphiQL:
     def __init__(self, default_key: str | None = None, root: Traversable | None = None) -> None:
         root = root or resources.files("api").joinpath("static", "graphiql")
         self.default_key = default_key
-        self.assets = {name: _load(root, name) for name in (*STYLES, *SCRIPTS)}
-        self._gzipped: dict[str, bytes] = {}
+        try:
+            # Every file, however small, goes gzipped to a client that takes it.
+            self.files = StaticFiles.named(
+                root, (*STYLES, *SCRIPTS), not_found="no such GraphiQL file", gzip_over=0
+            )
+        except PageFileMissingError as exc:
+            raise GraphiQLConfigError(
+                f"GraphiQL file {exc.name} is missing from the ckb package "
+                "(see api/static/graphiql/README.md)"
+            ) from None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GraphiQL | None:
@@ -137,7 +98,7 @@ class GraphiQL:
         return cls(default_key=key)
 
     def url(self, request: Request, name: str) -> str:
-        return f"{request.url.path}?{ASSET_PARAM}={quote(name)}&v={self.assets[name].version}"
+        return f"{request.url.path}?{ASSET_PARAM}={quote(name)}&v={self.files.version(name)}"
 
     def page(self, request: Request) -> HTMLResponse:
         config: dict[str, str] = {}
@@ -152,39 +113,23 @@ class GraphiQL:
             f'    <script src="{html.escape(self.url(request, name))}"></script>'
             for name in SCRIPTS
         )
-        body = PAGE.format(styles=styles, scripts=scripts, config=_json_for_script(config))
-        headers = {
-            "content-security-policy": CONTENT_SECURITY_POLICY,
-            "cache-control": "no-store",  # it may carry the demo key; it is small
-            "referrer-policy": "no-referrer",
-            "x-content-type-options": "nosniff",
-        }
-        return HTMLResponse(body, headers=headers)
+        body = "\n".join(
+            (
+                '    <div id="graphiql">Loading…</div>',
+                '    <script id="ckb-graphiql-config" type="application/json">'
+                f"{_json_for_script(config)}</script>",
+                scripts,
+            )
+        )
+        # no-store: the page may carry the demo key; it is small.
+        headers = page_headers(CONTENT_SECURITY_POLICY, cache_control="no-store")
+        return HTMLResponse(html_page("GraphiQL", head=styles, body=body), headers=headers)
 
     async def asset(self, request: Request) -> Response:
         name = request.query_params.get(ASSET_PARAM, "")
-        asset = self.assets.get(name)
-        if asset is None:
-            return PlainTextResponse("no such GraphiQL file", status_code=404)
-        current = request.query_params.get("v") == asset.version
-        etag = f'W/"{asset.version}"'
-        headers = {
-            "cache-control": f"public, max-age={YEAR}, immutable" if current else "no-cache",
-            "etag": etag,
-            "vary": "accept-encoding",
-            "x-content-type-options": "nosniff",
-        }
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        body = asset.body
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            body = await self._gzip(name)
-            headers["content-encoding"] = "gzip"
-        return Response(body, media_type=asset.media_type, headers=headers)
-
-    async def _gzip(self, name: str) -> bytes:
-        found = self._gzipped.get(name)
-        if found is None:
-            found = await run_in_threadpool(gzip.compress, self.assets[name].body, 6, mtime=0)
-            self._gzipped[name] = found
-        return found
+        asset = self.files.assets.get(name)
+        # Cached for a year at the address naming the file's current version; revalidated
+        # at any other.
+        current = asset is not None and request.query_params.get("v") == asset.version
+        cache = f"public, max-age={YEAR}, immutable" if current else "no-cache"
+        return await self.files.response(request, name, cache_control=cache)

@@ -6,7 +6,8 @@ caller's full view drawn, in a real browser against ``ckb serve``.
 The pops only read, but ``ckb serve`` opens the store for writing: copy a shared store
 first (with its -wal and -shm files). ``ckb serve`` runs in a child process with one
 agent key; Debian's headless chromium opens the
-page at ``/`` at 1280x800 and signs in. Callers are ``--callers`` customers drawn at
+page at ``/`` at 1280x800 and signs in (both started as the browser tests start them:
+tests/support/browser.py and serve.py). Callers are ``--callers`` customers drawn at
 random (seeded) from those with a phone number; each is popped by typing the phone as a
 person says it (national digits in groups, ``138 0013 8000``) and pressing Enter. The
 page times itself (``window.ckbAgent.lastPop``): ``performance.now()`` at the submit, to
@@ -22,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +35,9 @@ from typing import Any
 import httpx
 import phonenumbers
 from common import percentile
-from websockets.sync.client import connect
 
-from tests.test_graphiql_browser import CHROMIUM_NAMES, DevTools
+from tests.support.browser import DevTools, find_chromium, headless
+from tests.support.serve import ckb_serve
 
 KEY = "bench-screen-pop-agent"
 TARGET_MS = 300.0
@@ -86,16 +84,6 @@ def _callers(url: str, count: int, seed: int) -> list[tuple[str, str]]:
     return chosen
 
 
-def _chromium() -> str:
-    import shutil
-
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    sys.exit("no chromium on PATH (make chromium installs Debian's)")
-
-
 PHASES = ("searchMs", "callerMs", "householdMs", "renderMs", "paintMs")
 
 
@@ -127,47 +115,16 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
 
+    chromium = find_chromium()
+    if chromium is None:
+        sys.exit("no chromium on PATH (make chromium installs Debian's)")
     work = Path(tempfile.mkdtemp(prefix="screen-pop-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    ckb = Path(sys.executable).parent / "ckb"
-    env = {**os.environ, "CKB_API_KEYS": f"bench:agent:{KEY}"}
-    server = subprocess.Popen(
-        [str(ckb), "--graph", f"embedded:{args.store}", "serve", "--port", str(port)],
-        env=env,
-        stdout=(work / "serve.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    browser: subprocess.Popen[bytes] | None = None
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
-                break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit((work / "serve.log").read_text()) from None
-                time.sleep(0.2)
+    env = {"CKB_API_KEYS": f"bench:agent:{KEY}"}
+    graph = f"embedded:{args.store}"
+    pops: list[dict[str, float]] = []
+    with ckb_serve(graph, _free_port(), work / "serve.log", env, timeout=60) as url:
         callers = _callers(url, args.callers + args.warmup, args.seed)
-        profile = work / "profile"
-        browser = subprocess.Popen(
-            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-extensions", "--disable-background-networking", "--lang=en-US",
-             "--window-size=1280,800", "--remote-debugging-port=0",
-             f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        active = profile / "DevToolsActivePort"
-        while not (active.exists() and active.read_text().count("\n") >= 1):
-            time.sleep(0.1)
-        debug_port = active.read_text().splitlines()[0]
-        targets = httpx.get(f"http://127.0.0.1:{debug_port}/json/list").json()
-        page = next(t for t in targets if t["type"] == "page")
-        with connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
-            tools = DevTools(ws)
+        with headless(chromium, work, (1280, 800), ["--lang=en-US"]) as tools:
             tools.call("Page.enable")
             tools.call("Page.navigate", url=f"{url}/")
             tools.wait_for("!!document.querySelector('#credential')", "the sign-in form")
@@ -176,7 +133,6 @@ def main() -> None:
                 "document.querySelector('form.signin').requestSubmit()"
             )
             tools.wait_for("!!document.querySelector('#search')", "the desk")
-            pops: list[dict[str, float]] = []
             for i, (customer, phone) in enumerate(callers):
                 pop = _pop(tools, customer, _spoken(phone))
                 if i >= args.warmup:
@@ -184,11 +140,6 @@ def main() -> None:
                 if args.verbose:
                     parts = " ".join(f"{k[:-2]} {pop[k]:5.1f}" for k in PHASES)
                     print(f"{customer} {_spoken(phone):>16}  {pop['ms']:7.1f} ms  ({parts})")
-    finally:
-        if browser is not None and browser.poll() is None:
-            os.killpg(browser.pid, signal.SIGKILL)
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
     timings = [p["ms"] for p in pops]
     result: dict[str, Any] = {
         "store": str(args.store),

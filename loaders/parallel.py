@@ -14,29 +14,24 @@ customer or product) are read again from the file at the end (``raw_records``).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import pickle
-import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.kinds import KINDS, Kind
+from loaders.pipes import children, received, send
 from loaders.sources import read_records
 from loaders.staging import StagedBatch, Stager
 
 # Below this size a file loads in a few seconds; starting a process would cost more.
 PARALLEL_MIN_BYTES = 8 << 20
-_PROTOCOL = 5
 Share = tuple[int, int]  # this reader's number, how many readers
-_PIPE_BUFFER = 1 << 20
 
 
 class ReaderFailedError(CkbError):
@@ -58,17 +53,6 @@ def worth_parallel(path: Path) -> bool:
     return size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
 
 
-@dataclass(slots=True)
-class _Done:
-    pass
-
-
-@dataclass(slots=True)
-class _Failed:
-    error: BaseException | None
-    text: str
-
-
 def _without_raw(checked: CheckedBatch, stager: Stager | None) -> CheckedBatch | StagedBatch:
     """What crosses the pipe: the batch staged when the load stages rows, else checked;
     valid records' raw forms stay here."""
@@ -79,60 +63,31 @@ def _without_raw(checked: CheckedBatch, stager: Stager | None) -> CheckedBatch |
     return checked
 
 
-def _read_and_check(
+def _checked_share(
     kind_name: str,
     system: str,
     path: Path,
     batch_size: int,
     share: Share,
-    out: IO[bytes],
     encoding: str | None = None,
     now: str | None = None,
-) -> None:
-    """A reading process: its share of the file's batches, checked (and staged, with
-    ``now`` as the load's time), in order; then _Done."""
+) -> Iterator[CheckedBatch | StagedBatch]:
+    """A reading process's share of the file's batches, checked (and staged, with ``now``
+    as the load's time), in order."""
     mine, readers = share
-    try:
-        kind = KINDS[kind_name]
-        stager = Stager(now) if now else None
-        pending = batches(read_records(path, encoding=encoding), batch_size)
-        for i in itertools.count():
-            # Paused while a batch is read and checked, as in Loader.run_checked; freed
-            # before the collector resumes, so the collection that sets off walks none of it.
-            with gc_paused():
-                batch = next(pending, None)
-                if batch is None:
-                    break
-                if i % readers == mine:
-                    pickle.dump(
-                        _without_raw(check_batch(kind, system, batch), stager),
-                        out,
-                        protocol=_PROTOCOL,
-                    )
-                del batch
-        pickle.dump(_Done(), out, protocol=_PROTOCOL)
-        out.flush()
-    except (BrokenPipeError, KeyboardInterrupt):
-        # The loading process stopped reading: it failed or was interrupted, and says so.
-        _silence(out)
-    except BaseException as exc:  # reported to the loading process, which raises it
-        try:
-            failed = pickle.dumps(_Failed(exc, str(exc)), protocol=_PROTOCOL)
-        except Exception:
-            failed = pickle.dumps(_Failed(None, f"{type(exc).__name__}: {exc}"))
-        try:
-            out.write(failed)
-            out.flush()
-        except OSError:
-            _silence(out)
-
-
-def _silence(out: IO[bytes]) -> None:
-    """Point the pipe's descriptor at /dev/null so exiting does not report a broken pipe
-    for what is still buffered."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, out.fileno())
+    kind = KINDS[kind_name]
+    stager = Stager(now) if now else None
+    pending = batches(read_records(path, encoding=encoding), batch_size)
+    for i in itertools.count():
+        # Paused while a batch is read, checked and sent, as in Loader.run_checked; freed
+        # before the collector resumes, so the collection that sets off walks none of it.
+        with gc_paused():
+            batch = next(pending, None)
+            if batch is None:
+                break
+            if i % readers == mine:
+                yield _without_raw(check_batch(kind, system, batch), stager)
+            del batch
 
 
 def reader_count(kind: Kind) -> int:
@@ -163,55 +118,28 @@ def checked_batches(
     Reader k of n checks batches k, k + n, k + 2n ... (each parses the whole file, which
     is cheap next to validating and mapping); they are taken from each in turn.
     """
-    # Plain child processes over pipes rather than multiprocessing: spawn would re-import
-    # the caller's main module, and fork would copy a process holding SQLite and threads.
-    # A pipe's buffer is the backpressure: a reader blocks while the writer is busy.
+    # Child processes over pipes (loaders/pipes.py): a reader blocks while the writer is busy.
     count = reader_count(kind)
-    readers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "loaders.parallel",
-                kind.name,
-                system,
-                str(path),
-                str(batch_size),
-                f"{k}/{count}",
-                encoding or "",
-                now or "",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            bufsize=_PIPE_BUFFER,
-        )
+    commands = [
+        ["-m", "loaders.parallel", kind.name, system, str(path), str(batch_size),
+         f"{k}/{count}", encoding or "", now or ""]
         for k in range(count)
-    ]
-    try:
+    ]  # fmt: skip
+    with children(commands) as readers:
+        streams = [
+            received(
+                reader,
+                f"a process reading {path} stopped",
+                f"reading {path} failed",
+                ReaderFailedError,
+            )
+            for reader in readers
+        ]
         for turn in itertools.count():
-            reader = readers[turn % count]
-            assert reader.stdout is not None
-            try:
-                # Our own child process writes this pipe; nothing else can.
-                item = pickle.load(reader.stdout)  # noqa: S301
-            except EOFError:
-                raise ReaderFailedError(
-                    f"a process reading {path} stopped (exit code {reader.wait()})"
-                ) from None
-            if isinstance(item, _Done):
+            item = next(streams[turn % count], None)
+            if item is None:
                 return  # the batch due next does not exist, so neither does any later one
-            if isinstance(item, _Failed):
-                if item.error is not None:
-                    raise item.error
-                raise ReaderFailedError(f"reading {path} failed: {item.text}")
             yield item
-    finally:
-        for reader in readers:
-            if reader.stdout is not None:
-                reader.stdout.close()
-            if reader.poll() is None:
-                reader.terminate()
-            reader.wait()
 
 
 def raw_records(path: Path, lines: set[int], encoding: str | None = None) -> dict[int, Any]:
@@ -230,22 +158,22 @@ def raw_records(path: Path, lines: set[int], encoding: str | None = None) -> dic
 def main(argv: list[str]) -> int:
     kind_name, system, path, batch_size, share, encoding, now = argv
     mine, readers = (int(n) for n in share.split("/"))
-    _read_and_check(
+    share_of_file = _checked_share(
         kind_name,
         system,
         Path(path),
         int(batch_size),
         (mine, readers),
-        sys.stdout.buffer,
         encoding or None,
         now or None,
     )
+    send(share_of_file, sys.stdout.buffer)
     return 0
 
 
 if __name__ == "__main__":
-    # Run the module's importable copy, so what it pickles names loaders.parallel's
-    # classes rather than __main__'s.
+    # Run the module's importable copy, so the module is not loaded twice (as __main__
+    # and as loaders.parallel) and whatever it pickles names its importable name.
     from loaders.parallel import main as module_main
 
     sys.exit(module_main(sys.argv[1:]))

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.sync.client import connect
 
 from loaders.sample_showcase import LI_NA, WANG_WEI, WANG_XIAOMING
 from tests.conftest import REPO, free_port, run_ckb
-from tests.test_graphiql_browser import DevTools, _chromium
+from tests.support.browser import DevTools, chromium_or_skip, headless
+from tests.support.serve import ckb_serve
 
 AGENT_KEY = "agent-screen-agent-key"
 LOADER_KEY = "agent-screen-loader-key"
@@ -56,7 +51,7 @@ def _ask(server: Served, query: str, variables: dict[str, Any] | None = None) ->
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A 150-customer sample (with the showcase family) loaded, resolved, segmented, served."""
-    _chromium()  # no browser: skip before building anything
+    chromium_or_skip()  # no browser: skip before building anything
     tmp = tmp_path_factory.mktemp("agent")
     graph = f"embedded:{tmp / 'kb.sqlite'}"
     for args in (
@@ -67,78 +62,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     ):
         done = run_ckb(*args, env={"CKB_REJECTS_DIR": str(tmp / "rejects")})
         assert done.returncode == 0, done.stderr
-    port = free_port()
     log = tmp / "serve.log"
-    ckb = Path(sys.executable).parent / "ckb"
-    env = {**os.environ, "CKB_API_KEYS": KEYS, "CKB_REJECTS_DIR": str(tmp / "rejects")}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(ckb), "--graph", graph, "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "ckb serve did not start"
-                time.sleep(0.1)
+    env = {"CKB_API_KEYS": KEYS, "CKB_REJECTS_DIR": str(tmp / "rejects")}
+    with ckb_serve(graph, free_port(), log, env) as url:
         yield Served(url, log)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[DevTools]:
     """Headless chromium at 1280x800 on about:blank, driven over the DevTools protocol."""
-    binary = _chromium()
-    profile = tmp_path / "profile"
-    with (tmp_path / "chromium.log").open("w") as out:
-        proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--no-default-browser-check", "--disable-extensions",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--window-size=1280,800", "--remote-debugging-port=0",
-             "--lang=en-US", f"--user-data-dir={profile}", "about:blank"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    with headless(chromium_or_skip(), tmp_path, (1280, 800), ["--lang=en-US"]) as tools:
+        tools.watch()
+        tools.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280, height=800, deviceScaleFactor=1, mobile=False,
         )  # fmt: skip
-    try:
-        active = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (active.exists() and active.read_text().count("\n") >= 1):
-            assert proc.poll() is None, (tmp_path / "chromium.log").read_text()
-            assert time.monotonic() < deadline, "chromium did not open its DevTools port"
-            time.sleep(0.1)
-        port = active.read_text().splitlines()[0]
-        targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-        page = next(t for t in targets if t["type"] == "page")
-        with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10) as ws:
-            tools = DevTools(ws)
-            for domain in ("Page", "Runtime", "Network", "Log"):
-                tools.call(f"{domain}.enable")
-            tools.call(
-                "Emulation.setDeviceMetricsOverride",
-                width=1280, height=800, deviceScaleFactor=1, mobile=False,
-            )  # fmt: skip
-            tools.call(
-                "Page.addScriptToEvaluateOnNewDocument",
-                source="window.__csp = []; document.addEventListener('securitypolicyviolation',"
-                " (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));",
-            )
-            yield tools
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
+        yield tools
 
 
 # ----------------------------------------------------------------------------- driving

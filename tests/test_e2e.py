@@ -6,14 +6,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import REPO, free_port
+from tests.support.serve import ckb_serve, wait_ready
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
@@ -31,15 +30,9 @@ def test_make_demo_loads_serves_and_its_printed_queries_work(tmp_path: Path) -> 
         start_new_session=True,  # make and the server it starts: one group to stop
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert demo.poll() is None, demo.stdout.read() if demo.stdout else ""
-                assert time.monotonic() < deadline, "make demo did not start serving"
-                time.sleep(0.5)
+        printed = demo.stdout.read if demo.stdout else str
+        ready = wait_ready(f"http://127.0.0.1:{port}", demo, printed, timeout=600, pause=0.5)
+        ready.raise_for_status()
         auth = {"authorization": "Bearer ckb-demo-key"}
         url = f"http://127.0.0.1:{port}/graphql"
         # The two queries make demo prints.
@@ -62,28 +55,8 @@ def test_make_demo_loads_serves_and_its_printed_queries_work(tmp_path: Path) -> 
 
 
 def test_ckb_serve_answers_health_checks(tmp_path: Path) -> None:
-    port = free_port()
-    ckb = Path(sys.executable).parent / "ckb"
-    proc = subprocess.Popen(
-        [str(ckb), "--graph", f"embedded:{tmp_path / 'kb.sqlite'}", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                assert time.monotonic() < deadline, "ckb serve did not start"
-                time.sleep(0.1)
-        assert ready.status_code == 200
-        assert ready.json()["status"] == "ready"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
-        if proc.stdout:
-            proc.stdout.close()
+    graph = f"embedded:{tmp_path / 'kb.sqlite'}"
+    with ckb_serve(graph, free_port(), tmp_path / "serve.log", {}) as url:
+        ready = httpx.get(f"{url}/readyz", timeout=10)
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"

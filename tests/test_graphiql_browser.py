@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,12 +21,13 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import httpx
 import jwt
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
 from api.app import create_app
 from api.graphiql import GraphiQL, GraphiQLConfigError
 from graph.embedded import EmbeddedStore
 from tests.conftest import REPO, LiveServer, free_port, run_ckb
+from tests.support.browser import DevTools, chromium_or_skip, headless
+from tests.support.serve import ckb_serve
 
 KEY = "ckb-demo-key"
 SECRET = "jwt-secret-for-tests-only-0123456789"
@@ -42,7 +38,6 @@ ENV = {
 }
 STATIC = REPO / "api" / "static" / "graphiql"
 SCREENSHOT = REPO / "build" / "screenshots" / "graphiql.png"
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 QUERY = '{ customer(id: "C-ANN") { id name email valueTier } }'
 SUBSCRIPTION = 'subscription { customerChanged(id: "C-ANN") { customerId change detail } }'
 TOUCH = """mutation ($input: TouchpointInput!) {
@@ -70,31 +65,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         ],
     )
     store.close()
-    port = free_port()
     log = tmp / "serve.log"
-    ckb = Path(sys.executable).parent / "ckb"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(ckb), "--graph", f"embedded:{tmp / 'kb.sqlite'}", "serve", "--port", str(port)],
-            env={**os.environ, **ENV},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/readyz", timeout=1).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "ckb serve did not start"
-                time.sleep(0.1)
+    with ckb_serve(f"embedded:{tmp / 'kb.sqlite'}", free_port(), log, ENV) as url:
         yield Served(url, log)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
 
 
 # ----------------------------------------------------------------------------- the page
@@ -209,87 +182,11 @@ def test_without_ckb_graphiql_there_is_no_page_and_no_files(
 # ----------------------------------------------------------------------------- the browser
 
 
-def _chromium() -> str:
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip(
-        "no chromium on PATH: the browser test needs Debian's chromium "
-        "(make test installs it as root: apt-get install chromium)"
-    )
-
-
-class DevTools:
-    """The Chrome DevTools protocol over one page's websocket: commands, and the events
-    that arrive meanwhile."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.events: list[dict[str, Any]] = []
-        self._next = 0
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        self._next += 1
-        self.ws.send(json.dumps({"id": self._next, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv(timeout=30))
-            if message.get("id") == self._next:
-                assert "error" not in message, (method, message["error"])
-                result: dict[str, Any] = message["result"]
-                return result
-            self.events.append(message)
-
-    def evaluate(self, expression: str) -> Any:
-        answer = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in answer, (expression, answer["exceptionDetails"])
-        return answer["result"].get("value")
-
-    def wait_for(self, expression: str, what: str, timeout: float = 20) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            time.sleep(0.1)
-
-    def named(self, method: str) -> list[dict[str, Any]]:
-        return [e["params"] for e in self.events if e.get("method") == method]
-
-
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[DevTools]:
     """Headless chromium on about:blank, its page driven over the DevTools protocol."""
-    binary = _chromium()
-    profile = tmp_path / "profile"
-    with (tmp_path / "chromium.log").open("w") as out:
-        proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--no-default-browser-check", "--disable-extensions",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--window-size=1400,900", "--remote-debugging-port=0",
-             f"--user-data-dir={profile}", "about:blank"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # chromium and its helpers: one group to stop
-        )  # fmt: skip
-    try:
-        active = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (active.exists() and active.read_text().count("\n") >= 1):
-            assert proc.poll() is None, (tmp_path / "chromium.log").read_text()
-            assert time.monotonic() < deadline, "chromium did not open its DevTools port"
-            time.sleep(0.1)
-        port = active.read_text().splitlines()[0]
-        targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-        page = next(t for t in targets if t["type"] == "page")
-        with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10) as ws:
-            yield DevTools(ws)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
+    with headless(chromium_or_skip(), tmp_path, size=(1400, 900)) as tools:
+        yield tools
 
 
 RESULT = "(document.querySelector('.result-window')?.innerText ?? '')"
@@ -318,13 +215,7 @@ def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(
     server: Served, browser: DevTools
 ) -> None:
     tools = browser
-    for domain in ("Page", "Runtime", "Network", "Log"):
-        tools.call(f"{domain}.enable")
-    tools.call(
-        "Page.addScriptToEvaluateOnNewDocument",
-        source="window.__csp = []; document.addEventListener('securitypolicyviolation',"
-        " (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));",
-    )
+    tools.watch()
 
     _open(tools, server, QUERY)
     headers = tools.wait_for(f"{HEADERS}?.innerText", "the Headers editor")
