@@ -36,6 +36,7 @@ from loaders.epc import canonical_epc
 from loaders.epcis import capture, read_documents
 from loaders.rejects import RejectsFile
 from loaders.shelf import SHELF_PICKUP, SHELF_PUTDOWN, store_bucket
+from loaders.store_sales import rebuild
 from queries.named import run_query
 
 STEPS = ("commissioning", "shipping", "receiving", "stocking", "retail_selling")
@@ -108,6 +109,8 @@ def catalogue(store: EmbeddedStore, rnd: random.Random, purchases: int) -> None:
     store.upsert_nodes("Purchase", rows)
     store.upsert_relationships("INCLUDES", "Purchase", "Product", lines)
     store.upsert_relationships("AT", "Purchase", "Location", places)
+    # Written around the purchase loader: their daily store sales made as it keeps them.
+    rebuild(store)
 
 
 def _cpu() -> tuple[float, float]:
@@ -158,7 +161,8 @@ def main() -> None:
     counts = store.counts()
     print(
         f"  ShelfActivity buckets: {counts.nodes.get('ShelfActivity', 0):,}, "
-        f"ShelfDay buckets: {counts.nodes.get('ShelfDay', 0):,}"
+        f"ShelfDay buckets: {counts.nodes.get('ShelfDay', 0):,}, "
+        f"StoreSalesDay rows: {counts.nodes.get('StoreSalesDay', 0):,}"
     )
     for name, extra in (("product_journey", {"first": 100}), ("current_location", {})):
         p50, p99 = timed(

@@ -51,12 +51,23 @@ from graph.sqlite_schema import (
     FIRST_FORMAT,
     FORMAT,
     INDEX_PREFIX,
+    PARTS_BY_LABEL,
+    PARTS_BY_TYPE,
     RKEY_SEP,
+    ROLLUP_LABELS,
+    ROLLUP_SHAPE,
+    ROLLUP_TABLES,
+    ROLLUP_TYPES,
+    ROLLUPS_DDL,
     STAGE_DDL,
     Codes,
     check_identifiers,
+    fill_rollups_sql,
+    holders_sql,
     indexed_by,
+    new_rollups_sql,
     property_indexes,
+    refresh_rollups_sql,
     split_terms,
     term_field,
     type_expr,
@@ -487,6 +498,7 @@ class EmbeddedStore:
                 raise StoreCorruptError(f"{self._path} has {found}; this ckb reads {FORMAT!r}")
             self._codes = self._sync_vocab(conn)
             self._sync_indexes(conn)
+            self._rollups = self._sync_rollups(conn)
         except sqlite3.DatabaseError as exc:
             fault = self._fault(exc, "open")
             raise fault or StoreCorruptError(
@@ -767,6 +779,7 @@ class EmbeddedStore:
                 fields = [self._codes.fields[term_field(label, p)] for p in terms]
                 self._index_terms(conn, fields, changed, created_rows)
             self._add_count(conn, "node", label, created)
+            self._roll_nodes(conn, label, created, len(staged))
         return UpsertResult(received=received, applied=len(staged), created=created)
 
     @staticmethod
@@ -891,6 +904,8 @@ class EmbeddedStore:
                     {**ends, "touch": touched},
                 )
             self._add_count(conn, "rel", rel_type, created)
+            if created:
+                self._roll_rels(conn, rel_type, src_label)
         return UpsertResult(
             received=received,
             applied=len(staged) - len(missing),
@@ -910,6 +925,7 @@ class EmbeddedStore:
             ).rowcount
             if not deleted:
                 return 0
+            parts = self._roll_deleted(conn, label)
             # A relationship between two doomed nodes (or a self-loop) counts once.
             gone = conn.execute(
                 "SELECT type, count(*) FROM ("
@@ -927,6 +943,8 @@ class EmbeddedStore:
             for type_code, n in gone:
                 self._add_count(conn, "rel", self._type_names[type_code], -n)
             self._add_count(conn, "node", label, -deleted)
+            if parts:
+                self._refresh_rollups(conn, label, None, parts)
             return int(deleted)
 
     def delete_relationships(
@@ -945,11 +963,15 @@ class EmbeddedStore:
                 (self._codes.types[rel_type], self._codes.labels[dst_label]),
             ).rowcount
             self._add_count(conn, "rel", rel_type, -deleted)
+            if deleted:
+                self._roll_rels(conn, rel_type, src_label)
             return int(deleted)
 
     def clear(self) -> None:
         with self._writing() as conn:
             for table in ("rels", "terms", "nodes", "counts"):
+                conn.execute(f"DELETE FROM {table}")
+            for table in ROLLUP_TABLES if self._rollups else ():
                 conn.execute(f"DELETE FROM {table}")
 
     # ----------------------------------------------------------------- reads
@@ -1300,3 +1322,121 @@ class EmbeddedStore:
             {label: stored.get(("node", label), 0) for label in self._schema.labels},
             {t: stored.get(("rel", t), 0) for t in self._schema.relationship_types},
         )
+
+    # ----------------------------------------------------------------- SQL reads
+
+    @property
+    def codes(self) -> Codes:
+        """The file's codes for labels and types: a compiled read names them as literals,
+        so the planner can use the partial per-label property indexes."""
+        return self._codes
+
+    def read_sql(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement (queries compiled from a fixed vocabulary, such
+        as the customer list; values always as parameters)."""
+        head = sql.lstrip()[:6].upper()
+        if head not in ("SELECT", "WITH") and not head.startswith("WITH"):
+            raise StoreError("read_sql runs SELECT statements only")
+        with self._reading() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    # ----------------------------------------------------------------- rollups
+
+    @property
+    def has_rollups(self) -> bool:
+        """Whether this file keeps the customer rollups (``graph/sqlite_schema.ROLLUPS``):
+        a read-only file made before them does not, and lists compute the values."""
+        return self._rollups
+
+    def _rollup_model(self) -> bool:
+        return set(ROLLUP_LABELS) <= set(self._schema.labels) and set(ROLLUP_TYPES) <= set(
+            self._schema.relationship_types
+        )
+
+    def _sync_rollups(self, conn: sqlite3.Connection) -> bool:
+        """Create and fill the rollup tables once, when a writable file lacks them."""
+        if not self._rollup_model():
+            return False
+        shape = {
+            table: tuple(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
+            for table in ROLLUP_TABLES
+        }
+        if shape == ROLLUP_SHAPE:
+            return True
+        if self._read_only is not None:
+            return False
+        for ddl in STAGE_DDL:  # the fill stages its customers as a write does
+            conn.execute(ddl)
+        self._begin(conn)
+        try:
+            for table in ROLLUP_TABLES:  # missing, or of another ckb's shape
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for ddl in ROLLUPS_DDL:
+                conn.execute(ddl)
+            customers = conn.execute(
+                "SELECT n FROM counts WHERE kind = 'node' AND name = 'Customer'"
+            ).fetchone()
+            if customers and customers[0]:  # a file from before the rollups: fill them
+                for statement in fill_rollups_sql(self._codes):
+                    conn.execute(statement)
+            self._commit(conn)
+        except BaseException:
+            _rollback(conn)
+            raise
+        return True
+
+    def _refresh_rollups(
+        self, conn: sqlite3.Connection, label: str, ids: str | None, parts: Sequence[str]
+    ) -> None:
+        """Recompute ``parts`` of the rollups of the customers that depend on the
+        ``label`` nodes ``ids`` selects (node IDs) — or, with None, of those already in
+        ``temp.stage_touched``."""
+        if ids is not None:
+            holders = holders_sql(self._codes, label, ids)
+            if holders is None:
+                return
+            conn.execute("DELETE FROM temp.stage_touched")
+            conn.execute(f"INSERT OR IGNORE INTO temp.stage_touched (id) {holders}")
+        for statement in refresh_rollups_sql(self._codes, "temp.stage_touched", parts):
+            conn.execute(statement)
+
+    def _roll_rels(self, conn: sqlite3.Connection, rel_type: str, src_label: str) -> None:
+        """After relationships in ``temp.stage_rels`` were written or deleted."""
+        if self._rollups and rel_type in PARTS_BY_TYPE:
+            ids = "SELECT sid FROM temp.stage_rels"
+            self._refresh_rollups(conn, src_label, ids, PARTS_BY_TYPE[rel_type])
+
+    def _roll_nodes(self, conn: sqlite3.Connection, label: str, created: int, staged: int) -> None:
+        """After an upsert: new customers get their rows, existing ones their lifetime
+        value; a holding that existed may have changed status or value (a new one has no
+        holders yet)."""
+        if not self._rollups or label not in ("Customer", "Holding"):
+            return
+        if label == "Holding" and created == staged:
+            return
+        ids: str | None = (
+            "SELECT n.id FROM temp.stage_nodes AS s CROSS JOIN nodes AS n "
+            f"WHERE n.label = {self._codes.labels[label]} AND n.key = s.key"
+        )
+        parts = ("value", "lines") if label == "Holding" else ("lifetime",)
+        if label == "Customer":
+            conn.execute("DELETE FROM temp.stage_touched")
+            conn.execute(f"INSERT INTO temp.stage_touched (id) {ids}")
+            if created:
+                conn.execute(new_rollups_sql(self._codes, "temp.stage_touched"))
+            ids = None
+        self._refresh_rollups(conn, label, ids, parts)
+
+    def _roll_deleted(self, conn: sqlite3.Connection, label: str) -> tuple[str, ...]:
+        """Before a delete (``temp.stage_ids`` holds the doomed): note the customers whose
+        rollups read the doomed nodes, and what to recompute; deleted customers' rows go."""
+        if not self._rollups or label not in PARTS_BY_LABEL:
+            return ()
+        if label == "Customer":
+            for table in ROLLUP_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE node IN (SELECT id FROM temp.stage_ids)")
+            return ()
+        conn.execute("DELETE FROM temp.stage_touched")
+        holders = holders_sql(self._codes, label, "SELECT id FROM temp.stage_ids")
+        conn.execute(f"INSERT OR IGNORE INTO temp.stage_touched (id) {holders}")
+        return PARTS_BY_LABEL[label]

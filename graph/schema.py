@@ -39,6 +39,10 @@ class NodeType:
     props: tuple[Prop, ...]
     # Range indexes: exact and range lookups by these properties must not scan the label.
     indexed: tuple[str, ...] = ()
+    # Composite indexes: an equality on the first property and a range on the next read
+    # only the rows in range ("complaints in the last 30 days"). Embedded store only for
+    # now; Neo4j answers such a filter from the single-property indexes.
+    composite: tuple[tuple[str, ...], ...] = ()
     # Full-text indexed (Neo4j FULLTEXT index; the embedded store keeps its own).
     fulltext: tuple[str, ...] = ()
     # Term-indexed: a string of space-separated search keys, found by any shared key (a
@@ -146,7 +150,7 @@ class GraphSchema:
             names = n.property_names
             if n.key not in names:
                 raise SchemaDefinitionError(f"{n.label}: key {n.key} is not one of its props")
-            for p in (*n.indexed, *n.fulltext, *n.terms):
+            for p in (*n.indexed, *n.fulltext, *n.terms, *(x for c in n.composite for x in c)):
                 if p not in names:
                     raise SchemaDefinitionError(f"{n.label}: indexed {p} is not one of its props")
             if len(set(names)) != len(names):
@@ -387,6 +391,7 @@ _NODES = (
             _p("response", doc="campaign response: opened | clicked | converted ..."),
         ),
         indexed=("occurred_at", "kind", "resolution_status"),
+        composite=(("kind", "occurred_at"),),
     ),
     NodeType(
         "Channel",
@@ -557,6 +562,23 @@ _NODES = (
         indexed=("store_day",),
     ),
     NodeType(
+        "StoreSalesDay",
+        "id",
+        "Units of one product in the purchases made at one store in one UTC day: the sum "
+        "of those purchases' INCLUDES lines, kept by the purchase loader (and erasure) so a "
+        "store-month of sales is ~30 rows per product, not a read per purchase.",
+        (
+            _p("id", doc="store|day|product ID"),
+            _p("store", doc="the store: the purchases' canonical store ID"),
+            _p("day", "date string", "the UTC day, e.g. 2026-05-01"),
+            _p("store_day", doc="store|day: a store's days in a window are one range"),
+            _p("product", doc="the product ID the lines include"),
+            _p("units", "int", "the lines' quantities, summed"),
+            _p("lines", "int", "how many purchase lines"),
+        ),
+        indexed=("store_day",),
+    ),
+    NodeType(
         "MergeEvent",
         "id",
         "An identity-resolution merge or split, kept as history.",
@@ -605,6 +627,7 @@ _NODES = (
             _p("id"),
             _p("u", "json string", "u-probabilities per field and level"),
             _p("u_home", "json string", "u among different people at one address"),
+            _p("one_record", "json string", "systems found to hold each person once"),
             _p("records", "int", "source records it was estimated on"),
             _p("estimated_at", "datetime string"),
         ),

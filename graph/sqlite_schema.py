@@ -14,7 +14,7 @@ type live in a table that every write transaction updates, so ``counts()`` never
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graph.errors import SchemaDefinitionError
@@ -106,7 +106,167 @@ STAGE_DDL = (
     " src TEXT NOT NULL, dst TEXT NOT NULL, rkey TEXT NOT NULL, patch TEXT NOT NULL,"
     " fresh TEXT NOT NULL, sid INTEGER, did INTEGER, PRIMARY KEY (src, dst, rkey))",
     "CREATE TEMP TABLE IF NOT EXISTS stage_ids (id INTEGER PRIMARY KEY)",
+    # Customers whose rollups a write changed, refreshed before the write returns.
+    "CREATE TEMP TABLE IF NOT EXISTS stage_touched (id INTEGER PRIMARY KEY)",
 )
+
+# Per customer, what customer lists sort by and sum, kept by every write that changes it
+# (in its transaction). ``rollups``: total monthly value of active holdings, holdings and
+# touchpoints, one row per customer, an index per column, so a sort reads an index
+# instead of computing every customer's value; and lifetime value (a customer property),
+# so a total over many customers never reads their rows. ``customer_lines``: each active
+# holding of a product in a line, per holder, so value per line is one range read per
+# customer. A file made before these tables gets them filled once when a writing ckb
+# opens it.
+ROLLUPS = "rollups"
+ROLLUP_COLUMNS = {
+    "total_value": "total_value",
+    "holdings_count": "holdings",
+    "touchpoint_count": "touchpoints",
+}
+ROLLUPS_DDL = (
+    "CREATE TABLE IF NOT EXISTS rollups ("
+    " node INTEGER PRIMARY KEY, total_value REAL NOT NULL, holdings INTEGER NOT NULL,"
+    " touchpoints INTEGER NOT NULL, lifetime_value REAL)",
+    *(
+        f"CREATE INDEX IF NOT EXISTS rollups_{column} ON rollups ({column})"
+        for column in ROLLUP_COLUMNS.values()
+    ),
+    "CREATE TABLE IF NOT EXISTS customer_lines ("
+    " node INTEGER NOT NULL, holding INTEGER NOT NULL, line TEXT NOT NULL,"
+    " value REAL NOT NULL, PRIMARY KEY (node, holding)) WITHOUT ROWID",
+)
+ROLLUP_TABLES = (ROLLUPS, "customer_lines")
+# The columns this ckb keeps: a file whose tables differ gets them rebuilt on opening.
+ROLLUP_SHAPE = {
+    ROLLUPS: ("node", "total_value", "holdings", "touchpoints", "lifetime_value"),
+    "customer_lines": ("node", "holding", "line", "value"),
+}
+# Labels and relationship types whose writes change some customer's rollups.
+ROLLUP_LABELS = ("Customer", "Holding", "Touchpoint", "Product", "ProductLine")
+ROLLUP_TYPES = ("HOLDS", "HAD_TOUCHPOINT", "OF_PRODUCT", "IN_LINE")
+# json_type() names of what Python counts as a number (a bool is an int there).
+JSON_NUMBER = "('integer', 'real', 'true', 'false')"
+
+
+def total_value_expr(codes: Codes, customer: str) -> str:
+    """Monthly value of the customer's active holdings (numbers only), to the cent: the
+    customer list's ``total_value``."""
+    return (
+        "round(coalesce((SELECT sum(json_extract(h.props, '$.monthly_value')) "
+        f"FROM rels AS r JOIN nodes AS h ON h.id = r.dst WHERE r.src = {customer} "
+        f"AND r.type = {codes.types['HOLDS']} AND r.dst_label = {codes.labels['Holding']} "
+        "AND json_extract(h.props, '$.status') = 'active' "
+        f"AND json_type(h.props, '$.monthly_value') IN {JSON_NUMBER}), 0.0), 2)"
+    )
+
+
+def holders_sql(codes: Codes, label: str, ids: str) -> str | None:
+    """The customers whose rollups depend on the ``label`` nodes ``ids`` selects (node
+    IDs), walking in from the catalogue; None for a label no rollup reads."""
+
+    def into(rel_type: str, src_label: str, inner: str) -> str:
+        return (
+            f"SELECT r.src FROM rels AS r WHERE r.type = {codes.types[rel_type]} "
+            f"AND r.src_label = {codes.labels[src_label]} AND r.dst IN ({inner})"
+        )
+
+    holdings = {
+        "Holding": ids,
+        "Product": into("OF_PRODUCT", "Holding", ids),
+        "ProductLine": into("OF_PRODUCT", "Holding", into("IN_LINE", "Product", ids)),
+    }
+    if label == "Customer":
+        return ids
+    if label == "Touchpoint":
+        return into("HAD_TOUCHPOINT", "Customer", ids)
+    if label in holdings:
+        return into("HOLDS", "Customer", holdings[label])
+    return None
+
+
+# What each write changes, so a refresh recomputes only that: "counts" (holdings and
+# touchpoints), "value" (total value), "lines" (customer_lines), "lifetime".
+PARTS_BY_TYPE = {
+    "HOLDS": ("counts", "value", "lines"),
+    "HAD_TOUCHPOINT": ("counts",),
+    "OF_PRODUCT": ("lines",),
+    "IN_LINE": ("lines",),
+}
+PARTS_BY_LABEL = {  # an upsert of existing nodes, or a delete
+    "Customer": ("lifetime",),
+    "Holding": ("counts", "value", "lines"),
+    "Touchpoint": ("counts",),
+    "Product": ("lines",),
+    "ProductLine": ("lines",),
+}
+
+
+def refresh_rollups_sql(codes: Codes, touched: str, parts: Sequence[str]) -> tuple[str, ...]:
+    """Recompute ``parts`` of the rollups of the customers whose node IDs the table
+    ``touched`` holds (column ``id``; every customer has its ``rollups`` row from its
+    creation on): set-based, each statement driven by ``touched``."""
+    labels, types = codes.labels, codes.types
+    sets = []
+    if "counts" in parts:
+        sets += [
+            f"{column} = (SELECT count(*) FROM rels WHERE src = rollups.node AND type = {types[t]})"
+            for column, t in (("holdings", "HOLDS"), ("touchpoints", "HAD_TOUCHPOINT"))
+        ]
+    if "value" in parts:
+        sets.append(f"total_value = {total_value_expr(codes, 'rollups.node')}")
+    if "lifetime" in parts:
+        sets.append(
+            "lifetime_value = (SELECT CASE WHEN json_type(n.props, '$.lifetime_value') IN "
+            f"{JSON_NUMBER} THEN json_extract(n.props, '$.lifetime_value') END "
+            "FROM nodes AS n WHERE n.id = rollups.node)"
+        )
+    statements = []
+    if sets:
+        statements.append(
+            f"UPDATE rollups SET {', '.join(sets)} WHERE node IN (SELECT id FROM {touched})"
+        )
+    if "lines" in parts:
+        statements += [
+            f"DELETE FROM customer_lines WHERE node IN (SELECT id FROM {touched})",
+            # A holding's product and that product's line, as the scan reads them.
+            # CROSS JOIN: in this order, from the touched customers out, never from rels.
+            "INSERT OR IGNORE INTO customer_lines (node, holding, line, value) "
+            "SELECT rh.src, h.id, l.key, CASE WHEN json_type(h.props, '$.monthly_value') IN "
+            f"{JSON_NUMBER} THEN json_extract(h.props, '$.monthly_value') ELSE 0.0 END "
+            f"FROM {touched} AS t CROSS JOIN nodes AS n ON n.id = t.id "
+            f"AND n.label = {labels['Customer']} "
+            f"CROSS JOIN rels AS rh ON rh.src = n.id AND rh.type = {types['HOLDS']} "
+            f"AND rh.dst_label = {labels['Holding']} CROSS JOIN nodes AS h ON h.id = rh.dst "
+            f"CROSS JOIN rels AS rp ON rp.src = h.id AND rp.type = {types['OF_PRODUCT']} "
+            f"AND rp.dst_label = {labels['Product']} "
+            f"CROSS JOIN rels AS rl ON rl.src = rp.dst AND rl.type = {types['IN_LINE']} "
+            f"AND rl.dst_label = {labels['ProductLine']} CROSS JOIN nodes AS l ON l.id = rl.dst "
+            "WHERE json_extract(h.props, '$.status') = 'active'",
+        ]
+    return tuple(statements)
+
+
+def new_rollups_sql(codes: Codes, touched: str) -> str:
+    """Rows for the customers ``touched`` holds that have none yet (new ones: nothing
+    related yet, so zeros)."""
+    return (
+        "INSERT OR IGNORE INTO rollups (node, total_value, holdings, touchpoints) "
+        f"SELECT n.id, 0.0, 0, 0 FROM {touched} AS t CROSS JOIN nodes AS n ON n.id = t.id "
+        f"AND n.label = {codes.labels['Customer']}"
+    )
+
+
+def fill_rollups_sql(codes: Codes) -> tuple[str, ...]:
+    """Fill the rollup tables of a file made before them: every customer, once."""
+    return (
+        "DELETE FROM temp.stage_touched",
+        "INSERT INTO temp.stage_touched (id) "
+        f"SELECT id FROM nodes WHERE label = {codes.labels['Customer']}",
+        new_rollups_sql(codes, "temp.stage_touched"),
+        *refresh_rollups_sql(codes, "temp.stage_touched", ("counts", "value", "lines", "lifetime")),
+    )
+
 
 INDEX_PREFIX = "ix_"
 
@@ -133,28 +293,33 @@ def split_terms(value: str | None) -> set[str]:
 class PropertyIndex:
     label: str
     prop: str
+    then: tuple[str, ...] = ()  # a composite index's further properties
 
     @property
     def name(self) -> str:
-        return f"{INDEX_PREFIX}{self.label}_{self.prop}"
+        return f"{INDEX_PREFIX}{self.label}_{'_'.join((self.prop, *self.then))}"
 
     def ddl(self, label_code: int) -> str:
         # Partial per label: the planner uses it only for queries naming the label as a
         # literal, which is how the store spells every lookup.
+        columns = ", ".join(value_expr(p) for p in (self.prop, *self.then))
         return (
             f'CREATE INDEX IF NOT EXISTS "{self.name}" ON nodes '
-            f"({value_expr(self.prop)}, key) WHERE label = {label_code}"
+            f"({columns}, key) WHERE label = {label_code}"
         )
 
 
-def indexed_by(label: str, prop: str) -> str:
+def indexed_by(label: str, prop: str, *then: str) -> str:
     """Names the property's index in a query: without statistics the planner would rather
     take (label, key) and filter every node of the label."""
-    return f'INDEXED BY "{PropertyIndex(label, prop).name}"'
+    return f'INDEXED BY "{PropertyIndex(label, prop, then).name}"'
 
 
 def property_indexes(model: GraphSchema) -> tuple[PropertyIndex, ...]:
-    return tuple(PropertyIndex(n.label, p) for n in model.nodes for p in n.indexed)
+    return (
+        *(PropertyIndex(n.label, p) for n in model.nodes for p in n.indexed),
+        *(PropertyIndex(n.label, c[0], c[1:]) for n in model.nodes for c in n.composite),
+    )
 
 
 def check_identifiers(model: GraphSchema) -> None:

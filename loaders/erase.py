@@ -61,6 +61,7 @@ from loaders.matching import Profile, identifier_key, profile, term
 from loaders.normalize import normalize_email, normalize_id, normalize_phone, normalize_postal
 from loaders.rejects import count_rejects, rewrite_rejects
 from loaders.resolve import survivor_attributes
+from loaders.store_sales import SalesWrite
 
 # (relationship, direction from the customer, label): what belongs to the person alone.
 _OWNED: tuple[tuple[str, Direction, str], ...] = (
@@ -699,9 +700,12 @@ def _apply(
         if rows:
             store.upsert_nodes(label, rows)
     removed = Counter[str]()
+    # Her store purchases take back what they counted in the daily store sales.
+    sales = SalesWrite(store, sorted(plan.doomed.get("Purchase", ())))
     for label in sorted(plan.doomed, key=lambda lbl: (lbl == "Customer", lbl)):
         if plan.doomed[label]:
             removed[label] += store.delete_nodes(label, sorted(plan.doomed[label]))
+    sales.done()
     counts = dict(sorted(removed.items()))
     store.upsert_nodes("AuditEntry", audit(counts))
     return counts

@@ -94,7 +94,12 @@ def resolve_arrival(
             continue
         candidates.update((n.key, n) for n in sharing if n.key != record_key)
     scoring = Model(
-        model.u, model.name_share, {f: frozenset(v) for f, v in generic.items()}, model.records
+        model.u,
+        model.name_share,
+        {f: frozenset(v) for f, v in generic.items()},
+        model.records,
+        model.u_home,
+        model.one_record,
     )
     if not candidates:
         return Arrival(record_key, own, "singleton", False, None)
@@ -115,7 +120,7 @@ def resolve_arrival(
             best = (rank, customer, link)
     if best is not None:
         _, customer, link = best
-        if _direct_with_all(store, p, customer, scoring, today):
+        if _direct_with_all(store, p, customer, scoring, today, record_key):
             linked = store.neighbours(
                 "Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
             )
@@ -142,11 +147,17 @@ def resolve_arrival(
 
 
 def _direct_with_all(
-    store: GraphStore, p: Profile, customer: str, model: Model, today: date
+    store: GraphStore, p: Profile, customer: str, model: Model, today: date, own_key: str
 ) -> bool:
-    """The batch's guard: the newcomer needs evidence of its own with every record there."""
+    """The batch's guards: the newcomer needs evidence of its own with every record there,
+    and joins no customer already holding a record of its system when that system holds
+    each person once."""
     records = store.neighbours("Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=51)
     if len(records) > 50:
+        return False
+    if p.system in model.one_record and any(
+        n.node.key != own_key and n.node.props.get("source_system") == p.system for n in records
+    ):
         return False
     for n in records:
         link: Link = score(p, profile(n.node.key, n.node.props, today), model)

@@ -58,7 +58,14 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from loaders.names import given_name_relation, name_similarity, name_tokens, phonetic_code
+from loaders.names import (
+    given_name_relation,
+    name_similarity,
+    name_tokens,
+    partial_name_relation,
+    person_name_words,
+    phonetic_code,
+)
 from loaders.normalize import (
     address_tokens,
     normalize_birth_date,
@@ -87,8 +94,9 @@ M_PROBABILITIES: dict[str, dict[str, float]] = {
         "close": 0.13,
         "nickname": 0.04,  # one word shared, the other a nickname of it (Bill, William)
         "similar": 0.08,
+        "partial": 0.02,  # a given or family name alone, or with slips
         "other_given": 0.01,  # one word shared, the other plainly another name
-        "different": 0.04,
+        "different": 0.02,
     },
     "birth_date": {"exact": 0.92, "partial": 0.03, "near": 0.035, "different": 0.015},
     "email": {"exact": 0.90, "different": 0.10},
@@ -127,7 +135,8 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
     name = _text(props, "name") or " ".join(
         p for p in (_text(props, "given_name"), _text(props, "family_name")) if p
     )
-    tokens = name_tokens(name) if name else ()
+    written = name_tokens(name) if name else ()
+    tokens = person_name_words(written)
     country = _text(props, "country")
     phone = normalize_phone(_text(props, "phone"), country)
     email = normalize_email(_text(props, "email"))
@@ -139,6 +148,8 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
     postal = normalize_postal(_text(props, "postal_code"))
     national = normalize_id(_text(props, "national_id"))
     flags = [n.flag for n in (phone, email, birth, postal, national) if n.flag]
+    if written and not tokens:
+        flags.append("placeholder_name")
     if not tokens:
         flags.append("missing_name")
     return Profile(
@@ -164,19 +175,19 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
 
 
 def _name_level(a: Profile, b: Profile) -> str | None:
-    if not a.name or not b.name:
+    if not a.name_words or not b.name_words:
         return None
     if a.name_key == b.name_key:
         return "exact"
     relation = given_name_relation(a.name_words, b.name_words)
     if relation is not None:
         return relation
-    similarity = name_similarity(a.name, b.name, cutoff=0.8)
+    similarity = name_similarity(" ".join(a.name_words), " ".join(b.name_words), cutoff=0.8)
     if similarity >= 0.92:
         return "close"
     if similarity >= 0.8:
         return "similar"
-    return "different"
+    return partial_name_relation(a.name_words, b.name_words) or "different"
 
 
 def _birth_level(a: Profile, b: Profile) -> str | None:
@@ -249,6 +260,9 @@ class Model:
     records: int
     # u among different people at one address (a household): see estimate_home_u.
     u_home: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Systems the last batch run found to hold each person once (one_record_systems):
+    # a record pushed later never joins a customer holding another record of its system.
+    one_record: frozenset[str] = frozenset()
     # log2(m / u) per (field, level): scoring asks for the same few dozen weights hundreds
     # of thousands of times. u does not change once a model is estimated or loaded.
     _weights: dict[tuple[str, str], float] = field(
@@ -472,7 +486,7 @@ def _home(
 
 
 _AGREE = {
-    "name": frozenset({"exact", "close", "nickname", "similar"}),
+    "name": frozenset({"exact", "close", "nickname", "similar", "partial"}),
     "birth_date": frozenset({"exact", "partial", "near"}),
 }
 _PARTNER = {"name": "birth_date", "birth_date": "name"}
@@ -687,6 +701,42 @@ class Resolution:
     review: list[Link]  # possible matches for a person to decide
     refused: list[Link]  # links the over-merge guards refused
     skipped_blocks: int
+    # Systems found to hold each person at most once (see one_record_systems).
+    one_record: frozenset[str] = frozenset()
+
+
+MIN_CROSS_LINKS = 50  # links to other systems below this: too little to tell
+ONE_RECORD_SHARE = 0.05  # links within a system, at most this share of those across
+
+
+def one_record_systems(links: Iterable[Link], systems: Mapping[str, str | None]) -> frozenset[str]:
+    """Systems that, by the data, hold each person at most once: two of their records
+    are two people.
+
+    A system that keeps one record per person (a shop's accounts, a register) still
+    shows a few links among its own records — the matcher's own mistakes (a parent and
+    child of one name, twins) — while it links to another system's records wherever a
+    person is in both. A system holding duplicates links among its own records about as
+    readily as across. So a system whose records link among themselves less than
+    ``ONE_RECORD_SHARE`` as often as to the other systems' records (and that links to
+    them at least ``MIN_CROSS_LINKS`` times: enough to tell) is taken to hold each person
+    once. A lone system never is: there is nothing to compare with."""
+    within: Counter[str] = Counter()
+    across: Counter[str] = Counter()
+    for link in links:
+        if not is_link(link):
+            continue
+        sa, sb = systems.get(link.a), systems.get(link.b)
+        if sa is None or sb is None:
+            continue
+        if sa == sb:
+            within[sa] += 1
+        else:
+            across[sa] += 1
+            across[sb] += 1
+    return frozenset(
+        s for s, n in across.items() if n >= MIN_CROSS_LINKS and within[s] <= ONE_RECORD_SHARE * n
+    )
 
 
 def resolve(
@@ -694,10 +744,13 @@ def resolve(
     model: Model | None = None,
     cannot_link: Iterable[tuple[str, str]] = (),
     compared: Callable[[int, int], None] | None = None,
+    one_record: Iterable[str] | None = None,
 ) -> Resolution:
     """Cluster the records. ``cannot_link`` pairs (a person rejected the match) never end
     up in one cluster, however strong the links around them. ``compared(done, total)`` is
-    told how many candidate pairs are scored, now and then."""
+    told how many candidate pairs are scored, now and then. ``one_record``: the systems
+    that hold each person at most once — a cluster never holds two records of one of
+    them; None: found from the data (one_record_systems)."""
     model = model or estimate_model(profiles)
     forbidden = {tuple(sorted(pair)) for pair in cannot_link}
     blocking = candidate_pairs(profiles, model.generic)
@@ -713,6 +766,13 @@ def resolve(
     by_key = {p.key: p for p in profiles}
     parent = {p.key: p.key for p in profiles}
     members = {p.key: [p.key] for p in profiles}
+    single = (
+        frozenset(one_record)
+        if one_record is not None
+        else one_record_systems(links.values(), {p.key: p.system for p in profiles})
+    )
+    # Per cluster, its records' systems among those holding each person once.
+    held = {p.key: frozenset({p.system}) & single for p in profiles}
 
     def find(k: str) -> str:
         while parent[k] != k:
@@ -735,26 +795,40 @@ def resolve(
         return link.weight >= MIN_DIRECT_WEIGHT and link.evidence["birth_date"][0] != "different"
 
     refused: list[Link] = []
+
+    def join(link: Link) -> bool:
+        ra, rb = find(link.a), find(link.b)
+        if ra == rb:
+            return True
+        left, right = members[ra], members[rb]
+        if (
+            len(left) + len(right) > MAX_CLUSTER
+            or held[ra] & held[rb]
+            or any(
+                (min(x, y), max(x, y)) in forbidden or not direct_evidence(x, y)
+                for x in left
+                for y in right
+            )
+        ):
+            return False
+        if len(left) < len(right):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        members[ra].extend(members.pop(rb))
+        held[ra] |= held.pop(rb)
+        return True
+
     strong = sorted(
         (lk for lk in links.values() if is_link(lk)),
         key=lambda lk: (lk.rule == "probabilistic", -lk.weight, lk.a, lk.b),
     )
     for link in strong:
-        ra, rb = find(link.a), find(link.b)
-        if ra == rb:
-            continue
-        left, right = members[ra], members[rb]
-        if len(left) + len(right) > MAX_CLUSTER or any(
-            (min(x, y), max(x, y)) in forbidden or not direct_evidence(x, y)
-            for x in left
-            for y in right
-        ):
+        if not join(link):
             refused.append(link)
-            continue
-        if len(left) < len(right):
-            ra, rb = rb, ra
-        parent[rb] = ra
-        members[ra].extend(members.pop(rb))
+    if single:
+        for link in sole_candidates(links.values(), by_key, single, model):
+            if find(link.a) != find(link.b):
+                join(link)
     clusters = sorted(sorted(group) for group in members.values())
     review = sorted(
         (
@@ -767,7 +841,50 @@ def resolve(
         ),
         key=lambda lk: (-lk.weight, lk.a, lk.b),
     )
-    return Resolution(clusters, links, review, refused, blocking.skipped_blocks)
+    return Resolution(clusters, links, review, refused, blocking.skipped_blocks, single)
+
+
+def sole_candidates(
+    links: Iterable[Link], by_key: Mapping[str, Profile], single: frozenset[str], model: Model
+) -> list[Link]:
+    """Possible matches that two systems holding each person once make certain.
+
+    Between two such systems a record has at most one counterpart. A pair worth a
+    person's look (no conflict, agreement beyond chance) whose records are each other's
+    strongest candidate in the other system — nothing else there comes close — is that
+    counterpart. Strongest first."""
+    # Per record and other system, the two strongest weights of its links there.
+    top: dict[tuple[str, str], list[float]] = {}
+    near: list[Link] = []
+    for link in links:
+        sa, sb = by_key[link.a].system, by_key[link.b].system
+        if sa is None or sb is None or sa == sb or sa not in single or sb not in single:
+            continue
+        for key in ((link.a, sb), (link.b, sa)):
+            best = top.setdefault(key, [-math.inf, -math.inf])
+            if link.weight > best[0]:
+                best[1], best[0] = best[0], link.weight
+            elif link.weight > best[1]:
+                best[1] = link.weight
+        if SOLE_WEIGHT <= link.weight < AUTO_MERGE_WEIGHT and link.rule == "probabilistic":
+            near.append(link)
+
+    def sole(key: tuple[str, str], weight: float) -> bool:
+        first, second = top[key]
+        return first == weight and second < weight - SOLE_MARGIN
+
+    found = [
+        link
+        for link in near
+        if sole((link.a, str(by_key[link.b].system)), link.weight)
+        and sole((link.b, str(by_key[link.a].system)), link.weight)
+        and worth_review(link, model)
+    ]
+    return sorted(found, key=lambda lk: (-lk.weight, lk.a, lk.b))
+
+
+SOLE_MARGIN = 6.0  # the next candidate at least this much weaker (64 times less likely)
+SOLE_WEIGHT = 11.0
 
 
 # ----------------------------------------------------------------------------- evaluation

@@ -236,3 +236,111 @@ def given_name_relation(a: Sequence[str], b: Sequence[str]) -> str | None:
     ):
         return None  # a typo or two ("Wkllyam", "Wiliam"), or the same sound
     return "other_given"
+
+
+# What systems write where a person's name should be: a role, a form's default, an
+# unknown. Such a "name" says nothing about who the person is, so it is no name at all.
+PLACEHOLDER_NAMES = frozenset(
+    {
+        "unknown", "not known", "no name", "none", "n a", "test",  # not "na": a given name (娜)
+        "customer", "valued customer", "the customer", "client", "guest", "anonymous",
+        "respondent", "resident", "the resident", "current resident",
+        "occupant", "the occupant", "current occupant", "occupier", "the occupier",
+        "householder", "the householder", "homeowner", "the homeowner",
+        "account holder", "the account holder", "cardholder", "card holder",
+        "man of the house", "lady of the house", "woman of the house",
+        "head of household", "head of house", "sir or madam", "sir madam",
+    }
+)  # fmt: skip
+# Titles before a name: "Mr Smith" is the family name alone.
+TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam", "mstr", "master"})
+# A placeholder of at least this many letters is still one with a slip (OCR, a typo).
+PLACEHOLDER_MIN_FUZZY = 7
+PLACEHOLDER_SIMILARITY = 88
+
+
+@lru_cache(maxsize=65_536)
+def person_name_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """A name's words without what is not the person's name: a placeholder (wholly, or
+    a phrase of one beside a name: "Paul Man Of The House"), and titles before it.
+    Empty when nothing of a name is left."""
+    words = list(tokens)
+    text = " ".join(words)
+    if text in PLACEHOLDER_NAMES:
+        return ()
+    if len(text) >= PLACEHOLDER_MIN_FUZZY and any(
+        len(p) >= PLACEHOLDER_MIN_FUZZY and fuzz.ratio(text, p, score_cutoff=PLACEHOLDER_SIMILARITY)
+        for p in PLACEHOLDER_NAMES
+    ):
+        return ()
+    for phrase in _PLACEHOLDER_PHRASES:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) == phrase:
+                words = words[:i] + words[i + n :]
+                break
+    while len(words) > 1 and words[0] in TITLES:
+        words = words[1:]
+    if len(words) == 1 and words[0] in TITLES:
+        return ()
+    return tuple(words)
+
+
+# Placeholder phrases of several words, found inside a longer name.
+_PLACEHOLDER_PHRASES = tuple(
+    sorted((tuple(p.split()) for p in PLACEHOLDER_NAMES if " " in p), key=len, reverse=True)
+)
+
+
+def _alike_words(x: str, y: str) -> str | None:
+    """How two name words are one: ``same``, ``typo`` (a slip or two apart), ``nickname``
+    (one a nickname or the beginning of the other), or None."""
+    if x == y:
+        return "same"
+    if fuzz.ratio(x, y) >= PARTIAL_WORD_SIMILARITY:
+        return "typo"
+    # The nickname list and beginnings only (not same_given_name's respellings): this
+    # runs on most pairs of different names, and those are many.
+    if len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)):
+        return "nickname"
+    if y in _name_forms(x) or x in _name_forms(y):
+        return "nickname"
+    return None
+
+
+PARTIAL_WORD_SIMILARITY = 80  # rapidfuzz ratio: one slip in a six-letter word
+
+
+def partial_name_relation(a: Sequence[str], b: Sequence[str]) -> str | None:
+    """Names whose words are, word by word, one name's, beyond what whole-name
+    similarity sees.
+
+    ``partial``: every word of the shorter name is one of the longer's (the same, a slip
+    apart, or a nickname of it) — a given or family name alone ("Giulia", "Gijulia" and
+    "Giulia Jackson"; "Dave" and "David Everfield"). ``nickname``: as many words on each
+    side, each one of the other's, at least one a nickname ("Bec Taylor", "Rebecca
+    Taykor"); ``similar`` when none is, each a slip from the other's. None otherwise."""
+    short, long_ = (list(a), list(b)) if len(a) <= len(b) else (list(b), list(a))
+    if not short:
+        return None
+    relations = []
+    rest = list(long_)
+    for word in short:
+        found = None
+        for other in rest:
+            relation = _alike_words(word, other)
+            if relation is not None and (found is None or relation == "same"):
+                found = (other, relation)
+                if relation == "same":
+                    break
+        if found is None:
+            return None
+        rest.remove(found[0])
+        relations.append(found[1])
+    if rest:
+        return "partial"
+    if "nickname" in relations:
+        return "nickname"
+    # Every word a slip from the other's: whole-name similarity misses it when a slip in
+    # a first letter reorders the words ("Draren Bguyen", "Darren Nguyen").
+    return "similar"

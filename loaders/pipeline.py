@@ -37,6 +37,7 @@ from loaders.rejects import RejectsFile, RejectSink
 from loaders.resolve import survivor_attributes
 from loaders.sources import RawRecord, check_file, read_records
 from loaders.staging import StagedBatch, Stager, node_touch, rel_touch
+from loaders.store_sales import SalesWrite
 
 DEFAULT_BATCH = 5000
 # The longest a load keeps its write transaction open across batches: another writer
@@ -349,6 +350,7 @@ class Loader:
         assert store is not None  # only a staging load makes staged batches
 
         def write() -> tuple[int, int, int]:
+            sales = SalesWrite(store, [row[0] for row in nodes.get("Purchase", ())])
             created_nodes = created_rels = unlinked = 0
             for label, node_rows in shared.nodes.items():
                 touch = self._node_touch.get(label)
@@ -362,6 +364,7 @@ class Loader:
                 )
                 created_rels += result.created
                 unlinked += len(result.missing)
+            sales.done()
             return created_nodes, created_rels, unlinked
 
         created_nodes, created_rels, unlinked = atomically(store, write)
@@ -461,6 +464,8 @@ class Loader:
         # relationships. Nodes first, then relationships (which need both ends to exist).
         # Upserts only: a block that lost a conflict with a concurrent writer runs again.
         def write() -> tuple[int, int, int]:
+            # Store purchases keep their daily sales (loaders/store_sales.py).
+            sales = SalesWrite(self.store, [str(p["id"]) for p in rows.nodes.get("Purchase", ())])
             created_nodes = created_rels = unlinked = 0
             for label, node_rows in rows.nodes.items():
                 touch = self._node_touch.get(label)
@@ -471,6 +476,7 @@ class Loader:
                 )
                 created_rels += result.created
                 unlinked += len(result.missing)
+            sales.done()
             return created_nodes, created_rels, unlinked
 
         created_nodes, created_rels, unlinked = atomically(self.store, write)

@@ -223,13 +223,14 @@ def _resolve_store(
             summary.flags[flag] = summary.flags.get(flag, 0) + 1
     rejected = _rejected_pairs(store)
     model = model or estimate_model(profiles)
-    save_model(store, model)
     result = resolve(
         profiles,
         model,
         cannot_link=rejected,
         compared=lambda done, total: progress("comparing", done, total),
     )
+    model.one_record = result.one_record  # found while clustering; kept for arrivals
+    save_model(store, model)
     summary.resolution = result
     summary.refused = len(result.refused)
     summary.skipped_blocks = result.skipped_blocks
@@ -288,6 +289,7 @@ def save_model(store: GraphStore, model: Model) -> None:
                 "id": MODEL_ID,
                 "u": orjson.dumps(model.u, option=orjson.OPT_SORT_KEYS).decode(),
                 "u_home": orjson.dumps(model.u_home, option=orjson.OPT_SORT_KEYS).decode(),
+                "one_record": orjson.dumps(sorted(model.one_record)).decode(),
                 "records": model.records,
             }
         ],
@@ -302,12 +304,14 @@ def load_model(store: GraphStore) -> Model:
         return Model({f: dict(u) for f, u in DEFAULT_U.items()}, {}, {}, 1_000_000)
     records = node.props.get("records")
     home = node.props.get("u_home")  # absent from models stored before households had one
+    single = node.props.get("one_record")  # and before systems were told apart
     return Model(
         orjson.loads(str(node.props["u"])),
         {},
         {},
         int(records) if isinstance(records, int) else 1_000_000,
         orjson.loads(home) if isinstance(home, str) else {},
+        frozenset(orjson.loads(single)) if isinstance(single, str) else frozenset(),
     )
 
 

@@ -5,8 +5,10 @@ A filter is a small tree (``Compare`` on a customer property, ``AllOf`` / ``AnyO
 Sorting is by a property or by an aggregate: total monthly value of active holdings,
 touchpoint count, holdings count; nulls last either way, then by ID. The same tree is
 evaluated in memory on the embedded store and compiled to one parameterised Cypher
-statement on Neo4j (property names come from a fixed list; values are always
-parameters). The conformance tests hold both to the same answers.
+statement on Neo4j and to SQL on the embedded store (``queries/customer_sql.py``;
+property names come from a fixed list; values are always parameters). Any other store
+is scanned in memory (``queries/customer_scan.py``). The conformance tests hold all three
+to the same answers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.store import GraphStore
+from queries import customer_sql
 from queries.base import CypherReader, QueryParameterError, cypher_reader
 from queries.customer_filter import (
     AGGREGATES,
@@ -119,6 +122,8 @@ def list_customers(
         total = store.counts().nodes.get("Customer", 0) if count else -1
     elif (read := cypher_reader(store)) is not None:
         ids, total = _cypher_page(read, where, order, first, offset, count)
+    elif (sql := customer_sql.sql_store(store)) is not None:
+        ids, total = customer_sql.page(sql, where, order, first, offset, count)
     else:
         matched = matching_customers(store, where, order)
         ids, total = matched[offset : offset + first + 1], len(matched)
@@ -265,6 +270,8 @@ def aggregate_customers(store: GraphStore, where: Filter | None) -> CustomerAggr
         _check_filter(where)
     if (read := cypher_reader(store)) is not None:
         return _cypher_aggregate(read, where)
+    if (sql := customer_sql.sql_store(store)) is not None:
+        return _sql_aggregate(sql, where)
     keys = matching_customers(store, where, [])
     nodes = store.get_nodes("Customer", keys)
     holdings = fetch_holdings(store, keys, with_catalogue=True)
@@ -314,22 +321,42 @@ def compile_aggregate(where: Filter | None) -> tuple[str, str, dict[str, Any]]:
     return totals, by_line, compiler.params
 
 
+def _summary(count: int, total: Any, low: Any, high: Any) -> Stats:
+    """Stats from a store's count, sum, minimum and maximum, rounded as ``_stats``."""
+    if not count:
+        return Stats(0, 0.0, None, None, None)
+    summed = round(float(total), 2)
+    return Stats(count, summed, round(summed / count, 4), float(low), float(high))
+
+
+def _sql_aggregate(sql: customer_sql.SqlStore, where: Filter | None) -> CustomerAggregate:
+    compiled = customer_sql.compile_aggregate(sql.codes, where, sql.has_rollups)
+    [(customers, v_sum, v_min, v_max, l_count, l_sum, l_min, l_max)] = sql.read_sql(
+        compiled.totals, compiled.params
+    )
+    lines = sql.read_sql(compiled.lines, compiled.params)
+    if any(rows != held for _, _, held, rows, _ in lines):  # a joint account, twice
+        lines = sql.read_sql(compiled.exact_lines, compiled.params)
+    return CustomerAggregate(
+        int(customers),
+        _summary(int(customers), v_sum, v_min, v_max),
+        _summary(int(l_count), l_sum, l_min, l_max),
+        tuple(
+            LineTotal(str(line), int(owners), int(held), round(float(value), 2))
+            for line, owners, held, _, value in lines
+        ),
+    )
+
+
 def _cypher_aggregate(read: CypherReader, where: Filter | None) -> CustomerAggregate:
     totals, by_line, params = compile_aggregate(where)
     [row] = read("customer_aggregate", totals, params)
     lines = read("customer_aggregate_lines", by_line, params)
     customers = int(row["customers"])
-
-    def stats(count: int, total: Any, low: Any, high: Any) -> Stats:
-        if not count:
-            return Stats(0, 0.0, None, None, None)
-        summed = round(float(total), 2)
-        return Stats(count, summed, round(summed / count, 4), float(low), float(high))
-
     return CustomerAggregate(
         customers,
-        stats(customers, row["valueSum"], row["valueMin"], row["valueMax"]),
-        stats(
+        _summary(customers, row["valueSum"], row["valueMin"], row["valueMax"]),
+        _summary(
             int(row["lifetimeCount"]), row["lifetimeSum"], row["lifetimeMin"], row["lifetimeMax"]
         ),
         tuple(

@@ -89,8 +89,9 @@ def _touchpoint_owners(store: GraphStore, f: Related) -> set[str] | None:
     hits = [
         k for k, n in nodes.items() if all(compare(n.props.get(c.field), c) for c in f.conditions)
     ]
-    owners = store.neighbours_many("Touchpoint", hits, "HAD_TOUCHPOINT", "in", "Customer", 1)
-    return {found[0].node.key for found in owners.values()}
+    # Every owner: a touchpoint may be shared (a joint call), as the full scan reads it.
+    owners = store.neighbours_many("Touchpoint", hits, "HAD_TOUCHPOINT", "in", "Customer", _MANY)
+    return {n.node.key for found in owners.values() for n in found}
 
 
 def _holding_owners(store: GraphStore, f: Related) -> set[str] | None:

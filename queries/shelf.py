@@ -16,6 +16,7 @@ from graph.store import GraphStore, Node
 from loaders.epc import canonical_epc
 from loaders.epcis import utc_time
 from loaders.shelf import store_bucket
+from loaders.store_sales import kept, sales_of
 from queries.base import QueryParameterError, Record
 
 
@@ -41,6 +42,14 @@ def prepare_shelf(params: dict[str, Any]) -> dict[str, Any]:
     else:
         first, after = (store_bucket(key, d) for d in days)
         edges = {"headHigh": first, "dayLow": first, "dayHigh": after, "tailLow": after}
+    sales = sale_days(start, end)
+    if sales is None:  # purchases only: read from low to high, no days, no tail
+        edges |= {"saleDayLow": high, "saleDayHigh": high}
+    else:
+        edges |= {
+            "saleDayLow": store_bucket(key, sales[0]),
+            "saleDayHigh": store_bucket(key, sales[1]),
+        }
     return {**params, "from": start, "to": end, "storeKey": key, "low": low, "high": high, **edges}
 
 
@@ -69,6 +78,21 @@ def full_days(start: str, end: str) -> tuple[str, str] | None:
     if first > last:
         return None
     return first.isoformat(), after.isoformat()
+
+
+def sale_days(start: str, end: str) -> tuple[str, str] | None:
+    """The first day and the day after the last whose every purchase time lies in
+    [start, end) (as the ``store_sale`` keys compare, as text), or None when no day is
+    whole: those days are read from StoreSalesDay, the purchases around them one by one."""
+    if not (_DATE.match(start) and _DATE.match(end)):
+        return None
+    try:
+        first, after = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+        if first.isoformat() < start:  # a time that day: the day is not whole
+            first += timedelta(days=1)
+    except (ValueError, OverflowError):
+        return None
+    return (first.isoformat(), after.isoformat()) if first < after else None
 
 
 def check_shelf(params: dict[str, Any]) -> None:
@@ -156,16 +180,25 @@ def shelf_embedded(graph: GraphStore, /, **params: Any) -> list[Record]:
 
 
 def _store_sales(graph: GraphStore, params: dict[str, Any]) -> dict[str, int]:
-    """Units per product in purchases made at the store in [from, to): one range read of
-    the purchases' ``store_sale`` keys (store|time, as the buckets' are), then their lines."""
-    made = graph.find_range("Purchase", "store_sale", params["low"], params["high"], limit=10**8)
+    """Units per product in purchases made at the store in [from, to): the whole days
+    from StoreSalesDay (one range read), the purchases before and after them by their
+    ``store_sale`` keys (store|time, as the buckets' are) and then their lines."""
     units: dict[str, int] = {}
-    # The lines are relationships; the products at their ends need no reading.
-    for links in graph.relationships_of("Purchase", [n.key for n in made]).values():
-        for link in links:
-            quantity = link.props.get("quantity")
-            if link.type == "INCLUDES" and isinstance(quantity, int):
-                units[link.dst_key] = units.get(link.dst_key, 0) + quantity
+    low, high = params["saleDayLow"], params["saleDayHigh"]
+    if not kept(graph):  # a store written before the roll-up: its purchases, one by one
+        low = high = params["high"]
+    if low < high:
+        for day in graph.find_range("StoreSalesDay", "store_day", low, high, limit=10**8):
+            product, sold = day.props.get("product"), day.props.get("units")
+            if isinstance(product, str) and isinstance(sold, int):
+                units[product] = units.get(product, 0) + sold
+    made: list[str] = []
+    for start, stop in ((params["low"], low), (high, params["high"])):
+        if start < stop:
+            found = graph.find_range("Purchase", "store_sale", start, stop, limit=10**8)
+            made += [n.key for n in found]
+    for (_, _, product), (sold, _) in sales_of(graph, made).items():
+        units[product] = units.get(product, 0) + sold
     return units
 
 

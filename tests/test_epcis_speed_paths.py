@@ -221,4 +221,5 @@ def test_a_file_read_by_another_process_captures_what_one_process_does(
     summary = answers[0][0]
     assert summary["rejected"] >= 1
     assert summary["refused_documents"] >= 1
-    assert summary["captured"] > 10
+    # The repository's own documents give 9 events; ../shared/data, when beside, more.
+    assert summary["captured"] >= 9

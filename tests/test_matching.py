@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from loaders.matching import (
     AUTO_MERGE_WEIGHT,
+    SOLE_WEIGHT,
     Link,
     Model,
     Profile,
@@ -21,11 +22,13 @@ from loaders.matching import (
     find_generic,
     is_link,
     near_birth_dates,
+    one_record_systems,
     pairwise_scores,
     profile,
     resolve,
     review_reason,
     score,
+    sole_candidates,
     worth_review,
 )
 from loaders.names import given_name_relation, name_tokens, phonetic_code
@@ -382,3 +385,111 @@ def test_birth_dates_apart_keep_clusters_apart() -> None:
     result = resolve([*records, father, son, copy])
     together = [c for c in result.clusters if "f" in c or "s" in c]
     assert all(not {"f", "s"} <= set(c) for c in together)
+
+
+def test_systems_holding_each_person_once_are_found_from_the_links() -> None:
+    def link(a: str, b: str) -> Link:
+        return Link(a, b, 20.0, "probabilistic", {})
+
+    systems = {f"{s}:{i}": s for s in ("crm", "shop", "web") for i in range(200)}
+    links = [link(f"crm:{i}", f"shop:{i}") for i in range(60)]
+    links += [link("crm:100", "crm:101"), link("crm:102", "crm:103")]  # the matcher's slips
+    links += [link(f"shop:{i}", f"shop:{i + 100}") for i in range(10)]  # shop holds copies
+    links += [link(f"web:{i}", f"web:{i + 100}") for i in range(80)]  # web: no one to compare
+    links += [Link("crm:150", "shop:150", 3.0, "probabilistic", {})] * 200  # not links
+    assert one_record_systems(links, systems) == frozenset({"crm"})
+
+
+def _person(system: str, i: int, copy: str = "", **fields: str) -> Profile:
+    return profile(
+        f"{system}:{i}{copy}",
+        {"source_system": system, "name": f"Person{i} Family{i % 37}",
+         "email": f"p{i}@example.com", "birth_date": f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}",
+         "address": f"{i} Oak Street", "postal_code": f"{10000 + i}", **fields},
+        TODAY,
+    )  # fmt: skip
+
+
+def test_a_system_holding_each_person_once_keeps_two_of_its_records_apart() -> None:
+    people = [_person(s, i) for s in ("crm", "shop") for i in range(80)]
+    home = {"source_system": "crm", "name": "Kofi Mensah", "phone": "+12025550999",
+            "address": "7 Birch Road", "postal_code": "30003"}  # fmt: skip
+    father = profile("crm:f", home, TODAY)  # no birth date
+    son = profile("crm:s", {**home, "birth_date": "1996-04-02"}, TODAY)
+    son_shop = profile("shop:s", {**home, "source_system": "shop", "birth_date": "1996-04-02"},
+                       TODAY)  # fmt: skip
+    records = [*people, father, son, son_shop]
+    model = estimate_model(records)
+    # The father's record says nothing against being his son's: alone, it joins him.
+    assert is_link(score(father, son_shop, model))
+    assert ["crm:f", "crm:s", "shop:s"] in resolve(records, model, one_record=()).clusters
+    found = resolve(records, model)
+    assert found.one_record == frozenset({"crm", "shop"})
+    assert ["crm:s", "shop:s"] in found.clusters
+    assert ["crm:f"] in found.clusters
+    assert ["crm:3", "shop:3"] in found.clusters
+
+
+def test_a_system_holding_copies_still_merges_them() -> None:
+    people = [_person(s, i) for s in ("crm", "shop") for i in range(80)]
+    copies = [_person("crm", i, copy="b", phone=f"+1202555{i:04d}") for i in range(20)]
+    found = resolve([*people, *copies])
+    assert found.one_record == frozenset({"shop"})
+    assert ["crm:5", "crm:5b", "shop:5"] in found.clusters
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ("Respondent", ()),
+        ("Man Of The Hohse", ()),  # a placeholder with a slip is one still
+        ("Paul Man Of The House", ("paul",)),
+        ("Mr Smith", ("smith",)),
+        ("Mrs", ()),
+        ("Ann Lee", ("ann", "lee")),
+        ("Miss", ()),
+    ],
+)
+def test_placeholders_and_titles_are_no_name(written: str, words: tuple[str, ...]) -> None:
+    p = _p("a", written)
+    assert p.name_words == words
+    assert ("placeholder_name" in p.flags) == (not words)
+
+
+def test_a_placeholder_name_is_a_missing_name() -> None:
+    levels = compare(_p("a", "The Resident"), _p("b", "Geoffrey Brown"))
+    assert levels["name"] is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Giulia Jackson", "Gijulia", "partial"),  # the given name alone, with a slip
+        ("David Everfield", "Dave", "partial"),  # a nickname alone
+        ("Rebecca Taykor", "Becky Taylor", "nickname"),
+        ("Darren Nguyen", "Draren Bguyen", "similar"),  # slips reorder the sorted words
+        ("Giulia Jackson", "Mark", "different"),
+        ("John Smith", "James Smith", "other_given"),
+    ],
+)
+def test_names_compared_word_by_word(a: str, b: str, level: str) -> None:
+    assert compare(_p("a", a), _p("b", b))["name"] == level
+
+
+def test_sole_candidates_between_systems_holding_each_person_once() -> None:
+    records = {f"{s}:{i}": profile(f"{s}:{i}", {"source_system": s, "name": f"P{i}"}, TODAY)
+               for s in ("crm", "shop", "web") for i in range(4)}  # fmt: skip
+    model = estimate_model(list(records.values()))
+
+    def link(a: str, b: str, weight: float, birth: str = "exact") -> Link:
+        return Link(a, b, weight, "probabilistic", {"birth_date": (birth, weight)})
+
+    one = frozenset({"crm", "shop"})
+    sole = link("crm:0", "shop:0", SOLE_WEIGHT + 0.5)
+    rival = link("crm:1", "shop:1", SOLE_WEIGHT + 0.5)
+    close_second = link("crm:2", "shop:1", SOLE_WEIGHT - 1)  # shop:1 has a rival in crm
+    conflict = link("crm:3", "shop:3", SOLE_WEIGHT + 0.5, birth="different")
+    weak = link("crm:2", "shop:2", SOLE_WEIGHT - 0.5)
+    web = link("crm:3", "web:3", SOLE_WEIGHT + 0.5)  # web may hold a person twice
+    links = [sole, rival, close_second, conflict, weak, web]
+    assert sole_candidates(links, records, one, model) == [sole]

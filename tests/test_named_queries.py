@@ -799,6 +799,10 @@ def test_shelf_interactions_and_pickup_to_purchase_conversion(
         [RelRow(p, canonical_epc(shop)) for p in ("P1", "P2", "P3")]
         + [RelRow("P4", canonical_epc(other))],
     )
+    # Written around the purchase loader: their daily store sales made as it keeps them.
+    from loaders.store_sales import rebuild
+
+    assert rebuild(store) == 5  # shop: 05-01 x 2 products, 05-02, 06-01; other: 05-01
 
     def at(shelf: str, where: str = shop) -> dict[str, Any]:
         return {"readPoint": {"id": shelf}, "bizLocation": {"id": where}}

@@ -289,3 +289,29 @@ def test_the_stored_model_keeps_its_household_estimate(store: GraphStore) -> Non
     save_model(store, Model(u, {}, {}, 1234, home))
     loaded = load_model(store)
     assert (loaded.u, loaded.u_home, loaded.records) == (u, home, 1234)
+
+
+def test_a_pushed_record_keeps_to_one_record_per_system(store: GraphStore, tmp_path: Path) -> None:
+    """A system the batch found to hold each person once: a record of it pushed later
+    never joins a customer already holding another of its records."""
+    from loaders.resolve import load_model, save_model
+
+    _load(store, tmp_path)
+    resolve_store(store, TODAY)
+    ann = _customer_of(store, "billing:B1")
+    path = tmp_path / "stores.customers.csv"
+    path.write_text(
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        "S1,ANN LEE,,,+1 202 555 0101,,,US\n"
+        "S3,Ann Lee,,,+1 202 555 0101,,,US\n",  # the same again, under another record ID
+        encoding="utf-8",
+    )
+    load_file(store, "customers", path, "stores", rejects_path=tmp_path / "s.rej")
+    model = load_model(store)
+    model.one_record = frozenset({"stores"})
+    save_model(store, model)
+    assert load_model(store).one_record == frozenset({"stores"})
+    first, second = resolve_arrivals(store, ["stores:S1", "stores:S3"], actor="test", today=TODAY)
+    assert (first.customer, first.merged) == (ann, True)
+    assert second.merged is False
+    assert _customer_of(store, "stores:S3") != ann
