@@ -215,19 +215,20 @@ def cmd_export_neo4j(args: argparse.Namespace) -> int:
             summary = export_neo4j(store, args.directory, progress=bars, page_size=args.page_size)
         counts = store.counts()
     elapsed = time.perf_counter() - started
+    exported = summary.exported
     print(
-        f"exported {summary.total_nodes:,} nodes and {summary.total_relationships:,} "
+        f"exported {exported.total_nodes:,} nodes and {exported.total_relationships:,} "
         f"relationships from {store.description} to {args.directory} "
         f"({len(summary.files)} files; {elapsed:.1f} s)"
     )
     drift = [
-        f"{name} {summary.nodes.get(name, 0):,} (store now {n:,})"
+        f"{name} {summary.exported.nodes.get(name, 0):,} (store now {n:,})"
         for name, n in counts.nodes.items()
-        if summary.nodes.get(name, 0) != n
+        if summary.exported.nodes.get(name, 0) != n
     ] + [
-        f"{name} {summary.relationships.get(name, 0):,} (store now {n:,})"
+        f"{name} {summary.exported.relationships.get(name, 0):,} (store now {n:,})"
         for name, n in counts.relationships.items()
-        if summary.relationships.get(name, 0) != n
+        if summary.exported.relationships.get(name, 0) != n
     ]
     if drift:
         print(

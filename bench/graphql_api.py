@@ -61,7 +61,6 @@ import os
 import pstats
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -90,6 +89,7 @@ from loaders.sample import AS_OF
 from queries.customer_list import decode_cursor, encode_cursor
 from queries.named import run_query
 from queries.segments import assign_segments
+from tests.support.serve import free_port
 
 API_KEYS = "bench:analyst+agent:bench-key"
 HEADERS = {"authorization": "Bearer bench-key", "content-type": "application/json"}
@@ -668,14 +668,14 @@ class Server:
     @classmethod
     def ckb(cls, store: Path) -> Server:
         """ckb's app (``create_app``, API-key auth, every extension) on this store."""
-        port = _free_port()
+        port = free_port()
         command = [sys.executable, __file__, "--serve", str(store), "--port", str(port)]
         return cls(command, port, lambda url: _get(url.replace("/graphql", "/readyz")))
 
     @classmethod
     def bare(cls) -> Server:
         """The bare strawberry app of bench/bare_strawberry.py."""
-        port = _free_port()
+        port = free_port()
         command = [sys.executable, str(Path(__file__).with_name("bare_strawberry.py"))]
         return cls([*command, "--port", str(port)], port, _answers_bare)
 
@@ -706,13 +706,6 @@ class Server:
             return math.nan
         fields = text[text.rindex(")") + 2 :].split()  # the name may hold spaces
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _get(url: str) -> bool:

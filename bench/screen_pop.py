@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
 import statistics
 import sys
 import tempfile
@@ -37,17 +36,10 @@ import phonenumbers
 from common import percentile
 
 from tests.support.browser import DevTools, find_chromium, headless
-from tests.support.serve import ckb_serve
+from tests.support.serve import ckb_serve, free_port
 
 KEY = "bench-screen-pop-agent"
 TARGET_MS = 300.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _spoken(e164: str) -> str:
@@ -122,7 +114,7 @@ def main() -> None:
     env = {"CKB_API_KEYS": f"bench:agent:{KEY}"}
     graph = f"embedded:{args.store}"
     pops: list[dict[str, float]] = []
-    with ckb_serve(graph, _free_port(), work / "serve.log", env, timeout=60) as url:
+    with ckb_serve(graph, free_port(), work / "serve.log", env, timeout=60) as url:
         callers = _callers(url, args.callers + args.warmup, args.seed)
         with headless(chromium, work, (1280, 800), ["--lang=en-US"]) as tools:
             tools.call("Page.enable")

@@ -150,17 +150,8 @@ def _row(fields: Iterable[str]) -> str:
 @dataclass
 class ExportSummary:
     directory: Path
-    nodes: dict[str, int] = field(default_factory=dict)  # per label
-    relationships: dict[str, int] = field(default_factory=dict)  # per type
+    exported: GraphCounts = field(default_factory=GraphCounts)  # rows per label and type
     files: dict[str, int] = field(default_factory=dict)  # rows per file written
-
-    @property
-    def total_nodes(self) -> int:
-        return sum(self.nodes.values())
-
-    @property
-    def total_relationships(self) -> int:
-        return sum(self.relationships.values())
 
 
 class _RelFiles:
@@ -216,21 +207,22 @@ def export_neo4j(
     rel_files = _RelFiles(directory, model)
     try:
         for node in model.nodes:
-            summary.nodes[node.label] = _export_label(
+            summary.exported.nodes[node.label] = _export_label(
                 store, node, model, directory, rel_files, page_size, counts, progress
             )
     finally:
         rel_files.close()
     for (rel_type, src, dst), n in sorted(rel_files.rows.items()):
-        summary.relationships[rel_type] = summary.relationships.get(rel_type, 0) + n
+        exported = summary.exported.relationships
+        exported[rel_type] = exported.get(rel_type, 0) + n
         summary.files[rel_file(rel_type, src, dst)] = n
     for node in model.nodes:
-        if summary.nodes[node.label]:
-            summary.files[node_file(node.label)] = summary.nodes[node.label]
+        if summary.exported.nodes[node.label]:
+            summary.files[node_file(node.label)] = summary.exported.nodes[node.label]
         else:
             (directory / node_file(node.label)).unlink()
     for rel_type in model.relationship_types:
-        summary.relationships.setdefault(rel_type, 0)
+        summary.exported.relationships.setdefault(rel_type, 0)
     _write_companions(directory, summary, model)
     return summary
 
@@ -317,6 +309,7 @@ def schema_statements(model: GraphSchema | None = None) -> list[str]:
 
 
 def _write_companions(directory: Path, summary: ExportSummary, model: GraphSchema) -> None:
+    exported = summary.exported
     args = import_arguments(summary)
     lines = " \\\n  ".join(shlex.quote(a) for a in args[4:-1])
     script = f"""#!/bin/sh
@@ -340,8 +333,8 @@ exec "${{NEO4J_ADMIN:-neo4j-admin}}" database import full \\
     manifest = {
         "format": "neo4j-admin database import full",
         "array_delimiter": ARRAY_DELIMITER,
-        "nodes": summary.nodes,
-        "relationships": summary.relationships,
+        "nodes": summary.exported.nodes,
+        "relationships": summary.exported.relationships,
         "files": summary.files,
         "import": args,
     }
@@ -349,7 +342,7 @@ exec "${{NEO4J_ADMIN:-neo4j-admin}}" database import full \\
     (directory / "README.md").write_text(
         f"""# ckb graph export for neo4j-admin
 
-{summary.total_nodes:,} nodes and {summary.total_relationships:,} relationships, one CSV file
+{exported.total_nodes:,} nodes and {exported.total_relationships:,} relationships, one CSV file
 per label (`nodes/`) and per relationship type and endpoint labels (`relationships/`), with
 typed headers (`manifest.json` lists the rows of each file).
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from starlette.applications import Starlette
 
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
+from tests.support.serve import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 NEO4J_URI = os.environ.get("CKB_TEST_NEO4J_URI")
@@ -71,13 +71,6 @@ def run_ckb(
         timeout=120,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class LiveServer:

@@ -298,8 +298,8 @@ def test_quotes_newlines_empty_strings_lists_and_loops_survive(tmp_path: Path) -
     with _edge_store(path) as store:
         summary = export_neo4j(store, tmp_path / "out", page_size=2)
         counts = store.counts()
-    assert summary.nodes == counts.nodes
-    assert summary.relationships == counts.relationships
+    assert summary.exported.nodes == counts.nodes
+    assert summary.exported.relationships == counts.relationships
     nodes, rels = read_export(tmp_path / "out")
     assert nodes[("Customer", "C1")]["name"] == 'Ann "the boss", Jr.'
     assert nodes[("Customer", "C1")]["address"] == "1 Long Road\nFlat 2"
@@ -456,8 +456,8 @@ def test_export_reads_a_neo4j_store_through_the_same_port(
     monkeypatch.setattr(adapter.GraphDatabase, "driver", lambda uri, **kw: FakeDriver(respond))
     with Neo4jStore.connect("neo4j://db:7687", password="p") as store:
         summary = export_neo4j(store, tmp_path / "out", page_size=1)
-    assert summary.nodes["Customer"] == 2
-    assert summary.relationships["MEMBER_OF"] == 2
+    assert summary.exported.nodes["Customer"] == 2
+    assert summary.exported.relationships["MEMBER_OF"] == 2
     found_nodes, found_rels = read_export(tmp_path / "out")
     expected = {k: dict(v) for k, v in nodes.items()}
     assert _canonical(found_nodes, found_rels) == _canonical(expected, rels)

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
+from tests.support.serve import free_port
 from tests.support.store_file import dump
 
 REPO = Path(__file__).resolve().parents[2]
@@ -332,13 +332,6 @@ class Erase:
 
     def __str__(self) -> str:
         return f"erase {self.customer}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True, slots=True)
