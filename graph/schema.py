@@ -200,6 +200,14 @@ _MASTER_DATA = (
     ),
 )
 
+# What ShelfActivity (an hour) and ShelfDay (a day) both count, and their counters.
+_SHELF_WHAT = (
+    _p("gtin", doc="GTIN-14 of the product picked up or put down"),
+    _p("shelf", doc="the shelf: canonical readPoint of the events"),
+    _p("store", doc="the store: canonical bizLocation of the events"),
+)
+_SHELF_COUNTS = (_p("pickups", "int"), _p("putdowns", "int"))
+
 _NODES = (
     NodeType(
         "Customer",
@@ -534,13 +542,10 @@ _NODES = (
         "shelf readers' EPCIS events (docs/formats.md).",
         (
             _p("id", doc="GTIN@shelf@bucket_start"),
-            _p("gtin", doc="GTIN-14 of the product picked up or put down"),
-            _p("shelf", doc="the shelf: canonical readPoint of the events"),
-            _p("store", doc="the store: canonical bizLocation of the events"),
+            *_SHELF_WHAT,
             _p("bucket_start", "datetime string", "the UTC hour, e.g. 2026-05-01T10:00:00Z"),
             _p("store_bucket", doc="store|bucket_start: a store's time window is one range"),
-            _p("pickups", "int"),
-            _p("putdowns", "int"),
+            *_SHELF_COUNTS,
         ),
         indexed=("bucket_start", "store_bucket"),
     ),
@@ -551,13 +556,10 @@ _NODES = (
         "day's ShelfActivity hours, kept beside them so a month is ~30 rows, not ~700.",
         (
             _p("id", doc="GTIN@shelf@day"),
-            _p("gtin", doc="GTIN-14 of the product picked up or put down"),
-            _p("shelf", doc="the shelf: canonical readPoint of the events"),
-            _p("store", doc="the store: canonical bizLocation of the events"),
+            *_SHELF_WHAT,
             _p("day", "date string", "the UTC day, e.g. 2026-05-01"),
             _p("store_day", doc="store|day: a store's days in a window are one range"),
-            _p("pickups", "int"),
-            _p("putdowns", "int"),
+            *_SHELF_COUNTS,
         ),
         indexed=("store_day",),
     ),
