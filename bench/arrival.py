@@ -26,9 +26,9 @@ from common import percentile
 
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
-from loaders.incremental import resolve_arrivals
+from identity.arrival import resolve_arrivals
+from identity.matching import match_terms, profile
 from loaders.kinds import singleton_customer_id
-from loaders.matching import match_terms, profile
 
 TODAY = date(2026, 11, 23)
 

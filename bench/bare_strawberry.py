@@ -21,7 +21,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 QUERY = "{ hello }"
 ANSWER = {"hello": "world"}
-CACHE_SIZE = 256  # what api/graphql_app.py build_schema gives both caches
+CACHE_SIZE = 256  # what api/graphql/app.py build_schema gives both caches
 
 
 @strawberry.type

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from common import billing_customers, sample_store
 
 from queries.named import run_query
-from queries.segments import assign_segments
+from scoring.segments import assign_segments
 
 
 def main() -> None:

@@ -12,10 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graph.embedded import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
+from identity.resolve import resolve_store
 from loaders.directory import plan_directory
 from loaders.pipeline import load_file
-from loaders.resolve import resolve_store
-from loaders.sample import generate_sample
+from sample.generator import generate_sample
 
 
 def sample_store(customers: int, prefix: str, resolve: bool = False) -> tuple[EmbeddedStore, Path]:

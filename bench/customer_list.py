@@ -25,10 +25,10 @@ from typing import Any
 from common import sample_store
 
 from graph.embedded import EmbeddedStore
-from loaders.sample import AS_OF
 from queries.customer_filter import AllOf, Compare, Order, Related
 from queries.customer_list import aggregate_customers, list_customers
-from queries.segments import assign_segments
+from sample.generator import AS_OF
+from scoring.segments import assign_segments
 
 RECENT_COMPLAINT = Related(
     "touchpoints",

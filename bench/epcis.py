@@ -10,7 +10,7 @@ dispositions, every event with a bizLocation), half are shelf pick-ups and put-d
 (ckb's shelf steps, docs/formats.md) of 20 products at 8 shelves in each of 10 stores,
 with store purchases of those products beside them. Captures the file (streamed, in
 batches; validation against GS1's schema included; a file of 8 MB or more is read and
-validated by a second process, loaders/epcis_readers.py) and times it; then asks
+validated by a second process, epcis/readers.py) and times it; then asks
 product_journey and current_location for random items with 100 events each, and
 shelf_interactions for one store over one month (every product, then one product).
 """
@@ -30,13 +30,13 @@ from typing import Any
 import orjson
 from common import percentile
 
+from epcis.capture import capture, read_documents
+from epcis.epc import canonical_epc
+from epcis.shelf_signals import SHELF_PICKUP, SHELF_PUTDOWN, store_bucket
+from epcis.store_sales import rebuild
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
-from loaders.epc import canonical_epc
-from loaders.epcis import capture, read_documents
 from loaders.rejects import RejectsFile
-from loaders.shelf import SHELF_PICKUP, SHELF_PUTDOWN, store_bucket
-from loaders.store_sales import rebuild
 from queries.named import run_query
 
 STEPS = ("commissioning", "shipping", "receiving", "stocking", "retail_selling")

@@ -80,15 +80,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from api.auth import AuthSettings, Principal, Role
-from api.context import ApiContext, Loaders
 from api.events import EventHub
-from api.graphql_app import build_schema
-from api.metrics import Metrics
+from api.graphql.app import build_schema
+from api.graphql.context import ApiContext, Loaders
+from api.http.metrics import Metrics
 from graph.embedded import EmbeddedStore
-from loaders.sample import AS_OF
 from queries.customer_list import decode_cursor, encode_cursor
 from queries.named import run_query
-from queries.segments import assign_segments
+from sample.generator import AS_OF
+from scoring.segments import assign_segments
 from tests.support.serve import free_port
 
 API_KEYS = "bench:analyst+agent:bench-key"
@@ -647,7 +647,7 @@ async def profile_360(store: EmbeddedStore, picks: list[str]) -> None:
 def serve(path: Path, port: int) -> None:
     import uvicorn
 
-    from api.app import create_app
+    from api.http.app import create_app
 
     app = create_app(
         lambda: EmbeddedStore(path),

@@ -14,7 +14,7 @@ Scores are pairwise precision, recall and F1 over *every* record of the truth: a
 the loader rejected belongs to its person still, and each of its pairs is a missed pair
 (``ckb resolve --evaluate`` scores the loaded records only; that figure is reported too,
 as "F1 loaded"). Pair completeness is the share of true pairs among the loaded records
-that blocking makes candidates (loaders.matching.candidate_pairs, as resolve runs it).
+that blocking makes candidates (identity.matching.candidate_pairs, as resolve runs it).
 Splink (when importable: ``pip install 'splink>=4'``) gets the same loaded records,
 normalised as ckb normalises them (bench/splink_compare.py), and is scored the same way.
 
@@ -56,7 +56,7 @@ from splink_compare import run_splink
 
 from graph.embedded import EmbeddedStore
 from graph.memory import gc_paused
-from loaders.matching import (
+from identity.matching import (
     AUTO_MERGE_WEIGHT,
     REVIEW_WEIGHT,
     Link,
@@ -69,8 +69,8 @@ from loaders.matching import (
     pairwise_scores,
     profile,
 )
+from identity.resolve import resolve_store
 from loaders.pipeline import load_file
-from loaders.resolve import resolve_store
 
 RESULTS = Path(__file__).resolve().parent / "results" / "identity_eval.json"
 Pair = tuple[str, str]

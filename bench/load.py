@@ -30,8 +30,8 @@ from graph.store import GraphStore
 from loaders.directory import plan_directory
 from loaders.parallel import reader_count, worth_parallel
 from loaders.pipeline import get_kind, load_file
-from loaders.sample import generate_sample
 from loaders.sources import read_records
+from sample.generator import generate_sample
 
 
 def parse_validate(kind: str, path: Path) -> tuple[int, float]:

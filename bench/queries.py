@@ -23,9 +23,9 @@ from common import bench_neo4j, billing_customers, percentile, sample_store
 from graph.copy import copy_graph
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
-from loaders.sample import AS_OF
 from queries.named import run_query
-from queries.segments import assign_segments
+from sample.generator import AS_OF
+from scoring.segments import assign_segments
 
 
 def main() -> None:

@@ -22,10 +22,10 @@ from common import sample_store
 from splink_compare import run_splink
 
 from graph.memory import gc_paused
-from loaders.incremental import resolve_arrivals
-from loaders.matching import cluster_scores, estimate_model, pairwise_scores, profile, resolve
+from identity.arrival import resolve_arrivals
+from identity.matching import cluster_scores, estimate_model, pairwise_scores, profile, resolve
+from identity.resolve import resolve_store, truth_clusters
 from loaders.pipeline import load_file
-from loaders.resolve import resolve_store, truth_clusters
 
 
 def main() -> None:

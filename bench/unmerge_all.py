@@ -21,8 +21,8 @@ from common import sample_store
 
 from graph.schema import schema
 from graph.store import GraphStore
-from loaders.resolve import resolve_store
-from loaders.unmerge import unmerge
+from identity.resolve import resolve_store
+from identity.unmerge import unmerge
 
 HISTORY_LABELS = {"MergeEvent", "AuditEntry", "ReviewItem", "MatchModel", "CustomerAlias"}
 HISTORY_RELS = {"MERGED", "ALIAS_OF"}

@@ -182,7 +182,7 @@ def _p(name: str, type_: str = "string", doc: str = "") -> Prop:
 
 
 # What EPCIS master data (CBV location and party attributes, urn:epcglobal:cbv:mda#...)
-# sets on a Location or Party; loaders/epcis.py maps the attributes.
+# sets on a Location or Party; epcis/capture.py maps the attributes.
 _MASTER_DATA = (
     _p("name", doc="mda#name"),
     _p("address", doc="mda#streetAddressOne, Two and Three, joined with ', '"),
@@ -220,7 +220,7 @@ _NODES = (
             _p("given_name"),
             _p("family_name"),
             _p("name_normalized", doc="normalised name used for search and matching"),
-            _p("name_keys", doc="space-separated fuzzy search keys (loaders/names.py)"),
+            _p("name_keys", doc="space-separated fuzzy search keys (identity/names.py)"),
             _p("birth_date", "date string"),
             _p("gender"),
             _p("email"),
@@ -241,7 +241,7 @@ _NODES = (
             _p(
                 "risk_key",
                 doc="value tier, churn score and lifetime value as one sortable "
-                "string: the index at_risk reads in order (queries/churn.py risk_key)",
+                "string: the index at_risk reads in order (scoring/churn.py risk_key)",
             ),
             _p("rfm", doc="recency, frequency, monetary quintile scores, e.g. '545'"),
             _p("recency_days", "int", "days since the last purchase"),
@@ -298,7 +298,7 @@ _NODES = (
             _p("national_id", doc="sensitive"),
             _p(
                 "match_keys",
-                doc="hashed blocking keys for resolution on arrival (loaders/incremental.py)",
+                doc="hashed blocking keys for resolution on arrival (identity/arrival.py)",
             ),
         ),
         indexed=("source_system", "source_record_id", "email", "phone", "national_id"),
@@ -327,7 +327,7 @@ _NODES = (
         "Product",
         "id",
         "A sellable product; the GTIN links it to EPCIS product instances. Its eligibility "
-        "terms (absent: no restriction) decide who may be offered it (queries/eligibility.py).",
+        "terms (absent: no restriction) decide who may be offered it (scoring/eligibility.py).",
         (
             _p("id"),
             _p("name"),
@@ -497,7 +497,7 @@ _NODES = (
         "id",
         "An organisation in a chain of custody (EPCIS owning / possessing party), named and "
         "addressed by EPCIS master data (Party vocabulary).",
-        (_p("id", doc="canonical key (loaders/epc.py); a PGLN URN as written"), *_MASTER_DATA),
+        (_p("id", doc="canonical key (epcis/epc.py); a PGLN URN as written"), *_MASTER_DATA),
     ),
     NodeType(
         "EpcisEvent",

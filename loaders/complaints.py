@@ -2,7 +2,7 @@
 
 The touchpoint keeps its time, channel, reason and source; it gains
 ``resolution_status = resolved``, ``resolved_at`` and, when given, the outcome the agent
-typed — what churn scoring reads (queries/churn.py counts a complaint open until
+typed — what churn scoring reads (scoring/churn.py counts a complaint open until
 ``resolved_at``). Only an open complaint can be resolved, so a second resolution of the
 same complaint is refused, not recorded twice.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from governance.audit import now_utc
 from graph.errors import CkbError
 from graph.store import GraphStore, PropertyValue
-from loaders.audit import now_utc
 
 MAX_OUTCOME = 200
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from graph.errors import CkbError
 from loaders.kinds import KINDS
 from loaders.models import CustomerRef, DemographicRecord
-from loaders.names_check import SystemNameError, check_system_name
 from loaders.sources import SourceFileError, read_records
+from loaders.system_names import SystemNameError, check_system_name
 
 _EXTENSIONS = (".csv", ".jsonl", ".ndjson")
 ENRICHMENT = "enrichment data (purchased demographics), not loaded here"

@@ -24,9 +24,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from graph.store import GraphStore, Node, RelRow
-from loaders.checking import validation_reasons
-from loaders.incremental import records_sharing
-from loaders.matching import (
+from identity.arrival import records_sharing
+from identity.matching import (
     AUTO_MERGE_WEIGHT,
     Link,
     Model,
@@ -34,9 +33,10 @@ from loaders.matching import (
     profile,
     score,
 )
+from identity.resolve import load_model
+from loaders.checking import validation_reasons
 from loaders.models import DemographicRecord
 from loaders.rejects import RejectsFile
-from loaders.resolve import load_model
 from loaders.sources import read_records
 
 CONSENT_PURPOSE = "third_party_data"

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
+from epcis.epc import canonical_epc
+from epcis.shelf_signals import store_bucket
 from graph.store import PropertyValue, RelRow
-from loaders.epc import canonical_epc
-from loaders.matching import match_terms, profile
+from identity.matching import match_terms, profile
+from identity.names import name_keys, normalize_name
 from loaders.models import (
     AgentRecord,
     CampaignRecord,
@@ -31,8 +33,6 @@ from loaders.models import (
     ThirdPartyRecord,
     TouchpointRecord,
 )
-from loaders.names import name_keys, normalize_name
-from loaders.shelf import store_bucket
 
 Props = dict[str, PropertyValue | None]
 

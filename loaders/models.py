@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from loaders.epc import canonical_epc
-from loaders.normalize import normalize_birth_date
+from epcis.epc import canonical_epc
+from identity.normalize import normalize_birth_date
 
 # Clock skew we tolerate between a source system and us before "in the future" is an error.
 FUTURE_SKEW = timedelta(minutes=10)
@@ -96,7 +96,7 @@ def _email(value: str | None) -> str | None:
 
 def _store(value: str | None) -> str | None:
     """A store written as an EPC (an SGLN URN, a GLN Digital Link) must be one: it becomes
-    the Location its shelf readers' EPCIS events name (loaders/epc.py)."""
+    the Location its shelf readers' EPCIS events name (epcis/epc.py)."""
     if value is not None:
         try:
             canonical_epc(value)
@@ -219,7 +219,7 @@ class CustomerRecord(Record):
     @model_validator(mode="before")
     @classmethod
     def _read_birth_date(cls, data: Any) -> Any:
-        """A birth date in any spelling loaders/normalize.py reads (2024-12-25, 20241225,
+        """A birth date in any spelling identity/normalize.py reads (2024-12-25, 20241225,
         25/12/2024, 25.12.2024, 2024/12/25; day first). One that is no sure date (not a
         date, before 1900, in the future, or both day-first and month-first dates) is kept
         as written in birth_date_raw, read as the day-first date when ambiguous and as no
@@ -317,7 +317,7 @@ class ProductRecord(Record):
     category: OptText = None
     price: NonNegMoney = None
     currency: Currency = None
-    # Eligibility terms (queries/eligibility.py); absent: no restriction.
+    # Eligibility terms (scoring/eligibility.py); absent: no restriction.
     min_age: MinAge = None
     customer_types: CustomerTypes = None
     regions: Regions = None

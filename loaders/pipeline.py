@@ -14,11 +14,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from epcis.store_sales import SalesWrite
 from graph.embedded import EmbeddedStore, StagedRel
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.schema import schema
 from graph.store import GraphStore, Node, TransactionGroups, atomically
+from identity.matching import match_terms, profile
+from identity.resolve import survivor_attributes
 from loaders.checking import Checked, CheckedBatch, batches, check_batch, writable
 from loaders.kinds import (
     GOLDEN_INDEX,
@@ -31,13 +34,10 @@ from loaders.kinds import (
     RelGroup,
     singleton_for,
 )
-from loaders.matching import match_terms, profile
 from loaders.parallel import checked_batches, raw_records, worth_parallel
 from loaders.rejects import RejectsFile, RejectSink
-from loaders.resolve import survivor_attributes
 from loaders.sources import RawRecord, check_file, read_records
 from loaders.staging import StagedBatch, Stager, node_touch, rel_touch
-from loaders.store_sales import SalesWrite
 
 DEFAULT_BATCH = 5000
 # The longest a load keeps its write transaction open across batches: another writer
@@ -125,7 +125,7 @@ class Loader:
         self.deferred: list[tuple[int, list[str]]] = []
         # Customer records loaded again unchanged whose customer holds other records too
         # (resolution merged them): source record key -> golden ID. Resolving them again
-        # on arrival would undo nothing and might merge further (api/ingest.py skips them).
+        # on arrival would undo nothing and might merge further (api/http/ingest.py skips them).
         self.settled: dict[str, str] = {}
         self._node_touch = node_touch(schema(), self.now)
         self._rel_touch = rel_touch(self.now)
@@ -424,7 +424,7 @@ class Loader:
 
     def _erased(self, valid: list[Checked]) -> set[str]:
         """Source records of this batch that an erasure removed (one store call)."""
-        from loaders.erase import erased_records  # erase builds on resolve, which needs us
+        from governance.erase import erased_records  # erase builds on resolve, which needs us
 
         keys = [str(p["id"]) for c in valid for label, p in c.nodes if label == "SourceRecord"]
         return erased_records(self.store, keys) if keys else set()
@@ -464,7 +464,7 @@ class Loader:
         # relationships. Nodes first, then relationships (which need both ends to exist).
         # Upserts only: a block that lost a conflict with a concurrent writer runs again.
         def write() -> tuple[int, int, int]:
-            # Store purchases keep their daily sales (loaders/store_sales.py).
+            # Store purchases keep their daily sales (epcis/store_sales.py).
             sales = SalesWrite(self.store, [str(p["id"]) for p in rows.nodes.get("Purchase", ())])
             created_nodes = created_rels = unlinked = 0
             for label, node_rows in rows.nodes.items():

@@ -1,7 +1,7 @@
 """Items streamed from a child process to its parent over the child's standard output.
 
 A file load reads and checks in child processes while the parent writes (loaders/parallel.py
-for record files, loaders/epcis_readers.py for EPCIS). Both speak this protocol: the child
+for record files, epcis/readers.py for EPCIS). Both speak this protocol: the child
 pickles each item in turn, then a ``Done`` marker, or a ``Failed`` report carrying what it
 raised; the parent reads until ``Done`` and raises the child's failure as its own.
 

@@ -41,7 +41,7 @@ def cypher_reader(store: object) -> CypherReader | None:
     """How this store answers Cypher (Neo4jStore.read_query), or None (embedded).
 
     Asked by attribute rather than by class, so a proxy in front of the store
-    (api.instrumented_store) is served the same way as the store itself.
+    (api.http.instrumented_store) is served the same way as the store itself.
     """
     reader: CypherReader | None = getattr(store, "read_query", None)
     return reader

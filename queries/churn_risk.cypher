@@ -1,5 +1,5 @@
 // name: churn_risk
-// answers: One customer's churn early-warning as of a date: the inputs every signal reads (holdings active then and closed in the 180 days before, complaints in the last 90 days, complaints open then and older than 14 days, competitor or switching inquiries in the last 60 days, customer-initiated contacts in the last 90 days and the 270 before). ckb turns them into named signals with evidence and a score (queries/churn.py, docs/queries.md).
+// answers: One customer's churn early-warning as of a date: the inputs every signal reads (holdings active then and closed in the 180 days before, complaints in the last 90 days, complaints open then and older than 14 days, competitor or switching inquiries in the last 60 days, customer-initiated contacts in the last 90 days and the 270 before). ckb turns them into named signals with evidence and a score (scoring/churn.py, docs/queries.md).
 // param: customerId string  the golden customer ID
 // param: asOf string  the date to assess at, YYYY-MM-DD (its whole day counts)
 // param: until string  the day after asOf (derived by ckb, not typed)

@@ -1,5 +1,5 @@
 // name: customers_churn_risk
-// answers: churn_risk for a page of customers in one call: for each, the inputs every churn signal reads as of a date (holdings active then and closed in the 180 days before, complaints in the last 90 days, complaints open then and older than 14 days, competitor or switching inquiries in the last 60 days, customer-initiated contacts in the last 90 days and the 270 before). ckb turns each customer's into signals and a score as for one (queries/churn.py).
+// answers: churn_risk for a page of customers in one call: for each, the inputs every churn signal reads as of a date (holdings active then and closed in the 180 days before, complaints in the last 90 days, complaints open then and older than 14 days, competitor or switching inquiries in the last 60 days, customer-initiated contacts in the last 90 days and the 270 before). ckb turns each customer's into signals and a score as for one (scoring/churn.py).
 // param: customerIds list  golden customer IDs (at most 500)
 // param: asOf string  the date to assess at, YYYY-MM-DD (its whole day counts)
 // param: until string  the day after asOf (derived by ckb, not typed)

@@ -14,7 +14,7 @@ from typing import Any
 
 from graph.store import GraphStore, Neighbour, Node
 from queries.base import QueryParameterError, Record, bounded, number
-from queries.churn import (
+from scoring.churn import (
     COMPETITOR_CATEGORIES,
     COMPETITOR_REASONS,
     ChurnInputs,
@@ -24,8 +24,8 @@ from queries.churn import (
     churn_inputs,
     risk_key_bounds,
 )
-from queries.eligibility import Applicant, marketing_channels
-from queries.whitespace import Ineligible, Offer, Recommendation, next_best, rank_white_space
+from scoring.eligibility import Applicant, marketing_channels
+from scoring.whitespace import Ineligible, Offer, Recommendation, next_best, rank_white_space
 
 # ----------------------------------------------------------------------------- churn_risk
 

@@ -2,11 +2,11 @@
 
 The stores return candidates with what each matched on; ranking happens here, once:
 email or phone, then a source system's ID, then a name starting with the text, then a
-similar name (typos, word order, Chinese characters or pinyin; loaders/names.py) — within
+similar name (typos, word order, Chinese characters or pinyin; identity/names.py) — within
 each, the most similar name first, then customer ID.
 
 A text that looks like a phone number is also looked up in E.164, the form loaders store
-(loaders/normalize.py): "+86 138-0013-8000", "0086 13800138000" and "8613800138000" read
+(identity/normalize.py): "+86 138-0013-8000", "0086 13800138000" and "8613800138000" read
 with their country code, a national spelling ("138 0013 8000", "(617) 555-0123") as a
 possible number of each region in ``CKB_PHONE_REGIONS`` (default ``PHONE_REGIONS``) — by
 the loaders' own rule (``normalize_phone``), so every stored number can be found.
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.store import GraphStore, Node
-from loaders.names import name_keys, name_similarity, normalize_name
-from loaders.normalize import normalize_email, normalize_phone
+from identity.names import name_keys, name_similarity, normalize_name
+from identity.normalize import normalize_email, normalize_phone
 from queries.base import QueryParameterError, Record, bounded
 
 MAX_SEARCH = 100

@@ -1,6 +1,6 @@
 """Named query over shelf activity: pick-ups, put-downs and pick-up-to-purchase conversion.
 
-Reads the counts capture keeps (loaders/shelf.py), never the raw shelf events: the
+Reads the counts capture keeps (epcis/shelf_signals.py), never the raw shelf events: the
 window's whole days from the daily ShelfDay buckets and the hours around them from the
 hourly ShelfActivity ones, so a store-month is a few hundred rows whatever the read volume.
 """
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from epcis.capture import utc_time
+from epcis.epc import canonical_epc
+from epcis.shelf_signals import store_bucket
+from epcis.store_sales import kept, sales_of
 from graph.store import GraphStore, Node
-from loaders.epc import canonical_epc
-from loaders.epcis import utc_time
-from loaders.shelf import store_bucket
-from loaders.store_sales import kept, sales_of
 from queries.base import QueryParameterError, Record
 
 

@@ -41,7 +41,7 @@ ORDER BY shelf
 WITH gtin, p, collect({shelf: shelf, name: name, pickups: up, putdowns: down}) AS shelves,
      sum(up) AS pickups, sum(down) AS putdowns
 // A store written before the daily roll-up (store purchases, no StoreSalesDay) is read
-// from its purchases alone, as loaders/store_sales.py's kept() tells the embedded store.
+// from its purchases alone, as epcis/store_sales.py's kept() tells the embedded store.
 WITH gtin, p, shelves, pickups, putdowns,
      EXISTS { MATCH (:StoreSalesDay) } OR NOT EXISTS {
        MATCH (b:Purchase) WHERE b.store_sale >= '' } AS kept

@@ -2,7 +2,7 @@
 
 An item's events are those that name it and those that name a container (case, pallet,
 truck ...) while it held the item (CONTAINS intervals from aggregation events,
-loaders/containment.py): a pallet's shipping and receiving are legs of every item packed
+epcis/containment.py): a pallet's shipping and receiving are legs of every item packed
 on it. Places and parties carry their names from EPCIS master data.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from epcis.capture import utc_time
+from epcis.epc import canonical_epc
 from graph.store import GraphStore, Neighbour, Node
-from loaders.epc import canonical_epc
-from loaders.epcis import utc_time
 from queries.base import QueryParameterError, Record, bounded
 
 MAX_JOURNEY = 1000

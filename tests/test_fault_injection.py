@@ -81,13 +81,13 @@ def test_killed_command_converges_when_run_again(lab: Lab, command: str, where: 
 @pytest.fixture(scope="module")
 def erasure(lab: Lab) -> tuple[Trial, list[str]]:
     """Erasure killed before its one commit, then run again; and what identifies her."""
-    from loaders.erase import find_person
-    from loaders.sample_showcase import WANG_WEI
+    from governance.erase import find_person
+    from sample.showcase import WANG_WEI
 
     before = lab.reference("enrich").world
     with EmbeddedStore(before.store) as store:
         person = find_person(store, WANG_WEI, datetime.now(UTC).date())
-    # The ID the request named stays, in the erasure's audit entry (loaders/erase.py).
+    # The ID the request named stays, in the erasure's audit entry (governance/erase.py).
     needles = sorted(
         (person.records | person.customers | person.identity.emails | person.identity.national_ids)
         - {WANG_WEI}
@@ -103,7 +103,7 @@ def erasure(lab: Lab) -> tuple[Trial, list[str]]:
 def test_killed_erasure_run_again_leaves_nothing_of_her(
     lab: Lab, erasure: tuple[Trial, list[str]]
 ) -> None:
-    from loaders.sample_showcase import WANG_WEI
+    from sample.showcase import WANG_WEI
 
     trial, needles = erasure
     assert traces(trial.world, needles) == []

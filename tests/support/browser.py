@@ -1,5 +1,5 @@
 """Headless chromium driven over the Chrome DevTools protocol: what the browser tests
-(tests/test_graphiql_browser.py, tests/test_agent_screen.py) and the screen-pop bench
+(tests/api/http/test_graphiql_browser.py, tests/api/http/test_agent_screen.py) and the screen-pop bench
 (bench/screen_pop.py) share; tests/support/serve.py starts the ``ckb serve`` they open.
 
 Debian's chromium, not a downloaded one: ``make chromium`` installs it. The browser starts

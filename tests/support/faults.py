@@ -73,8 +73,8 @@ CLOCK_PROPERTIES: Mapping[str, frozenset[str]] = {
     # When the record was resolved to its customer (resolve, push ingest's arrivals).
     "RESOLVED_TO": frozenset({"resolved_at"}),
 }
-# IDs minted per run: an erasure's audit entry is AU-ERASE-<uuid4> (loaders/erase.py), the
-# GraphQL mutations' AU-<uuid4> (loaders/audit.py). A killed erasure and its re-run are one
+# IDs minted per run: an erasure's audit entry is AU-ERASE-<uuid4> (governance/erase.py), the
+# GraphQL mutations' AU-<uuid4> (governance/audit.py). A killed erasure and its re-run are one
 # request under two names. (Every other key is derived from the data: M…/R… hashes.)
 RUN_IDS = re.compile(r"\bAU-(?:ERASE-)?[0-9a-f]{32}\b")
 
@@ -438,7 +438,7 @@ def steps(sample: Path, push_body: Path, batch_size: int | None = None) -> dict[
     (default: the loader's). The loader commits every ten batches or every second, so
     small batches give more places to kill a load, but how many depends on the machine's
     speed; with whole files in one batch it does not."""
-    from loaders.sample_showcase import WANG_WEI
+    from sample.showcase import WANG_WEI
 
     batches = ("--batch-size", str(batch_size)) if batch_size else ()
     load = ("load", "customers", str(sample / "billing.customers.csv"), "--source", "billing")
@@ -489,7 +489,7 @@ class Lab:
         batch_size: int | None = None,
         push_lines: int = PUSH_LINES,
     ) -> None:
-        from loaders.sample import generate_sample
+        from sample.generator import generate_sample
 
         self.root = root
         self.sample = root / "sample"
@@ -576,9 +576,9 @@ _NOBODY = 3  # the erase runner's exit code when there is no such customer
 
 
 def _erase(customer: str) -> int:
-    from api.ingest import IngestSettings
+    from api.http.ingest import IngestSettings
+    from governance.erase import ErasureError, erase_customer
     from graph.config import open_store, settings_from_env
-    from loaders.erase import ErasureError, erase_customer
 
     ingest = IngestSettings.from_env()
     store = open_store(settings_from_env())
@@ -589,7 +589,7 @@ def _erase(customer: str) -> int:
             "fault-injection",
             "crash test",
             [ingest.rejects_dir],
-            [ingest.rejects_dir.parent / "enrich"],  # as api/graphql_mutations.py passes them
+            [ingest.rejects_dir.parent / "enrich"],  # as api/graphql/mutations.py passes them
         )
     except ErasureError as exc:
         print(exc, file=sys.stderr)

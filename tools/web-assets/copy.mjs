@@ -1,6 +1,6 @@
 // Copies the browser files ckb serves itself from node_modules into the Python package: the
-// GraphiQL IDE's (api/graphiql.py) into api/static/graphiql/vendor/, the agent's screen's
-// graph library (api/agent_page.py) into api/static/agent/vendor/. No page loads from a CDN. The output is
+// GraphiQL IDE's (api/http/graphiql.py) into api/static/graphiql/vendor/, the agent's screen's
+// graph library (api/http/agent_page.py) into api/static/agent/vendor/. No page loads from a CDN. The output is
 // committed, so `pip install` needs no node. Regenerate after changing package.json:
 //   cd tools/web-assets && npm ci && node copy.mjs
 // graphiql ships its bundle unminified under the name graphiql.min.js (3.5 MB); it is

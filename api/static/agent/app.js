@@ -1,5 +1,5 @@
 // The call-center agent's screen: sign in, find the caller, see them at a glance, record
-// the call. Talks to /graphql only (api/agent_page.py serves these files).
+// the call. Talks to /graphql only (api/http/agent_page.py serves these files).
 import { h, replace } from './dom.js';
 import { GraphQLClient, Refused, SignedOut } from './graphql.js';
 import { kindLabel, language, t } from './i18n.js';

@@ -1,4 +1,4 @@
-// Starts the GraphiQL IDE on the page ckb serves at /graphql (api/graphiql.py), after React,
+// Starts the GraphiQL IDE on the page ckb serves at /graphql (api/http/graphiql.py), after React,
 // React DOM, GraphiQL and its explorer plugin (vendor/). The page has no inline script (its
 // Content-Security-Policy allows scripts from the server only): settings come in a JSON block.
 // Queries go to the page's own path; subscriptions to the same path over graphql-transport-ws,

@@ -1,0 +1,202 @@
+"""Resolution on arrival: a pushed customer record lands on the customer it belongs to.
+
+Every SourceRecord carries ``match_keys``: its blocking keys (identity/matching.py), hashed
+to plain words so a term index can hold them. A new record looks up the records sharing
+a key — a key shared by more than ``MAX_SHARED`` records is generic and ignored, as in
+the batch — scores each with the model the last ``ckb resolve`` estimated (stored as a
+MatchModel node; documented defaults before the first run), and joins the customer of
+its strongest link when that link would have merged in the batch *and* the new record
+has direct evidence with every record of that customer. A possible match becomes a
+review item. The cost is a handful of index lookups and a few dozen comparisons,
+whatever the size of the graph.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from graph.store import GraphStore, Node
+from identity.matching import (
+    MAX_SHARED,
+    MIN_DIRECT_WEIGHT,
+    REVIEW_WEIGHT,
+    Link,
+    Model,
+    Profile,
+    identifier_key,
+    is_link,
+    match_terms,
+    profile,
+    score,
+    term,
+    worth_review,
+)
+from identity.resolve import (
+    _merge,
+    _rejected_pairs,
+    _store_review_items,
+    load_model,
+    review_id,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    record: str
+    customer: str  # where the record resolved to
+    rule: str  # singleton | email | phone | national_id | probabilistic
+    merged: bool  # joined an existing customer
+    review: str | None  # a review item opened for a possible match
+
+
+def _identifiers(p: Profile) -> dict[str, tuple[str, str]]:
+    """term -> (field, value) for the identifiers a generic check applies to."""
+    pairs = (("email", p.email), ("phone", p.phone))
+    return {term(identifier_key(f, v)): (f, v) for f, v in pairs if v}
+
+
+def records_sharing(store: GraphStore, key_term: str) -> list[Node] | None:
+    """The source records holding one match key, or None when more than MAX_SHARED hold
+    it: a generic value, no evidence (the batch skips such blocks too)."""
+    hits = store.find_terms("SourceRecord", "match_keys", [key_term], limit=MAX_SHARED + 1)
+    return None if len(hits) > MAX_SHARED else [n for n, _ in hits]
+
+
+def resolve_arrival(
+    store: GraphStore, record_key: str, today: date, actor: str, model: Model
+) -> Arrival:
+    node = store.get_node("SourceRecord", record_key)
+    if node is None:
+        raise KeyError(record_key)
+    owner = store.neighbours("SourceRecord", record_key, "RESOLVED_TO", "out", "Customer", limit=1)
+    own = owner[0].node.key if owner else ""
+    p = profile(record_key, node.props, today)
+    candidates: dict[str, Node] = {}
+    generic: dict[str, set[str]] = {}
+    identifiers = _identifiers(p)
+    name_term = term(f"n:{p.name_key}") if p.name_key else None
+    for key in match_terms(p):
+        if key == name_term:
+            # Term frequency of the name, for the name's weight; not a blocking key.
+            hits = store.find_terms("SourceRecord", "match_keys", [key], limit=MAX_SHARED + 2)
+            others = [n for n, _ in hits if n.key != record_key]
+            model.name_share[p.name_key or ""] = max(len(others) + 1, 1) / max(model.records, 1)
+            continue
+        sharing = records_sharing(store, key)
+        if sharing is None:
+            if key in identifiers:
+                field, value = identifiers[key]
+                generic.setdefault(field, set()).add(value)
+            continue
+        candidates.update((n.key, n) for n in sharing if n.key != record_key)
+    scoring = Model(
+        model.u,
+        model.name_share,
+        {f: frozenset(v) for f, v in generic.items()},
+        model.records,
+        model.u_home,
+        model.one_record,
+    )
+    if not candidates:
+        return Arrival(record_key, own, "singleton", False, None)
+    links = {k: score(p, profile(k, n.props, today), scoring) for k, n in candidates.items()}
+    owners = store.neighbours_many(
+        "SourceRecord", sorted(candidates), "RESOLVED_TO", "out", "Customer", limit=1
+    )
+    rejected = {tuple(sorted(pair)) for pair in _rejected_pairs(store)}
+    best: tuple[Any, ...] | None = None
+    for key, link in links.items():
+        if key not in owners or (min(key, record_key), max(key, record_key)) in rejected:
+            continue
+        customer = owners[key][0].node.key
+        if customer == own or not is_link(link):
+            continue
+        rank = (link.rule == "probabilistic", -link.weight, customer)
+        if best is None or rank < best[0]:
+            best = (rank, customer, link)
+    if best is not None:
+        _, customer, link = best
+        if _direct_with_all(store, p, customer, scoring, today, record_key):
+            linked = store.neighbours(
+                "Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
+            )
+            mine = store.neighbours(
+                "Customer", own, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
+            )
+            records_of = {customer: [n.node.key for n in linked], own: [n.node.key for n in mine]}
+            by_record = {n.node.key: n.node for n in [*linked, *mine]}
+            _merge(store, [[customer, own]], records_of, by_record, {record_key: link}, actor)
+            return Arrival(record_key, customer, link.rule, True, None)
+    possible = sorted(
+        (
+            lk
+            for lk in links.values()
+            if lk.weight >= REVIEW_WEIGHT and not is_link(lk) and worth_review(lk, scoring)
+        ),
+        key=lambda lk: -lk.weight,
+    )
+    review = None
+    if possible:
+        _store_review_items(store, possible[:1], {record_key: node, **candidates}, scoring)
+        review = review_id(possible[0].a, possible[0].b)
+    return Arrival(record_key, own, "singleton", False, review)
+
+
+def _direct_with_all(
+    store: GraphStore, p: Profile, customer: str, model: Model, today: date, own_key: str
+) -> bool:
+    """The batch's guards: the newcomer needs evidence of its own with every record there,
+    and joins no customer already holding a record of its system when that system holds
+    each person once."""
+    records = store.neighbours("Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=51)
+    if len(records) > 50:
+        return False
+    if p.system in model.one_record and any(
+        n.node.key != own_key and n.node.props.get("source_system") == p.system for n in records
+    ):
+        return False
+    for n in records:
+        link: Link = score(p, profile(n.node.key, n.node.props, today), model)
+        if link.rule == "probabilistic" and link.weight < MIN_DIRECT_WEIGHT:
+            return False
+    return True
+
+
+# A merge is several store calls; two arrivals of one person must not interleave them.
+# (One API process per store: the embedded store allows no other; for Neo4j, run one
+# ingest process or accept that a race ends in a review item, not a lost record.)
+_RESOLVING = threading.Lock()
+
+
+def resolve_arrivals(
+    store: GraphStore,
+    record_keys: Sequence[str],
+    actor: str,
+    today: date | None = None,
+    settled: Collection[str] = frozenset(),
+) -> list[Arrival]:
+    """Resolve each record; those in ``settled`` (loaded again unchanged, their customer
+    merged by resolution: the pipeline's Loader.settled) are where they landed and stay."""
+    today = today or datetime.now(UTC).date()
+    with _RESOLVING:
+        model = load_model(store)
+        return [
+            already_resolved(store, key)
+            if key in settled
+            else resolve_arrival(store, key, today, actor, model)
+            for key in record_keys
+        ]
+
+
+def already_resolved(store: GraphStore, record_key: str) -> Arrival:
+    """Where a record resolved to and by which rule, read, not worked out again: resolving
+    a merged record anew could merge its customer further, which one arrival would not."""
+    owner = store.neighbours("SourceRecord", record_key, "RESOLVED_TO", "out", "Customer", limit=1)
+    if not owner:
+        return Arrival(record_key, "", "singleton", False, None)
+    rule = owner[0].edge.props.get("rule")
+    return Arrival(record_key, owner[0].node.key, str(rule or "singleton"), False, None)

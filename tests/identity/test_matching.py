@@ -1,0 +1,495 @@
+"""Identity matching, pure: normalisers, the model, blocking, guards, evaluation."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from identity.matching import (
+    AUTO_MERGE_WEIGHT,
+    SOLE_WEIGHT,
+    Link,
+    Model,
+    Profile,
+    candidate_pairs,
+    cluster_scores,
+    compare,
+    estimate_model,
+    find_generic,
+    is_link,
+    near_birth_dates,
+    one_record_systems,
+    pairwise_scores,
+    profile,
+    resolve,
+    review_reason,
+    score,
+    sole_candidates,
+    worth_review,
+)
+from identity.names import given_name_relation, name_tokens, phonetic_code
+from identity.normalize import (
+    address_tokens,
+    normalize_birth_date,
+    normalize_email,
+    normalize_id,
+    normalize_phone,
+    normalize_postal,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "value", "flag"),
+    [
+        ("+86 153 4233 1444", None, "+8615342331444", None),
+        ("(030) 123456", "DE", "+4930123456", None),
+        ("000000", None, None, "placeholder_phone"),
+        ("N/A", None, None, "placeholder_phone"),
+        ("12", "US", None, "invalid_phone"),
+        ("call me", "US", None, "invalid_phone"),
+        (None, None, None, None),
+    ],
+)
+def test_phones_to_e164_or_a_flag(
+    raw: str | None, country: str | None, value: str | None, flag: str | None
+) -> None:
+    normal = normalize_phone(raw, country)
+    assert (normal.value, normal.flag) == (value, flag)
+
+
+def test_emails_addresses_dates_ids() -> None:
+    assert normalize_email(" Ann.Lee+news@Example.COM ").value == "ann.lee@example.com"
+    assert normalize_email("not-an-email").flag == "invalid_email"
+    assert normalize_email("none").flag == "placeholder_email"
+    assert address_tokens("Apt. 5, 12 N Main St") == (
+        "apartment",
+        "5",
+        "12",
+        "north",
+        "main",
+        "street",
+    )
+    assert address_tokens("12 North Main Street Apartment 5") != ()
+    # Australia Post's abbreviations: one address however the street type is written.
+    assert address_tokens("2 Main Cct") == address_tokens("2 Main Circuit")
+    assert address_tokens("4/9 Ocean Pde") == ("4", "9", "ocean", "parade")
+    assert normalize_postal("sw1a 1aa").value == "SW1A1AA"
+    assert normalize_postal("00000").flag == "invalid_postal_code"
+    assert normalize_birth_date("2999-01-01", TODAY).flag == "future_birth_date"
+    assert normalize_birth_date("1985-02-30", TODAY).flag == "invalid_birth_date"
+    assert normalize_birth_date("1985-02-03", TODAY).value == "1985-02-03"
+    assert normalize_id("000-000-000").flag == "placeholder_id"
+
+
+@given(st.text(max_size=40), st.sampled_from([None, "US", "CN", "DE", "XX"]))
+def test_phone_normaliser_never_crashes(raw: str, country: str | None) -> None:
+    normal = normalize_phone(raw, country)
+    assert normal.value is None or normal.value.startswith("+")
+
+
+@given(st.text(max_size=20) | st.from_regex(r"\A\d{1,4}[-/.]\d{1,4}[-/.]\d{1,4}\Z"))
+def test_birth_date_normaliser_never_crashes_and_reads_only_plausible_dates(raw: str) -> None:
+    normal = normalize_birth_date(raw, TODAY)
+    if normal.value is not None:
+        assert "1900-01-01" <= normal.value <= TODAY.isoformat()
+    else:
+        assert normal.flag in (None, "invalid_birth_date", "future_birth_date")
+
+
+@given(st.dictionaries(st.sampled_from(["name", "email", "phone", "birth_date", "birth_date_raw", "address", "address_line2", "postal_code", "national_id", "country"]), st.text(max_size=30)))  # fmt: skip
+def test_any_record_profiles_without_crashing(props: dict[str, str]) -> None:
+    p = profile("r", props, TODAY)
+    assert p.key == "r"
+
+
+def _p(key: str, name: str, **fields: str) -> Profile:
+    return profile(key, {"name": name, **fields}, TODAY)
+
+
+def _population() -> list[Profile]:
+    """Many different people, so u-probabilities have something to learn from."""
+    people = [
+        _p(f"x{i}", f"Person{i} Family{i % 37}", email=f"p{i}@example.com", phone=f"+1202555{i:04d}",
+           birth_date=f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}", address=f"{i} Oak Street",
+           postal_code=f"{10000 + i}")
+        for i in range(300)
+    ]  # fmt: skip
+    # Twelve John Smiths: a common name.
+    people += [
+        _p(f"js{i}", "John Smith", birth_date=f"19{60 + i}-01-01", postal_code=f"2{i:04d}")
+        for i in range(12)
+    ]
+    return people
+
+
+def test_rare_names_weigh_more_than_common_ones() -> None:
+    population = _population()
+    model = estimate_model(population)
+    common = score(_p("a", "John Smith"), _p("b", "John Smith"), model)
+    rare = score(_p("a", "Quentin Zebrowski"), _p("b", "Quentin Zebrowski"), model)
+    assert rare.evidence["name"][1] > common.evidence["name"][1] > 0
+
+
+def test_generic_values_are_found_and_weigh_nothing() -> None:
+    shop = {"phone": "+18005550100", "address": "1 Mall Road", "postal_code": "90210"}
+    walk_ins = [_p(f"w{i}", name, **shop) for i, name in enumerate(
+        ["Ann Lee", "Bo Chen", "Carl Diaz", "Dee Eve", "Ed Fox"])]  # fmt: skip
+    generic = find_generic(walk_ins)
+    assert "+18005550100" in generic["phone"]
+    model = estimate_model(_population() + walk_ins)
+    link = score(walk_ins[0], walk_ins[1], model)
+    assert link.evidence["phone"] == ("exact", 0.0)
+    assert link.rule == "probabilistic"
+    result = resolve(_population() + walk_ins, model)
+    assert all(len(c) == 1 for c in result.clusters if c[0].startswith("w"))
+
+
+def test_deterministic_rules_and_the_transitive_guard() -> None:
+    population = _population()
+    ann_billing = _p("b:1", "Ann Lee", email="ann@example.com", phone="+12025550001",
+                     birth_date="1980-05-06", address="5 Elm St", postal_code="10001")  # fmt: skip
+    ann_web = _p("w:1", "Ann Lee", email="ann@example.com", birth_date="1980-05-06")
+    # Shares Ann's phone (a shared household line) but is plainly someone else.
+    other = _p("c:1", "Bob Lee", phone="+12025550001", birth_date="1950-01-01",
+               email="bob@example.com", address="9 Pine Rd", postal_code="20002")  # fmt: skip
+    bridge = _p("s:1", "Ann Lee", phone="+12025550001")
+    model = estimate_model([*population, ann_billing, ann_web, other, bridge])
+    assert score(ann_billing, ann_web, model).rule == "email"
+    result = resolve([*population, ann_billing, ann_web, other, bridge], model)
+    ann = next(c for c in result.clusters if "b:1" in c)
+    assert ann == ["b:1", "s:1", "w:1"]
+    assert ["c:1"] in result.clusters
+    assert score(bridge, other, model).weight < AUTO_MERGE_WEIGHT
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("1980-05-06", "1980-05-06", "exact"),
+        ("1980-05-06", "1980-06-05", "partial"),  # day and month swapped
+        ("1980-05-06", "1980-05-28", "partial"),  # same year and month
+        ("1980-05-06", "1981-05-06", "near"),  # a year off
+        ("1980-05-06", "1986-05-06", "near"),  # one digit off
+        ("1980-05-06", "1980-08-06", "near"),
+        ("1980-05-06", "1950-05-06", "near"),
+        ("1976-01-31", "1976-10-31", "near"),  # two neighbouring digits swapped
+        ("1976-08-02", "1967-08-02", "near"),
+        ("1980-05-06", "1978-05-06", "different"),
+        ("1980-05-06", "1981-05-07", "different"),
+        ("1980-05-06", "2008-09-30", "different"),
+    ],
+)
+def test_birth_dates_a_slip_apart_agree_partly(a: str, b: str, level: str) -> None:
+    levels = compare(_p("a", "Ann Lee", birth_date=a), _p("b", "Ann Lee", birth_date=b))
+    assert levels["birth_date"] == level
+    assert near_birth_dates(a, b) == near_birth_dates(b, a)
+
+
+def _household(given: str, birth: str, key: str, **fields: str) -> Profile:
+    return _p(key, f"{given} Okafor", birth_date=birth, phone="+12025550777",
+              address="12 Elm Street", postal_code="10001", **fields)  # fmt: skip
+
+
+def test_a_household_counts_its_address_and_phone_once() -> None:
+    population = _population()
+    model = estimate_model(population)
+    mother = _household("Grace", "1952-03-14", "a")
+    son = _household("Emeka", "1984-11-02", "b")
+    link = score(mother, son, model)
+    address, phone = link.evidence["address"][1], link.evidence["phone"][1]
+    assert link.evidence["household"] == ("shared", -min(address, phone))
+    assert link.weight == pytest.approx(sum(w for _, w in link.evidence.values()), abs=0.01)
+    assert not is_link(link)
+
+
+def test_namesakes_of_one_household_do_not_merge() -> None:
+    model = estimate_model(_population())
+    father = _household("John", "1950-04-02", "a")
+    son = _household("John", "1979-08-21", "b", email="john@example.com")
+    link = score(father, son, model)
+    # The phone rule would link them; different birth dates say they are two people.
+    assert link.rule == "probabilistic"
+    assert link.evidence["household"][0] == "namesakes"
+    assert not is_link(link)
+    assert not worth_review(link, model)
+    # A birth date a digit off is a slip, not another person: the phone rule links.
+    again = score(son, _household("John", "1979-08-27", "c"), model)
+    assert again.rule == "phone"
+    assert "household" in again.evidence  # address and phone, counted once
+
+
+def test_blocking_finds_pairs_whose_names_differ() -> None:
+    population = _population()
+    # A nickname, no email or phone: the birth date (day and month swapped) and the house
+    # make the pair a candidate.
+    bill = _p("a", "Bill Okonkwo", birth_date="1971-03-04", address="7 Gum Road",
+              postal_code="40004")  # fmt: skip
+    william = _p("b", "William Okonkwo", birth_date="1971-04-03")
+    house = _p("c", "Mr Okonkwo", address="7 Gum Rd", postal_code="40004")
+    records = [*population, bill, william, house]
+    pairs = candidate_pairs(records, find_generic(records)).pairs
+    index = {p.key: i for i, p in enumerate(records)}
+    assert (index["a"], index["b"]) in pairs
+    assert (index["a"], index["c"]) in pairs
+    assert (index["b"], index["c"]) not in pairs
+
+
+def test_phonetic_codes() -> None:
+    assert phonetic_code("catherine") == phonetic_code("katherine") == "2365"
+    assert phonetic_code("smith") == phonetic_code("smyth") == phonetic_code("smiht")
+    assert phonetic_code("philips") == phonetic_code("filips")
+    assert phonetic_code("knight") == phonetic_code("night")
+    assert phonetic_code("smith") != phonetic_code("jones")
+    assert phonetic_code("123") == ""
+
+
+def test_cluster_scores() -> None:
+    truth = [["a", "b"], ["c", "d"], ["e"], ["f", "g"]]
+    found = [["a", "b"], ["c"], ["d", "e"], ["f", "g", "x"]]
+    scores = cluster_scores(found, truth)
+    # a+b whole; c+d split; e mixed with d; f+g with a record the truth does not know.
+    assert (scores.people, scores.exact, scores.split, scores.mixed) == (4, 1, 1, 1)
+
+
+def test_pairwise_scores() -> None:
+    scores = pairwise_scores([["a", "b", "c"], ["d"]], [["a", "b"], ["c", "d"]])
+    assert (scores.true_pairs, scores.found_pairs, scores.correct_pairs) == (2, 3, 1)
+    assert scores.precision == pytest.approx(1 / 3)
+    assert scores.recall == 0.5
+    assert scores.f1 == pytest.approx(0.4)
+
+
+def test_only_pairs_worth_a_look_go_to_review() -> None:
+    def link(**levels: tuple[str | None, float]) -> Link:
+        return Link("a", "b", sum(w for _, w in levels.values()), "probabilistic", dict(levels))
+
+    population = Model({}, {}, {}, records=10_000)
+    carried_by = {c: math.log2(0.7 * 10_000 / c) for c in (1, 2, 3, 4, 40)}  # exact-name weight
+    moved = {"address": ("different", -2.7), "phone": ("different", -2.7)}
+    # A name carried by a handful of records, the records moved and changed phone: a look.
+    for c in (1, 2, 3):
+        assert worth_review(link(name=("exact", carried_by[c]), **moved), population)
+    # Four or more carriers: namesakes, however small their share of a large population.
+    assert not worth_review(link(name=("exact", carried_by[4]), **moved), population)
+    assert not worth_review(link(name=("exact", carried_by[40]), **moved), population)
+    # The same name weight in a population ten times the size means ten times the carriers.
+    assert not worth_review(
+        link(name=("exact", carried_by[3]), **moved), Model({}, {}, {}, records=100_000)
+    )
+    # Contradicting on every contact detail: not one person, however rare the name.
+    assert not worth_review(
+        link(name=("exact", carried_by[1]), email=("different", -3.3), **moved), population
+    )
+    # Agreement on something personal.
+    assert worth_review(link(name=("similar", 2.0), phone=("exact", 11.0)), population)
+    assert worth_review(link(name=("exact", 3.0), birth_date=("exact", 9.0)), population)
+    # An address and a similar name are what relatives share.
+    assert not worth_review(
+        link(name=("similar", 4.0), address=("exact", 9.0), phone=("different", -2.7)),
+        population,
+    )
+    # A hard conflict rules it out whatever else agrees.
+    assert not worth_review(
+        link(name=("exact", 13.0), email=("exact", 9.0), birth_date=("different", -5.6)),
+        population,
+    )
+    # The reason a person reads.
+    assert review_reason(link(name=("exact", carried_by[2]), **moved), population) == (
+        "rare name: 2 record(s) carry it"
+    )
+    both = link(name=("close", 5.0), phone=("exact", 11.0), birth_date=("exact", 9.0))
+    assert review_reason(both, population) == "same phone and birth date"
+    assert review_reason(link(name=("similar", 12.0), **moved), population) == (
+        "similar names, rarely this alike by chance"
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "relation"),
+    [
+        ("William Smith", "Bill Smith", "nickname"),
+        ("Robert Chan", "Bob Chan", "nickname"),
+        ("Alex Brown", "Alexander Brown", "nickname"),
+        ("Suzy Pemstone", "Susan Pemstone", "nickname"),  # Suzie, spelt otherwise
+        ("Mary Pemstone", "Mark Pemstone", None),  # a letter apart: maybe a typo
+        ("John Smith", "James Smith", "other_given"),
+        ("Wang Wei", "Wang Li", "other_given"),
+        ("Michael Smith", "Micheal Smith", None),  # a typo, not another name
+        ("Jonathon Price", "Jonathan Price", None),
+        ("Katherine Lee", "Catherine Lee", None),  # one sound
+        ("Zhang Xiaoming", "Zhang Xiao Ming", None),  # split differently
+        ("John Smith", "Mary Jones", None),  # nothing shared
+        ("Smith", "John Smith", None),  # nothing besides the shared word
+    ],
+)
+def test_given_names_nicknames_apart_from_other_names(a: str, b: str, relation: str | None) -> None:
+    assert given_name_relation(name_tokens(a), name_tokens(b)) == relation
+    assert given_name_relation(name_tokens(b), name_tokens(a)) == relation
+
+
+def _households() -> list[Profile]:
+    """Forty households of two: one family name, address and landline, given names and
+    birth dates apart — what a household looks like to the home estimate."""
+    given = ["Grace", "Emeka", "Ruth", "Tobias", "Ines", "Marek", "Olga", "Pavel"]
+    people = []
+    for h in range(40):
+        for m in range(2):
+            name = f"{given[(h + 3 * m) % len(given)]} Housename{h}"
+            birth = f"19{50 + m * 25 + h % 20}-0{1 + h % 9}-1{m}"
+            people.append(_p(f"h{h}.{m}", name, birth_date=birth, phone=f"+1303555{h:04d}",
+                             address=f"{h} Birch Lane", postal_code=f"{30000 + h}"))  # fmt: skip
+    return people
+
+
+def test_at_one_home_a_twin_stays_apart_and_a_nickname_copy_joins() -> None:
+    records = [*_population(), *_households()]
+    model = estimate_model(records)
+    assert {"name", "birth_date", "phone"} <= set(model.u_home)
+    # Different people at one address mostly have other given names and share the line.
+    assert model.u_home["name"]["other_given"] > 0.5 > model.u["name"]["other_given"]
+    assert model.u_home["phone"]["exact"] > 0.5
+
+    def home(key: str, given: str, **more: str) -> Profile:
+        return _p(key, f"{given} Adeyemi", birth_date="1990-06-15", phone="+13035559999",
+                  address="77 Birch Lane", postal_code="39999", **more)  # fmt: skip
+
+    twin = score(home("t1", "John"), home("t2", "James"), model)
+    assert twin.evidence["name"][0] == "other_given"
+    assert twin.evidence["household"][0] == "home"
+    assert not is_link(twin)
+    copy = score(home("t1", "William"), home("t3", "Bill"), model)
+    assert copy.evidence["name"][0] == "nickname"
+    assert is_link(copy)
+    # Away from home a shared family name with another given name is no evidence for a
+    # match: it weighs no more than wholly different names.
+    apart = score(_p("a", "John Adeyemi"), _p("b", "James Adeyemi"), model)
+    different = model.weight("name", "different", _p("c", "X Y"))
+    assert apart.evidence["name"][1] == pytest.approx(different, abs=0.001)
+
+
+def test_birth_dates_apart_keep_clusters_apart() -> None:
+    """Father and son of one name at one address, and a copy without a birth date that
+    links to each: the two never end up in one cluster through it."""
+    records = [*_population(), *_households()]
+    father = _p("f", "Tobias Quell", birth_date="1950-02-03", address="5 Birch Lane",
+                postal_code="38888", email="tq50@example.com")  # fmt: skip
+    son = _p("s", "Tobias Quell", birth_date="1981-09-30", address="5 Birch Lane",
+             postal_code="38888", email="tq81@example.com")  # fmt: skip
+    copy = _p("c", "Tobias Quell", address="5 Birch Lane", postal_code="38888")
+    result = resolve([*records, father, son, copy])
+    together = [c for c in result.clusters if "f" in c or "s" in c]
+    assert all(not {"f", "s"} <= set(c) for c in together)
+
+
+def test_systems_holding_each_person_once_are_found_from_the_links() -> None:
+    def link(a: str, b: str) -> Link:
+        return Link(a, b, 20.0, "probabilistic", {})
+
+    systems = {f"{s}:{i}": s for s in ("crm", "shop", "web") for i in range(200)}
+    links = [link(f"crm:{i}", f"shop:{i}") for i in range(60)]
+    links += [link("crm:100", "crm:101"), link("crm:102", "crm:103")]  # the matcher's slips
+    links += [link(f"shop:{i}", f"shop:{i + 100}") for i in range(10)]  # shop holds copies
+    links += [link(f"web:{i}", f"web:{i + 100}") for i in range(80)]  # web: no one to compare
+    links += [Link("crm:150", "shop:150", 3.0, "probabilistic", {})] * 200  # not links
+    assert one_record_systems(links, systems) == frozenset({"crm"})
+
+
+def _person(system: str, i: int, copy: str = "", **fields: str) -> Profile:
+    return profile(
+        f"{system}:{i}{copy}",
+        {"source_system": system, "name": f"Person{i} Family{i % 37}",
+         "email": f"p{i}@example.com", "birth_date": f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}",
+         "address": f"{i} Oak Street", "postal_code": f"{10000 + i}", **fields},
+        TODAY,
+    )  # fmt: skip
+
+
+def test_a_system_holding_each_person_once_keeps_two_of_its_records_apart() -> None:
+    people = [_person(s, i) for s in ("crm", "shop") for i in range(80)]
+    home = {"source_system": "crm", "name": "Kofi Mensah", "phone": "+12025550999",
+            "address": "7 Birch Road", "postal_code": "30003"}  # fmt: skip
+    father = profile("crm:f", home, TODAY)  # no birth date
+    son = profile("crm:s", {**home, "birth_date": "1996-04-02"}, TODAY)
+    son_shop = profile("shop:s", {**home, "source_system": "shop", "birth_date": "1996-04-02"},
+                       TODAY)  # fmt: skip
+    records = [*people, father, son, son_shop]
+    model = estimate_model(records)
+    # The father's record says nothing against being his son's: alone, it joins him.
+    assert is_link(score(father, son_shop, model))
+    assert ["crm:f", "crm:s", "shop:s"] in resolve(records, model, one_record=()).clusters
+    found = resolve(records, model)
+    assert found.one_record == frozenset({"crm", "shop"})
+    assert ["crm:s", "shop:s"] in found.clusters
+    assert ["crm:f"] in found.clusters
+    assert ["crm:3", "shop:3"] in found.clusters
+
+
+def test_a_system_holding_copies_still_merges_them() -> None:
+    people = [_person(s, i) for s in ("crm", "shop") for i in range(80)]
+    copies = [_person("crm", i, copy="b", phone=f"+1202555{i:04d}") for i in range(20)]
+    found = resolve([*people, *copies])
+    assert found.one_record == frozenset({"shop"})
+    assert ["crm:5", "crm:5b", "shop:5"] in found.clusters
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ("Respondent", ()),
+        ("Man Of The Hohse", ()),  # a placeholder with a slip is one still
+        ("Paul Man Of The House", ("paul",)),
+        ("Mr Smith", ("smith",)),
+        ("Mrs", ()),
+        ("Ann Lee", ("ann", "lee")),
+        ("Miss", ()),
+    ],
+)
+def test_placeholders_and_titles_are_no_name(written: str, words: tuple[str, ...]) -> None:
+    p = _p("a", written)
+    assert p.name_words == words
+    assert ("placeholder_name" in p.flags) == (not words)
+
+
+def test_a_placeholder_name_is_a_missing_name() -> None:
+    levels = compare(_p("a", "The Resident"), _p("b", "Geoffrey Brown"))
+    assert levels["name"] is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Giulia Jackson", "Gijulia", "partial"),  # the given name alone, with a slip
+        ("David Everfield", "Dave", "partial"),  # a nickname alone
+        ("Rebecca Taykor", "Becky Taylor", "nickname"),
+        ("Darren Nguyen", "Draren Bguyen", "similar"),  # slips reorder the sorted words
+        ("Giulia Jackson", "Mark", "different"),
+        ("John Smith", "James Smith", "other_given"),
+    ],
+)
+def test_names_compared_word_by_word(a: str, b: str, level: str) -> None:
+    assert compare(_p("a", a), _p("b", b))["name"] == level
+
+
+def test_sole_candidates_between_systems_holding_each_person_once() -> None:
+    records = {f"{s}:{i}": profile(f"{s}:{i}", {"source_system": s, "name": f"P{i}"}, TODAY)
+               for s in ("crm", "shop", "web") for i in range(4)}  # fmt: skip
+    model = estimate_model(list(records.values()))
+
+    def link(a: str, b: str, weight: float, birth: str = "exact") -> Link:
+        return Link(a, b, weight, "probabilistic", {"birth_date": (birth, weight)})
+
+    one = frozenset({"crm", "shop"})
+    sole = link("crm:0", "shop:0", SOLE_WEIGHT + 0.5)
+    rival = link("crm:1", "shop:1", SOLE_WEIGHT + 0.5)
+    close_second = link("crm:2", "shop:1", SOLE_WEIGHT - 1)  # shop:1 has a rival in crm
+    conflict = link("crm:3", "shop:3", SOLE_WEIGHT + 0.5, birth="different")
+    weak = link("crm:2", "shop:2", SOLE_WEIGHT - 0.5)
+    web = link("crm:3", "web:3", SOLE_WEIGHT + 0.5)  # web may hold a person twice
+    links = [sole, rival, close_second, conflict, weak, web]
+    assert sole_candidates(links, records, one, model) == [sole]

@@ -1,0 +1,317 @@
+"""`ckb resolve` on every store: merges move everything to the survivor, leave aliases and
+history, pick golden attributes by survivorship, and re-running changes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from graph.schema import schema
+from graph.store import GraphStore, Node, RelRow
+from identity.arrival import resolve_arrivals
+from identity.resolve import (
+    ReviewError,
+    decide_review,
+    list_review,
+    resolve_store,
+    survivor_attributes,
+)
+from identity.unmerge import UnmergeError, find_merge_event, unmerge
+from loaders.pipeline import load_file
+from queries.named import run_query
+
+TODAY = date(2026, 11, 23)
+
+CUSTOMERS = {
+    "billing": (
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        "B1,Ann Lee,1980-05-06,ann@example.com,+12025550101,5 Elm Street,10001,US\n"
+        "B2,Bob Stone,1975-01-02,bob@example.com,+12025550102,9 Pine Road,20002,US\n"
+        "B3,Cy Twain,1990-03-04,cy@example.com,+12025550103,1 Oak Lane,30003,US\n"
+    ),
+    "webshop": (
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        # Ann again, with a typo and a new phone; same email.
+        "W1,Anne Lee,1980-05-06,ANN@example.com,+12025559999,5 Elm St,10001,US\n"
+        "W2,Dee Vance,1985-07-08,dee@example.com,+12025550104,2 Ash Court,40004,US\n"
+    ),
+    "callcenter": (
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        # Ann a third time: no email, but the billing phone.
+        "C1,Ann Lee,,,+12025550101,,,US\n"
+        # Dee again? A near spelling, another phone, born the same month: a person decides.
+        "C2,Dee Vanse,1985-07-21,,+12025558888,,,US\n"
+    ),
+}
+
+
+# Other customers, so the model can learn how often unrelated records agree by chance.
+GIVEN = ["Olivia", "Mateo", "Priya", "Kenji", "Fatima", "Lars", "Noor", "Tomasz", "Ines", "Kwame"]
+FAMILY = ["Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Novak", "Castillo", "Byrne"]
+CROWD = "".join(
+    f"X{i},{GIVEN[i % 10]} {FAMILY[i // 10]},19{50 + i % 40}-0{1 + i % 9}-1{i % 9},"
+    f"p{i}@example.org,+1303555{i:04d},{i} Birch Way,5{i:04d},US\n"
+    for i in range(80)
+)
+
+
+def _load(store: GraphStore, tmp_path: Path) -> None:
+    crowd = tmp_path / "crm.customers.csv"
+    crowd.write_text(CUSTOMERS["billing"].splitlines(keepends=True)[0] + CROWD, encoding="utf-8")
+    load_file(store, "customers", crowd, "crm", rejects_path=tmp_path / "crm.rejects")
+    for system, text in CUSTOMERS.items():
+        path = tmp_path / f"{system}.customers.csv"
+        path.write_text(text, encoding="utf-8")
+        load_file(store, "customers", path, system, rejects_path=tmp_path / f"{system}.rejects")
+    touchpoints = tmp_path / "callcenter.touchpoints.csv"
+    touchpoints.write_text(
+        "touchpoint_id,customer_id,occurred_at,channel,kind,direction,resolution_status\n"
+        "T1,C1,2026-10-01T10:00:00Z,call_center,complaint,inbound,open\n",
+        encoding="utf-8",
+    )
+    load_file(store, "touchpoints", touchpoints, "callcenter", rejects_path=tmp_path / "t.rej")
+
+
+def _customer_of(store: GraphStore, record: str) -> str:
+    [link] = store.neighbours("SourceRecord", record, "RESOLVED_TO", "out", "Customer")
+    return link.node.key
+
+
+def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    before = {r: _customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
+    assert len(set(before.values())) == 3  # each record its own customer until resolved
+    assert store.counts().nodes["Customer"] == 87
+
+    summary = resolve_store(store, TODAY)
+    assert (summary.records, summary.customers_before, summary.customers_after) == (87, 87, 85)
+    assert (summary.merges, summary.absorbed) == (1, 2)
+
+    ann = {_customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
+    assert len(ann) == 1
+    [survivor] = ann
+    assert survivor in before.values()
+    assert store.counts().nodes["Customer"] == 85
+    # The touchpoint of the call-center record now hangs on the survivor.
+    assert [t.node.key for t in store.neighbours("Customer", survivor, "HAD_TOUCHPOINT")] == ["T1"]
+    # Retired IDs resolve through their alias.
+    for retired in set(before.values()) - {survivor}:
+        [alias] = store.neighbours("CustomerAlias", retired, "ALIAS_OF", "out", "Customer")
+        assert alias.node.key == survivor
+    # Survivorship: billing is the most trusted source, so its spelling wins.
+    golden = store.get_node("Customer", survivor)
+    assert golden is not None
+    assert (golden.props["name"], golden.props["phone"]) == ("Ann Lee", "+12025550101")
+    # Evidence on every link; history with a snapshot of what was absorbed.
+    [web_link] = store.neighbours("SourceRecord", "webshop:W1", "RESOLVED_TO")
+    assert web_link.edge.props["rule"] in ("email", "phone", "probabilistic")
+    evidence = json.loads(str(web_link.edge.props["evidence"]))
+    assert evidence["fields"]["email"]["level"] == "exact"
+    [event] = store.neighbours("Customer", survivor, "MERGED", "in", "MergeEvent")
+    snapshot = json.loads(str(event.node.props["snapshot"]))
+    assert sorted(snapshot["absorbed"]) == sorted(event.node.props["absorbed"])  # type: ignore[arg-type]
+    assert any(
+        r["type"] == "HAD_TOUCHPOINT" for s in snapshot["absorbed"].values() for r in s["rels"]
+    )
+    # The 360 view sees one Ann with three sources.
+    view = run_query(store, "customer_360", customerId=survivor, first=5)
+    assert sorted(s.system for s in view.sources) == ["billing", "callcenter", "webshop"]
+
+    model = store.get_node("MatchModel", "default")
+    again = resolve_store(store, TODAY)
+    assert (again.merges, again.customers_after) == (0, 85)
+    assert store.get_node("MatchModel", "default") == model  # not even re-stamped
+
+
+def test_survivorship_prefers_trusted_then_recent_then_complete() -> None:
+    records = [
+        Node("SourceRecord", "web:1", {"source_system": "webshop", "name": "Anne Lee",
+             "email": "new@example.com", "loaded_at": "2026-02-01T00:00:00Z"}),
+        Node("SourceRecord", "billing:1", {"source_system": "billing", "name": "Ann Lee",
+             "loaded_at": "2025-01-01T00:00:00Z"}),
+        Node("SourceRecord", "web:2", {"source_system": "webshop", "email": "old@example.com",
+             "loaded_at": "2025-06-01T00:00:00Z"}),
+    ]  # fmt: skip
+    golden = survivor_attributes(records)
+    assert golden["name"] == "Ann Lee"  # billing is trusted most
+    assert golden["email"] == "new@example.com"  # billing has none; the newer web record
+    assert golden["phone"] is None
+    assert golden["name_normalized"] == "ann lee"
+
+
+def test_review_queue_reject_is_remembered_accept_merges(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    summary = resolve_store(store, TODAY)
+    [item] = list_review(store)
+    assert item.records == ("callcenter:C2", "webshop:W2")
+    assert item.evidence["fields"]["name"]["level"] == "similar"
+    assert item.evidence["fields"]["phone"]["level"] == "different"
+    assert item.evidence["reason"] == "similar names, rarely this alike by chance"
+    assert summary.review == summary.new_review == 1
+    assert decide_review(store, item.id, accept=False, actor="agent-7").status == "rejected"
+    with pytest.raises(ReviewError, match="already rejected"):
+        decide_review(store, item.id, accept=True, actor="agent-7")
+    again = resolve_store(store, TODAY)
+    assert (again.merges, again.review, again.new_review) == (0, 0, 0)
+    assert _customer_of(store, "callcenter:C2") != _customer_of(store, "webshop:W2")
+    with pytest.raises(ReviewError, match="no review item"):
+        decide_review(store, "R-nope", accept=True, actor="agent-7")
+
+
+def test_accepting_a_review_item_merges_the_customers(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    resolve_store(store, TODAY)
+    [item] = list_review(store)
+    customers = store.counts().nodes["Customer"]
+    assert decide_review(store, item.id, accept=True, actor="agent-7").status == "accepted"
+    assert _customer_of(store, "callcenter:C2") == _customer_of(store, "webshop:W2")
+    assert store.counts().nodes["Customer"] == customers - 1
+    [link] = store.neighbours("SourceRecord", "callcenter:C2", "RESOLVED_TO")
+    assert link.edge.props["rule"] == "review"
+    assert list_review(store) == []
+
+
+HISTORY_LABELS = {"MergeEvent", "AuditEntry", "ReviewItem", "MatchModel"}
+HISTORY_RELS = {"MERGED", "CANDIDATE"}
+
+
+def _dump(store: GraphStore) -> tuple[dict[tuple[str, str], dict[str, object]], set[str]]:
+    """Every node and relationship outside the history, with properties."""
+    nodes: dict[tuple[str, str], dict[str, object]] = {}
+    rels: set[str] = set()
+    for label in schema().labels:
+        if label in HISTORY_LABELS:
+            continue
+        keys = store.keys_page(label, None, 10**6)
+        for key, node in store.get_nodes(label, keys).items():
+            nodes[(label, key)] = node.props
+        for key, found in store.neighbours_many(label, keys, None, "out", limit=10**6).items():
+            for n in found:
+                if n.edge.type not in HISTORY_RELS:
+                    rels.add(json.dumps([n.edge.type, label, key, n.node.label, n.node.key, n.edge.props], sort_keys=True))  # fmt: skip
+    return nodes, rels
+
+
+def test_unmerge_restores_the_pre_merge_graph_exactly(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    ann_b, ann_w, ann_c, bob = (
+        _customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1", "billing:B2")
+    )
+    # A joint account both of Ann's records hold, in different roles; relationships
+    # between her parts (dropped by the merge) and to Bob.
+    store.upsert_nodes("Holding", [{"id": "A1", "status": "active"}])
+    store.upsert_relationships(
+        "HOLDS",
+        "Customer",
+        "Holding",
+        [RelRow(ann_b, "A1", {"role": "primary"}), RelRow(ann_w, "A1", {"role": "joint"})],
+    )
+    store.upsert_relationships(
+        "RELATED_TO",
+        "Customer",
+        "Customer",
+        [
+            RelRow(ann_c, bob, {"kind": "referral"}),
+            RelRow(ann_w, ann_b, {"kind": "family"}),
+            # The same relationship on two of her parts, different properties: the merge
+            # folds them into one on the survivor.
+            RelRow(ann_b, bob, {"kind": "referral", "since": "2020-01-01"}),
+        ],
+    )
+    # Relationships no other part has: the merge leaves them where they are.
+    store.upsert_nodes("Touchpoint", [{"id": "T1", "kind": "call"}, {"id": "T2", "kind": "web"}])
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT",
+        "Customer",
+        "Touchpoint",
+        [RelRow(ann_b, "T1"), RelRow(ann_w, "T2"), RelRow(ann_c, "T2")],
+    )
+    before = _dump(store)
+    resolve_store(store, TODAY)
+    assert _dump(store) != before
+    event = find_merge_event(store, "webshop:W1")
+    result = unmerge(store, event, actor="agent-7")
+    assert len(result.restored) == 2
+    after = _dump(store)
+    assert after[0] == before[0]
+    assert after[1] == before[1]
+    # History keeps both: the merge, marked undone, and the split.
+    merge = store.get_node("MergeEvent", event)
+    split = store.get_node("MergeEvent", result.split_event)
+    assert merge is not None
+    assert merge.props["undone"] is True
+    assert split is not None
+    assert split.props["kind"] == "split"
+    with pytest.raises(UnmergeError, match="already undone"):
+        unmerge(store, event, actor="agent-7")
+    with pytest.raises(UnmergeError, match="not brought to"):
+        find_merge_event(store, "webshop:W1")
+
+
+def test_a_pushed_record_resolves_on_arrival(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    resolve_store(store, TODAY)  # estimates and stores the model
+    ann = _customer_of(store, "billing:B1")
+    path = tmp_path / "stores.customers.csv"
+    path.write_text(
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        "S1,ANN LEE,,,+1 202 555 0101,,,US\n"  # Ann's phone, her name in capitals
+        "S2,Zed Quill,1999-09-09,zed@example.com,+12025550177,3 Yew Row,60006,US\n",
+        encoding="utf-8",
+    )
+    load_file(store, "customers", path, "stores", rejects_path=tmp_path / "s.rej")
+    customers = store.counts().nodes["Customer"]
+    ann_arrives, stranger = resolve_arrivals(
+        store, ["stores:S1", "stores:S2"], actor="test", today=TODAY
+    )
+    assert (ann_arrives.customer, ann_arrives.merged, ann_arrives.rule) == (ann, True, "phone")
+    assert _customer_of(store, "stores:S1") == ann
+    assert (stranger.merged, stranger.rule) == (False, "singleton")
+    assert store.counts().nodes["Customer"] == customers - 1
+    # Arriving again changes nothing.
+    [again] = resolve_arrivals(store, ["stores:S1"], actor="test", today=TODAY)
+    assert (again.customer, again.merged) == (ann, False)
+
+
+def test_the_stored_model_keeps_its_household_estimate(store: GraphStore) -> None:
+    """Records pushed later are scored with the household u the batch estimated; a model
+    stored before there was one loads without it (and falls back on the fixed rules)."""
+    from identity.matching import Model
+    from identity.resolve import load_model, save_model
+
+    u = {"name": {"exact": 0.001, "different": 0.99}}
+    store.upsert_nodes("MatchModel", [{"id": "default", "u": json.dumps(u), "records": 9}])
+    assert (load_model(store).u, load_model(store).u_home) == (u, {})
+    home = {"name": {"exact": 0.03, "other_given": 0.7}, "phone": {"exact": 0.2}}
+    save_model(store, Model(u, {}, {}, 1234, home))
+    loaded = load_model(store)
+    assert (loaded.u, loaded.u_home, loaded.records) == (u, home, 1234)
+
+
+def test_a_pushed_record_keeps_to_one_record_per_system(store: GraphStore, tmp_path: Path) -> None:
+    """A system the batch found to hold each person once: a record of it pushed later
+    never joins a customer already holding another of its records."""
+    from identity.resolve import load_model, save_model
+
+    _load(store, tmp_path)
+    resolve_store(store, TODAY)
+    ann = _customer_of(store, "billing:B1")
+    path = tmp_path / "stores.customers.csv"
+    path.write_text(
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        "S1,ANN LEE,,,+1 202 555 0101,,,US\n"
+        "S3,Ann Lee,,,+1 202 555 0101,,,US\n",  # the same again, under another record ID
+        encoding="utf-8",
+    )
+    load_file(store, "customers", path, "stores", rejects_path=tmp_path / "s.rej")
+    model = load_model(store)
+    model.one_record = frozenset({"stores"})
+    save_model(store, model)
+    assert load_model(store).one_record == frozenset({"stores"})
+    first, second = resolve_arrivals(store, ["stores:S1", "stores:S3"], actor="test", today=TODAY)
+    assert (first.customer, first.merged) == (ann, True)
+    assert second.merged is False
+    assert _customer_of(store, "stores:S3") != ann
