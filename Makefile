@@ -59,6 +59,7 @@ lint-python: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 lint-cypher: $(VENV)/.installed $(LINT_DIR)/node_modules/.installed
 	$(BIN)/ckb schema cypher --json --out build/cypher-lint.json

@@ -27,8 +27,9 @@ from common import percentile
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
 from identity.arrival import resolve_arrivals
-from identity.matching import match_terms, profile
-from loaders.kinds import singleton_customer_id
+from identity.blocking import match_terms
+from identity.profile import profile
+from loaders.record_rows import singleton_customer_id
 
 TODAY = date(2026, 11, 23)
 

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from common import billing_customers, sample_store
 
-from queries.named import run_query
+from queries.engine import run_query
 from scoring.segments import assign_segments
 
 

@@ -30,14 +30,15 @@ from typing import Any
 import orjson
 from common import percentile
 
-from epcis.capture import capture, read_documents
+from epcis.capture import capture
+from epcis.documents import read_documents
 from epcis.epc import canonical_epc
 from epcis.shelf_signals import SHELF_PICKUP, SHELF_PUTDOWN, store_bucket
 from epcis.store_sales import rebuild
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
 from loaders.rejects import RejectsFile
-from queries.named import run_query
+from queries.engine import run_query
 
 STEPS = ("commissioning", "shipping", "receiving", "stocking", "retail_selling")
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]

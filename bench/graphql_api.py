@@ -86,7 +86,7 @@ from api.graphql.context import ApiContext, Loaders
 from api.http.metrics import Metrics
 from graph.embedded import EmbeddedStore
 from queries.customer_list import decode_cursor, encode_cursor
-from queries.named import run_query
+from queries.engine import run_query
 from sample.generator import AS_OF
 from scoring.segments import assign_segments
 from tests.support.serve import free_port

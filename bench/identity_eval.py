@@ -14,7 +14,7 @@ Scores are pairwise precision, recall and F1 over *every* record of the truth: a
 the loader rejected belongs to its person still, and each of its pairs is a missed pair
 (``ckb resolve --evaluate`` scores the loaded records only; that figure is reported too,
 as "F1 loaded"). Pair completeness is the share of true pairs among the loaded records
-that blocking makes candidates (identity.matching.candidate_pairs, as resolve runs it).
+that blocking makes candidates (identity.blocking.candidate_pairs, as resolve runs it).
 Splink (when importable: ``pip install 'splink>=4'``) gets the same loaded records,
 normalised as ckb normalises them (bench/splink_compare.py), and is scored the same way.
 
@@ -56,19 +56,12 @@ from splink_compare import run_splink
 
 from graph.embedded import EmbeddedStore
 from graph.memory import gc_paused
-from identity.matching import (
-    AUTO_MERGE_WEIGHT,
-    REVIEW_WEIGHT,
-    Link,
-    Profile,
-    candidate_pairs,
-    cluster_scores,
-    compare,
-    find_generic,
-    is_link,
-    pairwise_scores,
-    profile,
-)
+from identity.blocking import candidate_pairs
+from identity.comparison import compare
+from identity.evaluate import cluster_scores, pairwise_scores
+from identity.matching import AUTO_MERGE_WEIGHT, REVIEW_WEIGHT, Link, is_link
+from identity.model import find_generic
+from identity.profile import Profile, profile
 from identity.resolve import resolve_store
 from loaders.pipeline import load_file
 

@@ -23,7 +23,7 @@ from common import bench_neo4j, billing_customers, percentile, sample_store
 from graph.copy import copy_graph
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
-from queries.named import run_query
+from queries.engine import run_query
 from sample.generator import AS_OF
 from scoring.segments import assign_segments
 

@@ -23,8 +23,11 @@ from splink_compare import run_splink
 
 from graph.memory import gc_paused
 from identity.arrival import resolve_arrivals
-from identity.matching import cluster_scores, estimate_model, pairwise_scores, profile, resolve
-from identity.resolve import resolve_store, truth_clusters
+from identity.clustering import resolve
+from identity.evaluate import cluster_scores, pairwise_scores, truth_clusters
+from identity.model import estimate_model
+from identity.profile import profile
+from identity.resolve import resolve_store
 from loaders.pipeline import load_file
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from identity.matching import Profile
+from identity.profile import Profile
 
 
 def run_splink(profiles: Sequence[Profile]) -> tuple[list[list[str]], float] | None:

@@ -3,7 +3,7 @@
 EPCIS capture is two kinds of Python work: parsing, validating against GS1's schema and
 building graph rows, and writing those rows to the store. Each holds the interpreter lock,
 so threads cannot overlap them; a second process can (as loaders/parallel.py does for
-record files). What crosses the pipe is each batch as :func:`epcis.capture.checked_batches`
+record files). What crosses the pipe is each batch as :func:`epcis.batches.checked_batches`
 makes it: rows, counts, results and rejects, in file order.
 """
 
@@ -16,7 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from epcis.capture import CheckedBatch, checked_batches, read_documents
+from epcis.batches import CheckedBatch, checked_batches
+from epcis.documents import read_documents
 from graph.errors import CkbError
 from loaders.pipes import children, received, send
 

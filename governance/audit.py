@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from graph import clock
 from graph.store import GraphStore
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def record_audit(
@@ -24,7 +20,7 @@ def record_audit(
         [
             {
                 "id": audit_id,
-                "at": now_utc(),
+                "at": clock.now_iso(),
                 "actor": actor,
                 "action": action,
                 "target": target,

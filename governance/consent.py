@@ -4,17 +4,29 @@ A customer's consent for a purpose may have arrived from several source systems 
 its own Consent node). A change made through the API is the newest word: it updates
 every Consent node of that purpose and channel the customer has, and creates one when
 there is none, so no older "granted" from a source system outvotes a withdrawal.
+
+Reading consent is a pure rule over a customer's Consent records
+(``allows_third_party_data``): the store call that fetches them is the caller's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import get_args
 
-from governance.audit import now_utc
+from graph import clock
 from graph.errors import CkbError
 from graph.store import GraphStore, PropertyValue, RelRow
 from loaders.models import ConsentChannel, ConsentPurpose
+
+THIRD_PARTY_DATA = "third_party_data"
+
+
+def allows_third_party_data(consents: Iterable[Mapping[str, object]]) -> bool:
+    """Whether a customer's Consent records (their properties) allow purchased
+    third-party data about them: one granted ``third_party_data`` record suffices."""
+    return any(c.get("purpose") == THIRD_PARTY_DATA and c.get("granted") is True for c in consents)
 
 
 class ConsentError(CkbError):
@@ -51,7 +63,7 @@ def update_consent(
         if n.node.props.get("purpose") == purpose and n.node.props.get("channel") == channel
     ]
     ids = same or [f"consent:{customer_id}:{purpose}:{channel}"]
-    at = now_utc()
+    at = clock.now_iso()
     change: dict[str, PropertyValue] = (
         {"granted": True, "given_at": at} if granted else {"granted": False, "withdrawn_at": at}
     )

@@ -81,7 +81,6 @@ def copy_graph(
     """Copy every node, then every relationship; returns (nodes, relationships) copied,
     those of an earlier interrupted run included when resuming from ``checkpoint``.
     Idempotent: copying again changes nothing on the target."""
-    model = schema()
     if batch < 1:
         raise CopyError(f"the copy's batch size must be at least 1, got {batch}")
     point = (
@@ -89,11 +88,37 @@ def copy_graph(
         if checkpoint
         else Checkpoint(source.description, target.description)
     )
-    totals = source.counts()
-    labels = list(model.labels)
+    run = _Copy(source, target, batch, checkpoint, progress, point)
+    for label in run.labels:
+        run.copy_nodes(label)
+    if point.phase == "nodes":
+        point.phase, point.label, point.after = "relationships", None, None
+    for label in run.labels:
+        run.copy_relationships(label)
+    if checkpoint and checkpoint.exists():
+        checkpoint.unlink()
+    return point.nodes, point.relationships
 
-    def start_after(phase: Phase, label: str) -> tuple[bool, str | None]:
+
+@dataclass
+class _Copy:
+    """One copy under way: what it copies where, and how far it got (``point``)."""
+
+    source: GraphStore
+    target: GraphStore
+    batch: int
+    checkpoint: Path | None
+    progress: Progress | None
+    point: Checkpoint
+
+    def __post_init__(self) -> None:
+        self.model = schema()
+        self.totals = self.source.counts()
+        self.labels = list(self.model.labels)
+
+    def start_after(self, phase: Phase, label: str) -> tuple[bool, str | None]:
         """Whether (phase, label) is still to do, and the key to resume after."""
+        point, labels = self.point, self.labels
         order = ["nodes", "relationships"]
         if order.index(phase) != order.index(point.phase):
             return order.index(phase) > order.index(point.phase), None
@@ -104,46 +129,43 @@ def copy_graph(
             return current > done, None
         return True, point.after
 
-    def finished(phase: Phase, label: str, after: str) -> None:
-        point.phase, point.label, point.after = phase, label, after
-        if checkpoint:
-            _save(checkpoint, point)
+    def finished(self, phase: Phase, label: str, after: str, done: int) -> None:
+        """A page is copied: record it, and tell how far the label is."""
+        self.point.phase, self.point.label, self.point.after = phase, label, after
+        if self.checkpoint:
+            _save(self.checkpoint, self.point)
+        if self.progress:
+            total = max(done, self.totals.nodes.get(label, 0))
+            self.progress(f"{phase}: {label}", done, total)
 
-    for label in labels:
-        todo, after = start_after("nodes", label)
+    def copy_nodes(self, label: str) -> None:
+        todo, after = self.start_after("nodes", label)
         if not todo:
-            continue
-        key_name = model.node(label).key
+            return
+        key_name = self.model.node(label).key
         done = 0
-        for page in pages(source, label, batch, after, with_relationships=False):
+        for page in pages(self.source, label, self.batch, after, with_relationships=False):
             rows = [{**page.nodes[k].props, key_name: k} for k in page.keys if k in page.nodes]
-            target.upsert_nodes(label, rows)
-            point.nodes += len(rows)
+            self.target.upsert_nodes(label, rows)
+            self.point.nodes += len(rows)
             done += len(page.keys)
-            finished("nodes", label, page.last)
-            if progress:
-                progress(f"nodes: {label}", done, max(done, totals.nodes.get(label, 0)))
-    if point.phase == "nodes":
-        point.phase, point.label, point.after = "relationships", None, None
-    for label in labels:
-        todo, after = start_after("relationships", label)
-        if not todo or not starts_relationships(model, label):
-            continue
+            self.finished("nodes", label, page.last, done)
+
+    def copy_relationships(self, label: str) -> None:
+        """The relationships that start at ``label`` nodes."""
+        todo, after = self.start_after("relationships", label)
+        if not todo or not starts_relationships(self.model, label):
+            return
         done = 0
-        hub = is_hub(model, totals, label)
-        for page in pages(source, label, batch, after, hub=hub):
+        hub = is_hub(self.model, self.totals, label)
+        for page in pages(self.source, label, self.batch, after, hub=hub):
             grouped: dict[tuple[str, str], list[RelRow]] = defaultdict(list)
             for edge in page.outgoing:
                 grouped[(edge.type, edge.dst_label)].append(
                     RelRow(edge.src_key, edge.dst_key, edge.props)
                 )
             for (rel_type, other), rel_rows in sorted(grouped.items()):
-                target.upsert_relationships(rel_type, label, other, rel_rows)
-                point.relationships += len(rel_rows)
+                self.target.upsert_relationships(rel_type, label, other, rel_rows)
+                self.point.relationships += len(rel_rows)
             done += len(page.keys)
-            finished("relationships", label, page.last)
-            if progress:
-                progress(f"relationships: {label}", done, max(done, totals.nodes.get(label, 0)))
-    if checkpoint and checkpoint.exists():
-        checkpoint.unlink()
-    return point.nodes, point.relationships
+            self.finished("relationships", label, page.last, done)

@@ -837,3 +837,39 @@ def schema() -> GraphSchema:
     model = GraphSchema(SCHEMA_VERSION, _NODES, _RELATIONSHIPS)
     model.validate()
     return model
+
+
+# ---------------------------------------------------------------- customer field lists
+# Which of a Customer's properties each reader shows or filters by, derived from the
+# declaration above: a property added there is shown unless one of these sets names it.
+# Every name here must be a Customer property (checked at import).
+CUSTOMER_NOT_SHOWN: Mapping[str, frozenset[str]] = {
+    # Readable only by restricted roles: never in a profile or a filter.
+    "sensitive": frozenset({"national_id"}),
+    # Keys ckb computes for search, matching and the at_risk order: not facts about anyone.
+    "internal": frozenset({"name_normalized", "name_keys", "risk_key"}),
+    # The inputs of the RFM code the profile shows as ``rfm``.
+    "score inputs": frozenset({"recency_days", "frequency", "monetary"}),
+    # When and from where the golden record was written: record keeping, not the customer.
+    "record keeping": frozenset({"created_at", "updated_at", *(n for n, _, _ in PROVENANCE)}),
+    # Not shown yet: adding one shows it in customer_360 (and its Cypher projection),
+    # GraphQL's Customer and the list filters.
+    "not yet shown": frozenset({"given_name", "family_name", "gender", "address_line2", "region"}),
+}
+
+
+def _customer_props() -> tuple[Prop, ...]:
+    customer = next(n for n in _NODES if n.label == "Customer")
+    hidden = frozenset[str]().union(*CUSTOMER_NOT_SHOWN.values())
+    if unknown := hidden - set(customer.property_names):
+        raise SchemaDefinitionError(f"CUSTOMER_NOT_SHOWN names no Customer property: {unknown}")
+    return tuple(p for p in customer.props if p.name not in hidden)
+
+
+# What a customer's profile shows, in declaration order: customer_360's ``customer``,
+# GraphQL's Customer (its ``id`` as the ID).
+CUSTOMER_PROFILE: tuple[str, ...] = tuple(p.name for p in _customer_props())
+
+# What a customer list filters and sorts by: the profile's single values. A list-typed
+# property (churn_signals) has no order and no equality a filter could use.
+CUSTOMER_FILTERABLE: tuple[str, ...] = tuple(p.name for p in _customer_props() if p.type != "list")

@@ -14,7 +14,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Concatenate, Literal, NamedTuple, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import (
+    Any,
+    Concatenate,
+    Literal,
+    NamedTuple,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    runtime_checkable,
+)
 
 from graph.errors import StoreConflictError
 
@@ -242,6 +251,22 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class CypherReader(Protocol):
+    """A store that answers a named read query (a ``queries/*.cypher`` file) in Cypher
+    itself: the Neo4j store. A store without it (the embedded one) is asked through the
+    ``GraphStore`` port by the query's embedded implementation instead.
+
+    Contract: ``read_query(name, text, params)`` runs ``text`` (the query file called
+    ``name``) in a read transaction with ``params`` and returns its rows as maps keyed by
+    the RETURN's column names. A proxy in front of a store (the HTTP layer's timer) is one
+    when it exposes the wrapped store's ``read_query``: tested with ``isinstance``, which
+    asks by attribute, so delegation through ``__getattr__`` counts.
+    """
+
+    def read_query(self, name: str, text: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
 
 
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """Resolution on arrival: a pushed customer record lands on the customer it belongs to.
 
-Every SourceRecord carries ``match_keys``: its blocking keys (identity/matching.py), hashed
+Every SourceRecord carries ``match_keys``: its blocking keys (identity/blocking.py), hashed
 to plain words so a term index can hold them. A new record looks up the records sharing
 a key — a key shared by more than ``MAX_SHARED`` records is generic and ignored, as in
 the batch — scores each with the model the last ``ckb resolve`` estimated (stored as a
@@ -14,34 +14,21 @@ whatever the size of the graph.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
+from graph import clock
 from graph.store import GraphStore, Node
-from identity.matching import (
-    MAX_SHARED,
-    MIN_DIRECT_WEIGHT,
-    REVIEW_WEIGHT,
-    Link,
-    Model,
-    Profile,
-    identifier_key,
-    is_link,
-    match_terms,
-    profile,
-    score,
-    term,
-    worth_review,
-)
-from identity.resolve import (
-    _merge,
-    _rejected_pairs,
-    _store_review_items,
-    load_model,
-    review_id,
-)
+from identity.blocking import identifier_key, match_terms, term
+from identity.clustering import MIN_DIRECT_WEIGHT
+from identity.matching import REVIEW_WEIGHT, Link, is_link, score, worth_review
+from identity.merge import merge_customers
+from identity.model import MAX_SHARED, Model
+from identity.model_store import load_model
+from identity.profile import Profile, profile
+from identity.review import rejected_pairs, review_id, store_review_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +62,24 @@ def resolve_arrival(
     owner = store.neighbours("SourceRecord", record_key, "RESOLVED_TO", "out", "Customer", limit=1)
     own = owner[0].node.key if owner else ""
     p = profile(record_key, node.props, today)
+    candidates, scoring = _candidates(store, p, model)
+    if not candidates:
+        return Arrival(record_key, own, "singleton", False, None)
+    links = {k: score(p, profile(k, n.props, today), scoring) for k, n in candidates.items()}
+    best = _strongest_link(store, record_key, own, links)
+    if best is not None:
+        customer, link = best
+        if _direct_with_all(store, p, customer, scoring, today, record_key):
+            _join(store, customer, own, record_key, link, actor)
+            return Arrival(record_key, customer, link.rule, True, None)
+    review = _open_review(store, links, {record_key: node, **candidates}, scoring)
+    return Arrival(record_key, own, "singleton", False, review)
+
+
+def _candidates(store: GraphStore, p: Profile, model: Model) -> tuple[dict[str, Node], Model]:
+    """The records sharing a match key with the newcomer, and the model to score them
+    with: the stored one, knowing the newcomer's name's frequency (kept on ``model``) and
+    which of its identifiers are generic."""
     candidates: dict[str, Node] = {}
     generic: dict[str, set[str]] = {}
     identifiers = _identifiers(p)
@@ -83,7 +88,7 @@ def resolve_arrival(
         if key == name_term:
             # Term frequency of the name, for the name's weight; not a blocking key.
             hits = store.find_terms("SourceRecord", "match_keys", [key], limit=MAX_SHARED + 2)
-            others = [n for n, _ in hits if n.key != record_key]
+            others = [n for n, _ in hits if n.key != p.key]
             model.name_share[p.name_key or ""] = max(len(others) + 1, 1) / max(model.records, 1)
             continue
         sharing = records_sharing(store, key)
@@ -92,7 +97,7 @@ def resolve_arrival(
                 field, value = identifiers[key]
                 generic.setdefault(field, set()).add(value)
             continue
-        candidates.update((n.key, n) for n in sharing if n.key != record_key)
+        candidates.update((n.key, n) for n in sharing if n.key != p.key)
     scoring = Model(
         model.u,
         model.name_share,
@@ -101,13 +106,18 @@ def resolve_arrival(
         model.u_home,
         model.one_record,
     )
-    if not candidates:
-        return Arrival(record_key, own, "singleton", False, None)
-    links = {k: score(p, profile(k, n.props, today), scoring) for k, n in candidates.items()}
+    return candidates, scoring
+
+
+def _strongest_link(
+    store: GraphStore, record_key: str, own: str, links: Mapping[str, Link]
+) -> tuple[str, Link] | None:
+    """Another customer the newcomer links to, by its strongest link (deterministic rules
+    first), leaving out pairs a person rejected."""
     owners = store.neighbours_many(
-        "SourceRecord", sorted(candidates), "RESOLVED_TO", "out", "Customer", limit=1
+        "SourceRecord", sorted(links), "RESOLVED_TO", "out", "Customer", limit=1
     )
-    rejected = {tuple(sorted(pair)) for pair in _rejected_pairs(store)}
+    rejected = {tuple(sorted(pair)) for pair in rejected_pairs(store)}
     best: tuple[Any, ...] | None = None
     for key, link in links.items():
         if key not in owners or (min(key, record_key), max(key, record_key)) in rejected:
@@ -118,32 +128,38 @@ def resolve_arrival(
         rank = (link.rule == "probabilistic", -link.weight, customer)
         if best is None or rank < best[0]:
             best = (rank, customer, link)
-    if best is not None:
-        _, customer, link = best
-        if _direct_with_all(store, p, customer, scoring, today, record_key):
-            linked = store.neighbours(
-                "Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
-            )
-            mine = store.neighbours(
-                "Customer", own, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
-            )
-            records_of = {customer: [n.node.key for n in linked], own: [n.node.key for n in mine]}
-            by_record = {n.node.key: n.node for n in [*linked, *mine]}
-            _merge(store, [[customer, own]], records_of, by_record, {record_key: link}, actor)
-            return Arrival(record_key, customer, link.rule, True, None)
+    return None if best is None else (best[1], best[2])
+
+
+def _join(
+    store: GraphStore, customer: str, own: str, record_key: str, link: Link, actor: str
+) -> None:
+    """Merge the newcomer's customer into the one it links to."""
+    linked = store.neighbours(
+        "Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
+    )
+    mine = store.neighbours("Customer", own, "RESOLVED_TO", "in", "SourceRecord", limit=10**6)
+    records_of = {customer: [n.node.key for n in linked], own: [n.node.key for n in mine]}
+    by_record = {n.node.key: n.node for n in [*linked, *mine]}
+    merge_customers(store, [[customer, own]], records_of, by_record, {record_key: link}, actor)
+
+
+def _open_review(
+    store: GraphStore, links: Mapping[str, Link], by_record: Mapping[str, Node], model: Model
+) -> str | None:
+    """A review item for the newcomer's strongest possible match, if any is worth a look."""
     possible = sorted(
         (
             lk
             for lk in links.values()
-            if lk.weight >= REVIEW_WEIGHT and not is_link(lk) and worth_review(lk, scoring)
+            if lk.weight >= REVIEW_WEIGHT and not is_link(lk) and worth_review(lk, model)
         ),
         key=lambda lk: -lk.weight,
     )
-    review = None
-    if possible:
-        _store_review_items(store, possible[:1], {record_key: node, **candidates}, scoring)
-        review = review_id(possible[0].a, possible[0].b)
-    return Arrival(record_key, own, "singleton", False, review)
+    if not possible:
+        return None
+    store_review_items(store, possible[:1], by_record, model)
+    return review_id(possible[0].a, possible[0].b)
 
 
 def _direct_with_all(
@@ -181,7 +197,7 @@ def resolve_arrivals(
 ) -> list[Arrival]:
     """Resolve each record; those in ``settled`` (loaded again unchanged, their customer
     merged by resolution: the pipeline's Loader.settled) are where they landed and stay."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     with _RESOLVING:
         model = load_model(store)
         return [

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from graph.store import GraphStore
-from identity.matching import profile
+from identity.profile import profile
 from identity.resolve import source_records
 
 _QUOTED = re.compile(r"'[^']*'")

@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from graph import clock
 from graph.errors import CkbError
 from graph.schema import schema
-from graph.store import GraphStore, RelRow, transactional
+from graph.store import GraphStore, Node, RelRow, transactional
 
 HISTORY = ("MERGED",)
 
@@ -37,10 +37,6 @@ class UnmergeResult:
     split_event: str
     survivor: str
     restored: tuple[str, ...]  # customer IDs back
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _identity(rel: dict[str, Any], owner: str) -> tuple[Any, ...]:
@@ -88,8 +84,50 @@ def find_merge_event(store: GraphStore, record: str) -> str:
     raise UnmergeError(f"{record} was not brought to {customer} by a merge that can be undone")
 
 
+# Relationship rows by (type, source label, target label), as the store writes them.
+_Rows = dict[tuple[str, str, str], list[RelRow]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Undo:
+    """A merge that can be undone: its event, and what its snapshot says was there."""
+
+    event: Node
+    survivor: str
+    absorbed: dict[str, dict[str, Any]]  # customer ID -> its props and rels before
+    before: dict[str, Any]  # the survivor's props and rels the merge changed
+    current: Node  # the survivor now
+
+
 @transactional  # all of it or nothing, whatever fails on the way
 def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
+    undo = _undoable(store, event_id)
+    survivor, absorbed = undo.survivor, undo.absorbed
+    deletes: _Rows = defaultdict(list)
+    writes: _Rows = defaultdict(list)
+    # 1. The survivor: relationships moved onto it come off; those it had get their
+    #    properties back exactly (a merge may have overwritten them).
+    _take_back(store, undo, deletes, writes)
+    # 2. The absorbed customers, as they were, with every relationship.
+    store.upsert_nodes("Customer", [{**a["props"], "id": c} for c, a in absorbed.items()])
+    alias_edges = _give_back(undo, deletes, writes)
+    for (rel_type, src, dst), rows in sorted(deletes.items()):
+        store.delete_relationships(rel_type, src, dst, rows)
+    store.delete_nodes("CustomerAlias", list(absorbed))
+    for (rel_type, src, dst), rows in sorted(writes.items()):
+        store.upsert_relationships(rel_type, src, dst, rows)
+    store.upsert_relationships("ALIAS_OF", "CustomerAlias", "Customer", alias_edges)
+    # 3. The survivor's own properties, exactly.
+    store.upsert_nodes(
+        "Customer", [{**_exact(undo.before["props"], undo.current.props), "id": survivor}]
+    )
+    # 4. History.
+    split_id = _record_split(store, undo, actor)
+    return UnmergeResult(event_id, split_id, survivor, tuple(sorted(absorbed)))
+
+
+def _undoable(store: GraphStore, event_id: str) -> _Undo:
+    """The merge event and its snapshot, or why it cannot be undone."""
     event = store.get_node("MergeEvent", event_id)
     if event is None or event.props.get("kind") != "merge":
         raise UnmergeError(f"no merge event {event_id!r}")
@@ -107,7 +145,11 @@ def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
     taken = [c for c in absorbed if store.get_node("Customer", c) is not None]
     if taken:
         raise UnmergeError(f"customer IDs {', '.join(taken)} are in use again")
+    return _Undo(event, survivor, absorbed, before, current)
 
+
+def _survivor_rels(store: GraphStore, survivor: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The survivor's relationships now, by identity, in the snapshot's shape."""
     now_rels = store.neighbours("Customer", survivor, None, "both", None, limit=10**7)
     now_by_id = {}
     for n in now_rels:
@@ -120,13 +162,15 @@ def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
             "props": n.edge.props,
         }
         now_by_id[_identity(rel, survivor)] = rel
-    had = {_identity(r, survivor): r for r in before["rels"]}
+    return now_by_id
 
-    deletes: dict[tuple[str, str, str], list[RelRow]] = defaultdict(list)
-    writes: dict[tuple[str, str, str], list[RelRow]] = defaultdict(list)
-    # 1. The survivor: relationships moved onto it come off; those it had get their
-    #    properties back exactly (a merge may have overwritten them).
-    for rel_id, rel in now_by_id.items():
+
+def _take_back(store: GraphStore, undo: _Undo, deletes: _Rows, writes: _Rows) -> None:
+    """What the merge changed on the survivor: moved relationships to delete, its own to
+    write back with the properties they had."""
+    survivor = undo.survivor
+    had = {_identity(r, survivor): r for r in undo.before["rels"]}
+    for rel_id, rel in _survivor_rels(store, survivor).items():
         if rel["type"] in HISTORY:
             continue
         if rel_id in had:
@@ -134,44 +178,44 @@ def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
                 where, row = _row(rel, survivor, _exact(had[rel_id]["props"], rel["props"]))
                 writes[where].append(row)
             continue
-        if _moved_here(rel, survivor, absorbed):
+        if _moved_here(rel, survivor, undo.absorbed):
             where, row = _row(rel, survivor, {})
             deletes[where].append(RelRow(row.src, row.dst, {
                 k: rel["props"].get(k) for k in schema().relationship(rel["type"]).key
             }))  # fmt: skip
-    # 2. The absorbed customers, as they were, with every relationship.
-    store.upsert_nodes("Customer", [{**a["props"], "id": c} for c, a in absorbed.items()])
+
+
+def _give_back(undo: _Undo, deletes: _Rows, writes: _Rows) -> list[RelRow]:
+    """Every relationship of the absorbed customers back on them (their records and
+    aliases leave the survivor); their aliases' ALIAS_OF rows are returned."""
     alias_edges: list[RelRow] = []
-    for c, a in absorbed.items():
+    for c, a in undo.absorbed.items():
         for rel in a["rels"]:
             if rel["type"] in HISTORY:
                 continue
             if rel["type"] == "RESOLVED_TO":  # the record leaves the survivor
                 deletes[("RESOLVED_TO", "SourceRecord", "Customer")].append(
-                    RelRow(rel["key"], survivor)
+                    RelRow(rel["key"], undo.survivor)
                 )
             if rel["type"] == "ALIAS_OF":
                 deletes[("ALIAS_OF", "CustomerAlias", "Customer")].append(
-                    RelRow(rel["key"], survivor)
+                    RelRow(rel["key"], undo.survivor)
                 )
                 alias_edges.append(RelRow(rel["key"], c))
                 continue
             where, row = _row(rel, c, rel["props"])
             writes[where].append(row)
-    for (rel_type, src, dst), rows in sorted(deletes.items()):
-        store.delete_relationships(rel_type, src, dst, rows)
-    store.delete_nodes("CustomerAlias", list(absorbed))
-    for (rel_type, src, dst), rows in sorted(writes.items()):
-        store.upsert_relationships(rel_type, src, dst, rows)
-    store.upsert_relationships("ALIAS_OF", "CustomerAlias", "Customer", alias_edges)
-    # 3. The survivor's own properties, exactly.
-    store.upsert_nodes("Customer", [{**_exact(before["props"], current.props), "id": survivor}])
-    # 4. History.
-    now = _now()
+    return alias_edges
+
+
+def _record_split(store: GraphStore, undo: _Undo, actor: str) -> str:
+    """The merge marked undone, a split event and its audit entry; the split's ID."""
+    event_id, survivor = undo.event.key, undo.survivor
+    now = clock.now_iso_precise()
     split_id = (
         "S" + hashlib.blake2b(f"{event_id}|{now}".encode(), digest_size=8).hexdigest().upper()
     )
-    restored = tuple(sorted(absorbed))
+    restored = tuple(sorted(undo.absorbed))
     store.upsert_nodes(
         "MergeEvent",
         [
@@ -184,7 +228,7 @@ def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
                 "reason": f"unmerge of {event_id}",
                 "survivor": survivor,
                 "absorbed": list(restored),
-                "source_records": event.props.get("source_records"),
+                "source_records": undo.event.props.get("source_records"),
             },
         ],
     )
@@ -208,7 +252,7 @@ def unmerge(store: GraphStore, event_id: str, actor: str) -> UnmergeResult:
             }
         ],
     )
-    return UnmergeResult(event_id, split_id, survivor, restored)
+    return split_id
 
 
 def _moved_here(rel: dict[str, Any], survivor: str, absorbed: dict[str, dict[str, Any]]) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 from pydantic import ValidationError
 
-from loaders.kinds import Context, CustomerKey, Kind, Props, RecordRows, Ref, RelGroup
+from loaders.record_rows import Context, CustomerKey, Kind, Props, RecordRows, Ref, RelGroup
 from loaders.sources import RawRecord, canonical_name
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from governance.audit import now_utc
+from graph import clock
 from graph.errors import CkbError
 from graph.store import GraphStore, PropertyValue
 
@@ -42,7 +42,7 @@ def resolve_complaint(
     owners = store.neighbours("Touchpoint", touchpoint_id, "HAD_TOUCHPOINT", "in", "Customer", 1)
     if not owners:
         raise ComplaintError(f"complaint {touchpoint_id!r} belongs to no customer")
-    at = now_utc()
+    at = clock.now_iso()
     change: dict[str, PropertyValue] = {
         "id": touchpoint_id,
         "resolution_status": "resolved",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from graph.errors import CkbError
 from loaders.kinds import KINDS
@@ -25,8 +26,9 @@ _EXTENSIONS = (".csv", ".jsonl", ".ndjson")
 ENRICHMENT = "enrichment data (purchased demographics), not loaded here"
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedLoad:
+class PlannedLoad(NamedTuple):
+    """One record file to load: as which kind, from which source system."""
+
     kind: str
     path: Path
     system: str
@@ -34,6 +36,8 @@ class PlannedLoad:
 
 @dataclass(frozen=True, slots=True)
 class DirectoryPlan:
+    """A directory's files: the record files to load, in dependency order, and the rest."""
+
     loads: list[PlannedLoad]
     skipped: list[tuple[Path, str]]  # every file not loaded, and why
     captures: list[Path] = field(default_factory=list)  # EPCIS event files, in name order

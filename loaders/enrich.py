@@ -17,23 +17,20 @@ import csv
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from graph import clock
 from graph.store import GraphStore, Node, RelRow
 from identity.arrival import records_sharing
-from identity.matching import (
-    AUTO_MERGE_WEIGHT,
-    Link,
-    Model,
-    match_terms,
-    profile,
-    score,
-)
-from identity.resolve import load_model
+from identity.blocking import match_terms
+from identity.matching import AUTO_MERGE_WEIGHT, Link, score
+from identity.model import Model
+from identity.model_store import load_model
+from identity.profile import profile
 from loaders.checking import validation_reasons
 from loaders.models import DemographicRecord
 from loaders.rejects import RejectsFile
@@ -214,6 +211,6 @@ def _attach(
         )
         rels.append(RelRow(match.customer, key))
         summary.attached += 1
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    now = clock.now_iso_precise()
     store.upsert_nodes("ThirdPartyProfile", nodes, touch={"loaded_at": now})
     store.upsert_relationships("HAS_THIRD_PARTY_PROFILE", "Customer", "ThirdPartyProfile", rels)

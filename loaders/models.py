@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from epcis.epc import canonical_epc
+from graph import clock
 from identity.normalize import normalize_birth_date
 
 # Clock skew we tolerate between a source system and us before "in the future" is an error.
@@ -39,7 +40,7 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def _not_future_date(value: date | None) -> date | None:
-    if value is not None and value > datetime.now(UTC).date():
+    if value is not None and value > clock.today():
         raise ValueError("date is in the future")
     return value
 
@@ -50,7 +51,7 @@ def _utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value = value.astimezone(UTC)
-    if value > datetime.now(UTC) + FUTURE_SKEW:
+    if value > clock.now() + FUTURE_SKEW:
         raise ValueError("time is in the future")
     return value
 
@@ -232,7 +233,7 @@ class CustomerRecord(Record):
             if isinstance(raw, int) and not isinstance(raw, bool):
                 raw = str(raw)  # a JSON number: 19801225
             if isinstance(raw, str):
-                read = normalize_birth_date(raw, datetime.now(UTC).date())
+                read = normalize_birth_date(raw, clock.today())
                 data["birth_date"] = read.value
                 data["birth_date_raw"] = raw.strip() if read.flag else None
             elif raw is None:

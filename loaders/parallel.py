@@ -24,14 +24,14 @@ from typing import Any
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from loaders.checking import CheckedBatch, batches, check_batch
-from loaders.kinds import KINDS, Kind
+from loaders.kinds import KINDS
 from loaders.pipes import children, received, send
+from loaders.record_rows import Kind
 from loaders.sources import read_records
 from loaders.staging import StagedBatch, Stager
 
 # Below this size a file loads in a few seconds; starting a process would cost more.
 PARALLEL_MIN_BYTES = 8 << 20
-Share = tuple[int, int]  # this reader's number, how many readers
 
 
 class ReaderFailedError(CkbError):
@@ -63,21 +63,14 @@ def _without_raw(checked: CheckedBatch, stager: Stager | None) -> CheckedBatch |
     return checked
 
 
-def _checked_share(
-    kind_name: str,
-    system: str,
-    path: Path,
-    batch_size: int,
-    share: Share,
-    encoding: str | None = None,
-    now: str | None = None,
-) -> Iterator[CheckedBatch | StagedBatch]:
+def _checked_share(argv: list[str]) -> Iterator[CheckedBatch | StagedBatch]:
     """A reading process's share of the file's batches, checked (and staged, with ``now``
-    as the load's time), in order."""
-    mine, readers = share
+    as the load's time), in order; ``argv`` as :func:`checked_batches` writes it."""
+    kind_name, system, path, batch_size, share, encoding, now = argv
+    mine, readers = (int(n) for n in share.split("/"))
     kind = KINDS[kind_name]
     stager = Stager(now) if now else None
-    pending = batches(read_records(path, encoding=encoding), batch_size)
+    pending = batches(read_records(Path(path), encoding=encoding or None), int(batch_size))
     for i in itertools.count():
         # Paused while a batch is read, checked and sent, as in Loader.run_checked; freed
         # before the collector resumes, so the collection that sets off walks none of it.
@@ -156,18 +149,7 @@ def raw_records(path: Path, lines: set[int], encoding: str | None = None) -> dic
 
 
 def main(argv: list[str]) -> int:
-    kind_name, system, path, batch_size, share, encoding, now = argv
-    mine, readers = (int(n) for n in share.split("/"))
-    share_of_file = _checked_share(
-        kind_name,
-        system,
-        Path(path),
-        int(batch_size),
-        (mine, readers),
-        encoding or None,
-        now or None,
-    )
-    send(share_of_file, sys.stdout.buffer)
+    send(_checked_share(argv), sys.stdout.buffer)
     return 0
 
 

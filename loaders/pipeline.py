@@ -9,35 +9,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from epcis.store_sales import SalesWrite
+from graph import clock
 from graph.embedded import EmbeddedStore, StagedRel
 from graph.errors import CkbError
 from graph.memory import gc_paused
-from graph.schema import schema
-from graph.store import GraphStore, Node, TransactionGroups, atomically
-from identity.matching import match_terms, profile
-from identity.resolve import survivor_attributes
+from graph.store import GraphStore, TransactionGroups
+from loaders.batch_write import Touch, Written, write_rows, write_staged
 from loaders.checking import Checked, CheckedBatch, batches, check_batch, writable
-from loaders.kinds import (
-    GOLDEN_INDEX,
-    KINDS,
-    CustomerKey,
-    GraphRows,
-    Kind,
-    Props,
-    Ref,
-    RelGroup,
-    singleton_for,
-)
+from loaders.file_check import check_file
+from loaders.kinds import KINDS
 from loaders.parallel import checked_batches, raw_records, worth_parallel
+from loaders.record_rows import GOLDEN_INDEX, CustomerKey, GraphRows, Kind, Props, Ref, RelGroup
+from loaders.references import existing_refs, golden_ids, resolve_customers, unknown_reasons
 from loaders.rejects import RejectsFile, RejectSink
-from loaders.sources import RawRecord, check_file, read_records
-from loaders.staging import StagedBatch, Stager, node_touch, rel_touch
+from loaders.reloads import complete_match_keys, known_records, reloaded
+from loaders.sources import RawRecord, read_records
+from loaders.staging import StagedBatch, Stager
 
 DEFAULT_BATCH = 5000
 # The longest a load keeps its write transaction open across batches: another writer
@@ -57,10 +47,6 @@ def get_kind(name: str) -> Kind:
         return KINDS[name]
     except KeyError:
         raise UnknownKindError(name) from None
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -119,16 +105,15 @@ class Loader:
         self.system = system.strip()
         self.rejects = rejects
         self.batch_size = batch_size
-        self.now = now or utc_now()
+        self.now = now or clock.now_iso()
         self._pending: list[tuple[int, Any, list[str]]] = []
         # Rejected records whose raw form stayed with a validating process: (line, reasons).
         self.deferred: list[tuple[int, list[str]]] = []
         # Customer records loaded again unchanged whose customer holds other records too
         # (resolution merged them): source record key -> golden ID. Resolving them again
-        # on arrival would undo nothing and might merge further (api/http/ingest.py skips them).
+        # on arrival would undo nothing and might merge further (loaders/push.py skips them).
         self.settled: dict[str, str] = {}
-        self._node_touch = node_touch(schema(), self.now)
-        self._rel_touch = rel_touch(self.now)
+        self._touch = Touch.at(self.now)
         # The embedded store takes rows staged ahead (loaders/staging.py): a batch of
         # records that need no more than their customers and references resolved is
         # staged where it is checked, in a reading process when there is one.
@@ -214,52 +199,43 @@ class Loader:
         summary.rejected += 1
         self._pending.append((line, record, reasons))
 
-    def _resolve_customers(self, keys: set[CustomerKey]) -> dict[CustomerKey, str]:
-        resolved: dict[CustomerKey, str] = {}
-        by_source = {k.source_key: k for k in keys if k.source_key}
-        if by_source:
-            # The links alone, not the customers at their ends: only their keys are needed.
-            links = self.store.relationships_of("SourceRecord", list(by_source))
-            for source_key, edges in links.items():
-                golden = next((e.dst_key for e in edges if e.type == "RESOLVED_TO"), None)
-                if golden is not None:
-                    resolved[by_source[source_key]] = golden
-        by_golden = {k.golden_id: k for k in keys if k.golden_id}
-        if by_golden:
-            existing = self.store.get_nodes("Customer", list(by_golden))
-            for golden_id in existing:
-                resolved[by_golden[golden_id]] = golden_id
-            retired = [g for g in by_golden if g not in existing]
-            if retired:
-                # A merged-away ID still resolves, to the customer that absorbed it.
-                aliases = self.store.neighbours_many("CustomerAlias", retired, "ALIAS_OF", limit=1)
-                for alias, found in aliases.items():
-                    resolved[by_golden[alias]] = found[0].node.key
-        return resolved
+    def _look_up(
+        self, wanted: set[CustomerKey], refs: set[Ref]
+    ) -> tuple[dict[CustomerKey, str], set[Ref]]:
+        """The golden IDs of the customers a batch names, and which of the nodes it
+        refers to exist."""
+        customers = resolve_customers(self.store, wanted) if wanted else {}
+        return customers, existing_refs(self.store, refs) if refs else set()
 
-    def _existing(self, refs: set[Ref]) -> set[Ref]:
-        by_label: dict[str, list[Ref]] = {}
-        for ref in refs:
-            by_label.setdefault(ref.label, []).append(ref)
-        found: set[Ref] = set()
-        for label, wanted in by_label.items():
-            present = self.store.get_nodes(label, sorted({r.key for r in wanted}))
-            found.update(r for r in wanted if r.key in present)
-        return found
+    def _admitted(
+        self,
+        summary: LoadSummary,
+        record: tuple[int, Any, list[CustomerKey], list[Ref]],
+        customers: dict[CustomerKey, str],
+        existing: set[Ref],
+    ) -> list[str] | None:
+        """The golden IDs of a record's customers (line, raw form, customers, references),
+        or None: it names a customer or node that does not exist, and is rejected."""
+        line, raw, keys, rec_refs = record
+        required = self.kind.customers_required
+        golden = golden_ids(keys, customers, required)
+        if golden is None or (rec_refs and not existing.issuperset(rec_refs)):
+            reasons = unknown_reasons(keys, rec_refs, customers, existing, required)
+            self._reject(summary, line, _ELSEWHERE if raw is None else writable(raw), reasons)
+            return None
+        return golden
 
     def _load_batch(self, checked: CheckedBatch, summary: LoadSummary) -> None:
         valid = checked.valid
-        wanted = {k for c in valid for k in c.customers}
-        customers = self._resolve_customers(wanted) if wanted else {}
-        refs = {r for c in valid for r in c.refs}
-        existing = self._existing(refs) if refs else set()
-
+        customers, existing = self._look_up(
+            {k for c in valid for k in c.customers}, {r for c in valid for r in c.refs}
+        )
         rows = GraphRows()
         for label, props in checked.shared:
             rows.node(label, props)
         required = self.kind.customers_required
         erased = self._erased(valid)
-        known = self._known_records(valid, customers) if not required and customers else None
+        known = known_records(self.store, valid, customers) if not required and customers else None
         # Merged customers one of whose records changed: golden ID -> record key -> its row.
         changed: dict[str, dict[str, Props]] = {}
         loaded = 0
@@ -272,13 +248,11 @@ class Loader:
                 reason = f"{gone[0]} was erased on request; it is not loaded again"
                 self._reject(summary, line, {"erased_record": gone[0]}, [reason])
                 continue
-            golden = _golden(keys, customers, required)
-            if golden is None or (rec_refs and not existing.issuperset(rec_refs)):
-                reasons = self._unknown(keys, rec_refs, customers, existing)
-                self._reject(summary, line, _ELSEWHERE if raw is None else writable(raw), reasons)
+            golden = self._admitted(summary, (line, raw, keys, rec_refs), customers, existing)
+            if golden is None:
                 continue
             if known is not None:
-                rows.add(*self._reloaded(known, nodes, rels, golden, changed), golden)
+                rows.add(*reloaded(known, nodes, rels, golden, changed, self.settled), golden)
             else:
                 rows.add(nodes, rels, golden)
             loaded += 1
@@ -290,27 +264,20 @@ class Loader:
                 )
         summary.loaded += loaded
         if "SourceRecord" in rows.nodes:
-            self._complete_match_keys(rows.nodes["SourceRecord"])
-        self._write(rows, summary)
+            complete_match_keys(self.store, rows.nodes["SourceRecord"])
+        self._count(summary, write_rows(self.store, rows, self._touch))
 
     def _load_staged(self, staged: StagedBatch, summary: LoadSummary) -> None:
         """A staged batch: resolve its records' customers and references, reject those
         that name unknown ones, and write the others' rows as they were staged."""
-        wanted = {k for keys in staged.customers for k in keys}
-        customers = self._resolve_customers(wanted) if wanted else {}
-        refs = {r for rec_refs in staged.refs for r in rec_refs}
-        existing = self._existing(refs) if refs else set()
-        required = self.kind.customers_required
-        golden: list[list[str] | None] = []
-        for line, raw, keys, rec_refs in zip(
-            staged.lines, staged.raws, staged.customers, staged.refs, strict=True
-        ):
-            found = _golden(keys, customers, required)
-            if found is None or (rec_refs and not existing.issuperset(rec_refs)):
-                reasons = self._unknown(keys, rec_refs, customers, existing)
-                self._reject(summary, line, _ELSEWHERE if raw is None else writable(raw), reasons)
-                found = None
-            golden.append(found)
+        customers, existing = self._look_up(
+            {k for keys in staged.customers for k in keys},
+            {r for rec_refs in staged.refs for r in rec_refs},
+        )
+        golden = [
+            self._admitted(summary, record, customers, existing)
+            for record in zip(staged.lines, staged.raws, staged.customers, staged.refs, strict=True)
+        ]
         summary.loaded += sum(found is not None for found in golden)
         nodes = {
             label: [(key, patch, fresh) for i, key, patch, fresh in rows if golden[i] is not None]
@@ -335,92 +302,15 @@ class Loader:
         shared = GraphRows()
         for label, props in staged.shared:
             shared.node(label, props)
-        self._write_staged(shared, nodes, rels, summary)
-
-    def _write_staged(
-        self,
-        shared: GraphRows,
-        nodes: dict[str, list[tuple[str, str, str]]],
-        rels: dict[RelGroup, list[StagedRel]],
-        summary: LoadSummary,
-    ) -> None:
-        """As _write, for staged rows: shared nodes, then the records' nodes, then their
-        relationships, in one transaction."""
         store = self._staging_store
         assert store is not None  # only a staging load makes staged batches
+        self._count(summary, write_staged(store, shared, nodes, rels, self._touch))
 
-        def write() -> tuple[int, int, int]:
-            sales = SalesWrite(store, [row[0] for row in nodes.get("Purchase", ())])
-            created_nodes = created_rels = unlinked = 0
-            for label, node_rows in shared.nodes.items():
-                touch = self._node_touch.get(label)
-                created_nodes += store.upsert_nodes(label, node_rows, touch=touch).created
-            for label, staged_rows in nodes.items():
-                touch = self._node_touch.get(label)
-                created_nodes += store.upsert_staged_nodes(label, staged_rows, touch).created
-            for (rel_type, src, dst), rel_rows in rels.items():
-                result = store.upsert_staged_relationships(
-                    rel_type, src, dst, rel_rows, self._rel_touch.get(rel_type)
-                )
-                created_rels += result.created
-                unlinked += len(result.missing)
-            sales.done()
-            return created_nodes, created_rels, unlinked
-
-        created_nodes, created_rels, unlinked = atomically(store, write)
-        summary.nodes_written += created_nodes
-        summary.relationships_written += created_rels
-        summary.unlinked += unlinked
-
-    def _known_records(
-        self, valid: list[Checked], customers: dict[CustomerKey, str]
-    ) -> _Known | None:
-        """The batch's customer records whose source record is already linked to its
-        customer: what they hold and every record of those customers (two store reads)."""
-        own = {str(p["id"]) for c in valid for label, p in c.nodes if label == "SourceRecord"}
-        linked = {k.source_key: g for k, g in customers.items() if k.source_key in own}
-        if not linked:
-            return None
-        held = self.store.get_nodes("SourceRecord", sorted(linked))
-        goldens = sorted(set(linked.values()))
-        found = self.store.neighbours_many(
-            "Customer", goldens, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
-        )
-        members = {g: {n.node.key: n.node for n in found.get(g, [])} for g in goldens}
-        return _Known(linked, held, members)
-
-    def _reloaded(
-        self,
-        known: _Known,
-        nodes: list[tuple[str, Props]],
-        rels: list[tuple[RelGroup, str, str, Props]],
-        golden: list[str],
-        changed: dict[str, dict[str, Props]],
-    ) -> tuple[list[tuple[str, Props]], list[tuple[RelGroup, str, str, Props]]]:
-        """A customer record whose source record is already linked: its link and the
-        link's evidence stay (a merge's rule and score, not the singleton's); the
-        customer's attributes follow the record only when it is the customer's one
-        record. A merged customer's are its records' survivorship, worked out again
-        (after the loop, once per customer) when this record changed, else left alone."""
-        row = next((p for label, p in nodes if label == "SourceRecord"), None)
-        key = str(row["id"]) if row is not None else ""
-        if key not in known.linked:
-            return nodes, rels  # a new record: its own customer, linked as a singleton
-        rels = [r for r in rels if r[0][0] != "RESOLVED_TO"]
-        customer = golden[0]
-        if set(known.members.get(customer, {})) <= {key}:
-            return nodes, rels  # the customer's only record: it follows the record
-        nodes = [(label, p) for label, p in nodes if label != "Customer"]
-        stored = known.held.get(key)
-        assert row is not None
-        if stored is None or any(
-            stored.props.get(k) != v for k, v in row.items() if k != "match_keys"
-        ):
-            changed.setdefault(customer, {})[key] = row
-            self.settled.pop(key, None)
-        else:
-            self.settled[key] = customer
-        return nodes, rels
+    @staticmethod
+    def _count(summary: LoadSummary, written: Written) -> None:
+        summary.nodes_written += written.nodes
+        summary.relationships_written += written.relationships
+        summary.unlinked += written.unlinked
 
     def _erased(self, valid: list[Checked]) -> set[str]:
         """Source records of this batch that an erasure removed (one store call)."""
@@ -428,105 +318,6 @@ class Loader:
 
         keys = [str(p["id"]) for c in valid for label, p in c.nodes if label == "SourceRecord"]
         return erased_records(self.store, keys) if keys else set()
-
-    def _complete_match_keys(self, rows: list[Props]) -> None:
-        """A customer record without some of its fields (no such column) leaves what its
-        source record holds for them; its match keys, computed from what it gave, are
-        computed again from the whole: what the source record holds, updated by the row."""
-        matched = _matched_fields()
-        partial = [r for r in rows if "match_keys" in r and not matched.issubset(r)]
-        if not partial:
-            return
-        held = self.store.get_nodes("SourceRecord", [str(r["id"]) for r in partial])
-        today = datetime.now(UTC).date()
-        for row in partial:
-            key = str(row["id"])
-            node = held.get(key)
-            if node is not None:  # else a new record: what it gives is all there is
-                whole = {**node.props, **row}
-                row["match_keys"] = " ".join(match_terms(profile(key, whole, today))) or None
-
-    def _unknown(
-        self,
-        keys: list[CustomerKey],
-        refs: list[Ref],
-        customers: dict[CustomerKey, str],
-        existing: set[Ref],
-    ) -> list[str]:
-        reasons = []
-        if self.kind.customers_required:
-            reasons += [f"unknown {k.describe()}" for k in keys if k not in customers]
-        reasons += [f"unknown {r.what} {r.key!r}" for r in refs if r not in existing]
-        return reasons
-
-    def _write(self, rows: GraphRows, summary: LoadSummary) -> None:
-        # One transaction per batch: a crash never leaves a record's node without its
-        # relationships. Nodes first, then relationships (which need both ends to exist).
-        # Upserts only: a block that lost a conflict with a concurrent writer runs again.
-        def write() -> tuple[int, int, int]:
-            # Store purchases keep their daily sales (epcis/store_sales.py).
-            sales = SalesWrite(self.store, [str(p["id"]) for p in rows.nodes.get("Purchase", ())])
-            created_nodes = created_rels = unlinked = 0
-            for label, node_rows in rows.nodes.items():
-                touch = self._node_touch.get(label)
-                created_nodes += self.store.upsert_nodes(label, node_rows, touch=touch).created
-            for (rel_type, src, dst), rel_rows in rows.rels.items():
-                result = self.store.upsert_relationships(
-                    rel_type, src, dst, rel_rows, touch=self._rel_touch.get(rel_type)
-                )
-                created_rels += result.created
-                unlinked += len(result.missing)
-            sales.done()
-            return created_nodes, created_rels, unlinked
-
-        created_nodes, created_rels, unlinked = atomically(self.store, write)
-        summary.nodes_written += created_nodes
-        summary.relationships_written += created_rels
-        summary.unlinked += unlinked
-
-
-@dataclass(frozen=True, slots=True)
-class _Known:
-    """A batch's customer records already linked to a customer (see Loader._known_records)."""
-
-    linked: dict[str, str]  # source record key -> golden ID
-    held: dict[str, Node]  # the source records as stored
-    members: dict[str, dict[str, Node]]  # golden ID -> its source records, by key
-
-    def survivorship(self, golden: str, records: dict[str, Props], now: str) -> dict[str, Any]:
-        """The customer's golden attributes from its records, some as this batch writes
-        them (loaded now: the most recently loaded, as the store will say)."""
-        current = dict(self.members.get(golden, {}))
-        for key, row in records.items():
-            before = current.get(key)
-            props = {**(before.props if before else {}), **row, "loaded_at": now}
-            current[key] = Node(
-                "SourceRecord", key, {k: v for k, v in props.items() if v is not None}
-            )
-        return survivor_attributes([current[k] for k in sorted(current)])
-
-
-@cache
-def _matched_fields() -> frozenset[str]:
-    """The customer record's fields a SourceRecord keeps: what its match keys come from."""
-    kept = schema().node("SourceRecord").property_names
-    return frozenset(KINDS["customers"].model.model_fields).intersection(kept)
-
-
-def _golden(
-    keys: list[CustomerKey], customers: dict[CustomerKey, str], required: bool
-) -> list[str] | None:
-    """The golden IDs of a record's customers; None when one that must exist does not.
-    A customer record's own source record, not linked yet, is its own customer."""
-    golden = []
-    for key in keys:
-        found = customers.get(key)
-        if found is None:
-            if required or key.source_key is None:
-                return None
-            found = singleton_for(key.source_key)
-        golden.append(found)
-    return golden
 
 
 def load_file(

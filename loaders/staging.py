@@ -21,12 +21,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.embedded import staged_texts
+from graph.embedded.layout import RKEY_SEP
 from graph.schema import GraphSchema, schema
-from graph.sqlite_schema import RKEY_SEP
 from graph.store import RelRow
 from graph.values import prepare_nodes, prepare_rels, prepare_touch
 from loaders.checking import CheckedBatch
-from loaders.kinds import TOUCH_DEFAULT, TOUCH_NODES, TOUCH_RELS, CustomerKey, Props, Ref, RelGroup
+from loaders.record_rows import (
+    TOUCH_DEFAULT,
+    TOUCH_NODES,
+    TOUCH_RELS,
+    CustomerKey,
+    Props,
+    Ref,
+    RelGroup,
+)
 
 # Labels whose rows the writer completes from the store (Loader._load_batch).
 _WRITER_LABELS = frozenset({"Customer", "SourceRecord"})

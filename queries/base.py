@@ -1,13 +1,18 @@
-"""What every named query shares: the row shape, parameter errors, bound checks."""
+"""What every named query shares: the row shape, parameter errors, bound checks, and the
+helpers of the batch forms (``customers_*``, ``households_*``, ``instances_*``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from graph.errors import CkbError
+from graph.store import CypherReader
 
+R = TypeVar("R")
 Record = dict[str, Any]
+Check = Callable[[dict[str, Any]], None]
 
 
 class UnknownQueryError(CkbError):
@@ -18,7 +23,7 @@ class QueryParameterError(CkbError):
     """Parameters that do not match the query's declaration, or out of range."""
 
 
-def bounded(param: str, most: int, least: int = 1) -> Callable[[dict[str, Any]], None]:
+def bounded(param: str, most: int, least: int = 1) -> Check:
     """A check that a numeric parameter lies in least..most (page sizes, caps)."""
 
     def check(params: dict[str, Any]) -> None:
@@ -30,18 +35,65 @@ def bounded(param: str, most: int, least: int = 1) -> Callable[[dict[str, Any]],
     return check
 
 
+# What links customers into a network (relationship_path, ego_network, network_influence):
+# relationships, or sharing a household.
+CUSTOMER_NETWORK = ("MEMBER_OF", "RELATED_TO")
+
+
 def number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-CypherReader = Callable[[str, str, dict[str, Any]], list[Record]]
+ReadQuery = Callable[[str, str, dict[str, Any]], list[Record]]
 
 
-def cypher_reader(store: object) -> CypherReader | None:
-    """How this store answers Cypher (Neo4jStore.read_query), or None (embedded).
+def cypher_reader(store: object) -> ReadQuery | None:
+    """How this store answers Cypher (``CypherReader.read_query``), or None (embedded)."""
+    return store.read_query if isinstance(store, CypherReader) else None
 
-    Asked by attribute rather than by class, so a proxy in front of the store
-    (api.http.instrumented_store) is served the same way as the store itself.
-    """
-    reader: CypherReader | None = getattr(store, "read_query", None)
-    return reader
+
+# ----------------------------------------------------------------------------- batches
+# One call answers a question for a page of subjects (the API's DataLoaders use them):
+# each row carries the subject it is for (``forCustomer`` ...) and the result maps each
+# subject to the answer its single-subject query would give.
+
+MAX_BATCH = 500
+
+
+def batch_check(param: str, what: str, *more: Check) -> Check:
+    """A batch's ID list (strings, at most MAX_BATCH of them), then the ``more`` checks
+    its single-subject query makes of the other parameters."""
+
+    def check(params: dict[str, Any]) -> None:
+        ids = params[param]
+        if not all(isinstance(i, str) for i in ids):
+            raise QueryParameterError(f"{param} must be a list of {what} strings")
+        if len(ids) > MAX_BATCH:
+            raise QueryParameterError(f"{param} may hold at most {MAX_BATCH} IDs, got {len(ids)}")
+        for also in more:
+            also(params)
+
+    return check
+
+
+check_customer_batch = batch_check("customerIds", "customer ID")
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped(Generic[R]):
+    """A batch's result: its rows grouped by their ``tag``, each group converted as the
+    single-subject query converts its rows (``convert``)."""
+
+    convert: Callable[[list[Any]], R]
+    tag: str = "forCustomer"
+
+    def __call__(self, rows: list[Any]) -> dict[str, R]:
+        groups: dict[str, list[Any]] = {}
+        for row in rows:
+            groups.setdefault(row[self.tag], []).append(row)
+        return {subject: self.convert(found) for subject, found in groups.items()}
+
+
+def untagged(rows: Sequence[Mapping[str, Any]], tag: str = "forCustomer") -> list[Any]:
+    """A batch's rows as its single-subject query returns them: without the ``tag``."""
+    return [{k: v for k, v in r.items() if k != tag} for r in rows]

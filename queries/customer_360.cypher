@@ -42,7 +42,7 @@ CALL (recent) {
   ORDER BY uses DESC, channel
   RETURN collect({channel: channel, uses: uses}) AS channels
 }
-RETURN c {.id, .kind, .name, .email, .phone, .address, .postal_code, .city, .country, .birth_date,
+RETURN c {.id, .kind, .name, .birth_date, .email, .phone, .address, .postal_code, .city, .country,
           .customer_since, .status, .value_tier, .lifetime_value, .churn_score, .churn_signals,
           .rfm, .scored_on} AS customer,
        sources, members, holdings,

@@ -1,7 +1,8 @@
 """The customer filter tree and sort keys: what a customer list asks for, store-free.
 
 ``Compare`` tests a property, ``AllOf`` / ``AnyOf`` / ``Not`` combine, ``Related`` asks
-whether some (or none) of a customer's touchpoints or holdings satisfy conditions.
+whether some (or none) of a customer's touchpoints or holdings satisfy conditions. A
+customer's own fields are graph/schema.py's ``CUSTOMER_FILTERABLE``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,6 @@ from typing import Any, Literal
 
 Op = Literal["eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains"]
 OPS: tuple[Op, ...] = ("eq", "in", "gt", "gte", "lt", "lte", "starts_with", "contains")
-CUSTOMER_FIELDS = (
-    "id", "kind", "name", "email", "phone", "city", "country", "postal_code",
-    "customer_since", "status", "value_tier", "lifetime_value", "churn_score", "rfm",
-)  # fmt: skip
 TOUCHPOINT_FIELDS = ("kind", "channel", "category", "resolution_status", "occurred_at")
 HOLDING_FIELDS = ("status", "line", "product")  # line and product: the holding's product
 AGGREGATES = ("total_value", "touchpoint_count", "holdings_count")
@@ -55,5 +52,5 @@ Filter = Compare | AllOf | AnyOf | Not | Related
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    key: str  # a CUSTOMER_FIELDS name or an AGGREGATES name
+    key: str  # a CUSTOMER_FILTERABLE name (graph/schema.py) or an AGGREGATES name
     descending: bool = False

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graph.schema import CUSTOMER_FILTERABLE
 from graph.store import GraphStore
 from queries import customer_sql
-from queries.base import CypherReader, QueryParameterError, cypher_reader
+from queries.base import QueryParameterError, ReadQuery, cypher_reader
 from queries.customer_filter import (
     AGGREGATES,
-    CUSTOMER_FIELDS,
     HOLDING_FIELDS,
     MAX_LIST_PAGE,
     OPS,
@@ -52,7 +52,7 @@ def check(where: Filter | None, order: Sequence[Order], first: int) -> None:
     if not 1 <= first <= MAX_LIST_PAGE:
         raise QueryParameterError(f"first must be between 1 and {MAX_LIST_PAGE}, got {first}")
     for o in order:
-        if o.key not in CUSTOMER_FIELDS and o.key not in AGGREGATES:
+        if o.key not in CUSTOMER_FILTERABLE and o.key not in AGGREGATES:
             raise QueryParameterError(f"cannot sort customers by {o.key!r}")
     if where is not None:
         _check_filter(where)
@@ -60,7 +60,7 @@ def check(where: Filter | None, order: Sequence[Order], first: int) -> None:
 
 def _check_filter(where: Filter) -> None:
     if isinstance(where, Compare):
-        _check_compare(where, CUSTOMER_FIELDS)
+        _check_compare(where, CUSTOMER_FILTERABLE)
     elif isinstance(where, AllOf | AnyOf):
         for part in where.parts:
             _check_filter(part)
@@ -215,7 +215,7 @@ def compile_cypher(where: Filter | None, order: Sequence[Order]) -> tuple[str, s
 
 
 def _cypher_page(
-    read: CypherReader,
+    read: ReadQuery,
     where: Filter | None,
     order: Sequence[Order],
     first: int,
@@ -348,7 +348,7 @@ def _sql_aggregate(sql: customer_sql.SqlStore, where: Filter | None) -> Customer
     )
 
 
-def _cypher_aggregate(read: CypherReader, where: Filter | None) -> CustomerAggregate:
+def _cypher_aggregate(read: ReadQuery, where: Filter | None) -> CustomerAggregate:
     totals, by_line, params = compile_aggregate(where)
     [row] = read("customer_aggregate", totals, params)
     lines = read("customer_aggregate_lines", by_line, params)

@@ -9,7 +9,7 @@ coalesces unknown to false, so SQL's three-valued logic gives Python's two-value
 answer), and the order is nulls last either way, then customer ID.
 
 Plan shape: customer properties are spelt as the property indexes spell them
-(``graph/sqlite_schema.value_expr``) with the label code as a literal, so the partial
+(``graph/embedded/layout.value_expr``) with the label code as a literal, so the partial
 indexes apply (and the JSON type is tested only where the value cannot tell, so counts
 stay inside an index). A ``Related`` with conditions is an uncorrelated ``IN`` / ``NOT
 IN`` subquery, answered once from the related side (touchpoints by the composite
@@ -27,14 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from graph.schema import schema
-from graph.sqlite_schema import (
+from graph.embedded.layout import (
     JSON_NUMBER,
     ROLLUP_COLUMNS,
     Codes,
     indexed_by,
     total_value_expr,
 )
+from graph.schema import schema
 from graph.store import GraphCounts
 from queries.customer_filter import AllOf, AnyOf, Compare, Filter, Not, Order, Related
 

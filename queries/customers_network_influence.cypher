@@ -6,7 +6,7 @@
 // index: Customer.id (constraint customer_id_unique)
 // Like network_influence, ckb scores in Python (networkx) on every store, from ONE
 // projection holding every customer's network, pulled hop by hop for all of them at once
-// (queries/network.py). This text returns each network as an edge list, for analysts.
+// (queries/network_influence.py). This text returns each network as an edge list, for analysts.
 UNWIND $customerIds AS forCustomer
 WITH DISTINCT forCustomer
 MATCH (c:Customer {id: forCustomer})

@@ -8,7 +8,8 @@ from typing import Any
 
 from graph.cypher import ROW_FIELDS, adapter_statements
 from graph.schema import GraphSchema, schema
-from queries import QUERY_DIR, customer_list, query_files
+from queries import customer_list
+from queries.engine import QUERY_DIR, query_files
 
 
 def linter_schema(model: GraphSchema | None = None) -> dict[str, list[str]]:

@@ -5,7 +5,7 @@
 // param: first int  most customers to return, 1 to 500
 // index: Customer.id (constraint customer_id_unique)
 // Neo4j Community has no graph algorithms, so ckb computes the scores in Python (networkx)
-// on every store, from the network it pulls through the store port (queries/network.py).
+// on every store, from the network it pulls through the store port (queries/network_influence.py).
 // This text returns that network, the projection the scores are computed on, as an edge
 // list an analyst can load into a graph tool: every relationship among its nodes.
 MATCH (c:Customer {id: $customerId})

@@ -1,4 +1,6 @@
-"""Named queries over EPCIS events: an item's journey and where it is now.
+"""What the item-tracking queries share (product_journey, current_location,
+customer_items, chain_of_custody, containment_at, end_of_life): the EPC parameters and an
+item's timeline.
 
 An item's events are those that name it and those that name a container (case, pallet,
 truck ...) while it held the item (CONTAINS intervals from aggregation events,
@@ -11,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from epcis.capture import utc_time
 from epcis.epc import canonical_epc
 from graph.store import GraphStore, Neighbour, Node
-from queries.base import QueryParameterError, Record, bounded
+from queries.base import QueryParameterError, bounded
 
 MAX_JOURNEY = 1000
+
+check_journey = bounded("first", MAX_JOURNEY)
 
 
 def prepare_epc(params: dict[str, Any]) -> dict[str, Any]:
@@ -40,30 +43,9 @@ def prepare_epcs(params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "keys": [canonical_epc(e) for e in epcs]}
 
 
-def _tagged(epcs: list[str], keys: list[str]) -> list[tuple[str, str]]:
+def tagged(epcs: list[str], keys: list[str]) -> list[tuple[str, str]]:
     """Each distinct EPC as written with its key, in the order given."""
     return list(dict.fromkeys(zip(epcs, keys, strict=True)))
-
-
-def _untagged(rows: list[Record], tag: str) -> list[Record]:
-    return [{k: v for k, v in r.items() if k != tag} for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class JourneyStep:
-    event_id: str
-    event_type: str | None
-    event_time: str | None
-    action: str | None
-    biz_step: str | None
-    disposition: str | None
-    role: str | None  # of the item in the event, or of its container when ``container`` is set
-    container: str | None  # the case, pallet ... holding the item that the event names
-    biz_location: str | None
-    biz_location_name: str | None  # from EPCIS master data
-    read_point: str | None
-    read_point_name: str | None
-    retracted: bool
 
 
 MAX_LEVELS = 4  # containers above an item: case, pallet, truck, ...
@@ -126,15 +108,11 @@ def _holders(store: GraphStore, keys: list[str]) -> dict[str, list[_Held]]:
     return found
 
 
-def timeline(store: GraphStore, key: str) -> list[Step]:
-    """The item's events: each that names it (once per role), and each event naming a
-    container while that container held it (through the nearest container: fewest
-    levels, then container key, then role), unless the event names the item itself."""
-    return timelines(store, [key])[key]
-
-
 def timelines(store: GraphStore, keys: list[str]) -> dict[str, list[Step]]:
-    """``timeline`` of many items: at most six store calls whatever their number."""
+    """Each item's events: each that names it (once per role), and each event naming a
+    container while that container held it (through the nearest container: fewest
+    levels, then container key, then role), unless the event names the item itself. At
+    most six store calls whatever the items' number."""
     keys = list(dict.fromkeys(keys))
     own = store.neighbours_many(
         "ProductInstance", keys, "OBSERVED", "in", "EpcisEvent", limit=10**6
@@ -176,7 +154,7 @@ def _role(props: dict[str, Any]) -> str | None:
     return None if role is None else str(role)
 
 
-def _places(store: GraphStore, keys: list[str]) -> tuple[dict[str, Node], dict[str, Node]]:
+def places(store: GraphStore, keys: list[str]) -> tuple[dict[str, Node], dict[str, Node]]:
     """Each event's business location (AT) and read point (READ_AT), in one store call:
     an event links to a handful of locations at most (AT, READ_AT, source and
     destination lists), so its first few location links hold both."""
@@ -191,104 +169,27 @@ def _places(store: GraphStore, keys: list[str]) -> tuple[dict[str, Node], dict[s
     return at, read
 
 
-def _name(place: Node | None) -> Any:
+def place_name(place: Node | None) -> Any:
+    """A place's name from EPCIS master data, if it has one."""
     return None if place is None else place.props.get("name")
 
 
-def journey_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
-    return _untagged(journeys_embedded(store, [epc], [key], first), "forEpc")
-
-
-def journeys_embedded(
-    store: GraphStore, epcs: list[str], keys: list[str], first: int
-) -> list[Record]:
-    """``product_journey`` of many items, each row tagged ``forEpc`` (the EPC as written):
-    at most seven store calls whatever their number."""
-    steps = timelines(store, keys)
-    at, read = _places(store, sorted({s.event.key for found in steps.values() for s in found}))
-    return [
-        {"forEpc": epc, **row}
-        for epc, key in _tagged(epcs, keys)
-        for row in _journey_rows(steps[key], at, read)[:first]
-    ]
-
-
-def _journey_rows(steps: list[Step], at: dict[str, Node], read: dict[str, Node]) -> list[Record]:
-    rows = []
-    for s in steps:
-        e = s.event
-        place, reader = at.get(e.key), read.get(e.key)
-        rows.append(
-            {
-                "eventId": e.key,
-                "eventType": e.props.get("event_type"),
-                "eventTime": e.props.get("event_time"),
-                "action": e.props.get("action"),
-                "bizStep": e.props.get("biz_step"),
-                "disposition": e.props.get("disposition"),
-                "role": s.role,
-                "container": s.container,
-                "bizLocation": place.key if place else None,
-                "bizLocationName": _name(place),
-                "readPoint": reader.key if reader else None,
-                "readPointName": _name(reader),
-                "retracted": e.props.get("retracted") is True,
-            }
-        )
-    rows.sort(
-        key=lambda r: (r["eventTime"] is None, str(r["eventTime"]), r["eventId"], str(r["role"]))
-    )
-    return rows
-
-
-def to_journey(rows: list[Record]) -> list[JourneyStep]:
-    return [
-        JourneyStep(
-            r["eventId"],
-            r["eventType"],
-            r["eventTime"],
-            r["action"],
-            r["bizStep"],
-            r["disposition"],
-            r["role"],
-            r["container"],
-            r["bizLocation"],
-            r["bizLocationName"],
-            r["readPoint"],
-            r["readPointName"],
-            bool(r["retracted"]),
-        )
-        for r in rows
-    ]
-
-
-check_journey = bounded("first", MAX_JOURNEY)
-
-
-@dataclass(frozen=True, slots=True)
-class CurrentLocation:
-    location: str
-    name: str | None  # from EPCIS master data
-    since: str | None
-    biz_step: str | None
-    disposition: str | None
-    event_id: str
-
-
-def _live(steps: list[Step]) -> dict[str, Node]:
+def live_events(steps: list[Step]) -> dict[str, Node]:
+    """The timeline's events no error declaration retracted, by key."""
     return {s.event.key: s.event for s in steps if s.event.props.get("retracted") is not True}
 
 
-def _latest(events: dict[str, Node]) -> Node | None:
+def latest(events: dict[str, Node]) -> Node | None:
+    """The latest of these events by event time (then key)."""
     return max(
         events.values(), key=lambda e: (str(e.props.get("event_time", "")), e.key), default=None
     )
 
 
-def _placed(store: GraphStore, steps: dict[str, list[Step]]) -> dict[str, tuple[Node, Node] | None]:
+def placed(store: GraphStore, steps: dict[str, list[Step]]) -> dict[str, tuple[Node, Node] | None]:
     """For each item's timeline, the latest live event that has a business location, and
     that location: one store call whatever their number."""
-    live = {key: _live(found) for key, found in steps.items()}
+    live = {key: live_events(found) for key, found in steps.items()}
     places = store.neighbours_many(
         "EpcisEvent",
         sorted({e for events in live.values() for e in events}),
@@ -299,244 +200,6 @@ def _placed(store: GraphStore, steps: dict[str, list[Step]]) -> dict[str, tuple[
     )
     placed: dict[str, tuple[Node, Node] | None] = {}
     for key, events in live.items():
-        event = _latest({k: e for k, e in events.items() if k in places})
+        event = latest({k: e for k, e in events.items() if k in places})
         placed[key] = None if event is None else (event, places[event.key][0].node)
     return placed
-
-
-def location_embedded(store: GraphStore, epc: str, key: str) -> list[Record]:
-    return _untagged(locations_embedded(store, [epc], [key]), "forEpc")
-
-
-def locations_embedded(store: GraphStore, epcs: list[str], keys: list[str]) -> list[Record]:
-    """``current_location`` of many items, each row tagged ``forEpc`` (the EPC as
-    written): at most seven store calls whatever their number."""
-    placed = _placed(store, timelines(store, keys))
-    rows = []
-    for epc, key in _tagged(epcs, keys):
-        found = placed[key]
-        if found is None:
-            continue
-        event, place = found
-        rows.append(
-            {
-                "forEpc": epc,
-                "location": place.key,
-                "name": place.props.get("name"),
-                "since": event.props.get("event_time"),
-                "bizStep": event.props.get("biz_step"),
-                "disposition": event.props.get("disposition"),
-                "eventId": event.key,
-            }
-        )
-    return rows
-
-
-def to_location(rows: list[Record]) -> CurrentLocation | None:
-    if not rows:
-        return None
-    r = rows[0]
-    return CurrentLocation(
-        r["location"], r["name"], r["since"], r["bizStep"], r["disposition"], r["eventId"]
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class TrackedItem:
-    epc: str
-    product_id: str | None
-    product_name: str | None
-    sold_at: str | None
-    location: str | None  # where it is now
-    location_name: str | None  # from EPCIS master data
-    since: str | None
-    last_step: str | None  # of its latest event
-    disposition: str | None  # in_transit: on its way
-
-    @property
-    def in_transit(self) -> bool:
-        return self.disposition == "in_transit"
-
-
-def items_embedded(store: GraphStore, customerId: str, first: int) -> list[Record]:
-    return _untagged(items_many_embedded(store, [customerId], first), "forCustomer")
-
-
-def items_many_embedded(store: GraphStore, customerIds: list[str], first: int) -> list[Record]:
-    """``customer_items`` of many customers, each row tagged ``forCustomer``: at most
-    nine store calls whatever their number."""
-    sold = store.neighbours_many(
-        "Customer", customerIds, "SOLD_TO", "in", "ProductInstance", limit=10**6
-    )
-    pages: dict[str, list[Neighbour]] = {}
-    for customer in dict.fromkeys(customerIds):
-        mine = sorted(sold.get(customer, []), key=lambda n: n.node.key)
-        # Newest sale first (a stable sort keeps EPC order within one time); Cypher puts
-        # nulls first when descending.
-        mine.sort(
-            key=lambda n: (
-                n.edge.props.get("sold_at") is None,
-                str(n.edge.props.get("sold_at") or ""),
-            ),
-            reverse=True,
-        )
-        pages[customer] = mine[:first]
-    keys = sorted({n.node.key for page in pages.values() for n in page})
-    products = store.neighbours_many(
-        "ProductInstance", keys, "INSTANCE_OF", "out", "Product", limit=1
-    )
-    steps = timelines(store, keys)
-    placed = _placed(store, steps)
-    rows = []
-    for customer, page in pages.items():
-        for n in page:
-            where = placed[n.node.key]
-            last = _latest(_live(steps[n.node.key]))
-            product = products[n.node.key][0].node if n.node.key in products else None
-            rows.append(
-                {
-                    "forCustomer": customer,
-                    "epc": n.node.key,
-                    "productId": product.key if product else None,
-                    "productName": product.props.get("name") if product else None,
-                    "soldAt": n.edge.props.get("sold_at"),
-                    "location": where[1].key if where else None,
-                    "locationName": _name(where[1]) if where else None,
-                    "since": where[0].props.get("event_time") if where else None,
-                    "lastStep": last.props.get("biz_step") if last else None,
-                    "disposition": last.props.get("disposition") if last else None,
-                }
-            )
-    return rows
-
-
-def to_items(rows: list[Record]) -> list[TrackedItem]:
-    return [
-        TrackedItem(
-            r["epc"],
-            r["productId"],
-            r["productName"],
-            r["soldAt"],
-            r["location"],
-            r["locationName"],
-            r["since"],
-            r["lastStep"],
-            r["disposition"],
-        )
-        for r in rows
-    ]
-
-
-check_items = bounded("first", 500)
-
-
-def prepare_at(params: dict[str, Any]) -> dict[str, Any]:
-    params = prepare_epc(params)
-    at = params.get("at")
-    if isinstance(at, str) and at.strip():
-        params = {**params, "at": utc_time(at.strip())}
-    return params
-
-
-@dataclass(frozen=True, slots=True)
-class Container:
-    container: str
-    level: int  # 1: holds the item itself; 2: holds that container ...
-    since: str | None
-
-
-def _valid(props: dict[str, Any], at: str) -> bool:
-    since, until = props.get("since"), props.get("until")
-    return isinstance(since, str) and since <= at and (not isinstance(until, str) or until > at)
-
-
-def containment_embedded(store: GraphStore, epc: str, key: str, at: str) -> list[Record]:
-    rows: dict[str, Record] = {}
-    frontier = [key]
-    for level in range(1, 5):
-        found = store.neighbours_many("ProductInstance", frontier, "CONTAINS", "in", limit=10_000)
-        frontier = []
-        for links in found.values():
-            for n in links:
-                if _valid(n.edge.props, at) and n.node.key not in rows and n.node.key != key:
-                    rows[n.node.key] = {
-                        "container": n.node.key,
-                        "level": level,
-                        "since": n.edge.props.get("since"),
-                    }
-                    frontier.append(n.node.key)
-        if not frontier:
-            break
-    return sorted(rows.values(), key=lambda r: (r["level"], r["container"]))
-
-
-def to_containers(rows: list[Record]) -> list[Container]:
-    return [Container(r["container"], int(r["level"]), r["since"]) for r in rows]
-
-
-def check_at(params: dict[str, Any]) -> None:
-    if not params["at"] or "T" not in params["at"]:
-        raise QueryParameterError(f"at must be an ISO date-time, got {params['at']!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class Custody:
-    at: str | None
-    event_id: str
-    biz_step: str | None
-    party: str
-    name: str | None  # the party's, from EPCIS master data
-    role: str  # from_owning_party, to_possessing_party ...
-
-
-def custody_embedded(store: GraphStore, epc: str, key: str, first: int) -> list[Record]:
-    return _untagged(custodies_embedded(store, [epc], [key], first), "forEpc")
-
-
-def custodies_embedded(
-    store: GraphStore, epcs: list[str], keys: list[str], first: int
-) -> list[Record]:
-    """``chain_of_custody`` of many items, each row tagged ``forEpc`` (the EPC as
-    written): at most eight store calls whatever their number."""
-    live = {key: _live(found) for key, found in timelines(store, keys).items()}
-    events = sorted({e for found in live.values() for e in found})
-    parties = [
-        (prefix, store.neighbours_many("EpcisEvent", events, rel_type, "out", "Party", limit=1000))
-        for rel_type, prefix in (("SOURCE", "from_"), ("DESTINATION", "to_"))
-    ]
-    rows: list[Record] = []
-    for epc, key in _tagged(epcs, keys):
-        transfers = set()
-        for prefix, found in parties:
-            for event, node in live[key].items():
-                for n in found.get(event, []):
-                    transfers.add(
-                        (
-                            node.props.get("event_time"),
-                            event,
-                            node.props.get("biz_step"),
-                            n.node.key,
-                            n.node.props.get("name"),
-                            prefix + str(n.edge.props.get("type")),
-                        )
-                    )
-        ordered = sorted(transfers, key=lambda r: (r[0] is None, str(r[0]), r[1], r[5], r[3]))
-        rows.extend(
-            {
-                "forEpc": epc,
-                "at": at,
-                "eventId": e,
-                "bizStep": step,
-                "party": party,
-                "name": name,
-                "role": role,
-            }
-            for at, e, step, party, name, role in ordered[:first]
-        )
-    return rows
-
-
-def to_custody(rows: list[Record]) -> list[Custody]:
-    return [
-        Custody(r["at"], r["eventId"], r["bizStep"], r["party"], r["name"], r["role"]) for r in rows
-    ]

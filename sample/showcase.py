@@ -24,6 +24,7 @@ against a sample to keep them true.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # Golden IDs: a merged customer keeps the ID of its first-loaded, then smallest, record;
 # each person's billing record is both (its hash sorts before its other records').
@@ -37,19 +38,37 @@ WANG_WEI_KETTLE = "https://id.gs1.org/01/06141410000052/21/1"
 WANG_WEI_PHONE = "https://id.gs1.org/01/06141410000007/21/2"
 
 
-@dataclass(frozen=True, slots=True)
-class ShowcasePerson:
-    ids: dict[str, str]  # system -> source record ID; billing always
+class Who(NamedTuple):
+    """A documented person's name, gender and age (at the sample's as-of date)."""
+
     given: str
     family: str
-    zh: bool
+    zh: bool  # a Chinese name, written family name first
     gender: str
     age_years: int
-    household: int  # 1-based index into HOUSEHOLDS
-    role: str  # head | partner | child
+
+
+class Contact(NamedTuple):
+    """How every source system reaches them: the same address and number everywhere."""
+
     email: str | None
     phone: str
+
+
+class Member(NamedTuple):
+    """Who they are in their household."""
+
+    household: int  # 1-based index into HOUSEHOLDS
+    role: str  # head | partner | child
+
+
+@dataclass(frozen=True, slots=True)
+class ShowcasePerson:
+    who: Who
+    ids: dict[str, str]  # system -> source record ID; billing always
     products: tuple[str, ...]  # active holdings, one account each
+    contact: Contact
+    member: Member
     open_complaints: tuple[int, ...] = ()  # open complaints, days before as-of
     closed_products: tuple[tuple[str, int], ...] = ()  # (product, closed days before as-of)
     # (retail product, days before as-of, what became of it: None or "recycled")
@@ -74,22 +93,16 @@ HOUSEHOLDS = (
 
 PEOPLE = (
     ShowcasePerson(
+        who=Who(given="伟", family="王", zh=True, gender="male", age_years=46),
         ids={
             "billing": "B1000000007",
             "webshop": "W1000000007",
             "callcenter": "1000000007",
             "stores": "S1000000007",
         },
-        given="伟",
-        family="王",
-        zh=True,
-        gender="male",
-        age_years=46,
-        household=1,
-        role="head",
-        email="wang.wei@example.com",
-        phone="+8613800138000",
         products=("MORT-FIX5", "SAV-EASY", "INV-FUND", "BB-1000", "TV-PREM"),
+        contact=Contact(email="wang.wei@example.com", phone="+8613800138000"),
+        member=Member(household=1, role="head"),
         open_complaints=(3, 40),
         closed_products=(("LD-INTL", 40),),
         store_purchases=(("RT-PHONE", 20, None), ("RT-KETTLE", 45, "recycled")),
@@ -97,56 +110,32 @@ PEOPLE = (
         owner_agent="AO001",
     ),
     ShowcasePerson(
+        who=Who(given="娜", family="李", zh=True, gender="female", age_years=44),
         ids={"billing": "B1000000008", "webshop": "W1000000008"},
-        given="娜",
-        family="李",
-        zh=True,
-        gender="female",
-        age_years=44,
-        household=1,
-        role="partner",
-        email="li.na@example.com",
-        phone="+8613900139000",
         products=("MOB-UNL", "CC-GOLD"),
+        contact=Contact(email="li.na@example.com", phone="+8613900139000"),
+        member=Member(household=1, role="partner"),
     ),
     ShowcasePerson(
+        who=Who(given="小明", family="王", zh=True, gender="male", age_years=12),
         ids={"billing": "B1000000009"},
-        given="小明",
-        family="王",
-        zh=True,
-        gender="male",
-        age_years=12,
-        household=1,
-        role="child",
-        email=None,
-        phone="+8613700137000",
         products=("SAV-EASY",),
+        contact=Contact(email=None, phone="+8613700137000"),
+        member=Member(household=1, role="child"),
     ),
     ShowcasePerson(
+        who=Who(given="John", family="Smith", zh=False, gender="male", age_years=38),
         ids={"billing": "B1000000019", "webshop": "W1000000019"},
-        given="John",
-        family="Smith",
-        zh=False,
-        gender="male",
-        age_years=38,
-        household=2,
-        role="head",
-        email="john.smith@example.com",
-        phone="+16175550142",
         products=("MOB-UNL", "BB-300", "EL-GREEN"),
+        contact=Contact(email="john.smith@example.com", phone="+16175550142"),
+        member=Member(household=2, role="head"),
         referred=(4,),
     ),
     ShowcasePerson(
+        who=Who(given="Mary", family="Jones", zh=False, gender="female", age_years=51),
         ids={"billing": "B1000000033"},
-        given="Mary",
-        family="Jones",
-        zh=False,
-        gender="female",
-        age_years=51,
-        household=3,
-        role="head",
-        email="mary.jones@example.com",
-        phone="+12065550199",
         products=("SAV-FIX", "GAS-STD", "EL-GREEN"),
+        contact=Contact(email="mary.jones@example.com", phone="+12065550199"),
+        member=Member(household=3, role="head"),
     ),
 )

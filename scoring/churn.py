@@ -31,7 +31,7 @@ score, never "at risk". Customers who never held a product are scored on their c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -110,6 +110,8 @@ class ChurnInputs:
 
 @dataclass(frozen=True, slots=True)
 class ChurnSignal:
+    """One signal that fired, with its weight and the evidence a person can check."""
+
     name: str
     weight: float
     evidence: str
@@ -152,58 +154,88 @@ def churn_inputs(
 
     The Cypher files compute the same reductions; the conformance suite holds them equal.
     """
-    p = window.params()
-    until = p["until"]
-    existing = active = 0
-    closed: list[str] = []
+    bounds = window.params()
+    held = _HoldingCounts()
     for h in holdings:
+        held.add(h, window, bounds)
+    seen = _TouchpointCounts()
+    for t in touchpoints:
+        seen.add(t, bounds)
+    return ChurnInputs(
+        holdings=held.existing,
+        active_holdings=held.active,
+        closed_recently=tuple(sorted(held.closed)),
+        complaints_90d=seen.complaints,
+        open_complaints=seen.open_count,
+        oldest_open_complaint=seen.oldest_open,
+        competitor_inquiries=seen.competitor,
+        last_competitor_inquiry=seen.last_competitor,
+        inbound_recent=seen.recent,
+        inbound_prior=seen.prior,
+    )
+
+
+@dataclass(slots=True)
+class _HoldingCounts:
+    """The holdings opened by the as-of date: how many, how many active, which closed
+    in the last 180 days."""
+
+    existing: int = 0
+    active: int = 0
+    closed: list[str] = field(default_factory=list)
+
+    def add(self, h: Mapping[str, Any], window: Window, bounds: Mapping[str, str]) -> None:
+        until = bounds["until"]
         opened = _text(h.get("opened_on"))
         if opened and opened >= until:
-            continue
-        existing += 1
+            return
+        self.existing += 1
         if holding_active(h, window):
-            active += 1
+            self.active += 1
         closed_on = _text(h.get("closed_on"))
-        if closed_on and p["since180"] <= closed_on < until:
-            closed.append(str(h["id"]))
-    complaints = open_count = competitor = recent = prior = 0
+        if closed_on and bounds["since180"] <= closed_on < until:
+            self.closed.append(str(h["id"]))
+
+
+@dataclass(slots=True)
+class _TouchpointCounts:
+    """The touchpoints before the as-of date, counted into the signals' inputs."""
+
+    complaints: int = 0
+    open_count: int = 0
     oldest_open: str | None = None
+    competitor: int = 0
     last_competitor: str | None = None
-    for t in touchpoints:
+    recent: int = 0
+    prior: int = 0
+
+    def add(self, t: Mapping[str, Any], bounds: Mapping[str, str]) -> None:
         at = _text(t.get("occurred_at"))
-        if not at or at >= until:
-            continue
-        kind = t.get("kind")
-        if kind == "complaint":
-            if at >= p["since90"]:
-                complaints += 1
-            resolved_at = _text(t.get("resolved_at"))
-            still_open = t.get("resolution_status") == "open" or resolved_at >= until
-            if still_open and at < p["openBefore"]:
-                open_count += 1
-                oldest_open = at if oldest_open is None else min(oldest_open, at)
-        if at >= p["since60"] and (
+        if not at or at >= bounds["until"]:
+            return
+        if t.get("kind") == "complaint":
+            self._complaint(t, at, bounds)
+        if at >= bounds["since60"] and (
             t.get("reason") in COMPETITOR_REASONS or t.get("category") in COMPETITOR_CATEGORIES
         ):
-            competitor += 1
-            last_competitor = at if last_competitor is None else max(last_competitor, at)
+            self.competitor += 1
+            self.last_competitor = (
+                at if self.last_competitor is None else max(self.last_competitor, at)
+            )
         if t.get("direction") == "inbound":
-            if at >= p["since90"]:
-                recent += 1
-            elif at >= p["since360"]:
-                prior += 1
-    return ChurnInputs(
-        holdings=existing,
-        active_holdings=active,
-        closed_recently=tuple(sorted(closed)),
-        complaints_90d=complaints,
-        open_complaints=open_count,
-        oldest_open_complaint=oldest_open,
-        competitor_inquiries=competitor,
-        last_competitor_inquiry=last_competitor,
-        inbound_recent=recent,
-        inbound_prior=prior,
-    )
+            if at >= bounds["since90"]:
+                self.recent += 1
+            elif at >= bounds["since360"]:
+                self.prior += 1
+
+    def _complaint(self, t: Mapping[str, Any], at: str, bounds: Mapping[str, str]) -> None:
+        if at >= bounds["since90"]:
+            self.complaints += 1
+        resolved_at = _text(t.get("resolved_at"))
+        still_open = t.get("resolution_status") == "open" or resolved_at >= bounds["until"]
+        if still_open and at < bounds["openBefore"]:
+            self.open_count += 1
+            self.oldest_open = at if self.oldest_open is None else min(self.oldest_open, at)
 
 
 def _days_before(at: str, as_of: date) -> int:

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port
-from tests.support.serve import ckb_serve, wait_ready
+from tests.support.paths import REPO
+from tests.support.serve import ckb_serve, free_port, wait_ready
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

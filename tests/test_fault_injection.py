@@ -81,7 +81,7 @@ def test_killed_command_converges_when_run_again(lab: Lab, command: str, where: 
 @pytest.fixture(scope="module")
 def erasure(lab: Lab) -> tuple[Trial, list[str]]:
     """Erasure killed before its one commit, then run again; and what identifies her."""
-    from governance.erase import find_person
+    from governance.person import find_person
     from sample.showcase import WANG_WEI
 
     before = lab.reference("enrich").world

@@ -1,6 +1,6 @@
 """The analysts' commands: ``ckb cypher`` (ad-hoc Cypher on Neo4j, one statement or an
 interactive prompt), ``ckb export neo4j DIR`` (files for neo4j-admin's offline import) and
-``ckb copy --to neo4j://...`` (online, resumable). Registered by api/cli/main.py."""
+``ckb copy --to neo4j://...`` (online, resumable)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
+from api.cli.common import PhaseBars, Subparsers
 from graph.config import open_store, settings_from_env
 from graph.cypher_shell import (
     DEFAULT_TIMEOUT,
@@ -204,14 +205,13 @@ def cmd_cypher(args: argparse.Namespace) -> int:
 
 
 def cmd_export_neo4j(args: argparse.Namespace) -> int:
-    from api.cli.main import _PhaseBars
     from graph.export import export_neo4j, import_arguments
     from graph.schema import schema
 
     started = time.perf_counter()
     units = dict.fromkeys(schema().labels, " nodes")
     with closing(open_store(settings_from_env(graph=args.graph))) as store:
-        with _PhaseBars("export", units) as bars:
+        with PhaseBars("export", units) as bars:
             summary = export_neo4j(store, args.directory, progress=bars, page_size=args.page_size)
         counts = store.counts()
     elapsed = time.perf_counter() - started
@@ -251,7 +251,6 @@ def _default_checkpoint(source: str, target: str, source_path: Path | None) -> P
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
-    from api.cli.main import _PhaseBars
     from graph.copy import copy_graph
 
     env = dict(os.environ)
@@ -282,7 +281,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
             print(f"resuming the copy recorded in {checkpoint} (--restart starts over)")
         target.apply_schema()
         units = {"nodes": " nodes", "relationships": " nodes"}
-        with _PhaseBars("copy", units) as bars:
+        with PhaseBars("copy", units) as bars:
             progress: Callable[[str, int, int], None] = bars
             nodes, rels = copy_graph(
                 source, target, batch=args.batch_size, checkpoint=checkpoint, progress=progress
@@ -307,8 +306,8 @@ def _positive(raw: str) -> int:
     return value
 
 
-def add_analyst_commands(sub: Any) -> None:
-    """The parsers of ``cypher``, ``export`` and ``copy`` (``sub``: build_parser's)."""
+def add_cypher(sub: Subparsers) -> None:
+    """ckb cypher [QUERY]"""
     cypher_p = sub.add_parser(
         "cypher",
         help="run Cypher on Neo4j: one statement, or an interactive prompt without QUERY",
@@ -340,6 +339,9 @@ def add_analyst_commands(sub: Any) -> None:
     )
     cypher_p.set_defaults(func=cmd_cypher)
 
+
+def add_export(sub: Subparsers) -> None:
+    """ckb export neo4j DIR"""
     export_p = sub.add_parser(
         "export", help="write the graph as files another tool imports (neo4j-admin)"
     )
@@ -355,6 +357,9 @@ def add_analyst_commands(sub: Any) -> None:
     )
     neo4j_p.set_defaults(func=cmd_export_neo4j)
 
+
+def add_copy(sub: Subparsers) -> None:
+    """ckb copy --to URI"""
     copy_p = sub.add_parser(
         "copy",
         help="copy the whole graph into a running Neo4j (batched MERGE; a re-run resumes)",

@@ -12,8 +12,9 @@ Store calls run in the thread pool so a slow store never stalls the event loop t
 also delivers subscriptions.
 
 Third-party data — purchased demographics and credit profiles (bureau scores) — is read
-only for customers whose ``third_party_data`` consent is granted (``consenting``); one
-consent lookup per request serves both.
+only for customers whose consent allows it (governance/consent.py says when); the
+customer's consents, read once per request, serve that rule and the ``consents`` field.
+A customer asked for by a retired ID (merged away) is found through its alias.
 """
 
 from __future__ import annotations
@@ -21,21 +22,38 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+import strawberry
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
 from api.auth import Principal
 from api.events import EventHub
-from graph.store import Direction, GraphStore, Neighbour, Node
-from loaders.enrich import consenting
-from queries.base import QueryParameterError, cypher_reader
-from queries.named import MAX_BATCH, run_query
+from governance.consent import allows_third_party_data
+from graph.store import CypherReader, Direction, GraphStore, Neighbour, Node
+from queries.base import MAX_BATCH, QueryParameterError
+from queries.campaign_response import CampaignCell
+from queries.chain_of_custody import Custody
+from queries.current_location import CurrentLocation
+from queries.customer_holdings import HoldingSummary
+from queries.customer_items import TrackedItem
+from queries.customer_sources import SourceLink
+from queries.customer_touchpoints import TouchpointSummary
+from queries.customer_value import CustomerValue
+from queries.engine import run_query
+from queries.household_members import HouseholdMember
+from queries.household_value import HouseholdValue
+from queries.network_influence import NetworkInfluence
+from queries.next_best_products import WhiteSpace
+from queries.product_journey import JourneyStep
+from queries.related_customers import RelatedCustomer
+from scoring.churn import ChurnRisk
 
 MAX_PURCHASE_ITEMS = 1000  # lines of one purchase returned; a basket is far smaller
 MAX_PURCHASES = 10_000  # purchases of one customer read, newest first
+MAX_CONSENTS = 1000  # consent records of one customer (one per purpose, channel and source)
 
 Arguments = tuple[tuple[str, Any], ...]  # a field's arguments, as a hashable key
 
@@ -53,30 +71,35 @@ async def read(store: GraphStore, function: Callable[..., T], *args: Any, **kwar
     more (measured: 40% of a customer-360 request). On Neo4j, whose reads wait on the
     network, it runs in the thread pool. The price on the embedded store: while a write
     in another thread holds the store's lock, an inline read waits for it on the loop."""
-    if cypher_reader(store) is None:
+    if not isinstance(store, CypherReader):
         return function(*args, **kwargs)
     return await run_in_threadpool(function, *args, **kwargs)
 
 
-class BatchQuery:
+async def ask(store: GraphStore, query: str, **params: Any) -> Any:
+    """A bounded named question (one customer, one item): a short read."""
+    return await read(store, run_query, store, query, **params)
+
+
+class BatchQuery(Generic[T]):
     """A DataLoader over a batch named query (``customers_*``, ``households_*`` ...) whose
-    other parameters are a field's arguments: keyed by (subject, arguments), one query per
-    distinct arguments in a batch. Bad parameters fail only the fields that gave them: a
+    other parameters, if any, are a field's arguments: keyed by (subject, arguments), one
+    query per distinct arguments in a batch. Bad parameters fail only the fields that gave them: a
     refused batch is asked again one subject at a time (only then)."""
 
     def __init__(
-        self, store: GraphStore, query: str, ids: str, default: Any, scores: bool = False
+        self, store: GraphStore, query: str, ids: str, default: T, scores: bool = False
     ) -> None:
         self.store = store
         self.scores = scores  # answered by algorithms in Python: CPU-bound, off the loop
         self.query = query
         self.ids = ids  # the query's list parameter: customerIds, householdIds, epcs ...
         self.default = default  # the answer for a subject the query has nothing for
-        self.loader: DataLoader[tuple[str, Arguments], Any] = DataLoader(
+        self.loader: DataLoader[tuple[str, Arguments], T] = DataLoader(
             load_fn=self._load, max_batch_size=MAX_BATCH
         )
 
-    async def load(self, subject: str, **arguments: Any) -> Any:
+    async def load(self, subject: str, **arguments: Any) -> T:
         return await self.loader.load((subject, tuple(sorted(arguments.items()))))
 
     async def _load(self, keys: Sequence[tuple[str, Arguments]]) -> list[Any]:
@@ -117,57 +140,65 @@ class Loaders:
         self.store = store
         self.customer = self._loader(self._customers)
         self._nodes: dict[str, DataLoader[str, Node | None]] = {"Customer": self.customer}
-        self.holdings = self._loader(self._batch("customers_holdings", []))
-        self.value = self._loader(self._batch("customers_value", None))
-        self.household = self._loader(self._batch("customers_households", []))
+        self.holdings: BatchQuery[list[HoldingSummary]] = BatchQuery(
+            store, "customers_holdings", "customerIds", []
+        )
+        self.value: BatchQuery[CustomerValue | None] = BatchQuery(
+            store, "customers_value", "customerIds", None
+        )
+        self.household: BatchQuery[list[HouseholdMember]] = BatchQuery(
+            store, "customers_households", "customerIds", []
+        )
         self.third_party_consent = self._loader(self._consenting)
         self.credit = self._loader(self._consented("HAS_CREDIT_PROFILE", "CreditProfile"))
         self.third_party = self._loader(
             self._consented("HAS_THIRD_PARTY_PROFILE", "ThirdPartyProfile")
         )
         self.consents = self._loader(self._consents)
-        self.purchase_items = self._loader(self._purchase_items)
+        self.purchase_items = self._loader(
+            self._neighbours("Purchase", "INCLUDES", "out", "Product", MAX_PURCHASE_ITEMS)
+        )
 
     # The loaders below are made when a request first asks for them: most requests use few.
 
     @cached_property
-    def sources(self) -> DataLoader[str, Any]:
-        return self._loader(self._batch("customers_sources", []))
+    def sources(self) -> BatchQuery[list[SourceLink]]:
+        return BatchQuery(self.store, "customers_sources", "customerIds", [])
 
     @cached_property
     def purchases(self) -> DataLoader[str, list[Node]]:
         return self._loader(self._purchases)
 
     @cached_property
-    def touchpoints(self) -> BatchQuery:
+    def touchpoints(self) -> BatchQuery[list[TouchpointSummary]]:
         return BatchQuery(self.store, "customers_touchpoints", "customerIds", [])
 
     @cached_property
-    def related(self) -> BatchQuery:
+    def related(self) -> BatchQuery[list[RelatedCustomer]]:
         return BatchQuery(self.store, "customers_related", "customerIds", [])
 
     @cached_property
-    def churn_risk(self) -> BatchQuery:
+    def churn_risk(self) -> BatchQuery[ChurnRisk | None]:
         return BatchQuery(self.store, "customers_churn_risk", "customerIds", None)
 
     @cached_property
-    def next_best(self) -> BatchQuery:
+    def next_best(self) -> BatchQuery[WhiteSpace | None]:
         return BatchQuery(self.store, "customers_next_best_products", "customerIds", None)
 
     @cached_property
-    def network(self) -> BatchQuery:
+    def network(self) -> BatchQuery[NetworkInfluence | None]:
         return BatchQuery(self.store, "customers_network_influence", "customerIds", None, True)
 
     @cached_property
-    def items(self) -> BatchQuery:
+    def items(self) -> BatchQuery[list[TrackedItem]]:
         return BatchQuery(self.store, "customers_items", "customerIds", [])
 
     @cached_property
-    def household_value(self) -> DataLoader[str, Any]:
-        return self._loader(self._batch("households_value", None, "householdIds"))
+    def household_value(self) -> BatchQuery[HouseholdValue | None]:
+        return BatchQuery(self.store, "households_value", "householdIds", None)
 
     @cached_property
-    def white_space(self) -> BatchQuery:
+    def white_space(self) -> BatchQuery[WhiteSpace | None]:
         return BatchQuery(self.store, "households_white_space", "householdIds", None)
 
     @cached_property
@@ -175,20 +206,25 @@ class Loaders:
         return self._loader(self._neighbours("Product", "IN_LINE", "out", "ProductLine", 1))
 
     @cached_property
-    def campaign_response(self) -> DataLoader[str, Any]:
-        return self._loader(self._batch("campaigns_response", [], "campaignIds"))
+    def campaign_response(self) -> BatchQuery[list[CampaignCell]]:
+        return BatchQuery(self.store, "campaigns_response", "campaignIds", [])
 
     @cached_property
-    def journey(self) -> BatchQuery:
+    def journey(self) -> BatchQuery[list[JourneyStep]]:
         return BatchQuery(self.store, "instances_journey", "epcs", [])
 
     @cached_property
-    def location(self) -> BatchQuery:
+    def location(self) -> BatchQuery[CurrentLocation | None]:
         return BatchQuery(self.store, "instances_location", "epcs", None)
 
     @cached_property
-    def custody(self) -> BatchQuery:
+    def custody(self) -> BatchQuery[list[Custody]]:
         return BatchQuery(self.store, "instances_custody", "epcs", [])
+
+    @cached_property
+    def current_customer(self) -> DataLoader[str, Node | None]:
+        """A customer by ID; a retired ID (merged away) finds the customer it joined."""
+        return self._loader(self._current_customers)
 
     @cached_property
     def alias(self) -> DataLoader[str, list[Neighbour]]:
@@ -216,15 +252,6 @@ class Loaders:
         if loader is None:
             loader = self._nodes[label] = self._loader(partial(self._get_nodes, label))
         return loader
-
-    def _batch(
-        self, query: str, default: Any, ids: str = "customerIds"
-    ) -> Callable[[list[str]], Any]:
-        async def load(keys: list[str]) -> list[Any]:
-            answers = await read(self.store, run_query, self.store, query, **{ids: list(keys)})
-            return [answers.get(k, default) for k in keys]
-
-        return load
 
     def _neighbours(
         self, label: str, rel_type: str, direction: Direction, other_label: str, limit: int
@@ -259,56 +286,35 @@ class Loaders:
         ]
 
     async def _consents(self, keys: list[str]) -> list[list[Node]]:
-        found = await read(
-            self.store,
-            self.store.neighbours_many,
-            "Customer",
-            keys,
-            "HAS_CONSENT",
-            "out",
-            "Consent",
-            1000,
-        )
-        return [[n.node for n in found.get(k, [])] for k in keys]
-
-    async def _purchase_items(self, keys: list[str]) -> list[list[Neighbour]]:
-        """The lines of many purchases (INCLUDES, with quantity and amount), one call."""
-        found = await read(
-            self.store,
-            self.store.neighbours_many,
-            "Purchase",
-            keys,
-            "INCLUDES",
-            "out",
-            "Product",
-            MAX_PURCHASE_ITEMS,
-        )
-        return [found.get(k, []) for k in keys]
+        consents = self._neighbours("Customer", "HAS_CONSENT", "out", "Consent", MAX_CONSENTS)
+        return [[n.node for n in held] for held in await consents(keys)]
 
     async def _consenting(self, keys: list[str]) -> list[bool]:
         """Whether each customer allows third-party data."""
-        allowed = await read(self.store, consenting, self.store, list(keys))
-        return [k in allowed for k in keys]
+        held = await self.consents.load_many(keys)
+        return [allows_third_party_data(n.props for n in consents) for consents in held]
 
     def _consented(self, rel_type: str, label: str) -> Callable[[list[str]], Any]:
         """A customer's third-party profile of one kind, only where their consent allows."""
+        profiles = self._neighbours("Customer", rel_type, "out", label, 1)
 
         async def load(keys: list[str]) -> list[Node | None]:
             consents = await self.third_party_consent.load_many(keys)
             allowed = sorted(k for k, ok in zip(keys, consents, strict=True) if ok)
-            found = await read(
-                self.store,
-                self.store.neighbours_many,
-                "Customer",
-                allowed,
-                rel_type,
-                "out",
-                label,
-                1,
-            )
-            return [found[k][0].node if k in found else None for k in keys]
+            found = dict(zip(allowed, await profiles(allowed), strict=True))
+            return [found[k][0].node if found.get(k) else None for k in keys]
 
         return load
+
+    async def _current_customers(self, keys: list[str]) -> list[Node | None]:
+        """Customers by current or retired ID: a retired one finds the customer it joined."""
+        found = await self.customer.load_many(keys)
+        retired = [k for k, node in zip(keys, found, strict=True) if node is None]
+        joined = dict(zip(retired, await self.alias.load_many(retired), strict=True))
+        return [
+            node if node is not None else (joined[k][0].node if joined[k] else None)
+            for k, node in zip(keys, found, strict=True)
+        ]
 
 
 @dataclass
@@ -324,3 +330,6 @@ class ApiContext:
     @property
     def actor(self) -> str:
         return f"{self.principal.subject} ({'+'.join(sorted(self.principal.roles))})"
+
+
+Info = strawberry.Info[ApiContext, None]  # what a resolver's ``info`` carries

@@ -3,21 +3,15 @@ into the filter tree of queries/customer_list.py — a mapping, no evaluation he
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
 import strawberry
 
-from queries.customer_filter import (
-    AllOf,
-    AnyOf,
-    Compare,
-    Filter,
-    Not,
-    Order,
-    Related,
-)
+from graph import clock
+from graph.schema import CUSTOMER_FILTERABLE
+from queries.customer_filter import AllOf, AnyOf, Compare, Filter, Not, Order, Related
 
 
 @strawberry.input(description="Conditions on a text (or ISO date) value; all given must hold.")
@@ -120,10 +114,11 @@ class CustomerOrder:
     direction: SortDirection = SortDirection.ASC
 
 
-CUSTOMER_WHERE_FIELDS = (
-    "id", "kind", "name", "email", "city", "country", "postal_code", "customer_since",
-    "status", "value_tier", "rfm", "lifetime_value", "churn_score",
-)  # fmt: skip
+# What a list filters customers on (graph/schema.py), as docs/schema.graphql offers it:
+# phone, address, birth_date and scored_on are not (yet) part of that contract.
+CUSTOMER_WHERE_FIELDS = tuple(
+    f for f in CUSTOMER_FILTERABLE if f not in {"phone", "address", "birth_date", "scored_on"}
+)
 _OPS = ("eq", "in_", "starts_with", "contains", "gt", "gte", "lt", "lte")
 
 
@@ -145,7 +140,7 @@ def _conditions(where: Any, fields: tuple[str, ...]) -> list[Compare]:
 def _touchpoints(where: TouchpointWhere) -> tuple[Compare, ...]:
     found = _conditions(where, ("kind", "channel", "category", "resolution_status", "occurred_at"))
     if where.within_days is not None:
-        since = datetime.now(UTC) - timedelta(days=where.within_days)
+        since = clock.now() - timedelta(days=where.within_days)
         stamp = since.isoformat(timespec="seconds").replace("+00:00", "Z")  # as loaders store it
         found.append(Compare("occurred_at", "gte", stamp))
     return tuple(found)

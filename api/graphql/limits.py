@@ -113,8 +113,30 @@ class _Heights:
         }
         self.memo: dict[tuple[str, str], int] = {}
 
-    def _spread(self, name: str, mode: str, walk: Callable[[SelectionSetNode], int]) -> int:
-        key = (name, mode)
+    def _deepest(
+        self,
+        selection: SelectionSetNode,
+        walk: Callable[[SelectionSetNode], int],
+        field_height: Callable[[FieldNode], int],
+        least: int,
+    ) -> int:
+        """The greatest ``field_height`` of the selection's fields, through inline fragments
+        and spreads (each fragment worked out once per walk), or ``least`` without any."""
+        deepest = least
+        for node in selection.selections:
+            if isinstance(node, FieldNode):
+                below = field_height(node)
+            elif isinstance(node, InlineFragmentNode):
+                below = walk(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                below = self._spread(node.name.value, walk)
+            else:
+                continue
+            deepest = max(deepest, below)
+        return deepest
+
+    def _spread(self, name: str, walk: Callable[[SelectionSetNode], int]) -> int:
+        key = (name, walk.__name__)
         if key not in self.memo:
             fragment = self.fragments.get(name)
             self.memo[key] = -1  # a cycle (refused by validation) ends here
@@ -122,53 +144,28 @@ class _Heights:
         return self.memo[key]
 
     def ordinary(self, selection: SelectionSetNode) -> int:
-        deepest = 0
-        for node in selection.selections:
-            if isinstance(node, FieldNode):
-                if node.name.value.startswith("__"):
-                    continue
-                below = 1 + self.ordinary(node.selection_set) if node.selection_set else 0
-            elif isinstance(node, InlineFragmentNode):
-                below = self.ordinary(node.selection_set)
-            elif isinstance(node, FragmentSpreadNode):
-                below = self._spread(node.name.value, "ordinary", self.ordinary)
-            else:
-                continue
-            deepest = max(deepest, below)
-        return deepest
+        return self._deepest(selection, self.ordinary, self._ordinary_field, 0)
+
+    def _ordinary_field(self, node: FieldNode) -> int:
+        if node.name.value.startswith("__"):
+            return 0
+        return 1 + self.ordinary(node.selection_set) if node.selection_set else 0
 
     def every(self, selection: SelectionSetNode) -> int:
-        deepest = 0
-        for node in selection.selections:
-            if isinstance(node, FieldNode):
-                below = 1 + self.every(node.selection_set) if node.selection_set else 0
-            elif isinstance(node, InlineFragmentNode):
-                below = self.every(node.selection_set)
-            elif isinstance(node, FragmentSpreadNode):
-                below = self._spread(node.name.value, "every", self.every)
-            else:
-                continue
-            deepest = max(deepest, below)
-        return deepest
+        return self._deepest(selection, self.every, self._every_field, 0)
+
+    def _every_field(self, node: FieldNode) -> int:
+        return 1 + self.every(node.selection_set) if node.selection_set else 0
 
     def introspection(self, selection: SelectionSetNode) -> int:
-        deepest = -1
-        for node in selection.selections:
-            if isinstance(node, FieldNode):
-                inner = node.selection_set
-                if node.name.value in INTROSPECTION_ROOTS:
-                    below = 1 + self.every(inner) if inner else 0
-                else:
-                    found = self.introspection(inner) if inner else -1
-                    below = 1 + found if found >= 0 else -1
-            elif isinstance(node, InlineFragmentNode):
-                below = self.introspection(node.selection_set)
-            elif isinstance(node, FragmentSpreadNode):
-                below = self._spread(node.name.value, "introspection", self.introspection)
-            else:
-                continue
-            deepest = max(deepest, below)
-        return deepest
+        return self._deepest(selection, self.introspection, self._introspection_field, -1)
+
+    def _introspection_field(self, node: FieldNode) -> int:
+        inner = node.selection_set
+        if node.name.value in INTROSPECTION_ROOTS:
+            return 1 + self.every(inner) if inner else 0
+        found = self.introspection(inner) if inner else -1
+        return 1 + found if found >= 0 else -1
 
 
 def depth_rule(

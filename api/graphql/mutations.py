@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -18,23 +18,23 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.events import ChurnAlert, CustomerChange
-from api.graphql.context import ApiContext, in_thread
+from api.graphql.context import ApiContext, Info, in_thread
 from api.graphql.permissions import AGENT_WRITERS, ANALYSTS, LOADERS, field_for
-from api.graphql.schema import PossibleMatch, possible_match
+from api.graphql.types.review import PossibleMatch, possible_match
 from api.http.capture import capture_body
-from api.http.ingest import PushAnswer, push
 from governance.audit import record_audit
 from governance.consent import update_consent
 from governance.erase import erase_customer
-from identity.resolve import decide_review
+from graph import clock
+from identity.review import decide_review
 from identity.unmerge import UnmergeError, find_merge_event, unmerge
 from loaders.complaints import resolve_complaint
+from loaders.push import PushAnswer, push
 from loaders.system_names import SystemNameError, check_system_name
 from queries.base import QueryParameterError
-from queries.named import run_query
+from queries.engine import run_query
 from scoring.segments import AT_RISK_SCORE
 
-Info = strawberry.Info[ApiContext, None]
 API_SOURCE = "api"
 
 
@@ -114,7 +114,7 @@ def _idempotent_id(context: ApiContext, prefix: str, key: str | None) -> str:
 
 def _after_change(context: ApiContext, customer: str, change: str, detail: str | None) -> None:
     """Tell subscribers; raise a churn alert when the change puts the customer at risk."""
-    at = datetime.now(UTC).isoformat(timespec="seconds")
+    at = clock.now().isoformat(timespec="seconds")
     context.hub.publish(CustomerChange(customer, change, at, detail))
     if change != "touchpoint":
         return
@@ -135,6 +135,11 @@ def _after_change(context: ApiContext, customer: str, change: str, detail: str |
             at,
         )
     )
+
+
+async def _audit(context: ApiContext, action: str, target: str, detail: dict[str, Any]) -> None:
+    """An audit entry naming who did it (governance/audit.py)."""
+    await in_thread(record_audit, context.store, context.actor, action, target, detail)
 
 
 def _push_one(context: ApiContext, kind: str, source: str, record: dict[str, Any]) -> PushAnswer:
@@ -160,10 +165,8 @@ class Mutation:
             return RecordOutcome(accepted=False, reasons=["record must be a JSON object"])
         answer = await in_thread(_push_one, context, "customers", source_system, record)
         outcome = _outcome(answer, str(record.get("source_record_id")))
-        await in_thread(
-            record_audit,
-            context.store,
-            context.actor,
+        await _audit(
+            context,
             "upsertCustomerRecord",
             f"{source_system}:{record.get('source_record_id')}",
             {"accepted": outcome.accepted, "customer": outcome.customer_id},
@@ -189,7 +192,7 @@ class Mutation:
         record = {
             "touchpoint_id": touchpoint_id,
             "ckb_customer_id": str(input.customer_id),
-            "occurred_at": (input.occurred_at or datetime.now(UTC)).isoformat(),
+            "occurred_at": (input.occurred_at or clock.now()).isoformat(),
             "channel": input.channel,
             "kind": input.kind,
             "direction": input.direction,
@@ -206,10 +209,8 @@ class Mutation:
         )
         outcome = _outcome(answer, touchpoint_id)
         outcome.customer_id = str(input.customer_id)
-        await in_thread(
-            record_audit,
-            context.store,
-            context.actor,
+        await _audit(
+            context,
             "recordTouchpoint",
             touchpoint_id,
             {"customer": str(input.customer_id), "accepted": outcome.accepted},
@@ -231,10 +232,8 @@ class Mutation:
         change = await in_thread(
             update_consent, context.store, str(customer_id), purpose, channel, granted
         )
-        await in_thread(
-            record_audit,
-            context.store,
-            context.actor,
+        await _audit(
+            context,
             "updateConsent",
             change.customer_id,
             {"purpose": purpose, "channel": channel, "granted": granted},
@@ -253,10 +252,8 @@ class Mutation:
         settings = context.connection.app.state.ingest
         body = orjson.dumps(document)
         result = await in_thread(capture_body, context.store, body, False, settings)
-        await in_thread(
-            record_audit,
-            context.store,
-            context.actor,
+        await _audit(
+            context,
             "captureEpcisEvents",
             "epcis",
             {k: result[k] for k in ("events", "captured", "rejected")},
@@ -271,7 +268,7 @@ class Mutation:
         item = await in_thread(decide_review, context.store, str(id), accept, context.actor)
         for record in item.records:
             context.hub.publish(
-                CustomerChange(record, "review", datetime.now(UTC).isoformat(), item.status)
+                CustomerChange(record, "review", clock.now().isoformat(), item.status)
             )
         return possible_match(item)
 
@@ -328,13 +325,8 @@ class Mutation:
         gains resolution status resolved, the time and the outcome; subscribers hear of it."""
         context = info.context
         done = await in_thread(resolve_complaint, context.store, str(touchpoint_id), outcome)
-        await in_thread(
-            record_audit,
-            context.store,
-            context.actor,
-            "resolveComplaint",
-            done.touchpoint_id,
-            {"customer": done.customer_id},
+        await _audit(
+            context, "resolveComplaint", done.touchpoint_id, {"customer": done.customer_id}
         )
         await in_thread(_after_change, context, done.customer_id, "touchpoint", "resolved")
         return RecordOutcome(

@@ -12,11 +12,10 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from api.events import ChurnAlert, CustomerChange
-from api.graphql.context import ApiContext
+from api.graphql.context import Info
 from api.graphql.permissions import READERS, needs
 from graph.errors import CkbError
 
-Info = strawberry.Info[ApiContext, None]
 TIERS = ("bronze", "silver", "gold")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -19,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.graphql.field_metrics import STATE_KEY as OPERATION_KEY
 from api.http.request_id import STATE_KEY as REQUEST_ID_KEY
 from api.http.response_timing import run_observed
+from graph import clock
 
 LOGGER = "ckb.access"
 logger = logging.getLogger(LOGGER)
@@ -48,7 +48,7 @@ class AccessLogMiddleware:
         def log(status: int, seconds: float) -> None:
             state: dict[str, Any] = scope.get("state", {})
             line: dict[str, Any] = {
-                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "time": clock.now().isoformat(timespec="milliseconds"),
                 "request_id": state.get(REQUEST_ID_KEY),
                 "method": scope["method"],
                 "path": scope["path"],

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.http.ingest import IngestRefusedError, IngestSettings, check_token, refusal
-from epcis.capture import capture, parse_document_bytes
+from epcis.capture import capture
+from epcis.documents import parse_document_bytes
 from graph.errors import StoreError
 from graph.store import GraphStore
 from loaders.rejects import RejectsFile

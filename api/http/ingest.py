@@ -1,28 +1,17 @@
 """Push ingest for integration loaders: ``POST /ingest/{kind}`` with an NDJSON body.
 
-The same Loader as ``ckb load`` validates, resolves and upserts the records; the answer
-lists each record's status. A 200 answer means every accepted record is committed.
-
-The body is read once, by the file loader's own reader (``read_jsonl``), and everything
-else follows from that reading: line numbers, the records loaded, the per-line answer
-and which source records identity resolution looks at. A line ends at LF; a CR right
-before it belongs to the line ending; any other CR stays inside its line, where JSON
-takes it as whitespace between tokens and refuses it inside a string (docs/formats.md).
-Identity resolution runs after the records are committed: when it fails, the answer is
-still 200 — the records are stored, their resolution is ``pending`` and ``ckb resolve``
-catches up — never an error after a commit.
+The HTTP edge: the caller's token, the request read and checked (kind, source system,
+size), refusals as JSON answers. The batch itself goes through the push use case
+(loaders/push.py): the answer lists each record's status, and a 200 answer means every
+accepted record is committed, even when identity resolution on arrival failed after the
+commit (its records are then ``pending`` and the answer carries a warning).
 """
 
 from __future__ import annotations
 
-import io
-import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,19 +28,14 @@ from api.auth import (
 )
 from api.events import CustomerChange, EventHub
 from api.http.request_id import current_request_id
+from graph import clock
 from graph.errors import StoreError
 from graph.store import GraphStore
-from identity.arrival import resolve_arrivals
-from loaders.checking import CheckedBatch, batches, check_batch
 from loaders.kinds import KINDS
-from loaders.pipeline import DEFAULT_BATCH, Loader, LoadSummary
-from loaders.rejects import RejectsFile, RejectsList
-from loaders.sources import RawRecord, read_jsonl
+from loaders.push import PushAnswer, push
 from loaders.system_names import SystemNameError, check_system_name
 
 DEFAULT_MAX_BYTES = 10 * 2**20
-
-log = logging.getLogger("ckb.ingest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +47,6 @@ class IngestSettings:
     def from_env(cls) -> IngestSettings:
         max_bytes = int(os.environ.get("CKB_INGEST_MAX_BYTES", str(DEFAULT_MAX_BYTES)))
         return cls(max_bytes, Path(os.environ.get("CKB_REJECTS_DIR", "data/rejects")))
-
-
-class _Both:
-    """Rejects go to the HTTP answer and, appended, to the ingest rejects file."""
-
-    def __init__(self, answer: RejectsList, kept: RejectsFile) -> None:
-        self.answer = answer
-        self.kept = kept
-
-    def reject(self, line: int, record: Any, reasons: list[str]) -> None:
-        self.answer.reject(line, record, reasons)
-        self.kept.reject(line, record, reasons)
 
 
 class IngestRefusedError(Exception):
@@ -142,125 +114,6 @@ async def _read_request(request: Request, settings: IngestSettings) -> tuple[str
     return kind, system, body
 
 
-@dataclass(slots=True)
-class _Loaded:
-    summary: LoadSummary
-    rejected: dict[int, list[str]]  # line -> reasons
-    own_records: dict[int, str]  # line -> the source record a valid customer line wrote
-    # Of those, records loaded again unchanged whose customer resolution merged: settled.
-    settled: frozenset[str] = frozenset()
-
-
-def _load(
-    store: GraphStore, kind: str, system: str, records: list[RawRecord], settings: IngestSettings
-) -> _Loaded:
-    answer = RejectsList()
-    kept = RejectsFile(
-        settings.rejects_dir / f"ingest.{system}.{kind}.rejects.jsonl", "push", kind, append=True
-    )
-    summary = LoadSummary(kind, system, "push")
-    own: dict[int, str] = {}
-
-    def checked() -> Iterator[CheckedBatch]:
-        # Loader.run's own steps, keeping each valid customer line's source record key
-        # as the loader worked it out.
-        for batch in batches(records, DEFAULT_BATCH):
-            found = check_batch(KINDS[kind], system, batch)
-            if kind == "customers":
-                for valid in found.valid:
-                    key = valid.customers[0].source_key if valid.customers else None
-                    if key is not None:
-                        own[valid.line] = key
-            yield found
-
-    loader = Loader(store, KINDS[kind], system, _Both(answer, kept))
-    try:
-        loader.run_checked(checked(), summary)
-    finally:
-        kept.close()
-    rejected = {line: reasons for line, _, reasons in answer.entries}
-    own_records = {n: k for n, k in own.items() if n not in rejected}
-    return _Loaded(summary, rejected, own_records, frozenset(loader.settled))
-
-
-def _resolve(
-    store: GraphStore, system: str, keys: dict[int, str], settled: frozenset[str]
-) -> tuple[dict[int, dict[str, Any]], str | None]:
-    """Resolve each accepted customer record on arrival; per line, where it landed. The
-    records are committed by now: a failure here leaves them pending, it is no error.
-    A record pushed again unchanged after resolution merged it stays where it is."""
-    try:
-        arrivals = resolve_arrivals(
-            store, list(keys.values()), actor=f"ingest:{system}", settled=settled
-        )
-    except Exception:
-        request_id = current_request_id() or "-"
-        log.error("identity resolution on arrival failed (request %s)", request_id, exc_info=True)
-        warning = (
-            f"identity resolution on arrival failed (request {request_id}): the records are "
-            "stored and the next ckb resolve resolves them"
-        )
-        return {n: {"resolution": "pending"} for n in keys}, warning
-    return {
-        n: {
-            "customer": a.customer,
-            "resolution": a.rule,
-            "merged": a.merged,
-            **({"review": a.review} if a.review else {}),
-        }
-        for n, a in zip(keys, arrivals, strict=True)
-    }, None
-
-
-@dataclass(frozen=True, slots=True)
-class PushAnswer:
-    kind: str
-    source: str
-    received: int
-    accepted: int
-    rejected: int
-    results: list[dict[str, Any]]
-    warning: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "source": self.source,
-            "received": self.received,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "results": self.results,
-            **({"warning": self.warning} if self.warning else {}),
-        }
-
-
-def push(
-    store: GraphStore, kind: str, system: str, body: bytes, settings: IngestSettings
-) -> PushAnswer:
-    """Validate, upsert and (customers) resolve an NDJSON batch; each line's status.
-
-    The one path behind ``POST /ingest/{kind}`` and the GraphQL mutations.
-    """
-    check_system_name(system)
-    records = list(read_jsonl(io.BytesIO(body)))
-    loaded = _load(store, kind, system, records, settings)
-    arrivals, warning = (
-        _resolve(store, system, loaded.own_records, loaded.settled)
-        if kind == "customers"
-        else ({}, None)
-    )
-    results = [
-        {"line": r.line, "status": "rejected", "reasons": loaded.rejected[r.line]}
-        if r.line in loaded.rejected
-        else {"line": r.line, "status": "accepted", **arrivals.get(r.line, {})}
-        for r in records
-    ]
-    summary = loaded.summary
-    return PushAnswer(
-        kind, system, summary.read, summary.loaded, summary.rejected, results, warning
-    )
-
-
 async def ingest(request: Request) -> JSONResponse:
     settings: IngestSettings = request.app.state.ingest
     try:
@@ -269,7 +122,9 @@ async def ingest(request: Request) -> JSONResponse:
         return refusal(refused)
     store: GraphStore = request.app.state.store
     try:
-        answer = await run_in_threadpool(push, store, kind, system, body, settings)
+        answer = await run_in_threadpool(
+            push, store, kind, system, body, settings, current_request_id()
+        )
     except StoreError as exc:
         return JSONResponse(
             {"error": f"the store could not take the batch: {exc}"}, status_code=503
@@ -280,7 +135,7 @@ async def ingest(request: Request) -> JSONResponse:
 
 def _announce(hub: EventHub, answer: PushAnswer) -> None:
     """Subscribers following a customer hear that a pushed record landed on them."""
-    at = datetime.now(UTC).isoformat(timespec="seconds")
+    at = clock.now().isoformat(timespec="seconds")
     for result in answer.results:
         if result.get("customer"):
             hub.publish(CustomerChange(str(result["customer"]), "record", at, answer.source))

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from epcis.capture import capture, check_event, event_id, read_documents
+from epcis.documents import event_id
 from epcis.epc import canonical_epc, check_digit, gtin_of
+from epcis.validation import check_event
 from graph.store import GraphStore
-from loaders.rejects import RejectsFile
+from tests.support.epcis_events import capture_file, write_lines
 from tests.support.paths import SHARED_DATA
 
 DATA = SHARED_DATA
@@ -55,21 +56,13 @@ def _files(*folders: Path) -> list[Path]:
     return sorted(p for f in folders for p in f.glob("*.json*") if "Schema" not in p.name)
 
 
-def _capture(store: GraphStore, path: Path, tmp_path: Path) -> Any:
-    rejects = RejectsFile(tmp_path / f"{path.name}.rejects.jsonl", str(path), "epcis")
-    try:
-        return capture(store, read_documents(path), rejects)
-    finally:
-        rejects.close()
-
-
 @needs_data
 def test_every_valid_document_loads(store: GraphStore, tmp_path: Path) -> None:
     files = _files(GS1, OPEN / "valid", OPEN / "events")
     assert len(files) >= 30
     total = 0
     for path in files:
-        summary = _capture(store, path, tmp_path)
+        summary = capture_file(store, path, tmp_path)
         assert (summary.rejected, summary.refused_documents) == (0, 0), (path.name, summary.results)
         total += summary.captured
     counts = store.counts()
@@ -83,12 +76,12 @@ def test_every_invalid_document_is_refused_naming_the_bad_events(
     store: GraphStore, tmp_path: Path
 ) -> None:
     for path in _files(OPEN / "invalid"):
-        summary = _capture(store, path, tmp_path)
+        summary = capture_file(store, path, tmp_path)
         assert summary.captured == 0, path.name
         bad = [r for r in summary.results if r["status"] == "rejected"]
         assert bad, path.name
         assert all(r["reasons"] for r in bad)
-    combined = _capture(store, OPEN / "invalid" / "Combination_of_events_with_missing_mandatory_fields.json", tmp_path)  # fmt: skip
+    combined = capture_file(store, OPEN / "invalid" / "Combination_of_events_with_missing_mandatory_fields.json", tmp_path)  # fmt: skip
     assert [(r["event"], r["reasons"]) for r in combined.results] == [
         (1, ["event: 'action' is a required property"]),
         (2, ["event: 'action' is a required property", "event: 'eventTimeZoneOffset' is a required property"]),
@@ -124,7 +117,7 @@ def test_a_bad_event_is_rejected_while_its_siblings_load(store: GraphStore, tmp_
     }
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    summary = _capture(store, path, tmp_path)
+    summary = capture_file(store, path, tmp_path)
     assert (summary.events, summary.captured, summary.rejected) == (4, 2, 2)
     bad = {r["event"]: r["reasons"] for r in summary.results if r["status"] == "rejected"}
     assert bad[2] == [
@@ -152,9 +145,9 @@ def test_capture_is_idempotent_and_ids_are_stable(store: GraphStore, tmp_path: P
         "\n".join(json.dumps({"@context": ["x"], **_event(eventTime=f"2026-05-0{i}T10:00:00Z")}) for i in (1, 2)),
         encoding="utf-8",
     )  # fmt: skip
-    first = _capture(store, path, tmp_path)
+    first = capture_file(store, path, tmp_path)
     before = store.counts()
-    again = _capture(store, path, tmp_path)
+    again = capture_file(store, path, tmp_path)
     assert first.captured == again.captured == 2
     assert [r["eventID"] for r in first.results] == [r["eventID"] for r in again.results]
     assert all(r["eventID"].startswith("ni:///sha-256;") for r in first.results)
@@ -178,7 +171,7 @@ def test_error_declaration_retracts_and_aggregation_contains(
     path.write_text(
         "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
     )
-    summary = _capture(store, path, tmp_path)
+    summary = capture_file(store, path, tmp_path)
     assert summary.captured == 3, summary.results
     retracted = store.get_node("EpcisEvent", "urn:uuid:e1")
     assert retracted is not None
@@ -203,7 +196,7 @@ def test_capture_endpoint_answers_per_event(tmp_path: Path) -> None:
     from api.http.app import create_app
     from api.http.ingest import IngestSettings
     from graph.embedded import EmbeddedStore
-    from tests.conftest import LiveServer
+    from tests.support.serve import LiveServer
 
     settings = IngestSettings(rejects_dir=tmp_path / "rejects")
     tokens = AuthSettings.from_env({"CKB_INGEST_TOKENS": "tok"})
@@ -235,7 +228,7 @@ def test_capture_endpoint_answers_per_event(tmp_path: Path) -> None:
 
 
 def test_journey_and_current_location(store: GraphStore, tmp_path: Path) -> None:
-    from queries.named import run_query
+    from queries.engine import run_query
 
     item = "urn:epc:id:sgtin:0614141.107346.2017"
     place = {"id": "urn:epc:id:sgln:0614141.00777.0"}
@@ -255,7 +248,7 @@ def test_journey_and_current_location(store: GraphStore, tmp_path: Path) -> None
     path.write_text(
         "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
     )
-    assert _capture(store, path, tmp_path).captured == 5
+    assert capture_file(store, path, tmp_path).captured == 5
     journey = run_query(store, "product_journey", epc=item, first=10)
     assert [(s.event_id, s.biz_step) for s in journey] == [
         ("urn:uuid:j0", "encoding"),
@@ -279,7 +272,7 @@ def test_journey_and_current_location(store: GraphStore, tmp_path: Path) -> None
 
 def test_a_sale_links_items_to_the_buyer(store: GraphStore, tmp_path: Path) -> None:
     from graph.store import RelRow
-    from queries.named import run_query
+    from queries.engine import run_query
 
     store.upsert_nodes("Customer", [{"id": "ann"}])
     store.upsert_nodes("Purchase", [{"id": "O0003843"}])
@@ -300,7 +293,7 @@ def test_a_sale_links_items_to_the_buyer(store: GraphStore, tmp_path: Path) -> N
     path.write_text(
         "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
     )
-    assert _capture(store, path, tmp_path).captured == 3
+    assert capture_file(store, path, tmp_path).captured == 3
     [bought] = run_query(store, "customer_items", customerId="ann", first=10)
     assert bought.epc == canonical_epc("urn:epc:id:sgtin:0614141.107346.2017")
     assert (bought.product_id, bought.sold_at) == ("RT-PHONE", "2026-05-02T10:00:00Z")
@@ -312,7 +305,7 @@ def test_a_sale_links_items_to_the_buyer(store: GraphStore, tmp_path: Path) -> N
 
 
 def test_containment_at_a_moment_and_chain_of_custody(store: GraphStore, tmp_path: Path) -> None:
-    from queries.named import run_query
+    from queries.engine import run_query
 
     item = "urn:epc:id:sgtin:0614141.107346.2017"
     case, pallet = "urn:epc:id:sscc:0614141.1111111111", "urn:epc:id:sscc:0614141.2222222222"
@@ -338,7 +331,7 @@ def test_containment_at_a_moment_and_chain_of_custody(store: GraphStore, tmp_pat
     path.write_text(
         "\n".join(json.dumps({"@context": ["x"], **e}) for e in events), encoding="utf-8"
     )
-    assert _capture(store, path, tmp_path).captured == 4, "all four events load"
+    assert capture_file(store, path, tmp_path).captured == 4, "all four events load"
     at_noon = run_query(store, "containment_at", epc=item, at="2026-05-02T12:00:00+02:00")
     assert [(c.container, c.level) for c in at_noon] == [
         (canonical_epc(case), 1),
@@ -402,7 +395,7 @@ def test_out_of_order_aggregations_give_the_in_order_graph(tmp_path: Path) -> No
         for n, batch in enumerate(batches):
             path = tmp_path / f"{name}-{n}.jsonl"
             path.write_text("\n".join(json.dumps(e) for e in batch), encoding="utf-8")
-            assert _capture(store, path, tmp_path).captured == len(batch)
+            assert capture_file(store, path, tmp_path).captured == len(batch)
         return store
 
     keys = [canonical_epc(case), canonical_epc(pallet)]
@@ -420,7 +413,7 @@ def test_out_of_order_aggregations_give_the_in_order_graph(tmp_path: Path) -> No
         ("2026-05-06T08:00:00Z", None),
         ("2026-05-01T09:00:00Z", "2026-05-03T09:00:00Z"),
     ]
-    from queries.named import run_query
+    from queries.engine import run_query
 
     for store in (in_order, one_by_one):
         at = [
@@ -451,13 +444,8 @@ def test_a_file_capture_keeps_only_its_rejected_outcomes(store: GraphStore, tmp_
             "action": "EXPLODE",
         },
     )
-    path = tmp_path / "stream.jsonl"
-    path.write_text("\n".join(json.dumps({"@context": ["x"], **e}) for e in lines), "utf-8")
-    rejects = RejectsFile(tmp_path / "r.jsonl", str(path), "epcis")
-    try:
-        summary = capture(store, read_documents(path), rejects, keep_captured=False)
-    finally:
-        rejects.close()
+    path = write_lines(tmp_path / "stream.jsonl", ({"@context": ["x"], **e} for e in lines))
+    summary = capture_file(store, path, tmp_path, keep_captured=False)
     # A stream of any length is captured in bounded memory: no outcome per captured event.
     assert (summary.captured, summary.rejected) == (3, 1)
     assert [(r["line"], r["status"]) for r in summary.results] == [(2, "rejected")]

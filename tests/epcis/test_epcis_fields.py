@@ -18,7 +18,9 @@ from hypothesis import find, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
-from epcis.capture import DEFAULT_SCHEMA, capture, check_event, parse_documents, read_documents
+from epcis.capture import capture
+from epcis.documents import parse_documents, read_documents
+from epcis.validation import DEFAULT_SCHEMA, check_event
 from graph.store import GraphStore
 from loaders.rejects import RejectsFile
 from tests.support.paths import SHARED_DATA
@@ -188,17 +190,20 @@ def test_gs1_examples_capture_without_a_field_refused(store: GraphStore, tmp_pat
         assert (summary.rejected, summary.refused_documents) == (0, 0), (path.name, summary)
 
 
-def test_a_line_separator_inside_a_string_does_not_split_an_event_line(tmp_path: Path) -> None:
-    from epcis.capture import parse_documents, read_documents
+OBSERVED = {
+    "type": "ObjectEvent",
+    "eventTime": "2026-05-01T10:00:00Z",
+    "eventTimeZoneOffset": "+00:00",
+    "action": "OBSERVE",
+    "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+}
+"""The smallest valid event: one item observed."""
 
-    event = {
-        "type": "ObjectEvent",
-        "eventTime": "2026-05-01T10:00:00Z",
-        "eventTimeZoneOffset": "+00:00",
-        "action": "OBSERVE",
-        "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
-        "ext:note": "line\u2028separator and a bare\rCR",
-    }
+
+def test_a_line_separator_inside_a_string_does_not_split_an_event_line(tmp_path: Path) -> None:
+    from epcis.documents import parse_documents, read_documents
+
+    event = {**OBSERVED, "ext:note": "line\u2028separator and a bare\rCR"}
     text = json.dumps(event, ensure_ascii=False) + "\r\n" + json.dumps(event) + "\n"
     parsed = list(parse_documents(text, lines=True))
     assert [(n, err) for n, _, err in parsed] == [(1, None), (2, None)]
@@ -210,15 +215,9 @@ def test_a_line_separator_inside_a_string_does_not_split_an_event_line(tmp_path:
 def test_a_byte_order_mark_and_bytes_not_in_utf8_read_alike_by_file_and_http(
     tmp_path: Path,
 ) -> None:
-    from epcis.capture import parse_document_bytes, read_documents
+    from epcis.documents import parse_document_bytes, read_documents
 
-    event = {
-        "type": "ObjectEvent",
-        "eventTime": "2026-05-01T10:00:00Z",
-        "eventTimeZoneOffset": "+00:00",
-        "action": "OBSERVE",
-        "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
-    }
+    event = OBSERVED
     good = json.dumps(event).encode()
     bad = good.replace(b"OBSERVE", b"OBSERV\xe9")
     body = b"\xef\xbb\xbf" + good + b"\n" + bad + b"\n"

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from epcis.capture import CaptureSummary, capture, check_element, master_elements, read_documents
 from epcis.epc import canonical_epc
+from epcis.masterdata import check_element, master_elements
 from graph.store import GraphStore
-from loaders.rejects import RejectsFile
-from queries.named import run_query
+from queries.engine import run_query
 from sample.epcis import Sale, epcis_stream, store_gln
+from tests.support.epcis_events import capture_file, write_lines
 from tests.support.paths import TEST_DATA
 
 DATA = TEST_DATA / "epcis"
@@ -25,20 +25,6 @@ LINE = canonical_epc("urn:epc:id:sgln:0614141.00777.1")
 STORE = canonical_epc("urn:epc:id:sgln:0614141.00888.0")
 MAKER, RETAILER = "urn:epc:id:pgln:0614141.00001", "urn:epc:id:pgln:0614141.00002"
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
-
-
-def _capture(store: GraphStore, path: Path, tmp_path: Path) -> CaptureSummary:
-    rejects = RejectsFile(tmp_path / f"{path.name}.rejects.jsonl", str(path), "epcis")
-    try:
-        return capture(store, read_documents(path), rejects)
-    finally:
-        rejects.close()
-
-
-def _lines(tmp_path: Path, name: str, documents: list[dict[str, Any]]) -> Path:
-    path = tmp_path / name
-    path.write_text("\n".join(json.dumps(d) for d in documents), encoding="utf-8")
-    return path
 
 
 def _event(eid: str, when: str, step: str, epcs: list[str], **fields: Any) -> dict[str, Any]:
@@ -77,7 +63,7 @@ def _named(vtype: str, id_: str, name: str) -> dict[str, Any]:
 def test_master_data_names_the_places_and_parties_of_a_journey(
     store: GraphStore, tmp_path: Path
 ) -> None:
-    summary = _capture(store, DATA / "master_data.json", tmp_path)
+    summary = capture_file(store, DATA / "master_data.json", tmp_path)
     assert (summary.captured, summary.rejected) == (3, 0)
     # Plant, store, packing line, two parties; EPCClass is not kept; the bad one rejected.
     assert (summary.master_data, summary.master_data_skipped, summary.master_data_rejected) == (
@@ -123,11 +109,11 @@ def test_master_data_names_the_places_and_parties_of_a_journey(
 def test_master_data_alone_is_accepted_and_names_places_already_held(
     store: GraphStore, tmp_path: Path
 ) -> None:
-    events = _lines(tmp_path, "events.jsonl", [
+    events = write_lines(tmp_path / "events.jsonl", [
         _event("urn:uuid:e1", "2026-05-01T10:00:00Z", "receiving", [ITEM],
                bizLocation={"id": "urn:epc:id:sgln:0614141.00888.0"}),
     ])  # fmt: skip
-    _capture(store, events, tmp_path)
+    capture_file(store, events, tmp_path)
     assert run_query(store, "current_location", epc=ITEM).name is None
     header_only = _master([_named("BusinessLocation", "urn:epc:id:sgln:0614141.00888.0", "Store 7 — Leeds")])  # fmt: skip
     query_results = {
@@ -137,14 +123,14 @@ def test_master_data_alone_is_accepted_and_names_places_already_held(
             "vocabularyList": [_named("Party", MAKER, "Northfield Electronics Inc.")]}}},
     }  # fmt: skip
     for document in (header_only, {**header_only, "epcisBody": {"eventList": []}}, query_results):
-        summary = _capture(store, _lines(tmp_path, "md.jsonl", [document]), tmp_path)
+        summary = capture_file(store, write_lines(tmp_path / "md.jsonl", [document]), tmp_path)
         assert (summary.refused_documents, summary.master_data, summary.events) == (0, 1, 0)
     assert run_query(store, "current_location", epc=ITEM).name == "Store 7 — Leeds"
     party = store.get_node("Party", MAKER)
     assert party is not None
     assert party.props["name"] == "Northfield Electronics Inc."
     before = store.counts()
-    _capture(store, _lines(tmp_path, "md.jsonl", [header_only]), tmp_path)
+    capture_file(store, write_lines(tmp_path / "md.jsonl", [header_only]), tmp_path)
     assert store.counts() == before  # idempotent
 
 
@@ -169,7 +155,7 @@ def test_bad_master_data_is_rejected_with_reasons_and_never_crashes(
         _master("not a list"),
         {**_master([]), "epcisHeader": {"epcisMasterData": None}},
     ]
-    summary = _capture(store, _lines(tmp_path, "bad.jsonl", documents), tmp_path)
+    summary = capture_file(store, write_lines(tmp_path / "bad.jsonl", documents), tmp_path)
     assert (summary.master_data, summary.master_data_rejected, summary.refused_documents) == (
         1,
         7,
@@ -228,8 +214,8 @@ def test_the_legs_of_its_containers_are_part_of_an_items_journey(
         _event("urn:uuid:both", "2026-05-02T13:00:00Z", "stock_taking", [SSCC_CASE, ITEM],
                bizLocation={"id": "urn:epc:id:sgln:0614141.00888.0"}),
     ]  # fmt: skip
-    path = _lines(tmp_path, "legs.jsonl", events)
-    assert _capture(store, path, tmp_path).captured == len(events)
+    path = write_lines(tmp_path / "legs.jsonl", events)
+    assert capture_file(store, path, tmp_path).captured == len(events)
     case, pallet = canonical_epc(SSCC_CASE), canonical_epc(SSCC_PALLET)
     journey = run_query(store, "product_journey", epc=ITEM, first=20)
     assert [(s.event_id, s.role, s.container) for s in journey] == [
@@ -266,7 +252,7 @@ def test_an_item_in_a_received_pallet_is_where_the_pallet_is(
                bizLocation={"id": dc}),
         _master([_named("BusinessLocation", dc, "Brightmart distribution centre — Memphis")]),
     ]  # fmt: skip
-    _capture(store, _lines(tmp_path, "pallet.jsonl", events), tmp_path)
+    capture_file(store, write_lines(tmp_path / "pallet.jsonl", events), tmp_path)
     here = run_query(store, "current_location", epc=ITEM)
     assert (here.event_id, here.location, here.name) == (
         "urn:uuid:recv",
@@ -282,14 +268,14 @@ def _sample(tmp_path: Path) -> Path:
         Sale("P2", "2026-10-21T09:00:00Z", None, "RT-PHONE", "10614141073464", 1, home),
     ]
     stream = epcis_stream(42, date(2026, 11, 1), sales, ["RT-PHONE"])
-    return _lines(tmp_path, "supplychain.epcis.jsonl", stream)
+    return write_lines(tmp_path / "supplychain.epcis.jsonl", stream)
 
 
 def test_a_sample_item_has_a_chain_of_custody_and_travels_its_pallets_legs(
     store: GraphStore, tmp_path: Path
 ) -> None:
     path = _sample(tmp_path)
-    summary = _capture(store, path, tmp_path)
+    summary = capture_file(store, path, tmp_path)
     assert (summary.rejected, summary.master_data_rejected) == (0, 0)
     assert summary.master_data > 20
     stream = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -335,8 +321,8 @@ def test_the_capture_summary_says_what_became_of_every_event(
         {**first, **declared},  # retracts an event this capture brought
         {**_event("urn:uuid:s3", "2026-05-01T12:00:00Z", "stocking", [ITEM]), **declared},
     ]
-    path = _lines(tmp_path, "stream.jsonl", events)
-    summary = _capture(store, path, tmp_path)
+    path = write_lines(tmp_path / "stream.jsonl", events)
+    summary = capture_file(store, path, tmp_path)
     assert (summary.captured, summary.new_events, summary.corrections, summary.repeats) == (
         5,
         3,
@@ -348,7 +334,7 @@ def test_the_capture_summary_says_what_became_of_every_event(
         "5 events read: 3 new, 1 error declarations retracting events already held, "
         "1 repeats of events already held; rejected 0"
     )
-    again = _capture(store, path, tmp_path)
+    again = capture_file(store, path, tmp_path)
     assert (again.new_events, again.corrections, again.repeats) == (0, 2, 3)
     assert store.counts().nodes["EpcisEvent"] == 3
 
@@ -357,7 +343,7 @@ def test_the_sample_stream_counts_its_retractions_apart(store: GraphStore, tmp_p
     path = _sample(tmp_path)
     stream = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     retractions = sum(1 for e in stream if "errorDeclaration" in e)
-    summary = _capture(store, path, tmp_path)
+    summary = capture_file(store, path, tmp_path)
     assert summary.corrections == retractions
     assert summary.new_events == summary.captured - retractions
     assert store.counts().nodes["EpcisEvent"] == summary.new_events
@@ -392,7 +378,7 @@ def test_shelf_interactions_and_customer_items_name_the_place(
                 ]
             )
         )
-    _capture(store, _lines(tmp_path, "shop.jsonl", documents), tmp_path)
+    capture_file(store, write_lines(tmp_path / "shop.jsonl", documents), tmp_path)
     [found] = run_query(
         store, "shelf_interactions", store=shop, product="", **{"from": "2026-05-01", "to": "2026-05-02"}
     )  # fmt: skip
@@ -413,7 +399,7 @@ def test_pushed_master_data_names_places_too(tmp_path: Path) -> None:
     from api.http.app import create_app
     from api.http.ingest import IngestSettings
     from graph.embedded import EmbeddedStore
-    from tests.conftest import LiveServer
+    from tests.support.serve import LiveServer
 
     settings = IngestSettings(rejects_dir=tmp_path / "rejects")
     tokens = AuthSettings.from_env({"CKB_INGEST_TOKENS": "tok"})

@@ -13,15 +13,10 @@ from typing import Any
 
 import pytest
 
-from epcis.capture import (
-    EVENT_TYPES,
-    _fast_validator,
-    _validator,
-    capture,
-    check_event,
-    events_of,
-    read_documents,
-)
+from epcis.capture import capture
+from epcis.documents import events_of, read_documents
+from epcis.validation import _fast_validator, _validator, check_event
+from epcis.vocabulary import EVENT_TYPES
 from graph.store import GraphStore
 from loaders.rejects import RejectsFile
 from tests.support.paths import SHARED_DATA, TEST_DATA

@@ -2,50 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from epcis.capture import capture, read_documents
 from epcis.epc import canonical_epc
 from epcis.shelf_signals import SHELF_PICKUP, SHELF_PUTDOWN, Seen, activity_id, deltas, shelf_counts
 from graph.store import GraphStore
-from loaders.rejects import RejectsFile
+from tests.support.epcis_events import capture_events, capture_file, object_event, write_lines
 
 GTIN = "10614141073464"
 SHELF = "urn:epc:id:sgln:0614141.00001.7"
 STORE = "urn:epc:id:sgln:0614141.00001.0"
 
 
-def object_event(eid: str, step: str, when: str, *serials: int, **extra: Any) -> dict[str, Any]:
-    """An OBSERVE ObjectEvent of the given serials of one test GTIN."""
-    return {
-        "type": "ObjectEvent",
-        "eventID": eid,
-        "eventTime": when,
-        "eventTimeZoneOffset": "+00:00",
-        "action": "OBSERVE",
-        "epcList": [f"urn:epc:id:sgtin:0614141.107346.{s}" for s in serials],
-        "bizStep": step,
-        **extra,
-    }
-
-
 def shelf_event(eid: str, step: str, when: str, *serials: int, **extra: Any) -> dict[str, Any]:
     at: dict[str, Any] = {"readPoint": {"id": SHELF}, "bizLocation": {"id": STORE}}
     return object_event(eid, step, when, *serials, **{**at, **extra})
-
-
-def _capture(store: GraphStore, events: list[dict[str, Any]], tmp_path: Path) -> Any:
-    path = tmp_path / "shelf.jsonl"
-    path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
-    rejects = RejectsFile(tmp_path / "rejects.jsonl", str(path), "epcis")
-    try:
-        return capture(store, read_documents(path), rejects)
-    finally:
-        rejects.close()
 
 
 def _bucket(hour: str) -> str:
@@ -100,10 +74,10 @@ def test_capture_rolls_up_idempotently_and_retracts(store: GraphStore, tmp_path:
         shelf_event("urn:uuid:s3", SHELF_PICKUP, "2026-05-01T12:30:00+01:00", 3),  # 11:30 UTC
         shelf_event("urn:uuid:s1", SHELF_PICKUP, "2026-05-01T10:05:00Z", 1, 2),  # a repeat
     ]
-    assert _capture(store, events, tmp_path).captured == 4
+    assert capture_events(store, events, tmp_path).captured == 4
     expected = {_bucket("10"): (2, 1), _bucket("11"): (1, 0)}
     assert _counters(store) == expected
-    _capture(store, events, tmp_path)  # the same stream again changes nothing
+    capture_events(store, events, tmp_path)  # the same stream again changes nothing
     assert _counters(store) == expected
     [product] = store.neighbours("ShelfActivity", _bucket("10"), "OF_PRODUCT")
     assert product.node.key == "RT-PHONE"
@@ -113,9 +87,9 @@ def test_capture_rolls_up_idempotently_and_retracts(store: GraphStore, tmp_path:
     assert site.node.key == canonical_epc(STORE)
     declared = {"declarationTime": "2026-05-02T00:00:00Z", "reason": "incorrect_data"}
     retraction = {**events[0], "errorDeclaration": declared}
-    _capture(store, [retraction], tmp_path)
+    capture_events(store, [retraction], tmp_path)
     assert _counters(store) == {_bucket("10"): (0, 1), _bucket("11"): (1, 0)}
-    _capture(store, [retraction, *events], tmp_path)  # retracted stays retracted
+    capture_events(store, [retraction, *events], tmp_path)  # retracted stays retracted
     assert _counters(store) == {_bucket("10"): (0, 1), _bucket("11"): (1, 0)}
 
 
@@ -124,9 +98,11 @@ def test_a_retraction_before_its_event_means_it_never_counts(
 ) -> None:
     event = shelf_event("urn:uuid:r1", SHELF_PICKUP, "2026-05-01T10:05:00Z", 1)
     declared = {"declarationTime": "2026-05-02T00:00:00Z"}
-    _capture(store, [{**event, "errorDeclaration": declared}], tmp_path)
-    _capture(store, [event], tmp_path)
-    _capture(store, [shelf_event("urn:uuid:r2", SHELF_PICKUP, "2026-05-01T10:06:00Z", 1)], tmp_path)
+    capture_events(store, [{**event, "errorDeclaration": declared}], tmp_path)
+    capture_events(store, [event], tmp_path)
+    capture_events(
+        store, [shelf_event("urn:uuid:r2", SHELF_PICKUP, "2026-05-01T10:06:00Z", 1)], tmp_path
+    )
     assert _counters(store) == {_bucket("10"): (1, 0)}
 
 
@@ -140,34 +116,31 @@ def test_batches_of_a_long_stream_count_as_one_capture(store: GraphStore, tmp_pa
         shelf_event("urn:uuid:b3", SHELF_PICKUP, "2026-05-01T10:07:00Z", 3),
         {**first, "errorDeclaration": declared},  # retracts b1, two batches later
     ]
-    path = tmp_path / "long.jsonl"
-    path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
-    rejects = RejectsFile(tmp_path / "rejects.jsonl", str(path), "epcis")
-    assert capture(store, read_documents(path), rejects, batch=2).captured == 5
-    rejects.close()
+    path = write_lines(tmp_path / "long.jsonl", events)
+    assert capture_file(store, path, tmp_path, batch=2).captured == 5
     assert _counters(store) == {_bucket("10"): (1, 1)}
 
 
 def test_a_capture_batch_that_fails_leaves_nothing_and_a_rerun_counts_it_once(
     store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import epcis.capture
+    import epcis.writing
 
     store.upsert_nodes("Product", [{"id": "RT-PHONE", "gtin": GTIN}])
     events = [
         shelf_event("urn:uuid:f1", SHELF_PICKUP, "2026-05-01T10:05:00Z", 1, 2),
         shelf_event("urn:uuid:f2", SHELF_PUTDOWN, "2026-05-01T10:09:00Z", 2),
     ]
-    real_roll_up = epcis.capture._roll_up
+    real_roll_up = epcis.writing.roll_up
 
     def crash(*args: Any) -> None:  # the events are written by now, the counters not yet
         raise OSError("killed mid-batch")
 
-    monkeypatch.setattr(epcis.capture, "_roll_up", crash)
+    monkeypatch.setattr(epcis.writing, "roll_up", crash)
     with pytest.raises(OSError, match="killed mid-batch"):
-        _capture(store, events, tmp_path)
+        capture_events(store, events, tmp_path)
     assert store.get_nodes("EpcisEvent", ["urn:uuid:f1", "urn:uuid:f2"]) == {}
     assert store.counts().nodes["ShelfActivity"] == 0
-    monkeypatch.setattr(epcis.capture, "_roll_up", real_roll_up)
-    _capture(store, events, tmp_path)
+    monkeypatch.setattr(epcis.writing, "roll_up", real_roll_up)
+    capture_events(store, events, tmp_path)
     assert _counters(store) == {_bucket("10"): (2, 1)}

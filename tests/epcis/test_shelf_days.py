@@ -3,20 +3,19 @@ from days and hours answers what the raw events say."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from epcis.capture import capture, read_documents, utc_time
 from epcis.epc import canonical_epc
 from epcis.shelf_signals import SHELF_PICKUP, SHELF_PUTDOWN
+from epcis.values import utc_time
 from graph.store import GraphStore
-from loaders.rejects import RejectsFile
-from queries.named import run_query
-from queries.shelf import full_days
+from queries.engine import run_query
+from queries.shelf_interactions import full_days
+from tests.support.epcis_events import capture_events
 
 STORE = "urn:epc:id:sgln:0614141.00001.0"
 SHELVES = ["urn:epc:id:sgln:0614141.00001.1", "urn:epc:id:sgln:0614141.00001.2"]
@@ -53,14 +52,7 @@ def _stream(seed: int, count: int = 300) -> list[dict[str, Any]]:
 
 
 def _capture(store: GraphStore, events: list[dict[str, Any]], tmp_path: Path, batch: int) -> None:
-    path = tmp_path / "shelf.jsonl"
-    path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
-    rejects = RejectsFile(tmp_path / "rejects.jsonl", str(path), "epcis")
-    try:
-        summary = capture(store, read_documents(path), rejects, batch=batch)
-    finally:
-        rejects.close()
-    assert summary.rejected == 0
+    assert capture_events(store, events, tmp_path, batch=batch).rejected == 0
 
 
 def _raw(events: list[dict[str, Any]], start: str, end: str) -> dict[str, dict[str, list[int]]]:

@@ -12,9 +12,9 @@ from epcis.shelf_signals import store_bucket
 from epcis.store_sales import rebuild, sales_of
 from governance.erase import erase_customer
 from graph.store import GraphStore
-from loaders.kinds import singleton_customer_id
 from loaders.pipeline import load_file
-from queries.shelf import _store_sales, prepare_shelf, sale_days
+from loaders.record_rows import singleton_customer_id
+from queries.shelf_interactions import _store_sales, prepare_shelf, sale_days
 
 SHOP = "urn:epc:id:sgln:0614141.00777.0"
 OTHER = "urn:epc:id:sgln:0614141.00778.0"

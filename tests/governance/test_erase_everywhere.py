@@ -18,14 +18,17 @@ import pytest
 
 from api.auth import AuthSettings
 from api.http.app import create_app
-from api.http.ingest import IngestSettings, push
+from api.http.ingest import IngestSettings
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore, RelRow
-from identity.resolve import decide_review, resolve_store
+from identity.resolve import resolve_store
+from identity.review import decide_review
 from identity.unmerge import UnmergeError, unmerge
 from loaders.enrich import EnrichSummary, enrich
 from loaders.pipeline import load_file
-from tests.conftest import LiveServer
+from loaders.push import push
+from tests.support.identity_fixtures import customer_of
+from tests.support.serve import LiveServer
 from tests.support.store_file import dump
 
 TODAY = date(2026, 11, 1)
@@ -107,11 +110,6 @@ class World:
     merges: list[str]
 
 
-def _customer_of(store: GraphStore, record: str) -> str:
-    [link] = store.neighbours("SourceRecord", record, "RESOLVED_TO", "out", "Customer")
-    return link.node.key
-
-
 def _enrich(store: GraphStore, root: Path, provider: str) -> EnrichSummary:
     path = root / "in" / f"{provider}.csv"
     path.write_text(ENRICHMENT.format(provider=provider), encoding="utf-8")
@@ -142,8 +140,8 @@ def _build(root: Path) -> World:
     answer = push(store, "customers", "app", body, settings)
     assert [r["status"] for r in answer.results] == ["accepted", "rejected", "rejected"]
     assert answer.results[0]["merged"], answer.results[0]
-    greta = _customer_of(store, "crm:C1")
-    assert {_customer_of(store, r) for r in ("webshop:W1", "app:A1")} == {greta}
+    greta = customer_of(store, "crm:C1")
+    assert {customer_of(store, r) for r in ("webshop:W1", "app:A1")} == {greta}
     # Her third-party profile: one customer, consent given, matched and attached.
     assert _enrich(store, root, "acme").attached == 1
     [arrival] = [
@@ -152,7 +150,7 @@ def _build(root: Path) -> World:
         if n.node.props["actor"] == "ingest:app"
     ]
     unmerge(store, arrival, "analyst")
-    greta, split_off = _customer_of(store, "crm:C1"), _customer_of(store, "app:A1")
+    greta, split_off = customer_of(store, "crm:C1"), customer_of(store, "app:A1")
     assert split_off != greta
     # Now two customers are her: ambiguous, her row goes to the unmatched report.
     assert _enrich(store, root, "dataco").ambiguous == 1
@@ -173,7 +171,7 @@ def _build(root: Path) -> World:
     )
     world = World(
         root, data, store_file, greta, split_off,
-        _customer_of(store, "crm:C2"), _customer_of(store, "crm:C3"), merges,
+        customer_of(store, "crm:C2"), customer_of(store, "crm:C3"), merges,
     )  # fmt: skip
     store.close()
     return world
@@ -294,8 +292,8 @@ def test_the_people_around_her_keep_theirs(world: World) -> None:
 
 
 def test_a_record_is_hers_on_two_identifiers_and_no_contradiction() -> None:
-    from governance.erase import Identity  # here: the first test runs on older code too
-    from identity.matching import profile
+    from governance.person import Identity  # here: the first test runs on older code too
+    from identity.profile import profile
 
     identity = Identity()
     her = {"name": "Greta Lindqvist", "email": "greta.lindqvist@example.org",

@@ -14,7 +14,7 @@ from graph.algorithms import (
 )
 from graph.projection import Projection, add_edge
 from graph.store import Edge
-from queries.network import score_network
+from queries.network_influence import score_network
 
 
 def test_linked_groups_are_the_connected_components() -> None:

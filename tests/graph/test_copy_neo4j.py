@@ -1,5 +1,5 @@
 """`ckb copy --to ...`: every node then every relationship in batched UNWIND MERGE writes
-(against the scripted driver of tests/graph/test_neo4j_adapter.py), resumable from a checkpoint
+(against the scripted driver of tests/support/neo4j_fakes.py), resumable from a checkpoint
 after a failure, idempotent; and into a real Neo4j when CKB_TEST_NEO4J_URI is set."""
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailableError
 from graph.neo4j_store import Neo4jStore
 from graph.store import RelRow
-from tests.conftest import NEO4J_SKIP, NEO4J_URI, open_neo4j, run_ckb
-from tests.graph.test_neo4j_adapter import Counters, FakeDriver
+from tests.support.commands import run_ckb
+from tests.support.neo4j_fakes import Counters, FakeDriver
+from tests.support.real_neo4j import NEO4J_SKIP, NEO4J_URI, open_neo4j
 from tests.support.store_file import dump
 
 

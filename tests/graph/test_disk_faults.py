@@ -36,7 +36,8 @@ from api.http.ingest import IngestSettings
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreError
 from loaders.pipeline import load_file
-from tests.conftest import LiveServer, run_ckb
+from tests.support.commands import run_ckb
+from tests.support.serve import LiveServer
 
 REAL_CONNECT = sqlite3.connect
 TOKEN = "disk-token"
@@ -177,6 +178,25 @@ def _load(graph: str, csv: Path, *extra: str) -> int:
     return main(["--graph", graph, "load", "customers", str(csv), "--source", "crm", *extra])
 
 
+def _seeded_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, str, dict[str, Any]]:
+    """Working in ``tmp_path``, a store of 20 customers: its path, its --graph value and
+    its counts."""
+    monkeypatch.chdir(tmp_path)
+    store = _store_with(tmp_path / "kb.sqlite")
+    graph = f"embedded:{store}"
+    return store, graph, _counts(graph, capsys)
+
+
+def _load_refused(
+    graph: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], *fragments: str
+) -> None:
+    """Loading five more customers fails with one ckb error line naming ``fragments``."""
+    assert _load(graph, _customers(tmp_path / "more.csv", 5, "M")) == 1
+    _one_line(capsys.readouterr().err, *fragments)
+
+
 def _graphql(server: Any, query: str, key: str, **variables: Any) -> dict[str, Any]:
     answer = httpx.post(
         f"{server.url}/graphql",
@@ -270,14 +290,10 @@ def test_a_full_disk_under_a_file_a_command_writes_is_one_line(
 def test_a_read_only_store_answers_reading_commands_and_refuses_writes_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    store = _store_with(tmp_path / "kb.sqlite")
-    graph = f"embedded:{store}"
-    before = _counts(graph, capsys)
+    store, graph, before = _seeded_here(tmp_path, monkeypatch, capsys)
     read_only_file(monkeypatch, store)
     assert _counts(graph, capsys) == before
-    assert _load(graph, _customers(tmp_path / "more.csv", 5, "M")) == 1
-    _one_line(capsys.readouterr().err, str(store), "cannot be written", "reads work")
+    _load_refused(graph, tmp_path, capsys, str(store), "cannot be written", "reads work")
     monkeypatch.undo()
     assert _counts(graph, capsys) == before
 
@@ -285,10 +301,7 @@ def test_a_read_only_store_answers_reading_commands_and_refuses_writes_in_one_li
 def test_a_store_this_user_may_not_write_is_opened_read_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    store = _store_with(tmp_path / "kb.sqlite")
-    graph = f"embedded:{store}"
-    before = _counts(graph, capsys)
+    store, graph, before = _seeded_here(tmp_path, monkeypatch, capsys)
     real_access = os.access
 
     def access(path: Any, mode: int, **kwargs: Any) -> bool:
@@ -298,9 +311,10 @@ def test_a_store_this_user_may_not_write_is_opened_read_only(
 
     monkeypatch.setattr(os, "access", access)
     assert _counts(graph, capsys) == before
-    assert _load(graph, _customers(tmp_path / "more.csv", 5, "M")) == 1
-    _one_line(
-        capsys.readouterr().err,
+    _load_refused(
+        graph,
+        tmp_path,
+        capsys,
         f"{store} is read-only here (this user may not write the file)",
         "nothing was written",
     )

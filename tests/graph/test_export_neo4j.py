@@ -19,7 +19,7 @@ from graph.export import ExportError, export_neo4j, node_header
 from graph.schema import schema
 from graph.store import RelRow
 from graph.walk import is_hub
-from tests.conftest import run_ckb
+from tests.support.commands import demo_store, run_ckb
 from tests.support.store_file import dump
 
 # ----------------------------------------------------------------------- reading back
@@ -168,17 +168,7 @@ def content_hash(lines: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("sample")
-    env = {"CKB_GRAPH": f"embedded:{root / 'ckb.sqlite'}"}
-    for args in (
-        ("sample", "--customers", "60", "--seed", "5", "--out", str(root / "sample")),
-        ("load-dir", str(root / "sample")),
-        ("resolve",),
-        ("segment",),
-    ):
-        done = run_ckb(*args, env=env, cwd=root)
-        assert done.returncode == 0, done.stderr
-    return root / "ckb.sqlite"
+    return demo_store(tmp_path_factory.mktemp("sample"), customers=60, seed=5)
 
 
 @pytest.mark.slow
@@ -404,7 +394,7 @@ def test_export_reads_a_neo4j_store_through_the_same_port(
     import graph.neo4j_store as adapter
     from graph.cypher import adapter_statements
     from graph.neo4j_store import Neo4jStore
-    from tests.graph.test_neo4j_adapter import Counters, FakeDriver
+    from tests.support.neo4j_fakes import Counters, FakeDriver
 
     nodes = {
         ("Customer", "C1"): {"id": "C1", "name": "Ann", "churn_signals": ["lapsed"]},

@@ -26,11 +26,12 @@ from typing import Any
 import httpx
 
 from graph.embedded import EmbeddedStore
-from loaders.kinds import source_record_key
+from loaders.record_rows import source_record_key
 from loaders.sources import read_records
-from tests.conftest import REPO, free_port, run_ckb
+from tests.support.commands import CKB, run_ckb
+from tests.support.paths import REPO
+from tests.support.serve import free_port
 
-CKB = Path(sys.executable).parent / "ckb"
 INGEST_TOKEN = "push-token"
 FEED_KEY = "feed-key"  # an API key with the loader role: the other way to push
 READ_KEY = "read-key"

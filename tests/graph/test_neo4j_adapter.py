@@ -4,8 +4,6 @@ runs against a real Neo4j in the store contract suite when CKB_TEST_NEO4J_URI is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -17,109 +15,7 @@ from graph.cypher import adapter_statements
 from graph.errors import StoreConflictError, StoreError, StoreUnavailableError
 from graph.neo4j_store import Neo4jStore
 from graph.store import RelRow, atomically
-
-
-@dataclass
-class Counters:
-    nodes_created: int = 0
-    relationships_created: int = 0
-
-
-class FakeRecord:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def data(self) -> dict[str, Any]:
-        return self._data
-
-
-class FakeResult:
-    def __init__(self, records: list[dict[str, Any]], counters: Counters) -> None:
-        self._records = records
-        self._counters = counters
-
-    def __iter__(self) -> Iterator[FakeRecord]:
-        return iter(FakeRecord(r) for r in self._records)
-
-    def consume(self) -> Any:
-        return type("Summary", (), {"counters": self._counters})()
-
-
-@dataclass
-class Call:
-    kind: str  # read | write | autocommit
-    database: str | None
-    text: str
-    params: dict[str, Any]
-
-
-@dataclass
-class FakeDriver:
-    respond: Callable[[str, dict[str, Any]], tuple[list[dict[str, Any]], Counters]]
-    calls: list[Call] = field(default_factory=list)
-    connect_error: Exception | None = None
-    closed: bool = False
-
-    def verify_connectivity(self) -> None:
-        if self.connect_error:
-            raise self.connect_error
-
-    def session(self, database: str | None = None) -> FakeSession:
-        return FakeSession(self, database)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class FakeTx:
-    def __init__(self, session: FakeSession, kind: str) -> None:
-        self.session = session
-        self.kind = kind
-
-    def commit(self) -> None:
-        self.session.driver.calls.append(Call("commit", self.session.database, "", {}))
-        self.kind = "done"
-
-    def close(self) -> None:
-        if self.kind != "done":  # an explicit transaction closed without commit rolls back
-            self.session.driver.calls.append(Call("rollback", self.session.database, "", {}))
-
-    def run(self, text: str, params: dict[str, Any] | None = None) -> FakeResult:
-        params = params or {}
-        self.session.driver.calls.append(Call(self.kind, self.session.database, text, params))
-        records, counters = self.session.driver.respond(text, params)
-        return FakeResult(records, counters)
-
-
-class FakeSession:
-    def __init__(self, driver: FakeDriver, database: str | None) -> None:
-        self.driver = driver
-        self.database = database
-
-    def __enter__(self) -> FakeSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def execute_write(self, work: Callable[[FakeTx], Any]) -> Any:
-        return work(FakeTx(self, "write"))
-
-    def begin_transaction(self) -> FakeTx:
-        return FakeTx(self, "explicit")
-
-    def close(self) -> None:
-        pass
-
-    def execute_read(self, work: Callable[[FakeTx], Any]) -> Any:
-        return work(FakeTx(self, "read"))
-
-    def run(self, query: Any) -> FakeResult:
-        return FakeTx(self, "autocommit").run(str(query.text))
-
-
-def _nothing(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
-    return [], Counters()
+from tests.support.neo4j_fakes import Counters, FakeDriver, respond_nothing
 
 
 def _connect(monkeypatch: pytest.MonkeyPatch, driver: FakeDriver, **kwargs: Any) -> Neo4jStore:
@@ -262,7 +158,7 @@ def test_relationships_of_reads_edges_without_the_other_ends(
 
 
 def test_schema_apply_sends_every_constraint_and_index(monkeypatch: pytest.MonkeyPatch) -> None:
-    driver = FakeDriver(_nothing)
+    driver = FakeDriver(respond_nothing)
     store = _connect(monkeypatch, driver)
     actions = store.apply_schema()
     expected = [s.text for s in adapter_statements().values() if s.mode == "schema"]
@@ -286,7 +182,7 @@ def test_schema_apply_sends_every_constraint_and_index(monkeypatch: pytest.Monke
 def test_connection_errors_become_one_line_store_errors(
     monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
 ) -> None:
-    driver = FakeDriver(_nothing, connect_error=error)
+    driver = FakeDriver(respond_nothing, connect_error=error)
     with pytest.raises(StoreUnavailableError) as caught:
         _connect(monkeypatch, driver)
     assert message in str(caught.value)
@@ -337,7 +233,7 @@ def test_term_search_sends_a_lucene_or_query_of_checked_terms(
 
 
 def test_an_atomic_block_is_one_explicit_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
-    driver = FakeDriver(_nothing)
+    driver = FakeDriver(respond_nothing)
     store = _connect(monkeypatch, driver, batch_size=2)
     with store.atomic():
         store.upsert_nodes("Customer", [{"id": f"c{i}"} for i in range(3)])

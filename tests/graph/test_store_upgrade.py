@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from graph.embedded import EmbeddedStore
-from tests.conftest import run_ckb
+from tests.support.commands import run_ckb
 
 # The first design's tables, as it wrote them (rows found through an in-memory mirror).
 _FIRST_DDL = (

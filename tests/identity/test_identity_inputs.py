@@ -12,10 +12,12 @@ import pytest
 
 from api.cli.main import main
 from graph.store import GraphStore, Node
-from identity.matching import profile
+from identity.evaluate import truth_clusters
+from identity.merge import survivor_attributes
 from identity.normalize import normalize_postal
+from identity.profile import profile
 from identity.quality import quality_report
-from identity.resolve import resolve_store, source_records, survivor_attributes, truth_clusters
+from identity.resolve import resolve_store, source_records
 from loaders.models import CustomerRecord
 from loaders.pipeline import load_file
 

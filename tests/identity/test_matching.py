@@ -9,28 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from identity.matching import (
-    AUTO_MERGE_WEIGHT,
-    SOLE_WEIGHT,
-    Link,
-    Model,
-    Profile,
-    candidate_pairs,
-    cluster_scores,
-    compare,
-    estimate_model,
-    find_generic,
-    is_link,
-    near_birth_dates,
-    one_record_systems,
-    pairwise_scores,
-    profile,
-    resolve,
-    review_reason,
-    score,
-    sole_candidates,
-    worth_review,
-)
+from identity.blocking import candidate_pairs
+from identity.clustering import SOLE_WEIGHT, one_record_systems, resolve, sole_candidates
+from identity.comparison import compare, near_birth_dates
+from identity.evaluate import cluster_scores, pairwise_scores
+from identity.matching import AUTO_MERGE_WEIGHT, Link, is_link, review_reason, score, worth_review
+from identity.model import Model, estimate_model, find_generic
 from identity.names import given_name_relation, name_tokens, phonetic_code
 from identity.normalize import (
     address_tokens,
@@ -40,6 +24,7 @@ from identity.normalize import (
     normalize_phone,
     normalize_postal,
 )
+from identity.profile import Profile, profile
 
 TODAY = date(2026, 11, 23)
 

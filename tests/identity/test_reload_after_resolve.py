@@ -6,7 +6,6 @@ over all of the customer's records, not by writing its own over them."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +18,16 @@ from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
 from identity.resolve import resolve_store
 from loaders.pipeline import load_file
-from tests.conftest import LiveServer
 from tests.support.faults import content
+from tests.support.identity_fixtures import TODAY, crowd_rows
+from tests.support.serve import LiveServer
 
-TODAY = date(2026, 11, 23)
 HEADER = "source_record_id,name,birth_date,email,phone,address,postal_code,city,country\n"
 # Ann in billing (the most trusted source) and in the webshop: same email, same phone.
 BILLING = HEADER + "B1,Ann Lee,1980-05-06,ann@example.com,+12025550101,5 Elm Street,10001,,US\n"
 WEBSHOP = HEADER + "W1,Anne Lee,1980-05-06,ANN@example.com,+12025550101,5 Elm St,10001,{city},US\n"
 # Others, so the model learns how often unrelated records agree by chance.
-GIVEN = ["Olivia", "Mateo", "Priya", "Kenji", "Fatima", "Lars", "Noor", "Tomasz", "Ines", "Kwame"]
-FAMILY = ["Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Novak", "Castillo", "Byrne"]
-CROWD = HEADER + "".join(
-    f"X{i},{GIVEN[i % 10]} {FAMILY[i // 10]},19{50 + i % 40}-0{1 + i % 9}-1{i % 9},"
-    f"p{i}@example.org,+1303555{i:04d},{i} Birch Way,5{i:04d},,US\n"
-    for i in range(80)
-)
+CROWD = HEADER + crowd_rows(with_city=True)
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -4,7 +4,6 @@ history, pick golden attributes by survivorship, and re-running changes nothing.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,77 +11,18 @@ import pytest
 from graph.schema import schema
 from graph.store import GraphStore, Node, RelRow
 from identity.arrival import resolve_arrivals
-from identity.resolve import (
-    ReviewError,
-    decide_review,
-    list_review,
-    resolve_store,
-    survivor_attributes,
-)
+from identity.merge import survivor_attributes
+from identity.resolve import resolve_store
+from identity.review import ReviewError, decide_review, list_review
 from identity.unmerge import UnmergeError, find_merge_event, unmerge
 from loaders.pipeline import load_file
-from queries.named import run_query
-
-TODAY = date(2026, 11, 23)
-
-CUSTOMERS = {
-    "billing": (
-        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
-        "B1,Ann Lee,1980-05-06,ann@example.com,+12025550101,5 Elm Street,10001,US\n"
-        "B2,Bob Stone,1975-01-02,bob@example.com,+12025550102,9 Pine Road,20002,US\n"
-        "B3,Cy Twain,1990-03-04,cy@example.com,+12025550103,1 Oak Lane,30003,US\n"
-    ),
-    "webshop": (
-        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
-        # Ann again, with a typo and a new phone; same email.
-        "W1,Anne Lee,1980-05-06,ANN@example.com,+12025559999,5 Elm St,10001,US\n"
-        "W2,Dee Vance,1985-07-08,dee@example.com,+12025550104,2 Ash Court,40004,US\n"
-    ),
-    "callcenter": (
-        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
-        # Ann a third time: no email, but the billing phone.
-        "C1,Ann Lee,,,+12025550101,,,US\n"
-        # Dee again? A near spelling, another phone, born the same month: a person decides.
-        "C2,Dee Vanse,1985-07-21,,+12025558888,,,US\n"
-    ),
-}
-
-
-# Other customers, so the model can learn how often unrelated records agree by chance.
-GIVEN = ["Olivia", "Mateo", "Priya", "Kenji", "Fatima", "Lars", "Noor", "Tomasz", "Ines", "Kwame"]
-FAMILY = ["Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Novak", "Castillo", "Byrne"]
-CROWD = "".join(
-    f"X{i},{GIVEN[i % 10]} {FAMILY[i // 10]},19{50 + i % 40}-0{1 + i % 9}-1{i % 9},"
-    f"p{i}@example.org,+1303555{i:04d},{i} Birch Way,5{i:04d},US\n"
-    for i in range(80)
-)
-
-
-def _load(store: GraphStore, tmp_path: Path) -> None:
-    crowd = tmp_path / "crm.customers.csv"
-    crowd.write_text(CUSTOMERS["billing"].splitlines(keepends=True)[0] + CROWD, encoding="utf-8")
-    load_file(store, "customers", crowd, "crm", rejects_path=tmp_path / "crm.rejects")
-    for system, text in CUSTOMERS.items():
-        path = tmp_path / f"{system}.customers.csv"
-        path.write_text(text, encoding="utf-8")
-        load_file(store, "customers", path, system, rejects_path=tmp_path / f"{system}.rejects")
-    touchpoints = tmp_path / "callcenter.touchpoints.csv"
-    touchpoints.write_text(
-        "touchpoint_id,customer_id,occurred_at,channel,kind,direction,resolution_status\n"
-        "T1,C1,2026-10-01T10:00:00Z,call_center,complaint,inbound,open\n",
-        encoding="utf-8",
-    )
-    load_file(store, "touchpoints", touchpoints, "callcenter", rejects_path=tmp_path / "t.rej")
-
-
-def _customer_of(store: GraphStore, record: str) -> str:
-    [link] = store.neighbours("SourceRecord", record, "RESOLVED_TO", "out", "Customer")
-    return link.node.key
+from queries.engine import run_query
+from tests.support.identity_fixtures import TODAY, customer_of, load_customer_records
 
 
 def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: Path) -> None:
-    _load(store, tmp_path)
-    before = {r: _customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
+    load_customer_records(store, tmp_path)
+    before = {r: customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
     assert len(set(before.values())) == 3  # each record its own customer until resolved
     assert store.counts().nodes["Customer"] == 87
 
@@ -90,7 +30,7 @@ def test_resolve_merges_relinks_and_is_idempotent(store: GraphStore, tmp_path: P
     assert (summary.records, summary.customers_before, summary.customers_after) == (87, 87, 85)
     assert (summary.merges, summary.absorbed) == (1, 2)
 
-    ann = {_customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
+    ann = {customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1")}
     assert len(ann) == 1
     [survivor] = ann
     assert survivor in before.values()
@@ -143,7 +83,7 @@ def test_survivorship_prefers_trusted_then_recent_then_complete() -> None:
 
 
 def test_review_queue_reject_is_remembered_accept_merges(store: GraphStore, tmp_path: Path) -> None:
-    _load(store, tmp_path)
+    load_customer_records(store, tmp_path)
     summary = resolve_store(store, TODAY)
     [item] = list_review(store)
     assert item.records == ("callcenter:C2", "webshop:W2")
@@ -156,18 +96,18 @@ def test_review_queue_reject_is_remembered_accept_merges(store: GraphStore, tmp_
         decide_review(store, item.id, accept=True, actor="agent-7")
     again = resolve_store(store, TODAY)
     assert (again.merges, again.review, again.new_review) == (0, 0, 0)
-    assert _customer_of(store, "callcenter:C2") != _customer_of(store, "webshop:W2")
+    assert customer_of(store, "callcenter:C2") != customer_of(store, "webshop:W2")
     with pytest.raises(ReviewError, match="no review item"):
         decide_review(store, "R-nope", accept=True, actor="agent-7")
 
 
 def test_accepting_a_review_item_merges_the_customers(store: GraphStore, tmp_path: Path) -> None:
-    _load(store, tmp_path)
+    load_customer_records(store, tmp_path)
     resolve_store(store, TODAY)
     [item] = list_review(store)
     customers = store.counts().nodes["Customer"]
     assert decide_review(store, item.id, accept=True, actor="agent-7").status == "accepted"
-    assert _customer_of(store, "callcenter:C2") == _customer_of(store, "webshop:W2")
+    assert customer_of(store, "callcenter:C2") == customer_of(store, "webshop:W2")
     assert store.counts().nodes["Customer"] == customers - 1
     [link] = store.neighbours("SourceRecord", "callcenter:C2", "RESOLVED_TO")
     assert link.edge.props["rule"] == "review"
@@ -196,9 +136,9 @@ def _dump(store: GraphStore) -> tuple[dict[tuple[str, str], dict[str, object]], 
 
 
 def test_unmerge_restores_the_pre_merge_graph_exactly(store: GraphStore, tmp_path: Path) -> None:
-    _load(store, tmp_path)
+    load_customer_records(store, tmp_path)
     ann_b, ann_w, ann_c, bob = (
-        _customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1", "billing:B2")
+        customer_of(store, r) for r in ("billing:B1", "webshop:W1", "callcenter:C1", "billing:B2")
     )
     # A joint account both of Ann's records hold, in different roles; relationships
     # between her parts (dropped by the merge) and to Bob.
@@ -252,9 +192,9 @@ def test_unmerge_restores_the_pre_merge_graph_exactly(store: GraphStore, tmp_pat
 
 
 def test_a_pushed_record_resolves_on_arrival(store: GraphStore, tmp_path: Path) -> None:
-    _load(store, tmp_path)
+    load_customer_records(store, tmp_path)
     resolve_store(store, TODAY)  # estimates and stores the model
-    ann = _customer_of(store, "billing:B1")
+    ann = customer_of(store, "billing:B1")
     path = tmp_path / "stores.customers.csv"
     path.write_text(
         "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
@@ -268,7 +208,7 @@ def test_a_pushed_record_resolves_on_arrival(store: GraphStore, tmp_path: Path) 
         store, ["stores:S1", "stores:S2"], actor="test", today=TODAY
     )
     assert (ann_arrives.customer, ann_arrives.merged, ann_arrives.rule) == (ann, True, "phone")
-    assert _customer_of(store, "stores:S1") == ann
+    assert customer_of(store, "stores:S1") == ann
     assert (stranger.merged, stranger.rule) == (False, "singleton")
     assert store.counts().nodes["Customer"] == customers - 1
     # Arriving again changes nothing.
@@ -279,8 +219,8 @@ def test_a_pushed_record_resolves_on_arrival(store: GraphStore, tmp_path: Path) 
 def test_the_stored_model_keeps_its_household_estimate(store: GraphStore) -> None:
     """Records pushed later are scored with the household u the batch estimated; a model
     stored before there was one loads without it (and falls back on the fixed rules)."""
-    from identity.matching import Model
-    from identity.resolve import load_model, save_model
+    from identity.model import Model
+    from identity.model_store import load_model, save_model
 
     u = {"name": {"exact": 0.001, "different": 0.99}}
     store.upsert_nodes("MatchModel", [{"id": "default", "u": json.dumps(u), "records": 9}])
@@ -294,11 +234,11 @@ def test_the_stored_model_keeps_its_household_estimate(store: GraphStore) -> Non
 def test_a_pushed_record_keeps_to_one_record_per_system(store: GraphStore, tmp_path: Path) -> None:
     """A system the batch found to hold each person once: a record of it pushed later
     never joins a customer already holding another of its records."""
-    from identity.resolve import load_model, save_model
+    from identity.model_store import load_model, save_model
 
-    _load(store, tmp_path)
+    load_customer_records(store, tmp_path)
     resolve_store(store, TODAY)
-    ann = _customer_of(store, "billing:B1")
+    ann = customer_of(store, "billing:B1")
     path = tmp_path / "stores.customers.csv"
     path.write_text(
         "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
@@ -314,4 +254,4 @@ def test_a_pushed_record_keeps_to_one_record_per_system(store: GraphStore, tmp_p
     first, second = resolve_arrivals(store, ["stores:S1", "stores:S3"], actor="test", today=TODAY)
     assert (first.customer, first.merged) == (ann, True)
     assert second.merged is False
-    assert _customer_of(store, "stores:S3") != ann
+    assert customer_of(store, "stores:S3") != ann

@@ -9,7 +9,7 @@ from pathlib import Path
 from graph.store import GraphStore, RelRow
 from identity.resolve import resolve_store
 from loaders.enrich import enrich
-from tests.identity.test_resolve import TODAY, _customer_of, _load
+from tests.support.identity_fixtures import TODAY, customer_of, load_customer_records
 
 DEMOGRAPHICS = (
     "provider,name,address,postal_code,birth_date,household_size,income_band,home_value_band\n"
@@ -21,9 +21,9 @@ DEMOGRAPHICS = (
 
 
 def test_enrich_matches_and_attaches_only_with_consent(store: GraphStore, tmp_path: Path) -> None:
-    _load(store, tmp_path)
+    load_customer_records(store, tmp_path)
     resolve_store(store, TODAY)
-    ann, bob = _customer_of(store, "billing:B1"), _customer_of(store, "billing:B2")
+    ann, bob = customer_of(store, "billing:B1"), customer_of(store, "billing:B2")
     store.upsert_nodes(
         "Consent",
         [

@@ -36,15 +36,17 @@ from hypothesis import example, given
 from api.auth import AuthSettings
 from api.http.app import create_app
 from api.http.ingest import IngestSettings
-from epcis.capture import capture, read_documents
+from epcis.capture import capture
+from epcis.documents import read_documents
 from graph.embedded import EmbeddedStore
 from loaders.kinds import KINDS
 from loaders.pipeline import LoadSummary, load_file
 from loaders.rejects import RejectsFile
 from loaders.sources import SourceFileError, read_csv
-from tests.conftest import LiveServer, run_ckb
 from tests.support import fuzz
+from tests.support.commands import run_ckb
 from tests.support.fuzz import SYSTEM, EpcisInput, FuzzFile, examples
+from tests.support.serve import LiveServer
 from tests.support.store_file import dump
 
 KEY = "fuzz-loader-key"

@@ -16,9 +16,10 @@ import pytest
 
 from api.cli.main import main
 from graph.embedded import EmbeddedStore
-from identity.matching import match_terms, profile
-from loaders.kinds import singleton_customer_id
+from identity.blocking import match_terms
+from identity.profile import profile
 from loaders.pipeline import load_file
+from loaders.record_rows import singleton_customer_id
 from loaders.sources import SourceFileError
 
 HEADER = "source_record_id,name,email,phone,postal_code\n"
@@ -494,7 +495,7 @@ def test_zlib_errors_are_source_file_errors_not_tracebacks(tmp_path: Path) -> No
 def test_the_guess_tells_other_cjk_and_cyrillic_encodings_from_gb18030(
     rows: list[str], encoding: str
 ) -> None:
-    from loaders.sources import guess_encoding
+    from loaders.file_check import guess_encoding
 
     assert guess_encoding([r.encode(encoding) for r in rows]) == encoding
 

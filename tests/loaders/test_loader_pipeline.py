@@ -11,8 +11,8 @@ import pytest
 
 from graph.embedded import EmbeddedStore
 from loaders.directory import plan_directory
-from loaders.kinds import singleton_customer_id
 from loaders.pipeline import UnknownKindError, load_file
+from loaders.record_rows import singleton_customer_id
 from loaders.sources import SourceFileError
 from sample.generator import generate_sample
 from tests.support.store_file import dump
@@ -378,7 +378,7 @@ def test_a_store_purchase_carries_its_store_sale_key_and_shelf_interactions_coun
     tmp_path: Path, store: EmbeddedStore
 ) -> None:
     from epcis.epc import canonical_epc
-    from queries.named import run_query
+    from queries.engine import run_query
 
     load_file(store, "customers", _write(tmp_path / "c.csv", CUSTOMERS), "billing")
     gln = "urn:epc:id:sgln:0614141.00777.0"

@@ -17,7 +17,7 @@ from graph.embedded import EmbeddedStore
 from identity.resolve import resolve_store
 from loaders.pipeline import load_file
 from scoring.segments import assign_segments
-from tests.conftest import LiveServer
+from tests.support.serve import LiveServer
 
 AUTH = AuthSettings.from_env({"CKB_API_KEYS": "ana:analyst:k-analyst"})
 

@@ -6,10 +6,8 @@ Neo4j holding a loaded sample when CKB_TEST_NEO4J_URI is set."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +15,11 @@ from typing import Any
 import pytest
 
 from graph.cypher_shell import parse_value
-from queries import QUERY_DIR, QueryFile, query_files
+from queries.engine import QUERY_DIR, QueryFile, query_files
 from queries.lint import lint_payload
-from tests.conftest import NEO4J_SKIP, NEO4J_URI, REPO, open_neo4j, run_ckb
+from tests.support.commands import demo_store, run_ckb
+from tests.support.paths import REPO
+from tests.support.real_neo4j import NEO4J_SKIP, NEO4J_URI, open_neo4j
 
 COOKBOOK = QUERY_DIR / "cookbook"
 DOC = REPO / "docs" / "analysts.md"
@@ -121,15 +121,8 @@ def loaded_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not NEO4J_URI:
         pytest.skip(NEO4J_SKIP)
     root = tmp_path_factory.mktemp("cookbook")
-    env = {"CKB_GRAPH": f"embedded:{root / 'ckb.sqlite'}"}
-    for args in (
-        ("sample", "--customers", "300", "--seed", "9", "--out", str(root / "sample")),
-        ("load-dir", str(root / "sample")),
-        ("resolve",),
-        ("segment",),
-    ):
-        done = run_ckb(*args, env=env, cwd=root)
-        assert done.returncode == 0, done.stderr
+    store = demo_store(root, customers=300, seed=9)
+    env = {"CKB_GRAPH": f"embedded:{store}"}
     neo = open_neo4j()
     neo.clear()
     neo.close()
@@ -151,16 +144,7 @@ def test_recipe_runs_on_neo4j(loaded_neo4j: str, recipe: QueryFile) -> None:
     args = ["cypher", "-", "--format", "json"]
     for name, value in _example_params(recipe).items():
         args += ["-p", f"{name}={json.dumps(value) if isinstance(value, str) else value}"]
-    ckb = Path(sys.executable).parent / "ckb"
-    done = subprocess.run(
-        [str(ckb), *args],
-        input=recipe.text,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CKB_GRAPH": loaded_neo4j},
-        timeout=300,
-        check=False,
-    )
+    done = run_ckb(*args, env={"CKB_GRAPH": loaded_neo4j}, input=recipe.text, timeout=300)
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     if recipe.name not in MAY_BE_EMPTY:

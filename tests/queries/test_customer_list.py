@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.store import GraphStore, RelRow
+from graph.store import GraphStore
 from queries.base import QueryParameterError
 from queries.customer_filter import AllOf, AnyOf, Compare, Not, Order, Related
 from queries.customer_list import (
@@ -16,51 +16,15 @@ from queries.customer_list import (
     compile_cypher,
     list_customers,
 )
-from tests.queries.test_named_queries import _fixture
-
-
-def _more(store: GraphStore) -> None:
-    """On top of the named-query fixture: tiers, cities and touchpoints."""
-    _fixture(store)
-    store.upsert_nodes(
-        "Customer",
-        [
-            {"id": "ann", "value_tier": "gold", "city": "Oslo", "lifetime_value": 900.0},
-            {"id": "bob", "value_tier": "silver", "city": "Bergen", "lifetime_value": 120.0},
-            {"id": "cy", "value_tier": "gold"},
-            {"id": "dee", "name": "Dee", "value_tier": "bronze", "city": "Oslo"},
-        ],
-    )
-    store.upsert_nodes(
-        "Touchpoint",
-        [
-            {"id": "t1", "kind": "complaint", "occurred_at": "2026-10-20T10:00:00Z"},
-            {"id": "t2", "kind": "complaint", "occurred_at": "2026-08-01T10:00:00Z"},
-            {"id": "t3", "kind": "inquiry", "occurred_at": "2026-10-21T10:00:00Z"},
-            {"id": "t4", "kind": "complaint", "occurred_at": "2026-10-25T10:00:00Z"},
-        ],
-    )
-    store.upsert_relationships(
-        "HAD_TOUCHPOINT",
-        "Customer",
-        "Touchpoint",
-        [RelRow("ann", "t1"), RelRow("bob", "t2"), RelRow("bob", "t3"), RelRow("cy", "t4")],
-    )
+from tests.support.named_fixture import RECENT_COMPLAINT, customer_list_fixture
 
 
 def _ids(store: GraphStore, where: object = None, order: list[Order] | None = None) -> list[str]:
     return list_customers(store, where, order or [], 100, None).ids  # type: ignore[arg-type]
 
 
-RECENT_COMPLAINT = Related(
-    "touchpoints",
-    "some",
-    (Compare("kind", "eq", "complaint"), Compare("occurred_at", "gte", "2026-10-01")),
-)
-
-
 def test_property_filters(store: GraphStore) -> None:
-    _more(store)
+    customer_list_fixture(store)
     assert _ids(store) == ["ann", "bob", "cy", "dee"]
     assert _ids(store, Compare("value_tier", "eq", "gold")) == ["ann", "cy"]
     assert _ids(store, Compare("value_tier", "in", ["silver", "bronze"])) == ["bob", "dee"]
@@ -74,7 +38,7 @@ def test_property_filters(store: GraphStore) -> None:
 
 
 def test_relationship_filters(store: GraphStore) -> None:
-    _more(store)
+    customer_list_fixture(store)
     assert _ids(store, RECENT_COMPLAINT) == ["ann", "cy"]
     no_mobile = Related("holdings", "none", (Compare("line", "eq", "mobile"),))
     # "a complaint in October and no mobile product"
@@ -88,7 +52,7 @@ def test_relationship_filters(store: GraphStore) -> None:
 
 
 def test_sorting_by_aggregates_and_properties(store: GraphStore) -> None:
-    _more(store)
+    customer_list_fixture(store)
     # ann: 20.5 + 14 + 5.25 active (a5 has no value); bob 5.25; cy and dee 0.
     assert _ids(store, order=[Order("total_value", descending=True)]) == ["ann", "bob", "cy", "dee"]
     assert _ids(store, order=[Order("touchpoint_count", descending=True)]) == [
@@ -107,7 +71,7 @@ def test_sorting_by_aggregates_and_properties(store: GraphStore) -> None:
 
 
 def test_paging_with_opaque_cursors(store: GraphStore) -> None:
-    _more(store)
+    customer_list_fixture(store)
     order = [Order("name", descending=True)]
     first = list_customers(store, None, order, 3, None)
     assert (first.ids, first.total, first.has_next) == (["dee", "cy", "bob"], 4, True)
@@ -139,7 +103,7 @@ def test_compiled_cypher_takes_every_value_as_a_parameter() -> None:
 
 
 def test_aggregates_over_a_filtered_set(store: GraphStore) -> None:
-    _more(store)
+    customer_list_fixture(store)
     everyone = aggregate_customers(store, None)
     assert everyone.customers == 4
     # total value per customer: ann 39.75, bob 5.25, cy 0, dee 0.
@@ -160,7 +124,7 @@ def test_aggregates_over_a_filtered_set(store: GraphStore) -> None:
 
 
 def test_the_index_first_plan_never_changes_the_answer(store: GraphStore) -> None:
-    _more(store)
+    customer_list_fixture(store)
     never = Compare("name", "eq", "no such name")  # unindexed: OR-ing it disables narrowing
     filters = [
         Compare("value_tier", "eq", "gold"),

@@ -19,7 +19,7 @@ from graph.store import RelRow
 from queries import customer_sql
 from queries.customer_filter import AllOf, AnyOf, Compare, Filter, Not, Order, Related
 from queries.customer_list import aggregate_customers, list_customers
-from tests.queries.test_customer_list import RECENT_COMPLAINT, _more
+from tests.support.named_fixture import RECENT_COMPLAINT, customer_list_fixture
 
 
 class _ScanOnly:
@@ -50,7 +50,7 @@ class _NoRollups:
 def stores(tmp_path: Path) -> Iterator[tuple[EmbeddedStore, Any]]:
     store = EmbeddedStore(tmp_path / "store.sqlite")
     store.apply_schema()
-    _more(store)
+    customer_list_fixture(store)
     store.upsert_nodes(
         "Customer",
         [
@@ -301,7 +301,7 @@ def test_a_file_without_rollups_gets_them_on_open(
 ) -> None:
     path = tmp_path / "old.sqlite"
     store = EmbeddedStore(path)
-    _more(store)
+    customer_list_fixture(store)
     order = [Order("total_value", descending=True)]
     expected = list_customers(store, None, order, 10, None).ids
     store.close()

@@ -118,9 +118,10 @@ def test_every_planted_record_and_nothing_else_is_rejected_then_reload_is_a_no_o
 def test_the_epcis_stream_captures_cleanly_and_joins_the_customers(
     sample: Path, tmp_path: Path
 ) -> None:
-    from epcis.capture import capture, read_documents
+    from epcis.capture import capture
+    from epcis.documents import read_documents
     from loaders.rejects import RejectsFile
-    from queries.named import run_query
+    from queries.engine import run_query
     from sample.epcis import store_gln
 
     plan = plan_directory(sample, None)
@@ -191,10 +192,11 @@ def test_no_account_costs_more_than_20_times_its_list_price_yet_value_keeps_a_lo
 
 
 def test_the_documented_customers_and_their_phone_are_in_every_sample(tmp_path: Path) -> None:
-    from epcis.capture import capture, read_documents
+    from epcis.capture import capture
+    from epcis.documents import read_documents
     from identity.resolve import resolve_store
     from loaders.rejects import RejectsFile
-    from queries.named import run_query
+    from queries.engine import run_query
     from sample import showcase as show
     from scoring.segments import assign_segments
 

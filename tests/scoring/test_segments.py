@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from graph.store import GraphStore, RelRow
-from queries.named import SegmentMember, run_query
+from queries.engine import run_query
+from queries.segment_members import SegmentMember
 from scoring.segments import (
     DEFAULT_RULES,
     TierRule,
@@ -147,7 +148,7 @@ def test_graphql_lists_segments_and_refuses_an_unknown_one(tmp_path: Path) -> No
     from api.http.app import create_app
     from api.http.ingest import IngestSettings
     from graph.embedded import EmbeddedStore
-    from tests.conftest import LiveServer
+    from tests.support.serve import LiveServer
 
     path = tmp_path / "kb.sqlite"
     with EmbeddedStore(path) as made:

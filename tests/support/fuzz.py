@@ -31,8 +31,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from graph.store import GraphStore
-from loaders.kinds import KINDS, singleton_customer_id
+from loaders.kinds import KINDS
 from loaders.pipeline import load_file
+from loaders.record_rows import singleton_customer_id
 
 SYSTEM = "crm"
 SEEDED_CUSTOMERS = 20  # C0 ... C19 of SYSTEM, so record i can name its own customer C<i>

@@ -1,6 +1,7 @@
-"""``ckb serve`` started as a user starts it, for tests and benches that need a real server
-process (the browser tests, bench/screen_pop.py, tests/test_e2e.py): wait until it
-answers, stop it with SIGINT as Ctrl-C does."""
+"""Servers for tests and benches: an app served by uvicorn in a thread (``LiveServer``), and
+``ckb serve`` started as a user starts it, for those that need a real server process (the
+browser tests, bench/screen_pop.py, tests/test_e2e.py): wait until it answers, stop it with
+SIGINT as Ctrl-C does."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ import os
 import signal
 import socket
 import subprocess
-import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from tests.support.commands import CKB
 
 
 def free_port() -> int:
@@ -24,6 +29,33 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+class LiveServer:
+    """A real uvicorn server on 127.0.0.1 in a background thread, serving ``app`` while
+    the ``with`` block runs."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
 
 
 class ServerError(RuntimeError):
@@ -57,10 +89,9 @@ def ckb_serve(
 ) -> Iterator[str]:
     """``ckb serve`` on ``graph`` (``env`` added to this environment), printing to ``log``,
     ready; its address. Stopped with SIGINT on leaving."""
-    ckb = Path(sys.executable).parent / "ckb"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [str(ckb), "--graph", graph, "serve", "--port", str(port)],
+            [str(CKB), "--graph", graph, "serve", "--port", str(port)],
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
-from tests.conftest import free_port, run_ckb
+from tests.support.commands import run_ckb
+from tests.support.serve import free_port
 
 
 def _assert_one_line_error(result: object, *fragments: str) -> None:
@@ -126,32 +127,10 @@ def test_load_prints_a_summary_and_bad_files_are_one_line(tmp_path: Path) -> Non
         cwd=tmp_path,
     )
     assert json.loads(as_json.stdout)["loaded"] == 1
-    _assert_one_line_error(
-        run_ckb(
-            "--graph",
-            graph,
-            "load",
-            "product_lines",
-            str(tmp_path / "missing.csv"),
-            "--source",
-            "x",
-            cwd=tmp_path,
-        ),
-        "cannot open",
-    )
-    _assert_one_line_error(
-        run_ckb(
-            "--graph",
-            graph,
-            "load",
-            "product_lines",
-            str(tmp_path / "x.xml"),
-            "--source",
-            "x",
-            cwd=tmp_path,
-        ),
-        "unknown format",
-    )
+    for unreadable, error in (("missing.csv", "cannot open"), ("x.xml", "unknown format")):
+        path = str(tmp_path / unreadable)
+        load = ("--graph", graph, "load", "product_lines", path, "--source", "x")
+        _assert_one_line_error(run_ckb(*load, cwd=tmp_path), error)
     bad_kind = run_ckb(
         "--graph", graph, "load", "clients", str(lines), "--source", "x", cwd=tmp_path
     )
@@ -159,13 +138,20 @@ def test_load_prints_a_summary_and_bad_files_are_one_line(tmp_path: Path) -> Non
     assert "invalid choice: 'clients'" in bad_kind.stderr
 
 
-def test_resolve_evaluates_against_the_sample_truth(tmp_path: Path) -> None:
+def _loaded_sample(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A 40-customer sample (seed 3) made and loaded by the CLI into a store in
+    ``tmp_path``: the environment naming that store, and the sample folder."""
     env = {"CKB_GRAPH": f"embedded:{tmp_path / 'kb.sqlite'}"}
     sample = tmp_path / "sample"
     made = run_ckb("sample", "--customers", "40", "--seed", "3", "--out", str(sample))
     assert made.returncode == 0, made.stderr
     loaded = run_ckb("load-dir", str(sample), env=env)
     assert loaded.returncode == 0, loaded.stderr
+    return env, sample
+
+
+def test_resolve_evaluates_against_the_sample_truth(tmp_path: Path) -> None:
+    env, sample = _loaded_sample(tmp_path)
     result = run_ckb("resolve", "--evaluate", str(sample / "truth" / "identity.csv"), env=env)
     assert result.returncode == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if "against" in x)
@@ -228,11 +214,7 @@ def test_segment_list_names_each_segment_with_its_rule_and_size(tmp_path: Path) 
 
 
 def test_resolve_explains_a_pair_field_by_field(tmp_path: Path) -> None:
-    env = {"CKB_GRAPH": f"embedded:{tmp_path / 'kb.sqlite'}"}
-    sample = tmp_path / "sample"
-    made = run_ckb("sample", "--customers", "40", "--seed", "3", "--out", str(sample))
-    assert made.returncode == 0, made.stderr
-    assert run_ckb("load-dir", str(sample), env=env).returncode == 0
+    env, _ = _loaded_sample(tmp_path)
     assert run_ckb("resolve", env=env).returncode == 0
     # Wang Wei's billing and webshop records (sample/showcase.py): one person.
     same = run_ckb("resolve", "--explain", "billing:B1000000007", "webshop:W1000000007", env=env)

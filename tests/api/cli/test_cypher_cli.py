@@ -12,8 +12,7 @@ import pty
 import select
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,92 +24,10 @@ from neo4j.graph import Path as GraphPath
 import graph.cypher_shell as shell_module
 from api.cli.main import main
 from graph.cypher_shell import CypherParameterError, parse_param, parse_value, split_statements
-from tests.conftest import NEO4J_SKIP, NEO4J_URI, REPO, run_ckb
-
-Answer = tuple[list[str], list[list[Any]]]
-
-
-@dataclass
-class Sent:
-    mode: str
-    database: str | None
-    query: str
-    params: dict[str, Any]
-    timeout: float | None
-
-
-class _Counters:
-    nodes_created = 0
-    properties_set = 0
-
-
-class _Record:
-    def __init__(self, values: list[Any]) -> None:
-        self._values = values
-
-    def values(self) -> list[Any]:
-        return self._values
-
-
-class _Result:
-    def __init__(self, keys: list[str], rows: list[list[Any]], counters: Any) -> None:
-        self._keys, self._rows, self._counters = keys, rows, counters
-
-    def keys(self) -> list[str]:
-        return self._keys
-
-    def __iter__(self) -> Iterator[_Record]:
-        return iter(_Record(r) for r in self._rows)
-
-    def consume(self) -> Any:
-        return type("Summary", (), {"counters": self._counters})()
-
-
-@dataclass
-class ScriptedNeo4j:
-    """Answers each statement with ``respond(query, params)``; records what was sent."""
-
-    respond: Callable[[str, dict[str, Any]], Answer]
-    sent: list[Sent] = field(default_factory=list)
-    counters: Any = field(default_factory=_Counters)
-    closed: bool = False
-
-    def verify_connectivity(self) -> None:
-        pass
-
-    def session(self, database: str | None = None) -> _Session:
-        return _Session(self, database)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class _Tx:
-    def __init__(self, session: _Session, mode: str, timeout: float | None) -> None:
-        self.session, self.mode, self.timeout = session, mode, timeout
-
-    def run(self, query: str, params: dict[str, Any]) -> _Result:
-        driver = self.session.driver
-        driver.sent.append(Sent(self.mode, self.session.database, query, params, self.timeout))
-        keys, rows = driver.respond(query, params)
-        return _Result(keys, rows, driver.counters)
-
-
-class _Session:
-    def __init__(self, driver: ScriptedNeo4j, database: str | None) -> None:
-        self.driver, self.database = driver, database
-
-    def __enter__(self) -> _Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def execute_read(self, work: Any) -> Any:
-        return work(_Tx(self, "read", getattr(work, "timeout", None)))
-
-    def execute_write(self, work: Any) -> Any:
-        return work(_Tx(self, "write", getattr(work, "timeout", None)))
+from tests.support.commands import run_ckb
+from tests.support.neo4j_fakes import Answer, ScriptedNeo4j
+from tests.support.paths import REPO
+from tests.support.real_neo4j import NEO4J_SKIP, NEO4J_URI
 
 
 def _graph() -> tuple[Node, Node, Relationship]:
@@ -313,7 +230,7 @@ def test_the_prompt_reads_multi_line_statements_and_parameters(
 _TERMINAL_CHILD = """
 import sys
 import graph.cypher_shell as shell
-from tests.api.cli.test_cypher_cli import ScriptedNeo4j
+from tests.support.neo4j_fakes import ScriptedNeo4j
 shell.GraphDatabase.driver = lambda uri, **kw: ScriptedNeo4j(lambda q, p: (["q", "p"], [[q, p]]))
 from api.cli.main import main
 sys.exit(main(["cypher"]))

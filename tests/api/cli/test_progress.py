@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-import api.cli.main as cli
+import api.cli.common as cli
 from graph.store import GraphStore, RelRow
 from identity.resolve import resolve_store
 from loaders.directory import plan_directory
 from loaders.pipeline import load_file
 from scoring.segments import assign_segments
-from tests.conftest import run_ckb
+from tests.support.commands import run_ckb
 
 TODAY = date(2026, 11, 23)
 HEADER = "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
@@ -93,7 +93,7 @@ def test_phase_bars_draw_on_a_terminal_and_nothing_elsewhere(
     monkeypatch.setattr(cli, "PROGRESS_DELAY", 0.0)
     for stream, drawn in ((_Terminal(), True), (io.StringIO(), False)):
         monkeypatch.setattr("sys.stderr", stream)
-        with cli._PhaseBars("resolve", {"merging": " merges"}) as bars:
+        with cli.PhaseBars("resolve", {"merging": " merges"}) as bars:
             for phase, done, total in [("reading", 0, 4), ("reading", 4, 4), ("merging", 0, 2),
                                        ("merging", 1, 2)]:  # fmt: skip
                 bars(phase, done, total)

@@ -9,7 +9,6 @@ on a pallet ...), so every field's loader has work on every page size.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,17 @@ from api.http.ingest import IngestSettings
 from epcis.epc import canonical_epc
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore, RelRow
-from tests.conftest import LiveServer
+from tests.support.graphql_documents import (
+    CUSTOMER_PAGE,
+    HOUSEHOLD,
+    MEMBER_FIELDS,
+    ONE_CUSTOMER,
+)
+from tests.support.graphql_server import CountingStore
+from tests.support.serve import LiveServer
 
 CUSTOMERS = 110
 BIG_HOUSEHOLD = 12  # members of household H-BIG (the others have two)
-AS_OF = "2026-11-01"
 LINES = ("broadband", "mobile", "savings", "tv")
 PALLET = "urn:epc:id:sscc:0614141.1234567890"
 AUTH = AuthSettings.from_env({"CKB_API_KEYS": "ana:analyst+agent:k-analyst"})
@@ -283,25 +288,6 @@ def _tracked(store: GraphStore, ids: list[str]) -> None:
     )
 
 
-class Counting:
-    """The embedded store, counting the calls the API makes to it."""
-
-    def __init__(self, store: EmbeddedStore) -> None:
-        self._store = store
-        self.calls: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self._store, name)
-        if not callable(found) or name.startswith("_"):
-            return found
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append(name)
-            return found(*args, **kwargs)
-
-        return counted
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tmp: Path = tmp_path_factory.mktemp("batching")
@@ -318,7 +304,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         "ALIAS_OF", "CustomerAlias", "Customer", [RelRow(f"R{n}", ids[n]) for n in range(10)]
     )
     store.close()
-    counting = Counting(EmbeddedStore(tmp / "kb.sqlite"))
+    counting = CountingStore(EmbeddedStore(tmp / "kb.sqlite"))
     app = create_app(lambda: counting, IngestSettings(rejects_dir=tmp / "rejects"), AUTH)
     with pytest.MonkeyPatch.context() as patch, LiveServer(app) as live:
         # A page of 100 customers with every field costs 45,502, over the limit (docs/api.md,
@@ -343,42 +329,9 @@ def _ask(server: Any, query: str, **variables: Any) -> tuple[Any, list[str]]:
     return body["data"], sorted(server.store.calls)
 
 
-OLDER = base64.urlsafe_b64encode(b"2026-06-01T00:00:00Z\x00T-").decode()  # a cursor
-# Every list-valued or computed field of a customer (network: every customer's network
-# cut from one projection, scored one by one).
-CUSTOMER_FIELDS = f"""
-  id name
-  sources {{ system recordId rule score }}
-  purchases(first: 3) {{ id purchasedAt amount items {{ productId quantity amount }} }}
-  touchpoints(first: 5) {{ id kind channel agentId cursor }}
-  older: touchpoints(first: 2, after: "{OLDER}") {{ id }}
-  churnRisk(asOf: "{AS_OF}") {{ score lapsed signals {{ name weight evidence }} }}
-  nextBestProducts(first: 2, asOf: "{AS_OF}") {{
-    line productId score evidence eligibility consentAllows
-  }}
-  household {{ householdId customerId role }}
-  holdings {{ accountId line status monthlyValue }}
-  value {{ totalMonthlyValue linesHeld byLine {{ line monthlyValue }} }}
-  consents {{ purpose channel granted }}
-  creditProfile {{ score }}
-  demographics {{ provider }}
-  relationships(first: 5) {{ customerId kind direction since }}
-  referrals: relationships(kind: "referral") {{ customerId }}
-  trackedItems(first: 3) {{ epc productId soldAt location locationName lastStep inTransit }}
-  network(hops: 2, first: 3) {{
-    customers households relationships communities
-    members {{ customerId distance links betweenness community referred referralReach }}
-  }}
-"""
-PAGE = f"""query ($first: Int!) {{
-  customers(first: $first) {{ edges {{ node {{ {CUSTOMER_FIELDS} }} }} }}
-}}"""
-ONE = f"""query ($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_FIELDS} }} }}"""
-
-
 def test_a_page_of_customers_costs_the_same_store_calls_at_2_and_100(server: Any) -> None:
-    small, small_calls = _ask(server, PAGE, first=2)
-    big, big_calls = _ask(server, PAGE, first=100)
+    small, small_calls = _ask(server, CUSTOMER_PAGE, first=2)
+    big, big_calls = _ask(server, CUSTOMER_PAGE, first=100)
     nodes = [e["node"] for e in big["customers"]["edges"]]
     assert len(small["customers"]["edges"]) == 2
     assert len(nodes) == 100
@@ -391,21 +344,8 @@ def test_a_page_of_customers_costs_the_same_store_calls_at_2_and_100(server: Any
         assert node["churnRisk"]["signals"]
     # The page answers what the single-customer query answers.
     for node in (nodes[0], nodes[37], nodes[99]):
-        one, _ = _ask(server, ONE, id=node["id"])
+        one, _ = _ask(server, ONE_CUSTOMER, id=node["id"])
         assert one["customer"] == node
-
-
-MEMBER_FIELDS = f"""
-  id sources {{ system }} purchases(first: 2) {{ amount items {{ productId }} }}
-  touchpoints(first: 3) {{ kind }} churnRisk(asOf: "{AS_OF}") {{ score }}
-  nextBestProducts(first: 2, asOf: "{AS_OF}") {{ line consentAllows }}
-  holdings {{ line }} value {{ totalMonthlyValue }} household {{ customerId }}
-  relationships {{ customerId }} trackedItems(first: 2) {{ epc location }} consents {{ purpose }}
-"""
-HOUSEHOLD = f"""query ($id: ID!) {{ household(id: $id) {{
-  id value {{ totalMonthlyValue linesHeld }} whiteSpace(first: 2) {{ line }}
-  members {{ {MEMBER_FIELDS} }}
-}} }}"""
 
 
 def test_a_households_members_cost_the_same_store_calls_whatever_their_number(

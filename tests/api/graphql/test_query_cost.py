@@ -16,8 +16,8 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
 from api.graphql.app import build_schema
 from api.graphql.limits import MAX_COST, TOO_COSTLY, LimitError, request_cost
-from tests.api.graphql.test_graphql_batching import HOUSEHOLD
-from tests.api.graphql.test_graphql_batching import PAGE as EVERY_FIELD
+from tests.support.graphql_documents import CUSTOMER_PAGE as EVERY_FIELD
+from tests.support.graphql_documents import HOUSEHOLD
 from tests.support.paths import DOCS
 
 DOC = DOCS / "api.md"

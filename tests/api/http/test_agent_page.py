@@ -21,9 +21,10 @@ from api.http.agent_page import AgentPage, AgentPageError
 from api.http.app import create_app
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
-from queries.named import run_query
-from queries.search import phone_spellings
-from tests.conftest import REPO, LiveServer
+from queries.engine import run_query
+from queries.search_customers import phone_spellings
+from tests.support.paths import REPO
+from tests.support.serve import LiveServer
 
 STATIC = REPO / "api" / "static" / "agent"
 AGENT, ANALYST = "k-agent", "k-analyst"

@@ -19,9 +19,10 @@ import httpx
 import pytest
 
 from sample.showcase import LI_NA, WANG_WEI, WANG_XIAOMING
-from tests.conftest import REPO, free_port, run_ckb
 from tests.support.browser import DevTools, chromium_or_skip, headless
-from tests.support.serve import ckb_serve
+from tests.support.commands import demo_store
+from tests.support.paths import REPO
+from tests.support.serve import ckb_serve, free_port
 
 AGENT_KEY = "agent-screen-agent-key"
 LOADER_KEY = "agent-screen-loader-key"
@@ -53,15 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A 150-customer sample (with the showcase family) loaded, resolved, segmented, served."""
     chromium_or_skip()  # no browser: skip before building anything
     tmp = tmp_path_factory.mktemp("agent")
-    graph = f"embedded:{tmp / 'kb.sqlite'}"
-    for args in (
-        ("sample", "--customers", "150", "--seed", "7", "--out", str(tmp / "sample")),
-        ("--graph", graph, "load-dir", str(tmp / "sample")),
-        ("--graph", graph, "resolve"),
-        ("--graph", graph, "segment"),
-    ):
-        done = run_ckb(*args, env={"CKB_REJECTS_DIR": str(tmp / "rejects")})
-        assert done.returncode == 0, done.stderr
+    graph = f"embedded:{demo_store(tmp, customers=150, seed=7)}"
     log = tmp / "serve.log"
     env = {"CKB_API_KEYS": KEYS, "CKB_REJECTS_DIR": str(tmp / "rejects")}
     with ckb_serve(graph, free_port(), log, env) as url:

@@ -24,9 +24,10 @@ from api.http.app import create_app
 from api.http.ingest import IngestSettings
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
-from tests.api.graphql.test_graphql import AUTH as GRAPHQL_AUTH
-from tests.api.graphql.test_graphql import _post, served
-from tests.conftest import LiveServer
+from tests.support.graphql_client import AUTH as GRAPHQL_AUTH
+from tests.support.graphql_client import post_graphql
+from tests.support.graphql_server import served
+from tests.support.serve import LiveServer
 
 TOKEN = "s3cret-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -46,10 +47,9 @@ def ingest_server(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The GraphQL test graph (tests/api/graphql/test_graphql.py) behind a server of its own."""
+    """The GraphQL test graph (tests/support/graphql_server.py) behind a server of its own."""
     tmp = tmp_path_factory.mktemp("faults")
     with served(tmp) as live:
-        live.tmp = tmp  # type: ignore[attr-defined]
         yield live
 
 
@@ -129,7 +129,7 @@ def test_resolution_failing_after_the_commit_is_no_error(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("resolution broke")
 
-    monkeypatch.setattr("api.http.ingest.resolve_arrivals", broken)
+    monkeypatch.setattr("loaders.push.resolve_arrivals", broken)
     r = _push(ingest_server, "customers", _customer("p1", "Pat Pending"))
     assert r.status_code == 200, r.text
     answer = r.json()
@@ -174,7 +174,7 @@ def test_graphql_source_system_is_checked(server: Any) -> None:
     mutation = """mutation ($source: String!) {
       upsertCustomerRecord(sourceSystem: $source, record: {source_record_id: "e1"}) {
         accepted reasons } }"""
-    r = _post(server, mutation, key="k-loader", source="/../../escape/pwn").json()
+    r = post_graphql(server, mutation, key="k-loader", source="/../../escape/pwn").json()
     assert r["data"] is None
     [error] = r["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
@@ -398,8 +398,8 @@ def test_client_errors_are_one_info_line_without_the_query(
       searchCustomers(text: $text) { name }
       customer(id: $id) { pathTo(customerId: $id, maxHops: 9) { paths { steps { id } } } } }"""
     with caplog.at_level(logging.INFO):
-        anonymous = _post(server, query, key=None, text=secret, id="CUST-SECRET-42").json()
-        r = _post(server, query, text=secret, id=server.ann).json()
+        anonymous = post_graphql(server, query, key=None, text=secret, id="CUST-SECRET-42").json()
+        r = post_graphql(server, query, text=secret, id=server.ann).json()
     assert {e["extensions"]["code"] for e in anonymous["errors"]} == {"FORBIDDEN"}
     assert {e["extensions"]["code"] for e in r["errors"]} == {"BAD_USER_INPUT"}
     assert [rec for rec in caplog.records if rec.levelno >= logging.WARNING] == []
@@ -419,7 +419,7 @@ def test_an_internal_error_is_logged_with_its_request_id_not_the_query(
     try:
         with caplog.at_level(logging.INFO):
             query = "query ($id: ID!) { privatealias77: customer(id: $id) { name } }"
-            r = _post(server, query, id="PRIVATE-77")
+            r = post_graphql(server, query, id="PRIVATE-77")
     finally:
         server.store.broken.clear()
     [error] = r.json()["errors"]
@@ -446,7 +446,7 @@ def test_credit_profiles_follow_third_party_consent(server: Any) -> None:
       a: customer(id: $a) { creditProfile { score } demographics { incomeBand } }
       b: customer(id: $b) { creditProfile { score } demographics { incomeBand } } }"""
     for key in ("k-analyst", "k-admin"):
-        r = _post(server, query, key=key, a=server.ann, b=server.bob).json()
+        r = post_graphql(server, query, key=key, a=server.ann, b=server.bob).json()
         assert "errors" not in r, r
         assert r["data"]["a"] == {
             "creditProfile": {"score": 720},
@@ -455,14 +455,20 @@ def test_credit_profiles_follow_third_party_consent(server: Any) -> None:
         assert r["data"]["b"] == {"creditProfile": None, "demographics": None}  # no consent
     grant = """mutation ($id: ID!, $granted: Boolean!) {
       updateConsent(customerId: $id, purpose: "third_party_data", granted: $granted) { granted } }"""
-    assert "errors" not in _post(server, grant, key="k-agent", id=server.bob, granted=True).json()
-    r = _post(server, query, a=server.ann, b=server.bob).json()
+    assert (
+        "errors"
+        not in post_graphql(server, grant, key="k-agent", id=server.bob, granted=True).json()
+    )
+    r = post_graphql(server, query, a=server.ann, b=server.bob).json()
     assert r["data"]["b"] == {
         "creditProfile": {"score": 610},
         "demographics": {"incomeBand": "<25k"},
     }
-    assert "errors" not in _post(server, grant, key="k-agent", id=server.bob, granted=False).json()
-    r = _post(server, query, a=server.ann, b=server.bob).json()
+    assert (
+        "errors"
+        not in post_graphql(server, grant, key="k-agent", id=server.bob, granted=False).json()
+    )
+    r = post_graphql(server, query, a=server.ann, b=server.bob).json()
     assert r["data"]["b"] == {"creditProfile": None, "demographics": None}  # withdrawn
 
 
@@ -475,18 +481,22 @@ def _codes(r: httpx.Response) -> list[str]:
 
 def test_each_limit_is_refused_with_its_own_code(server: Any) -> None:
     deep = '{ customer(id: "x") { a { b { c { d { e { f { g { h { i } } } } } } } } } }'
-    r = _post(server, deep)
+    r = post_graphql(server, deep)
     [depth] = [e for e in r.json()["errors"] if "maximum operation depth" in e["message"]]
     assert depth["extensions"]["code"] == "QUERY_TOO_DEEP"
     aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(20)) + " }"
-    assert _codes(_post(server, aliases)) == ["TOO_MANY_ALIASES"]
+    assert _codes(post_graphql(server, aliases)) == ["TOO_MANY_ALIASES"]
     tokens = "{ " + "__typename " * 2100 + "}"
-    assert _codes(_post(server, tokens)) == ["TOO_MANY_TOKENS"]
-    assert _codes(_post(server, "{ customers(first: 1) { totalCount ")) == ["GRAPHQL_PARSE_FAILED"]
+    assert _codes(post_graphql(server, tokens)) == ["TOO_MANY_TOKENS"]
+    assert _codes(post_graphql(server, "{ customers(first: 1) { totalCount ")) == [
+        "GRAPHQL_PARSE_FAILED"
+    ]
     costly = "{ customers(first: 100) { edges { node { touchpoints(first: 500) { id } } } } }"
-    assert _codes(_post(server, costly)) == ["QUERY_TOO_COSTLY"]
-    assert _codes(_post(server, "{ customers(first: 1000) { totalCount } }")) == ["BAD_USER_INPUT"]
-    assert _codes(_post(server, "{ nope }")) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert _codes(post_graphql(server, costly)) == ["QUERY_TOO_COSTLY"]
+    assert _codes(post_graphql(server, "{ customers(first: 1000) { totalCount } }")) == [
+        "BAD_USER_INPUT"
+    ]
+    assert _codes(post_graphql(server, "{ nope }")) == ["GRAPHQL_VALIDATION_FAILED"]
 
 
 def test_fragments_spread_twice_per_level_are_counted_not_walked(server: Any) -> None:
@@ -525,13 +535,15 @@ def test_introspection_needs_a_credential_by_default(
     from graphql import get_introspection_query
 
     with _introspection_server(tmp_path, monkeypatch, None) as live:
-        anonymous = _post(live, SCHEMA_QUERY, key=None)
+        anonymous = post_graphql(live, SCHEMA_QUERY, key=None)
         assert "data" not in anonymous.json() or anonymous.json()["data"] is None
         assert _codes(anonymous) == ["FORBIDDEN"]
         assert "introspection needs authentication" in anonymous.json()["errors"][0]["message"]
-        typename = _post(live, '{ __typename __type(name: "Customer") { name } }', key=None)
+        typename = post_graphql(live, '{ __typename __type(name: "Customer") { name } }', key=None)
         assert _codes(typename) == ["FORBIDDEN"]
-        assert _post(live, "{ __typename }", key=None).json() == {"data": {"__typename": "Query"}}
+        assert post_graphql(live, "{ __typename }", key=None).json() == {
+            "data": {"__typename": "Query"}
+        }
         # GraphiQL's own introspection query, for a key holder (make demo pre-fills one).
         full = get_introspection_query(
             descriptions=True,
@@ -540,11 +552,11 @@ def test_introspection_needs_a_credential_by_default(
             schema_description=True,
             input_value_deprecation=True,
         )
-        r = _post(live, full, key="k-loader").json()
+        r = post_graphql(live, full, key="k-loader").json()
         assert "errors" not in r
         assert r["data"]["__schema"]["queryType"]["name"] == "Query"
         deeper = "{ __schema { types { " + "ofType { " * 20 + "name" + " }" * 20 + " } } }"
-        r = _post(live, deeper, key="k-admin")
+        r = post_graphql(live, deeper, key="k-admin")
         assert _codes(r) == ["QUERY_TOO_DEEP"]
         assert "maximum introspection depth of 15" in r.json()["errors"][0]["message"]
 
@@ -557,7 +569,7 @@ def test_introspection_can_be_turned_off_or_opened(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str, key: str | None, code: str | None
 ) -> None:
     with _introspection_server(tmp_path, monkeypatch, policy) as live:
-        r = _post(live, SCHEMA_QUERY, key=key)
+        r = post_graphql(live, SCHEMA_QUERY, key=key)
         if code is None:
             assert r.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
         else:

@@ -9,7 +9,7 @@ import httpx
 from api.http.app import create_app
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailableError
-from tests.conftest import LiveServer
+from tests.support.serve import LiveServer
 
 
 def test_health_and_readiness(tmp_path: Path) -> None:

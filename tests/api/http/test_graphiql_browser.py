@@ -25,9 +25,10 @@ import pytest
 from api.http.app import create_app
 from api.http.graphiql import GraphiQL, GraphiQLConfigError
 from graph.embedded import EmbeddedStore
-from tests.conftest import REPO, LiveServer, free_port, run_ckb
 from tests.support.browser import DevTools, chromium_or_skip, headless
-from tests.support.serve import ckb_serve
+from tests.support.commands import run_ckb
+from tests.support.paths import REPO
+from tests.support.serve import LiveServer, ckb_serve, free_port
 
 KEY = "ckb-demo-key"
 SECRET = "jwt-secret-for-tests-only-0123456789"

@@ -32,8 +32,8 @@ from api.http.request_id import RequestIdMiddleware, choose_request_id, current_
 from graph.embedded import EmbeddedStore
 from graph.errors import SchemaError
 from graph.store import GraphStore
-from queries.named import run_query
-from tests.conftest import LiveServer
+from queries.engine import run_query
+from tests.support.serve import LiveServer
 
 TOKEN = "obs-token"
 AGENT_KEY = "obs-agent-key"

@@ -1,0 +1,31 @@
+"""How EPCIS values are kept in graph properties: times as UTC instants, what ckb does not
+map as sorted JSON text. Pure; the read side (queries/) writes the times it is asked about
+through :func:`utc_time`, so they compare with what capture stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+
+def utc_time(value: Any) -> str | None:
+    """An ISO 8601 time as the instant in UTC (``...Z``), so times written with different
+    offsets order as text; a time without an offset is read as UTC, one that does not
+    parse is kept as sent, anything else is None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value  # the schema checked the format; keep what was sent
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def json_text(value: Any) -> str | None:
+    """A value as JSON text with sorted keys (the same value, the same text), None as None."""
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()

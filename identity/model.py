@@ -1,0 +1,229 @@
+"""The Fellegi-Sunter model: what each comparison level weighs, estimated from the data.
+
+Pure domain code; no store, no I/O (identity/model_store.py keeps the estimate).
+
+A level carries a match weight ``log2(m / u)``: ``m`` is the chance of that level when
+the records are the same customer (documented expert values, identity/comparison.py),
+``u`` the chance when they are not, *estimated from the data* on random record pairs.
+Missing fields weigh nothing. Exact names are term-frequency adjusted: ``u`` is the share
+of records carrying that very name, so agreeing on a rare surname is strong evidence and
+agreeing on 王伟 or John Smith is weak.
+
+**Households.** Different people at one address share a family name, a landline and
+sometimes a birth date (twins) far more often than random pairs: a second u, estimated
+among them (``u_home``), weighs those fields for records at one address.
+
+**Generic values.** A value held by records of more than ``GENERIC_NAMES`` different
+names, or by more than ``MAX_SHARED`` records (a call-center number, a shop address, a
+family email), is *generic*: it is left out of blocking and of the deterministic rules,
+and its agreement weighs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from identity.comparison import (
+    FIELDS,
+    M_PROBABILITIES,
+    birth_level,
+    compare,
+    exact_level,
+    name_level,
+)
+from identity.profile import Profile
+
+GENERIC_NAMES = 3
+MAX_SHARED = 20
+U_FLOOR = 1e-6
+RANDOM_PAIRS = 60_000
+
+
+@dataclass
+class Model:
+    """u-probabilities estimated from the data, name frequencies, generic values."""
+
+    u: dict[str, dict[str, float]]
+    name_share: dict[str, float]  # name_key -> share of records carrying it
+    generic: dict[str, frozenset[str]]  # field -> generic values
+    records: int
+    # u among different people at one address (a household): see estimate_home_u.
+    u_home: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Systems the last batch run found to hold each person once (one_record_systems):
+    # a record pushed later never joins a customer holding another record of its system.
+    one_record: frozenset[str] = frozenset()
+    # log2(m / u) per (field, level): scoring asks for the same few dozen weights hundreds
+    # of thousands of times. u does not change once a model is estimated or loaded.
+    _weights: dict[tuple[str, str], float] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def home_weight(self, field_name: str, level: str | None) -> float | None:
+        """A level's weight between records at one address, where the other record is
+        the same person or someone of the household (None: no estimate for it)."""
+        u = self.u_home.get(field_name, {}).get(level or "")
+        if u is None or level is None:
+            return None
+        return math.log2(M_PROBABILITIES[field_name][level] / max(u, U_FLOOR))
+
+    def weight(self, field_name: str, level: str | None, a: Profile) -> float:
+        if level is None:
+            return 0.0
+        if level == "exact":
+            if field_name in _GENERIC_FIELDS and self._is_generic(field_name, a):
+                return 0.0
+            if field_name == "name" and a.name_key:
+                u = max(self.name_share.get(a.name_key, U_FLOOR), U_FLOOR)
+                return math.log2(M_PROBABILITIES[field_name][level] / u)
+        return self._level_weight(field_name, level)
+
+    def _level_weight(self, field_name: str, level: str) -> float:
+        found = self._weights.get((field_name, level))
+        if found is None:
+            if level not in self.u.get(field_name, {}):
+                # A level the stored model has no estimate for (it predates the level):
+                # no evidence until the next ``ckb resolve`` estimates one.
+                found = self._weights[(field_name, level)] = 0.0
+                return found
+            m = M_PROBABILITIES[field_name][level]
+            u = self.u[field_name][level]
+            found = math.log2(m / max(u, U_FLOOR))
+            if level == "other_given":
+                # A family name shared, the given name another: relatives at most, never
+                # more alike than wholly different names (where few share a family name,
+                # u is tiny and the ratio alone would count it as agreement).
+                found = min(found, self._level_weight(field_name, "different"))
+            self._weights[(field_name, level)] = found
+        return found
+
+    def _is_generic(self, field_name: str, a: Profile) -> bool:
+        value = _identifiers(a)[field_name]
+        return value is not None and value in self.generic.get(field_name, frozenset())
+
+
+def _address_key(p: Profile) -> str | None:
+    return f"{p.postal or ''}|{' '.join(p.address)}" if p.address else None
+
+
+_GENERIC_FIELDS = frozenset({"email", "phone", "address"})  # fields a value can be generic in
+
+
+def _identifiers(p: Profile) -> dict[str, str | None]:
+    return {"email": p.email, "phone": p.phone, "address": _address_key(p)}
+
+
+def find_generic(profiles: Sequence[Profile]) -> dict[str, frozenset[str]]:
+    """Identifier values shared by too many records or too many different names."""
+    names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    counts: Counter[tuple[str, str]] = Counter()
+    for p in profiles:
+        for field_name, value in _identifiers(p).items():
+            if value:
+                counts[(field_name, value)] += 1
+                names[(field_name, value)].add(p.name_key or "")
+    generic: dict[str, set[str]] = defaultdict(set)
+    for (field_name, value), n in counts.items():
+        distinct = len(names[(field_name, value)])
+        # A household shares an address: only many names, or very many records, make an
+        # address generic; an email or phone is personal, so a few names suffice.
+        limit = GENERIC_NAMES * 3 if field_name == "address" else GENERIC_NAMES
+        if n > MAX_SHARED or distinct > limit:
+            generic[field_name].add(value)
+    return {k: frozenset(v) for k, v in generic.items()}
+
+
+def estimate_model(profiles: Sequence[Profile], seed: int = 7) -> Model:
+    """u from random pairs (almost all non-matches); name shares; generic values."""
+    generic = find_generic(profiles)
+    n = len(profiles)
+    tallies: dict[str, Counter[str]] = {f: Counter() for f in FIELDS}
+    rnd = random.Random(seed)  # noqa: S311 - sampling, not secrecy
+    pairs = min(RANDOM_PAIRS, n * (n - 1) // 2)
+    for _ in range(pairs):
+        i, j = rnd.randrange(n), rnd.randrange(n)
+        if i == j:
+            continue
+        for field_name, level in compare(profiles[i], profiles[j]).items():
+            if level is not None:
+                tallies[field_name][level] += 1
+    u: dict[str, dict[str, float]] = {}
+    for field_name, levels in tallies.items():
+        total = sum(levels.values())
+        u[field_name] = {
+            level: max((levels[level] + 0.5) / (total + 1), U_FLOOR)
+            for level in M_PROBABILITIES[field_name]
+        }
+    name_counts = Counter(p.name_key for p in profiles if p.name_key)
+    share = {k: c / n for k, c in name_counts.items()} if n else {}
+    return Model(u, share, generic, n, estimate_home_u(profiles, generic, seed))
+
+
+MIN_HOME_PAIRS = 20  # fewer pairs of one kind than this: no household estimate for a field
+HOME_PAIRS = 10_000  # pairs at one address to estimate from, at most (a random sample)
+# Fields whose chance of agreeing changes when two different people share a home.
+HOME_FIELDS = ("name", "birth_date", "email", "phone")
+
+
+def estimate_home_u(
+    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], seed: int = 7
+) -> dict[str, dict[str, float]]:
+    """u among different people who share an address: a household.
+
+    Two records at one address are one person or two of a household, and for a
+    household the chances differ from random pairs' — a family name, a landline, a
+    family email and (twins) a birth date are shared far more often. Each field's u is
+    read off the pairs at one address that another field marks as two people: names,
+    phones and emails off pairs whose birth dates clearly differ; birth dates off pairs
+    whose given names plainly differ with the family name shared (``other_given``)."""
+    homes: dict[str, list[Profile]] = defaultdict(list)
+    generic_address = generic.get("address", frozenset())
+    for p in profiles:
+        key = _address_key(p)
+        if key and key not in generic_address:
+            homes[key].append(p)
+    pairs = [
+        pair
+        for members in homes.values()
+        if 2 <= len(members) <= MAX_SHARED
+        for pair in combinations(members, 2)
+    ]
+    if len(pairs) > HOME_PAIRS:
+        pairs = random.Random(seed).sample(pairs, HOME_PAIRS)  # noqa: S311 - sampling
+    tallies: dict[str, Counter[str]] = {f: Counter() for f in HOME_FIELDS}
+    for a, b in pairs:
+        pair = {
+            "name": name_level(a, b),
+            "birth_date": birth_level(a, b),
+            "email": exact_level(a.email, b.email),
+            "phone": exact_level(a.phone, b.phone),
+        }
+        if pair["birth_date"] == "different":
+            for f in ("name", "email", "phone"):
+                level = pair[f]
+                if level is not None:
+                    tallies[f][level] += 1
+        birth = pair["birth_date"]
+        if pair["name"] == "other_given" and birth is not None:
+            tallies["birth_date"][birth] += 1
+    u_home: dict[str, dict[str, float]] = {}
+    for field_name, counts in tallies.items():
+        total = sum(counts.values())
+        if total < MIN_HOME_PAIRS:
+            continue
+        u_home[field_name] = {
+            level: (counts[level] + 0.5) / (total + 1) for level in M_PROBABILITIES[field_name]
+        }
+    if "name" in u_home:
+        # A parent and child of one name, one of the two names with a typo, are as common
+        # at home as a typo is: "close" says there what "exact" says.
+        names = u_home["name"]
+        names["close"] = max(names["close"], names["exact"] * _M_NAME_CLOSE_SHARE)
+    return u_home
+
+
+_M_NAME_CLOSE_SHARE = M_PROBABILITIES["name"]["close"] / M_PROBABILITIES["name"]["exact"]

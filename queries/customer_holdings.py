@@ -1,0 +1,102 @@
+"""customer_holdings and customers_holdings: every account a customer holds, across all
+product lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from graph.store import GraphStore
+from queries.base import Grouped, check_customer_batch, number, untagged
+from queries.engine import named_query
+
+
+class HoldingRow(TypedDict):
+    accountId: str
+    productId: str | None
+    # Stored properties as read: the schema's types, which no store checks.
+    productName: Any
+    line: str | None
+    status: Any
+    role: Any
+    openedOn: Any
+    closedOn: Any
+    balance: Any
+    monthlyValue: Any
+
+
+class TaggedHoldingRow(HoldingRow):
+    forCustomer: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingSummary:
+    account_id: str
+    product_id: str | None
+    product_name: str | None
+    line: str | None
+    status: str | None
+    role: str | None
+    opened_on: str | None
+    closed_on: str | None
+    balance: float | None
+    monthly_value: float | None
+
+
+def to_holdings(rows: list[HoldingRow]) -> list[HoldingSummary]:
+    return [
+        HoldingSummary(
+            r["accountId"],
+            r["productId"],
+            r["productName"],
+            r["line"],
+            r["status"],
+            r["role"],
+            r["openedOn"],
+            r["closedOn"],
+            number(r["balance"]),
+            number(r["monthlyValue"]),
+        )
+        for r in rows
+    ]
+
+
+@named_query("customers_holdings", Grouped(to_holdings), check_customer_batch)
+def holdings_many(store: GraphStore, customerIds: list[str]) -> list[TaggedHoldingRow]:
+    """Every holding of each customer, each row tagged ``forCustomer``."""
+    held = store.neighbours_many("Customer", customerIds, "HOLDS", "out", "Holding", limit=100_000)
+    accounts = sorted({h.node.key for found in held.values() for h in found})
+    products = store.neighbours_many("Holding", accounts, "OF_PRODUCT", limit=1)
+    product_keys = sorted({p[0].node.key for p in products.values()})
+    lines = store.neighbours_many("Product", product_keys, "IN_LINE", limit=1)
+    rows: list[TaggedHoldingRow] = []
+    for customer in dict.fromkeys(customerIds):
+        for h in held.get(customer, []):
+            product = products[h.node.key][0].node if h.node.key in products else None
+            line = lines[product.key][0].node.key if product and product.key in lines else None
+            props = h.node.props
+            rows.append(
+                {
+                    "forCustomer": customer,
+                    "accountId": h.node.key,
+                    "productId": product.key if product else None,
+                    "productName": product.props.get("name") if product else None,
+                    "line": line,
+                    "status": props.get("status"),
+                    "role": h.edge.props.get("role"),
+                    "openedOn": props.get("opened_on"),
+                    "closedOn": props.get("closed_on"),
+                    "balance": props.get("balance"),
+                    "monthlyValue": props.get("monthly_value"),
+                }
+            )
+    # Cypher sorts nulls last in ascending order.
+    return sorted(
+        rows,
+        key=lambda r: (r["forCustomer"], r["line"] is None, r["line"] or "", r["accountId"]),
+    )
+
+
+@named_query("customer_holdings", to_holdings)
+def holdings(store: GraphStore, customerId: str) -> list[HoldingRow]:
+    return untagged(holdings_many(store, [customerId]))
