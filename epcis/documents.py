@@ -27,6 +27,8 @@ class EpcisDocumentError(ValueError):
 
 
 def event_id(event: dict[str, Any]) -> str:
+    """The event's eventID; without one, a stable ID derived from the event itself
+    (``ni:///sha-256;<hash of the canonical event>?ver=CBV2.0``)."""
     given = event.get("eventID")
     if isinstance(given, str) and given.strip():
         return given.strip()

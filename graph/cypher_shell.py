@@ -19,7 +19,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j import exceptions as neo4j_errors
 
 from graph.config import StoreSettings
-from graph.errors import CkbError, StoreUnavailableError
+from graph.errors import CkbError, StoreUnavailableError, one_line
 
 EMBEDDED_HINT = (
     "ckb cypher needs Neo4j, and {store} is the embedded store: put the same data into "
@@ -115,10 +115,6 @@ class CypherResult:
     seconds: float = 0.0
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
 class CypherSession:
     """One driver for a run of statements (a command or an interactive prompt)."""
 
@@ -142,7 +138,7 @@ class CypherSession:
             ) from None
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError, ValueError) as exc:
             raise StoreUnavailableError(
-                f"cannot reach Neo4j at {settings.target}: {_one_line(exc)}"
+                f"cannot reach Neo4j at {settings.target}: {one_line(exc)}"
             ) from None
         return cls(driver, settings.database, f"{settings.target} (database {settings.database})")
 
@@ -185,11 +181,11 @@ class CypherSession:
     @staticmethod
     def _refusal(exc: neo4j_errors.Neo4jError, timeout: float) -> str:
         code = exc.code or ""
-        message = exc.message or _one_line(exc)
+        message = exc.message or one_line(exc)
         if code.endswith("AccessMode") or "in read access mode" in message:
             return "this statement writes; run it again with --write (read-only by default)"
         if code.endswith("Forbidden") or code.startswith("Neo.ClientError.Security"):
-            return f"Neo4j refused: your role may not do this ({_one_line(exc)})"
+            return f"Neo4j refused: your role may not do this ({one_line(exc)})"
         if "TransactionTimedOut" in code or "Terminated" in code or "timed out" in message:
             return f"the statement ran longer than the {timeout:g} s limit (--timeout)"
         return f"Neo4j: {code.removeprefix('Neo.')}: {' '.join(message.split())}"
@@ -199,11 +195,11 @@ class CypherSession:
         try:
             yield
         except neo4j_errors.ServiceUnavailable as exc:
-            raise StoreUnavailableError(f"lost Neo4j: {_one_line(exc)}") from None
+            raise StoreUnavailableError(f"lost Neo4j: {one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
             raise CypherQueryError(self._refusal(exc, timeout)) from None
         except neo4j_errors.DriverError as exc:
-            raise CypherQueryError(f"Neo4j driver: {_one_line(exc)}") from None
+            raise CypherQueryError(f"Neo4j driver: {one_line(exc)}") from None
 
 
 _COUNTERS = (

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, for errors said in one line."""
+    return " ".join(str(exc).split())
+
+
 class CkbError(Exception):
     """Root of every error ckb raises on purpose."""
 

@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, Transaction
 from neo4j import exceptions as neo4j_errors
 
+from graph.adapter import Bound, Hop, StoreAdapter
 from graph.cypher import CLEAR, PING, CypherStatement, adapter_statements
-from graph.errors import StoreConflictError, StoreError, StoreUnavailableError
-from graph.schema import GraphSchema, schema
+from graph.errors import StoreConflictError, StoreError, StoreUnavailableError, one_line
+from graph.schema import GraphSchema, NodeType, RelType, schema
 from graph.store import (
     Direction,
     Edge,
@@ -34,21 +35,14 @@ from graph.store import (
     UpsertResult,
 )
 from graph.values import (
-    check_lookup,
+    Props,
     check_neighbour_query,
     check_prefix_lookup,
-    check_range_lookup,
-    check_terms_lookup,
     prepare_nodes,
     prepare_rels,
-    prepare_touch,
 )
 
 T = TypeVar("T")
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 Record = dict[str, Any]
@@ -59,7 +53,7 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-class Neo4jStore:
+class Neo4jStore(StoreAdapter):
     def __init__(
         self,
         uri: str,
@@ -85,7 +79,7 @@ class Neo4jStore:
                 uri, auth=auth, connection_timeout=connect_timeout
             )
         except (neo4j_errors.ConfigurationError, ValueError) as exc:
-            raise StoreUnavailableError(f"cannot use Neo4j URI {uri}: {_one_line(exc)}") from None
+            raise StoreUnavailableError(f"cannot use Neo4j URI {uri}: {one_line(exc)}") from None
         try:
             self._driver.verify_connectivity()
         except BaseException:
@@ -102,10 +96,10 @@ class Neo4jStore:
                 f"Neo4j at {uri} refused the credentials (check NEO4J_USER / NEO4J_PASSWORD)"
             ) from None
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.DriverError, OSError) as exc:
-            raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {_one_line(exc)}") from None
+            raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
             raise StoreUnavailableError(
-                f"Neo4j at {uri} refused the connection: {_one_line(exc)}"
+                f"Neo4j at {uri} refused the connection: {one_line(exc)}"
             ) from None
 
     @property
@@ -118,12 +112,6 @@ class Neo4jStore:
 
     def close(self) -> None:
         self._driver.close()
-
-    def __enter__(self) -> Neo4jStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ----------------------------------------------------------------- plumbing
 
@@ -151,11 +139,11 @@ class Neo4jStore:
         try:
             yield
         except neo4j_errors.ServiceUnavailable as exc:
-            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {one_line(exc)}") from None
         except neo4j_errors.TransientError as exc:  # a managed transaction retried already
-            raise StoreConflictError(f"Neo4j: {what} conflicted: {_one_line(exc)}") from None
+            raise StoreConflictError(f"Neo4j: {what} conflicted: {one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
-            raise StoreError(f"Neo4j refused {what}: {_one_line(exc)}") from None
+            raise StoreError(f"Neo4j refused {what}: {one_line(exc)}") from None
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
@@ -201,43 +189,32 @@ class Neo4jStore:
             with self._driver.session(database=self._database) as session:
                 session.run(Query(CLEAR.text)).consume()
         except neo4j_errors.ServiceUnavailable as exc:
-            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {_one_line(exc)}") from None
+            raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {one_line(exc)}") from None
 
     # ----------------------------------------------------------------- writes
 
-    def upsert_nodes(
-        self, label: str, rows: Iterable[Properties], touch: Properties | None = None
+    def _upsert_nodes(
+        self, node_type: NodeType, rows: list[Properties], touch: Props
     ) -> UpsertResult:
-        node_type = self._schema.node(label)
-        touched = prepare_touch(label, node_type.property_names, touch)
-        rows = list(rows)
         prepared = prepare_nodes(node_type, rows)
-        stmt = self._stmt(f"merge_nodes.{label}")
+        stmt = self._stmt(f"merge_nodes.{node_type.label}")
         created = 0
         for chunk in _chunks(prepared, self._batch_size):
             payload = [{"key": p.key, "props": p.props} for p in chunk]
-            _, counters = self._run(stmt, {"rows": payload, "touch": touched})
+            _, counters = self._run(stmt, {"rows": payload, "touch": touch})
             created += counters.nodes_created
         return UpsertResult(received=len(rows), applied=len(prepared), created=created)
 
-    def upsert_relationships(
-        self,
-        rel_type: str,
-        src_label: str,
-        dst_label: str,
-        rows: Iterable[RelRow],
-        touch: Properties | None = None,
+    def _upsert_relationships(
+        self, rel: RelType, src_label: str, dst_label: str, rows: list[RelRow], touch: Props
     ) -> UpsertResult:
-        rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
-        touched = prepare_touch(rel_type, rel.property_names, touch)
-        rows = list(rows)
         prepared = prepare_rels(rel, rows)
-        stmt = self._stmt(f"merge_relationships.{rel_type}.{src_label}.{dst_label}")
+        stmt = self._stmt(f"merge_relationships.{rel.type}.{src_label}.{dst_label}")
         created = 0
         missing: list[MissingEndpoint] = []
         for chunk in _chunks(prepared, self._batch_size):
             payload = [{"src": p.src, "dst": p.dst, "props": p.props} for p in chunk]
-            records, counters = self._run(stmt, {"rows": payload, "touch": touched})
+            records, counters = self._run(stmt, {"rows": payload, "touch": touch})
             created += counters.relationships_created
             for rec in records:
                 ends = tuple(
@@ -293,35 +270,17 @@ class Neo4jStore:
                 found[rec["key"]] = self._to_node(label, rec["props"])
         return found
 
-    def find_nodes(
-        self,
-        label: str,
-        prop: str,
-        value: PropertyValue,
-        limit: int = 100,
-        after: str | None = None,
+    def _find_equal(
+        self, label: str, prop: str, value: PropertyValue, limit: int, after: str | None
     ) -> list[Node]:
-        node_type = self._schema.node(label)
-        check_lookup(node_type, prop, value)
-        if prop == node_type.key:
-            node = self.get_node(label, str(value))
-            past = after is None or str(value) > after
-            return [node] if node and limit > 0 and past else []
         records = self._read(
             f"find_nodes.{label}.{prop}", value=value, after=after, limit=max(limit, 0)
         )
         return [self._to_node(label, rec["props"]) for rec in records]
 
-    def find_range(
-        self,
-        label: str,
-        prop: str,
-        low: PropertyValue | None = None,
-        high: PropertyValue | None = None,
-        limit: int = 100,
-        descending: bool = False,
+    def _find_range(
+        self, label: str, prop: str, low: Bound, high: Bound, limit: int, descending: bool
     ) -> list[Node]:
-        check_range_lookup(self._schema.node(label), prop, low, high)
         order = "desc" if descending else "asc"
         records = self._read(
             f"find_range.{label}.{prop}.{order}", low=low, high=high, limit=max(limit, 0)
@@ -336,13 +295,9 @@ class Neo4jStore:
         )
         return [self._to_node(label, rec["props"]) for rec in records]
 
-    def find_terms(
-        self, label: str, prop: str, terms: Sequence[str], limit: int = 100
+    def _find_terms(
+        self, label: str, prop: str, wanted: list[str], limit: int
     ) -> list[tuple[Node, int]]:
-        node_type = self._schema.node(label)
-        wanted = check_terms_lookup(node_type, prop, terms)
-        if not wanted:
-            return []
         records = self._read(
             f"find_terms.{label}.{prop}",
             query=" OR ".join(wanted),
@@ -351,21 +306,12 @@ class Neo4jStore:
         )
         return [(self._to_node(label, rec["props"]), int(rec["shared"])) for rec in records]
 
-    def neighbours(
-        self,
-        label: str,
-        key: str,
-        rel_type: str | None = None,
-        direction: Direction = "out",
-        other_label: str | None = None,
-        limit: int = 1000,
-    ) -> list[Neighbour]:
-        check_neighbour_query(self._schema, label, rel_type, other_label)
+    def _neighbours(self, label: str, key: str, hop: Hop, limit: int) -> list[Neighbour]:
         records = self._read(
-            f"neighbours.{label}.{direction}",
+            f"neighbours.{label}.{hop.direction}",
             key=key,
-            relType=rel_type,
-            otherLabel=other_label,
+            relType=hop.rel_type,
+            otherLabel=hop.other_label,
             limit=max(limit, 0),
         )
         return [self._neighbour(label, key, rec) for rec in records]
@@ -378,23 +324,16 @@ class Neo4jStore:
             edge = Edge(rec["type"], other.label, other.key, label, key, rec["relProps"])
         return Neighbour(edge, other)
 
-    def neighbours_many(
-        self,
-        label: str,
-        keys: Sequence[str],
-        rel_type: str | None = None,
-        direction: Direction = "out",
-        other_label: str | None = None,
-        limit: int = 100,
+    def _neighbours_many(
+        self, label: str, keys: Sequence[str], hop: Hop, limit: int
     ) -> dict[str, list[Neighbour]]:
-        check_neighbour_query(self._schema, label, rel_type, other_label)
         found: dict[str, list[Neighbour]] = {}
         for chunk in _chunks(list(dict.fromkeys(keys)), self._batch_size):
             records = self._read(
-                f"neighbours_many.{label}.{direction}",
+                f"neighbours_many.{label}.{hop.direction}",
                 keys=list(chunk),
-                relType=rel_type,
-                otherLabel=other_label,
+                relType=hop.rel_type,
+                otherLabel=hop.other_label,
                 limit=max(limit, 0),
             )
             for rec in records:

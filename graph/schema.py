@@ -182,7 +182,7 @@ def _p(name: str, type_: str = "string", doc: str = "") -> Prop:
 
 
 # What EPCIS master data (CBV location and party attributes, urn:epcglobal:cbv:mda#...)
-# sets on a Location or Party; epcis/capture.py maps the attributes.
+# sets on a Location or Party; epcis/masterdata.py maps the attributes.
 _MASTER_DATA = (
     _p("name", doc="mda#name"),
     _p("address", doc="mda#streetAddressOne, Two and Three, joined with ', '"),

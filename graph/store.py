@@ -1,8 +1,9 @@
 """The store port: what every graph store offers, whatever it runs on.
 
 Two adapters implement it: ``graph.embedded`` (a graph in one SQLite file, the default) and
-``graph.neo4j_store`` (the production store). The store contract tests hold them to the
-same observable behaviour, so loaders and traversals never ask which one they talk to.
+``graph.neo4j_store`` (the production store), both on ``graph.adapter.StoreAdapter``, which
+checks the port's arguments once for both. The store contract tests hold them to the same
+observable behaviour, so loaders and traversals never ask which one they talk to.
 """
 
 from __future__ import annotations

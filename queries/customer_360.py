@@ -12,7 +12,7 @@ from graph.store import GraphStore, Node
 from queries.base import bounded
 from queries.customer_holdings import HoldingRow, HoldingSummary, holdings, to_holdings
 from queries.customer_sources import SourceLink, SourceRow, sources, to_sources
-from queries.customer_touchpoints import RecentRow, recent_key
+from queries.customer_touchpoints import RecentRow, recent_key, recent_row
 from queries.engine import named_query
 from queries.household_members import HouseholdMember, MemberRow, members, to_members
 
@@ -126,18 +126,6 @@ def _channels(recent: list[Node]) -> list[ChannelRow]:
     ]
 
 
-def _recent(t: Node) -> RecentRow:
-    return {
-        "id": t.key,
-        "occurredAt": t.props.get("occurred_at"),
-        "channel": t.props.get("channel"),
-        "kind": t.props.get("kind"),
-        "reason": t.props.get("reason"),
-        "outcome": t.props.get("outcome"),
-        "resolutionStatus": t.props.get("resolution_status"),
-    }
-
-
 def _complaint(t: Node) -> ComplaintRow:
     return {
         "id": t.key,
@@ -202,7 +190,7 @@ def customer_360(store: GraphStore, customerId: str, first: int) -> list[Custome
             "sources": sources(store, customerId),
             "members": members(store, customerId),
             "holdings": holdings(store, customerId),
-            "touchpoints": [_recent(t) for t in recent[:first]],
+            "touchpoints": [recent_row(t) for t in recent[:first]],
             "openComplaints": [_complaint(t) for t in complaints[:MAX_OPEN_COMPLAINTS]],
             "consents": _consents(store, customerId),
             "channels": _channels(recent),

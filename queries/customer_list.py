@@ -32,6 +32,7 @@ from queries.customer_filter import (
     AnyOf,
     Compare,
     Filter,
+    FilterCompiler,
     Not,
     Order,
     Related,
@@ -136,14 +137,13 @@ def list_customers(
 # ----------------------------------------------------------------------------- Cypher
 
 
-class _Compiler:
-    def __init__(self) -> None:
-        self.params: dict[str, Any] = {}
+class _Compiler(FilterCompiler):
+    TRUE = "true"
+    FALSE = "false"
+    PLACEHOLDER = "${name}"
 
-    def param(self, value: Any) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = list(value) if isinstance(value, tuple) else value
-        return f"${name}"
+    def bound(self, value: Any) -> Any:
+        return list(value) if isinstance(value, tuple) else value
 
     def compare(self, subject: str, c: Compare) -> str:
         operators = {
@@ -153,16 +153,11 @@ class _Compiler:
         # coalesce: a missing property is false, not null, so NOT behaves as in Python.
         return f"coalesce({subject} {operators[c.op]} {self.param(c.value)}, false)"
 
-    def filter(self, f: Filter) -> str:
-        if isinstance(f, Compare):
-            return self.compare(f"c.{f.field}", f)
-        if isinstance(f, AllOf):
-            return "(" + " AND ".join(self.filter(p) for p in f.parts) + ")" if f.parts else "true"
-        if isinstance(f, AnyOf):
-            return "(" + " OR ".join(self.filter(p) for p in f.parts) + ")" if f.parts else "false"
-        if isinstance(f, Not):
-            return f"NOT ({self.filter(f.part)})"
-        return self.related(f)
+    def customer_field(self, c: Compare) -> str:
+        return self.compare(f"c.{c.field}", c)
+
+    def negated(self, condition: str) -> str:
+        return f"NOT ({condition})"
 
     def related(self, f: Related) -> str:
         if f.what == "touchpoints":

@@ -36,7 +36,7 @@ from graph.embedded.layout import (
 )
 from graph.schema import schema
 from graph.store import GraphCounts
-from queries.customer_filter import AllOf, AnyOf, Compare, Filter, Not, Order, Related
+from queries.customer_filter import AllOf, Compare, Filter, FilterCompiler, Order, Related
 
 _RANGE_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # Which Related conditions an index answers (graph/schema.py declares these indexed).
@@ -75,19 +75,18 @@ def _types(value: Any) -> str | None:
     return None
 
 
-class _Compiler:
+class _Compiler(FilterCompiler):
+    TRUE = "1"
+    FALSE = "0"
+    PLACEHOLDER = ":{name}"
+
     def __init__(self, codes: Codes, rollups: bool, where: Filter | None) -> None:
-        self.params: dict[str, Any] = {}
+        super().__init__()
         self.driver = _driver(where)
         self.codes = codes
         self.label = codes.labels
         self.type = codes.types
         self.rollups = rollups
-
-    def param(self, value: Any) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = value
-        return f":{name}"
 
     # ------------------------------------------------------------------ comparisons
 
@@ -165,16 +164,11 @@ class _Compiler:
 
     # ------------------------------------------------------------------ the tree
 
-    def filter(self, f: Filter) -> str:
-        if isinstance(f, Compare):
-            return self.compare("c", f, "c.key" if f.field == "id" else None)
-        if isinstance(f, AllOf):
-            return "(" + " AND ".join(self.filter(p) for p in f.parts) + ")" if f.parts else "1"
-        if isinstance(f, AnyOf):
-            return "(" + " OR ".join(self.filter(p) for p in f.parts) + ")" if f.parts else "0"
-        if isinstance(f, Not):
-            return f"(NOT coalesce({self.filter(f.part)}, 0))"
-        return self.related(f)
+    def customer_field(self, c: Compare) -> str:
+        return self.compare("c", c, "c.key" if c.field == "id" else None)
+
+    def negated(self, condition: str) -> str:
+        return f"(NOT coalesce({condition}, 0))"
 
     def related(self, f: Related) -> str:
         negate = "NOT " if f.quantifier == "none" else ""

@@ -51,6 +51,18 @@ def recent_key(t: Node) -> tuple[str, str]:
     return (str(t.props.get("occurred_at", "")), t.key)
 
 
+def recent_row(t: Node) -> RecentRow:
+    return {
+        "id": t.key,
+        "occurredAt": t.props.get("occurred_at"),
+        "channel": t.props.get("channel"),
+        "kind": t.props.get("kind"),
+        "reason": t.props.get("reason"),
+        "outcome": t.props.get("outcome"),
+        "resolutionStatus": t.props.get("resolution_status"),
+    }
+
+
 def to_touchpoints(rows: list[TouchpointRow]) -> list[TouchpointSummary]:
     return [
         TouchpointSummary(
@@ -109,13 +121,7 @@ def touchpoints_many(
     return [
         {
             "forCustomer": customer,
-            "id": t.key,
-            "occurredAt": t.props.get("occurred_at"),
-            "channel": t.props.get("channel"),
-            "kind": t.props.get("kind"),
-            "reason": t.props.get("reason"),
-            "outcome": t.props.get("outcome"),
-            "resolutionStatus": t.props.get("resolution_status"),
+            **recent_row(t),
             "agentId": agents[t.key][0].node.key if t.key in agents else None,
         }
         for customer, ts in picked.items()

@@ -19,7 +19,8 @@ import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
-from tests.support.faults import Lab, Trial, content, files, traces
+from tests.support.faults import Lab, Trial, traces
+from tests.support.worlds import content, files
 
 pytestmark = pytest.mark.faults
 

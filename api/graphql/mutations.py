@@ -22,6 +22,7 @@ from api.graphql.context import ApiContext, Info, in_thread
 from api.graphql.permissions import AGENT_WRITERS, ANALYSTS, LOADERS, field_for
 from api.graphql.types.review import PossibleMatch, possible_match
 from api.http.capture import capture_body
+from api.http.request_id import current_request_id
 from governance.audit import record_audit
 from governance.consent import update_consent
 from governance.erase import erase_customer
@@ -144,7 +145,7 @@ async def _audit(context: ApiContext, action: str, target: str, detail: dict[str
 
 def _push_one(context: ApiContext, kind: str, source: str, record: dict[str, Any]) -> PushAnswer:
     settings = context.connection.app.state.ingest
-    return push(context.store, kind, source, orjson.dumps(record), settings)
+    return push(context.store, kind, source, orjson.dumps(record), settings, current_request_id())
 
 
 @strawberry.type

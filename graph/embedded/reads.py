@@ -9,17 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from graph.adapter import Bound
 from graph.embedded.connections import Connections
 from graph.embedded.layout import indexed_by, term_field, type_expr, value_expr
 from graph.embedded.texts import json_list, loads
 from graph.store import GraphCounts, Node, PropertyValue
-from graph.values import (
-    check_lookup,
-    check_prefix_lookup,
-    check_range_lookup,
-    check_terms_lookup,
-    value_kind,
-)
+from graph.values import check_prefix_lookup, value_kind
 
 # json_type() names of the values one kind of lookup value may match: 1, 1.0 and True
 # are one value to SQL, not to the store port.
@@ -73,20 +68,9 @@ class Reads(Connections):
         # The caller's order, as a dict of the keys it asked for.
         return {key: found[key] for key in keys if key in found}
 
-    def find_nodes(
-        self,
-        label: str,
-        prop: str,
-        value: PropertyValue,
-        limit: int = 100,
-        after: str | None = None,
+    def _find_equal(
+        self, label: str, prop: str, value: PropertyValue, limit: int, after: str | None
     ) -> list[Node]:
-        node_type = self._schema.node(label)
-        check_lookup(node_type, prop, value)
-        if prop == node_type.key:
-            node = self.get_node(label, str(value))
-            past = after is None or str(value) > after
-            return [node] if node and limit > 0 and past else []
         types = _JSON_TYPES[value_kind(value)]
         with self._reading() as conn:
             rows = conn.execute(
@@ -98,16 +82,9 @@ class Reads(Connections):
             ).fetchall()
         return [Node(label, key, loads(props)) for key, props in rows]
 
-    def find_range(
-        self,
-        label: str,
-        prop: str,
-        low: PropertyValue | None = None,
-        high: PropertyValue | None = None,
-        limit: int = 100,
-        descending: bool = False,
+    def _find_range(
+        self, label: str, prop: str, low: Bound, high: Bound, limit: int, descending: bool
     ) -> list[Node]:
-        check_range_lookup(self._schema.node(label), prop, low, high)
         kind = value_kind(low if low is not None else high)  # type: ignore[arg-type]
         expr = value_expr(prop)
         # SQL orders numbers before text: bound both ends so the index range holds only
@@ -168,13 +145,9 @@ class Reads(Connections):
         hits = sorted((key, props) for value, key, props in rows if value.startswith(prefix))
         return [Node(label, key, loads(props)) for key, props in hits[: max(limit, 0)]]
 
-    def find_terms(
-        self, label: str, prop: str, terms: Sequence[str], limit: int = 100
+    def _find_terms(
+        self, label: str, prop: str, wanted: list[str], limit: int
     ) -> list[tuple[Node, int]]:
-        node_type = self._schema.node(label)
-        wanted = check_terms_lookup(node_type, prop, terms)
-        if not wanted:
-            return []
         with self._reading() as conn:
             rows = conn.execute(
                 "WITH shared AS (SELECT node, count(*) AS n FROM terms "

@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from graph.adapter import StoreAdapter
 from graph.embedded.connections import WRITER_CACHE_KIB, rollback
 from graph.embedded.file import StoreFile
 from graph.embedded.layout import (
@@ -40,7 +41,7 @@ from graph.errors import StoreCorruptError, StoreFormatError, StoreReadOnlyError
 from graph.schema import GraphSchema, schema
 
 
-class EmbeddedStore(Writes, Reads, Traversals, SqlReads):
+class EmbeddedStore(Writes, Reads, Traversals, SqlReads, StoreAdapter):
     """The default store. Thread-safe; any number of instances and processes per file."""
 
     def __init__(
@@ -177,12 +178,6 @@ class EmbeddedStore(Writes, Reads, Traversals, SqlReads):
             rollback(conn)
             raise
         return actions
-
-    def __enter__(self) -> EmbeddedStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def ping(self) -> None:
         with self._reading() as conn:

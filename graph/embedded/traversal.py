@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from graph.adapter import Hop
 from graph.embedded.connections import Connections
 from graph.embedded.texts import json_list, loads
 from graph.store import Direction, Edge, Neighbour, Node
@@ -140,32 +141,15 @@ class Traversals(Connections):
                 found.setdefault(key, []).append((edge, other))
         return {key: found[key] for key in dict.fromkeys(keys) if key in found}
 
-    def neighbours(
-        self,
-        label: str,
-        key: str,
-        rel_type: str | None = None,
-        direction: Direction = "out",
-        other_label: str | None = None,
-        limit: int = 1000,
-    ) -> list[Neighbour]:
-        return self.neighbours_many(label, [key], rel_type, direction, other_label, limit).get(
-            key, []
-        )
+    def _neighbours(self, label: str, key: str, hop: Hop, limit: int) -> list[Neighbour]:
+        return self._neighbours_many(label, [key], hop, limit).get(key, [])
 
-    def neighbours_many(
-        self,
-        label: str,
-        keys: Sequence[str],
-        rel_type: str | None = None,
-        direction: Direction = "out",
-        other_label: str | None = None,
-        limit: int = 100,
+    def _neighbours_many(
+        self, label: str, keys: Sequence[str], hop: Hop, limit: int
     ) -> dict[str, list[Neighbour]]:
-        check_neighbour_query(self._schema, label, rel_type, other_label)
         if not keys or limit <= 0:
             return {}
-        found = self._adjacent(label, keys, rel_type, direction, other_label, limit, True)
+        found = self._adjacent(label, keys, *hop, limit, True)
         return {
             key: [Neighbour(edge, node) for edge, node in items if node]
             for key, items in found.items()

@@ -31,8 +31,9 @@ from graph.embedded.texts import (
 )
 from graph.errors import StoreError
 from graph.memory import gc_paused
+from graph.schema import NodeType, RelType
 from graph.store import MissingEndpoint, Properties, RelRow, UpsertResult
-from graph.values import prepare_nodes, prepare_rels, prepare_touch
+from graph.values import Props, prepare_nodes, prepare_rels, prepare_touch
 
 
 class Writes(Rollups):
@@ -47,16 +48,13 @@ class Writes(Rollups):
                 (kind, name, delta),
             )
 
-    def upsert_nodes(
-        self, label: str, rows: Iterable[Properties], touch: Properties | None = None
+    def _upsert_nodes(
+        self, node_type: NodeType, rows: list[Properties], touch: Props
     ) -> UpsertResult:
-        node_type = self._schema.node(label)
-        touch_props = prepare_touch(label, node_type.property_names, touch)
-        rows = list(rows)
         with gc_paused():
             prepared = prepare_nodes(node_type, rows)
-            staged = [(p.key, *staged_texts(p.props, touch_props)) for p in prepared]
-        return self._merge_nodes(label, staged, dumps(touch_props), len(rows))
+            staged = [(p.key, *staged_texts(p.props, touch)) for p in prepared]
+        return self._merge_nodes(node_type.label, staged, dumps(touch), len(rows))
 
     def upsert_staged_nodes(
         self, label: str, rows: Sequence[StagedNode], touch: Properties | None = None
@@ -160,25 +158,15 @@ class Writes(Rollups):
             (self._codes.labels[src_label], self._codes.labels[dst_label]),
         )
 
-    def upsert_relationships(
-        self,
-        rel_type: str,
-        src_label: str,
-        dst_label: str,
-        rows: Iterable[RelRow],
-        touch: Properties | None = None,
+    def _upsert_relationships(
+        self, rel: RelType, src_label: str, dst_label: str, rows: list[RelRow], touch: Props
     ) -> UpsertResult:
-        rel = self._schema.check_endpoints(rel_type, src_label, dst_label)
-        touch_props = prepare_touch(rel_type, rel.property_names, touch)
-        rows = list(rows)
         with gc_paused():
             staged = [
-                (p.src, p.dst, RKEY_SEP.join(p.rkey), *staged_texts(p.props, touch_props))
+                (p.src, p.dst, RKEY_SEP.join(p.rkey), *staged_texts(p.props, touch))
                 for p in prepare_rels(rel, rows)
             ]
-        return self._merge_rels(
-            rel_type, src_label, dst_label, staged, dumps(touch_props), len(rows)
-        )
+        return self._merge_rels(rel.type, src_label, dst_label, staged, dumps(touch), len(rows))
 
     def upsert_staged_relationships(
         self,

@@ -66,7 +66,7 @@ class Generator:
     def __init__(self) -> None:
         self._uris = itertools.count(1)
 
-    def value(self, node: dict[str, Any]) -> Any:
+    def value(self, node: dict[str, Any]) -> Any:  # noqa: PLR0912 - one branch per EPCIS field kind
         node = _resolve(node)
         if "enum" in node:
             return node["enum"][0]

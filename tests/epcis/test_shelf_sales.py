@@ -15,6 +15,7 @@ from graph.store import GraphStore
 from loaders.pipeline import load_file
 from loaders.record_rows import singleton_customer_id
 from queries.shelf_interactions import _store_sales, prepare_shelf, sale_days
+from tests.support.loader_files import load_text, write_file
 
 SHOP = "urn:epc:id:sgln:0614141.00777.0"
 OTHER = "urn:epc:id:sgln:0614141.00778.0"
@@ -40,16 +41,11 @@ WINDOWS = [
 ]
 
 
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def loaded(store: GraphStore, tmp_path: Path) -> GraphStore:
-    _write(tmp_path / "lines.csv", "line_id,name,industry\nm,Mobile,telco\ns,Savings,bank\n")
-    _write(tmp_path / "products.csv", "product_id,name,line_id\nMOB,Mobile,m\nSAV,Saver,s\n")
-    _write(
+    write_file(tmp_path / "lines.csv", "line_id,name,industry\nm,Mobile,telco\ns,Savings,bank\n")
+    write_file(tmp_path / "products.csv", "product_id,name,line_id\nMOB,Mobile,m\nSAV,Saver,s\n")
+    write_file(
         tmp_path / "c.csv", "source_record_id,name,email\n1,Ann Lee,ann@x.org\n2,Bo Ek,bo@x.org\n"
     )
     for kind, name in (("product_lines", "lines"), ("products", "products"), ("customers", "c")):
@@ -59,8 +55,8 @@ def loaded(store: GraphStore, tmp_path: Path) -> GraphStore:
 
 
 def _load(store: GraphStore, tmp_path: Path, text: str) -> None:
-    summary = load_file(
-        store, "purchases", _write(tmp_path / "p.csv", text), "billing", rejects_path=tmp_path / "r"
+    summary = load_text(
+        store, "purchases", tmp_path / "p.csv", text, "billing", rejects_path=tmp_path / "r"
     )
     assert summary.rejected == 0
 

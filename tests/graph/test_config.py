@@ -1,3 +1,6 @@
+"""Store settings from the environment and --graph: the embedded default, Neo4j's URI and
+credentials, what overrides what, and bad settings explained."""
+
 from __future__ import annotations
 
 import pytest

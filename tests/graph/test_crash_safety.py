@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from graph.embedded import EmbeddedStore
-from tests.support.faults import check_file
 from tests.support.paths import REPO
+from tests.support.worlds import check_file
 
 pytestmark = pytest.mark.faults
 

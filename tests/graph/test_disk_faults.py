@@ -12,19 +12,16 @@ elsewhere those tests skip.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
 import random
 import shutil
-import sqlite3
 import string
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -37,9 +34,15 @@ from graph.embedded import EmbeddedStore
 from graph.errors import StoreError
 from loaders.pipeline import load_file
 from tests.support.commands import run_ckb
+from tests.support.disk_faults import (
+    fill_disk,
+    free_space,
+    is_store_file,
+    read_only_file,
+    unwritable_folder,
+)
 from tests.support.serve import LiveServer
 
-REAL_CONNECT = sqlite3.connect
 TOKEN = "disk-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 KEYS = AuthSettings.from_env(
@@ -99,63 +102,6 @@ def _store_with(path: Path, n: int = 20) -> Path:
     return path
 
 
-def _is_store(database: object, path: Path) -> bool:
-    text = str(database)
-    if text.startswith("file:"):
-        text = unquote(text.removeprefix("file:").split("?", 1)[0])
-    return os.path.realpath(text) == os.path.realpath(path)
-
-
-def fill_disk(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[sqlite3.Connection]:
-    """From now on every connection to the store may not grow it past its size: a disk
-    with no room left. Returns the connections opened, to free space on later."""
-    with contextlib.closing(REAL_CONNECT(path)) as conn:
-        conn.execute("VACUUM")  # no free pages left inside the file either
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    opened: list[sqlite3.Connection] = []
-
-    def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = REAL_CONNECT(database, *args, **kwargs)
-        if _is_store(database, path):
-            conn.execute(f"PRAGMA max_page_count = {pages}")
-            opened.append(conn)
-        return conn
-
-    monkeypatch.setattr(sqlite3, "connect", connect)
-    return opened
-
-
-def free_space(opened: list[sqlite3.Connection]) -> None:
-    for conn in opened:
-        conn.execute("PRAGMA max_page_count = 1073741823")
-
-
-def read_only_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
-    """SQLite opens the store read-only, as it does a file it may not write."""
-
-    def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
-        if _is_store(database, path):
-            kwargs["uri"] = True
-            database = f"file:{os.path.realpath(path)}?mode=ro"
-        return REAL_CONNECT(database, *args, **kwargs)
-
-    monkeypatch.setattr(sqlite3, "connect", connect)
-
-
-def unwritable_folder(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
-    """Files in ``folder`` cannot be opened for writing (EACCES), as for a user who may
-    not write there."""
-    real_open = Path.open
-    where = folder.resolve()
-
-    def guarded(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if set(mode) & set("wax+") and self.resolve().parent == where:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real_open(self, mode, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", guarded)
-
-
 def _one_line(err: str, *fragments: str) -> str:
     """The only line on stderr: a ckb error naming every fragment, no traceback."""
     assert "Traceback" not in err, err
@@ -189,6 +135,21 @@ def _seeded_here(
     return store, graph, _counts(graph, capsys)
 
 
+def _loaded_here(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    customers: int,
+) -> tuple[Path, str, dict[str, Any]]:
+    """Working in ``tmp_path``, a store that ``ckb load`` filled with ``customers``
+    customers: its path, its --graph value and its counts."""
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "kb.sqlite"
+    graph = f"embedded:{store}"
+    assert _load(graph, _customers(tmp_path / "first.csv", customers, "A")) == 0
+    return store, graph, _counts(graph, capsys)
+
+
 def _load_refused(
     graph: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], *fragments: str
 ) -> None:
@@ -219,11 +180,7 @@ def _serve(path: Path, tmp: Path) -> LiveServer:
 def test_a_full_disk_ends_a_load_in_one_line_keeping_nothing_of_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    store = tmp_path / "kb.sqlite"
-    graph = f"embedded:{store}"
-    assert _load(graph, _customers(tmp_path / "first.csv", 20, "A")) == 0
-    before = _counts(graph, capsys)
+    store, graph, before = _loaded_here(tmp_path, monkeypatch, capsys, customers=20)
     second = _customers(tmp_path / "second.csv", 2000, "B")
     with monkeypatch.context() as full:
         fill_disk(full, store)
@@ -305,7 +262,7 @@ def test_a_store_this_user_may_not_write_is_opened_read_only(
     real_access = os.access
 
     def access(path: Any, mode: int, **kwargs: Any) -> bool:
-        if mode & os.W_OK and _is_store(path, store):
+        if mode & os.W_OK and is_store_file(path, store):
             return False
         return real_access(path, mode, **kwargs)
 
@@ -369,13 +326,9 @@ def test_the_store_layer_says_what_a_full_disk_cost(
 def test_a_load_that_cannot_keep_its_rejects_stops_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    store = tmp_path / "kb.sqlite"
-    graph = f"embedded:{store}"
+    _, graph, before = _loaded_here(tmp_path, monkeypatch, capsys, customers=5)
     rejects = tmp_path / "locked"
     rejects.mkdir()
-    assert _load(graph, _customers(tmp_path / "first.csv", 5, "A")) == 0
-    before = _counts(graph, capsys)
     unwritable_folder(monkeypatch, rejects)
     where = ["--rejects", str(rejects / "bad.rejects.jsonl")]
     # A file with a record to reject stops: the record is never dropped unseen, and

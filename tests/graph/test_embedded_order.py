@@ -1,6 +1,6 @@
 """The embedded store's neighbour answers against a model of the port's contract.
 
-The store ranks label and type codes by their names in SQL (graph/sqlite_schema.py) and
+The store ranks label and type codes by their names in SQL (graph/embedded/layout.py) and
 keeps a per-node limit with a window function; a small model in plain Python says what
 the port promises — every matching relationship once (a self-loop once), ordered by type,
 other label, other key, outgoing first, relationship key, at most ``limit`` per node — and

@@ -1,7 +1,7 @@
 """Every statement the embedded store runs goes through an index.
 
 The embedded store promises that no read or write walks a whole table: each lookup of
-the store port is an index search (graph/sqlite_schema.py). This test records every SQL
+the store port is an index search (graph/embedded/layout.py). This test records every SQL
 statement, with its parameters, that the store executes while a workload calls every
 port method in every shape (term-indexed labels, paging, ranges both ways, all three
 directions, atomic blocks ...), then asks SQLite for each distinct statement's plan
@@ -224,7 +224,7 @@ def _customer(i: int, *, keys: str | None = None) -> dict[str, Any]:
     }
 
 
-def _workload(store: EmbeddedStore) -> None:
+def _workload(store: EmbeddedStore) -> None:  # noqa: PLR0915 - every read the port makes, in one recorded run
     """Call every port method in every shape, on a few hundred nodes of several labels."""
     store.ping()
     store.apply_schema()

@@ -1,9 +1,9 @@
 """Many processes on one embedded store file, for real.
 
 ``ckb serve`` takes pushed batches while other processes read the same file with the CLI
-and load files into it; two processes write the same keys at once. Afterwards every
-acknowledged record is in the store, the counts agree with the rows, the file passes
-SQLite's integrity check and a fresh server answers GraphQL from it.
+and load files into it. Afterwards every acknowledged record is in the store, the counts
+agree with the rows, the file passes SQLite's integrity check and a fresh server answers
+GraphQL from it. (Processes writing or creating one file at once: test_concurrent_writers.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,8 +28,8 @@ from graph.embedded import EmbeddedStore
 from loaders.record_rows import source_record_key
 from loaders.sources import read_records
 from tests.support.commands import CKB, run_ckb
-from tests.support.paths import REPO
 from tests.support.serve import free_port
+from tests.support.store_file import row_counts
 
 INGEST_TOKEN = "push-token"
 FEED_KEY = "feed-key"  # an API key with the loader role: the other way to push
@@ -272,17 +271,6 @@ def _expected_keys(summary: dict[str, Any], cwd: Path) -> list[str]:
     ]
 
 
-def _row_counts(path: Path) -> tuple[dict[str, int], dict[str, int]]:
-    with closing(sqlite3.connect(path)) as conn:
-        nodes = dict(
-            conn.execute("SELECT label, count(*) FROM node_rows GROUP BY label").fetchall()
-        )
-        rels = dict(
-            conn.execute("SELECT type, count(*) FROM relationship_rows GROUP BY type").fetchall()
-        )
-    return nodes, rels
-
-
 def _graphql(url: str, query: str) -> dict[str, Any]:
     r = httpx.post(
         f"{url}/graphql",
@@ -299,7 +287,7 @@ def _graphql(url: str, query: str) -> dict[str, Any]:
 # ----------------------------------------------------------------- tests
 
 
-def test_serve_push_read_and_load_at_once_lose_nothing(tmp_path: Path) -> None:
+def test_serve_push_read_and_load_at_once_lose_nothing(tmp_path: Path) -> None:  # noqa: PLR0915 - four processes at once, one scenario
     store_path = tmp_path / "kb.sqlite"
     graph = f"embedded:{store_path}"
     env = _env(tmp_path)
@@ -386,7 +374,7 @@ def test_serve_push_read_and_load_at_once_lose_nothing(tmp_path: Path) -> None:
         counts = store.counts()
         assert counts.nodes["SourceRecord"] == by_kind["customers"] + len(customers)
         assert counts.nodes["Touchpoint"] == by_kind["touchpoints"] + len(touchpoints)
-        rows_nodes, rows_rels = _row_counts(store_path)
+        rows_nodes, rows_rels = row_counts(store_path)
         assert {k: v for k, v in counts.nodes.items() if v} == rows_nodes
         assert {k: v for k, v in counts.relationships.items() if v} == rows_rels
         # The reader's last run came after every write: it saw the final store.
@@ -412,90 +400,3 @@ def test_serve_push_read_and_load_at_once_lose_nothing(tmp_path: Path) -> None:
             )
             assert data["customer"]["id"] == customer_id
             assert {"system": system, "recordId": record_id} in data["customer"]["sources"]
-
-
-# Each process: open the store, say ready, wait for the start time, then write.
-_WRITER = """
-import sys, time
-from graph.embedded import EmbeddedStore
-
-path, prop, tag = sys.argv[1:4]
-store = EmbeddedStore(path, busy_timeout=30)
-print("ready", flush=True)
-start = float(sys.stdin.readline())
-while time.time() < start:
-    pass
-for batch in range(50):
-    store.upsert_nodes(
-        "Customer", [{"id": f"K{i:03d}", prop: f"{tag}{batch}"} for i in range(100)]
-    )
-store.close()
-print("done", flush=True)
-"""
-
-
-def _started_together(script: str, argvs: list[list[str]]) -> list[subprocess.Popen[str]]:
-    """One process per argv running ``script``, released together once all are ready: a
-    start time on stdin they spin until, closer together than waking each one would be."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, *argv],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        for argv in argvs
-    ]
-    for proc in procs:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if line != "ready\n":
-            proc.kill()
-            raise AssertionError(f"not ready: {line!r} {proc.communicate()[1]}")
-    start = f"{time.time() + 0.2}\n"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(start)
-        proc.stdin.flush()
-    return procs
-
-
-def test_two_processes_writing_the_same_keys_lose_no_update(tmp_path: Path) -> None:
-    path = tmp_path / "kb.sqlite"
-    EmbeddedStore(path).close()
-    procs = _started_together(_WRITER, [[str(path), "email", "a"], [str(path), "city", "b"]])
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        assert out == "done\n"
-    with EmbeddedStore(path) as store:
-        keys = [f"K{i:03d}" for i in range(100)]
-        nodes = store.get_nodes("Customer", keys)
-        assert sorted(nodes) == keys
-        for key, node in nodes.items():
-            assert node.props == {"id": key, "email": "a49", "city": "b49"}, node
-        assert store.counts().nodes["Customer"] == 100
-    assert _row_counts(path)[0] == {"Customer": 100}
-
-
-_OPENER = """
-import sys, time
-from graph.embedded import EmbeddedStore
-
-print("ready", flush=True)
-start = float(sys.stdin.readline())
-while time.time() < start:
-    pass
-EmbeddedStore(sys.argv[1], busy_timeout=30).close()
-"""
-
-
-def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path: Path) -> None:
-    for trial in range(15):
-        path = tmp_path / f"new{trial}.sqlite"
-        procs = _started_together(_OPENER, [[str(path)]] * 3)
-        for proc in procs:
-            _, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, f"trial {trial}: {err.strip().splitlines()[-1:]}"

@@ -1,3 +1,7 @@
+"""The graph model (graph/schema.py): it covers the product, every label has a constraint
+and every indexed property an index with a unique name, inconsistent models are refused,
+and the committed docs/schema.md is current."""
+
 from __future__ import annotations
 
 import pytest

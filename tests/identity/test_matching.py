@@ -1,13 +1,11 @@
-"""Identity matching, pure: normalisers, the model, blocking, guards, evaluation."""
+"""Identity matching, pure: the model, blocking, guards, evaluation. (The normalisers:
+test_normalize.py.)"""
 
 from __future__ import annotations
 
 import math
-from datetime import date
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from identity.blocking import candidate_pairs
 from identity.clustering import SOLE_WEIGHT, one_record_systems, resolve, sole_candidates
@@ -16,81 +14,8 @@ from identity.evaluate import cluster_scores, pairwise_scores
 from identity.matching import AUTO_MERGE_WEIGHT, Link, is_link, review_reason, score, worth_review
 from identity.model import Model, estimate_model, find_generic
 from identity.names import given_name_relation, name_tokens, phonetic_code
-from identity.normalize import (
-    address_tokens,
-    normalize_birth_date,
-    normalize_email,
-    normalize_id,
-    normalize_phone,
-    normalize_postal,
-)
 from identity.profile import Profile, profile
-
-TODAY = date(2026, 11, 23)
-
-
-@pytest.mark.parametrize(
-    ("raw", "country", "value", "flag"),
-    [
-        ("+86 153 4233 1444", None, "+8615342331444", None),
-        ("(030) 123456", "DE", "+4930123456", None),
-        ("000000", None, None, "placeholder_phone"),
-        ("N/A", None, None, "placeholder_phone"),
-        ("12", "US", None, "invalid_phone"),
-        ("call me", "US", None, "invalid_phone"),
-        (None, None, None, None),
-    ],
-)
-def test_phones_to_e164_or_a_flag(
-    raw: str | None, country: str | None, value: str | None, flag: str | None
-) -> None:
-    normal = normalize_phone(raw, country)
-    assert (normal.value, normal.flag) == (value, flag)
-
-
-def test_emails_addresses_dates_ids() -> None:
-    assert normalize_email(" Ann.Lee+news@Example.COM ").value == "ann.lee@example.com"
-    assert normalize_email("not-an-email").flag == "invalid_email"
-    assert normalize_email("none").flag == "placeholder_email"
-    assert address_tokens("Apt. 5, 12 N Main St") == (
-        "apartment",
-        "5",
-        "12",
-        "north",
-        "main",
-        "street",
-    )
-    assert address_tokens("12 North Main Street Apartment 5") != ()
-    # Australia Post's abbreviations: one address however the street type is written.
-    assert address_tokens("2 Main Cct") == address_tokens("2 Main Circuit")
-    assert address_tokens("4/9 Ocean Pde") == ("4", "9", "ocean", "parade")
-    assert normalize_postal("sw1a 1aa").value == "SW1A1AA"
-    assert normalize_postal("00000").flag == "invalid_postal_code"
-    assert normalize_birth_date("2999-01-01", TODAY).flag == "future_birth_date"
-    assert normalize_birth_date("1985-02-30", TODAY).flag == "invalid_birth_date"
-    assert normalize_birth_date("1985-02-03", TODAY).value == "1985-02-03"
-    assert normalize_id("000-000-000").flag == "placeholder_id"
-
-
-@given(st.text(max_size=40), st.sampled_from([None, "US", "CN", "DE", "XX"]))
-def test_phone_normaliser_never_crashes(raw: str, country: str | None) -> None:
-    normal = normalize_phone(raw, country)
-    assert normal.value is None or normal.value.startswith("+")
-
-
-@given(st.text(max_size=20) | st.from_regex(r"\A\d{1,4}[-/.]\d{1,4}[-/.]\d{1,4}\Z"))
-def test_birth_date_normaliser_never_crashes_and_reads_only_plausible_dates(raw: str) -> None:
-    normal = normalize_birth_date(raw, TODAY)
-    if normal.value is not None:
-        assert "1900-01-01" <= normal.value <= TODAY.isoformat()
-    else:
-        assert normal.flag in (None, "invalid_birth_date", "future_birth_date")
-
-
-@given(st.dictionaries(st.sampled_from(["name", "email", "phone", "birth_date", "birth_date_raw", "address", "address_line2", "postal_code", "national_id", "country"]), st.text(max_size=30)))  # fmt: skip
-def test_any_record_profiles_without_crashing(props: dict[str, str]) -> None:
-    p = profile("r", props, TODAY)
-    assert p.key == "r"
+from tests.support.identity_fixtures import TODAY
 
 
 def _p(key: str, name: str, **fields: str) -> Profile:

@@ -18,9 +18,9 @@ from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
 from identity.resolve import resolve_store
 from loaders.pipeline import load_file
-from tests.support.faults import content
 from tests.support.identity_fixtures import TODAY, crowd_rows
 from tests.support.serve import LiveServer
+from tests.support.worlds import content
 
 HEADER = "source_record_id,name,birth_date,email,phone,address,postal_code,city,country\n"
 # Ann in billing (the most trusted source) and in the webshop: same email, same phone.

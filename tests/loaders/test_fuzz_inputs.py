@@ -1,5 +1,5 @@
 """Issue 17's fault injection, fuzzing part: files of every record kind and format, pushed
-batches and EPCIS documents, valid and then mutated every way tests/support/fuzz.py knows
+batches and EPCIS documents, valid and then mutated every way tests/support/fuzz*.py know
 (wrong types, missing fields, 1 MiB fields, control characters, NUL and invalid UTF-8
 bytes, latin-1, GB18030 and UTF-16 with and without a byte-order mark, CRLF / CR / mixed
 line ends, stray and unbalanced quotes, extra and missing columns, duplicate headers,
@@ -43,9 +43,11 @@ from loaders.kinds import KINDS
 from loaders.pipeline import LoadSummary, load_file
 from loaders.rejects import RejectsFile
 from loaders.sources import SourceFileError, read_csv
-from tests.support import fuzz
+from tests.support import fuzz, fuzz_epcis, fuzz_files, fuzz_oracles
 from tests.support.commands import run_ckb
-from tests.support.fuzz import SYSTEM, EpcisInput, FuzzFile, examples
+from tests.support.fuzz import SYSTEM, examples
+from tests.support.fuzz_epcis import EpcisInput
+from tests.support.fuzz_files import FuzzFile
 from tests.support.serve import LiveServer
 from tests.support.store_file import dump
 
@@ -122,7 +124,7 @@ def _accepted(f: FuzzFile, summary: Any, plain: bytes | None, rejects: Path) -> 
     assert len(entries) == summary.rejected, "every rejected record is in the rejects file"
     lines = [e["line"] for e in entries]
     assert lines == sorted(set(lines)), f"rejects out of line order or repeated: {lines}"
-    last = fuzz.line_count(plain)
+    last = fuzz_oracles.line_count(plain)
     for entry in entries:
         assert isinstance(entry["line"], int), entry
         assert 1 <= entry["line"] <= last, (entry["line"], last)
@@ -131,7 +133,7 @@ def _accepted(f: FuzzFile, summary: Any, plain: bytes | None, rejects: Path) -> 
         assert "record" in entry
         assert entry["kind"] == f.kind
     if f.fmt == "jsonl":
-        content = fuzz.jsonl_content_lines(plain, f.encoding)
+        content = fuzz_oracles.jsonl_content_lines(plain, f.encoding)
         assert content is not None, "a file not in its encoding was read"
         assert summary.read == len(content), (summary.read, sorted(content))
         assert set(lines) <= content, "a blank line was rejected"
@@ -196,7 +198,7 @@ UTF16_UNMARKED = FuzzFile(
 
 
 @examples(300)
-@given(f=fuzz.record_files())
+@given(f=fuzz_files.record_files())
 @example(f=DEEP_NAME)
 @example(f=DEEPER_ID)
 @example(f=BAD_STORE)
@@ -210,7 +212,7 @@ def test_a_file_is_refused_whole_or_every_record_is_loaded_or_rejected(
         db, path, rejects = folder / "kb.sqlite", folder / f.name, folder / "rejects.jsonl"
         path.write_bytes(f.data)
         before = dump(db)
-        plain = fuzz.decompressed(f.name, f.data)
+        plain = fuzz_oracles.decompressed(f.name, f.data)
         try:
             summary = _load(db, f, path, rejects, FIRST)
         except SourceFileError as exc:
@@ -229,7 +231,7 @@ def test_a_file_is_refused_whole_or_every_record_is_loaded_or_rejected(
 
 
 @examples(16, share=0.1)
-@given(f=fuzz.record_files())
+@given(f=fuzz_files.record_files())
 @example(f=DEEPER_ID)
 def test_a_parallel_load_loads_and_rejects_what_one_process_does(scratch: Any, f: FuzzFile) -> None:
     outcomes: list[Any] = []
@@ -261,7 +263,7 @@ def test_a_file_led_by_a_blank_line_reads_its_header_from_the_next() -> None:
 
 
 @examples(3, share=0.02)
-@given(f=fuzz.record_files())
+@given(f=fuzz_files.record_files())
 @example(f=DEEPER_ID)
 @example(f=UTF16_UNMARKED)
 def test_the_cli_loads_a_file_or_says_in_one_line_why_not(scratch: Any, f: FuzzFile) -> None:
@@ -286,7 +288,7 @@ def test_the_cli_loads_a_file_or_says_in_one_line_why_not(scratch: Any, f: FuzzF
 
 
 @examples(120)
-@given(pushed=fuzz.push_bodies())
+@given(pushed=fuzz_files.push_bodies())
 @example(pushed=("customers", DEEP_NAME.data))
 @example(pushed=("agents", DEEPER_ID.data))
 def test_a_pushed_batch_is_answered_line_by_line_and_never_with_a_500(
@@ -303,7 +305,7 @@ def test_a_pushed_batch_is_answered_line_by_line_and_never_with_a_500(
     assert answer.status_code == 200, answer.text[:2000]
     got = answer.json()
     results = got["results"]
-    assert [r["line"] for r in results] == fuzz.push_content_lines(body)
+    assert [r["line"] for r in results] == fuzz_oracles.push_content_lines(body)
     assert got["received"] == got["accepted"] + got["rejected"] == len(results)
     assert "warning" not in got, "identity resolution on arrival failed"
     assert got["rejected"] == sum(r["status"] == "rejected" for r in results)
@@ -383,7 +385,7 @@ BARE_CR = EpcisInput(b'{"type": "ObjectEvent"}\r{"type": "ObjectEvent"}\n', True
 
 
 @examples(100)
-@given(e=fuzz.epcis_inputs())
+@given(e=fuzz_epcis.epcis_inputs())
 @example(e=DEEP_EVENT)
 @example(e=BIG_INTEGER)
 @example(e=NOT_UTF8)

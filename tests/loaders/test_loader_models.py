@@ -1,3 +1,6 @@
+"""The record models a loader checks rows with: CSV strings become typed values, each
+kind's field and cross-field rules give their reasons, GTINs are normalised."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -15,21 +15,17 @@ from loaders.pipeline import UnknownKindError, load_file
 from loaders.record_rows import singleton_customer_id
 from loaders.sources import SourceFileError
 from sample.generator import generate_sample
+from tests.support.loader_files import load_text, read_rejects, write_file
 from tests.support.store_file import dump
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> EmbeddedStore:
     s = EmbeddedStore(tmp_path / "kb.sqlite")
-    _write(
+    write_file(
         tmp_path / "lines.csv", "line_id,name,industry\nmobile,Mobile,telco\nsavings,Savings,bank\n"
     )
-    _write(
+    write_file(
         tmp_path / "products.csv",
         "product_id,name,line_id\nMOB,Mobile 10GB,mobile\nSAV,Saver,savings\n",
     )
@@ -40,10 +36,6 @@ def store(tmp_path: Path) -> EmbeddedStore:
         s, "products", tmp_path / "products.csv", "catalog", rejects_path=tmp_path / "r1.jsonl"
     )
     return s
-
-
-def _rejects(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 CUSTOMERS = (
@@ -58,15 +50,16 @@ CUSTOMERS = (
 def test_customers_load_with_provenance_and_rejects_keep_line_and_reasons(
     tmp_path: Path, store: EmbeddedStore
 ) -> None:
-    summary = load_file(
+    summary = load_text(
         store,
         "customers",
-        _write(tmp_path / "c.csv", CUSTOMERS),
+        tmp_path / "c.csv",
+        CUSTOMERS,
         "billing",
         rejects_path=tmp_path / "rej.jsonl",
     )
     assert (summary.read, summary.loaded, summary.rejected) == (4, 2, 2)
-    rejects = _rejects(tmp_path / "rej.jsonl")
+    rejects = read_rejects(tmp_path / "rej.jsonl")
     assert [(r["line"], r["reasons"]) for r in rejects] == [
         (
             3,
@@ -100,13 +93,13 @@ def test_customers_load_with_provenance_and_rejects_keep_line_and_reasons(
 def test_reloading_changes_nothing_and_a_changed_record_updates_in_place(
     tmp_path: Path, store: EmbeddedStore
 ) -> None:
-    path = _write(tmp_path / "c.csv", CUSTOMERS)
+    path = write_file(tmp_path / "c.csv", CUSTOMERS)
     load_file(store, "customers", path, "billing", rejects_path=tmp_path / "r.jsonl")
     before = dump(store.path)
     again = load_file(store, "customers", path, "billing", rejects_path=tmp_path / "r.jsonl")
     assert (again.loaded, again.nodes_written, again.relationships_written) == (2, 0, 0)
     assert dump(store.path) == before
-    _write(path, CUSTOMERS.replace("dee@example.com", "dee@new.example"))
+    write_file(path, CUSTOMERS.replace("dee@example.com", "dee@new.example"))
     load_file(
         store,
         "customers",
@@ -128,14 +121,15 @@ def test_reloading_changes_nothing_and_a_changed_record_updates_in_place(
 def test_references_are_checked_and_unknown_ones_rejected(
     tmp_path: Path, store: EmbeddedStore
 ) -> None:
-    load_file(
+    load_text(
         store,
         "customers",
-        _write(tmp_path / "c.csv", CUSTOMERS),
+        tmp_path / "c.csv",
+        CUSTOMERS,
         "billing",
         rejects_path=tmp_path / "r.jsonl",
     )
-    holdings = _write(
+    holdings = write_file(
         tmp_path / "h.jsonl",
         "\n".join(
             json.dumps(r)
@@ -184,7 +178,7 @@ def test_references_are_checked_and_unknown_ones_rejected(
     summary = load_file(store, "holdings", holdings, "billing", rejects_path=tmp_path / "rh.jsonl")
     assert (summary.loaded, summary.rejected) == (3, 2)
     assert summary.ignored_fields == {"unexpected"}
-    assert [(r["line"], r["reasons"]) for r in _rejects(tmp_path / "rh.jsonl")] == [
+    assert [(r["line"], r["reasons"]) for r in read_rejects(tmp_path / "rh.jsonl")] == [
         (2, ["unknown customer 'billing:99' (system:id)"]),
         (3, ["unknown product 'NOPE'"]),
     ]
@@ -194,28 +188,31 @@ def test_references_are_checked_and_unknown_ones_rejected(
 
 
 def test_touchpoints_link_channel_campaign_and_agent(tmp_path: Path, store: EmbeddedStore) -> None:
-    load_file(
+    load_text(
         store,
         "customers",
-        _write(tmp_path / "c.csv", CUSTOMERS),
+        tmp_path / "c.csv",
+        CUSTOMERS,
         "callcenter",
         rejects_path=tmp_path / "r.jsonl",
     )
-    load_file(
+    load_text(
         store,
         "agents",
-        _write(tmp_path / "a.csv", "agent_id,name\nAG1,Eve\n"),
+        tmp_path / "a.csv",
+        "agent_id,name\nAG1,Eve\n",
         "hr",
         rejects_path=tmp_path / "r.jsonl",
     )
-    load_file(
+    load_text(
         store,
         "campaigns",
-        _write(tmp_path / "k.csv", "campaign_id,name,line_id\nK1,Spring,mobile\n"),
+        tmp_path / "k.csv",
+        "campaign_id,name,line_id\nK1,Spring,mobile\n",
         "mkt",
         rejects_path=tmp_path / "r.jsonl",
     )
-    tps = _write(
+    tps = write_file(
         tmp_path / "t.csv",
         "touchpoint_id,customer_id,occurred_at,channel,kind,resolution_status,agent_id,campaign_id,response,converted\n"
         "t1,1,2025-01-01T10:00:00Z,call_center,complaint,open,AG1,,,\n"
@@ -224,7 +221,7 @@ def test_touchpoints_link_channel_campaign_and_agent(tmp_path: Path, store: Embe
     )
     summary = load_file(store, "touchpoints", tps, "callcenter", rejects_path=tmp_path / "rt.jsonl")
     assert (summary.loaded, summary.rejected) == (2, 1)
-    assert _rejects(tmp_path / "rt.jsonl")[0]["reasons"] == ["unknown agent 'AG9'"]
+    assert read_rejects(tmp_path / "rt.jsonl")[0]["reasons"] == ["unknown agent 'AG9'"]
     ann = singleton_customer_id("callcenter", "1")
     assert [n.node.key for n in store.neighbours("Customer", ann, "HAD_TOUCHPOINT")] == ["t1", "t2"]
     assert [n.node.key for n in store.neighbours("Touchpoint", "t1")] == ["AG1", "call_center"]
@@ -242,14 +239,13 @@ def test_a_load_without_rejects_removes_a_stale_rejects_file(
     tmp_path: Path, store: EmbeddedStore
 ) -> None:
     rejects = tmp_path / "r.jsonl"
-    load_file(
-        store, "customers", _write(tmp_path / "c.csv", CUSTOMERS), "billing", rejects_path=rejects
-    )
+    load_text(store, "customers", tmp_path / "c.csv", CUSTOMERS, "billing", rejects_path=rejects)
     assert rejects.exists()
-    load_file(
+    load_text(
         store,
         "customers",
-        _write(tmp_path / "c.csv", "source_record_id,name\n9,Zed\n"),
+        tmp_path / "c.csv",
+        "source_record_id,name\n9,Zed\n",
         "billing",
         rejects_path=rejects,
     )
@@ -281,7 +277,7 @@ def _all_rejects(rejects: Path) -> dict[str, list[tuple[object, ...]]]:
     return {
         p.name: sorted(
             (r["line"], json.dumps(r["record"], sort_keys=True), tuple(r["reasons"]))
-            for r in _rejects(p)
+            for r in read_rejects(p)
         )
         for p in sorted(rejects.glob("*.jsonl"))
     }
@@ -315,10 +311,10 @@ def test_a_parallel_load_keeps_the_raw_form_of_records_rejected_for_references(
         {"account_id": "a2", "customer_id": "8", "product_id": "MOB", "opened_on": opened},
     ]
     rows[0]["status"], rows[1]["status"] = "active", "gone"
-    path = _write(tmp_path / "h.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    path = write_file(tmp_path / "h.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
     summary = load_file(store, "holdings", path, "billing", rejects_path=tmp_path / "r.jsonl")
     assert (summary.read, summary.loaded, summary.rejected) == (2, 0, 2)
-    found = _rejects(tmp_path / "r.jsonl")
+    found = read_rejects(tmp_path / "r.jsonl")
     # The invalid record comes back from the reading process; the unknown customer's raw
     # record is read again from the file.
     assert [(r["line"], r["record"]) for r in found] == [(2, rows[1]), (1, rows[0])]
@@ -340,7 +336,7 @@ def test_a_bulk_load_commits_every_few_batches_and_a_failure_undoes_only_the_ope
     tmp_path: Path, store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = "".join(f"{i},Person {i},p{i}@example.com\n" for i in range(1, 151))
-    path = _write(tmp_path / "crm.csv", "source_record_id,name,email\n" + rows)
+    path = write_file(tmp_path / "crm.csv", "source_record_id,name,email\n" + rows)
     commits: list[int] = []
     original = store._commit
 
@@ -354,7 +350,7 @@ def test_a_bulk_load_commits_every_few_batches_and_a_failure_undoes_only_the_ope
     assert commits == [100, 150]
 
     # A failure in the 13th batch: the first group of ten stands, the open one is undone.
-    again = _write(tmp_path / "crm2.csv", "source_record_id,name,email\n" + rows)
+    again = write_file(tmp_path / "crm2.csv", "source_record_id,name,email\n" + rows)
     seen = 0
     upsert = store.upsert_nodes
 
@@ -380,9 +376,9 @@ def test_a_store_purchase_carries_its_store_sale_key_and_shelf_interactions_coun
     from epcis.epc import canonical_epc
     from queries.engine import run_query
 
-    load_file(store, "customers", _write(tmp_path / "c.csv", CUSTOMERS), "billing")
+    load_text(store, "customers", tmp_path / "c.csv", CUSTOMERS, "billing")
     gln = "urn:epc:id:sgln:0614141.00777.0"
-    purchases = _write(
+    purchases = write_file(
         tmp_path / "p.csv",
         "purchase_id,customer_id,purchased_at,product_id,quantity,amount,store_id\n"
         f"O1,1,2026-05-01T12:30:00+02:00,MOB,2,10.0,{gln}\n"

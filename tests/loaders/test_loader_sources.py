@@ -1,3 +1,7 @@
+"""Reading source files: CSV rows carry their starting line, bad UTF-8 rejects a row not
+the file, JSON lines and gzip, reading given lines only, unknown formats and missing
+files, and any CSV the csv module writes reads back."""
+
 from __future__ import annotations
 
 import csv

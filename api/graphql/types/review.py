@@ -15,6 +15,8 @@ class MatchEvidence:
     weight: float
 
 
+# A type of its own, not identity.review.ReviewItem exposed: the item keeps its evidence
+# as the stored record (a dict), which GraphQL shows typed (weight, reason, names, fields).
 @strawberry.type
 class PossibleMatch:
     id: strawberry.ID

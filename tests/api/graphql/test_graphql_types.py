@@ -1,6 +1,7 @@
 """The GraphQL layer's own pieces: the customer field lists derived from graph/schema.py
 match the types docs/schema.graphql declares, a retired customer ID is followed to the
-customer it joined (in one batch), and third-party data follows the consent rule."""
+customer it joined (in one batch), third-party data follows the consent rule, and the
+result classes GraphQL shows stay the frozen dataclasses queries/ made."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 
 from api.graphql.context import Loaders
 from api.graphql.filters import CUSTOMER_WHERE_FIELDS, CustomerWhere
-from api.graphql.types.customer import CUSTOMER_PROPS, Customer
 from api.graphql.types import results
+from api.graphql.types.customer import CUSTOMER_PROPS, Customer
 from api.graphql.types.nodes import plain_fields
 from governance.consent import allows_third_party_data
 from graph.embedded import EmbeddedStore

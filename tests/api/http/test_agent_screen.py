@@ -153,7 +153,7 @@ def _money(value: float) -> str:
 # ----------------------------------------------------------------------------- the tests
 
 
-def test_search_open_record_and_see_a_change_live(server: Served, browser: DevTools) -> None:
+def test_search_open_record_and_see_a_change_live(server: Served, browser: DevTools) -> None:  # noqa: PLR0915 - one agent journey, read top to bottom
     tools = browser
     _open_page(tools, server)
     assert "Find the caller" not in tools.evaluate("document.body.innerText")  # signed out

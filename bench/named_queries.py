@@ -1,7 +1,7 @@
 """Named query latency on the embedded store (p50 / p99 per query).
 
-    .venv/bin/python bench/queries.py --customers 10000        # sample, load, then query
-    .venv/bin/python bench/queries.py --store data/ckb.sqlite  # an already loaded store
+    .venv/bin/python bench/named_queries.py --customers 10000        # sample, load, then query
+    .venv/bin/python bench/named_queries.py --store data/ckb.sqlite  # an already loaded store
 
 Picks random billing customers (and their households) from the store and answers every
 named query for each, timing each call. With CKB_BENCH_NEO4J_URI set (and NEO4J_USER /

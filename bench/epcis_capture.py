@@ -1,8 +1,8 @@
 """EPCIS capture rate, journey latency and shelf interactions on the embedded store.
 
-    .venv/bin/python bench/epcis.py --events 20000
-    .venv/bin/python bench/epcis.py --events 1000000      # the issue's figure: ~10 minutes
-    CKB_LOAD_PARALLEL=0 .venv/bin/python bench/epcis.py --events 1000000   # in one process
+    .venv/bin/python bench/epcis_capture.py --events 20000
+    .venv/bin/python bench/epcis_capture.py --events 1000000      # the issue's figure: ~10 minutes
+    CKB_LOAD_PARALLEL=0 .venv/bin/python bench/epcis_capture.py --events 1000000   # in one process
 
 Streams N events to a JSON Lines file, over 90 days of event time: by default half are
 item journeys (items observed at readers across sites, 100 events per item, CBV steps and
