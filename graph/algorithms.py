@@ -1,4 +1,4 @@
-"""Graph algorithms on networkx graphs: no store, no I/O (ARCHITECTURE.md §1).
+"""Graph algorithms on networkx graphs (the algorithm engine on both stores): no store, no I/O.
 
 They run on projections (graph/projection.py) or on graphs a caller builds from its own
 links (identity clusters), and are unit-tested on hand-built graphs. Every answer is

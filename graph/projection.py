@@ -1,5 +1,5 @@
 """Projections: the part of the graph one question needs, pulled through the store port
-into networkx, where the graph algorithms run (ARCHITECTURE.md §1).
+into networkx, the algorithm engine on both stores, where the graph algorithms run.
 
 :func:`expand` grows a projection from start nodes, hop by hop, with one
 ``neighbours_many`` call per (label, relationship type) per hop — never one call per

@@ -16,7 +16,7 @@ from graph.errors import SchemaDefinitionError, UnknownLabelError, UnknownRelati
 
 SCHEMA_VERSION = 1
 
-# Every node a loader writes carries these (ARCHITECTURE.md §5: provenance).
+# Every node a loader writes carries these, so any fact can be traced to the record it came from.
 PROVENANCE: tuple[tuple[str, str, str], ...] = (
     ("source_system", "string", "system the record came from"),
     ("source_record_id", "string", "the record's ID in that system"),
@@ -49,7 +49,7 @@ class NodeType:
     # Neo4j FULLTEXT index with the whitespace analyzer; the embedded store keeps an
     # inverted index). For fuzzy search: the keys are computed by ckb, not by Lucene.
     terms: tuple[str, ...] = ()
-    # Restricted: readable only by roles allowed to see sensitive data (ARCHITECTURE.md §5).
+    # Restricted: readable only by roles allowed to see sensitive data.
     sensitive: bool = False
     provenance: bool = True
 

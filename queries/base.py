@@ -3,8 +3,9 @@ helpers of the batch forms (``customers_*``, ``households_*``, ``instances_*``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from graph.errors import CkbError
@@ -97,3 +98,43 @@ class Grouped(Generic[R]):
 def untagged(rows: Sequence[Mapping[str, Any]], tag: str = "forCustomer") -> list[Any]:
     """A batch's rows as its single-subject query returns them: without the ``tag``."""
     return [{k: v for k, v in r.items() if k != tag} for r in rows]
+
+
+def camel(name: str) -> str:
+    """A result field as the Cypher RETURN spells it: ``monthly_value`` → ``monthlyValue``."""
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+_Reader = tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], tuple[str, ...]]
+_READERS: dict[type[Any], _Reader] = {}
+
+
+def _reader(result: type[Any]) -> _Reader:
+    """The row reader of ``result``, made once per type: one C-level item fetch a row."""
+    if result not in _READERS:
+        names = tuple(f.name for f in fields(result))
+        getter = itemgetter(*(camel(n) for n in names))
+        _READERS[result] = (getter if len(names) > 1 else lambda row: (getter(row),)), names
+    return _READERS[result]
+
+
+def results(
+    result: type[R], rows: Iterable[Mapping[str, Any]], **convert: Callable[[Any], Any]
+) -> list[R]:
+    """Each row as a ``result``: the row's keys are its fields in camelCase, so the shape is
+    written once, in the dataclass; ``convert`` names the fields whose stored value needs
+    a conversion (``number``, ``int``, ``bool``)."""
+    values, names = _reader(result)
+    if not convert:
+        return [result(*values(row)) for row in rows]
+    plan = [(i, convert[name]) for i, name in enumerate(names) if name in convert]
+    if len(plan) != len(convert):
+        raise TypeError(f"{result.__name__} has no field {sorted(set(convert) - set(names))}")
+    made: list[R] = []
+    for row in rows:
+        raw = list(values(row))
+        for i, conversion in plan:
+            raw[i] = conversion(raw[i])
+        made.append(result(*raw))
+    return made

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore, Neighbour
-from queries.base import Grouped, batch_check, untagged
+from queries.base import Grouped, batch_check, results, untagged
 from queries.engine import named_query
 
 
@@ -41,12 +41,7 @@ class CampaignCell:
 
 
 def to_campaign(rows: list[CampaignRow]) -> list[CampaignCell]:
-    return [
-        CampaignCell(
-            r["channel"], r["tier"], int(r["contacted"]), int(r["responses"]), int(r["conversions"])
-        )
-        for r in rows
-    ]
+    return results(CampaignCell, rows, contacted=int, responses=int, conversions=int)
 
 
 @named_query(

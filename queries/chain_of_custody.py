@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore
-from queries.base import Grouped, batch_check, untagged
+from queries.base import Grouped, batch_check, results, untagged
 from queries.engine import named_query
 from queries.tracking import (
     check_journey,
@@ -44,9 +44,7 @@ class Custody:
 
 
 def to_custody(rows: list[CustodyRow]) -> list[Custody]:
-    return [
-        Custody(r["at"], r["eventId"], r["bizStep"], r["party"], r["name"], r["role"]) for r in rows
-    ]
+    return results(Custody, rows)
 
 
 @named_query(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore
-from queries.base import QueryParameterError
+from queries.base import QueryParameterError, results
 from queries.engine import named_query
 
 SALES_CONTACTS = ("sales_call", "sales_visit")
@@ -32,12 +32,7 @@ class ContactFrequency:
 
 
 def to_contacts(rows: list[ContactRow]) -> list[ContactFrequency]:
-    return [
-        ContactFrequency(
-            r["customerId"], r["name"], r["valueTier"], int(r["contacts"]), bool(r["onTarget"])
-        )
-        for r in rows
-    ]
+    return results(ContactFrequency, rows, contacts=int, on_target=bool)
 
 
 def check_contacts(params: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 
 from epcis.values import utc_time
 from graph.store import GraphStore
-from queries.base import QueryParameterError
+from queries.base import QueryParameterError, results
 from queries.engine import named_query
 from queries.tracking import prepare_epc
 
@@ -40,7 +40,7 @@ def _valid(props: dict[str, Any], at: str) -> bool:
 
 
 def to_containers(rows: list[ContainerRow]) -> list[Container]:
-    return [Container(r["container"], int(r["level"]), r["since"]) for r in rows]
+    return results(Container, rows, level=int)
 
 
 def check_at(params: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore
-from queries.base import Grouped, check_customer_batch, number, untagged
+from queries.base import Grouped, check_customer_batch, number, results, untagged
 from queries.engine import named_query
 
 
@@ -44,21 +44,7 @@ class HoldingSummary:
 
 
 def to_holdings(rows: list[HoldingRow]) -> list[HoldingSummary]:
-    return [
-        HoldingSummary(
-            r["accountId"],
-            r["productId"],
-            r["productName"],
-            r["line"],
-            r["status"],
-            r["role"],
-            r["openedOn"],
-            r["closedOn"],
-            number(r["balance"]),
-            number(r["monthlyValue"]),
-        )
-        for r in rows
-    ]
+    return results(HoldingSummary, rows, balance=number, monthly_value=number)
 
 
 @named_query("customers_holdings", Grouped(to_holdings), check_customer_batch)

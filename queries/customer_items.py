@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore, Neighbour
-from queries.base import Grouped, batch_check, bounded, untagged
+from queries.base import Grouped, batch_check, bounded, results, untagged
 from queries.engine import named_query
 from queries.tracking import latest, live_events, place_name, placed, timelines
 
@@ -51,20 +51,7 @@ class TrackedItem:
 
 
 def to_items(rows: list[ItemRow]) -> list[TrackedItem]:
-    return [
-        TrackedItem(
-            r["epc"],
-            r["productId"],
-            r["productName"],
-            r["soldAt"],
-            r["location"],
-            r["locationName"],
-            r["since"],
-            r["lastStep"],
-            r["disposition"],
-        )
-        for r in rows
-    ]
+    return results(TrackedItem, rows)
 
 
 @named_query(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore
-from queries.base import Grouped, check_customer_batch, untagged
+from queries.base import Grouped, check_customer_batch, results, untagged
 from queries.engine import named_query
 
 
@@ -32,7 +32,7 @@ class SourceLink:
 
 
 def to_sources(rows: list[SourceRow]) -> list[SourceLink]:
-    return [SourceLink(r["system"], r["recordId"], r["rule"], r["score"]) for r in rows]
+    return results(SourceLink, rows)
 
 
 @named_query("customers_sources", Grouped(to_sources), check_customer_batch)

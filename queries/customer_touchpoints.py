@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore, Node
-from queries.base import Grouped, batch_check, bounded, untagged
+from queries.base import Grouped, batch_check, bounded, results, untagged
 from queries.engine import named_query
 
 MAX_TOUCHPOINTS = 500
@@ -64,19 +64,7 @@ def recent_row(t: Node) -> RecentRow:
 
 
 def to_touchpoints(rows: list[TouchpointRow]) -> list[TouchpointSummary]:
-    return [
-        TouchpointSummary(
-            r["id"],
-            r["occurredAt"],
-            r["channel"],
-            r["kind"],
-            r["reason"],
-            r["outcome"],
-            r["resolutionStatus"],
-            r["agentId"],
-        )
-        for r in rows
-    ]
+    return results(TouchpointSummary, rows)
 
 
 _check_first = bounded("first", MAX_TOUCHPOINTS)

@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 
 from graph.projection import Projection, expand
 from graph.store import GraphStore
-from queries.base import CUSTOMER_NETWORK, bounded
+from queries.base import CUSTOMER_NETWORK, bounded, results
 from queries.engine import named_query
 
 MAX_EGO_HOPS = 4  # the Cypher pattern's literal bound
@@ -29,7 +29,7 @@ class NetworkMember:
 
 
 def to_network(rows: list[NetworkMemberRow]) -> list[NetworkMember]:
-    return [NetworkMember(r["customerId"], r["name"], int(r["distance"])) for r in rows]
+    return results(NetworkMember, rows, distance=int)
 
 
 def check_ego(params: dict[str, Any]) -> None:

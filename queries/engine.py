@@ -158,8 +158,11 @@ class _Registry(Mapping[str, NamedQuery[Any]]):
             for path in files:
                 if path.with_suffix(".py").exists():
                     importlib.import_module(f"queries.{path.stem}")
-            if unregistered := sorted({p.stem for p in files} - self._queries.keys()):
+            stems = {p.stem for p in files}
+            if unregistered := sorted(stems - self._queries.keys()):
                 raise QueryFileError(f"no module registers {', '.join(unregistered)}")
+            if fileless := sorted(self._queries.keys() - stems):
+                raise QueryFileError(f"no .cypher file for {', '.join(fileless)}")
             self._complete = {name: self._queries[name] for name in sorted(self._queries)}
         return self._complete
 

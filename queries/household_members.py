@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore
-from queries.base import Grouped, check_customer_batch, untagged
+from queries.base import Grouped, check_customer_batch, results, untagged
 from queries.engine import named_query
 
 
@@ -34,10 +34,7 @@ class HouseholdMember:
 
 
 def to_members(rows: list[MemberRow]) -> list[HouseholdMember]:
-    return [
-        HouseholdMember(r["householdId"], r["customerId"], r["name"], r["role"], r["ageBand"])
-        for r in rows
-    ]
+    return results(HouseholdMember, rows)
 
 
 @named_query("customers_households", Grouped(to_members), check_customer_batch)

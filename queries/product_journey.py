@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore, Node
-from queries.base import Grouped, batch_check, untagged
+from queries.base import Grouped, batch_check, results, untagged
 from queries.engine import named_query
 from queries.tracking import (
     Step,
@@ -60,24 +60,7 @@ class JourneyStep:
 
 
 def to_journey(rows: list[JourneyRow]) -> list[JourneyStep]:
-    return [
-        JourneyStep(
-            r["eventId"],
-            r["eventType"],
-            r["eventTime"],
-            r["action"],
-            r["bizStep"],
-            r["disposition"],
-            r["role"],
-            r["container"],
-            r["bizLocation"],
-            r["bizLocationName"],
-            r["readPoint"],
-            r["readPointName"],
-            bool(r["retracted"]),
-        )
-        for r in rows
-    ]
+    return results(JourneyStep, rows, retracted=bool)
 
 
 @named_query(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore
-from queries.base import Grouped, batch_check, bounded, untagged
+from queries.base import Grouped, batch_check, bounded, results, untagged
 from queries.engine import named_query
 
 MAX_RELATED = 1000
@@ -36,10 +36,7 @@ class RelatedCustomer:
 
 
 def to_related(rows: list[RelatedRow]) -> list[RelatedCustomer]:
-    return [
-        RelatedCustomer(r["customerId"], r["name"], r["kind"], r["direction"], r["since"])
-        for r in rows
-    ]
+    return results(RelatedCustomer, rows)
 
 
 _check_first = bounded("first", MAX_RELATED)

@@ -122,7 +122,7 @@ def to_hits(rows: list[HitRow]) -> list[CustomerHit]:
 
 
 @named_query("search_customers", to_hits, check_search, prepare_search)
-def search_embedded(
+def search(
     store: GraphStore,
     text: str,
     namePrefix: str,

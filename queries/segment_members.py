@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore
-from queries.base import bounded, number
+from queries.base import bounded, number, results
 from queries.engine import named_query
 
 MAX_PAGE = 1000
@@ -27,7 +27,7 @@ class SegmentMember:
 
 
 def to_segment(rows: list[SegmentRow]) -> list[SegmentMember]:
-    return [SegmentMember(r["customerId"], r["name"], number(r["lifetimeValue"])) for r in rows]
+    return results(SegmentMember, rows, lifetime_value=number)
 
 
 @named_query("segment_members", to_segment, bounded("first", MAX_PAGE))

@@ -14,15 +14,20 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import pytest
 
 from epcis.epc import canonical_epc
+from epcis.shelf_signals import SHELF_PICKUP
 from graph.store import GraphStore, RelRow
 from queries.base import Grouped
 from queries.engine import QUERIES, NamedQuery, run_query
+from scoring.churn import risk_key
 from tests.support.epcis_events import capture_events, object_event
 from tests.support.named_fixture import named_fixture
 from tests.support.paths import DOCS
 
 ITEM = "urn:epc:id:sgtin:0614141.107346.1"
+CASE = "urn:epc:id:sscc:0614141.1111111111"
 SHOP = "urn:epc:id:sgln:0614141.00001.0"
+SHELF = "urn:epc:id:sgln:0614141.00001.1"
+MAKER = "urn:epc:id:pgln:0614141.00001"
 
 # One value for each documented parameter name, whichever query takes it: subjects the
 # graph below holds, so most questions have something to answer.
@@ -76,7 +81,15 @@ def _graph(store: GraphStore, tmp_path: Path) -> None:
     named_fixture(store)
     store.upsert_nodes(
         "Customer",
-        [{"id": "ann", "value_tier": "gold", "churn_score": 0.5, "email": "ann@example.com"}],
+        [
+            {
+                "id": "ann",
+                "value_tier": "gold",
+                "churn_score": 0.5,
+                "risk_key": risk_key("gold", 0.5, None),
+                "email": "ann@example.com",
+            }
+        ],
     )
     store.upsert_relationships(
         "RELATED_TO", "Customer", "Customer", [RelRow("ann", "cy", {"kind": "referral"})]
@@ -101,8 +114,32 @@ def _graph(store: GraphStore, tmp_path: Path) -> None:
         store,
         [
             object_event("e1", "receiving", "2026-05-01T10:00:00Z", 1, bizLocation={"id": SHOP}),
-            object_event("e2", "stocking", "2026-05-03T10:00:00Z", 1, bizLocation={"id": SHOP}),
+            {
+                "type": "AggregationEvent",
+                "eventID": "p1",
+                "eventTime": "2026-05-01T09:00:00Z",
+                "eventTimeZoneOffset": "+00:00",
+                "action": "ADD",
+                "parentID": CASE,
+                "childEPCs": [ITEM],
+            },
+            object_event(
+                "e2",
+                "stocking",
+                "2026-05-03T10:00:00Z",
+                1,
+                bizLocation={"id": SHOP},
+                sourceList=[{"type": "owning_party", "source": MAKER}],
+            ),
             object_event("e3", "receiving", "2026-05-04T10:00:00Z", 1, disposition="returned"),
+            object_event(
+                "s1",
+                SHELF_PICKUP,
+                "2026-05-05T10:00:00Z",
+                2,
+                readPoint={"id": SHELF},
+                bizLocation={"id": SHOP},
+            ),
         ],
         tmp_path,
     )
@@ -130,8 +167,13 @@ def _conforms(value: Any, hint: Any) -> bool:
     if origin is list:
         return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
     if origin is tuple:
-        items = args[0] if len(args) == 2 and args[1] is Ellipsis else None
-        return isinstance(value, tuple) and all(_conforms(v, items) for v in value)
+        if len(args) == 2 and args[1] is Ellipsis:
+            args = (args[0],) * len(value) if isinstance(value, tuple) else ()
+        return (
+            isinstance(value, tuple)
+            and len(value) == len(args)
+            and all(_conforms(v, a) for v, a in zip(value, args, strict=True))
+        )
     if origin is dict:
         return isinstance(value, dict) and all(
             _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
@@ -165,5 +207,6 @@ def test_every_query_answers_with_its_result_type(
     _graph(store, tmp_path)
     params = {p: EXAMPLES[p] for p in _documented()[name]}
     answer = run_query(store, name, **params)
+    assert answer not in (None, [], {}), f"{name}: the graph above gives it nothing to answer"
     expected = _answer_type(QUERIES[name])
     assert _conforms(answer, expected), f"{name} answered {answer!r}, not {expected}"
