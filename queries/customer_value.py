@@ -3,11 +3,13 @@ their active holdings; and the per-line sum household_value shares."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from graph.store import GraphStore, Node
 from queries.base import check_customer_batch
+from queries.customer_sql import SqlStore, sql_store
 from queries.engine import named_query
 
 
@@ -107,16 +109,49 @@ def to_values(rows: list[ValueRow]) -> dict[str, CustomerValue]:
 @named_query("customers_value", to_values, check_customer_batch)
 def value_many(store: GraphStore, customerIds: list[str]) -> list[ValueRow]:
     found = store.get_nodes("Customer", customerIds)
-    held = store.neighbours_many(
-        "Customer", sorted(found), "HOLDS", "out", "Holding", limit=100_000
-    )
     catalogue = store.counts().nodes["ProductLine"]
-    lines = line_values_many(store, {c: [h.node for h in held.get(c, [])] for c in found})
+    sql = sql_store(store)
+    if sql is not None and sql.has_rollups:
+        lines = _kept_line_values(store, sql, sorted(found))
+    else:
+        held = store.neighbours_many(
+            "Customer", sorted(found), "HOLDS", "out", "Holding", limit=100_000
+        )
+        lines = line_values_many(store, {c: [h.node for h in held.get(c, [])] for c in found})
     return [
-        {"customerId": c, "lines": lines[c], "catalogueLines": catalogue}
+        {"customerId": c, "lines": lines.get(c, []), "catalogueLines": catalogue}
         for c in dict.fromkeys(customerIds)
         if c in found
     ]
+
+
+def _kept_line_values(
+    store: GraphStore, sql: SqlStore, customers: list[str]
+) -> dict[str, list[LineRow]]:
+    """line_values_many's answer from the per-holder line table the embedded store keeps
+    on write (graph/embedded/layout.py, ``customer_lines``): one read, however many
+    holdings, instead of walking each holding to its product and line."""
+    rows = sql.read_sql(
+        "SELECT c.key, cl.line, count(*), sum(cl.value) FROM nodes AS c "
+        "CROSS JOIN customer_lines AS cl ON cl.node = c.id "
+        f"WHERE c.label = {sql.codes.labels['Customer']} "
+        "AND c.key IN (SELECT value FROM json_each(:keys)) "
+        "GROUP BY c.key, cl.line ORDER BY c.key, cl.line",
+        {"keys": json.dumps(customers)},
+    )
+    names = store.get_nodes("ProductLine", sorted({line for _, line, _, _ in rows}))
+    values: dict[str, list[LineRow]] = {}
+    for customer, line, holdings, monthly in rows:
+        named = names.get(line)
+        values.setdefault(customer, []).append(
+            {
+                "line": line,
+                "name": named.props.get("name") if named else None,
+                "holdings": int(holdings),
+                "monthlyValue": float(monthly),
+            }
+        )
+    return values
 
 
 @named_query("customer_value", to_value)

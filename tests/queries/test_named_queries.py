@@ -4,13 +4,18 @@ is declared, documented and checks its parameters before any store call."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import pytest
 
 from graph.store import GraphStore, RelRow
 from identity.names import name_keys, normalize_name
 from queries.base import QueryParameterError, UnknownQueryError
+from queries.customer_holdings import holdings_many
 from queries.customer_sources import SourceLink
-from queries.customer_value import CustomerValue, LineValue
+from queries.customer_sql import sql_store
+from queries.customer_value import CustomerValue, LineValue, value_many
 from queries.engine import QUERIES, run_query
 from queries.household_members import HouseholdMember
 from queries.household_value import HouseholdValue
@@ -47,6 +52,36 @@ def test_customer_value(store: GraphStore) -> None:
     assert ann.lines_held == 2
     assert run_query(store, "customer_value", customerId="cy") == CustomerValue("cy", (), 3)
     assert run_query(store, "customer_value", customerId="nobody") is None
+
+
+class _Walking:
+    """The store without its SQL reads: value is walked holding by holding, as on a file
+    without the kept line table."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "read_sql":
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize("batch", [value_many, holdings_many], ids=["value", "holdings"])
+def test_sql_reads_answer_as_the_walk_through_the_port(
+    store: GraphStore, batch: Callable[[GraphStore, list[str]], list[Any]]
+) -> None:
+    if sql_store(store) is None:
+        pytest.skip("only the embedded store reads in SQL")
+    named_fixture(store)
+    people = ["ann", "bob", "cy", "nobody"]
+    before = batch(store, people)
+    assert before == batch(cast(GraphStore, _Walking(store)), people)
+    # A write both must follow (the kept line table on write): one of Ann's holdings closes.
+    store.upsert_nodes("Holding", [{"id": "a1", "status": "closed", "monthly_value": 20.5}])
+    after = batch(store, people)
+    assert after != before
+    assert after == batch(cast(GraphStore, _Walking(store)), people)
 
 
 def test_household_value_counts_a_joint_account_once(store: GraphStore) -> None:
