@@ -25,3 +25,17 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def freeze_long_lived() -> None:
+    """Move every object alive now (modules, the GraphQL schema, caches) out of the
+    collector's reach, for a server about to answer requests.
+
+    A full collection walks every tracked object that is not frozen: the ~300k objects a
+    served schema keeps would be walked again and again by collections that a request's
+    short-lived objects trigger. Measured on the 100k store, customer 360 in-process:
+    p99 7.7 -> 5.3 ms, worst 89 -> 20 ms (bench/graphql_api.py). Objects made later are
+    collected as before.
+    """
+    gc.collect()
+    gc.freeze()

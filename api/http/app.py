@@ -36,6 +36,7 @@ from api.http.metrics import Metrics, metrics_endpoint
 from api.http.observability import observability_middleware
 from graph.config import open_store
 from graph.errors import CkbError, StoreError
+from graph.memory import freeze_long_lived
 from graph.store import GraphStore
 from loaders.rejects import RejectsWriteError
 
@@ -168,6 +169,7 @@ def create_app(
         app.state.ingest = ingest_settings or IngestSettings.from_env()
         app.state.auth = auth_settings or AuthSettings.from_env()
         app.state.captures = OrderedDict()
+        freeze_long_lived()
         try:
             yield
         finally:
