@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 from graph.schema import CUSTOMER_PROFILE
 from graph.store import GraphStore, Node
-from queries.base import bounded
+from queries.base import bounded, results
 from queries.customer_holdings import HoldingRow, HoldingSummary, holdings, to_holdings
 from queries.customer_sources import SourceLink, SourceRow, sources, to_sources
 from queries.customer_touchpoints import RecentRow, recent_key, recent_row
@@ -148,26 +148,10 @@ def to_360(rows: list[Customer360Row]) -> Customer360 | None:
         sources=tuple(to_sources(r["sources"])),
         household_members=tuple(to_members(r["members"])),
         holdings=tuple(to_holdings(r["holdings"])),
-        touchpoints=tuple(
-            RecentTouchpoint(
-                t["id"],
-                t["occurredAt"],
-                t["channel"],
-                t["kind"],
-                t["reason"],
-                t["outcome"],
-                t["resolutionStatus"],
-            )
-            for t in r["touchpoints"]
-        ),
-        open_complaints=tuple(
-            OpenComplaint(o["id"], o["occurredAt"], o["category"], o["reason"])
-            for o in r["openComplaints"]
-        ),
-        consents=tuple(
-            ConsentState(k["purpose"], k["channel"], k["granted"]) for k in r["consents"]
-        ),
-        preferred_channels=tuple(ChannelUse(c["channel"], int(c["uses"])) for c in r["channels"]),
+        touchpoints=tuple(results(RecentTouchpoint, r["touchpoints"])),
+        open_complaints=tuple(results(OpenComplaint, r["openComplaints"])),
+        consents=tuple(results(ConsentState, r["consents"])),
+        preferred_channels=tuple(results(ChannelUse, r["channels"], uses=int)),
     )
 
 
