@@ -194,7 +194,7 @@ class CypherSession:
     def _translated(self, timeout: float) -> Iterator[None]:
         try:
             yield
-        except neo4j_errors.ServiceUnavailable as exc:
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
             raise StoreUnavailableError(f"lost Neo4j: {one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
             raise CypherQueryError(self._refusal(exc, timeout)) from None

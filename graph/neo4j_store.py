@@ -138,12 +138,16 @@ class Neo4jStore(StoreAdapter):
         """Driver errors as the store's own, one line each."""
         try:
             yield
-        except neo4j_errors.ServiceUnavailable as exc:
+        # SessionExpired: the server went away mid-transaction (a cluster member left, a
+        # restart) after the driver's own retries; as lost as ServiceUnavailable.
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
             raise StoreUnavailableError(f"lost Neo4j at {self._uri}: {one_line(exc)}") from None
         except neo4j_errors.TransientError as exc:  # a managed transaction retried already
             raise StoreConflictError(f"Neo4j: {what} conflicted: {one_line(exc)}") from None
         except neo4j_errors.Neo4jError as exc:
             raise StoreError(f"Neo4j refused {what}: {one_line(exc)}") from None
+        except neo4j_errors.DriverError as exc:  # the driver's own failures, e.g. a closed result
+            raise StoreError(f"Neo4j driver failed {what}: {one_line(exc)}") from None
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:

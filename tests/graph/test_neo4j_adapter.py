@@ -190,13 +190,28 @@ def test_connection_errors_become_one_line_store_errors(
     assert driver.closed
 
 
-def test_query_errors_become_store_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "error", [neo4j_errors.ServiceUnavailable("gone"), neo4j_errors.SessionExpired("expired")]
+)
+def test_query_errors_become_store_errors(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
     def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
-        raise neo4j_errors.ServiceUnavailable("gone")
+        raise error
 
     store = _connect(monkeypatch, FakeDriver(respond))
     with pytest.raises(StoreUnavailableError, match="lost Neo4j"):
         store.ping()
+
+
+def test_other_driver_failures_become_store_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    def respond(text: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], Counters]:
+        raise neo4j_errors.ResultConsumedError(None, "the result is consumed\nalready")
+
+    store = _connect(monkeypatch, FakeDriver(respond))
+    with pytest.raises(StoreError, match="Neo4j driver failed") as caught:
+        store.ping()
+    assert "\n" not in str(caught.value)
 
 
 def test_refused_statements_become_store_errors(monkeypatch: pytest.MonkeyPatch) -> None:
