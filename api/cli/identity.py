@@ -120,7 +120,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
     from identity.quality import quality_report, render_text
 
-    today = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    today = date.fromisoformat(args.as_of) if args.as_of else clock.today()
     with closing(open_graph(args)) as store:
         report = quality_report(store, today, args.rejects)
     print(json.dumps(report, indent=2) if args.json else render_text(report))

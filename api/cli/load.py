@@ -196,7 +196,7 @@ def cmd_enrich(args: argparse.Namespace) -> int:
             args.file,
             unmatched,
             rejects,
-            date.today(),
+            clock.today(),
             lambda rows: bar.update(rows - bar.n),
         )
     print(

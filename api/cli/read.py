@@ -9,6 +9,7 @@ from contextlib import closing
 from typing import Any
 
 from api.cli.common import PhaseBars, Subparsers, open_graph
+from graph import clock
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -56,7 +57,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     if args.list:
         return _list_segments(args)
-    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    as_of = date.fromisoformat(args.as_of) if args.as_of else clock.today()
     units = {"scoring": " customers", "writing": " customers"}
     with closing(open_graph(args)) as store, PhaseBars("segment", units) as bars:
         summary = assign_segments(store, as_of, progress=bars)

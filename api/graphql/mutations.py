@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -120,7 +120,7 @@ def _after_change(context: ApiContext, customer: str, change: str, detail: str |
     if change != "touchpoint":
         return
     risk = run_query(
-        context.store, "churn_risk", customerId=customer, asOf=date.today().isoformat()
+        context.store, "churn_risk", customerId=customer, asOf=clock.today().isoformat()
     )
     if risk is None or risk.score is None or risk.score < AT_RISK_SCORE:
         return

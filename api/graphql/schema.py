@@ -10,7 +10,7 @@ the mutations and the subscriptions.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -27,6 +27,7 @@ from api.graphql.types.nodes import from_node
 from api.graphql.types.results import AtRisk, CustomerAggregate, CustomerHit, ShelfInteraction
 from api.graphql.types.review import PossibleMatch, possible_match
 from api.graphql.types.tracking import ProductInstance
+from graph import clock
 from identity.quality import quality_report
 from identity.review import list_review
 from queries.customer_list import aggregate_customers, decode_cursor, encode_cursor, list_customers
@@ -156,7 +157,7 @@ class Query:
     @field_for(*ANALYSTS)
     async def data_quality(self, info: Info) -> JSON:
         """Per source system: duplicates, flagged and missing values, load rejects."""
-        return JSON(await in_thread(quality_report, info.context.store, date.today()))
+        return JSON(await in_thread(quality_report, info.context.store, clock.today()))
 
     @field_for(*READERS)
     async def search_customers(self, info: Info, text: str, first: int = 20) -> list[CustomerHit]:

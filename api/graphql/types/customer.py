@@ -30,6 +30,7 @@ from api.graphql.types.results import (
     TrackedItem,
     touchpoint_cursor,
 )
+from graph import clock
 from graph.schema import CUSTOMER_PROFILE
 from graph.store import Node
 from queries.engine import run_query
@@ -193,7 +194,7 @@ class Customer:
     @strawberry.field
     async def churn_risk(self, info: Info, as_of: date | None = None) -> ChurnRisk | None:
         return await info.context.loaders.churn_risk.load(
-            str(self.id), asOf=(as_of or date.today()).isoformat()
+            str(self.id), asOf=(as_of or clock.today()).isoformat()
         )
 
     @strawberry.field
@@ -202,7 +203,7 @@ class Customer:
     ) -> list[Recommendation]:
         """Only products the customer may be offered (age taken on ``asOf``, default today)."""
         space = await info.context.loaders.next_best.load(
-            str(self.id), first=first, asOf=(as_of or date.today()).isoformat()
+            str(self.id), first=first, asOf=(as_of or clock.today()).isoformat()
         )
         return [] if space is None else list(space.recommendations)
 
