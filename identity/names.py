@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 MIN_DELETION_LENGTH = 5
@@ -30,6 +30,8 @@ TYPO_SIMILARITY = 70
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W_]+")
+# Splits a text around each Han character, keeping it: every one becomes one syllable.
+_HAN_PIECES = re.compile(f"({_HAN.pattern})")
 
 
 def normalize_name(name: str) -> str:
@@ -47,14 +49,27 @@ def _fold(text: str) -> str:
 def name_tokens(name: str) -> tuple[str, ...]:
     """Romanised, accent-free, lower-case word tokens; each Han character its pinyin."""
     text = normalize_name(name)
-    if _HAN.search(text):
-        # Imported on first use: its dictionaries cost a fifth of a second, which every
-        # command would pay at start-up, most of them for no Han name at all.
-        from pypinyin import lazy_pinyin
+    # A name's words, and the pieces of a word between its Han characters, come out the
+    # same alone as together; cached alone, they repeat where whole names rarely do.
+    if not _HAN.search(text):
+        return tuple(t for word in text.split(" ") for t in _latin_tokens(word))
+    return tuple(t for piece in _HAN_PIECES.split(text) for t in _romanised_tokens(piece))
 
-        # Separate every Han character so each becomes one syllable.
-        text = " ".join(lazy_pinyin(_HAN.sub(lambda m: f" {m.group(0)} ", text)))
+
+@lru_cache(maxsize=65_536)
+def _latin_tokens(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(_fold(text).casefold()))
+
+
+@lru_cache(maxsize=65_536)
+def _romanised_tokens(text: str) -> tuple[str, ...]:
+    """Tokens of a name with Han characters in it: one Han character (its pinyin), or
+    the text between two (``pypinyin`` romanises some characters that are not Han)."""
+    # Imported on first use: its dictionaries cost a fifth of a second, which every
+    # command would pay at start-up, most of them for no Han name at all.
+    from pypinyin import lazy_pinyin
+
+    return _latin_tokens(" ".join(lazy_pinyin(text)))
 
 
 def _deletions(token: str) -> list[str]:
@@ -268,17 +283,15 @@ def person_name_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
     text = " ".join(words)
     if text in PLACEHOLDER_NAMES:
         return ()
-    if len(text) >= PLACEHOLDER_MIN_FUZZY and any(
-        len(p) >= PLACEHOLDER_MIN_FUZZY and fuzz.ratio(text, p, score_cutoff=PLACEHOLDER_SIMILARITY)
-        for p in PLACEHOLDER_NAMES
+    if len(text) >= PLACEHOLDER_MIN_FUZZY and (
+        process.extractOne(
+            text, _LONG_PLACEHOLDERS, scorer=fuzz.ratio, score_cutoff=PLACEHOLDER_SIMILARITY
+        )
+        is not None
     ):
         return ()
-    for phrase in _PLACEHOLDER_PHRASES:
-        n = len(phrase)
-        for i in range(len(words) - n + 1):
-            if tuple(words[i : i + n]) == phrase:
-                words = words[:i] + words[i + n :]
-                break
+    if _PHRASE_STARTS.intersection(words):
+        words = _without_placeholder_phrases(words)
     while len(words) > 1 and words[0] in TITLES:
         words = words[1:]
     if len(words) == 1 and words[0] in TITLES:
@@ -286,10 +299,24 @@ def person_name_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(words)
 
 
+def _without_placeholder_phrases(words: list[str]) -> list[str]:
+    for phrase in _PLACEHOLDER_PHRASES:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) == phrase:
+                words = words[:i] + words[i + n :]
+                break
+    return words
+
+
 # Placeholder phrases of several words, found inside a longer name.
 _PLACEHOLDER_PHRASES = tuple(
     sorted((tuple(p.split()) for p in PLACEHOLDER_NAMES if " " in p), key=len, reverse=True)
 )
+# A name holds a phrase only if it holds the phrase's first word: most hold none.
+_PHRASE_STARTS = frozenset(phrase[0] for phrase in _PLACEHOLDER_PHRASES)
+# The placeholders long enough to be recognised through a slip.
+_LONG_PLACEHOLDERS = tuple(p for p in PLACEHOLDER_NAMES if len(p) >= PLACEHOLDER_MIN_FUZZY)
 
 
 def _alike_words(x: str, y: str) -> str | None:
