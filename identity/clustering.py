@@ -11,8 +11,10 @@ holds two records of a system found to hold each person once.
 from __future__ import annotations
 
 import math
+from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from identity.blocking import candidate_pairs
@@ -30,12 +32,125 @@ from identity.profile import Profile
 MAX_CLUSTER = 50
 PROGRESS_EVERY = 20_000  # candidate pairs between progress reports
 MIN_DIRECT_WEIGHT = 4.0  # every pair across two joining clusters needs this much evidence
+SOLE_MARGIN = 6.0  # the next candidate at least this much weaker (64 times less likely)
+SOLE_WEIGHT = 11.0
+# The least weight at which clustering reads a probabilistic pair's evidence (direct
+# evidence, review), or a weight can decide a sole candidate (as the runner-up): a pair
+# weighing less keeps only its weight (ScoredPairs).
+KEEP_WEIGHT = min(MIN_DIRECT_WEIGHT, REVIEW_WEIGHT, SOLE_WEIGHT - SOLE_MARGIN)
+
+
+class ScoredPairs(Mapping[tuple[str, str], Link]):
+    """Every scored pair of records, in the order scored, as a mapping (a, b) -> Link.
+
+    Blocking makes several candidate pairs for each true match, and most score low (20k
+    customers: 266k pairs, three in four below ``KEEP_WEIGHT``). A Link with its
+    per-field evidence costs about 1 KB, and holding one for every pair made the peak
+    memory of ``ckb resolve`` grow with the pairs compared. So a pair keeps its Link
+    only when it has a rule or weighs at least ``KEEP_WEIGHT``; any other keeps its
+    weight in two arrays (16 bytes), and its Link, if ever asked for, is scored again:
+    scoring is a pure function of the two profiles and the model."""
+
+    def __init__(self, profiles: Sequence[Profile], model: Model) -> None:
+        self._profiles = profiles
+        self._model = model
+        self._position_of = {p.key: i for i, p in enumerate(profiles)}
+        # A pair of profile positions (i, j), in the order they were scored, as i * n + j.
+        self._codes = array("q")
+        self._weights = array("d")
+        self._ascending = 0  # the leading codes in ascending order: found by bisection
+        self._later: dict[int, int] = {}  # code -> index, for the codes after those
+        self._kept: dict[int, Link] = {}
+
+    def score(self, i: int, j: int) -> Link:
+        """Score the profiles at positions ``i`` and ``j`` (a pair not scored before)."""
+        code = i * len(self._profiles) + j
+        if (
+            i < j
+            and self._ascending == len(self._codes)
+            and (not self._codes or code > self._codes[-1])
+        ):
+            self._ascending += 1  # blocking's pairs, in order: no look-up needed
+        elif self._index(i, j) is not None:
+            raise ValueError(f"pair ({i}, {j}) is scored already")
+        else:
+            self._later[code] = len(self._codes)
+        link = score(self._profiles[i], self._profiles[j], self._model)
+        self._codes.append(code)
+        self._weights.append(link.weight)
+        if link.rule != "probabilistic" or link.weight >= KEEP_WEIGHT:
+            self._kept[code] = link
+        return link
+
+    def between(self, a: str, b: str) -> Link | None:
+        """The Link of two records, scored (and kept as above) if it was not yet; None
+        for a pair scored before and not kept (no rule, under ``KEEP_WEIGHT``)."""
+        i, j = self._position_of[a], self._position_of[b]
+        index = self._index(i, j)
+        if index is None:
+            return self.score(i, j)
+        return self._kept.get(self._codes[index])
+
+    def kept(self) -> Iterator[Link]:
+        """The pairs that keep their Link: every one with a rule or ``KEEP_WEIGHT``."""
+        return iter(self._kept.values())
+
+    def weighed(self) -> Iterator[tuple[str, str, float]]:
+        """Every pair as (a, b, weight), in the order scored, without building Links;
+        a and b in either order."""
+        profiles, n = self._profiles, len(self._profiles)
+        for code, weight in zip(self._codes, self._weights, strict=True):
+            i, j = divmod(code, n)
+            yield profiles[i].key, profiles[j].key, weight
+
+    def _keys(self, code: int, n: int) -> tuple[str, str]:
+        i, j = divmod(code, n)
+        x, y = self._profiles[i].key, self._profiles[j].key
+        return (x, y) if x < y else (y, x)
+
+    def _index(self, i: int, j: int) -> int | None:
+        n = len(self._profiles)
+        low, high = min(i, j) * n + max(i, j), max(i, j) * n + min(i, j)
+        # Ascending codes come from blocking's sorted pairs, each with i < j.
+        at = bisect_left(self._codes, low, 0, self._ascending)
+        if at < self._ascending and self._codes[at] == low:
+            return at
+        return self._later.get(low, self._later.get(high))
+
+    def _link(self, code: int) -> Link:
+        kept = self._kept.get(code)
+        if kept is not None:
+            return kept
+        i, j = divmod(code, len(self._profiles))
+        return score(self._profiles[i], self._profiles[j], self._model)
+
+    def _found(self, key: object) -> int | None:
+        if not isinstance(key, tuple) or len(key) != 2:
+            return None
+        i, j = (self._position_of.get(k) for k in key)
+        return None if i is None or j is None else self._index(i, j)
+
+    def __getitem__(self, key: tuple[str, str]) -> Link:
+        index = self._found(key)
+        if index is None:
+            raise KeyError(key)
+        return self._link(self._codes[index])
+
+    def __contains__(self, key: object) -> bool:
+        return self._found(key) is not None
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        n = len(self._profiles)
+        return (self._keys(code, n) for code in self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
 
 
 @dataclass
 class Resolution:
     clusters: list[list[str]]  # source record keys, each cluster sorted, clusters sorted
-    links: dict[tuple[str, str], Link]  # every scored candidate pair
+    links: ScoredPairs  # every scored candidate pair
     review: list[Link]  # possible matches for a person to decide
     refused: list[Link]  # links the over-merge guards refused
     skipped_blocks: int
@@ -92,22 +207,27 @@ def resolve(
     model = model or estimate_model(profiles)
     forbidden = {tuple(sorted(pair)) for pair in cannot_link}
     blocking = candidate_pairs(profiles, model.generic)
-    links: dict[tuple[str, str], Link] = {}
-    pairs = sorted(blocking.pairs)
-    for n, (i, j) in enumerate(pairs):
-        if compared is not None and n % PROGRESS_EVERY == 0:
-            compared(n, len(pairs))
-        link = score(profiles[i], profiles[j], model)
-        links[(link.a, link.b)] = link
+    skipped_blocks = blocking.skipped_blocks
+    # The pairs as i * n + j in one array, in order: as a set of tuples they weigh about
+    # 100 bytes each (2.5M pairs at 100k customers), and scoring them fills memory.
+    n = len(profiles)
+    pairs = array("q", sorted(i * n + j for i, j in blocking.pairs))
+    del blocking
+    links = ScoredPairs(profiles, model)
+    for done, code in enumerate(pairs):
+        if compared is not None and done % PROGRESS_EVERY == 0:
+            compared(done, len(pairs))
+        links.score(*divmod(code, n))
     if compared is not None:
         compared(len(pairs), len(pairs))
+    del pairs
     by_key = {p.key: p for p in profiles}
     parent = {p.key: p.key for p in profiles}
     members = {p.key: [p.key] for p in profiles}
     single = (
         frozenset(one_record)
         if one_record is not None
-        else one_record_systems(links.values(), {p.key: p.system for p in profiles})
+        else one_record_systems(links.kept(), {p.key: p.system for p in profiles})
     )
     # Per cluster, its records' systems among those holding each person once.
     held = {p.key: frozenset({p.system}) & single for p in profiles}
@@ -122,9 +242,9 @@ def resolve(
         """Enough evidence between these two records alone: a deterministic rule, or
         MIN_DIRECT_WEIGHT."""
         a, b = sorted((x, y))
-        if (a, b) not in links:
-            links[(a, b)] = score(by_key[a], by_key[b], model)
-        link = links[(a, b)]
+        link = links.between(a, b)
+        if link is None:
+            return False  # no rule, under KEEP_WEIGHT: under MIN_DIRECT_WEIGHT too
         if link.rule != "probabilistic":
             return True
         # Birth dates clearly apart say two people, whatever else a household shares
@@ -157,21 +277,21 @@ def resolve(
         return True
 
     strong = sorted(
-        (lk for lk in links.values() if is_link(lk)),
+        (lk for lk in links.kept() if is_link(lk)),
         key=lambda lk: (lk.rule == "probabilistic", -lk.weight, lk.a, lk.b),
     )
     for link in strong:
         if not join(link):
             refused.append(link)
     if single:
-        for link in sole_candidates(links.values(), by_key, single, model):
+        for link in sole_candidates(links.kept(), by_key, single, model):
             if find(link.a) != find(link.b):
                 join(link)
     clusters = sorted(sorted(group) for group in members.values())
     review = sorted(
         (
             lk
-            for lk in links.values()
+            for lk in links.kept()
             if lk.weight >= REVIEW_WEIGHT
             and worth_review(lk, model)
             and find(lk.a) != find(lk.b)
@@ -179,7 +299,7 @@ def resolve(
         ),
         key=lambda lk: (-lk.weight, lk.a, lk.b),
     )
-    return Resolution(clusters, links, review, refused, blocking.skipped_blocks, single)
+    return Resolution(clusters, links, review, refused, skipped_blocks, single)
 
 
 def sole_candidates(
@@ -190,7 +310,8 @@ def sole_candidates(
     Between two such systems a record has at most one counterpart. A pair worth a
     person's look (no conflict, agreement beyond chance) whose records are each other's
     strongest candidate in the other system — nothing else there comes close — is that
-    counterpart. Strongest first."""
+    counterpart. Strongest first. ``links`` may leave out links weighing less than
+    ``SOLE_WEIGHT - SOLE_MARGIN`` without a rule: such a runner-up is never close."""
     # Per record and other system, the two strongest weights of its links there.
     top: dict[tuple[str, str], list[float]] = {}
     near: list[Link] = []
@@ -219,7 +340,3 @@ def sole_candidates(
         and worth_review(link, model)
     ]
     return sorted(found, key=lambda lk: (-lk.weight, lk.a, lk.b))
-
-
-SOLE_MARGIN = 6.0  # the next candidate at least this much weaker (64 times less likely)
-SOLE_WEIGHT = 11.0

@@ -12,7 +12,7 @@ and changes nothing. Splitting a customer is a person's decision (unmerge), not 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -69,21 +69,21 @@ def _no_progress(phase: str, done: int, total: int) -> None:
 
 def _read_records(
     store: GraphStore, batch: int, today: date, progress: Progress
-) -> tuple[list[Node], list[Profile], dict[str, str]]:
-    """Every source record, its matching profile and the customer it resolves to."""
+) -> tuple[list[Profile], dict[str, str]]:
+    """Every source record's matching profile, and the customer each resolves to. The
+    records themselves are not kept (the merge reads those it needs, a chunk at a time):
+    their properties weigh more than their profiles."""
     expected = store.counts().nodes.get("SourceRecord", 0)
-    records: list[Node] = []
     profiles: list[Profile] = []
     owner: dict[str, str] = {}
     for node, customer in source_records(store, batch):
-        records.append(node)
         profiles.append(profile(node.key, node.props, today))
         if customer is not None:
             owner[node.key] = customer
-        if len(records) % batch == 0:
-            progress("reading", len(records), max(expected, len(records)))
-    progress("reading", len(records), len(records))
-    return records, profiles, owner
+        if len(profiles) % batch == 0:
+            progress("reading", len(profiles), max(expected, len(profiles)))
+    progress("reading", len(profiles), len(profiles))
+    return profiles, owner
 
 
 def resolve_store(
@@ -109,8 +109,8 @@ def _resolve_store(
     model: Model | None,
     progress: Progress,
 ) -> ResolveSummary:
-    records, profiles, owner = _read_records(store, batch, today, progress)
-    summary = ResolveSummary(records=len(records))
+    profiles, owner = _read_records(store, batch, today, progress)
+    summary = ResolveSummary(records=len(profiles))
     for p in profiles:
         for flag in p.flags:
             summary.flags[flag] = summary.flags.get(flag, 0) + 1
@@ -138,26 +138,46 @@ def _resolve_store(
         if len(customers) > 1:
             links.extend((customers[0], other) for other in customers[1:])
     merging = linked_groups(links)
-    by_record = {r.key: r for r in records}
     link_of = _best_links(result)
     records_of: dict[str, list[str]] = defaultdict(list)
     for record, customer in owner.items():
         records_of[customer].append(record)
+    _merge_groups(store, merging, records_of, link_of, actor, summary, progress)
+    summary.customers_after = summary.customers_before - summary.absorbed
+    reviewed = store.get_nodes(
+        "SourceRecord", sorted({k for lk in result.review for k in (lk.a, lk.b)})
+    )
+    summary.new_review = store_review_items(store, result.review, reviewed, model)
+    summary.review = len(store.find_nodes("ReviewItem", "status", "open", limit=10**9))
+    return summary
+
+
+def _merge_groups(
+    store: GraphStore,
+    merging: list[list[str]],
+    records_of: Mapping[str, list[str]],
+    link_of: Mapping[str, Link],
+    actor: str,
+    summary: ResolveSummary,
+    progress: Progress,
+) -> None:
+    """Merge each group of customers, ``MERGE_CHUNK`` groups a call, reading the chunk's
+    source records as it goes."""
     progress("merging", 0, len(merging))
     with TransactionGroups(store, MERGE_GROUP_SECONDS) as transactions:
-        for start in range(0, len(merging), 500):
-            chunk = merging[start : start + 500]
+        for start in range(0, len(merging), MERGE_CHUNK):
+            chunk = merging[start : start + MERGE_CHUNK]
+            by_record = store.get_nodes(
+                "SourceRecord", sorted(r for g in chunk for c in g for r in records_of.get(c, ()))
+            )
             with transactions.unit():
                 merge_customers(store, chunk, records_of, by_record, link_of, actor)
             summary.merges += len(chunk)
             summary.absorbed += sum(len(g) - 1 for g in chunk)
             progress("merging", summary.merges, len(merging))
-    summary.customers_after = summary.customers_before - summary.absorbed
-    summary.new_review = store_review_items(store, result.review, by_record, model)
-    summary.review = len(store.find_nodes("ReviewItem", "status", "open", limit=10**9))
-    return summary
 
 
+MERGE_CHUNK = 500  # groups of customers per merge call
 # Merge chunks share a write transaction for up to this long (store permitting): a commit
 # writes every page its transaction touched, and merges touch pages all over the file
 # (30k sample: 53 commits took 8.2 s of 40; in one transaction 0.8 s). A push waiting
@@ -166,13 +186,17 @@ MERGE_GROUP_SECONDS = 5.0
 
 
 def _best_links(result: Resolution) -> dict[str, Link]:
-    """For each record, the strongest link that put it in its cluster."""
+    """For each record, the strongest link that put it in its cluster (of equal weights,
+    the first scored)."""
     cluster_of = {k: i for i, c in enumerate(result.clusters) for k in c}
-    best: dict[str, Link] = {}
-    for link in result.links.values():
-        if cluster_of.get(link.a) != cluster_of.get(link.b):
+    best: dict[str, tuple[float, str, str]] = {}
+    for a, b, weight in result.links.weighed():
+        if cluster_of.get(a) != cluster_of.get(b):
             continue
-        for key in (link.a, link.b):
-            if key not in best or link.weight > best[key].weight:
-                best[key] = link
-    return best
+        for key in (a, b):
+            if key not in best or weight > best[key][0]:
+                best[key] = (weight, a, b)
+    # One Link per pair (a pair comes in one order): a merge writes the evidence of a
+    # link shared by its ends once.
+    links = {pair: result.links[pair] for pair in {(a, b) for _, a, b in best.values()}}
+    return {key: links[(a, b)] for key, (_, a, b) in best.items()}
