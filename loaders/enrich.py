@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from governance.consent import allows_third_party_data
 from graph import clock
 from graph.store import GraphStore, Node, RelRow
 from identity.arrival import records_sharing
@@ -36,7 +37,6 @@ from loaders.models import DemographicRecord
 from loaders.rejects import RejectsFile
 from loaders.sources import read_records
 
-CONSENT_PURPOSE = "third_party_data"
 MARGIN = 4.0  # the best candidate must beat another customer's best by this weight
 BATCH = 500
 
@@ -129,12 +129,7 @@ def consenting(store: GraphStore, customers: list[str]) -> set[str]:
         "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=1000
     )
     return {
-        c
-        for c, found in consents.items()
-        if any(
-            n.node.props.get("purpose") == CONSENT_PURPOSE and n.node.props.get("granted") is True
-            for n in found
-        )
+        c for c, found in consents.items() if allows_third_party_data(n.node.props for n in found)
     }
 
 
