@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -268,6 +268,28 @@ class CypherReader(Protocol):
     """
 
     def read_query(self, name: str, text: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class RelationshipRepointer(Protocol):
+    """A store that re-draws the relationships of retired nodes on their survivors itself
+    (the embedded one), instead of a read and an upsert of every relationship through
+    the port. Contract: ``repoint_relationships(label, survivor_of, kept, also)`` writes
+    what ``upsert_relationships`` of every relationship of each absorbed node, its
+    absorbed end (and an absorbed other end of ``label``) replaced by the survivor, would
+    write — rows landing on one relationship folded in ``relationships_of`` order of the
+    absorbed nodes (by key) — leaving out the types ``kept`` and relationships that would
+    join a survivor to itself. It returns, per survivor, the relationships it had before
+    that re-drawn ones land on and those of the types ``also``, in ``relationships_of``
+    order. identity/merge.py tests both paths against each other."""
+
+    def repoint_relationships(
+        self,
+        label: str,
+        survivor_of: Mapping[str, str],
+        kept: Collection[str],
+        also: Collection[str] = (),
+    ) -> dict[str, list[Edge]]: ...
 
 
 T = TypeVar("T")

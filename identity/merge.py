@@ -16,7 +16,10 @@ When records of several customers turn out to be one person, the customers merge
 - the survivor's attributes are chosen by survivorship rules (:func:`survivor_attributes`).
 
 ``ckb resolve`` (identity/resolve.py), an accepted review item (identity/review.py) and a
-record on arrival (identity/arrival.py) merge through :func:`merge_customers`.
+record on arrival (identity/arrival.py) merge through :func:`merge_customers`. A store that
+re-draws relationships itself (``RelationshipRepointer``: the embedded one) moves them
+inside the store instead of through the port; both ways leave the same graph
+(tests/identity/test_merge_paths.py).
 """
 
 from __future__ import annotations
@@ -32,7 +35,15 @@ import orjson
 
 from graph import clock
 from graph.schema import schema
-from graph.store import Edge, GraphStore, Node, PropertyValue, RelRow, transactional
+from graph.store import (
+    Edge,
+    GraphStore,
+    Node,
+    PropertyValue,
+    RelationshipRepointer,
+    RelRow,
+    transactional,
+)
 from identity.matching import Link
 from identity.names import name_keys, normalize_name
 
@@ -46,6 +57,8 @@ GOLDEN_FIELDS = (
 # Fields that come from the record chosen for another, never on their own: a second
 # address line belongs to its first.
 COMPANION_FIELDS = {"address_line2": "address"}
+# Relationships a merge rewrites itself rather than moves; history stays with its event.
+REWRITTEN = ("RESOLVED_TO", "MERGED", "ALIAS_OF")
 
 
 def _trust(system: str | None) -> int:
@@ -63,10 +76,13 @@ def survivor_attributes(records: Sequence[Node]) -> dict[str, PropertyValue | No
     golden: dict[str, PropertyValue | None] = {}
     chosen: dict[str, Node] = {}
     for name in GOLDEN_FIELDS:
-        found = next((r for r in ordered if r.props.get(name) not in (None, "")), None)
-        golden[name] = found.props[name] if found is not None else None
-        if found is not None:
-            chosen[name] = found
+        golden[name] = None
+        for record in ordered:
+            value = record.props.get(name)
+            if value is not None and value != "":
+                golden[name] = value
+                chosen[name] = record
+                break
     for name, leader in COMPANION_FIELDS.items():
         source = chosen.get(leader)
         golden[name] = (source.props.get(name) or None) if source is not None else None
@@ -179,8 +195,8 @@ def _moves(
         if survivor is None:
             continue
         for edge in edges:
-            if edge.type in ("RESOLVED_TO", "MERGED", "ALIAS_OF"):
-                continue  # rewritten by the merge; history stays with its event
+            if edge.type in REWRITTEN:
+                continue
             other_label, other, outgoing = _other_end(customer, edge)
             if other_label == "Customer":
                 other = survivor_of.get(other, other)
@@ -254,6 +270,20 @@ def _move_relationships(
     )
     for (rel_type, src, dst), rows in sorted(moves.items()):
         store.upsert_relationships(rel_type, src, dst, rows)
+    return snapshot
+
+
+def _repoint_relationships(
+    store: RelationshipRepointer, merging: _Merging, found: Mapping[str, list[Edge]]
+) -> dict[str, dict[str, Any]]:
+    """``_move_relationships`` done by the store itself (the embedded one): the same
+    writes and the same snapshots, without reading the survivors' other relationships
+    or sending every moved one back through the port."""
+    before = store.repoint_relationships(
+        "Customer", merging.survivor_of, REWRITTEN, also=("RESOLVED_TO",)
+    )
+    snapshot = _snapshot(merging.absorbed, merging.customers, found)
+    snapshot.update(_snapshot(merging.survivors, merging.customers, before))
     return snapshot
 
 
@@ -389,9 +419,13 @@ def merge_customers(
     ``records_of``: each customer's source record keys; ``by_record``: those records;
     ``link_of``: per record, the link that matched it (its evidence)."""
     merging = _merging(store, groups)
-    # One read for every relationship of every customer involved.
-    found = store.relationships_of("Customer", [*merging.absorbed, *merging.survivors])
-    snapshot = _move_relationships(store, merging, found)
+    if isinstance(store, RelationshipRepointer):
+        found = store.relationships_of("Customer", merging.absorbed)
+        snapshot = _repoint_relationships(store, merging, found)
+    else:
+        # One read for every relationship of every customer involved.
+        found = store.relationships_of("Customer", [*merging.absorbed, *merging.survivors])
+        snapshot = _move_relationships(store, merging, found)
     store.upsert_nodes("Customer", _golden_rows(merging, records_of, by_record))
     store.upsert_relationships(
         "RESOLVED_TO", "SourceRecord", "Customer", _resolved_rows(merging, records_of, link_of)

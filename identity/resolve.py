@@ -12,14 +12,14 @@ and changes nothing. Splitting a customer is a person's decision (unmerge), not 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from graph import clock
 from graph.algorithms import linked_groups
 from graph.memory import gc_paused
-from graph.store import GraphStore, Node, TransactionGroups
+from graph.store import Edge, GraphStore, Node, TransactionGroups
 from identity.clustering import Resolution, resolve
 from identity.matching import Link
 from identity.merge import merge_customers
@@ -50,12 +50,25 @@ def source_records(store: GraphStore, batch: int = 5000) -> Iterator[tuple[Node,
     while keys := store.keys_page("SourceRecord", after, batch):
         after = keys[-1]
         nodes = store.get_nodes("SourceRecord", keys)
-        owners = store.neighbours_many(
-            "SourceRecord", keys, "RESOLVED_TO", "out", "Customer", limit=1
-        )
+        # The relationships name the customer without reading it (neighbours would).
+        edges = store.relationships_of("SourceRecord", keys)
         for key in keys:
             if key in nodes:
-                yield nodes[key], owners[key][0].node.key if key in owners else None
+                yield nodes[key], _owner(key, edges.get(key, ()))
+
+
+def _owner(record: str, edges: Iterable[Edge]) -> str | None:
+    """The customer a record resolves to: its first RESOLVED_TO in the port's order, as
+    ``neighbours(..., "RESOLVED_TO", "out", "Customer", limit=1)`` would name it."""
+    for edge in edges:
+        if (
+            edge.type == "RESOLVED_TO"
+            and edge.dst_label == "Customer"
+            and edge.src_label == "SourceRecord"
+            and edge.src_key == record
+        ):
+            return edge.dst_key
+    return None
 
 
 # How a long run reports how far it got: (phase, done, total). Within a phase ``done`` only

@@ -34,14 +34,14 @@ from graph.embedded.layout import (
     vocabulary,
 )
 from graph.embedded.reads import Reads
+from graph.embedded.repoint import Repointing
 from graph.embedded.sql_reads import SqlReads
 from graph.embedded.traversal import Traversals
-from graph.embedded.writes import Writes
 from graph.errors import StoreCorruptError, StoreFormatError, StoreReadOnlyError
 from graph.schema import GraphSchema, schema
 
 
-class EmbeddedStore(Writes, Reads, Traversals, SqlReads, StoreAdapter):
+class EmbeddedStore(Repointing, Reads, Traversals, SqlReads, StoreAdapter):
     """The default store. Thread-safe; any number of instances and processes per file."""
 
     def __init__(

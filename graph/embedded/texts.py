@@ -8,6 +8,7 @@ given values win, ``null`` removes) and the fresh text a new row is inserted wit
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -54,7 +55,7 @@ def fold_staged(
     """Staged rows with repeated identities (the first ``width`` fields) folded into one,
     a later row merging over an earlier one as prepare_nodes and prepare_rels fold them."""
     rows = rows if isinstance(rows, list) else list(rows)
-    if len({row[:width] for row in rows}) == len(rows):
+    if len(set(map(itemgetter(*range(width)), rows))) == len(rows):
         return rows  # the common case: nothing to fold
     by_id: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for row in rows:

@@ -9,7 +9,7 @@ transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graph.embedded.layout import (
@@ -97,7 +97,18 @@ class Writes(Rollups):
             created_rows = insert.fetchall() if terms else []
             created = len(created_rows) if terms else insert.rowcount
             changed: list[tuple[Any, ...]] = []
+            before: dict[int, tuple[Any, ...]] = {}
             if created < len(staged):
+                if terms:  # what the rows hold now, to re-index only what changes
+                    before = {
+                        row[0]: row[1:]
+                        for row in conn.execute(
+                            f"SELECT n.id{returning.removeprefix(' RETURNING id')} "
+                            "FROM temp.stage_nodes AS s CROSS JOIN nodes AS n "
+                            "WHERE n.label = ? AND n.key = s.key",
+                            (self._codes.labels[label],),
+                        )
+                    }
                 # CROSS JOIN keeps the batch the outer loop: never a walk over the label.
                 update = conn.execute(
                     "UPDATE nodes SET props = json_patch(json_patch(props, "
@@ -110,7 +121,7 @@ class Writes(Rollups):
                 changed = update.fetchall() if terms else []
             if terms:
                 fields = [self._codes.fields[term_field(label, p)] for p in terms]
-                self._index_terms(conn, fields, changed, created_rows)
+                self._index_terms(conn, fields, changed, created_rows, before)
             self._add_count(conn, "node", label, created)
             self._roll_nodes(conn, label, created, len(staged))
         return UpsertResult(received=received, applied=len(staged), created=created)
@@ -121,21 +132,25 @@ class Writes(Rollups):
         fields: Sequence[int],
         changed: list[tuple[Any, ...]],
         created: list[tuple[Any, ...]],
+        before: Mapping[int, tuple[Any, ...]],
     ) -> None:
-        """Re-index the terms of changed and created rows: (node ID, value per field)."""
-        conn.executemany(
-            "DELETE FROM terms WHERE node = ? AND field = ?",
-            [(row[0], field) for row in changed for field in fields],
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO terms (field, term, node) VALUES (?, ?, ?)",
-            [
-                (field, term, row[0])
-                for row in (*changed, *created)
-                for field, value in zip(fields, row[1:], strict=True)
-                for term in split_terms(value)
-            ],
-        )
+        """Re-index the terms of changed and created rows, (node ID, value per field);
+        ``before``: the changed rows' values before the write."""
+        # Only the terms a changed row no longer has go and only its new ones come: a
+        # merge or a reload rewriting a customer mostly keeps its name's terms, and each
+        # term rewritten is two index writes.
+        gone: list[tuple[int, str, int]] = []
+        new: list[tuple[int, str, int]] = []
+        for row in changed:
+            for field, value, old in zip(fields, row[1:], before[row[0]], strict=True):
+                now, was = split_terms(value), split_terms(old)
+                gone.extend((field, term, row[0]) for term in sorted(was - now))
+                new.extend((field, term, row[0]) for term in sorted(now - was))
+        for row in created:
+            for field, value in zip(fields, row[1:], strict=True):
+                new.extend((field, term, row[0]) for term in split_terms(value))
+        conn.executemany("DELETE FROM terms WHERE field = ? AND term = ? AND node = ?", gone)
+        conn.executemany("INSERT OR IGNORE INTO terms (field, term, node) VALUES (?, ?, ?)", new)
 
     def _stage_rels(
         self,
@@ -147,15 +162,16 @@ class Writes(Rollups):
         """Stage relationship rows, (src, dst, rkey, patch, fresh), with their endpoints'
         node IDs (NULL where missing)."""
         conn.execute("DELETE FROM temp.stage_rels")
+        # The ends are looked up as each row is staged, not by a second pass rewriting
+        # every staged row. Label codes are the store's integers, safe in the text.
         conn.executemany(
-            "INSERT INTO temp.stage_rels (src, dst, rkey, patch, fresh) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO temp.stage_rels (src, dst, rkey, patch, fresh, sid, did) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, "
+            f"(SELECT id FROM nodes WHERE label = {int(self._codes.labels[src_label])} "
+            "AND key = ?1), "
+            f"(SELECT id FROM nodes WHERE label = {int(self._codes.labels[dst_label])} "
+            "AND key = ?2))",
             staged,
-        )
-        conn.execute(
-            "UPDATE temp.stage_rels SET "
-            "sid = (SELECT id FROM nodes WHERE label = ? AND key = stage_rels.src), "
-            "did = (SELECT id FROM nodes WHERE label = ? AND key = stage_rels.dst)",
-            (self._codes.labels[src_label], self._codes.labels[dst_label]),
         )
 
     def _upsert_relationships(
