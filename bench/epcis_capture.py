@@ -18,10 +18,12 @@ shelf_interactions for one store over one month (every product, then one product
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,6 +123,42 @@ def _cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
+class ChildPeaks:
+    """The peak RSS of this process's children (the reading process), read from
+    /proc while they run: ru_maxrss of children counts the pages a child shared with
+    this process when it was started, so it says this process's size, not the child's."""
+
+    def __init__(self) -> None:
+        self.kib: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ChildPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        tasks = Path(f"/proc/{os.getpid()}/task")
+        while not self._stop.wait(0.2):
+            for task in tasks.iterdir():
+                try:
+                    kids = (task / "children").read_text().split()
+                except OSError:
+                    continue
+                for kid in kids:
+                    try:
+                        status = Path(f"/proc/{kid}/status").read_text()
+                    except OSError:
+                        continue
+                    for line in status.splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.kib[kid] = max(self.kib.get(kid, 0), int(line.split()[1]))
+
+
 def timed(calls: int, ask: Any) -> tuple[float, float]:
     times = []
     for _ in range(calls):
@@ -145,7 +183,8 @@ def main() -> None:
     catalogue(store, rnd, purchases=max(100, int(args.events * args.shelf_share * 0.2)))
     rejects = RejectsFile(work / "rejects.jsonl", str(path), "epcis")
     t, cpu = time.perf_counter(), _cpu()
-    summary = capture(store, read_documents(path), rejects, keep_captured=False)
+    with ChildPeaks() as peaks:
+        summary = capture(store, read_documents(path), rejects, keep_captured=False)
     elapsed = time.perf_counter() - t
     own, reader = (after - before for after, before in zip(_cpu(), cpu, strict=True))
     rejects.close()
@@ -155,9 +194,11 @@ def main() -> None:
     )
     # On a shared machine the wall clock says how busy the others were; CPU seconds say
     # what capture costs: the writing process bounds the rate when the reader has a core.
+    per_event = 1e6 / max(summary.captured, 1)
     print(
-        f"  CPU: this process {own:.1f} s ({summary.captured / own:,.0f} events per CPU-second), "
-        f"the reading process {reader:.1f} s"
+        f"  CPU: this process {own:.1f} s ({summary.captured / own:,.0f} events per CPU-second, "
+        f"{own * per_event:.1f} us an event), the reading process {reader:.1f} s "
+        f"({reader * per_event:.1f} us an event)"
     )
     counts = store.counts()
     print(
@@ -201,7 +242,7 @@ def main() -> None:
     store.close()
     # ru_maxrss is in KiB on Linux; the reading process (big files) is a child.
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    reader = max(peaks.kib.values(), default=0) // 1024
     print(f"peak RSS: this process {own:,} MB, the reading process {reader:,} MB")
 
 

@@ -14,6 +14,7 @@ from epcis.documents import EpcisDocumentError, event_id, events_of
 from epcis.epc import canonical_epc
 from epcis.masterdata import master_elements, master_label, master_row
 from epcis.rows import event_rows
+from epcis.staging import stage
 from epcis.validation import check_event
 from graph.memory import gc_paused
 from graph.store import RelRow
@@ -92,13 +93,14 @@ def _check_batch(
         return None
     rows.pop("batch", None)
     _compact(rows)
+    stage(rows)
     return checked
 
 
-# Labels whose rows repeat within a batch (an item or a place in event after event). Not
-# EpcisEvent: the shelf roll-up still sets properties on the very rows of its events.
-_FOLDED = ("ProductInstance", "Location", "Party", "BizTransaction")
-_KEYS = {"ProductInstance": "epc"}
+# Labels whose rows repeat within a batch (a place in event after event; items are kept
+# once as they come, epcis/rows.py). Not EpcisEvent: the shelf counts are set on the very
+# rows of its events (epcis/staging.py).
+_FOLDED = ("Location", "Party", "BizTransaction")
 
 
 def _compact(rows: dict[str, Any]) -> None:
@@ -110,11 +112,10 @@ def _compact(rows: dict[str, Any]) -> None:
         listed = nodes.get(label)
         if not listed:
             continue
-        key = _KEYS.get(label, "id")
         folded: dict[Any, dict[str, Any]] = {}
         for row in listed:
-            seen = folded.get(row[key])
-            folded[row[key]] = row if seen is None else {**seen, **row}
+            seen = folded.get(row["id"])
+            folded[row["id"]] = row if seen is None else {**seen, **row}
         nodes[label] = list(folded.values())
     if not rows["rels"].get(("REFERENCES", "EpcisEvent", "BizTransaction")):
         rows.pop("observed", None)

@@ -18,9 +18,10 @@ errorDeclaration marks that eventID ``retracted``: history stays, current-state 
 skip it. Fields ckb does not map are kept in ``extensions`` (JSON) (epcis/rows.py).
 
 Master data names and addresses places and parties (epcis/masterdata.py). Batches are
-checked and built into rows (epcis/batches.py), in another process for a big file
-(epcis/readers.py), and each is written in one transaction (epcis/writing.py). This module
-runs those steps and reports what they did.
+checked and built into rows (epcis/batches.py), the busiest of them staged as the texts the
+store keeps (epcis/staging.py), in another process for a big file (epcis/readers.py), and
+each is written in one transaction (epcis/writing.py). This module runs those steps and
+reports what they did.
 """
 
 from __future__ import annotations

@@ -71,13 +71,16 @@ def _results(document: dict[str, Any]) -> dict[str, Any]:
 def master_data_of(document: dict[str, Any]) -> tuple[str, Any] | None:
     """Where a document's master data sits (a JSON path) and what holds its vocabularyList
     there (the header, or a query's results body), or None when it carries none."""
-    if document.get("type") == "EPCISDocument" and "epcisHeader" in document:
+    kind = document.get("type")
+    if kind == "EPCISDocument" and "epcisHeader" in document:
         header = document["epcisHeader"]
         if isinstance(header, dict) and "epcisMasterData" not in header:
             return None
         return "epcisHeader", header
+    if kind != "EPCISQueryDocument":
+        return None  # an event on its own line, most often
     results = _results(document)
-    if document.get("type") == "EPCISQueryDocument" and "vocabularyList" in results:
+    if "vocabularyList" in results:
         return "epcisBody/queryResults/resultsBody", results
     return None
 

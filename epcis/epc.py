@@ -59,6 +59,7 @@ def canonical_epc(value: str) -> str:  # noqa: PLR0911 - one return per scheme r
     return text
 
 
+@lru_cache(maxsize=1 << 16)  # a shelf's items recur read after read
 def gtin_of(key: str) -> str | None:
     """The GTIN-14 of a canonical trade-item key, if it names one."""
     m = re.match(re.escape(DL_HOST) + r"/01/(\d{14})(/|$)", key)

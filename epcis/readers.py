@@ -4,7 +4,8 @@ EPCIS capture is two kinds of Python work: parsing, validating against GS1's sch
 building graph rows, and writing those rows to the store. Each holds the interpreter lock,
 so threads cannot overlap them; a second process can (as loaders/parallel.py does for
 record files). What crosses the pipe is each batch as :func:`epcis.batches.checked_batches`
-makes it: rows, counts, results and rejects, in file order.
+makes it: rows, counts, results and rejects, in file order. Its busiest rows are staged
+already (epcis/staging.py): flat tuples of strings, cheap to send and to receive.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from epcis.epc import canonical_epc, gtin_of, serial_of
-from epcis.shelf_signals import SIGNALS, Seen, shelf_counts
+from epcis.shelf_signals import SIGNALS, Counts, shelf_counts
 from epcis.values import json_text, utc_time
 from epcis.vocabulary import ROLES, cbv_value
 from graph.store import RelRow
@@ -53,6 +53,9 @@ MAPPED = frozenset(
 )
 
 
+_QUANTITIES = tuple(name for name in MAPPED if name.endswith("uantityList"))
+
+
 def _location(ref: Any) -> str | None:
     value = ref.get("id") if isinstance(ref, dict) else ref
     return canonical_epc(value) if isinstance(value, str) and value.strip() else None
@@ -65,19 +68,22 @@ def _instance(key: str) -> tuple[str | None, str | None]:
 
 
 class _Batch:
-    """The rows of a batch's events, by label and by relationship, as they are built."""
+    """The rows of a batch's events, by label and by relationship, as they are built. The
+    busiest are kept bare for epcis/staging.py: each item once (key -> GTIN, serial) and
+    OBSERVED (event, item, role), READ_AT and AT (event, place) as tuples."""
 
     def __init__(self, rows: dict[str, Any]) -> None:
         nodes: dict[str, list[dict[str, Any]]] = rows["nodes"]
         rels: dict[tuple[str, str, str], list[RelRow]] = rows["rels"]
+        bare: dict[tuple[str, str, str], list[tuple[str, ...]]] = rows.setdefault("bare_rels", {})
         self.nodes = nodes
         self.rels = rels
         self.events = nodes.setdefault("EpcisEvent", [])
-        self.instances = nodes.setdefault("ProductInstance", [])
-        self.observed_rels = rels.setdefault(("OBSERVED", "EpcisEvent", "ProductInstance"), [])
+        self.instances: dict[str, tuple[str | None, str | None]] = rows.setdefault("instances", {})
+        self.observed_rels = bare.setdefault(("OBSERVED", "EpcisEvent", "ProductInstance"), [])
         self.places = {
-            "READ_AT": rels.setdefault(("READ_AT", "EpcisEvent", "Location"), []),
-            "AT": rels.setdefault(("AT", "EpcisEvent", "Location"), []),
+            "READ_AT": bare.setdefault(("READ_AT", "EpcisEvent", "Location"), []),
+            "AT": bare.setdefault(("AT", "EpcisEvent", "Location"), []),
         }
         self.ids: list[tuple[str, bool]] = rows.setdefault("ids", [])
         self.observed: dict[str, list[tuple[str, str]]] = rows.setdefault("observed", {})
@@ -105,13 +111,11 @@ def event_rows(event: dict[str, Any], eid: str, rows: dict[str, Any]) -> None:
     observed = _observed(event)
     batch.observed[eid] = observed
     batch.event_time[eid] = props["event_time"]
+    instances, observed_rels = batch.instances, batch.observed_rels
     for key, role in observed:
-        gtin, serial = _instance(key)
-        batch.instances.append(
-            {"epc": key, "gtin": gtin, "serial": serial, "source_system": "epcis",
-             "source_record_id": key}
-        )  # fmt: skip
-        batch.observed_rels.append(RelRow(eid, key, {"role": role}))
+        if key not in instances:
+            instances[key] = _instance(key)
+        observed_rels.append((eid, key, role))
     _place_rows(event, eid, batch)
     _transaction_rows(event, eid, batch)
     _source_destination_rows(event, eid, batch)
@@ -133,7 +137,12 @@ def _event_props(event: dict[str, Any], eid: str) -> dict[str, Any]:
     persistent = get("persistentDisposition") or {}
     declared = get("errorDeclaration")
     step, disposition = get("bizStep"), get("disposition")
-    quantities = {k: event[k] for k in event if k.endswith("uantityList")}
+    # Written with sorted keys: which quantity lists there are matters, not their order.
+    quantities = (
+        {k: event[k] for k in _QUANTITIES if k in event}
+        if not extensions
+        else {k: event[k] for k in event if k.endswith("uantityList")}
+    )
     sensors = get("sensorElementList")
     props = {
         "event_id": eid,
@@ -184,7 +193,7 @@ def _place_rows(event: dict[str, Any], eid: str, batch: _Batch) -> None:
         where = _location(event.get(ref))
         if where:
             batch.nodes.setdefault("Location", []).append({"id": where, "kind": kind})
-            batch.places[rel_type].append(RelRow(eid, where))
+            batch.places[rel_type].append((eid, where))
 
 
 def _transaction_rows(event: dict[str, Any], eid: str, batch: _Batch) -> None:
@@ -226,13 +235,15 @@ def _shelf_rows(
     if not (counts or declared):
         return
     # Repeats of one eventID within a capture fold: the first counts are the event's,
-    # any error declaration retracts it.
-    shelf: dict[str, Seen] = rows.setdefault("shelf", {})
+    # any error declaration retracts it. Kept as plain (counts, retracted) pairs and each
+    # activity as its store (the rest is in its ID, shelf_signals.activity_of): cheap to
+    # send from a reading process.
+    shelf: dict[str, tuple[Counts, bool]] = rows.setdefault("shelf", {})
     seen = shelf.get(eid)
-    shelf[eid] = Seen(
-        seen.counts if seen and seen.counts else counts,
-        declared or (seen is not None and seen.retracted),
+    shelf[eid] = (
+        seen[0] if seen and seen[0] else counts,
+        declared or (seen is not None and seen[1]),
     )
     rows.setdefault("shelf_props", {}).setdefault(eid, []).append(props)
     for activity in activities:
-        rows.setdefault("activities", {})[activity.id] = activity
+        rows.setdefault("activities", {})[activity.id] = activity.store

@@ -11,7 +11,7 @@ from typing import Any
 from epcis.shelf_signals import (
     Activity,
     Seen,
-    day_moves,
+    activity_of,
     day_of,
     deltas,
     dump_counts,
@@ -19,47 +19,59 @@ from epcis.shelf_signals import (
     next_day,
     store_bucket,
 )
+from epcis.staging import (
+    NO_PROPS,
+    put_nodes,
+    put_relationships,
+    refix_shelf_counts,
+    staged_node,
+)
+from graph.embedded import StagedNode
 from graph.store import GraphStore, Node, RelRow
 
 
 def shelf_moves(rows: dict[str, Any], events: dict[str, Node]) -> dict[str, tuple[int, int]]:
     """How this capture moves the shelf counters (``events``: the batch's events the store
     held before it); each shelf event's counts fixed on it."""
-    batch: dict[str, Seen] = rows["shelf"]
+    batch = {eid: Seen(*state) for eid, state in rows["shelf"].items()}
     stored = {
         key: Seen(load_counts(node.props.get("shelf_counts")), node.props.get("retracted") is True)
         for key, node in events.items()
         if key in batch
     }
-    for eid, props_list in rows["shelf_props"].items():
-        # The counts of the event's first capture stay with it, whatever a repeat says.
-        fixed = dump_counts(stored[eid].counts if eid in stored else batch[eid].counts)
-        for props in props_list:
-            if fixed is None:
-                props.pop("shelf_counts", None)
-            else:
-                props["shelf_counts"] = fixed
+    # The batch fixed each event's counts as this capture's (epcis/staging.py); the
+    # counts of an event's first capture stay with it, whatever a repeat says.
+    refix_shelf_counts(
+        rows,
+        {
+            eid: fixed
+            for eid, seen in stored.items()
+            if (fixed := dump_counts(seen.counts)) != dump_counts(batch[eid].counts)
+        },
+    )
     return deltas(batch, stored)
 
 
 def roll_up(
     store: GraphStore,
     moves: dict[str, tuple[int, int]],
-    activities: dict[str, Activity],
+    activities: dict[str, str],
     products: dict[str, str],
 ) -> None:
     """Add the moves to the ShelfActivity counters, creating buckets as they first count,
     and to their ShelfDay counters."""
     current = store.get_nodes("ShelfActivity", sorted(moves))
     # The days first: a day met for the first time starts from the hours already held.
-    _roll_up_days(store, day_moves(moves), _day_stores(moves, activities, current))
-    updates = []
+    _roll_up_days(store, *_days(moves, activities, current))
+    updates: list[StagedNode] = []
+    fresh: list[Activity] = []  # buckets counted in for the first time
     for key, (up, down) in sorted(moves.items()):
         node = current.get(key)
         old_up, old_down = _counts(node) if node else (0, 0)
         row: dict[str, Any] = {"id": key, "pickups": old_up + up, "putdowns": old_down + down}
         if node is None:
-            a = activities[key]
+            a = activity_of(key, activities[key])
+            fresh.append(a)
             row |= {
                 "gtin": a.gtin,
                 "shelf": a.shelf,
@@ -67,28 +79,26 @@ def roll_up(
                 "bucket_start": a.bucket_start,
                 "store_bucket": store_bucket(a.store, a.bucket_start),
             }
-        updates.append(row)
-    store.upsert_nodes("ShelfActivity", updates)
-    _link_new_buckets(
-        store,
-        [activities[k] for k in sorted(moves) if k not in current and k in activities],
-        products,
-    )
+        updates.append(staged_node(row, "id"))
+    # Counters and keys made here, of the model's names and types: staged as they are.
+    put_nodes(store, "ShelfActivity", updates)
+    _link_new_buckets(store, fresh, products)
 
 
 def _link_new_buckets(store: GraphStore, fresh: list[Activity], products: dict[str, str]) -> None:
     """Buckets counted in for the first time: AT their shelf, OF_PRODUCT their product, the
     shelf LOCATED_IN its store."""
-    store.upsert_relationships(
-        "AT", "ShelfActivity", "Location", [RelRow(a.id, a.shelf) for a in fresh]
+    put_relationships(
+        store, ("AT", "ShelfActivity", "Location"), [(a.id, a.shelf, "", *NO_PROPS) for a in fresh]
     )
-    store.upsert_relationships(
-        "OF_PRODUCT",
-        "ShelfActivity",
-        "Product",
-        [RelRow(a.id, products[a.gtin]) for a in fresh if a.gtin in products],
+    put_relationships(
+        store,
+        ("OF_PRODUCT", "ShelfActivity", "Product"),
+        [(a.id, products[a.gtin], "", *NO_PROPS) for a in fresh if a.gtin in products],
     )
-    store.upsert_nodes("Location", [{"id": a.store} for a in fresh if a.store != a.shelf])
+    # A store's rows are all alike: once each (the store would fold them into one).
+    stores = dict.fromkeys(a.store for a in fresh if a.store != a.shelf)
+    store.upsert_nodes("Location", [{"id": key} for key in stores])
     store.upsert_relationships(
         "LOCATED_IN",
         "Location",
@@ -101,16 +111,22 @@ def _link_new_buckets(store: GraphStore, fresh: list[Activity], products: dict[s
     )
 
 
-def _day_stores(
-    moves: dict[str, tuple[int, int]], activities: dict[str, Activity], hours: dict[str, Node]
-) -> dict[str, str]:
-    """The store of each day the hourly moves fall on (day ID -> store)."""
+def _days(
+    moves: dict[str, tuple[int, int]], activities: dict[str, str], hours: dict[str, Node]
+) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """How the ShelfDay counters move when the hourly ones move by ``moves``, and the
+    store of each day they fall on (day ID -> store)."""
+    moved: dict[str, tuple[int, int]] = {}
     stores: dict[str, str] = {}
-    for key in moves:
-        node = hours.get(key)
-        where = activities[key].store if key in activities else node and node.props.get("store")
-        stores.setdefault(day_of(key)[0], str(where))
-    return stores
+    for key, (up, down) in moves.items():
+        day = day_of(key)[0]
+        old_up, old_down = moved.get(day, (0, 0))
+        moved[day] = (old_up + up, old_down + down)
+        if day not in stores:
+            node = hours.get(key)
+            where = activities[key] if key in activities else node and node.props.get("store")
+            stores[day] = str(where)
+    return moved, stores
 
 
 def _roll_up_days(
@@ -121,7 +137,7 @@ def _roll_up_days(
     gets each day right the first time it is counted into again."""
     days = store.get_nodes("ShelfDay", sorted(moved))
     base = _held_days({(stores[d], d.rsplit("@", 1)[1]) for d in moved if d not in days}, store)
-    rows = []
+    rows: list[StagedNode] = []
     for day, (up, down) in sorted(moved.items()):
         node = days.get(day)
         old = _counts(node) if node is not None else base.get(day, (0, 0))
@@ -131,8 +147,8 @@ def _roll_up_days(
             shelf, date = rest.rsplit("@", 1)
             row |= {"gtin": gtin, "shelf": shelf, "store": stores[day], "day": date,
                     "store_day": store_bucket(stores[day], date)}  # fmt: skip
-        rows.append(row)
-    store.upsert_nodes("ShelfDay", rows)
+        rows.append(staged_node(row, "id"))
+    put_nodes(store, "ShelfDay", rows)
 
 
 def _held_days(store_days: set[tuple[str, str]], store: GraphStore) -> dict[str, tuple[int, int]]:

@@ -53,6 +53,17 @@ class Activity:
         return store_bucket(self.store, self.bucket_start)
 
 
+def activity_of(activity: str, store: str) -> Activity:
+    """The activity of an ID (:func:`activity_id`) in a store."""
+    gtin, rest = activity.split("@", 1)
+    shelf, bucket = rest.rsplit("@", 1)
+    return Activity(activity, gtin, shelf, store, bucket)
+
+
+def gtin_of_activity(activity: str) -> str:
+    return activity.split("@", 1)[0]
+
+
 def store_bucket(store: str, when: str) -> str:
     return f"{store}|{when}"
 
@@ -77,16 +88,6 @@ def day_of(activity: str) -> tuple[str, str, str]:
 def next_day(date: str) -> str:
     """The day after an ISO date (``YYYY-MM-DD``)."""
     return (dt.date.fromisoformat(date) + dt.timedelta(days=1)).isoformat()
-
-
-def day_moves(moves: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-    """How the ShelfDay counters move when the hourly ones move by ``moves``."""
-    moved: dict[str, tuple[int, int]] = {}
-    for key, (up, down) in moves.items():
-        day = day_of(key)[0]
-        old_up, old_down = moved.get(day, (0, 0))
-        moved[day] = (old_up + up, old_down + down)
-    return moved
 
 
 def _place(ref: Any) -> str | None:

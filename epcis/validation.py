@@ -185,6 +185,8 @@ def check_event(event: Any) -> list[str]:
 def _identifier_reasons(event: dict[str, Any]) -> list[str]:
     """An identifier that becomes a node's key must be one: not empty (a read point or
     business location given empty is left out), an EPC URN's parts digits."""
+    if _identifiers_fine(event):
+        return []
     reasons = []
     for at, value in _identifiers(event):
         if not isinstance(value, str):
@@ -206,6 +208,37 @@ def _identifier_reasons(event: dict[str, Any]) -> list[str]:
 
 _IDENTIFIED = (*ROLES, "parentID", "readPoint", "bizLocation", "sourceList", "destinationList")
 _ID_KEYS = ("id", "source", "destination", "epcClass")
+
+
+def _identifiers_fine(event: dict[str, Any]) -> bool:
+    """Whether every identifier is plainly a key (not blank, keyable) and every business
+    transaction named: then there is nothing to say (most events). Anything else goes
+    the long way, which says what is wrong, if anything (a blank read point is fine)."""
+    for name, value in event.items():
+        if name == "bizTransactionList":
+            if not _transactions_fine(value):
+                return False
+        elif name in _IDENTIFIED_NAMES or name.endswith("uantityList"):
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, dict):
+                    for key in _ID_KEYS:
+                        found = item.get(key)
+                        if isinstance(found, str) and not (found.strip() and keyable(found)):
+                            return False
+                elif isinstance(item, str) and not (item.strip() and keyable(item)):
+                    return False
+    return True
+
+
+_IDENTIFIED_NAMES = frozenset(_IDENTIFIED)
+
+
+def _transactions_fine(listed: Any) -> bool:
+    for tx in listed if isinstance(listed, list) else ():
+        given = tx.get("bizTransaction") if isinstance(tx, dict) else None
+        if isinstance(given, str) and not given.strip():
+            return False
+    return True
 
 
 def _identifiers(event: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], Any]]:

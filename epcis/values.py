@@ -5,10 +5,14 @@ through :func:`utc_time`, so they compare with what capture stored.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+# A time already written as capture writes it back: UTC, seconds and perhaps microseconds.
+_WRITTEN_UTC = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{6})?(?:Z|\+00:00)", re.ASCII)
 
 
 def utc_time(value: Any) -> str | None:
@@ -17,6 +21,20 @@ def utc_time(value: Any) -> str | None:
     parse is kept as sent, anything else is None."""
     if not isinstance(value, str):
         return None
+    written = _WRITTEN_UTC.fullmatch(value)
+    if written is not None:
+        # Most events: the same instant as written (a whole second drops its zeros), once
+        # it is known to be a real time.
+        seconds, fraction = written.groups()
+        try:
+            datetime.fromisoformat(seconds)
+        except ValueError:
+            return _utc_time(value)
+        return f"{seconds}{fraction if fraction and fraction != '.000000' else ''}Z"
+    return _utc_time(value)
+
+
+def _utc_time(value: str) -> str:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

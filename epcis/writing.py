@@ -15,7 +15,8 @@ from typing import Any
 
 from epcis.containment import Boundary, intervals
 from epcis.shelf_rollup import roll_up, shelf_moves
-from epcis.shelf_signals import Activity
+from epcis.shelf_signals import gtin_of_activity
+from epcis.staging import NO_PROPS, put_nodes, put_relationships
 from epcis.values import json_text
 from graph.store import GraphStore, RelRow, atomically
 
@@ -38,24 +39,31 @@ def _write_batch(store: GraphStore, rows: dict[str, Any]) -> tuple[int, int, int
     stored = store.get_nodes("EpcisEvent", sorted({eid for eid, _ in ids}))
     moves = shelf_moves(rows, stored) if rows.get("shelf") else {}
     order = ("EpcisEvent", "ProductInstance", "Location", "Party", "BizTransaction")
+    staged_nodes = rows.get("staged_nodes", {})
     for label in order:
-        if label in rows["nodes"]:
+        if label in staged_nodes:
+            put_nodes(store, label, staged_nodes[label])
+        elif label in rows["nodes"]:
             store.upsert_nodes(label, rows["nodes"][label])
     # Master data after the events' bare places and parties: it names them.
     for label, master in sorted(rows.get("master", {}).items()):
         store.upsert_nodes(label, master)
-    gtins = {r["epc"]: r["gtin"] for r in rows["nodes"].get("ProductInstance", []) if r["gtin"]}
-    activities: dict[str, Activity] = rows.get("activities", {})
-    products = _products(store, {*gtins.values(), *(a.gtin for a in activities.values())})
+    gtins: dict[str, str] = rows.get("gtins", {})
+    activities: dict[str, str] = rows.get("activities", {})  # activity ID -> its store
+    products = _products(store, {*gtins.values(), *(gtin_of_activity(a) for a in activities)})
     if gtins:
-        store.upsert_relationships(
-            "INSTANCE_OF",
-            "ProductInstance",
-            "Product",
-            [RelRow(epc, products[g]) for epc, g in sorted(gtins.items()) if g in products],
+        put_relationships(
+            store,
+            ("INSTANCE_OF", "ProductInstance", "Product"),
+            [(e, products[g], "", *NO_PROPS) for e, g in sorted(gtins.items()) if g in products],
         )
-    for (rel_type, src, dst), rels in sorted(rows["rels"].items()):
-        store.upsert_relationships(rel_type, src, dst, rels)
+    staged_rels = rows.get("staged_rels", {})
+    for group in sorted({*rows["rels"], *staged_rels}):
+        if group in staged_rels:
+            put_relationships(store, group, staged_rels[group])
+        else:
+            rel_type, src_label, dst_label = group
+            store.upsert_relationships(rel_type, src_label, dst_label, rows["rels"][group])
     _link_sales(store, rows)
     if rows.get("pairs"):
         _contain(store, rows["pairs"])

@@ -218,3 +218,66 @@ def test_a_file_read_by_another_process_captures_what_one_process_does(
     assert summary["refused_documents"] >= 1
     # The repository's own documents give 9 events; ../shared/data, when beside, more.
     assert summary["captured"] >= 9
+
+
+def _times(rnd: random.Random) -> list[str]:
+    """Times as events write them, and near misses: offsets, fractions of every length,
+    impossible dates, week dates, other separators, digits outside ASCII."""
+    found = []
+    for _ in range(3000):
+        date = rnd.choice(
+            [
+                "2026-01-31",
+                "2026-02-29",
+                "2024-02-29",
+                "2026-13-01",
+                "0000-01-01",
+                "2026-W01-1",
+                "9999-12-31",
+                "2026-1-01",
+                "\u0662026-01-01",
+            ]
+        )
+        clock = rnd.choice(["00:00:00", "23:59:59", "24:00:00", "23:59:60", "12:30", "1:00:00"])
+        fraction = rnd.choice(["", ".0", ".000", ".000000", ".5", ".123456", ".1234567", "."])
+        zone = rnd.choice(["Z", "z", "+00:00", "-00:00", "+02:00", "", "+0000", "+00:00:00"])
+        found.append(f"{date}{rnd.choice('TT t')}{clock}{fraction}{zone}")
+        # And as most events write them: UTC, whole seconds or microseconds.
+        date, clock = rnd.choice(["2026-01-31", "2024-02-29", "2026-02-29"]), "10:20:30"
+        fraction = rnd.choice(["", ".000000", ".123456", ".100000"])
+        found.append(f"{date}T{clock}{fraction}{rnd.choice(['Z', '+00:00'])}")
+    return found
+
+
+def test_utc_times_read_on_the_fast_path_are_what_the_full_parse_makes() -> None:
+    from epcis.values import _WRITTEN_UTC, _utc_time, utc_time
+
+    times = _times(random.Random(5))
+    assert sum(_WRITTEN_UTC.fullmatch(t) is not None for t in times) > 2000  # the fast path
+    for value in times:
+        assert utc_time(value) == _utc_time(value), value
+
+
+def test_identifiers_found_fine_at_a_glance_have_nothing_wrong_with_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import epcis.validation
+
+    rnd = random.Random(15)
+    events = _events()
+    mutants = [_mutant(e, rnd) for e in events for _ in range(max(20, 1500 // len(events)))]
+    # Identifiers blank, not keyable, in every place one can stand.
+    bad = ["", "  ", "urn:epc:id:sgtin:06141x41.107346.1", "https://[x", "ok:1"]
+    for event in (events * 60)[:60]:  # as many with ckb's own documents alone
+        for name in ("epcList", "childEPCs", "parentID", "readPoint", "bizLocation"):
+            value = rnd.choice(bad)
+            place = {"id": value} if name in ("readPoint", "bizLocation") else value
+            mutants.append({**event, name: [place] if name.endswith(("List", "EPCs")) else place})
+        mutants.append({**event, "sourceList": [{"type": "x", "source": rnd.choice(bad)}]})
+        mutants.append({**event, "bizTransactionList": [{"bizTransaction": " "}]})
+        mutants.append({**event, "quantityList": [{"epcClass": rnd.choice(bad), "quantity": 1}]})
+    fast = [epcis.validation._identifier_reasons(e) for e in [*events, *mutants]]
+    monkeypatch.setattr(epcis.validation, "_identifiers_fine", lambda event: False)
+    slow = [epcis.validation._identifier_reasons(e) for e in [*events, *mutants]]
+    assert fast == slow
+    assert sum(bool(r) for r in slow) > 100  # reasons were found, and found alike
