@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from operator import itemgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeGuard, TypeVar
 
 from graph.errors import CkbError
 from graph.store import CypherReader
@@ -48,9 +48,16 @@ def number(value: Any) -> float | None:
 ReadQuery = Callable[[str, str, dict[str, Any]], list[Record]]
 
 
+def reads_cypher(store: object) -> TypeGuard[CypherReader]:
+    """``isinstance(store, CypherReader)``, as Python 3.11 answers it for a runtime
+    protocol (the attribute is there and not None, through ``__getattr__`` too), without
+    the protocol check's cost: it is asked on every read of every request."""
+    return getattr(store, "read_query", None) is not None
+
+
 def cypher_reader(store: object) -> ReadQuery | None:
     """How this store answers Cypher (``CypherReader.read_query``), or None (embedded)."""
-    return store.read_query if isinstance(store, CypherReader) else None
+    return store.read_query if reads_cypher(store) else None
 
 
 # ----------------------------------------------------------------------------- batches

@@ -11,8 +11,9 @@ from datetime import date
 from typing import Any, TypedDict
 
 from graph.clock import today
-from graph.store import GraphStore, Neighbour
+from graph.store import GraphStore, Node
 from queries.base import Grouped, QueryParameterError, batch_check
+from queries.customer_360_sql import neighbour_nodes
 from queries.engine import named_query
 from scoring.churn import (
     COMPETITOR_CATEGORIES,
@@ -96,9 +97,9 @@ def churn_many(store: GraphStore, customerIds: list[str], asOf: str, **_: Any) -
     found = store.get_nodes("Customer", customerIds)
     customers = [c for c in dict.fromkeys(customerIds) if c in found]
     window = Window(date.fromisoformat(asOf))
-    holdings = store.neighbours_many("Customer", customers, "HOLDS", "out", "Holding", limit=10**6)
-    touchpoints = store.neighbours_many(
-        "Customer", customers, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+    holdings = neighbour_nodes(store, "Customer", customers, "HOLDS", "out", "Holding", limit=10**6)
+    touchpoints = neighbour_nodes(
+        store, "Customer", customers, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
     )
     return [
         _churn_row(c, asOf, window, touchpoints.get(c, []), holdings.get(c, [])) for c in customers
@@ -109,12 +110,14 @@ def _churn_row(
     customerId: str,
     asOf: str,
     window: Window,
-    touchpoints: list[Neighbour],
-    holdings: list[Neighbour],
+    touchpoints: list[Node],
+    holdings: list[Node],
 ) -> ChurnRow:
     inputs = churn_inputs(
-        ({**n.node.props, "id": n.node.key} for n in touchpoints),
-        ({**n.node.props, "id": n.node.key} for n in holdings),
+        # A touchpoint's ID is not an input (only a closed holding's is named): its
+        # properties as read, not a copy with the ID, for every touchpoint of the customer.
+        (t.props for t in touchpoints),
+        ({**h.props, "id": h.key} for h in holdings),
         window,
     )
     return {

@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 from graph.store import GraphStore, Node
 from queries.base import Grouped, batch_check, bounded, results, untagged
+from queries.customer_360_sql import neighbour_nodes
 from queries.engine import named_query
 
 MAX_TOUCHPOINTS = 500
@@ -90,27 +91,27 @@ def touchpoints_many(
     beforeId: str,
 ) -> list[TaggedTouchpointRow]:
     """Each customer's most recent touchpoints, each row tagged ``forCustomer``."""
-    found = store.neighbours_many(
-        "Customer", customerIds, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
+    found = neighbour_nodes(
+        store, "Customer", customerIds, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
     )
     picked: dict[str, list[Node]] = {}
     for customer in dict.fromkeys(customerIds):
         mine = [
-            n.node
-            for n in found.get(customer, [])
-            if (not channel or n.node.props.get("channel") == channel)
-            and (not beforeId or recent_key(n.node) < (beforeTime, beforeId))
+            t
+            for t in found.get(customer, [])
+            if (not channel or t.props.get("channel") == channel)
+            and (not beforeId or recent_key(t) < (beforeTime, beforeId))
         ]
         mine.sort(key=recent_key, reverse=True)
         picked[customer] = mine[:first]
-    agents = store.neighbours_many(
-        "Touchpoint", [t.key for ts in picked.values() for t in ts], "HANDLED_BY", limit=1
+    agents = neighbour_nodes(
+        store, "Touchpoint", [t.key for ts in picked.values() for t in ts], "HANDLED_BY", limit=1
     )
     return [
         {
             "forCustomer": customer,
             **recent_row(t),
-            "agentId": agents[t.key][0].node.key if t.key in agents else None,
+            "agentId": agents[t.key][0].key if t.key in agents else None,
         }
         for customer, ts in picked.items()
         for t in ts

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from graph.errors import CkbError
-from graph.store import CypherReader, GraphStore
-from queries.base import QueryParameterError, UnknownQueryError
+from graph.store import GraphStore
+from queries.base import QueryParameterError, UnknownQueryError, reads_cypher
 
 R = TypeVar("R")
 Embedded = TypeVar("Embedded", bound=Callable[..., list[Any]])
@@ -237,7 +237,7 @@ def run_query(store: GraphStore, name: str, /, **params: Any) -> Any:
         raise UnknownQueryError(f"unknown query {name!r}; queries: {', '.join(QUERIES)}") from None
     params = _checked(query, query.prepare(params))
     rows: list[Any]
-    if isinstance(store, CypherReader) and not query.in_python:
+    if reads_cypher(store) and not query.in_python:
         rows = store.read_query(name, query.file.text, params)
     else:
         rows = query.embedded(store, **params)

@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 from graph.clock import today
 from graph.store import GraphStore, Neighbour, Node
 from queries.base import Grouped, QueryParameterError, Record, batch_check, bounded
+from queries.customer_360_sql import neighbour_nodes, neighbours
 from queries.engine import named_query
 from scoring.eligibility import Applicant, marketing_channels
 from scoring.whitespace import Ineligible, Offer, Recommendation, next_best, rank_white_space
@@ -112,19 +113,24 @@ def white_space_many(
     holds), shaped like next_best_products.cypher's: four store calls whatever their number."""
     lines = store.keys_page("ProductLine", None, 100_000)
     nodes = store.get_nodes("ProductLine", lines)
-    rules = store.neighbours_many(
-        "ProductLine", sorted(set().union(*held_of.values())), "CO_HELD", "out", limit=100_000
+    rules = neighbours(
+        store,
+        "ProductLine",
+        sorted(set().union(*held_of.values())),
+        "CO_HELD",
+        "out",
+        limit=100_000,
     )
-    products = store.neighbours_many(
-        "ProductLine", lines, "IN_LINE", "in", "Product", limit=100_000
+    products = neighbour_nodes(
+        store, "ProductLine", lines, "IN_LINE", "in", "Product", limit=100_000
     )
     offered = {
         line: [
             {
-                "id": p.node.key,
-                "name": p.node.props.get("name"),
-                "holders": p.node.props.get("holders"),
-                **_terms(p.node),
+                "id": p.key,
+                "name": p.props.get("name"),
+                "holders": p.props.get("holders"),
+                **_terms(p),
             }
             for p in products.get(line, [])
         ]
@@ -180,27 +186,27 @@ def products_held(
     """The products each customer holds in an active account, each with its line; and
     with ``closed`` each customer's closed holdings as next_best_products.cypher returns
     them (``{id, closedOn}``, id the product's): three store calls whatever their number."""
-    held = store.neighbours_many("Customer", customers, "HOLDS", "out", "Holding", limit=100_000)
-    status = {n.node.key: n.node.props.get("status") for f in held.values() for n in f}
+    held = neighbour_nodes(store, "Customer", customers, "HOLDS", "out", "Holding", limit=100_000)
+    status = {h.key: h.props.get("status") for f in held.values() for h in f}
     wanted = ("active", "closed") if closed else ("active",)
-    products = store.neighbours_many(
-        "Holding", sorted(h for h, s in status.items() if s in wanted), "OF_PRODUCT", limit=1
+    products = neighbour_nodes(
+        store, "Holding", sorted(h for h, s in status.items() if s in wanted), "OF_PRODUCT", limit=1
     )
-    active = {p[0].node.key for h, p in products.items() if status[h] == "active"}
-    lines = store.neighbours_many("Product", sorted(active), "IN_LINE", limit=1)
+    active = {p[0].key for h, p in products.items() if status[h] == "active"}
+    lines = neighbour_nodes(store, "Product", sorted(active), "IN_LINE", limit=1)
     found: dict[str, dict[str, tuple[Node, str]]] = {}
     left: dict[str, list[Record]] = {}
     for customer in dict.fromkeys(customers):
         mine = found[customer] = {}
         gone = left[customer] = []
-        for n in held.get(customer, []):
-            if n.node.key not in products:
+        for holding in held.get(customer, []):
+            if holding.key not in products:
                 continue
-            product = products[n.node.key][0].node
-            if status[n.node.key] == "active" and product.key in lines:
-                mine[product.key] = (product, lines[product.key][0].node.key)
-            elif status[n.node.key] == "closed":
-                gone.append({"id": product.key, "closedOn": n.node.props.get("closed_on")})
+            product = products[holding.key][0]
+            if status[holding.key] == "active" and product.key in lines:
+                mine[product.key] = (product, lines[product.key][0].key)
+            elif status[holding.key] == "closed":
+                gone.append({"id": product.key, "closedOn": holding.props.get("closed_on")})
     return found, left
 
 
@@ -220,8 +226,8 @@ def next_best_many(
     if not customers:
         return []
     held, closed = products_held(store, customers, closed=True)
-    consents = store.neighbours_many(
-        "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=10_000
+    consents = neighbour_nodes(
+        store, "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=10_000
     )
     spaces = white_space_many(
         store, {c: {line for _, line in held[c].values()} for c in customers}, first
@@ -238,9 +244,9 @@ def next_best_many(
             ],
             "closed": closed[c],
             "marketing": [
-                {f: k.node.props.get(f) for f in ("channel", "granted", "given_at", "withdrawn_at")}
+                {f: k.props.get(f) for f in ("channel", "granted", "given_at", "withdrawn_at")}
                 for k in consents.get(c, [])
-                if k.node.props.get("purpose") == "marketing"
+                if k.props.get("purpose") == "marketing"
             ],
         }
         rows.append({**spaces[c], "asOf": asOf, "customer": customer})

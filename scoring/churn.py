@@ -150,7 +150,8 @@ def churn_inputs(
     holdings: Iterable[Mapping[str, Any]],
     window: Window,
 ) -> ChurnInputs:
-    """Reduce raw touchpoint and holding properties (each with its ``id``) to the inputs.
+    """Reduce raw touchpoint and holding properties (each holding with its ``id``; no
+    touchpoint's is read) to the inputs.
 
     The Cypher files compute the same reductions; the conformance suite holds them equal.
     """

@@ -60,7 +60,7 @@ from api.auth import (
     credential,
 )
 from api.events import EventHub
-from api.graphql.context import ApiContext, Loaders
+from api.graphql.context import ApiContext, Loaders, ShareReads
 from api.graphql.field_metrics import GraphQLMetrics
 from api.graphql.limits import (
     MAX_ALIASES,
@@ -230,6 +230,7 @@ def build_schema(
         lambda: IntrospectionGate(introspection),
         MaskInternalErrors,
         GraphQLMetrics,
+        ShareReads,
     ]
     return CkbSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions

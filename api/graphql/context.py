@@ -9,7 +9,10 @@ the customer and its arguments: a page asks them all with the same ones, so one 
 query answers it. Households, products, campaigns and tracked items asked for side by
 side (aliases, members) batch the same way.
 Store calls run in the thread pool so a slow store never stalls the event loop that
-also delivers subscriptions.
+also delivers subscriptions (short reads on the embedded store run inline: ``read``).
+While a query executes, its fields share their store reads (``SharedReads``): the
+customer 360's churn risk, touchpoints and next best products read the customer's node,
+holdings and touchpoints once between them.
 
 Third-party data — purchased demographics and credit profiles (bureau scores) — is read
 only for customers whose consent allows it (governance/consent.py says when); the
@@ -19,21 +22,23 @@ A customer asked for by a retired ID (merged away) is found through its alias.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from api.auth import Principal
 from api.events import EventHub
 from governance.consent import allows_third_party_data
-from graph.store import CypherReader, Direction, GraphStore, Neighbour, Node
-from queries.base import MAX_BATCH, QueryParameterError
+from graph.store import Direction, GraphStore, Neighbour, Node
+from queries.base import MAX_BATCH, QueryParameterError, reads_cypher
 from queries.campaign_response import CampaignCell
 from queries.chain_of_custody import Custody
 from queries.current_location import CurrentLocation
@@ -71,7 +76,7 @@ async def read(store: GraphStore, function: Callable[..., T], *args: Any, **kwar
     more (measured: 40% of a customer-360 request). On Neo4j, whose reads wait on the
     network, it runs in the thread pool. The price on the embedded store: while a write
     in another thread holds the store's lock, an inline read waits for it on the loop."""
-    if not isinstance(store, CypherReader):
+    if not reads_cypher(store):
         return function(*args, **kwargs)
     return await run_in_threadpool(function, *args, **kwargs)
 
@@ -133,10 +138,69 @@ class BatchQuery(Generic[T]):
         return {s: found.get(s, self.default) for s in subjects}
 
 
+class SharedReads:
+    """The store as one request's loaders read it: once ``share()`` is called (a query,
+    not a mutation: api/graphql/app.py ``ShareReads``), the same read asked by two fields
+    — the customer node, its holdings, its touchpoints, asked by the customer, churn
+    risk, touchpoints and next best products alike — is read once and handed to both
+    (``get_nodes`` here; neighbour reads in queries/customer_360_sql.py through
+    ``shared_reads``). Everything else is the wrapped store's, looked up once per request
+    (a store behind proxies answers each lookup through every one of them)."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.wrapped = store
+        self.shared_reads: dict[Any, Any] | None = None
+        # Asked on every read (``read``): a Cypher reader when the wrapped store is one,
+        # else None, which is how the CypherReader protocol reads an absent method too.
+        self.read_query = getattr(store, "read_query", None)
+
+    def share(self) -> None:
+        if self.shared_reads is None:
+            self.shared_reads = {}
+
+    def get_nodes(self, label: str, keys: Sequence[str]) -> dict[str, Node]:
+        memo = self.shared_reads
+        if memo is None:
+            return self.wrapped.get_nodes(label, keys)
+        key = ("get_nodes", label, tuple(keys))
+        found: dict[str, Node] | None = memo.get(key)
+        if found is None:
+            found = memo[key] = self.wrapped.get_nodes(label, keys)
+        return dict(found)  # the caller's own dict: the memo stays as read
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.wrapped, name)
+        setattr(self, name, found)
+        return found
+
+    def __repr__(self) -> str:
+        return f"SharedReads({self.wrapped!r})"
+
+
+class ShareReads(SchemaExtension):
+    """A query's fields share their reads while it executes (``SharedReads``). Not a
+    mutation's, whose writes a read before them would hide; not beyond the operation, as
+    a websocket's context outlives each of its operations."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        loaders = getattr(context.context, "loaders", None)
+        if not isinstance(loaders, Loaders) or context.operation_type is not OperationType.QUERY:
+            yield
+            return
+        loaders.reads.share()
+        try:
+            yield
+        finally:
+            loaders.reads.shared_reads = None
+
+
 class Loaders:
     """One set per request, so nothing cached outlives the request that read it."""
 
     def __init__(self, store: GraphStore) -> None:
+        self.reads = SharedReads(store)
+        store = cast(GraphStore, self.reads)
         self.store = store
         self.customer = self._loader(self._customers)
         self._nodes: dict[str, DataLoader[str, Node | None]] = {"Customer": self.customer}
@@ -310,6 +374,8 @@ class Loaders:
         """Customers by current or retired ID: a retired one finds the customer it joined."""
         found = await self.customer.load_many(keys)
         retired = [k for k, node in zip(keys, found, strict=True) if node is None]
+        if not retired:  # the usual case: no alias loader, no empty batch to await
+            return found
         joined = dict(zip(retired, await self.alias.load_many(retired), strict=True))
         return [
             node if node is not None else (joined[k][0].node if joined[k] else None)

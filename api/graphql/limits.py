@@ -27,6 +27,7 @@ cost 2^n steps before any limit answers.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -45,6 +46,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
+    VariableNode,
     get_named_type,
     validate,
     value_from_ast,
@@ -352,6 +354,38 @@ def request_cost(
     return _Walk(schema, fragments, coerced.coerced).cost(root, operation.selection_set)
 
 
+def _pages_from_variables(document: DocumentNode) -> bool:
+    """Whether any ``first`` argument in the document is (or holds) a variable: then the
+    cost depends on the request's variables."""
+    pending = [d.selection_set for d in document.definitions if hasattr(d, "selection_set")]
+    while pending:
+        for node in pending.pop().selections:
+            if isinstance(node, FieldNode):
+                for argument in node.arguments or ():
+                    if argument.name.value == "first" and _holds_variable(argument.value):
+                        return True
+            inner = getattr(node, "selection_set", None)
+            if inner is not None:
+                pending.append(inner)
+    return False
+
+
+def _holds_variable(value: Any) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    inner = [*(getattr(value, "values", None) or ()), *(getattr(value, "fields", None) or ())]
+    return any(_holds_variable(getattr(v, "value", v)) for v in inner)
+
+
+# Operations known to cost no more than the limit whatever the request's variables (no
+# page size is a variable): the parser cache hands a repeated operation the same nodes, so
+# its cost is worked out once. Keyed by identity, the node held so it is never reused.
+_WITHIN: OrderedDict[tuple[int, int, int], tuple[OperationDefinitionNode, GraphQLSchema]] = (
+    OrderedDict()
+)
+KNOWN_OPERATIONS = 256
+
+
 class QueryCostLimiter(SchemaExtension):
     def __init__(self, max_cost: int = MAX_COST) -> None:
         self.max_cost = max_cost
@@ -384,12 +418,34 @@ class QueryCostLimiter(SchemaExtension):
                 continue
             if wanted and (operation.name is None or operation.name.value != wanted):
                 continue
-            cost = request_cost(
-                context.schema._schema, operation, fragments, context.variables or {}
-            )
+            schema = context.schema._schema
+            known = _WITHIN.get((id(operation), id(schema), self.max_cost))
+            if known is not None and known[0] is operation and known[1] is schema:
+                continue
+            cost = request_cost(schema, operation, fragments, context.variables or {})
             if cost > self.max_cost:
                 raise LimitError(
                     f"the query would cost {cost}, over the limit of {self.max_cost}: "
                     "ask for smaller pages or fewer nested lists",
                     TOO_COSTLY,
                 )
+            self._remember(schema, document, operation, fragments)
+
+    def _remember(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+    ) -> None:
+        """Keep an operation whose cost no variables can change and which is within the
+        limit: a request with any variables is allowed it (with bad ones it is allowed
+        here too, and execution refuses them)."""
+        root = schema.get_root_type(operation.operation)
+        if root is None or _pages_from_variables(document):
+            return
+        if _Walk(schema, fragments, {}).cost(root, operation.selection_set) > self.max_cost:
+            return
+        _WITHIN[(id(operation), id(schema), self.max_cost)] = (operation, schema)
+        while len(_WITHIN) > KNOWN_OPERATIONS:
+            _WITHIN.popitem(last=False)

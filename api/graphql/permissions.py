@@ -12,6 +12,7 @@ not run at all.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar, cast
@@ -93,6 +94,25 @@ def introspects(document: DocumentNode) -> bool:
     return visitor.found
 
 
+# The parser cache hands a repeated operation the same document: its answer is worked out
+# once (a walk of the whole document costs more than a small query's resolvers). Keyed by
+# identity, the document held beside its answer so that identity is never reused.
+_KNOWN: OrderedDict[int, tuple[DocumentNode, bool]] = OrderedDict()
+KNOWN_DOCUMENTS = 256
+
+
+def introspects_cached(document: DocumentNode) -> bool:
+    """``introspects``, remembered for the last ``KNOWN_DOCUMENTS`` documents."""
+    known = _KNOWN.get(id(document))
+    if known is not None and known[0] is document:
+        return known[1]
+    found = introspects(document)
+    _KNOWN[id(document)] = (document, found)
+    while len(_KNOWN) > KNOWN_DOCUMENTS:
+        _KNOWN.popitem(last=False)
+    return found
+
+
 class IntrospectionGate(SchemaExtension):
     """Refuses introspection the policy does not allow, after validation, before any
     resolver runs."""
@@ -108,7 +128,7 @@ class IntrospectionGate(SchemaExtension):
             self.policy is not Introspection.ON
             and document is not None
             and not context.pre_execution_errors
-            and introspects(document)
+            and introspects_cached(document)
         ):
             refusal = self._refusal(getattr(context.context, "principal", None))
             if refusal is not None:

@@ -8,6 +8,7 @@ before any resolver runs.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -126,3 +127,39 @@ def test_a_page_out_of_bounds_is_refused_before_its_cost() -> None:
         cost("{ customers(first: 500) { edges { node { touchpoints(first: 200) { id } } } } }")
     with pytest.raises(LimitError, match=r"Customer\.touchpoints: first must be between 1 and 500"):
         cost('{ customer(id: "x") { touchpoints(first: 501) { id } } }')
+
+
+def _codes(query: str, **variables: Any) -> list[Any]:
+    """The codes of the request's errors; an allowed request runs its resolvers without a
+    context here (they fail: INTERNAL)."""
+    result = asyncio.run(SCHEMA.execute(query, variable_values=variables))
+    return [(e.extensions or {}).get("code") for e in result.errors or ()]
+
+
+def test_a_repeated_operation_is_costed_once_only_when_no_variable_sets_a_page() -> None:
+    # The parser cache hands each repeat the same document; its cost is remembered only
+    # while no variable can change it.
+    by_variable = """query ($n: Int!) { customers(first: $n) { edges { node {
+      touchpoints(first: 500) { id } } } } }"""
+    assert TOO_COSTLY not in _codes(by_variable, n=1)  # allowed: 2 + 1 x 502
+    assert _codes(by_variable, n=100) == [TOO_COSTLY]  # the same document, refused
+    assert TOO_COSTLY not in _codes(by_variable, n=1)
+    nested = """query ($n: Int!) { customers(first: 100) { edges { node {
+      touchpoints(first: $n) { id } } } } }"""
+    assert TOO_COSTLY not in _codes(nested, n=1)  # 2 + 100 x 3
+    assert _codes(nested, n=500) == [TOO_COSTLY]  # 2 + 100 x 502
+    assert TOO_COSTLY not in _codes(nested, n=1)
+    literal = "{ customers(first: 100) { edges { node { touchpoints(first: 500) { id } } } } }"
+    assert _codes(literal) == [TOO_COSTLY]
+    assert _codes(literal) == [TOO_COSTLY]  # refused every time, never remembered
+
+
+def test_a_remembered_operation_still_refuses_bad_variables_and_pages() -> None:
+    query = "query ($id: ID!) { customer(id: $id) { touchpoints(first: 5) { id } } }"
+    assert _codes(query, id="x") == ["INTERNAL"]  # allowed: its resolver ran
+    assert _codes(query, id="x") == ["INTERNAL"]
+    # A variable of the wrong type: refused before execution, after remembering too.
+    assert _codes(query, id={"no": 1}) == ["GRAPHQL_VALIDATION_FAILED"]
+    out_of_bounds = '{ customer(id: "x") { touchpoints(first: 501) { id } } }'
+    assert _codes(out_of_bounds) == ["BAD_USER_INPUT"]
+    assert _codes(out_of_bounds) == ["BAD_USER_INPUT"]
