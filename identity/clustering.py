@@ -16,14 +16,16 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import floordiv, itemgetter, lt, mod
 
-from identity.blocking import candidate_pairs
+from identity.blocking import candidate_codes
 from identity.matching import (
     AUTO_MERGE_WEIGHT,
     REVIEW_WEIGHT,
     Link,
+    PairScorer,
     is_link,
-    score,
     worth_review,
 )
 from identity.model import Model, estimate_model
@@ -53,7 +55,6 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
 
     def __init__(self, profiles: Sequence[Profile], model: Model) -> None:
         self._profiles = profiles
-        self._model = model
         self._position_of = {p.key: i for i, p in enumerate(profiles)}
         # A pair of profile positions (i, j), in the order they were scored, as i * n + j.
         self._codes = array("q")
@@ -61,6 +62,7 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
         self._ascending = 0  # the leading codes in ascending order: found by bisection
         self._later: dict[int, int] = {}  # code -> index, for the codes after those
         self._kept: dict[int, Link] = {}
+        self._scorer = PairScorer(profiles, model, KEEP_WEIGHT)
 
     def score(self, i: int, j: int) -> Link:
         """Score the profiles at positions ``i`` and ``j`` (a pair not scored before)."""
@@ -75,12 +77,43 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
             raise ValueError(f"pair ({i}, {j}) is scored already")
         else:
             self._later[code] = len(self._codes)
-        link = score(self._profiles[i], self._profiles[j], self._model)
+        link = self._scorer.link(i, j)
         self._codes.append(code)
         self._weights.append(link.weight)
         if link.rule != "probabilistic" or link.weight >= KEEP_WEIGHT:
             self._kept[code] = link
         return link
+
+    def score_ascending(self, codes: Sequence[int]) -> None:
+        """Score blocking's pairs, each as ``i * n + j`` with ``i < j``, the codes in
+        ascending order and above every code scored so far (as ``score`` one by one,
+        without building a Link for a pair that does not keep one)."""
+        if not codes:
+            return
+        n = len(self._profiles)
+        firsts = list(map(floordiv, codes, repeat(n)))
+        seconds = list(map(mod, codes, repeat(n)))
+        if (
+            self._ascending != len(self._codes)
+            or (self._codes and codes[0] <= self._codes[-1])
+            or not all(map(lt, codes[:-1], codes[1:]))
+            or not all(map(lt, firsts, seconds))
+        ):
+            raise ValueError("pairs out of blocking's order, or scored already")
+        outcomes = self._scorer.weigh(firsts, seconds)
+        profiles, kept = self._profiles, self._kept
+        for at in compress(range(len(codes)), map(itemgetter(3), outcomes)):
+            total, rule, evidence, _ = outcomes[at]
+            x, y = profiles[firsts[at]].key, profiles[seconds[at]].key
+            kept[codes[at]] = Link(*((x, y) if x < y else (y, x)), total, rule, dict(evidence))
+        self._codes.extend(codes)
+        self._weights.extend(map(itemgetter(0), outcomes))
+        self._ascending += len(codes)
+
+    def scored(self) -> None:
+        """Blocking's pairs are all scored: the comparisons kept to score them (a few
+        hundred MB at 100k customers) go; a pair asked for later is compared again."""
+        self._scorer.forget()
 
     def between(self, a: str, b: str) -> Link | None:
         """The Link of two records, scored (and kept as above) if it was not yet; None
@@ -121,8 +154,7 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
         kept = self._kept.get(code)
         if kept is not None:
             return kept
-        i, j = divmod(code, len(self._profiles))
-        return score(self._profiles[i], self._profiles[j], self._model)
+        return self._scorer.link(*divmod(code, len(self._profiles)))
 
     def _found(self, key: object) -> int | None:
         if not isinstance(key, tuple) or len(key) != 2:
@@ -206,18 +238,15 @@ def resolve(
     them; None: found from the data (one_record_systems)."""
     model = model or estimate_model(profiles)
     forbidden = {tuple(sorted(pair)) for pair in cannot_link}
-    blocking = candidate_pairs(profiles, model.generic)
-    skipped_blocks = blocking.skipped_blocks
     # The pairs as i * n + j in one array, in order: as a set of tuples they weigh about
     # 100 bytes each (2.5M pairs at 100k customers), and scoring them fills memory.
-    n = len(profiles)
-    pairs = array("q", sorted(i * n + j for i, j in blocking.pairs))
-    del blocking
+    pairs, skipped_blocks = candidate_codes(profiles, model.generic)
     links = ScoredPairs(profiles, model)
-    for done, code in enumerate(pairs):
-        if compared is not None and done % PROGRESS_EVERY == 0:
+    for done in range(0, len(pairs), PROGRESS_EVERY):
+        if compared is not None:
             compared(done, len(pairs))
-        links.score(*divmod(code, n))
+        links.score_ascending(pairs[done : done + PROGRESS_EVERY])
+    links.scored()
     if compared is not None:
         compared(len(pairs), len(pairs))
     del pairs
@@ -238,19 +267,18 @@ def resolve(
             k = parent[k]
         return k
 
+    # A pair's direct evidence, once asked: a join refused is often asked again (the next
+    # link between the same two clusters).
+    direct: dict[tuple[str, str], bool] = {}
+
     def direct_evidence(x: str, y: str) -> bool:
         """Enough evidence between these two records alone: a deterministic rule, or
         MIN_DIRECT_WEIGHT."""
-        a, b = sorted((x, y))
-        link = links.between(a, b)
-        if link is None:
-            return False  # no rule, under KEEP_WEIGHT: under MIN_DIRECT_WEIGHT too
-        if link.rule != "probabilistic":
-            return True
-        # Birth dates clearly apart say two people, whatever else a household shares
-        # (a parent and child of one name): such a pair never ends up in one cluster
-        # through others.
-        return link.weight >= MIN_DIRECT_WEIGHT and link.evidence["birth_date"][0] != "different"
+        pair = (x, y) if x < y else (y, x)
+        found = direct.get(pair)
+        if found is None:
+            found = direct[pair] = _direct_evidence(links.between(*pair))
+        return found
 
     refused: list[Link] = []
 
@@ -259,11 +287,19 @@ def resolve(
         if ra == rb:
             return True
         left, right = members[ra], members[rb]
-        if (
+        if len(left) == len(right) == 1:
+            # Two records alone: the one pair across is the link's (asked as below).
+            if held[ra] & held[rb] or not (
+                (not forbidden or (min(link.a, link.b), max(link.a, link.b)) not in forbidden)
+                and _direct_evidence(link)
+            ):
+                return False
+        elif (
             len(left) + len(right) > MAX_CLUSTER
             or held[ra] & held[rb]
-            or any(
-                (min(x, y), max(x, y)) in forbidden or not direct_evidence(x, y)
+            or not all(
+                # Pair by pair, in this order: a pair never scored is scored when asked.
+                (not forbidden or (min(x, y), max(x, y)) not in forbidden) and direct_evidence(x, y)
                 for x in left
                 for y in right
             )
@@ -293,13 +329,24 @@ def resolve(
             lk
             for lk in links.kept()
             if lk.weight >= REVIEW_WEIGHT
-            and worth_review(lk, model)
             and find(lk.a) != find(lk.b)
             and (lk.a, lk.b) not in forbidden
+            and worth_review(lk, model)
         ),
         key=lambda lk: (-lk.weight, lk.a, lk.b),
     )
     return Resolution(clusters, links, review, refused, skipped_blocks, single)
+
+
+def _direct_evidence(link: Link | None) -> bool:
+    if link is None:
+        return False  # no rule, under KEEP_WEIGHT: under MIN_DIRECT_WEIGHT too
+    if link.rule != "probabilistic":
+        return True
+    # Birth dates clearly apart say two people, whatever else a household shares (a
+    # parent and child of one name): such a pair never ends up in one cluster through
+    # others.
+    return link.weight >= MIN_DIRECT_WEIGHT and link.evidence["birth_date"][0] != "different"
 
 
 def sole_candidates(

@@ -10,9 +10,20 @@ and month swapped) agree partly (``near``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
+from functools import lru_cache
+from operator import add, attrgetter
+
 from rapidfuzz import fuzz
 
-from identity.names import given_name_relation, name_similarity, partial_name_relation
+from identity.names import (
+    Spelling,
+    given_name_relation,
+    name_tokens,
+    partial_name_relation,
+    spelling,
+    spelling_similarity,
+)
 from identity.profile import Profile
 
 # m: P(level | same customer). Documented judgement, not fitted.
@@ -40,27 +51,62 @@ def name_level(a: Profile, b: Profile) -> str | None:
         return None
     if a.name_key == b.name_key:
         return "exact"
-    relation = given_name_relation(a.name_words, b.name_words)
+    return unequal_name_level(
+        a.name_words, _spelt(a.name_words), b.name_words, _spelt(b.name_words)
+    )
+
+
+@lru_cache(maxsize=16_384)  # names recur; a Spelling weighs a few hundred bytes
+def _spelt(words: tuple[str, ...]) -> Spelling:
+    """The ``spelling`` of the ``name_tokens`` of a name's words joined."""
+    return spelling(name_tokens(" ".join(words)))
+
+
+def unequal_name_level(
+    words_a: tuple[str, ...], spelt_a: Spelling, words_b: tuple[str, ...], spelt_b: Spelling
+) -> str:
+    """``name_level`` of two names that are there and not equal: their words, and the
+    ``spelling`` of the ``name_tokens`` of their words joined."""
+    return (
+        whole_name_level(words_a, spelt_a, words_b, spelt_b)
+        or partial_name_relation(words_a, words_b)
+        or "different"
+    )
+
+
+def whole_name_level(
+    words_a: tuple[str, ...], spelt_a: Spelling, words_b: tuple[str, ...], spelt_b: Spelling
+) -> str | None:
+    """What ``unequal_name_level`` finds before it matches the names word by word: one
+    word shared and the rest told apart, or names alike as wholes; None when neither.
+    The same whichever name comes first (``partial_name_relation`` is not: of two names
+    as long, it matches the first's words in the second)."""
+    relation = given_name_relation(words_a, words_b)
     if relation is not None:
         return relation
-    similarity = name_similarity(" ".join(a.name_words), " ".join(b.name_words), cutoff=0.8)
+    similarity = spelling_similarity(spelt_a, spelt_b, cutoff=0.8)
     if similarity >= 0.92:
         return "close"
     if similarity >= 0.8:
         return "similar"
-    return partial_name_relation(a.name_words, b.name_words) or "different"
+    return None
 
 
 def birth_level(a: Profile, b: Profile) -> str | None:
-    if not a.birth_date or not b.birth_date:
+    return birth_dates_level(a.birth_date, b.birth_date)
+
+
+def birth_dates_level(x: str | None, y: str | None) -> str | None:
+    """``birth_level`` of two ISO birth dates (or None)."""
+    if not x or not y:
         return None
-    if a.birth_date == b.birth_date:
+    if x == y:
         return "exact"
-    ya, ma, da = a.birth_date.split("-")
-    yb, mb, db = b.birth_date.split("-")
+    ya, ma, da = x.split("-")
+    yb, mb, db = y.split("-")
     if ya == yb and (ma == mb or (ma, da) == (db, mb)):
         return "partial"
-    return "near" if near_birth_dates(a.birth_date, b.birth_date) else "different"
+    return "near" if near_birth_dates(x, y) else "different"
 
 
 def near_birth_dates(x: str, y: str) -> bool:
@@ -87,12 +133,26 @@ def exact_level(x: str | None, y: str | None) -> str | None:
 
 
 def address_level(a: Profile, b: Profile) -> str | None:
-    if not a.address or not b.address:
+    return addresses_level(address_of(a), address_of(b))
+
+
+# A profile's address tokens, postal code and the tokens joined by spaces.
+Address = tuple[tuple[str, ...], str | None, str]
+
+
+def address_of(p: Profile) -> Address:
+    return p.address, p.postal, " ".join(p.address)
+
+
+def addresses_level(a: Address, b: Address) -> str | None:
+    """``address_level`` of two profiles' addresses."""
+    (address_a, postal_a, text_a), (address_b, postal_b, text_b) = a, b
+    if not address_a or not address_b:
         return None
-    same_postal = bool(a.postal) and a.postal == b.postal
-    if a.address == b.address and (same_postal or not a.postal or not b.postal):
+    same_postal = bool(postal_a) and postal_a == postal_b
+    if address_a == address_b and (same_postal or not postal_a or not postal_b):
         return "exact"
-    if fuzz.ratio(" ".join(a.address), " ".join(b.address)) >= 85:
+    if fuzz.ratio(text_a, text_b) >= 85:
         return "similar"
     return "postal" if same_postal else "different"
 
@@ -106,3 +166,175 @@ def compare(a: Profile, b: Profile) -> dict[str, str | None]:
         "address": address_level(a, b),
         "national_id": exact_level(a.national_id, b.national_id),
     }
+
+
+Levels = tuple[str | None, ...]  # one level per field, in FIELDS order
+# Each field's levels numbered: 0 for None (a record lacks the field), then M's order.
+LEVELS: dict[str, tuple[str | None, ...]] = {f: (None, *m) for f, m in M_PROBABILITIES.items()}
+_NUMBER = {f: {level: n for n, level in enumerate(levels)} for f, levels in LEVELS.items()}
+_NAME_EXACT = _NUMBER["name"]["exact"]
+_BIRTH_NUMBER, _ADDRESS_NUMBER = _NUMBER["birth_date"], _NUMBER["address"]
+
+
+def _decoded() -> tuple[Levels, ...]:
+    """Every combination of levels, at the number ``Comparer.codes`` gives it."""
+    combos: list[Levels] = [()]
+    for f in FIELDS:
+        combos = [(*c, level) for c in combos for level in LEVELS[f]]
+    return tuple(combos)
+
+
+DECODED = _decoded()  # a few thousand tuples
+
+
+class Comparer:
+    """``compare`` for many pairs among one list of profiles, by position, as one number
+    for the levels of every field (``DECODED`` spells it out).
+
+    Candidate pairs repeat values — a person's name, birth date and address recur in
+    every pair of their records, a household's address in every pair of its members —
+    and a name comparison costs microseconds. Each profile's values are numbered once
+    here, and each field compared once per distinct (ordered) pair of values: a level is
+    a function of the two values alone. Pairs go through a column at a time (``map``
+    over lists: the loop runs in C), millions of them a resolve."""
+
+    def __init__(self, profiles: Sequence[Profile]) -> None:
+        self._profiles = profiles
+        self.names, names = _numbered(profiles, attrgetter("name_words", "name_key"))
+        self._name_values: list[tuple[tuple[str, ...], str | None]] = names  # type: ignore[assignment]
+        self._spellings: list[Spelling | None] = [None] * len(names)
+        self._whole_names: dict[int, str] = {}  # whole_name_level ("": None) by unordered pair
+        births, self._birth_values = _numbered(profiles, attrgetter("birth_date"))
+        addresses, self._address_values = _numbered(profiles, address_of)
+        self._name = _Column(self.names, len(names), self._name_level)
+        self._birth = _Column(births, len(self._birth_values), self._birth_level)
+        self._address = _Column(addresses, len(self._address_values), self._address_level)
+        # Identifiers agree exactly or not at all: numbered (0: none), compared as numbers.
+        self._emails = _numbered(profiles, attrgetter("email"), none_first=True)[0]
+        self._phones = _numbered(profiles, attrgetter("phone"), none_first=True)[0]
+        self._ids = _numbered(profiles, attrgetter("national_id"), none_first=True)[0]
+
+    def forget(self) -> None:
+        """Drop the levels worked out so far (millions of them after a resolve's
+        candidate pairs): the few pairs asked later are compared again."""
+        for column in (self._name, self._birth, self._address):
+            column.forget()
+        self._whole_names.clear()
+        self._spellings = [None] * len(self._spellings)
+
+    def levels(self, i: int, j: int) -> Levels:
+        """``tuple(compare(profiles[i], profiles[j]).values())``."""
+        return DECODED[self.codes([i], [j])[0]]
+
+    def codes(self, firsts: list[int], seconds: list[int]) -> list[int]:
+        """For each pair of positions (``firsts[k]``, ``seconds[k]``), the levels of its
+        profiles numbered as in ``DECODED``."""
+        name = self._name.levels(firsts, seconds)
+        birth = self._birth.levels(firsts, seconds)
+        address = self._address.levels(firsts, seconds)
+        emails, phones, ids = self._emails, self._phones, self._ids
+        # exact_level of numbered values (0: none), numbered: 0 none, 1 exact, 2 not.
+        return [
+            n * 675
+            + b * 135
+            + (0 if not e or not f else 1 if e == f else 2) * 45
+            + (0 if not p or not q else 1 if p == q else 2) * 15
+            + a * 3
+            + (0 if not x or not y else 1 if x == y else 2)
+            for n, b, a, e, f, p, q, x, y in zip(
+                name,
+                birth,
+                address,
+                map(emails.__getitem__, firsts),
+                map(emails.__getitem__, seconds),
+                map(phones.__getitem__, firsts),
+                map(phones.__getitem__, seconds),
+                map(ids.__getitem__, firsts),
+                map(ids.__getitem__, seconds),
+                strict=True,
+            )
+        ]
+
+    def _name_level(self, x: int, y: int) -> int:
+        """``name_level`` of the names numbered ``x`` and ``y``, numbered."""
+        words_a, key_a = self._name_values[x]
+        words_b, key_b = self._name_values[y]
+        if not words_a or not words_b:
+            return 0
+        if key_a == key_b:
+            return _NAME_EXACT
+        # Names meet in either order (the first record's, the second's): what does not
+        # depend on the order is worked out once for both.
+        count = len(self._name_values)
+        pair = x * count + y if x < y else y * count + x
+        whole = self._whole_names.get(pair)
+        if whole is None:
+            spelt_a, spelt_b = self._spelling(x), self._spelling(y)
+            whole = self._whole_names[pair] = (
+                whole_name_level(words_a, spelt_a, words_b, spelt_b) or ""
+            )
+        level = whole or partial_name_relation(words_a, words_b) or "different"
+        return _NUMBER["name"][level]
+
+    def _birth_level(self, x: int, y: int) -> int:
+        values: list[str | None] = self._birth_values  # type: ignore[assignment]
+        return _BIRTH_NUMBER[birth_dates_level(values[x], values[y])]
+
+    def _address_level(self, x: int, y: int) -> int:
+        values: list[Address] = self._address_values  # type: ignore[assignment]
+        return _ADDRESS_NUMBER[addresses_level(values[x], values[y])]
+
+    def _spelling(self, x: int) -> Spelling:
+        """The ``spelling`` of the ``name_tokens`` of the name numbered ``x``, its words
+        joined: once a name."""
+        found = self._spellings[x]
+        if found is None:
+            found = self._spellings[x] = _spelt.__wrapped__(self._name_values[x][0])
+        return found
+
+
+# The weight of each field's level number in a code: DECODED lists the combinations with
+# the name's level varying slowest, the national ID's fastest.
+if [len(LEVELS[f]) for f in FIELDS[1:]] != [5, 3, 3, 5, 3]:
+    raise ImportError("Comparer.codes numbers levels for other level counts")
+
+
+class _Column:
+    """One field's levels for many pairs of profiles, by the numbers of their values:
+    each distinct (ordered) pair of values worked out once (``level_of``) and kept."""
+
+    def __init__(self, numbers: list[int], count: int, level_of: Callable[[int, int], int]):
+        self._numbers = numbers
+        self._count = count
+        # The first value's number, times count: plus the second's, the pair's key.
+        self._scaled = [x * count for x in numbers]
+        self._level_of = level_of
+        self._levels: dict[int, int] = {}
+
+    def forget(self) -> None:
+        self._levels = {}
+
+    def levels(self, firsts: list[int], seconds: list[int]) -> list[int]:
+        keys = list(
+            map(add, map(self._scaled.__getitem__, firsts), map(self._numbers.__getitem__, seconds))
+        )
+        known = self._levels
+        found = list(map(known.get, keys))
+        if None in found:
+            for at in [at for at, level in enumerate(found) if level is None]:
+                key = keys[at]
+                level = known.get(key)
+                if level is None:
+                    level = known[key] = self._level_of(*divmod(key, self._count))
+                found[at] = level
+        return found  # type: ignore[return-value]
+
+
+def _numbered(
+    profiles: Sequence[Profile], value: Callable[[Profile], Hashable], none_first: bool = False
+) -> tuple[list[int], list[Hashable]]:
+    """Each profile's value as a number (equal values, equal numbers; with
+    ``none_first``, None and "" are 0), and the distinct values in the order of their
+    numbers (with ``none_first``, from 2 on)."""
+    numbers: dict[Hashable, int] = {None: 0, "": 0} if none_first else {}
+    return [numbers.setdefault(v, len(numbers)) for v in map(value, profiles)], list(numbers)

@@ -21,10 +21,10 @@ Generic values never take part.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from identity.comparison import M_PROBABILITIES, compare
+from identity.comparison import DECODED, FIELDS, LEVELS, M_PROBABILITIES, Comparer, compare
 from identity.model import HOME_FIELDS, Model
 from identity.profile import Profile
 
@@ -121,7 +121,20 @@ def _household(
 
 
 def score(a: Profile, b: Profile, model: Model) -> Link:
-    levels = compare(a, b)
+    total, rule, evidence = _weigh(compare(a, b), a, model)
+    x, y = sorted((a.key, b.key))
+    return Link(x, y, total, rule, evidence)
+
+
+Evidence = dict[str, tuple[str | None, float]]
+
+
+def _weigh(
+    levels: Mapping[str, str | None], a: Profile, model: Model
+) -> tuple[float, str, Evidence]:
+    """A pair's weight, rule and evidence from its levels. Of the records, only the
+    first's exact-agreement weights and generic email and phone count (``PairScorer``
+    relies on it)."""
     evidence = {f: (lvl, round(model.weight(f, lvl, a), 3)) for f, lvl in levels.items()}
     household = _home(levels, evidence, model) or _household(levels, evidence)
     if household is not None:
@@ -136,8 +149,87 @@ def score(a: Profile, b: Profile, model: Model) -> Link:
             rule = "email"
         elif levels["phone"] == "exact" and a.phone not in generic.get("phone", ()):
             rule = "phone"
-    x, y = sorted((a.key, b.key))
-    return Link(x, y, total, rule, evidence)
+    return total, rule, evidence
+
+
+class PairScorer:
+    """``score`` for many pairs among one list of profiles, by position: the same Links,
+    for a fraction of the work.
+
+    Levels come from a ``Comparer`` (each field compared once per distinct pair of
+    values). A pair's weight, rule and evidence follow from its levels and, of the
+    first record, only what ``_weigh`` reads of it: its exact-name weight (term
+    frequency, when the names agree exactly) and whether its email, phone and address
+    are generic. A few thousand such outcomes cover millions of pairs: each is worked
+    out once."""
+
+    def __init__(self, profiles: Sequence[Profile], model: Model, keep: float = -math.inf) -> None:
+        self._profiles = profiles
+        self._model = model
+        self._keep = keep
+        self._comparer = Comparer(profiles)
+        self._outcomes: dict[int, Outcome] = {}
+        self._generic = [model.generic_bits(p) for p in profiles]
+        # Each record's exact-name weight, numbered (as a multiple of 8, above the
+        # generic bits): a name's records share it.
+        numbers: dict[float, int] = {}
+        by_name: dict[int, int] = {}
+        self._exact_name: list[int] = []
+        for p, name in zip(profiles, self._comparer.names, strict=True):
+            found = by_name.get(name)
+            if found is None:
+                weight = round(model.weight("name", "exact", p), 3)
+                found = by_name[name] = 8 * numbers.setdefault(weight, len(numbers) + 1)
+            self._exact_name.append(found)
+
+    def weigh(self, firsts: list[int], seconds: list[int]) -> list[Outcome]:
+        """For each pair of positions (``firsts[k]``, ``seconds[k]``): ``score`` of its
+        profiles, as (weight, rule, evidence, kept: whether it has a rule or weighs at
+        least the ``keep`` given). The evidence is shared by every pair of one outcome:
+        copy it before changing it."""
+        codes = self._comparer.codes(firsts, seconds)
+        keys = [
+            code + _CODES * (generic + (name if _NAME_EXACT_FIRST <= code < _NAME_EXACT_END else 0))
+            for code, generic, name in zip(
+                codes,
+                map(self._generic.__getitem__, firsts),
+                map(self._exact_name.__getitem__, firsts),
+                strict=True,
+            )
+        ]
+        outcomes = self._outcomes
+        found = list(map(outcomes.get, keys))
+        if None in found:
+            for at in [at for at, outcome in enumerate(found) if outcome is None]:
+                key = keys[at]
+                outcome = outcomes.get(key)
+                if outcome is None:
+                    # Any pair of an outcome will do: what it depends on is in the key.
+                    outcome = outcomes[key] = self._outcome(key % _CODES, firsts[at])
+                found[at] = outcome
+        return found  # type: ignore[return-value]
+
+    def forget(self) -> None:
+        """Drop the field comparisons kept so far (``Comparer.forget``)."""
+        self._comparer.forget()
+
+    def _outcome(self, code: int, i: int) -> Outcome:
+        levels = dict(zip(FIELDS, DECODED[code], strict=True))
+        total, rule, evidence = _weigh(levels, self._profiles[i], self._model)
+        return total, rule, evidence, rule != "probabilistic" or total >= self._keep
+
+    def link(self, i: int, j: int) -> Link:
+        """``score(profiles[i], profiles[j], model)``."""
+        total, rule, evidence, _ = self.weigh([i], [j])[0]
+        x, y = self._profiles[i].key, self._profiles[j].key
+        return Link(*((x, y) if x < y else (y, x)), total, rule, dict(evidence))
+
+
+Outcome = tuple[float, str, Evidence, bool]
+# The codes with the names agreeing exactly (Comparer.codes numbers the name level first).
+_NAME_EXACT_FIRST = DECODED.index(("exact", None, None, None, None, None))
+_NAME_EXACT_END = _NAME_EXACT_FIRST + len(DECODED) // len(LEVELS["name"])
+_CODES = len(DECODED)
 
 
 MAX_NAMESAKES = 3  # records carrying a name that may still all be one person's

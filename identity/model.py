@@ -75,7 +75,7 @@ class Model:
         if level is None:
             return 0.0
         if level == "exact":
-            if field_name in _GENERIC_FIELDS and self._is_generic(field_name, a):
+            if field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
                 return 0.0
             if field_name == "name" and a.name_key:
                 u = max(self.name_share.get(a.name_key, U_FLOOR), U_FLOOR)
@@ -101,7 +101,22 @@ class Model:
             self._weights[(field_name, level)] = found
         return found
 
-    def _is_generic(self, field_name: str, a: Profile) -> bool:
+    def generic_bits(self, a: Profile) -> int:
+        """Whether a record's email (1), phone (2) and address (4) are generic, as bits:
+        ``is_generic`` of each, at the cost of a few set look-ups."""
+        if not self.generic:
+            return 0
+        generic = self.generic
+        email, phone = a.email, a.phone
+        bits = 1 if email is not None and email in generic.get("email", ()) else 0
+        if phone is not None and phone in generic.get("phone", ()):
+            bits |= 2
+        if "address" in generic and a.address and _address_key(a) in generic["address"]:
+            bits |= 4
+        return bits
+
+    def is_generic(self, field_name: str, a: Profile) -> bool:
+        """Whether a record's email, phone or address (``field_name``) is generic."""
         value = _identifiers(a)[field_name]
         return value is not None and value in self.generic.get(field_name, frozenset())
 
@@ -119,22 +134,29 @@ def _identifiers(p: Profile) -> dict[str, str | None]:
 
 def find_generic(profiles: Sequence[Profile]) -> dict[str, frozenset[str]]:
     """Identifier values shared by too many records or too many different names."""
-    names: dict[tuple[str, str], set[str]] = defaultdict(set)
-    counts: Counter[tuple[str, str]] = Counter()
-    for p in profiles:
-        for field_name, value in _identifiers(p).items():
-            if value:
-                counts[(field_name, value)] += 1
-                names[(field_name, value)].add(p.name_key or "")
-    generic: dict[str, set[str]] = defaultdict(set)
-    for (field_name, value), n in counts.items():
-        distinct = len(names[(field_name, value)])
+    generic: dict[str, frozenset[str]] = {}
+    for field_name, values in (
+        ("email", [p.email for p in profiles]),
+        ("phone", [p.phone for p in profiles]),
+        ("address", [_address_key(p) for p in profiles]),
+    ):
         # A household shares an address: only many names, or very many records, make an
         # address generic; an email or phone is personal, so a few names suffice.
         limit = GENERIC_NAMES * 3 if field_name == "address" else GENERIC_NAMES
-        if n > MAX_SHARED or distinct > limit:
-            generic[field_name].add(value)
-    return {k: frozenset(v) for k, v in generic.items()}
+        counts = Counter(filter(None, values))
+        found = {v for v, n in counts.items() if n > MAX_SHARED}
+        # More names than records is impossible: only values this common are asked for
+        # their names.
+        asked = {v for v, n in counts.items() if limit < n <= MAX_SHARED}
+        if asked:
+            names: dict[str, set[str]] = defaultdict(set)
+            for p, value in zip(profiles, values, strict=True):
+                if value in asked:
+                    names[value].add(p.name_key or "")
+            found.update(v for v, carriers in names.items() if len(carriers) > limit)
+        if found:
+            generic[field_name] = frozenset(found)
+    return generic
 
 
 def estimate_model(profiles: Sequence[Profile], seed: int = 7) -> Model:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -90,20 +91,32 @@ def name_keys(name: str) -> list[str]:
     return sorted(keys)[:MAX_KEYS]
 
 
-def _run_together(tokens: tuple[str, ...]) -> set[str]:
-    """The tokens run together as written and with the last moved first (family name
-    last in Western order, first in Chinese)."""
-    return {"".join(tokens), "".join(tokens[-1:] + tokens[:-1])}
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    """A name's tokens in the forms ``name_similarity`` compares: once a name, when one
+    name is compared with many."""
+
+    tokens: tuple[str, ...]
+    text: str  # the tokens joined by spaces
+    # The tokens run together as written and with the last moved first (family name
+    # last in Western order, first in Chinese).
+    run_together: frozenset[str]
 
 
-def _resegmented(a: tuple[str, ...], b: tuple[str, ...], cutoff: float = 0) -> float:
+def spelling(tokens: tuple[str, ...]) -> Spelling:
+    return Spelling(
+        tokens, " ".join(tokens), frozenset({"".join(tokens), "".join(tokens[-1:] + tokens[:-1])})
+    )
+
+
+def _resegmented(a: Spelling, b: Spelling, cutoff: float = 0) -> float:
     """Names split into words differently ("wang xiao ming", "Xiaoming Wang"): compare
     the letters run together. Only then — with the same number of words, running them
     together would let "wang wei" pass for "wang li"."""
-    if len(a) == len(b):
+    if len(a.tokens) == len(b.tokens):
         return 0.0
     return max(
-        fuzz.ratio(x, y, score_cutoff=cutoff) for x in _run_together(a) for y in _run_together(b)
+        fuzz.ratio(x, y, score_cutoff=cutoff) for x in a.run_together for y in b.run_together
     )
 
 
@@ -112,18 +125,23 @@ def name_similarity(query: str, candidate: str, cutoff: float = 0.0) -> float:
 
     Below ``cutoff`` the answer is 0.0 — and cheaper to reach, which is what matching
     millions of pairs needs."""
-    a, b = name_tokens(query), name_tokens(candidate)
-    if not a or not b:
+    return spelling_similarity(
+        spelling(name_tokens(query)), spelling(name_tokens(candidate)), cutoff
+    )
+
+
+def spelling_similarity(a: Spelling, b: Spelling, cutoff: float = 0.0) -> float:
+    """``name_similarity`` of two names' ``name_tokens``, spelt out."""
+    if not a.tokens or not b.tokens:
         return 0.0
     floor = cutoff * 100
-    sa, sb = " ".join(a), " ".join(b)
     score = max(
         # Word order does not matter; one space more or less costs little ("wangwei").
-        fuzz.token_sort_ratio(sa, sb, score_cutoff=floor),
+        fuzz.token_sort_ratio(a.text, b.text, score_cutoff=floor),
         _resegmented(a, b, floor),
         # Every word of one inside the other ("wang" in "wang wei"): a match, ranked below
         # a whole-name one.
-        SUBSET_WEIGHT * fuzz.token_set_ratio(sa, sb, score_cutoff=floor / SUBSET_WEIGHT),
+        SUBSET_WEIGHT * fuzz.token_set_ratio(a.text, b.text, score_cutoff=floor / SUBSET_WEIGHT),
     )
     return round(score / 100, 4) if score >= floor else 0.0
 
@@ -230,6 +248,8 @@ def given_name_relation(a: Sequence[str], b: Sequence[str]) -> str | None:
     ``TYPO_SIMILARITY`` alike, not a nickname, not sounding alike (John Smith, James
     Smith: a twin, a sibling, a spouse, rarely one person). None: no shared word,
     nothing besides it, or words so alike a typo explains them."""
+    if set(a).isdisjoint(b):
+        return None  # nothing shared (most pairs of names compared)
     rest_a, rest_b = list(a), list(b)
     shared = False
     for token in a:

@@ -102,6 +102,7 @@ def already_e164(raw: str) -> bool:
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 
 
+@lru_cache(maxsize=65_536)  # one person's email recurs in every system that knows them
 def normalize_email(raw: str | None) -> Normal:
     """Trimmed, lower-cased; a '+tag' in the local part is dropped (same mailbox)."""
     if _blank(raw):
@@ -133,6 +134,7 @@ _ADDRESS_WORDS = {
 _ADDRESS_TOKEN = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=65_536)  # a household's address recurs, and each member's records
 def address_tokens(raw: str | None) -> tuple[str, ...]:
     """Standardised address tokens: 'Apt. 5, 12 N Main St' -> apartment 5 12 north main street."""
     if _blank(raw):

@@ -67,12 +67,13 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
         flags.append("placeholder_name")
     if not tokens:
         flags.append("missing_name")
+    ordered = sorted(tokens)
     return Profile(
         key=key,
         system=_text(props, "source_system"),
         name=name or None,
-        name_key="".join(sorted(tokens)) or None,
-        name_stem="|".join(t[:3] for t in sorted(tokens)) or None,
+        name_key="".join(ordered) or None,
+        name_stem="|".join(t[:3] for t in ordered) or None,
         name_words=tokens,
         birth_date=birth.value,
         email=email.value,
