@@ -347,6 +347,20 @@ class Neo4jStore(StoreAdapter):
                     ]
         return found
 
+    def neighbour_nodes_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Node]]:
+        # The neighbours' statement: over the network a relationship's properties cost
+        # little beside the round trip, and one statement per shape is less to keep.
+        found = self.neighbours_many(label, keys, rel_type, direction, other_label, limit)
+        return {key: [n.node for n in near] for key, near in found.items()}
+
     def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
         self._schema.node(label)
         found: dict[str, list[Edge]] = {}

@@ -226,6 +226,19 @@ class GraphStore(Protocol):
         """
         ...
 
+    def neighbour_nodes_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Node]]:
+        """The other ends only of ``neighbours_many``, ``[n.node for n in ...]`` a key: for
+        reads that use no relationship property, which a store may then not build."""
+        ...
+
     def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
         """Every relationship touching each node, in both directions, ordered as
         ``neighbours`` orders them. The other ends are named in the edges, not read: for

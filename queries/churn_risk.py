@@ -13,7 +13,6 @@ from typing import Any, TypedDict
 from graph.clock import today
 from graph.store import GraphStore, Node
 from queries.base import Grouped, QueryParameterError, batch_check
-from queries.customer_360_sql import neighbour_nodes
 from queries.engine import named_query
 from scoring.churn import (
     COMPETITOR_CATEGORIES,
@@ -97,9 +96,11 @@ def churn_many(store: GraphStore, customerIds: list[str], asOf: str, **_: Any) -
     found = store.get_nodes("Customer", customerIds)
     customers = [c for c in dict.fromkeys(customerIds) if c in found]
     window = Window(date.fromisoformat(asOf))
-    holdings = neighbour_nodes(store, "Customer", customers, "HOLDS", "out", "Holding", limit=10**6)
-    touchpoints = neighbour_nodes(
-        store, "Customer", customers, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
+    holdings = store.neighbour_nodes_many(
+        "Customer", customers, "HOLDS", "out", "Holding", limit=10**6
+    )
+    touchpoints = store.neighbour_nodes_many(
+        "Customer", customers, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=10**7
     )
     return [
         _churn_row(c, asOf, window, touchpoints.get(c, []), holdings.get(c, [])) for c in customers

@@ -8,7 +8,6 @@ from typing import Any, TypedDict
 
 from graph.store import GraphStore
 from queries.base import Grouped, check_customer_batch, results, untagged
-from queries.customer_360_sql import neighbours
 from queries.engine import named_query
 
 
@@ -39,8 +38,8 @@ def to_sources(rows: list[SourceRow]) -> list[SourceLink]:
 @named_query("customers_sources", Grouped(to_sources), check_customer_batch)
 def sources_many(store: GraphStore, customerIds: list[str]) -> list[TaggedSourceRow]:
     """Source records of each customer, each row tagged ``forCustomer``."""
-    links = neighbours(
-        store, "Customer", customerIds, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
+    links = store.neighbours_many(
+        "Customer", customerIds, "RESOLVED_TO", "in", "SourceRecord", limit=10_000
     )
     rows: list[TaggedSourceRow] = [
         {

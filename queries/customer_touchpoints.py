@@ -8,7 +8,6 @@ from typing import Any, TypedDict
 
 from graph.store import GraphStore, Node
 from queries.base import Grouped, batch_check, bounded, results, untagged
-from queries.customer_360_sql import neighbour_nodes
 from queries.engine import named_query
 
 MAX_TOUCHPOINTS = 500
@@ -91,8 +90,8 @@ def touchpoints_many(
     beforeId: str,
 ) -> list[TaggedTouchpointRow]:
     """Each customer's most recent touchpoints, each row tagged ``forCustomer``."""
-    found = neighbour_nodes(
-        store, "Customer", customerIds, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
+    found = store.neighbour_nodes_many(
+        "Customer", customerIds, "HAD_TOUCHPOINT", "out", "Touchpoint", limit=1_000_000
     )
     picked: dict[str, list[Node]] = {}
     for customer in dict.fromkeys(customerIds):
@@ -104,8 +103,8 @@ def touchpoints_many(
         ]
         mine.sort(key=recent_key, reverse=True)
         picked[customer] = mine[:first]
-    agents = neighbour_nodes(
-        store, "Touchpoint", [t.key for ts in picked.values() for t in ts], "HANDLED_BY", limit=1
+    agents = store.neighbour_nodes_many(
+        "Touchpoint", [t.key for ts in picked.values() for t in ts], "HANDLED_BY", limit=1
     )
     return [
         {

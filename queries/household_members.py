@@ -8,7 +8,6 @@ from typing import Any, TypedDict
 
 from graph.store import GraphStore
 from queries.base import Grouped, check_customer_batch, results, untagged
-from queries.customer_360_sql import neighbour_nodes, neighbours
 from queries.engine import named_query
 
 
@@ -41,12 +40,12 @@ def to_members(rows: list[MemberRow]) -> list[HouseholdMember]:
 @named_query("customers_households", Grouped(to_members), check_customer_batch)
 def members_many(store: GraphStore, customerIds: list[str]) -> list[TaggedMemberRow]:
     """Household members of each customer, each row tagged ``forCustomer``."""
-    joined = neighbour_nodes(
-        store, "Customer", customerIds, "MEMBER_OF", "out", "Household", limit=100
+    joined = store.neighbour_nodes_many(
+        "Customer", customerIds, "MEMBER_OF", "out", "Household", limit=100
     )
     households = sorted({hh.key for found in joined.values() for hh in found})
-    members = neighbours(
-        store, "Household", households, "MEMBER_OF", "in", "Customer", limit=10_000
+    members = store.neighbours_many(
+        "Household", households, "MEMBER_OF", "in", "Customer", limit=10_000
     )
     rows: list[TaggedMemberRow] = []
     for customer in dict.fromkeys(customerIds):

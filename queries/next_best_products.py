@@ -17,7 +17,6 @@ from typing import Any, TypedDict
 from graph.clock import today
 from graph.store import GraphStore, Neighbour, Node
 from queries.base import Grouped, QueryParameterError, Record, batch_check, bounded
-from queries.customer_360_sql import neighbour_nodes, neighbours
 from queries.engine import named_query
 from scoring.eligibility import Applicant, marketing_channels
 from scoring.whitespace import Ineligible, Offer, Recommendation, next_best, rank_white_space
@@ -113,16 +112,15 @@ def white_space_many(
     holds), shaped like next_best_products.cypher's: four store calls whatever their number."""
     lines = store.keys_page("ProductLine", None, 100_000)
     nodes = store.get_nodes("ProductLine", lines)
-    rules = neighbours(
-        store,
+    rules = store.neighbours_many(
         "ProductLine",
         sorted(set().union(*held_of.values())),
         "CO_HELD",
         "out",
         limit=100_000,
     )
-    products = neighbour_nodes(
-        store, "ProductLine", lines, "IN_LINE", "in", "Product", limit=100_000
+    products = store.neighbour_nodes_many(
+        "ProductLine", lines, "IN_LINE", "in", "Product", limit=100_000
     )
     offered = {
         line: [
@@ -186,14 +184,16 @@ def products_held(
     """The products each customer holds in an active account, each with its line; and
     with ``closed`` each customer's closed holdings as next_best_products.cypher returns
     them (``{id, closedOn}``, id the product's): three store calls whatever their number."""
-    held = neighbour_nodes(store, "Customer", customers, "HOLDS", "out", "Holding", limit=100_000)
+    held = store.neighbour_nodes_many(
+        "Customer", customers, "HOLDS", "out", "Holding", limit=100_000
+    )
     status = {h.key: h.props.get("status") for f in held.values() for h in f}
     wanted = ("active", "closed") if closed else ("active",)
-    products = neighbour_nodes(
-        store, "Holding", sorted(h for h, s in status.items() if s in wanted), "OF_PRODUCT", limit=1
+    products = store.neighbour_nodes_many(
+        "Holding", sorted(h for h, s in status.items() if s in wanted), "OF_PRODUCT", limit=1
     )
     active = {p[0].key for h, p in products.items() if status[h] == "active"}
-    lines = neighbour_nodes(store, "Product", sorted(active), "IN_LINE", limit=1)
+    lines = store.neighbour_nodes_many("Product", sorted(active), "IN_LINE", limit=1)
     found: dict[str, dict[str, tuple[Node, str]]] = {}
     left: dict[str, list[Record]] = {}
     for customer in dict.fromkeys(customers):
@@ -226,8 +226,8 @@ def next_best_many(
     if not customers:
         return []
     held, closed = products_held(store, customers, closed=True)
-    consents = neighbour_nodes(
-        store, "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=10_000
+    consents = store.neighbour_nodes_many(
+        "Customer", customers, "HAS_CONSENT", "out", "Consent", limit=10_000
     )
     spaces = white_space_many(
         store, {c: {line for _, line in held[c].values()} for c in customers}, first

@@ -143,9 +143,9 @@ class SharedReads:
     not a mutation: api/graphql/app.py ``ShareReads``), the same read asked by two fields
     — the customer node, its holdings, its touchpoints, asked by the customer, churn
     risk, touchpoints and next best products alike — is read once and handed to both
-    (``get_nodes`` here; neighbour reads in queries/customer_360_sql.py through
-    ``shared_reads``). Everything else is the wrapped store's, looked up once per request
-    (a store behind proxies answers each lookup through every one of them)."""
+    (``get_nodes``, ``neighbours_many``, ``neighbour_nodes_many``). Everything else is
+    the wrapped store's, looked up once per request (a store behind proxies answers each
+    lookup through every one of them)."""
 
     def __init__(self, store: GraphStore) -> None:
         self.wrapped = store
@@ -167,6 +167,55 @@ class SharedReads:
         if found is None:
             found = memo[key] = self.wrapped.get_nodes(label, keys)
         return dict(found)  # the caller's own dict: the memo stays as read
+
+    def neighbours_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Neighbour]]:
+        read = self.wrapped.neighbours_many
+        return self._cut("neighbours", read, label, keys, rel_type, direction, other_label, limit)
+
+    def neighbour_nodes_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Node]]:
+        read = self.wrapped.neighbour_nodes_many
+        return self._cut("nodes", read, label, keys, rel_type, direction, other_label, limit)
+
+    def _cut(
+        self,
+        kind: str,
+        read: Callable[..., dict[str, list[T]]],
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None,
+        direction: Direction,
+        other_label: str | None,
+        limit: int,
+    ) -> dict[str, list[T]]:
+        memo = self.shared_reads
+        if memo is None or limit <= 0:
+            return read(label, keys, rel_type, direction, other_label, limit)
+        # Each node's first ``limit`` neighbours are the first of any larger limit's, and
+        # a read no node filled to its limit holds every neighbour: one read answers the
+        # reads at any limit it covers, cut (touchpoints 10**6 and churn risk 10**7).
+        key = (kind, label, tuple(keys), rel_type, direction, other_label)
+        known: tuple[float, dict[str, list[T]]] | None = memo.get(key)
+        if known is None or known[0] < limit:
+            found = read(label, keys, rel_type, direction, other_label, limit)
+            whole = all(len(near) < limit for near in found.values())
+            known = memo[key] = (float("inf") if whole else limit, found)
+        return {k: near[:limit] for k, near in known[1].items()}  # the caller's own lists
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self.wrapped, name)

@@ -2,7 +2,9 @@
 
 Relationships are found by their source (the primary key) and by their target, each with
 the label of the other end, so "this customer's touchpoints" is one index range however
-many other relationships the node has; many nodes' neighbourhoods are one statement.
+many other relationships the node has; many nodes' neighbourhoods are one statement. One
+relationship type one way (most reads) is a plain join down that index (``_one_way_sql``);
+every other read is ranked by the general statement (``_adjacency_sql``).
 """
 
 from __future__ import annotations
@@ -92,6 +94,43 @@ class Traversals(Connections):
         self._sql_cache[shape] = sql
         return sql
 
+    def _one_way_sql(
+        self, label: str, rel_type: str, out: bool, other_label: str | None, single: bool
+    ) -> str:
+        """``_adjacency_sql`` for one type one way: a plain join down the relationship
+        index of that side, 2-5x less CPU than the general statement, which ranks both
+        directions and every type and label. Codes are literals, so the planner sees the
+        label's partial indexes; the statement is made once per shape. Rows: anchor key,
+        relationship properties, other label's code, other key, other properties, inward.
+
+        A ``single`` node's rows stop at ``:limit`` in SQL (its hundreds of touchpoints
+        asked for five: five rows built, 0.06 ms instead of the general 0.14); many
+        nodes' are cut by the caller as read. Measured on a 100k store: a window per node
+        cost 10-80% more CPU than reading every row of a few nodes (15% less at 12,000 rows
+        a node); choosing rows on keys before reading their properties halves a read of
+        12,000 rows but costs 1.4-1.7x on the tens a node usually has."""
+        shape = ("one way", label, rel_type, out, other_label, single)
+        cached = self._sql_cache.get(shape)
+        if cached is not None:
+            return cached
+        codes = self._codes
+        near, far = ("src", "dst") if out else ("dst", "src")
+        other = "" if other_label is None else f" AND r.{far}_label = {codes.labels[other_label]}"
+        # The port's order: without another label asked for, by the label's name first.
+        rank = "" if other_label is not None else codes.rank("label", f"r.{far}_label") + ", "
+        sql = (
+            f"SELECT a.key, r.props, r.{far}_label, o.key, o.props, r.src <> a.id"
+            f" FROM nodes AS a CROSS JOIN rels AS r ON r.{near} = a.id"
+            f" AND r.type = {codes.types[rel_type]}{other} CROSS JOIN nodes AS o ON o.id = r.{far}"
+            f" WHERE a.label = {codes.labels[label]}"
+            " AND a.key IN (SELECT value FROM json_each(:keys))"
+            f" ORDER BY a.id, {rank}o.key, r.src <> a.id, r.rkey"
+        )
+        if single:
+            sql += " LIMIT :limit"
+        self._sql_cache[shape] = sql
+        return sql
+
     def _adjacent(
         self,
         label: str,
@@ -141,6 +180,95 @@ class Traversals(Connections):
                 found.setdefault(key, []).append((edge, other))
         return {key: found[key] for key in dict.fromkeys(keys) if key in found}
 
+    def _one_way(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str,
+        out: bool,
+        other_label: str | None,
+        limit: int,
+    ) -> dict[str, list[Neighbour]]:
+        """``_neighbours_many`` of one relationship type one way, by ``_one_way_sql``."""
+        wanted = dict.fromkeys(keys)
+        sql = self._one_way_sql(label, rel_type, out, other_label, len(wanted) == 1)
+        with self._reading() as conn:
+            rows = conn.execute(sql, {"keys": json_list(wanted), "limit": limit}).fetchall()
+        found: dict[str, list[Neighbour]] = {}
+        # A node at the end of many rows (a product line of every product) is one Node,
+        # as in ``_adjacent``.
+        others: dict[tuple[int, str], Node] = {}
+        label_names = self._label_names
+        for key, props, label_code, okey, oprops, inward in rows:
+            mine = found.get(key)
+            if mine is None:
+                mine = found[key] = []
+            elif len(mine) >= limit:
+                continue
+            olabel = label_names[label_code]
+            # Most relationships have no properties: no parse for them (``loads``).
+            rprops = {} if props == "{}" else loads(props)
+            if inward:
+                edge = Edge(rel_type, olabel, okey, label, key, rprops)
+            else:
+                edge = Edge(rel_type, label, key, olabel, okey, rprops)
+            other = others.get((label_code, okey))
+            if other is None:
+                other = others[(label_code, okey)] = Node(olabel, okey, loads(oprops))
+            mine.append(Neighbour(edge, other))
+        return {key: found[key] for key in wanted if key in found}
+
+    def _one_way_nodes(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str,
+        out: bool,
+        other_label: str | None,
+        limit: int,
+    ) -> dict[str, list[Node]]:
+        """``_one_way``'s other ends only: no relationship built nor its properties parsed
+        (1.7 us a row; the customer 360 reads most of its rows this way)."""
+        wanted = dict.fromkeys(keys)
+        sql = self._one_way_sql(label, rel_type, out, other_label, len(wanted) == 1)
+        with self._reading() as conn:
+            rows = conn.execute(sql, {"keys": json_list(wanted), "limit": limit}).fetchall()
+        found: dict[str, list[Node]] = {}
+        others: dict[tuple[int, str], Node] = {}
+        label_names = self._label_names
+        for key, _, label_code, okey, oprops, _ in rows:
+            mine = found.get(key)
+            if mine is None:
+                mine = found[key] = []
+            elif len(mine) >= limit:
+                continue
+            other = others.get((label_code, okey))
+            if other is None:
+                other = others[(label_code, okey)] = Node(
+                    label_names[label_code], okey, loads(oprops)
+                )
+            mine.append(other)
+        return {key: found[key] for key in wanted if key in found}
+
+    def neighbour_nodes_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str | None = None,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[Node]]:
+        check_neighbour_query(self._schema, label, rel_type, other_label)
+        if not keys or limit <= 0:
+            return {}
+        if rel_type is not None and direction != "both":
+            return self._one_way_nodes(
+                label, keys, rel_type, direction == "out", other_label, limit
+            )
+        found = self._adjacent(label, keys, rel_type, direction, other_label, limit, True)
+        return {key: [node for _, node in items if node] for key, items in found.items()}
+
     def _neighbours(self, label: str, key: str, hop: Hop, limit: int) -> list[Neighbour]:
         return self._neighbours_many(label, [key], hop, limit).get(key, [])
 
@@ -149,6 +277,9 @@ class Traversals(Connections):
     ) -> dict[str, list[Neighbour]]:
         if not keys or limit <= 0:
             return {}
+        rel_type, direction, other_label = hop
+        if rel_type is not None and direction != "both":
+            return self._one_way(label, keys, rel_type, direction == "out", other_label, limit)
         found = self._adjacent(label, keys, *hop, limit, True)
         return {
             key: [Neighbour(edge, node) for edge, node in items if node]

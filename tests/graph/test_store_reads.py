@@ -96,6 +96,28 @@ def test_neighbours_many_answers_a_batch_in_one_call(store: GraphStore) -> None:
     assert [n.node.key for n in holders["acc1"]] == ["a", "b"]
 
 
+def test_neighbour_nodes_many_are_the_neighbours_other_ends(store: GraphStore) -> None:
+    add_star(store)
+    keys = ["a", "b", "c", "nobody", "a"]
+    for rel_type, direction, other, limit in [
+        ("HOLDS", "out", None, 100),
+        ("HOLDS", "out", "Holding", 1),
+        ("RELATED_TO", "in", "Customer", 100),
+        (None, "both", None, 2),
+        ("RELATED_TO", "both", None, 100),
+    ]:
+        found = store.neighbour_nodes_many("Customer", keys, rel_type, direction, other, limit)  # type: ignore[arg-type]
+        near = store.neighbours_many("Customer", keys, rel_type, direction, other, limit)  # type: ignore[arg-type]
+        assert found == {k: [n.node for n in ns] for k, ns in near.items()}
+        assert list(found) == list(near)
+    assert [n.key for n in store.neighbour_nodes_many("Customer", ["a"], "HOLDS")["a"]] == [
+        "acc1",
+        "acc2",
+    ]
+    assert store.neighbour_nodes_many("Customer", ["a"], "HOLDS", limit=0) == {}
+    assert store.neighbour_nodes_many("Customer", [], "HOLDS") == {}
+
+
 def test_relationships_of_names_every_edge_in_neighbours_order(store: GraphStore) -> None:
     add_star(store)
     # An other end keyed by another property than id.

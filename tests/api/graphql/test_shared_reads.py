@@ -110,7 +110,8 @@ def test_the_360_answers_the_same_with_fewer_reads(
     assert alone.calls["get_nodes Customer"] == 3
     assert sharing.calls["get_nodes Customer"] == 1
     # Holdings (churn risk, next best) and touchpoints (touchpoints, churn risk): once.
-    assert sharing.calls["read_sql"] == alone.calls["read_sql"] - 2
+    reads = ("neighbours_many", "neighbour_nodes_many")
+    assert sum(sharing.calls[r] for r in reads) == sum(alone.calls[r] for r in reads) - 2
 
 
 def _shares_during(operation: OperationType, store: GraphStore) -> tuple[bool, bool]:
@@ -141,3 +142,25 @@ def test_a_shared_read_hands_each_caller_its_own_copy(graph: EmbeddedStore) -> N
     first = reads.get_nodes("Customer", ["ann"])
     first.pop("ann")
     assert reads.get_nodes("Customer", ["ann"])["ann"].key == "ann"
+
+
+def test_a_shared_neighbour_read_answers_each_limit_as_the_store(graph: EmbeddedStore) -> None:
+    """One read at the largest limit asked so far answers smaller ones; a larger one
+    reads again."""
+    counting = _Counting(graph)
+    reads = SharedReads(cast(GraphStore, counting))
+    reads.share()
+    ask = ("Customer", ["ann", "bob", "nobody"], "HAD_TOUCHPOINT", "out", "Touchpoint")
+    for limit in (2, 1, 2, 3, 10, 1, 10**6):
+        found = reads.neighbours_many(*ask, limit=limit)  # type: ignore[arg-type]
+        assert found == graph.neighbours_many(*ask, limit=limit)  # type: ignore[arg-type]
+        assert len(found["ann"]) == min(limit, 3)
+        found["ann"].clear()  # the caller's own lists: the shared read stays as read
+    # Limits 2, then 3 (ann has 3: as many as asked for, there may be more), then 10:
+    # fewer than asked for, every touchpoint, which answers 10**6 too.
+    assert counting.calls["neighbours_many"] == 3
+    assert reads.neighbours_many(*ask, limit=0) == {}  # type: ignore[arg-type]
+    for limit in (1, 3, 1, 10**6):
+        nodes = reads.neighbour_nodes_many(*ask, limit=limit)  # type: ignore[arg-type]
+        assert nodes == graph.neighbour_nodes_many(*ask, limit=limit)  # type: ignore[arg-type]
+    assert counting.calls["neighbour_nodes_many"] == 3  # limits 1, 3 (maybe more) and 10**6

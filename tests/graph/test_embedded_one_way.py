@@ -1,0 +1,173 @@
+"""The embedded store's one-way neighbour reads (graph/embedded/traversal.py
+``_one_way_sql``: one relationship type, out or in) answer exactly what its general
+adjacency statement (``_adjacent``) answers: the same neighbours, in the port's order, at
+most ``limit`` a node, for one node (cut in SQL) and for many (cut as read); the other
+ends only (``neighbour_nodes_many``) are those neighbours' nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.store import Direction, GraphStore, Neighbour, RelRow
+from tests.support.named_fixture import eligibility_catalogue, named_fixture, people_network
+
+
+@pytest.fixture
+def graph(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    store = EmbeddedStore(tmp_path / "store.sqlite")
+    store.apply_schema()
+    named_fixture(store)
+    people_network(store)
+    eligibility_catalogue(store)
+    # A self-loop: read "in", the port gives it as an outgoing relationship.
+    store.upsert_relationships(
+        "RELATED_TO", "Customer", "Customer", [RelRow("z", "z", {"kind": "self"})]
+    )
+    touchpoints_and_rules(store)
+    yield store
+    store.close()
+
+
+def touchpoints_and_rules(store: GraphStore) -> None:
+    """Touchpoints on two channels with their agents, a complaint; co-ownership rules; a
+    product in two lines (``limit=1`` takes the first); a customer with many touchpoints."""
+    store.upsert_nodes("Agent", [{"id": "ag1"}, {"id": "ag2"}])
+    kinds = ("visit", "complaint", "call", "inquiry")
+    store.upsert_nodes(
+        "Touchpoint",
+        [
+            {
+                "id": f"t{i}",
+                "occurred_at": f"2025-0{1 + i % 5}-1{i % 3}T10:00:00Z",
+                "channel": "phone" if i % 2 else "web",
+                "kind": kinds[i % 4],
+            }
+            for i in range(12)
+        ],
+    )
+    people = ("ann", "bob", "fay", "kid")
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT", "Customer", "Touchpoint",
+        [RelRow(people[i % 4], f"t{i}") for i in range(12)],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "HANDLED_BY", "Touchpoint", "Agent",
+        [RelRow(f"t{i}", "ag2" if i % 3 else "ag1") for i in range(0, 12, 2)],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "CO_HELD", "ProductLine", "ProductLine",
+        [RelRow("mobile", "broadband", {"customers": 4, "confidence": 0.5, "lift": 1.5}),
+         RelRow("savings", "credit_card", {"customers": 2, "confidence": 0.25, "lift": 1.1}),
+         RelRow("mobile", "savings", {"customers": 3, "confidence": 0.4, "lift": 1.2})],
+    )  # fmt: skip
+    store.upsert_relationships("IN_LINE", "Product", "ProductLine", [RelRow("MOB", "tv")])
+    # Keys out of their insertion order: the answer's order is the keys', not the rows'.
+    many = [f"m{i:03d}" for i in (7, 3, 250, 1, 99, 42, *range(100, 160))]
+    store.upsert_nodes("Customer", [{"id": "dan", "name": "Dan"}])
+    store.upsert_nodes("Touchpoint", [{"id": k, "channel": "web"} for k in many])
+    store.upsert_relationships("HAD_TOUCHPOINT", "Customer", "Touchpoint", [
+        RelRow("dan", k) for k in many
+    ])  # fmt: skip
+
+
+def general(
+    store: EmbeddedStore,
+    label: str,
+    keys: Sequence[str],
+    rel_type: str,
+    direction: Direction,
+    other: str | None,
+    limit: int,
+) -> dict[str, list[Neighbour]]:
+    """``neighbours_many`` by the general statement."""
+    if not keys or limit <= 0:
+        return {}
+    found = store._adjacent(label, keys, rel_type, direction, other, limit, True)
+    return {k: [Neighbour(e, n) for e, n in near if n] for k, near in found.items()}
+
+
+SHAPES: list[tuple[str, str, Direction, str | None]] = [
+    ("Customer", "HOLDS", "out", "Holding"),
+    ("Customer", "HOLDS", "out", None),
+    ("Customer", "HAD_TOUCHPOINT", "out", "Touchpoint"),
+    ("Customer", "RESOLVED_TO", "in", "SourceRecord"),
+    ("Customer", "RESOLVED_TO", "in", None),
+    ("Customer", "MEMBER_OF", "out", "Household"),
+    ("Household", "MEMBER_OF", "in", "Customer"),
+    ("Customer", "HAS_CONSENT", "out", "Consent"),
+    ("Customer", "RELATED_TO", "out", "Customer"),
+    ("Customer", "RELATED_TO", "in", "Customer"),
+    ("Customer", "RELATED_TO", "in", None),
+    ("Holding", "OF_PRODUCT", "out", None),
+    ("Product", "IN_LINE", "out", None),
+    ("ProductLine", "IN_LINE", "in", "Product"),
+    ("ProductLine", "CO_HELD", "out", None),
+    ("Touchpoint", "HANDLED_BY", "out", None),
+]
+
+
+@pytest.mark.parametrize(("label", "rel_type", "direction", "other"), SHAPES)
+@pytest.mark.parametrize("limit", [1, 2, 5, 100_000])
+def test_one_way_reads_answer_as_the_general_statement(
+    graph: EmbeddedStore,
+    label: str,
+    rel_type: str,
+    direction: Direction,
+    other: str | None,
+    limit: int,
+) -> None:
+    every = graph.keys_page(label, None, 1000)
+    # Every node, one at a time and all at once; an unknown key and a repeated one.
+    for keys in [*([k] for k in every), [*every, "nobody", *every[:2]], ["nobody"], []]:
+        expected = general(graph, label, keys, rel_type, direction, other, limit)
+        found = graph.neighbours_many(label, keys, rel_type, direction, other, limit)
+        assert found == expected
+        assert list(found) == list(expected)  # the keys' order too
+        for key in keys:
+            one = graph.neighbours(label, key, rel_type, direction, other, limit)
+            assert one == expected.get(key, [])
+        nodes = graph.neighbour_nodes_many(label, keys, rel_type, direction, other, limit)
+        assert nodes == {k: [n.node for n in near] for k, near in expected.items()}
+        assert list(nodes) == list(expected)
+    assert general(graph, label, every, rel_type, direction, other, limit), (
+        "the fixture holds each shape"
+    )
+    # The one-way statement answered, not the general one.
+    assert ("one way", label, rel_type, direction == "out", other, True) in graph._sql_cache
+
+
+@pytest.mark.parametrize("limit", [1, 5, 65, 66, 67, 1000])
+def test_a_node_with_many_neighbours_keeps_the_first_by_key(
+    graph: EmbeddedStore, limit: int
+) -> None:
+    ask = ("HAD_TOUCHPOINT", "out", "Touchpoint")
+    for keys in (["dan"], ["ann", "dan", "bob"]):
+        found = graph.neighbours_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
+        assert found == general(graph, "Customer", keys, *ask, limit)  # type: ignore[arg-type]
+        nodes = graph.neighbour_nodes_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
+        assert nodes == {k: [n.node for n in near] for k, near in found.items()}
+        tops = [n.node.key for n in found["dan"]]
+        assert tops == sorted(tops)
+        assert len(tops) == min(limit, 66)
+        assert tops[0] == "m001"
+
+
+def test_a_self_loop_read_inward_is_outgoing_as_the_general_statement_gives_it(
+    graph: EmbeddedStore,
+) -> None:
+    for keys in (["z"], ["z", "ann"]):
+        found = graph.neighbours_many("Customer", keys, "RELATED_TO", "in", "Customer", 10)
+        (loop,) = found["z"]
+        assert (loop.edge.src_key, loop.edge.dst_key) == ("z", "z")
+        assert loop.edge.props == {"kind": "self"}
+        assert found == general(graph, "Customer", keys, "RELATED_TO", "in", "Customer", 10)
+
+
+def test_nothing_asked_for_reads_nothing(graph: EmbeddedStore) -> None:
+    assert graph.neighbours_many("Customer", ["ann"], "HOLDS", limit=0) == {}
+    assert graph.neighbours_many("Customer", [], "HOLDS") == {}
+    assert graph.neighbours("Customer", "ann", "HOLDS", limit=0) == []
