@@ -85,7 +85,11 @@ class CaptureSummary:
         return text
 
 
-CAPTURE_BATCH = 10_000  # events per write: a stream of any length in bounded memory
+# Events per write: a stream of any length in bounded memory. Each batch re-writes the
+# items and shelf buckets it names and dirties one index page per busy item, so bigger
+# batches pay less of that per event: 10k -> 25k took the writer from 48 to 42 us an
+# event at 1M bench events, for ~110 MB more peak memory across writer and reader.
+CAPTURE_BATCH = 25_000
 
 
 def capture(
