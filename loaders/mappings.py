@@ -35,6 +35,8 @@ from loaders.record_rows import Context, CustomerKey, Props, Ref, customer_key, 
 
 
 def _value(v: Any) -> PropertyValue | None:
+    if v is None or type(v) is str:  # most values: nothing to convert
+        return v
     if isinstance(v, datetime):
         return v.isoformat().replace("+00:00", "Z")
     if isinstance(v, date):

@@ -34,7 +34,9 @@ FUTURE_SKEW = timedelta(minutes=10)
 
 
 def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
+    # Runs on every optional field of every record: isspace() tests what strip() would
+    # leave empty without making the stripped copy.
+    if isinstance(value, str) and (not value or value.isspace()):
         return None
     return value
 

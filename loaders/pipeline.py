@@ -27,7 +27,7 @@ from loaders.references import existing_refs, golden_ids, resolve_customers, unk
 from loaders.rejects import RejectsFile, RejectSink
 from loaders.reloads import complete_match_keys, known_records, reloaded
 from loaders.sources import RawRecord, read_records
-from loaders.staging import StagedBatch, Stager
+from loaders.staging import StagedBatch, Stager, without_repeats
 
 DEFAULT_BATCH = 5000
 # The longest a load keeps its write transaction open across batches: another writer
@@ -270,23 +270,18 @@ class Loader:
     def _load_staged(self, staged: StagedBatch, summary: LoadSummary) -> None:
         """A staged batch: resolve its records' customers and references, reject those
         that name unknown ones, and write the others' rows as they were staged."""
-        customers, existing = self._look_up(
-            {k for keys in staged.customers for k in keys},
-            {r for rec_refs in staged.refs for r in rec_refs},
-        )
-        golden = [
-            self._admitted(summary, record, customers, existing)
-            for record in zip(staged.lines, staged.raws, staged.customers, staged.refs, strict=True)
-        ]
-        summary.loaded += sum(found is not None for found in golden)
+        golden = self._staged_golden(staged, summary)
+        summary.loaded += len(golden) - golden.count(None)
         nodes = {
-            label: [(key, patch, fresh) for i, key, patch, fresh in rows if golden[i] is not None]
+            label: without_repeats(
+                [(key, patch, fresh) for i, key, patch, fresh in rows if golden[i] is not None], 1
+            )
             for label, rows in staged.nodes.items()
         }
         rels: dict[RelGroup, list[StagedRel]] = {}
         index = GOLDEN_INDEX
         for group, rel_rows in staged.rels.items():
-            kept = rels[group] = []
+            kept: list[StagedRel] = []
             for i, src, dst, rkey, patch, fresh in rel_rows:
                 found = golden[i]
                 if found is not None:
@@ -299,12 +294,34 @@ class Loader:
                             fresh,
                         )
                     )
+            rels[group] = without_repeats(kept, 3)
         shared = GraphRows()
         for label, props in staged.shared:
             shared.node(label, props)
         store = self._staging_store
         assert store is not None  # only a staging load makes staged batches
         self._count(summary, write_staged(store, shared, nodes, rels, self._touch))
+
+    def _staged_golden(self, staged: StagedBatch, summary: LoadSummary) -> list[list[str] | None]:
+        """Each record's customers' golden IDs, None for a record rejected as naming an
+        unknown customer or node: each key looked up once, records by its position."""
+        keys, ref_keys = staged.customer_keys, staged.ref_keys
+        customers, existing = self._look_up(set(keys), set(ref_keys))
+        golden_of = [customers.get(k) for k in keys]
+        if None not in golden_of and len(existing) == len(ref_keys):
+            return [[golden_of[j] for j in named] for named in staged.customers]  # type: ignore[misc]
+        ref_ok = [r in existing for r in ref_keys]
+        golden: list[list[str] | None] = []
+        for line, raw, named, rec_refs in zip(
+            staged.lines, staged.raws, staged.customers, staged.refs, strict=True
+        ):
+            found = [golden_of[j] for j in named]
+            if None in found or not all(ref_ok[j] for j in rec_refs):
+                record = (line, raw, [keys[j] for j in named], [ref_keys[j] for j in rec_refs])
+                golden.append(self._admitted(summary, record, customers, existing))
+            else:
+                golden.append(found)  # type: ignore[arg-type]
+        return golden
 
     @staticmethod
     def _count(summary: LoadSummary, written: Written) -> None:

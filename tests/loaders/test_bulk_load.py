@@ -11,12 +11,14 @@ import pytest
 
 import loaders.pipeline
 from graph.embedded import EmbeddedStore, staged_texts
+from graph.embedded.texts import fold_staged
 from graph.store import RelRow
 from loaders.checking import check_batch
 from loaders.kinds import KINDS
 from loaders.pipeline import load_file
+from loaders.record_rows import Props
 from loaders.sources import read_records
-from loaders.staging import StagedBatch, Stager
+from loaders.staging import StagedBatch, Stager, _plain_texts, without_repeats
 from tests.support.store_file import dump
 
 NOW = "2026-12-02T06:00:00Z"
@@ -144,3 +146,51 @@ def test_staged_upserts_fold_repeated_keys_like_prepared_ones(tmp_path: Path) ->
         assert linked == staged_rels
         assert (a.counts(), b.counts()) == (b.counts(), a.counts())
     assert dump(tmp_path / "a.sqlite") == dump(tmp_path / "b.sqlite")
+
+
+def test_dropping_exact_repeats_folds_as_the_store_would() -> None:
+    """A row that repeats the last kept row of its identity goes; one that repeats an
+    earlier row after a different one stays (folding it in again changes the result)."""
+    p1 = staged_texts({"id": "x", "a": "1", "b": None}, TOUCH)
+    p2 = staged_texts({"id": "x", "a": "2", "c": "3"}, TOUCH)
+    nodes = [("x", *p1), ("y", *p2), ("x", *p1), ("x", *p2), ("x", *p1), ("x", *p1)]
+    kept = without_repeats(nodes, 1)
+    assert kept == [("x", *p1), ("y", *p2), ("x", *p2), ("x", *p1)]
+    assert fold_staged(kept, 1, TOUCH) == fold_staged(nodes, 1, TOUCH)
+    assert fold_staged(kept, 1, TOUCH) != fold_staged(kept[:3], 1, TOUCH)
+    rels = [("s", "d", "", "{}", "{}"), ("s", "e", "", "{}", "{}"), ("s", "d", "", "{}", "{}")]
+    assert without_repeats(rels, 3) == rels[:2]
+    assert fold_staged(rels[:2], 3, {}) == fold_staged(rels, 3, {})
+    unique = [("x", *p1), ("y", *p2)]
+    assert without_repeats(unique, 1) is unique
+
+
+def test_a_staged_batch_names_each_customer_and_reference_once(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(TOUCHPOINTS, encoding="utf-8")
+    checked = check_batch(KINDS["touchpoints"], "callcenter", list(read_records(path)))
+    staged = Stager(NOW).stage(checked)
+    assert isinstance(staged, StagedBatch)
+    assert len(staged.customer_keys) == len(set(staged.customer_keys)) == 3
+    assert [[staged.customer_keys[j] for j in named] for named in staged.customers] == [
+        c.customers for c in checked.valid
+    ]
+    assert [[staged.ref_keys[j] for j in named] for named in staged.refs] == [
+        c.refs for c in checked.valid
+    ]
+    assert staged.customers[0] == staged.customers[3] == staged.customers[4]
+
+
+def test_plain_rows_named_again_reuse_their_texts_only_when_equal_in_order() -> None:
+    a = {"id": "s1", "kind": "store", "name": None}
+    rows: list[tuple[int, Props]] = [
+        (0, a),
+        (1, dict(a)),
+        (2, {"id": "s1", "name": None, "kind": "store"}),  # same items, another order
+        (3, {"id": "s1", "kind": "depot", "name": None}),
+        (4, {"id": "s2", "kind": "store", "name": None}),
+    ]
+    staged = _plain_texts(rows, "id", TOUCH)
+    assert staged == [(i, str(p["id"]), *staged_texts(p, TOUCH)) for i, p in rows]
+    assert staged[1][2] is staged[0][2]  # made once, so pickled once
+    assert staged[2][2] != staged[0][2]
