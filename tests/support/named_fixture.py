@@ -202,6 +202,62 @@ def eligibility_catalogue(store: GraphStore) -> None:
     )  # fmt: skip
 
 
+def one_way_world(store: GraphStore) -> None:
+    """The named-query fixture, the people network and the eligibility catalogue, a
+    self-loop (read "in", the port gives it as an outgoing relationship), touchpoints on two
+    channels with their agents, co-ownership rules, a product in two lines (``limit=1``
+    takes the first) and a customer with many touchpoints: every shape of one-way read."""
+    named_fixture(store)
+    people_network(store)
+    eligibility_catalogue(store)
+    store.upsert_relationships(
+        "RELATED_TO", "Customer", "Customer", [RelRow("z", "z", {"kind": "self"})]
+    )
+    _touchpoints_and_rules(store)
+
+
+def _touchpoints_and_rules(store: GraphStore) -> None:
+    """Touchpoints on two channels with their agents, a complaint; co-ownership rules; a
+    product in two lines (``limit=1`` takes the first); a customer with many touchpoints."""
+    store.upsert_nodes("Agent", [{"id": "ag1"}, {"id": "ag2"}])
+    kinds = ("visit", "complaint", "call", "inquiry")
+    store.upsert_nodes(
+        "Touchpoint",
+        [
+            {
+                "id": f"t{i}",
+                "occurred_at": f"2025-0{1 + i % 5}-1{i % 3}T10:00:00Z",
+                "channel": "phone" if i % 2 else "web",
+                "kind": kinds[i % 4],
+            }
+            for i in range(12)
+        ],
+    )
+    people = ("ann", "bob", "fay", "kid")
+    store.upsert_relationships(
+        "HAD_TOUCHPOINT", "Customer", "Touchpoint",
+        [RelRow(people[i % 4], f"t{i}") for i in range(12)],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "HANDLED_BY", "Touchpoint", "Agent",
+        [RelRow(f"t{i}", "ag2" if i % 3 else "ag1") for i in range(0, 12, 2)],
+    )  # fmt: skip
+    store.upsert_relationships(
+        "CO_HELD", "ProductLine", "ProductLine",
+        [RelRow("mobile", "broadband", {"customers": 4, "confidence": 0.5, "lift": 1.5}),
+         RelRow("savings", "credit_card", {"customers": 2, "confidence": 0.25, "lift": 1.1}),
+         RelRow("mobile", "savings", {"customers": 3, "confidence": 0.4, "lift": 1.2})],
+    )  # fmt: skip
+    store.upsert_relationships("IN_LINE", "Product", "ProductLine", [RelRow("MOB", "tv")])
+    # Keys out of their insertion order: the answer's order is the keys', not the rows'.
+    many = [f"m{i:03d}" for i in (7, 3, 250, 1, 99, 42, *range(100, 160))]
+    store.upsert_nodes("Customer", [{"id": "dan", "name": "Dan"}])
+    store.upsert_nodes("Touchpoint", [{"id": k, "channel": "web"} for k in many])
+    store.upsert_relationships("HAD_TOUCHPOINT", "Customer", "Touchpoint", [
+        RelRow("dan", k) for k in many
+    ])  # fmt: skip
+
+
 RECENT_COMPLAINT = Related(
     "touchpoints",
     "some",
