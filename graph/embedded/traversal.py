@@ -191,9 +191,7 @@ class Traversals(Connections):
     ) -> dict[str, list[Neighbour]]:
         """``_neighbours_many`` of one relationship type one way, by ``_one_way_sql``."""
         wanted = dict.fromkeys(keys)
-        sql = self._one_way_sql(label, rel_type, out, other_label, len(wanted) == 1)
-        with self._reading() as conn:
-            rows = conn.execute(sql, {"keys": json_list(wanted), "limit": limit}).fetchall()
+        rows = self._one_way_rows(label, wanted, rel_type, out, other_label, limit)
         found: dict[str, list[Neighbour]] = {}
         # A node at the end of many rows (a product line of every product) is one Node,
         # as in ``_adjacent``.
@@ -218,6 +216,24 @@ class Traversals(Connections):
             mine.append(Neighbour(edge, other))
         return {key: found[key] for key in wanted if key in found}
 
+    def _one_way_rows(
+        self,
+        label: str,
+        wanted: dict[str, None],
+        rel_type: str,
+        out: bool,
+        other_label: str | None,
+        limit: int,
+    ) -> list[tuple[str, str, int, str, str, int]]:
+        """The one-way statement's rows for the keys ``wanted`` (each once, in order): key,
+        relationship properties, other label's code, other key, other properties, inward."""
+        sql = self._one_way_sql(label, rel_type, out, other_label, len(wanted) == 1)
+        with self._reading() as conn:
+            rows: list[tuple[str, str, int, str, str, int]] = conn.execute(
+                sql, {"keys": json_list(wanted), "limit": limit}
+            ).fetchall()
+            return rows
+
     def _one_way_nodes(
         self,
         label: str,
@@ -230,9 +246,7 @@ class Traversals(Connections):
         """``_one_way``'s other ends only: no relationship built nor its properties parsed
         (1.7 us a row; the customer 360 reads most of its rows this way)."""
         wanted = dict.fromkeys(keys)
-        sql = self._one_way_sql(label, rel_type, out, other_label, len(wanted) == 1)
-        with self._reading() as conn:
-            rows = conn.execute(sql, {"keys": json_list(wanted), "limit": limit}).fetchall()
+        rows = self._one_way_rows(label, wanted, rel_type, out, other_label, limit)
         found: dict[str, list[Node]] = {}
         others: dict[tuple[int, str], Node] = {}
         label_names = self._label_names
