@@ -27,7 +27,6 @@ cost 2^n steps before any limit answers.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -54,6 +53,8 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
+
+from api.graphql.document_memo import DocumentMemo
 
 MAX_DEPTH = 8
 MAX_INTROSPECTION_DEPTH = 15
@@ -378,12 +379,8 @@ def _holds_variable(value: Any) -> bool:
 
 
 # Operations known to cost no more than the limit whatever the request's variables (no
-# page size is a variable): the parser cache hands a repeated operation the same nodes, so
-# its cost is worked out once. Keyed by identity, the node held so it is never reused.
-_WITHIN: OrderedDict[tuple[int, int, int], tuple[OperationDefinitionNode, GraphQLSchema]] = (
-    OrderedDict()
-)
-KNOWN_OPERATIONS = 256
+# page size is a variable), with that cost: a repeated operation's cost is worked out once.
+_WITHIN: DocumentMemo[int] = DocumentMemo()
 
 
 class QueryCostLimiter(SchemaExtension):
@@ -419,8 +416,8 @@ class QueryCostLimiter(SchemaExtension):
             if wanted and (operation.name is None or operation.name.value != wanted):
                 continue
             schema = context.schema._schema
-            known = _WITHIN.get((id(operation), id(schema), self.max_cost))
-            if known is not None and known[0] is operation and known[1] is schema:
+            known = _WITHIN.get(operation, schema)
+            if known is not None and known <= self.max_cost:
                 continue
             cost = request_cost(schema, operation, fragments, context.variables or {})
             if cost > self.max_cost:
@@ -444,8 +441,6 @@ class QueryCostLimiter(SchemaExtension):
         root = schema.get_root_type(operation.operation)
         if root is None or _pages_from_variables(document):
             return
-        if _Walk(schema, fragments, {}).cost(root, operation.selection_set) > self.max_cost:
-            return
-        _WITHIN[(id(operation), id(schema), self.max_cost)] = (operation, schema)
-        while len(_WITHIN) > KNOWN_OPERATIONS:
-            _WITHIN.popitem(last=False)
+        cost = _Walk(schema, fragments, {}).cost(root, operation.selection_set)
+        if cost <= self.max_cost:
+            _WITHIN.put(cost, operation, schema)

@@ -12,7 +12,6 @@ not run at all.
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar, cast
@@ -25,6 +24,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from api.auth import AuthConfigError, Principal, Role
+from api.graphql.document_memo import DocumentMemo
 from api.graphql.limits import INTROSPECTION_ROOTS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,22 +94,17 @@ def introspects(document: DocumentNode) -> bool:
     return visitor.found
 
 
-# The parser cache hands a repeated operation the same document: its answer is worked out
-# once (a walk of the whole document costs more than a small query's resolvers). Keyed by
-# identity, the document held beside its answer so that identity is never reused.
-_KNOWN: OrderedDict[int, tuple[DocumentNode, bool]] = OrderedDict()
-KNOWN_DOCUMENTS = 256
+# A repeated operation's document comes back from the parser cache: its answer is worked out
+# once (a walk of the whole document costs more than a small query's resolvers).
+_INTROSPECTS: DocumentMemo[bool] = DocumentMemo()
 
 
 def introspects_cached(document: DocumentNode) -> bool:
-    """``introspects``, remembered for the last ``KNOWN_DOCUMENTS`` documents."""
-    known = _KNOWN.get(id(document))
-    if known is not None and known[0] is document:
-        return known[1]
-    found = introspects(document)
-    _KNOWN[id(document)] = (document, found)
-    while len(_KNOWN) > KNOWN_DOCUMENTS:
-        _KNOWN.popitem(last=False)
+    """``introspects``, remembered per document (``DocumentMemo``)."""
+    found = _INTROSPECTS.get(document)
+    if found is None:
+        found = introspects(document)
+        _INTROSPECTS.put(found, document)
     return found
 
 
