@@ -105,6 +105,8 @@ def _candidates(store: GraphStore, p: Profile, model: Model) -> tuple[dict[str, 
         model.records,
         model.u_home,
         model.one_record,
+        model.m,
+        model.m_fitted,
     )
     return candidates, scoring
 

@@ -20,6 +20,7 @@ from itertools import compress, repeat
 from operator import floordiv, itemgetter, lt, mod
 
 from identity.blocking import candidate_codes
+from identity.comparison import Comparer
 from identity.matching import (
     AUTO_MERGE_WEIGHT,
     REVIEW_WEIGHT,
@@ -28,7 +29,7 @@ from identity.matching import (
     is_link,
     worth_review,
 )
-from identity.model import Model, estimate_model
+from identity.model import Model, estimate_model, fit_m
 from identity.profile import Profile
 
 MAX_CLUSTER = 50
@@ -53,7 +54,9 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
     weight in two arrays (16 bytes), and its Link, if ever asked for, is scored again:
     scoring is a pure function of the two profiles and the model."""
 
-    def __init__(self, profiles: Sequence[Profile], model: Model) -> None:
+    def __init__(
+        self, profiles: Sequence[Profile], model: Model, comparer: Comparer | None = None
+    ) -> None:
         self._profiles = profiles
         self._position_of = {p.key: i for i, p in enumerate(profiles)}
         # A pair of profile positions (i, j), in the order they were scored, as i * n + j.
@@ -62,7 +65,7 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
         self._ascending = 0  # the leading codes in ascending order: found by bisection
         self._later: dict[int, int] = {}  # code -> index, for the codes after those
         self._kept: dict[int, Link] = {}
-        self._scorer = PairScorer(profiles, model, KEEP_WEIGHT)
+        self._scorer = PairScorer(profiles, model, KEEP_WEIGHT, comparer)
 
     def score(self, i: int, j: int) -> Link:
         """Score the profiles at positions ``i`` and ``j`` (a pair not scored before)."""
@@ -84,10 +87,11 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
             self._kept[code] = link
         return link
 
-    def score_ascending(self, codes: Sequence[int]) -> None:
+    def score_ascending(self, codes: Sequence[int], levels: Sequence[int] | None = None) -> None:
         """Score blocking's pairs, each as ``i * n + j`` with ``i < j``, the codes in
         ascending order and above every code scored so far (as ``score`` one by one,
-        without building a Link for a pair that does not keep one)."""
+        without building a Link for a pair that does not keep one). ``levels``: the
+        pairs' levels, when compared already (``Comparer.codes``)."""
         if not codes:
             return
         n = len(self._profiles)
@@ -100,7 +104,7 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
             or not all(map(lt, firsts, seconds))
         ):
             raise ValueError("pairs out of blocking's order, or scored already")
-        outcomes = self._scorer.weigh(firsts, seconds)
+        outcomes = self._scorer.weigh(firsts, seconds, levels)
         profiles, kept = self._profiles, self._kept
         for at in compress(range(len(codes)), map(itemgetter(3), outcomes)):
             total, rule, evidence, _ = outcomes[at]
@@ -235,21 +239,25 @@ def resolve(
     up in one cluster, however strong the links around them. ``compared(done, total)`` is
     told how many candidate pairs are scored, now and then. ``one_record``: the systems
     that hold each person at most once — a cluster never holds two records of one of
-    them; None: found from the data (one_record_systems)."""
+    them; None: found from the data (one_record_systems). A model whose m was not fitted
+    to data yet (``Model.m_fitted``) is fitted to the candidate pairs first (``fit_m``)."""
     model = model or estimate_model(profiles)
     forbidden = {tuple(sorted(pair)) for pair in cannot_link}
     # The pairs as i * n + j in one array, in order: as a set of tuples they weigh about
     # 100 bytes each (2.5M pairs at 100k customers), and scoring them fills memory.
     pairs, skipped_blocks = candidate_codes(profiles, model.generic)
-    links = ScoredPairs(profiles, model)
+    # Compared first (each pair's levels as one number, 2 bytes), weighed once m is known.
+    comparer = Comparer(profiles)
+    levels = _levels(comparer, pairs, len(profiles), compared)
+    if not model.m_fitted:
+        model.fit(fit_m(Counter(levels), model))
+    links = ScoredPairs(profiles, model, comparer)
     for done in range(0, len(pairs), PROGRESS_EVERY):
-        if compared is not None:
-            compared(done, len(pairs))
-        links.score_ascending(pairs[done : done + PROGRESS_EVERY])
+        links.score_ascending(
+            pairs[done : done + PROGRESS_EVERY], levels[done : done + PROGRESS_EVERY]
+        )
     links.scored()
-    if compared is not None:
-        compared(len(pairs), len(pairs))
-    del pairs
+    del pairs, levels
     by_key = {p.key: p for p in profiles}
     parent = {p.key: p.key for p in profiles}
     members = {p.key: [p.key] for p in profiles}
@@ -336,6 +344,26 @@ def resolve(
         key=lambda lk: (-lk.weight, lk.a, lk.b),
     )
     return Resolution(clusters, links, review, refused, skipped_blocks, single)
+
+
+def _levels(
+    comparer: Comparer,
+    pairs: Sequence[int],
+    n: int,
+    compared: Callable[[int, int], None] | None,
+) -> array[int]:
+    """Each candidate pair's levels (``Comparer.codes``), in the pairs' order."""
+    levels = array("H")
+    for done in range(0, len(pairs), PROGRESS_EVERY):
+        if compared is not None:
+            compared(done, len(pairs))
+        chunk = pairs[done : done + PROGRESS_EVERY]
+        levels.extend(
+            comparer.codes(list(map(floordiv, chunk, repeat(n))), list(map(mod, chunk, repeat(n))))
+        )
+    if compared is not None:
+        compared(len(pairs), len(pairs))
+    return levels
 
 
 def _direct_evidence(link: Link | None) -> bool:

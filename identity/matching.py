@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from identity.comparison import DECODED, FIELDS, LEVELS, M_PROBABILITIES, Comparer, compare
+from identity.comparison import DECODED, FIELDS, LEVELS, Comparer, compare
 from identity.model import HOME_FIELDS, Model
 from identity.profile import Profile
 
@@ -163,11 +163,17 @@ class PairScorer:
     are generic. A few thousand such outcomes cover millions of pairs: each is worked
     out once."""
 
-    def __init__(self, profiles: Sequence[Profile], model: Model, keep: float = -math.inf) -> None:
+    def __init__(
+        self,
+        profiles: Sequence[Profile],
+        model: Model,
+        keep: float = -math.inf,
+        comparer: Comparer | None = None,
+    ) -> None:
         self._profiles = profiles
         self._model = model
         self._keep = keep
-        self._comparer = Comparer(profiles)
+        self._comparer = comparer or Comparer(profiles)
         self._outcomes: dict[int, Outcome] = {}
         self._generic = [model.generic_bits(p) for p in profiles]
         # Each record's exact-name weight, numbered (as a multiple of 8, above the
@@ -182,12 +188,16 @@ class PairScorer:
                 found = by_name[name] = 8 * numbers.setdefault(weight, len(numbers) + 1)
             self._exact_name.append(found)
 
-    def weigh(self, firsts: list[int], seconds: list[int]) -> list[Outcome]:
+    def weigh(
+        self, firsts: list[int], seconds: list[int], codes: Sequence[int] | None = None
+    ) -> list[Outcome]:
         """For each pair of positions (``firsts[k]``, ``seconds[k]``): ``score`` of its
         profiles, as (weight, rule, evidence, kept: whether it has a rule or weighs at
-        least the ``keep`` given). The evidence is shared by every pair of one outcome:
-        copy it before changing it."""
-        codes = self._comparer.codes(firsts, seconds)
+        least the ``keep`` given). ``codes``: the pairs' levels, when compared already
+        (``Comparer.codes``). The evidence is shared by every pair of one outcome: copy it
+        before changing it."""
+        if codes is None:
+            codes = self._comparer.codes(firsts, seconds)
         keys = [
             code + _CODES * (generic + (name if _NAME_EXACT_FIRST <= code < _NAME_EXACT_END else 0))
             for code, generic, name in zip(
@@ -244,7 +254,7 @@ def rare_name_weight(model: Model) -> float:
     alone says about two records depends on ``c`` only. A fixed weight threshold instead
     lets ever more namesakes through as the population grows (their pairs grow as N²)."""
     carriers = MAX_NAMESAKES + 0.5  # evidence weights are rounded; stay clear of the edge
-    return math.log2(M_PROBABILITIES["name"]["exact"] * max(model.records, 1) / carriers)
+    return math.log2(model.m["name"]["exact"] * max(model.records, 1) / carriers)
 
 
 _PERSONAL_NAMES = {"email": "email", "phone": "phone", "national_id": "national ID",
@@ -275,7 +285,7 @@ def review_reason(link: Link, model: Model) -> str | None:
         # Not term-frequency adjusted: names this alike are as rare by chance as a name
         # carried by a few records.
         return f"{name_level} names, rarely this alike by chance"
-    carriers = M_PROBABILITIES["name"]["exact"] * max(model.records, 1) / 2**name_weight
+    carriers = model.m["name"]["exact"] * max(model.records, 1) / 2**name_weight
     return f"rare name: {max(round(carriers), 1)} record(s) carry it"
 
 

@@ -1,6 +1,6 @@
-"""The stored match model: what the last ``ckb resolve`` estimated, for records that
-arrive later and for explaining a pair. One MatchModel node; before the first run, the
-documented defaults."""
+"""The stored match model: what the last ``ckb resolve`` estimated (u, m, households),
+for records that arrive later and for explaining a pair. One MatchModel node; before the
+first run, the documented defaults."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def save_model(store: GraphStore, model: Model) -> None:
                 "id": MODEL_ID,
                 "u": orjson.dumps(model.u, option=orjson.OPT_SORT_KEYS).decode(),
                 "u_home": orjson.dumps(model.u_home, option=orjson.OPT_SORT_KEYS).decode(),
+                "m": orjson.dumps(model.m, option=orjson.OPT_SORT_KEYS).decode(),
                 "one_record": orjson.dumps(sorted(model.one_record)).decode(),
                 "records": model.records,
             }
@@ -45,7 +46,8 @@ def load_model(store: GraphStore) -> Model:
     records = node.props.get("records")
     home = node.props.get("u_home")  # absent from models stored before households had one
     single = node.props.get("one_record")  # and before systems were told apart
-    return Model(
+    m = node.props.get("m")  # and before m was fitted to the data: the documented values
+    model = Model(
         orjson.loads(str(node.props["u"])),
         {},
         {},
@@ -53,3 +55,6 @@ def load_model(store: GraphStore) -> Model:
         orjson.loads(home) if isinstance(home, str) else {},
         frozenset(orjson.loads(single)) if isinstance(single, str) else frozenset(),
     )
+    if isinstance(m, str):
+        model.fit(orjson.loads(m))
+    return model
