@@ -26,7 +26,8 @@ from identity.names import (
 )
 from identity.profile import Profile
 
-# m: P(level | same customer). Documented judgement, not fitted.
+# m: P(level | same customer): documented values, where fitting m to the data starts
+# (identity/model.py fit_m) and what a model uses before it is fitted.
 M_PROBABILITIES: dict[str, dict[str, float]] = {
     "name": {
         "exact": 0.70,

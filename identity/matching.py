@@ -271,9 +271,15 @@ def review_reason(link: Link, model: Model) -> str | None:
     different) and the name agreement is rare: the same name carried by at most
     ``MAX_NAMESAKES`` records, or names as unlikely to be this alike by chance."""
     levels = {f: level for f, (level, _) in link.evidence.items()}
-    if "different" in (levels.get("birth_date"), levels.get("national_id")):
-        return None
     same = [label for f, label in _PERSONAL_NAMES.items() if levels.get(f) == "exact"]
+    if (
+        "different" in (levels.get("birth_date"), levels.get("national_id"))
+        # Two wholly different names sharing a birth date are two people born on one day
+        # far more often than one person misnamed: thousands of such pairs in a large
+        # population, each weighing a review's worth where m says names change often.
+        or (same == ["birth date"] and levels.get("name") == "different")
+    ):
+        return None
     if same:
         return "same " + " and ".join(same)
     if all(levels.get(f) == "different" for f in _CONTACT):

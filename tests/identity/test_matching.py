@@ -218,6 +218,15 @@ def test_only_pairs_worth_a_look_go_to_review() -> None:
     assert review_reason(link(name=("similar", 12.0), **moved), population) == (
         "similar names, rarely this alike by chance"
     )
+    # A birth date shared by two wholly different names: two people born on one day (a
+    # large population holds thousands of such pairs), not one to look at; a given name
+    # alone differing still is.
+    born = {"birth_date": ("exact", 13.9), "address": ("different", -1.0)}
+    assert review_reason(link(name=("different", -5.1), **born), population) is None
+    assert review_reason(link(name=("other_given", -5.1), **born), population) == (
+        "same birth date"
+    )
+    assert review_reason(link(name=(None, 0.0), **born), population) == "same birth date"
 
 
 @pytest.mark.parametrize(
