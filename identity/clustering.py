@@ -21,6 +21,7 @@ from operator import floordiv, itemgetter, lt, mod
 
 from identity.blocking import candidate_codes
 from identity.comparison import Comparer
+from identity.fitting import fit_home_u, fit_m
 from identity.matching import (
     AUTO_MERGE_WEIGHT,
     REVIEW_WEIGHT,
@@ -29,7 +30,7 @@ from identity.matching import (
     is_link,
     worth_review,
 )
-from identity.model import Model, estimate_model, fit_m
+from identity.model import Model, estimate_model
 from identity.profile import Profile
 
 MAX_CLUSTER = 50
@@ -251,6 +252,7 @@ def resolve(
     levels = _levels(comparer, pairs, len(profiles), compared)
     if not model.m_fitted:
         model.fit(fit_m(Counter(levels), model))
+        model.u_home = fit_home_u(profiles, model)
     links = ScoredPairs(profiles, model, comparer)
     for done in range(0, len(pairs), PROGRESS_EVERY):
         links.score_ascending(

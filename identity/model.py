@@ -5,8 +5,8 @@ Pure domain code; no store, no I/O (identity/model_store.py keeps the estimate).
 A level carries a match weight ``log2(m / u)``: ``m`` is the chance of that level when
 the records are the same customer, ``u`` the chance when they are not — both *estimated
 from the data being resolved*: ``u`` on random record pairs, ``m`` by expectation-
-maximisation on the candidate pairs (``fit_m``), starting from, and drawn towards, the
-documented values of identity/comparison.py.
+maximisation on the candidate pairs (identity/fitting.py), starting from, and drawn
+towards, the documented values of identity/comparison.py.
 Missing fields weigh nothing. Exact names are term-frequency adjusted: ``u`` is the share
 of records carrying that very name, so agreeing on a rare surname is strong evidence and
 agreeing on 王伟 or John Smith is weak.
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from identity.comparison import (
-    DECODED,
     FIELDS,
     M_PROBABILITIES,
     birth_level,
@@ -206,17 +205,10 @@ HOME_PAIRS = 10_000  # pairs at one address to estimate from, at most (a random 
 HOME_FIELDS = ("name", "birth_date", "email", "phone")
 
 
-def estimate_home_u(
+def home_pairs(
     profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], seed: int = 7
-) -> dict[str, dict[str, float]]:
-    """u among different people who share an address: a household.
-
-    Two records at one address are one person or two of a household, and for a
-    household the chances differ from random pairs' — a family name, a landline, a
-    family email and (twins) a birth date are shared far more often. Each field's u is
-    read off the pairs at one address that another field marks as two people: names,
-    phones and emails off pairs whose birth dates clearly differ; birth dates off pairs
-    whose given names plainly differ with the family name shared (``other_given``)."""
+) -> list[tuple[Profile, Profile]]:
+    """Pairs of records at one (not generic) address, at most ``HOME_PAIRS`` of them."""
     homes: dict[str, list[Profile]] = defaultdict(list)
     generic_address = generic.get("address", frozenset())
     for p in profiles:
@@ -231,14 +223,33 @@ def estimate_home_u(
     ]
     if len(pairs) > HOME_PAIRS:
         pairs = random.Random(seed).sample(pairs, HOME_PAIRS)  # noqa: S311 - sampling
+    return pairs
+
+
+def home_levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
+    """The levels of ``HOME_FIELDS`` between two records."""
+    return (
+        name_level(a, b),
+        birth_level(a, b),
+        exact_level(a.email, b.email),
+        exact_level(a.phone, b.phone),
+    )
+
+
+def estimate_home_u(
+    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], seed: int = 7
+) -> dict[str, dict[str, float]]:
+    """u among different people who share an address: a household.
+
+    Two records at one address are one person or two of a household, and for a
+    household the chances differ from random pairs' — a family name, a landline, a
+    family email and (twins) a birth date are shared far more often. Each field's u is
+    read off the pairs at one address that another field marks as two people: names,
+    phones and emails off pairs whose birth dates clearly differ; birth dates off pairs
+    whose given names plainly differ with the family name shared (``other_given``)."""
     tallies: dict[str, Counter[str]] = {f: Counter() for f in HOME_FIELDS}
-    for a, b in pairs:
-        pair = {
-            "name": name_level(a, b),
-            "birth_date": birth_level(a, b),
-            "email": exact_level(a.email, b.email),
-            "phone": exact_level(a.phone, b.phone),
-        }
+    for a, b in home_pairs(profiles, generic, seed):
+        pair = dict(zip(HOME_FIELDS, home_levels(a, b), strict=True))
         if pair["birth_date"] == "different":
             for f in ("name", "email", "phone"):
                 level = pair[f]
@@ -264,93 +275,3 @@ def estimate_home_u(
 
 
 _M_NAME_CLOSE_SHARE = M_PROBABILITIES["name"]["close"] / M_PROBABILITIES["name"]["exact"]
-
-
-# ----------------------------------------------------------------------------- m from data
-
-EM_ROUNDS = 30
-# The documented m counts as this many matched pairs: little data stays near it, much
-# data speaks for itself.
-M_PRIOR_PAIRS = 20.0
-_FIELD_AT = {f: i for i, f in enumerate(FIELDS)}
-_AT_ONE_ADDRESS = frozenset({"exact", "similar"})
-
-
-def fit_m(level_counts: Mapping[int, int], model: Model) -> dict[str, dict[str, float]]:
-    """m estimated from the candidate pairs: ``level_counts`` counts them by their levels
-    (``Comparer.codes``, spelt out by ``DECODED``).
-
-    Expectation-maximisation of a two-class mixture (one person, or two) with ``u`` held
-    at the model's estimate from random pairs, as in Splink. Blocking made the candidate
-    pairs agree on something, so non-matches among them agree on it far more often than
-    ``u`` says; each field's m is therefore fitted on pairs selected by *another* field,
-    leaving the selecting field out (Splink's training sessions): every field but the
-    birth date on pairs whose birth dates agree, the birth date on pairs whose names
-    agree — away from a shared address, where a household's parent and child of one name
-    would pass for one person with two birth dates. Fields a session has too few pairs
-    for stay near the documented values (``M_PRIOR_PAIRS``)."""
-    m = {f: dict(levels) for f, levels in M_PROBABILITIES.items()}
-    birth_at, name_at, address_at = (_FIELD_AT[f] for f in ("birth_date", "name", "address"))
-    by_birth: Counter[tuple[str | None, ...]] = Counter()
-    by_name: Counter[tuple[str | None, ...]] = Counter()
-    for code, count in level_counts.items():
-        levels = DECODED[code]
-        if levels[birth_at] == "exact":
-            by_birth[levels] += count
-        if levels[name_at] == "exact" and levels[address_at] not in _AT_ONE_ADDRESS:
-            by_name[levels] += count
-    others = tuple(f for f in FIELDS if f != "birth_date")
-    m.update(_em_session(by_birth, others, model.u))
-    m["birth_date"] = _em_session(by_name, ("birth_date",), model.u, leave_out="name")["birth_date"]
-    return m
-
-
-def _em_session(
-    patterns: Mapping[tuple[str | None, ...], int],
-    fields: Sequence[str],
-    u: Mapping[str, Mapping[str, float]],
-    leave_out: str = "birth_date",
-) -> dict[str, dict[str, float]]:
-    """EM on pairs counted by their levels (all fields, in FIELDS order): m of
-    ``fields``; every field but ``leave_out`` (what selected the pairs) is evidence,
-    weighed against u as estimated on random pairs. (Fitting the address's u within the
-    session as well — blocking keys pair records by name or birth date and postal code —
-    was measured: no better on any data set, and worse at telling a birth date's typos
-    from two people.)"""
-    evidence = [(i, f) for i, f in enumerate(FIELDS) if f != leave_out and f in u]
-    if not sum(patterns.values()):
-        return {f: dict(M_PROBABILITIES[f]) for f in fields}
-    m = {f: dict(M_PROBABILITIES[f]) for _, f in evidence}
-    others = {f: {level: max(p, U_FLOOR) for level, p in u[f].items()} for _, f in evidence}
-    total = sum(patterns.values())
-    share = 0.3  # of pairs that are one person: a start, fitted below
-    for _ in range(EM_ROUNDS):
-        tallies: dict[str, dict[str, float]] = {f: defaultdict(float) for _, f in evidence}
-        matched = 0.0
-        for levels, count in patterns.items():
-            p_match = p_other = 1.0
-            for i, f in evidence:
-                level = levels[i]
-                if level is not None:
-                    p_match *= m[f][level]
-                    p_other *= others[f].get(level, U_FLOOR)
-            one = share * p_match
-            weight = count * one / (one + (1 - share) * p_other)
-            matched += weight
-            for i, f in evidence:
-                level = levels[i]
-                if level is not None:
-                    tallies[f][level] += weight
-        share = min(max(matched / total, 1e-4), 1 - 1e-4)
-        for _, f in evidence:
-            m[f] = _smoothed(tallies[f], M_PROBABILITIES[f])
-    return {f: m[f] for f in fields}
-
-
-def _smoothed(tally: Mapping[str, float], prior: Mapping[str, float]) -> dict[str, float]:
-    """Chances from a weighted tally, drawn towards ``prior`` by ``M_PRIOR_PAIRS``."""
-    seen = sum(tally.values())
-    return {
-        level: max((tally.get(level, 0.0) + M_PRIOR_PAIRS * p) / (seen + M_PRIOR_PAIRS), U_FLOOR)
-        for level, p in prior.items()
-    }

@@ -12,7 +12,8 @@ import pytest
 from graph.store import GraphStore
 from identity.clustering import resolve
 from identity.comparison import DECODED, FIELDS, M_PROBABILITIES
-from identity.model import Model, estimate_model, fit_m
+from identity.fitting import fit_m
+from identity.model import Model, estimate_model
 from identity.model_store import load_model, save_model
 from identity.profile import profile
 from tests.support.identity_fixtures import TODAY

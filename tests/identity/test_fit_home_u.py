@@ -1,0 +1,84 @@
+"""The household u fitted with m (identity/fitting.py ``fit_home_u``): where people share
+homes, a different given name and birth date at one address are two people; where they
+do not, the same pairs are one person's records and must not be weighed as twins."""
+
+from __future__ import annotations
+
+from identity.comparison import M_PROBABILITIES
+from identity.fitting import fit_home_u
+from identity.model import Model, estimate_model
+from identity.profile import Profile, profile
+from tests.support.identity_fixtures import TODAY
+
+GIVEN = ["Ann", "Bob", "Cleo", "Dirk", "Edna", "Fritz", "Gwen", "Hugo", "Iris", "Jules"]
+SYLLABLES = ["mar", "tel", "vor", "kin", "das", "lum", "pri", "zet"]
+
+
+def _record(key: str, given: str, i: int, born: str) -> Profile:
+    family = (SYLLABLES[i % 8] + SYLLABLES[i // 8 % 8] + SYLLABLES[i // 64 % 8]).title()
+    props = {"given_name": given, "family_name": family, "birth_date": born,
+             "address": f"{i + 1} Long Road", "postal_code": "4000", "source_system": "crm"}  # fmt: skip
+    return profile(key, props, TODAY)
+
+
+def _world(households: bool) -> list[Profile]:
+    """120 addresses with two records each: two people of one family (another given
+    name, another birth date), or one person twice — a third of them with the given name
+    written as another's, a third with the birth date written as another's."""
+    records = []
+    for i in range(120):
+        born, given, other = (
+            f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}",
+            GIVEN[i % 10],
+            GIVEN[(i + 3) % 10],
+        )
+        records.append(_record(f"crm:{i}a", given, i, born))
+        if households:
+            records.append(_record(f"crm:{i}b", other, i, f"20{10 + i % 9}-05-0{1 + i % 9}"))
+        else:
+            second = (
+                (other, born)
+                if i % 3 == 0
+                else (given, "1901-01-01")
+                if i % 3 == 1
+                else (given, born)
+            )
+            records.append(_record(f"crm:{i}b", second[0], i, second[1]))
+    return records
+
+
+def _with_m(model: Model, **changes: dict[str, float]) -> Model:
+    m = {f: dict(levels) for f, levels in M_PROBABILITIES.items()}
+    for f, levels in changes.items():
+        m[f].update(levels)
+    model.fit(m)
+    return model
+
+
+def test_households_found_where_people_share_homes() -> None:
+    records = _world(households=True)
+    home = fit_home_u(records, _with_m(estimate_model(records)))
+    # Another given name and another birth date are what two people of one home have.
+    assert home["name"]["other_given"] > 0.8
+    assert home["birth_date"]["different"] > 0.8
+
+
+def test_no_households_where_records_at_one_address_are_one_person() -> None:
+    records = _world(households=False)
+    model = estimate_model(records)
+    # The rule of thumb reads pairs with another birth date as two people, and so takes
+    # a household to share names (and, off the pairs with another given name, birth
+    # dates): a replaced given name with the birth date agreeing looks like twins.
+    assert model.u_home["name"]["exact"] > 0.5
+    assert model.u_home["birth_date"]["exact"] > 0.5
+    # m as fit_m finds it in such data: a third of one person's pairs with another given
+    # name, a third with another birth date. Nobody at these addresses is two people:
+    # agreement on the name or the birth date stays as telling as between strangers.
+    fitted = _with_m(
+        model,
+        name={"exact": 0.6, "other_given": 0.33, "different": 0.01},
+        birth_date={"exact": 0.65, "different": 0.3},
+    )
+    home = fit_home_u(records, fitted)
+    assert home["name"]["exact"] < 0.05
+    assert home["birth_date"]["exact"] < 0.05
