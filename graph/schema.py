@@ -630,6 +630,9 @@ _NODES = (
             _p("u", "json string", "u-probabilities per field and level"),
             _p("u_home", "json string", "u among different people at one address"),
             _p("m", "json string", "m-probabilities per field and level, fitted to the data"),
+            _p(
+                "households", "bool", "whether the data hold households (people sharing an address)"
+            ),
             _p("one_record", "json string", "systems found to hold each person once"),
             _p("records", "int", "source records it was estimated on"),
             _p("estimated_at", "datetime string"),

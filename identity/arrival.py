@@ -107,6 +107,7 @@ def _candidates(store: GraphStore, p: Profile, model: Model) -> tuple[dict[str, 
         model.one_record,
         model.m,
         model.m_fitted,
+        model.households,
     )
     return candidates, scoring
 

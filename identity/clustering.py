@@ -30,7 +30,7 @@ from identity.matching import (
     is_link,
     worth_review,
 )
-from identity.model import Model, estimate_model
+from identity.model import MIN_HOME_PAIRS, Model, estimate_model
 from identity.profile import Profile
 
 MAX_CLUSTER = 50
@@ -251,8 +251,7 @@ def resolve(
     comparer = Comparer(profiles)
     levels = _levels(comparer, pairs, len(profiles), compared)
     if not model.m_fitted:
-        model.fit(fit_m(Counter(levels), model))
-        model.u_home = fit_home_u(profiles, model)
+        _fit(model, profiles, levels)
     links = ScoredPairs(profiles, model, comparer)
     for done in range(0, len(pairs), PROGRESS_EVERY):
         links.score_ascending(
@@ -287,7 +286,7 @@ def resolve(
         pair = (x, y) if x < y else (y, x)
         found = direct.get(pair)
         if found is None:
-            found = direct[pair] = _direct_evidence(links.between(*pair))
+            found = direct[pair] = _direct_evidence(links.between(*pair), model.households)
         return found
 
     refused: list[Link] = []
@@ -301,7 +300,7 @@ def resolve(
             # Two records alone: the one pair across is the link's (asked as below).
             if held[ra] & held[rb] or not (
                 (not forbidden or (min(link.a, link.b), max(link.a, link.b)) not in forbidden)
-                and _direct_evidence(link)
+                and _direct_evidence(link, model.households)
             ):
                 return False
         elif (
@@ -348,6 +347,13 @@ def resolve(
     return Resolution(clusters, links, review, refused, skipped_blocks, single)
 
 
+def _fit(model: Model, profiles: Sequence[Profile], levels: Sequence[int]) -> None:
+    """Fit m to the candidate pairs' ``levels``, then the household u with that m."""
+    model.fit(fit_m(Counter(levels), model))
+    home = fit_home_u(profiles, model)
+    model.u_home, model.households = home.u_home, home.two_people >= MIN_HOME_PAIRS
+
+
 def _levels(
     comparer: Comparer,
     pairs: Sequence[int],
@@ -368,15 +374,18 @@ def _levels(
     return levels
 
 
-def _direct_evidence(link: Link | None) -> bool:
+def _direct_evidence(link: Link | None, households: bool = True) -> bool:
     if link is None:
         return False  # no rule, under KEEP_WEIGHT: under MIN_DIRECT_WEIGHT too
     if link.rule != "probabilistic":
         return True
-    # Birth dates clearly apart say two people, whatever else a household shares (a
-    # parent and child of one name): such a pair never ends up in one cluster through
-    # others.
-    return link.weight >= MIN_DIRECT_WEIGHT and link.evidence["birth_date"][0] != "different"
+    # Where people share homes, birth dates clearly apart say two people, whatever else a
+    # household shares (a parent and child of one name): such a pair never ends up in
+    # one cluster through others. Where the data hold no households (Model.households),
+    # a birth date is one more field, weighed by how often it differs for one person.
+    return link.weight >= MIN_DIRECT_WEIGHT and (
+        not households or link.evidence["birth_date"][0] != "different"
+    )
 
 
 def sole_candidates(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from identity.comparison import DECODED, FIELDS, M_PROBABILITIES
 from identity.model import (
@@ -119,9 +120,14 @@ _NAME_AGREE = frozenset({"exact", "close", "nickname", "similar", "partial"})
 _BIRTH_AGREE = frozenset({"exact", "partial", "near"})
 
 
-def fit_home_u(
-    profiles: Sequence[Profile], model: Model, seed: int = 7
-) -> dict[str, dict[str, float]]:
+class HomeFit(NamedTuple):
+    u_home: dict[str, dict[str, float]]
+    # Pairs of two different people among the pairs at one address, as fitted (of at
+    # most HOME_PAIRS): fewer than MIN_HOME_PAIRS, and the data hold no households.
+    two_people: float
+
+
+def fit_home_u(profiles: Sequence[Profile], model: Model, seed: int = 7) -> HomeFit:
     """u among different people at one address, fitted with the model's m: the pairs at
     one address are a mixture of one person's records (m) and two of a household's
     members (the household u fitted here), in a share fitted too.
@@ -143,7 +149,7 @@ def fit_home_u(
             patterns[levels] += 1
     total = sum(patterns.values())
     if total < MIN_HOME_PAIRS:
-        return model.u_home
+        return HomeFit(model.u_home, float(total))
     fields = list(enumerate(HOME_FIELDS))
     home = {f: dict(model.u_home.get(f) or model.u[f]) for f in HOME_FIELDS}
     share = 0.5  # of pairs at one address that are one person: a start, fitted below
@@ -172,7 +178,7 @@ def fit_home_u(
     # A parent and child of one name, one of the two names with a typo, are as common at
     # home as a typo is: "close" says there what "exact" says.
     names["close"] = max(names["close"], names["exact"] * _M_NAME_CLOSE_SHARE)
-    return home
+    return HomeFit(home, total * (1 - share))
 
 
 _M_NAME_CLOSE_SHARE = M_PROBABILITIES["name"]["close"] / M_PROBABILITIES["name"]["exact"]

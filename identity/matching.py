@@ -136,7 +136,11 @@ def _weigh(
     first's exact-agreement weights and generic email and phone count (``PairScorer``
     relies on it)."""
     evidence = {f: (lvl, round(model.weight(f, lvl, a), 3)) for f, lvl in levels.items()}
-    household = _home(levels, evidence, model) or _household(levels, evidence)
+    household = (
+        (_home(levels, evidence, model) or _household(levels, evidence))
+        if model.households
+        else None
+    )
     if household is not None:
         evidence["household"] = household
     total = round(sum(w for _, w in evidence.values()), 3)

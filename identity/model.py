@@ -64,6 +64,10 @@ class Model:
         default_factory=lambda: {f: dict(levels) for f, levels in M_PROBABILITIES.items()}
     )
     m_fitted: bool = False
+    # Whether the data hold households at all: two different people at one address (a
+    # fit found too few: matching weighs no household correction and lets a birth date
+    # differ within a cluster, see identity/fitting.py fit_home_u). Assumed until fitted.
+    households: bool = True
     # log2(m / u) per (field, level): scoring asks for the same few dozen weights hundreds
     # of thousands of times. u does not change once a model is estimated or loaded.
     _weights: dict[tuple[str, str], float] = field(

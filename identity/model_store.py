@@ -30,6 +30,7 @@ def save_model(store: GraphStore, model: Model) -> None:
                 "u": orjson.dumps(model.u, option=orjson.OPT_SORT_KEYS).decode(),
                 "u_home": orjson.dumps(model.u_home, option=orjson.OPT_SORT_KEYS).decode(),
                 "m": orjson.dumps(model.m, option=orjson.OPT_SORT_KEYS).decode(),
+                "households": model.households,
                 "one_record": orjson.dumps(sorted(model.one_record)).decode(),
                 "records": model.records,
             }
@@ -57,4 +58,6 @@ def load_model(store: GraphStore) -> Model:
     )
     if isinstance(m, str):
         model.fit(orjson.loads(m))
+    # Absent from models stored before it was fitted: households assumed, as then.
+    model.households = node.props.get("households") is not False
     return model

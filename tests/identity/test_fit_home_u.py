@@ -4,9 +4,10 @@ do not, the same pairs are one person's records and must not be weighed as twins
 
 from __future__ import annotations
 
+from identity.clustering import resolve
 from identity.comparison import M_PROBABILITIES
 from identity.fitting import fit_home_u
-from identity.model import Model, estimate_model
+from identity.model import MIN_HOME_PAIRS, Model, estimate_model
 from identity.profile import Profile, profile
 from tests.support.identity_fixtures import TODAY
 
@@ -57,10 +58,11 @@ def _with_m(model: Model, **changes: dict[str, float]) -> Model:
 
 def test_households_found_where_people_share_homes() -> None:
     records = _world(households=True)
-    home = fit_home_u(records, _with_m(estimate_model(records)))
+    fit = fit_home_u(records, _with_m(estimate_model(records)))
     # Another given name and another birth date are what two people of one home have.
-    assert home["name"]["other_given"] > 0.8
-    assert home["birth_date"]["different"] > 0.8
+    assert fit.u_home["name"]["other_given"] > 0.8
+    assert fit.u_home["birth_date"]["different"] > 0.8
+    assert fit.two_people > 100  # of the 120 pairs at one address
 
 
 def test_no_households_where_records_at_one_address_are_one_person() -> None:
@@ -79,6 +81,36 @@ def test_no_households_where_records_at_one_address_are_one_person() -> None:
         name={"exact": 0.6, "other_given": 0.33, "different": 0.01},
         birth_date={"exact": 0.65, "different": 0.3},
     )
-    home = fit_home_u(records, fitted)
-    assert home["name"]["exact"] < 0.05
-    assert home["birth_date"]["exact"] < 0.05
+    fit = fit_home_u(records, fitted)
+    assert fit.u_home["name"]["exact"] < 0.05
+    assert fit.u_home["birth_date"]["exact"] < 0.05
+    assert fit.two_people < MIN_HOME_PAIRS  # no households in these data
+
+
+def test_without_households_a_birth_date_may_differ_within_a_cluster() -> None:
+    """One person with a third record whose birth date was written as another's: linked
+    to the two by name, address and email. Where the data hold households that record
+    stays apart (a parent and child of one name); where they do not, it joins."""
+    props = {"given_name": "Quentin", "family_name": "Vortelmar", "address": "9 Hill Road",
+             "postal_code": "4000", "email": "qv@example.com", "source_system": "crm"}  # fmt: skip
+    others = [  # strangers, with emails of their own
+        profile(f"crm:x{i}", {"given_name": GIVEN[i % 10], "family_name": f"Zet{i}",
+                              "email": f"p{i}@example.com", "birth_date": f"19{50 + i % 40}-01-0{1 + i % 9}",
+                              "address": f"{i} Far Road", "postal_code": "4000"}, TODAY)
+        for i in range(200)
+    ]  # fmt: skip
+    records = [
+        profile("crm:1", props | {"birth_date": "1970-03-04"}, TODAY),
+        profile("crm:2", props | {"birth_date": "1970-03-04", "phone": "0412 345 678"}, TODAY),
+        profile("crm:3", props | {"birth_date": "1931-11-22"}, TODAY),
+        *others,
+    ]
+    with_households = estimate_model(records)
+    with_households.fit(M_PROBABILITIES)  # fitted as it is: households assumed
+    clusters = resolve(records, with_households).clusters
+    assert sorted(c for c in clusters if len(c) > 1) == [["crm:1", "crm:2"]]
+    # As fit_m finds m where birth dates are often written as another's.
+    without = _with_m(estimate_model(records), birth_date={"exact": 0.65, "different": 0.3})
+    without.households = False
+    clusters = resolve(records, without).clusters
+    assert sorted(c for c in clusters if len(c) > 1) == [["crm:1", "crm:2", "crm:3"]]
