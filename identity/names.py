@@ -285,7 +285,15 @@ PLACEHOLDER_NAMES = frozenset(
         "account holder", "the account holder", "cardholder", "card holder",
         "man of the house", "lady of the house", "woman of the house",
         "head of household", "head of house", "sir or madam", "sir madam",
+        "baby boy", "baby girl", "male child", "female child", "boy child", "girl child",
     }
+)  # fmt: skip
+# Words that stand for a person, not name one, wherever they appear in a name: what a
+# register writes for a newborn or a member it has no name for ("Baby Garcia", "Child F
+# Reese", "Gerald Adult"). Dropped; a name of nothing else is no name.
+PLACEHOLDER_WORDS = frozenset(
+    {"baby", "infant", "newborn", "child", "adult", "unknown", "unnamed", "respondent",
+     "resident", "occupant"}
 )  # fmt: skip
 # Titles before a name: "Mr Smith" is the family name alone.
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam", "mstr", "master"})
@@ -312,6 +320,8 @@ def person_name_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
         return ()
     if _PHRASE_STARTS.intersection(words):
         words = _without_placeholder_phrases(words)
+    if PLACEHOLDER_WORDS.intersection(words):
+        words = [w for w in words if w not in PLACEHOLDER_WORDS]
     while len(words) > 1 and words[0] in TITLES:
         words = words[1:]
     if len(words) == 1 and words[0] in TITLES:

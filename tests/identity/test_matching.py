@@ -367,6 +367,10 @@ def test_a_system_holding_copies_still_merges_them() -> None:
         ("Mrs", ()),
         ("Ann Lee", ("ann", "lee")),
         ("Miss", ()),
+        ("Baby Girl Garcia", ("garcia",)),  # a register's newborn
+        ("Gerald Adult", ("gerald",)),  # a member it has no family name for
+        ("Child F Reese", ("f", "reese")),
+        ("Baby", ()),
     ],
 )
 def test_placeholders_and_titles_are_no_name(written: str, words: tuple[str, ...]) -> None:
