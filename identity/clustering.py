@@ -36,6 +36,10 @@ from identity.profile import Profile
 MAX_CLUSTER = 50
 PROGRESS_EVERY = 20_000  # candidate pairs between progress reports
 MIN_DIRECT_WEIGHT = 4.0  # every pair across two joining clusters needs this much evidence
+# ... where the data hold households; where they hold none, no pair across may weigh
+# against (a parent and child of one name, the chaining this guards against, are absent,
+# and one person's records corrupted apart often share little but the person).
+MIN_DIRECT_WEIGHT_APART = 0.0
 SOLE_MARGIN = 6.0  # the next candidate at least this much weaker (64 times less likely)
 SOLE_WEIGHT = 11.0
 # The least weight at which clustering reads a probabilistic pair's evidence (direct
@@ -128,6 +132,12 @@ class ScoredPairs(Mapping[tuple[str, str], Link]):
         if index is None:
             return self.score(i, j)
         return self._kept.get(self._codes[index])
+
+    def weight(self, a: str, b: str) -> float:
+        """The weight of two records' pair, scored if it was not yet."""
+        i, j = self._position_of[a], self._position_of[b]
+        index = self._index(i, j)
+        return self.score(i, j).weight if index is None else self._weights[index]
 
     def kept(self) -> Iterator[Link]:
         """The pairs that keep their Link: every one with a rule or ``KEEP_WEIGHT``."""
@@ -276,18 +286,7 @@ def resolve(
             k = parent[k]
         return k
 
-    # A pair's direct evidence, once asked: a join refused is often asked again (the next
-    # link between the same two clusters).
-    direct: dict[tuple[str, str], bool] = {}
-
-    def direct_evidence(x: str, y: str) -> bool:
-        """Enough evidence between these two records alone: a deterministic rule, or
-        MIN_DIRECT_WEIGHT."""
-        pair = (x, y) if x < y else (y, x)
-        found = direct.get(pair)
-        if found is None:
-            found = direct[pair] = _direct_evidence(links.between(*pair), model.households)
-        return found
+    direct_evidence = _PairEvidence(links, model.households)
 
     refused: list[Link] = []
 
@@ -345,6 +344,30 @@ def resolve(
         key=lambda lk: (-lk.weight, lk.a, lk.b),
     )
     return Resolution(clusters, links, review, refused, skipped_blocks, single)
+
+
+class _PairEvidence:
+    """Whether two records have enough evidence between them alone to share a cluster: a
+    deterministic rule, or MIN_DIRECT_WEIGHT (MIN_DIRECT_WEIGHT_APART where the data hold
+    no households). Remembered once asked: a join refused is often asked again (the next
+    link between the same two clusters)."""
+
+    def __init__(self, links: ScoredPairs, households: bool) -> None:
+        self._links = links
+        self._households = households
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def __call__(self, x: str, y: str) -> bool:
+        pair = (x, y) if x < y else (y, x)
+        found = self._known.get(pair)
+        if found is None:
+            link = self._links.between(*pair)
+            if self._households or (link is not None and link.rule != "probabilistic"):
+                found = _direct_evidence(link, self._households)
+            else:
+                found = self._links.weight(*pair) >= MIN_DIRECT_WEIGHT_APART
+            self._known[pair] = found
+        return found
 
 
 def _fit(model: Model, profiles: Sequence[Profile], levels: Sequence[int]) -> None:
