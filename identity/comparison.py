@@ -153,9 +153,18 @@ def addresses_level(a: Address, b: Address) -> str | None:
     same_postal = bool(postal_a) and postal_a == postal_b
     if address_a == address_b and (same_postal or not postal_a or not postal_b):
         return "exact"
-    if fuzz.ratio(text_a, text_b) >= 85:
+    if fuzz.ratio(text_a, text_b) >= 85 or (
+        _numbers(address_a) == _numbers(address_b) and fuzz.token_set_ratio(text_a, text_b) >= 90
+    ):
+        # Alike letter by letter; or the same house numbers with the words of one the
+        # other's, in any order (a second line or a suburb on one record only, words
+        # written in another order).
         return "similar"
     return "postal" if same_postal else "different"
+
+
+def _numbers(address: tuple[str, ...]) -> list[str]:
+    return sorted(t for t in address if t.isdigit())
 
 
 def compare(a: Profile, b: Profile) -> dict[str, str | None]:

@@ -416,3 +416,19 @@ def test_sole_candidates_between_systems_holding_each_person_once() -> None:
     web = link("crm:3", "web:3", SOLE_WEIGHT + 0.5)  # web may hold a person twice
     links = [sole, rival, close_second, conflict, weak, web]
     assert sole_candidates(links, records, one, model) == [sole]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("6 Saltash Place, Section", "6 Section Saltash Place", "similar"),  # words reordered
+        ("3 Hindmarsh Drive Green Desert", "3 Hindmarsh Drive", "similar"),  # a line missing
+        ("3 Hindmarsh Drive", "5 Hindmarsh Drive Green Desert", "postal"),  # another house
+        ("12 Main Street", "12 Main St", "exact"),
+        ("1 Long Road", "97 Quay Esplanade", "postal"),
+    ],
+)
+def test_address_levels(a: str, b: str, level: str) -> None:
+    levels = compare(_p("a", "Ann Lee", address=a, postal_code="2000"),
+                     _p("b", "Ann Lee", address=b, postal_code="2000"))  # fmt: skip
+    assert levels["address"] == level
