@@ -22,7 +22,7 @@ from typing import Any
 from graph import clock
 from graph.store import GraphStore, Node
 from identity.blocking import identifier_key, match_terms, term
-from identity.clustering import MIN_DIRECT_WEIGHT
+from identity.clustering import MIN_DIRECT_WEIGHT, MIN_DIRECT_WEIGHT_APART
 from identity.matching import REVIEW_WEIGHT, Link, is_link, score, worth_review
 from identity.merge import merge_customers
 from identity.model import MAX_SHARED, Model
@@ -180,7 +180,8 @@ def _direct_with_all(
         return False
     for n in records:
         link: Link = score(p, profile(n.node.key, n.node.props, today), model)
-        if link.rule == "probabilistic" and link.weight < MIN_DIRECT_WEIGHT:
+        least = MIN_DIRECT_WEIGHT if model.households else MIN_DIRECT_WEIGHT_APART
+        if link.rule == "probabilistic" and link.weight < least:
             return False
     return True
 

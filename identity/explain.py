@@ -7,9 +7,11 @@ from datetime import date
 
 from graph.errors import CkbError
 from graph.store import GraphStore
+from identity.blocking import term
 from identity.matching import AUTO_MERGE_WEIGHT, REVIEW_WEIGHT, Link, is_link, review_reason, score
-from identity.model_store import load_model
-from identity.profile import profile
+from identity.model import Model
+from identity.model_store import MODEL_ID, load_model
+from identity.profile import Profile, profile
 
 
 class ResolveError(CkbError):
@@ -19,11 +21,14 @@ class ResolveError(CkbError):
 @dataclass(frozen=True, slots=True)
 class PairExplanation:
     """Why two source records would (not) be merged: each field's level and weight under
-    the stored model, the total, the rule and the verdict."""
+    the stored model (and the m and u that make the weight), the total, the rule and the
+    verdict."""
 
     link: Link
     verdict: str
     review: str | None  # why a person should look, when it is worth a look
+    chances: dict[str, tuple[float, float]]  # field -> (m, u) of its level
+    model: str  # which model: when it was estimated, on how many records, what it found
 
 
 def explain_pair(store: GraphStore, first: str, second: str, today: date) -> PairExplanation:
@@ -37,11 +42,19 @@ def explain_pair(store: GraphStore, first: str, second: str, today: date) -> Pai
             f"no source record {missing[0]!r}: name records as system:id, e.g. billing:B123"
         )
     model = load_model(store)
-    link = score(
-        profile(first, found[first].props, today),
-        profile(second, found[second].props, today),
-        model,
-    )
+    a, b = (profile(k, found[k].props, today) for k in (first, second))
+    if a.name_key and a.name_key == b.name_key:
+        # The name's frequency, as a record arriving now would be weighed (arrival.py).
+        carriers = store.find_terms(
+            "SourceRecord", "match_keys", [term(f"n:{a.name_key}")], limit=10**6
+        )
+        model.name_share[a.name_key] = max(len(carriers), 1) / max(model.records, 1)
+    link = score(a, b, model)
+    chances = {
+        f: (model.m[f][level], _u(model, f, level, a))
+        for f, (level, _) in link.evidence.items()
+        if level is not None and f in model.m
+    }
     if is_link(link):
         why = (
             "a deterministic rule"
@@ -54,4 +67,28 @@ def explain_pair(store: GraphStore, first: str, second: str, today: date) -> Pai
     else:
         verdict = "not merged: too little evidence"
     worth_a_look = not is_link(link) and link.weight >= REVIEW_WEIGHT
-    return PairExplanation(link, verdict, review_reason(link, model) if worth_a_look else None)
+    return PairExplanation(
+        link,
+        verdict,
+        review_reason(link, model) if worth_a_look else None,
+        chances,
+        _described(store, model),
+    )
+
+
+def _u(model: Model, field: str, level: str, a: Profile) -> float:
+    if field == "name" and level == "exact" and a.name_key in model.name_share:
+        return model.name_share[a.name_key]
+    return model.u.get(field, {}).get(level, 0.0)
+
+
+def _described(store: GraphStore, model: Model) -> str:
+    node = store.get_node("MatchModel", MODEL_ID)
+    if node is None:
+        return "the documented defaults (no `ckb resolve` run yet)"
+    m = "m fitted to the data" if model.m_fitted else "the documented m"
+    homes = "households found" if model.households else "no households in the data"
+    return (
+        f"estimated {node.props.get('estimated_at', '?')} on {model.records:,} records: "
+        f"{m}, {homes}"
+    )

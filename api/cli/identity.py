@@ -76,11 +76,14 @@ def _explain(args: argparse.Namespace) -> int:
         f"{first} ~ {second}: weight {link.weight:+.2f} (probability {link.probability:.6f}), "
         f"rule {link.rule}: {found.verdict}"
     )
-    print(f"  {'field':<12} {'level':<10} {'weight':>8}")
+    print(f"  {'field':<12} {'level':<11} {'weight':>7}  {'m':>7} {'u':>9}")
     for name, (level, weight) in link.evidence.items():
-        print(f"  {name:<12} {level or 'missing':<10} {weight:>+8.2f}")
+        m_u = found.chances.get(name)
+        chances = f"  {m_u[0]:>7.4f} {m_u[1]:>9.2e}" if m_u else ""
+        print(f"  {name:<12} {level or 'missing':<11} {weight:>+7.2f}{chances}")
     if found.review:
         print(f"  worth a person's look: {found.review}")
+    print(f"  model: {found.model}")
     return 0
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from pathlib import Path
+
+import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.store import RelRow
@@ -226,6 +229,13 @@ def test_resolve_explains_a_pair_field_by_field(tmp_path: Path) -> None:
     assert levels["name"] == "exact"
     assert levels["email"] == "exact"
     assert levels["birth_date"] == "exact"
+    # Each weight is log2(m / u) of the m and u shown beside it, under a fitted model.
+    shown = [r.split() for r in rows[1:] if len(r.split()) == 5]
+    assert {r[0] for r in shown} >= {"name", "birth_date", "email"}
+    for _, _, weight, m, u in shown:
+        assert float(weight) == pytest.approx(math.log2(float(m) / float(u)), abs=0.05)
+    assert rows[-1].startswith("  model: estimated ")
+    assert "m fitted to the data, households found" in rows[-1]
     # His 12-year-old son: same home, another person.
     other = run_ckb("resolve", "--explain", "billing:B1000000007", "billing:B1000000009", env=env)
     assert other.returncode == 0, other.stderr
