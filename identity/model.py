@@ -111,10 +111,12 @@ class Model:
             m = self.m[field_name][level]
             u = self.u[field_name][level]
             found = math.log2(m / max(u, U_FLOOR))
-            if level == "other_given":
+            if level == "other_given" and self.households:
                 # A family name shared, the given name another: relatives at most, never
                 # more alike than wholly different names (where few share a family name,
-                # u is tiny and the ratio alone would count it as agreement).
+                # u is tiny and the ratio alone would count it as agreement). Where the
+                # data hold no households, a given name written as another's is one
+                # person's as often as the fitted m says: the shared family name counts.
                 found = min(found, self._level_weight(field_name, "different"))
             self._weights[(field_name, level)] = found
         return found

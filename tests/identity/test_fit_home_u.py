@@ -4,6 +4,10 @@ do not, the same pairs are one person's records and must not be weighed as twins
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from identity.clustering import resolve
 from identity.comparison import M_PROBABILITIES
 from identity.fitting import fit_home_u
@@ -154,3 +158,16 @@ def test_without_households_a_pair_across_needs_only_not_to_weigh_against() -> N
 
 def _clustered(records: list[Profile], model: Model) -> list[list[str]]:
     return sorted(c for c in resolve(records, model).clusters if len(c) > 1)
+
+
+def test_another_given_name_weighs_as_m_says_only_without_households() -> None:
+    u = {"name": {"exact": 0.001, "other_given": 0.006, "different": 0.99}}
+    m = {"name": {"exact": 0.6, "other_given": 0.14, "different": 0.08}}
+    nobody = profile("x", {}, TODAY)
+    homes = Model(u, {}, {}, 5000)
+    homes.fit(m)
+    # Where people share homes: relatives at most, never above a wholly different name.
+    assert homes.weight("name", "other_given", nobody) == pytest.approx(math.log2(0.08 / 0.99))
+    apart = Model(u, {}, {}, 5000, households=False)
+    apart.fit(m)
+    assert apart.weight("name", "other_given", nobody) == pytest.approx(math.log2(0.14 / 0.006))
