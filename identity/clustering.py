@@ -30,7 +30,7 @@ from identity.matching import (
     is_link,
     worth_review,
 )
-from identity.model import MIN_HOME_PAIRS, Model, estimate_model
+from identity.model import Model, estimate_model
 from identity.profile import Profile
 
 MAX_CLUSTER = 50
@@ -374,7 +374,7 @@ def _fit(model: Model, profiles: Sequence[Profile], levels: Sequence[int]) -> No
     """Fit m to the candidate pairs' ``levels``, then the household u with that m."""
     model.fit(fit_m(Counter(levels), model))
     home = fit_home_u(profiles, model)
-    model.u_home, model.households = home.u_home, home.two_people >= MIN_HOME_PAIRS
+    model.u_home, model.households = home.u_home, home.households
 
 
 def _levels(

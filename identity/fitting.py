@@ -10,6 +10,7 @@ so a small or narrow data set stays near them.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -123,8 +124,14 @@ _BIRTH_AGREE = frozenset({"exact", "partial", "near"})
 class HomeFit(NamedTuple):
     u_home: dict[str, dict[str, float]]
     # Pairs of two different people among the pairs at one address, as fitted (of at
-    # most HOME_PAIRS): fewer than MIN_HOME_PAIRS, and the data hold no households.
+    # most HOME_PAIRS); infinite when too few pairs share an address to tell.
     two_people: float
+
+    @property
+    def households(self) -> bool:
+        """Whether the data hold households: assumed unless enough pairs at one address
+        were fitted and fewer than MIN_HOME_PAIRS of them are two people."""
+        return self.two_people >= MIN_HOME_PAIRS
 
 
 def fit_home_u(profiles: Sequence[Profile], model: Model, seed: int = 7) -> HomeFit:
@@ -149,7 +156,7 @@ def fit_home_u(profiles: Sequence[Profile], model: Model, seed: int = 7) -> Home
             patterns[levels] += 1
     total = sum(patterns.values())
     if total < MIN_HOME_PAIRS:
-        return HomeFit(model.u_home, float(total))
+        return HomeFit(model.u_home, math.inf)
     fields = list(enumerate(HOME_FIELDS))
     home = {f: dict(model.u_home.get(f) or model.u[f]) for f in HOME_FIELDS}
     share = 0.5  # of pairs at one address that are one person: a start, fitted below

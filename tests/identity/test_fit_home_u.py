@@ -171,3 +171,10 @@ def test_another_given_name_weighs_as_m_says_only_without_households() -> None:
     apart = Model(u, {}, {}, 5000, households=False)
     apart.fit(m)
     assert apart.weight("name", "other_given", nobody) == pytest.approx(math.log2(0.14 / 0.006))
+
+
+def test_too_few_pairs_at_one_address_to_tell_keep_households_assumed() -> None:
+    records = _strangers()  # no two at one address
+    fit = fit_home_u(records, _with_m(estimate_model(records)))
+    assert fit.households
+    assert fit.u_home == estimate_model(records).u_home
