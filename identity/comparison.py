@@ -137,34 +137,31 @@ def address_level(a: Profile, b: Profile) -> str | None:
     return addresses_level(address_of(a), address_of(b))
 
 
-# A profile's address tokens, postal code and the tokens joined by spaces.
-Address = tuple[tuple[str, ...], str | None, str]
+Address = tuple[tuple[str, ...], str | None, str, tuple[str, ...]]
 
 
 def address_of(p: Profile) -> Address:
-    return p.address, p.postal, " ".join(p.address)
+    """A profile's address tokens, postal code, the tokens joined and the house numbers."""
+    numbers = tuple(sorted(t for t in p.address if t.isdigit()))
+    return p.address, p.postal, " ".join(p.address), numbers
 
 
 def addresses_level(a: Address, b: Address) -> str | None:
     """``address_level`` of two profiles' addresses."""
-    (address_a, postal_a, text_a), (address_b, postal_b, text_b) = a, b
+    (address_a, postal_a, text_a, numbers_a), (address_b, postal_b, text_b, numbers_b) = a, b
     if not address_a or not address_b:
         return None
     same_postal = bool(postal_a) and postal_a == postal_b
     if address_a == address_b and (same_postal or not postal_a or not postal_b):
         return "exact"
     if fuzz.ratio(text_a, text_b) >= 85 or (
-        _numbers(address_a) == _numbers(address_b) and fuzz.token_set_ratio(text_a, text_b) >= 90
+        numbers_a == numbers_b and fuzz.token_set_ratio(text_a, text_b) >= 90
     ):
         # Alike letter by letter; or the same house numbers with the words of one the
         # other's, in any order (a second line or a suburb on one record only, words
         # written in another order).
         return "similar"
     return "postal" if same_postal else "different"
-
-
-def _numbers(address: tuple[str, ...]) -> list[str]:
-    return sorted(t for t in address if t.isdigit())
 
 
 def compare(a: Profile, b: Profile) -> dict[str, str | None]:
