@@ -121,8 +121,10 @@ def test_the_fitted_m_is_stored_and_loaded(store: GraphStore) -> None:
     fitted = {f: dict(levels) for f, levels in M_PROBABILITIES.items()}
     fitted["birth_date"] = {"exact": 0.9, "partial": 0.01, "near": 0.01, "different": 0.08}
     model.fit(fitted)
+    model.households = False
     save_model(store, model)
     loaded = load_model(store)
+    assert loaded.households is False
     assert loaded.m_fitted
     assert loaded.m == fitted
     assert loaded.weight("birth_date", "different", profile("x", {}, TODAY)) == pytest.approx(
