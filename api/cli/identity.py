@@ -17,6 +17,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     import csv
 
     from identity.evaluate import evaluate, truth_clusters
+    from identity.model_store import load_model
     from identity.resolve import resolve_store
 
     if args.explain:
@@ -25,6 +26,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     units = {"reading": " records", "comparing": " pairs", "merging": " merges"}
     with closing(open_graph(args)) as store, PhaseBars("resolve", units) as bars:
         summary = resolve_store(store, progress=bars)
+        model = load_model(store)
     elapsed = time.perf_counter() - started
     rate = summary.records / elapsed if elapsed else 0.0
     print(
@@ -40,6 +42,11 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     if summary.flags:
         flags = ", ".join(f"{name} {n:,}" for name, n in sorted(summary.flags.items()))
         print(f"  flagged values: {flags}")
+    homes = "found" if model.households else "none (no household corrections)"
+    print(
+        "  model: m fitted to the data (`ckb resolve --explain A B` shows it per field); "
+        f"households {homes}"
+    )
     if args.evaluate and summary.resolution is not None:
         # Every record of the truth counts: one rejected at load or never loaded is a
         # record whose pairs were all missed.
