@@ -155,8 +155,8 @@ def fit_home_u(profiles: Sequence[Profile], model: Model, seed: int = 7) -> Home
         if levels[0] is not None and levels[1] is not None:
             patterns[levels] += 1
     total = sum(patterns.values())
-    if total < MIN_HOME_PAIRS:
-        return HomeFit(model.u_home, math.inf)
+    if total < MIN_HOME_PAIRS or any(f not in model.u for f in HOME_FIELDS):
+        return HomeFit(model.u_home, math.inf)  # too little to tell: households assumed
     fields = list(enumerate(HOME_FIELDS))
     home = {f: dict(model.u_home.get(f) or model.u[f]) for f in HOME_FIELDS}
     share = 0.5  # of pairs at one address that are one person: a start, fitted below
