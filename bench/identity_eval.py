@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from identity_gen import LEVELS, RATES, Generated, Person, Settings, generate
-from splink_compare import run_splink
+from splink_compare import run_splink, splink_row
 
 from graph.embedded import EmbeddedStore
 from graph.memory import gc_paused
@@ -189,17 +189,10 @@ def run_one(
         "resolve_s": t_resolve,
     }
     if with_splink:
-        t = time.perf_counter()
         found = run_splink(ordered)
         if found is not None:
             run.splink = found[0]
-            theirs = pairwise_scores(run.splink, truth_all)
-            row |= {
-                "splink_precision": theirs.precision,
-                "splink_recall": theirs.recall,
-                "splink_f1": theirs.f1,
-                "splink_s": time.perf_counter() - t,
-            }
+            row |= splink_row(found[0], truth_all, found[1])
     run.row = row
     return run
 

@@ -39,6 +39,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from splink_compare import run_splink_fields, splink_row
+
 from graph.embedded import EmbeddedStore
 from identity.evaluate import pairwise_scores
 from identity.resolve import resolve_store
@@ -143,82 +145,10 @@ def run_set(name: str, data: Path, work: Path, with_splink: bool) -> dict[str, A
         "resolve_s": t_resolve,
     }
     if with_splink:
-        t = time.perf_counter()
         found = run_splink_fields(data)
         if found is not None:
-            theirs = pairwise_scores(found, groups)
-            row |= {"splink_precision": theirs.precision, "splink_recall": theirs.recall,
-                    "splink_f1": theirs.f1, "splink_s": time.perf_counter() - t}  # fmt: skip
+            row |= splink_row(found[0], groups, found[1])
     return row
-
-
-def run_splink_fields(data: Path) -> list[list[str]] | None:
-    """Splink on the raw fields, one comparison per column as its FEBRL examples do
-    (bench/splink_compare.py instead gives it ckb's normalised fields and blocking, which
-    suits email and phone data): u by random sampling, m by EM under two blocking rules,
-    clusters at a 0.95 match probability. None without Splink."""
-    try:
-        import duckdb
-        import pyarrow as pa
-        import splink.comparison_library as cl
-        from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-    except ImportError:
-        return None
-    rows: list[dict[str, Any]] = []
-    for path in sorted(data.glob("*.customers.csv")):
-        system = path.name.removesuffix(".customers.csv")
-        with path.open(encoding="utf-8") as f:
-            for r in csv.DictReader(f):
-                number, _, street = r["address"].partition(" ")
-                if not number.isdigit():
-                    number, street = "", r["address"]
-                rows.append(
-                    {"unique_id": f"{system}:{r['source_record_id']}"}
-                    | {k: (r.get(k) or "").strip().lower() or None for k in SPLINK_FIELDS}
-                    | {"street_number": number or None, "street": street.strip() or None}
-                )
-    db = DuckDBAPI(duckdb.connect())
-    records = db.register(pa.Table.from_pylist(rows), table_name="records")
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        comparisons=[
-            cl.JaroWinklerAtThresholds("given_name", [0.92, 0.8]),
-            cl.JaroWinklerAtThresholds("family_name", [0.92, 0.8]),
-            cl.LevenshteinAtThresholds("birth_date", [1, 2]),
-            cl.ExactMatch("street_number"),
-            cl.LevenshteinAtThresholds("street", [2, 5]),
-            cl.LevenshteinAtThresholds("city", [2]),
-            cl.LevenshteinAtThresholds("postal_code", [1]),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("given_name", "family_name"),
-            block_on("birth_date"),
-            block_on("postal_code", "street_number"),
-            block_on("family_name", "postal_code"),
-            block_on("given_name", "city"),
-        ],
-        retain_intermediate_calculation_columns=False,
-    )
-    linker = Linker(records, settings, log_level=30)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "family_name", "birth_date")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("given_name", "family_name")
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("birth_date"))
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=0.95
-    ).as_record_list()
-    groups: dict[Any, list[str]] = {}
-    for row in clusters:
-        groups.setdefault(row["cluster_id"], []).append(str(row["unique_id"]))
-    return sorted(sorted(g) for g in groups.values())
-
-
-SPLINK_FIELDS = ("given_name", "family_name", "birth_date", "city", "postal_code")
 
 
 def main() -> None:
