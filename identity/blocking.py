@@ -79,6 +79,10 @@ def blocking_keys(p: Profile, generic: Mapping[str, frozenset[str]]) -> list[str
     house = _house_key(p)
     if house:
         keys.append(f"h:{house}")
+        # The house numbers alone in the postal code: the street's words in another order,
+        # a line before it ("8 Emerald College Fawkner Street", "8 Fawkner Street").
+        numbers = " ".join(sorted(t for t in p.address if t.isdigit()))
+        keys.append(f"hn:{p.postal}|{numbers}")
     return keys
 
 

@@ -150,6 +150,21 @@ def test_blocking_finds_pairs_whose_names_differ() -> None:
     assert (index["b"], index["c"]) not in pairs
 
 
+def test_blocking_finds_a_house_whose_street_is_written_in_another_order() -> None:
+    population = _population()
+    # Another given name, no birth date: only the house, its line written in another order.
+    isabella = _p("a", "Isabella Mason", address="8 Emerald College Fawkner Street",
+                  postal_code="6154")  # fmt: skip
+    rundle = _p("b", "Isabella Rundle", address="8 Fawkner Street Emerald College",
+                postal_code="6154")  # fmt: skip
+    next_door = _p("c", "Isabella Mason", address="9 Fawkner Street", postal_code="6154")
+    records = [*population, isabella, rundle, next_door]
+    pairs = candidate_pairs(records, find_generic(records)).pairs
+    index = {p.key: i for i, p in enumerate(records)}
+    assert (index["a"], index["b"]) in pairs
+    assert (index["b"], index["c"]) not in pairs
+
+
 def test_phonetic_codes() -> None:
     assert phonetic_code("catherine") == phonetic_code("katherine") == "2365"
     assert phonetic_code("smith") == phonetic_code("smyth") == phonetic_code("smiht")
