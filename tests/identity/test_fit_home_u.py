@@ -10,7 +10,7 @@ import pytest
 
 from identity.clustering import resolve
 from identity.comparison import M_PROBABILITIES
-from identity.fitting import fit_home_u
+from identity.fitting import HomeFit, fit_home_u
 from identity.model import MIN_HOME_PAIRS, Model, estimate_model
 from identity.profile import Profile, profile
 from tests.support.identity_fixtures import TODAY
@@ -178,3 +178,11 @@ def test_too_few_pairs_at_one_address_to_tell_keep_households_assumed() -> None:
     fit = fit_home_u(records, _with_m(estimate_model(records)))
     assert fit.households
     assert fit.u_home == estimate_model(records).u_home
+
+
+def test_households_need_enough_two_person_pairs_and_a_share_of_them() -> None:
+    assert HomeFit({}, 60.0, 1000).households  # 6% of the pairs at one address
+    # A few percent is the mixture's own error on people living alone (FEBRL: 0-1.6%).
+    assert not HomeFit({}, 30.0, 1000).households
+    assert not HomeFit({}, 19.0, 100).households  # too few to be sure of
+    assert HomeFit({}, math.inf).households  # too little to tell: assumed
