@@ -51,7 +51,12 @@ def _house_key(p: Profile) -> str | None:
     return f"{p.postal}|{' '.join(numbers)}|{phonetic_code(street)}"
 
 
-def blocking_keys(p: Profile, generic: Mapping[str, frozenset[str]]) -> list[str]:
+def blocking_keys(
+    p: Profile, generic: Mapping[str, frozenset[str]], name_words: bool = False
+) -> list[str]:
+    """A record's blocking keys. ``name_words``: each word of the name with the postal
+    code as well — for data without households (a shared family name in a postal code is
+    a household's there), where a given name is often written as another's."""
     keys = []
     email = p.email if p.email and p.email not in generic.get("email", ()) else None
     phone = p.phone if p.phone and p.phone not in generic.get("phone", ()) else None
@@ -69,6 +74,8 @@ def blocking_keys(p: Profile, generic: Mapping[str, frozenset[str]]) -> list[str
         keys.append(f"np:{p.name_key}|{p.postal}")
     if p.name_stem and "|" in p.name_stem:
         keys.append(f"ns:{p.name_stem}")
+    if name_words and p.postal:
+        keys.extend(f"wp:{w}|{p.postal}" for w in sorted(set(p.name_words)) if len(w) >= 3)
     if p.birth_date:
         # Without the name: a typo, a nickname or a placeholder leaves these standing.
         # The birth date alone outgrows MAX_BLOCK at about a million records; with the
@@ -115,13 +122,13 @@ def candidate_pairs(profiles: Sequence[Profile], generic: Mapping[str, frozenset
 
 
 def candidate_codes(
-    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]]
+    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], name_words: bool = False
 ) -> tuple[array[int], int]:
     """``candidate_pairs``' pairs (i, j) as ``i * n + j`` (``n`` profiles), ascending, and
     the blocks skipped. A pair as two numbers in a tuple in a set weighs about 100 bytes
     and takes as long to make (2.5M pairs at 100k customers); as one number, a fraction."""
     n = len(profiles)
-    blocks, skipped = _blocks(profiles, generic)
+    blocks, skipped = _blocks(profiles, generic, name_words)
     # Per record, the later members of each of its blocks: its pairs, in order, are
     # those records sorted (one sort per record is cheaper than one of every pair).
     later: list[list[list[int]]] = [[] for _ in range(n)]
@@ -140,13 +147,13 @@ def candidate_codes(
 
 
 def _blocks(
-    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]]
+    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], name_words: bool = False
 ) -> tuple[list[list[int]], int]:
     """The blocks of two to ``MAX_BLOCK`` profiles (positions, ascending), and how many
     blocks were larger (skipped)."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(profiles):
-        for key in blocking_keys(p, generic):
+        for key in blocking_keys(p, generic, name_words):
             blocks[key].append(i)
     compared: list[list[int]] = []
     skipped = 0

@@ -262,6 +262,11 @@ def resolve(
     levels = _levels(comparer, pairs, len(profiles), compared)
     if not model.m_fitted:
         _fit(model, profiles, levels)
+        if not model.households:
+            # Without households a name word shared in a postal code is worth comparing
+            # too (blocking_keys); its pairs are a superset of those fitted on.
+            pairs, skipped_blocks = candidate_codes(profiles, model.generic, name_words=True)
+            levels = _levels(comparer, pairs, len(profiles), None)
     links = ScoredPairs(profiles, model, comparer)
     for done in range(0, len(pairs), PROGRESS_EVERY):
         links.score_ascending(

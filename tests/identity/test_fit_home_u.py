@@ -8,6 +8,8 @@ import math
 
 import pytest
 
+from identity import clustering
+from identity.blocking import candidate_codes
 from identity.clustering import resolve
 from identity.comparison import M_PROBABILITIES
 from identity.fitting import HomeFit, fit_home_u
@@ -186,3 +188,27 @@ def test_households_need_enough_two_person_pairs_and_a_share_of_them() -> None:
     assert not HomeFit({}, 30.0, 1000).households
     assert not HomeFit({}, 19.0, 100).households  # too few to be sure of
     assert HomeFit({}, math.inf).households  # too little to tell: assumed
+
+
+def test_without_households_a_name_word_in_a_postal_code_makes_a_candidate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two records sharing only a family name and a postal code are compared where the
+    data hold no households, and not where people share homes."""
+    pair = [
+        profile("x:a", {"given_name": "Mia", "family_name": "Paulka", "address": "211 Bourne Street",
+                        "postal_code": "3975", "birth_date": "1926-01-22"}, TODAY),
+        profile("x:b", {"given_name": "Harrison", "family_name": "Paulka",
+                        "address": "17 Tally Ho Road", "postal_code": "3975"}, TODAY),
+    ]  # fmt: skip
+    records = [*_strangers(), *pair]
+    generic = estimate_model(records).generic
+    index = {p.key: i for i, p in enumerate(records)}
+    code = index["x:a"] * len(records) + index["x:b"]
+    assert code in candidate_codes(records, generic, name_words=True)[0]
+    assert code not in candidate_codes(records, generic)[0]
+    together = [*_world(households=True), *pair]
+    assert ("x:a", "x:b") not in resolve(together, estimate_model(together)).links
+    # The same records where the household fit finds nobody sharing a home.
+    monkeypatch.setattr(clustering, "fit_home_u", lambda ps, m: HomeFit(m.u_home, 0.0, 500))
+    assert ("x:a", "x:b") in resolve(together, estimate_model(together)).links
