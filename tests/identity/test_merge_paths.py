@@ -18,6 +18,7 @@ from graph.embedded.store import EmbeddedStore
 from graph.store import GraphStore, RelationshipRepointer, RelRow
 from identity.merge import merge_customers
 from identity.resolve import source_records
+from tests.support.identity_fixtures import customers_with_one_record_each
 
 NOW = "2026-03-01T12:00:00.000000Z"
 
@@ -36,24 +37,15 @@ class _PortOnly:
 
 def _build(store: GraphStore) -> None:
     customers = [f"c{i}" for i in range(1, 10)]
-    store.upsert_nodes(
-        "Customer",
+    customers_with_one_record_each(
+        store,
         [
             {"id": c, "name": f"Person {c}", "name_keys": f"k{c} shared",
              "created_at": f"2020-01-0{i}T00:00:00Z", "lifetime_value": float(i)}
             for i, c in enumerate(customers, start=1)
         ],
+        "billing",
     )  # fmt: skip
-    store.upsert_nodes(
-        "SourceRecord",
-        [{"id": f"s:{c}", "source_system": "billing", "name": f"Person {c}"} for c in customers],
-    )
-    store.upsert_relationships(
-        "RESOLVED_TO",
-        "SourceRecord",
-        "Customer",
-        [RelRow(f"s:{c}", c, {"rule": "singleton"}) for c in customers],
-    )
     store.upsert_nodes(
         "Holding", [{"id": h, "status": "active", "monthly_value": 10.0} for h in ("H1", "H2")]
     )

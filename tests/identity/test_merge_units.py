@@ -15,30 +15,22 @@ from graph.embedded.store import EmbeddedStore
 from graph.store import RelRow
 from identity import resolve
 from identity.resolve import ResolveSummary, _merge_groups, source_records
+from tests.support.identity_fixtures import customers_with_one_record_each
 
 GROUPS = 23  # groups of three customers; each group's middle one related to the next group
 
 
 def _build(store: EmbeddedStore) -> tuple[list[list[str]], dict[str, list[str]]]:
     customers = [f"c{i:03d}" for i in range(GROUPS * 3)]
-    store.upsert_nodes(
-        "Customer",
+    customers_with_one_record_each(
+        store,
         [
             {"id": c, "name": f"Person {i // 3}", "name_keys": f"k{i // 3} k{c}",
              "created_at": f"2020-01-01T00:00:{i % 60:02d}Z"}
             for i, c in enumerate(customers)
         ],
+        "crm",
     )  # fmt: skip
-    store.upsert_nodes(
-        "SourceRecord",
-        [{"id": f"s:{c}", "source_system": "crm", "name": f"Person {c}"} for c in customers],
-    )
-    store.upsert_relationships(
-        "RESOLVED_TO",
-        "SourceRecord",
-        "Customer",
-        [RelRow(f"s:{c}", c, {"rule": "singleton"}) for c in customers],
-    )
     # Relationships across groups: whether both ends merge in one call shows in the
     # merge events' snapshots.
     store.upsert_relationships(

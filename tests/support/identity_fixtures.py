@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from graph.store import GraphStore
+from graph.store import GraphStore, RelRow
 from loaders.pipeline import load_file
 
 TODAY = date(2026, 11, 23)
@@ -75,3 +75,22 @@ def customer_of(store: GraphStore, record: str) -> str:
     """The key of the customer source record ``record`` (e.g. ``billing:B1``) resolves to."""
     [link] = store.neighbours("SourceRecord", record, "RESOLVED_TO", "out", "Customer")
     return link.node.key
+
+
+def customers_with_one_record_each(
+    store: GraphStore, customers: list[dict[str, object]], system: str
+) -> None:
+    """Customer nodes as given, each with one source record of ``system`` (``s:<id>``)
+    resolved to it as a singleton: a store as loading leaves it before resolution."""
+    store.upsert_nodes("Customer", customers)
+    ids = [str(c["id"]) for c in customers]
+    store.upsert_nodes(
+        "SourceRecord",
+        [{"id": f"s:{c}", "source_system": system, "name": f"Person {c}"} for c in ids],
+    )
+    store.upsert_relationships(
+        "RESOLVED_TO",
+        "SourceRecord",
+        "Customer",
+        [RelRow(f"s:{c}", c, {"rule": "singleton"}) for c in ids],
+    )
