@@ -322,6 +322,11 @@ def person_name_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
         words = _without_placeholder_phrases(words)
     if PLACEHOLDER_WORDS.intersection(words):
         words = [w for w in words if w not in PLACEHOLDER_WORDS]
+    if len(words) > 1 and any(len(w) == 1 for w in words):
+        # An initial beside a name ("O Baker", "Julian L") says too little to weigh for or
+        # against: the name is its other words (census forms write initials, or a middle
+        # initial where the first name should be).
+        words = [w for w in words if len(w) > 1] or words
     while len(words) > 1 and words[0] in TITLES:
         words = words[1:]
     if len(words) == 1 and words[0] in TITLES:

@@ -384,7 +384,9 @@ def test_a_system_holding_copies_still_merges_them() -> None:
         ("Miss", ()),
         ("Baby Girl Garcia", ("garcia",)),  # a register's newborn
         ("Gerald Adult", ("gerald",)),  # a member it has no family name for
-        ("Child F Reese", ("f", "reese")),
+        ("Child F Reese", ("reese",)),
+        ("O Baker", ("baker",)),  # an initial beside a name says too little
+        ("J", ("j",)),  # ... but alone it is all there is
         ("Baby", ()),
     ],
 )
