@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 from pydantic import ValidationError
 
+from loaders.models import ID_PATTERN
 from loaders.record_rows import Context, CustomerKey, Kind, Props, RecordRows, Ref, RelGroup
 from loaders.sources import RawRecord, canonical_name
 
@@ -28,7 +29,7 @@ from loaders.sources import RawRecord, canonical_name
 def validation_reasons(error: ValidationError) -> list[str]:
     reasons = []
     for e in error.errors(include_url=False):
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = _READABLE.get(e["msg"], e["msg"]).removeprefix("Value error, ")
         loc = ".".join(str(p) for p in e["loc"])
         if loc:
             got = e.get("input")
@@ -37,6 +38,12 @@ def validation_reasons(error: ValidationError) -> list[str]:
         else:
             reasons.append(msg)
     return reasons
+
+
+# Messages that name a regular expression, said as a person would read them.
+_READABLE = {
+    f"String should match pattern '{ID_PATTERN}'": "must not contain control characters",
+}
 
 
 def _got(value: Any) -> str:

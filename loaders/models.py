@@ -109,7 +109,13 @@ def _store(value: str | None) -> str | None:
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# No control characters: a NUL in an ID cut it short in the store's lookups (a record
+# stored, its customer link unfindable), and no system names a record with one.
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=ID_PATTERN),
+]
 Opt = BeforeValidator(_blank_to_none)
 OptText = Annotated[Text | None, Opt]
 OptId = Annotated[Id | None, Opt]

@@ -47,6 +47,11 @@ def test_csv_strings_become_typed_values() -> None:
         ),
         ({"source_record_id": "1"}, "needs a name (name, or given_name / family_name)"),
         ({"name": "A"}, "source_record_id: Field required"),
+        (
+            {"source_record_id": "\x00SO1", "name": "A"},
+            "source_record_id: must not contain control characters (got '\\x00SO1')",
+        ),
+        ({"source_record_id": "S\tO1", "name": "A"}, "must not contain control characters"),
     ],
 )
 def test_customer_rules(data: dict[str, Any], expected: str) -> None:
