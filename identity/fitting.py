@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from identity.comparison import DECODED, FIELDS, M_PROBABILITIES
+from identity.matching import AGREEING
 from identity.model import (
     HOME_FIELDS,
     MIN_HOME_PAIRS,
@@ -102,7 +103,7 @@ def _em_session(
         share = min(max(matched / total, 1e-4), 1 - 1e-4)
         for _, f in evidence:
             m[f] = _smoothed(tallies[f], M_PROBABILITIES[f])
-    return {f: m[f] for f in fields}
+    return {f: m.get(f, dict(M_PROBABILITIES[f])) for f in fields}
 
 
 def _smoothed(tally: Mapping[str, float], prior: Mapping[str, float]) -> dict[str, float]:
@@ -115,10 +116,9 @@ def _smoothed(tally: Mapping[str, float], prior: Mapping[str, float]) -> dict[st
 
 
 HOME_ROUNDS = 40
-# Levels at which two records agree: such a pair at one address is one person (a
-# household's namesakes are born apart, its twins named apart: matching.py's _home).
-_NAME_AGREE = frozenset({"exact", "close", "nickname", "similar", "partial"})
-_BIRTH_AGREE = frozenset({"exact", "partial", "near"})
+# A pair at one address agreeing on both name and birth date is one person: a household's
+# namesakes are born apart, its twins named apart (matching.py's _home).
+_NAME_AGREE, _BIRTH_AGREE = AGREEING["name"], AGREEING["birth_date"]
 
 
 class HomeFit(NamedTuple):

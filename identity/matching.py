@@ -62,11 +62,15 @@ def _home(
         return None
     correction = 0.0
     for f in HOME_FIELDS:
-        # Each field's household u was read off pairs another field marks as two people
-        # (estimate_home_u). A household's namesakes are born years apart and its twins
+        # Each field's household u is fitted with the other fields' evidence (fit_home_u,
+        # from the rule of thumb estimate_home_u). A household's namesakes are born years apart and its twins
         # named apart: the same name *and* birth date at one address are as telling as
         # anywhere, so agreement on one weighs as at home only where the other disagrees.
-        if f in _AGREE and levels[f] in _AGREE[f] and levels[_PARTNER[f]] in _AGREE[_PARTNER[f]]:
+        if (
+            f in AGREEING
+            and levels[f] in AGREEING[f]
+            and levels[_PARTNER[f]] in AGREEING[_PARTNER[f]]
+        ):
             continue
         home = model.home_weight(f, levels[f])
         if home is not None:
@@ -79,7 +83,8 @@ def _home(
     return "home", round(correction, 3)
 
 
-_AGREE = {
+# Levels at which two records agree on a field (a slip, a nickname, a part included).
+AGREEING = {
     "name": frozenset({"exact", "close", "nickname", "similar", "partial"}),
     "birth_date": frozenset({"exact", "partial", "near"}),
 }
