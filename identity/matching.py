@@ -62,10 +62,11 @@ def _home(
         return None
     correction = 0.0
     for f in HOME_FIELDS:
-        # Each field's household u is fitted with the other fields' evidence (fit_home_u,
-        # from the rule of thumb estimate_home_u). A household's namesakes are born years apart and its twins
-        # named apart: the same name *and* birth date at one address are as telling as
-        # anywhere, so agreement on one weighs as at home only where the other disagrees.
+        # Each field's household u is fitted with the other fields' evidence
+        # (fit_home_u, from the rule of thumb estimate_home_u). A household's namesakes
+        # are born years apart and its twins named apart: the same name *and* birth date
+        # at one address are as telling as anywhere, so agreement on one weighs as at
+        # home only where the other disagrees.
         if (
             f in AGREEING
             and levels[f] in AGREEING[f]
