@@ -11,6 +11,7 @@ from hypothesis import settings
 
 from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
+from tests.support.named_fixture import one_way_world
 from tests.support.real_neo4j import NEO4J_SKIP, NEO4J_URI, open_neo4j
 
 # No timing asserts in tests: hypothesis's default 200 ms deadline per example fails a
@@ -31,5 +32,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
         opened = open_neo4j()
         opened.clear()
     opened.apply_schema()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def one_way_graph(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    """An embedded store holding ``one_way_world``: the one-way reads' tests."""
+    opened = EmbeddedStore(tmp_path / "store.sqlite")
+    opened.apply_schema()
+    one_way_world(opened)
     yield opened
     opened.close()

@@ -6,23 +6,12 @@ ends only (``neighbour_nodes_many``) are those neighbours' nodes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.store import Direction, Neighbour
-from tests.support.named_fixture import one_way_world
-
-
-@pytest.fixture
-def graph(tmp_path: Path) -> Iterator[EmbeddedStore]:
-    store = EmbeddedStore(tmp_path / "store.sqlite")
-    store.apply_schema()
-    one_way_world(store)
-    yield store
-    store.close()
 
 
 def general(
@@ -64,42 +53,42 @@ SHAPES: list[tuple[str, str, Direction, str | None]] = [
 @pytest.mark.parametrize(("label", "rel_type", "direction", "other"), SHAPES)
 @pytest.mark.parametrize("limit", [1, 2, 5, 100_000])
 def test_one_way_reads_answer_as_the_general_statement(
-    graph: EmbeddedStore,
+    one_way_graph: EmbeddedStore,
     label: str,
     rel_type: str,
     direction: Direction,
     other: str | None,
     limit: int,
 ) -> None:
-    every = graph.keys_page(label, None, 1000)
+    every = one_way_graph.keys_page(label, None, 1000)
     # Every node, one at a time and all at once; an unknown key and a repeated one.
     for keys in [*([k] for k in every), [*every, "nobody", *every[:2]], ["nobody"], []]:
-        expected = general(graph, label, keys, rel_type, direction, other, limit)
-        found = graph.neighbours_many(label, keys, rel_type, direction, other, limit)
+        expected = general(one_way_graph, label, keys, rel_type, direction, other, limit)
+        found = one_way_graph.neighbours_many(label, keys, rel_type, direction, other, limit)
         assert found == expected
         assert list(found) == list(expected)  # the keys' order too
         for key in keys:
-            one = graph.neighbours(label, key, rel_type, direction, other, limit)
+            one = one_way_graph.neighbours(label, key, rel_type, direction, other, limit)
             assert one == expected.get(key, [])
-        nodes = graph.neighbour_nodes_many(label, keys, rel_type, direction, other, limit)
+        nodes = one_way_graph.neighbour_nodes_many(label, keys, rel_type, direction, other, limit)
         assert nodes == {k: [n.node for n in near] for k, near in expected.items()}
         assert list(nodes) == list(expected)
-    assert general(graph, label, every, rel_type, direction, other, limit), (
+    assert general(one_way_graph, label, every, rel_type, direction, other, limit), (
         "the fixture holds each shape"
     )
     # The one-way statement answered, not the general one.
-    assert ("one way", label, rel_type, direction == "out", other, True) in graph._sql_cache
+    assert ("one way", label, rel_type, direction == "out", other, True) in one_way_graph._sql_cache
 
 
 @pytest.mark.parametrize("limit", [1, 5, 65, 66, 67, 1000])
 def test_a_node_with_many_neighbours_keeps_the_first_by_key(
-    graph: EmbeddedStore, limit: int
+    one_way_graph: EmbeddedStore, limit: int
 ) -> None:
     ask = ("HAD_TOUCHPOINT", "out", "Touchpoint")
     for keys in (["dan"], ["ann", "dan", "bob"]):
-        found = graph.neighbours_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
-        assert found == general(graph, "Customer", keys, *ask, limit)  # type: ignore[arg-type]
-        nodes = graph.neighbour_nodes_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
+        found = one_way_graph.neighbours_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
+        assert found == general(one_way_graph, "Customer", keys, *ask, limit)  # type: ignore[arg-type]
+        nodes = one_way_graph.neighbour_nodes_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
         assert nodes == {k: [n.node for n in near] for k, near in found.items()}
         tops = [n.node.key for n in found["dan"]]
         assert tops == sorted(tops)
@@ -108,17 +97,17 @@ def test_a_node_with_many_neighbours_keeps_the_first_by_key(
 
 
 def test_a_self_loop_read_inward_is_outgoing_as_the_general_statement_gives_it(
-    graph: EmbeddedStore,
+    one_way_graph: EmbeddedStore,
 ) -> None:
     for keys in (["z"], ["z", "ann"]):
-        found = graph.neighbours_many("Customer", keys, "RELATED_TO", "in", "Customer", 10)
+        found = one_way_graph.neighbours_many("Customer", keys, "RELATED_TO", "in", "Customer", 10)
         (loop,) = found["z"]
         assert (loop.edge.src_key, loop.edge.dst_key) == ("z", "z")
         assert loop.edge.props == {"kind": "self"}
-        assert found == general(graph, "Customer", keys, "RELATED_TO", "in", "Customer", 10)
+        assert found == general(one_way_graph, "Customer", keys, "RELATED_TO", "in", "Customer", 10)
 
 
-def test_nothing_asked_for_reads_nothing(graph: EmbeddedStore) -> None:
-    assert graph.neighbours_many("Customer", ["ann"], "HOLDS", limit=0) == {}
-    assert graph.neighbours_many("Customer", [], "HOLDS") == {}
-    assert graph.neighbours("Customer", "ann", "HOLDS", limit=0) == []
+def test_nothing_asked_for_reads_nothing(one_way_graph: EmbeddedStore) -> None:
+    assert one_way_graph.neighbours_many("Customer", ["ann"], "HOLDS", limit=0) == {}
+    assert one_way_graph.neighbours_many("Customer", [], "HOLDS") == {}
+    assert one_way_graph.neighbours("Customer", "ann", "HOLDS", limit=0) == []

@@ -5,8 +5,7 @@ statements to the same answers read by read)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, cast
 
 import pytest
@@ -15,16 +14,6 @@ from graph.embedded import EmbeddedStore
 from graph.embedded.traversal import Traversals
 from graph.store import GraphStore, Neighbour
 from queries.engine import run_query
-from tests.support.named_fixture import one_way_world
-
-
-@pytest.fixture
-def graph(tmp_path: Path) -> Iterator[EmbeddedStore]:
-    store = EmbeddedStore(tmp_path / "store.sqlite")
-    store.apply_schema()
-    one_way_world(store)
-    yield store
-    store.close()
 
 
 def _general_only(
@@ -52,30 +41,37 @@ BATCHES: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("query", "params"), BATCHES, ids=[f"{q} {p}" for q, p in BATCHES])
 def test_the_360s_queries_answer_as_through_the_general_statement(
-    graph: EmbeddedStore, query: str, params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    one_way_graph: EmbeddedStore,
+    query: str,
+    params: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    customers = [*graph.keys_page("Customer", None, 1000), "nobody"]
-    found = run_query(graph, query, customerIds=customers, **params)
+    customers = [*one_way_graph.keys_page("Customer", None, 1000), "nobody"]
+    found = run_query(one_way_graph, query, customerIds=customers, **params)
     assert found, "the fixture has answers to compare"
-    alone = [run_query(graph, query, customerIds=[c], **params) for c in customers]
+    alone = [run_query(one_way_graph, query, customerIds=[c], **params) for c in customers]
     with monkeypatch.context() as patch:
         patch.setattr(Traversals, "_one_way", _general_only)
-        assert found == run_query(graph, query, customerIds=customers, **params)
-        assert alone == [run_query(graph, query, customerIds=[c], **params) for c in customers]
+        assert found == run_query(one_way_graph, query, customerIds=customers, **params)
+        assert alone == [
+            run_query(one_way_graph, query, customerIds=[c], **params) for c in customers
+        ]
 
 
 def test_white_space_of_households_answers_as_through_the_general_statement(
-    graph: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+    one_way_graph: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    households = graph.keys_page("Household", None, 1000)
-    found = run_query(graph, "households_white_space", householdIds=households, first=3)
+    households = one_way_graph.keys_page("Household", None, 1000)
+    found = run_query(one_way_graph, "households_white_space", householdIds=households, first=3)
     assert found
     with monkeypatch.context() as patch:
         patch.setattr(Traversals, "_one_way", _general_only)
-        assert found == run_query(graph, "households_white_space", householdIds=households, first=3)
+        assert found == run_query(
+            one_way_graph, "households_white_space", householdIds=households, first=3
+        )
 
 
-def test_reads_cypher_answers_as_the_protocol_check(graph: EmbeddedStore) -> None:
+def test_reads_cypher_answers_as_the_protocol_check(one_way_graph: EmbeddedStore) -> None:
     from graph.store import CypherReader
     from queries.base import reads_cypher
 
@@ -93,6 +89,12 @@ def test_reads_cypher_answers_as_the_protocol_check(graph: EmbeddedStore) -> Non
         def __getattr__(self, name: str) -> Any:
             return getattr(self._store, name)
 
-    for store in (graph, Proxy(graph), Reader(), Proxy(cast(GraphStore, Reader())), Unset()):
+    for store in (
+        one_way_graph,
+        Proxy(one_way_graph),
+        Reader(),
+        Proxy(cast(GraphStore, Reader())),
+        Unset(),
+    ):
         assert reads_cypher(store) is isinstance(store, CypherReader)
     assert reads_cypher(Reader())
