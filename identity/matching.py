@@ -217,6 +217,8 @@ class PairScorer:
                 strict=True,
             )
         ]
+        # The same fill-in-what-is-missing look-up as comparison._Column.levels, written
+        # out: a shared helper costs a call per new key (+7% matching CPU at 20k).
         outcomes = self._outcomes
         found = list(map(outcomes.get, keys))
         if None in found:
