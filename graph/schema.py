@@ -634,6 +634,16 @@ _NODES = (
                 "households", "bool", "whether the data hold households (people sharing an address)"
             ),
             _p("one_record", "json string", "systems found to hold each person once"),
+            _p(
+                "word_share",
+                "json string",
+                "share of records whose name holds each word, for the common words",
+            ),
+            _p(
+                "shared_word_share",
+                "float",
+                "share of the word two random records' names share, on average",
+            ),
             _p("records", "int", "source records it was estimated on"),
             _p("estimated_at", "datetime string"),
         ),

@@ -108,6 +108,8 @@ def _candidates(store: GraphStore, p: Profile, model: Model) -> tuple[dict[str, 
         model.m,
         model.m_fitted,
         model.households,
+        model.word_share,
+        model.shared_word_share,
     )
     return candidates, scoring
 

@@ -8,7 +8,15 @@ from datetime import date
 from graph.errors import CkbError
 from graph.store import GraphStore
 from identity.blocking import term
-from identity.matching import AUTO_MERGE_WEIGHT, REVIEW_WEIGHT, Link, is_link, review_reason, score
+from identity.matching import (
+    AUTO_MERGE_WEIGHT,
+    REVIEW_WEIGHT,
+    Link,
+    is_link,
+    review_reason,
+    score,
+    shared_words,
+)
 from identity.model import Model
 from identity.model_store import MODEL_ID, load_model
 from identity.profile import Profile, profile
@@ -51,7 +59,7 @@ def explain_pair(store: GraphStore, first: str, second: str, today: date) -> Pai
         model.name_share[a.name_key] = max(len(carriers), 1) / max(model.records, 1)
     link = score(a, b, model)
     chances = {
-        f: (model.m[f][level], _u(model, f, level, a))
+        f: (model.m[f][level], _u(model, f, level, a, b))
         for f, (level, _) in link.evidence.items()
         if level is not None and f in model.m
     }
@@ -76,10 +84,14 @@ def explain_pair(store: GraphStore, first: str, second: str, today: date) -> Pai
     )
 
 
-def _u(model: Model, field: str, level: str, a: Profile) -> float:
+def _u(model: Model, field: str, level: str, a: Profile, b: Profile) -> float:
     if field == "name" and level == "exact" and a.name_key in model.name_share:
         return model.name_share[a.name_key]
-    return model.u.get(field, {}).get(level, 0.0)
+    u = model.u.get(field, {}).get(level, 0.0)
+    if field == "name" and level == "other_given":
+        # As the shared word's rarity makes it (Model.shared_word_bits).
+        return u / 2 ** model.shared_word_bits(shared_words(a, b))
+    return u
 
 
 def _described(store: GraphStore, model: Model) -> str:

@@ -126,8 +126,17 @@ def _household(
     return None
 
 
+def shared_words(a: Profile, b: Profile) -> list[str]:
+    """The words two records' names share."""
+    return sorted(set(a.name_words) & set(b.name_words))
+
+
 def score(a: Profile, b: Profile, model: Model) -> Link:
-    total, rule, evidence = _weigh(compare(a, b), a, model)
+    levels = compare(a, b)
+    other_given = (
+        model.other_given_weight(shared_words(a, b)) if levels["name"] == "other_given" else None
+    )
+    total, rule, evidence = _weigh(levels, a, model, other_given)
     x, y = sorted((a.key, b.key))
     return Link(x, y, total, rule, evidence)
 
@@ -136,12 +145,15 @@ Evidence = dict[str, tuple[str | None, float]]
 
 
 def _weigh(
-    levels: Mapping[str, str | None], a: Profile, model: Model
+    levels: Mapping[str, str | None], a: Profile, model: Model, other_given: float | None = None
 ) -> tuple[float, str, Evidence]:
     """A pair's weight, rule and evidence from its levels. Of the records, only the
     first's exact-agreement weights and generic email and phone count (``PairScorer``
-    relies on it)."""
+    relies on it); ``other_given``: the name's weight at that level, which depends on the
+    word the names share (``Model.other_given_weight``)."""
     evidence = {f: (lvl, round(model.weight(f, lvl, a), 3)) for f, lvl in levels.items()}
+    if other_given is not None:
+        evidence["name"] = ("other_given", round(other_given, 3))
     household = (
         (_home(levels, evidence, model) or _household(levels, evidence))
         if model.households
@@ -170,8 +182,9 @@ class PairScorer:
     values). A pair's weight, rule and evidence follow from its levels and, of the
     first record, only what ``_weigh`` reads of it: its exact-name weight (term
     frequency, when the names agree exactly) and whether its email, phone and address
-    are generic. A few thousand such outcomes cover millions of pairs: each is worked
-    out once."""
+    are generic; and, when the names share a word under another given name, that word's
+    weight (once per pair of names). A few thousand such outcomes cover millions of
+    pairs: each is worked out once."""
 
     def __init__(
         self,
@@ -185,6 +198,11 @@ class PairScorer:
         self._keep = keep
         self._comparer = comparer or Comparer(profiles)
         self._outcomes: dict[int, Outcome] = {}
+        # other_given's weight by pair of name numbers, as a number (a multiple of 8,
+        # like the exact-name weights'), and the weight each number stands for.
+        self._other_given: dict[tuple[int, int], int] = {}
+        self._other_given_numbers: dict[float, int] = {}
+        self._other_given_weights: dict[int, float] = {}
         self._generic = [model.generic_bits(p) for p in profiles]
         # Each record's exact-name weight, numbered (as a multiple of 8, above the
         # generic bits): a name's records share it.
@@ -217,6 +235,9 @@ class PairScorer:
                 strict=True,
             )
         ]
+        for at, code in enumerate(codes):
+            if _OTHER_GIVEN_FIRST <= code < _OTHER_GIVEN_END:
+                keys[at] += _CODES * self._other_given_number(firsts[at], seconds[at])
         # The same fill-in-what-is-missing look-up as comparison._Column.levels, written
         # out: a shared helper costs a call per new key (+7% matching CPU at 20k).
         outcomes = self._outcomes
@@ -227,17 +248,39 @@ class PairScorer:
                 outcome = outcomes.get(key)
                 if outcome is None:
                     # Any pair of an outcome will do: what it depends on is in the key.
-                    outcome = outcomes[key] = self._outcome(key % _CODES, firsts[at])
+                    outcome = outcomes[key] = self._outcome(key % _CODES, firsts[at], key)
                 found[at] = outcome
         return found  # type: ignore[return-value]
 
     def forget(self) -> None:
         """Drop the field comparisons kept so far (``Comparer.forget``)."""
         self._comparer.forget()
+        self._other_given.clear()
 
-    def _outcome(self, code: int, i: int) -> Outcome:
+    def _other_given_number(self, i: int, j: int) -> int:
+        """The number of ``other_given``'s weight between the names of profiles ``i``
+        and ``j``: once per pair of names."""
+        names = self._comparer.names
+        x, y = names[i], names[j]
+        pair = (x, y) if x < y else (y, x)
+        found = self._other_given.get(pair)
+        if found is None:
+            shared = shared_words(self._profiles[i], self._profiles[j])
+            weight = round(self._model.other_given_weight(shared), 3)
+            numbers = self._other_given_numbers
+            found = numbers.get(weight)
+            if found is None:
+                found = numbers[weight] = 8 * (len(numbers) + 1)
+                self._other_given_weights[found] = weight
+            self._other_given[pair] = found
+        return found
+
+    def _outcome(self, code: int, i: int, key: int) -> Outcome:
         levels = dict(zip(FIELDS, DECODED[code], strict=True))
-        total, rule, evidence = _weigh(levels, self._profiles[i], self._model)
+        other_given = None
+        if _OTHER_GIVEN_FIRST <= code < _OTHER_GIVEN_END:
+            other_given = self._other_given_weights[key // _CODES & ~7]
+        total, rule, evidence = _weigh(levels, self._profiles[i], self._model, other_given)
         return total, rule, evidence, rule != "probabilistic" or total >= self._keep
 
     def link(self, i: int, j: int) -> Link:
@@ -252,6 +295,8 @@ Outcome = tuple[float, str, Evidence, bool]
 _NAME_EXACT_FIRST = DECODED.index(("exact", None, None, None, None, None))
 _NAME_EXACT_END = _NAME_EXACT_FIRST + len(DECODED) // len(LEVELS["name"])
 _CODES = len(DECODED)
+_OTHER_GIVEN_FIRST = DECODED.index(("other_given", None, None, None, None, None))
+_OTHER_GIVEN_END = _OTHER_GIVEN_FIRST + len(DECODED) // len(LEVELS["name"])
 
 
 MAX_NAMESAKES = 3  # records carrying a name that may still all be one person's

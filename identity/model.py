@@ -9,7 +9,9 @@ maximisation on the candidate pairs (identity/fitting.py), starting from, and dr
 towards, the documented values of identity/comparison.py.
 Missing fields weigh nothing. Exact names are term-frequency adjusted: ``u`` is the share
 of records carrying that very name, so agreeing on a rare surname is strong evidence and
-agreeing on 王伟 or John Smith is weak.
+agreeing on 王伟 or John Smith is weak. So is another given name under a shared word
+(``other_given``): sharing Berryman tells more than sharing Smith (:meth:`Model.
+shared_word_bits`).
 
 **Households.** Different people at one address share a family name, a landline and
 sometimes a birth date (twins) far more often than random pairs: a second u, estimated
@@ -44,6 +46,10 @@ GENERIC_NAMES = 3
 MAX_SHARED = 20
 U_FLOOR = 1e-6
 RANDOM_PAIRS = 60_000
+# Most a shared name word's rarity adds to ``other_given``, in bits: the model keeps the
+# share of each word common enough to weigh less (a few thousand at most, whatever the
+# number of records), and every rarer word weighs this.
+SHARED_WORD_BITS = 2.0
 
 
 @dataclass
@@ -68,6 +74,11 @@ class Model:
     # fit found too few: matching weighs no household correction and lets a birth date
     # differ within a cluster, see identity/fitting.py fit_home_u). Assumed until fitted.
     households: bool = True
+    # Share of records whose name holds the word, for the words common enough that their
+    # rarity adds less than SHARED_WORD_BITS (see shared_word_bits), and the share of the
+    # word two random records' names share, on average: sum(f^2) / sum(f).
+    word_share: dict[str, float] = field(default_factory=dict)
+    shared_word_share: float = 0.0
     # log2(m / u) per (field, level): scoring asks for the same few dozen weights hundreds
     # of thousands of times. u does not change once a model is estimated or loaded.
     _weights: dict[tuple[str, str], float] = field(
@@ -80,6 +91,29 @@ class Model:
         self.m = {f: {**levels, **m.get(f, {})} for f, levels in M_PROBABILITIES.items()}
         self.m_fitted = True
         self._weights.clear()
+
+    def shared_word_bits(self, shared: Sequence[str]) -> float:
+        """What the name words two names share (``other_given``: one shared, the other
+        plainly another name) add to the level's weight: ``log2(sum f^2 / sum f / f_w)``
+        for the rarest shared word ``w``, the share of records whose name holds ``w``
+        against the average share of a word two random records share. Among random pairs
+        a shared word is ``w`` as often as ``f_w^2`` says; among one person's records as
+        often as ``f_w``. Rare family names add (at most ``SHARED_WORD_BITS``), common
+        ones take away."""
+        if not shared or not self.shared_word_share:
+            return 0.0
+        rarest = min(self.word_share.get(w, 0.0) for w in shared)
+        if rarest <= 0.0:
+            return SHARED_WORD_BITS  # not kept: rarer than the kept words
+        return min(math.log2(self.shared_word_share / rarest), SHARED_WORD_BITS)
+
+    def other_given_weight(self, shared: Sequence[str]) -> float:
+        """The weight of ``other_given`` between names sharing the words ``shared``."""
+        weight = self._fs_weight("name", "other_given") + self.shared_word_bits(shared)
+        if self.households:
+            # Relatives at most: see _level_weight.
+            weight = min(weight, self._level_weight("name", "different"))
+        return weight
 
     def home_weight(self, field_name: str, level: str | None) -> float | None:
         """A level's weight between records at one address, where the other record is
@@ -100,17 +134,18 @@ class Model:
                 return math.log2(self.m[field_name][level] / u)
         return self._level_weight(field_name, level)
 
+    def _fs_weight(self, field_name: str, level: str) -> float:
+        """``log2(m / u)`` of a level; 0 for a level the stored model has no estimate for
+        (it predates the level): no evidence until the next ``ckb resolve`` estimates one."""
+        u = self.u.get(field_name, {}).get(level)
+        if u is None:
+            return 0.0
+        return math.log2(self.m[field_name][level] / max(u, U_FLOOR))
+
     def _level_weight(self, field_name: str, level: str) -> float:
         found = self._weights.get((field_name, level))
         if found is None:
-            if level not in self.u.get(field_name, {}):
-                # A level the stored model has no estimate for (it predates the level):
-                # no evidence until the next ``ckb resolve`` estimates one.
-                found = self._weights[(field_name, level)] = 0.0
-                return found
-            m = self.m[field_name][level]
-            u = self.u[field_name][level]
-            found = math.log2(m / max(u, U_FLOOR))
+            found = self._fs_weight(field_name, level)
             if level == "other_given" and self.households:
                 # A family name shared, the given name another: relatives at most, never
                 # more alike than wholly different names (where few share a family name,
@@ -202,7 +237,23 @@ def estimate_model(profiles: Sequence[Profile], seed: int = 7) -> Model:
         }
     name_counts = Counter(p.name_key for p in profiles if p.name_key)
     share = {k: c / n for k, c in name_counts.items()} if n else {}
-    return Model(u, share, generic, n, estimate_home_u(profiles, generic, seed))
+    model = Model(u, share, generic, n, estimate_home_u(profiles, generic, seed))
+    model.word_share, model.shared_word_share = word_shares(profiles)
+    return model
+
+
+def word_shares(profiles: Sequence[Profile]) -> tuple[dict[str, float], float]:
+    """``Model.word_share`` and ``Model.shared_word_share`` of these records."""
+    n = len(profiles)
+    if not n:
+        return {}, 0.0
+    counts = Counter(w for p in profiles for w in set(p.name_words))
+    shares = [c / n for c in counts.values()]
+    total = sum(shares)
+    shared = sum(f * f for f in shares) / total if total else 0.0
+    # Rarer words than this all add SHARED_WORD_BITS: they need not be kept.
+    least = shared / 2**SHARED_WORD_BITS
+    return {w: c / n for w, c in counts.items() if c / n > least}, shared
 
 
 MIN_HOME_PAIRS = 20  # fewer pairs of one kind than this: no household estimate for a field

@@ -1,6 +1,6 @@
-"""The stored match model: what the last ``ckb resolve`` estimated (u, m, households),
-for records that arrive later and for explaining a pair. One MatchModel node; before the
-first run, the documented defaults."""
+"""The stored match model: what the last ``ckb resolve`` estimated (u, m, households, the
+shares of common name words), for records that arrive later and for explaining a pair.
+One MatchModel node; before the first run, the documented defaults."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def save_model(store: GraphStore, model: Model) -> None:
                 "u_home": orjson.dumps(model.u_home, option=orjson.OPT_SORT_KEYS).decode(),
                 "m": orjson.dumps(model.m, option=orjson.OPT_SORT_KEYS).decode(),
                 "households": model.households,
+                "word_share": orjson.dumps(model.word_share, option=orjson.OPT_SORT_KEYS).decode(),
+                "shared_word_share": model.shared_word_share,
                 "one_record": orjson.dumps(sorted(model.one_record)).decode(),
                 "records": model.records,
             }
@@ -60,4 +62,8 @@ def load_model(store: GraphStore) -> Model:
         model.fit(orjson.loads(m))
     # Absent from models stored before it was fitted: households assumed, as then.
     model.households = node.props.get("households") is not False
+    # And before shared name words were weighed by their rarity: they are not.
+    words, shared = node.props.get("word_share"), node.props.get("shared_word_share")
+    if isinstance(words, str) and isinstance(shared, float):
+        model.word_share, model.shared_word_share = orjson.loads(words), shared
     return model

@@ -12,7 +12,7 @@ from identity.clustering import SOLE_WEIGHT, one_record_systems, resolve, sole_c
 from identity.comparison import compare, near_birth_dates
 from identity.evaluate import cluster_scores, pairwise_scores
 from identity.matching import AUTO_MERGE_WEIGHT, Link, is_link, review_reason, score, worth_review
-from identity.model import Model, estimate_model, find_generic
+from identity.model import SHARED_WORD_BITS, Model, estimate_model, find_generic
 from identity.names import given_name_relation, name_tokens, phonetic_code
 from identity.profile import Profile, profile
 from tests.support.identity_fixtures import TODAY
@@ -443,9 +443,55 @@ def test_sole_candidates_between_systems_holding_each_person_once() -> None:
         ("3 Hindmarsh Drive", "5 Hindmarsh Drive Green Desert", "postal"),  # another house
         ("12 Main Street", "12 Main St", "exact"),
         ("1 Long Road", "97 Quay Esplanade", "postal"),
+        # The same house number in the postal code, the street mistyped past recognition
+        # or replaced.
+        ("12 Fryer Place Tatyara", "12 Troughton Street", "number"),
+        ("4 Northam Street Unit 206", "206 Northam Road 4", "number"),
+        ("Fryer Place", "Troughton Street", "postal"),  # no house numbers to agree on
     ],
 )
 def test_address_levels(a: str, b: str, level: str) -> None:
     levels = compare(_p("a", "Ann Lee", address=a, postal_code="2000"),
                      _p("b", "Ann Lee", address=b, postal_code="2000"))  # fmt: skip
     assert levels["address"] == level
+
+
+def test_an_address_number_is_no_agreement_across_postal_codes() -> None:
+    levels = compare(_p("a", "Ann Lee", address="12 Fryer Place", postal_code="2000"),
+                     _p("b", "Ann Lee", address="12 Troughton Street", postal_code="2001"))  # fmt: skip
+    assert levels["address"] == "different"
+
+
+def _other_given_pool(households: bool) -> tuple[Model, list[Profile]]:
+    """A population where Smith is common and Berryman rare, with its model."""
+    names = [f"{given} Smith" for given in ("Ann", "Bob", "Cara", "Dan", "Eve", "Fay")] * 20
+    letters = "bcdfghjklmnprstvwz"
+    names += [f"Ja{a}{b}o Mo{b}{a}ey" for a in letters for b in letters]  # 324 names, each once
+    names += ["Kelsy Berryman", "Phoebe Berryman"]
+    profiles = [_p(f"crm:{i}", name) for i, name in enumerate(names)]
+    model = estimate_model(profiles)
+    model.households = households
+    return model, profiles
+
+
+@pytest.mark.parametrize("households", [False, True])
+def test_another_given_name_under_a_rare_family_name_weighs_more(households: bool) -> None:
+    model, profiles = _other_given_pool(households)
+    by_name = {p.name: p for p in profiles}
+    rare = score(by_name["Kelsy Berryman"], by_name["Phoebe Berryman"], model)
+    common = score(by_name["Ann Smith"], by_name["Bob Smith"], model)
+    assert rare.evidence["name"][0] == common.evidence["name"][0] == "other_given"
+    plain = model.weight("name", "other_given", by_name["Ann Smith"])
+    if households:
+        # Relatives at most, rare or common: never more than wholly different names.
+        different = model.weight("name", "different", by_name["Ann Smith"])
+        assert rare.evidence["name"][1] == round(different, 3)
+        assert common.evidence["name"][1] <= round(different, 3)
+    else:
+        # Berryman: carried by 2 of 446 records, adds the most there is to add; Smith (120
+        # of 446) takes away.
+        assert rare.evidence["name"][1] == round(plain + SHARED_WORD_BITS, 3)
+        assert common.evidence["name"][1] < plain
+    # The model keeps the shares of the common words only: Smith, not Berryman.
+    assert "smith" in model.word_share
+    assert "berryman" not in model.word_share

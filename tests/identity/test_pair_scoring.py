@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from identity.profile import Profile, profile
 from tests.support.identity_fixtures import TODAY
 
 NAMES = [
-    "Ann Lee", "Anne Lee", "Lee Ann", "Ann Li", "Bill Stone", "William Stone", "Will Stone",
+    "Ann Lee", "Anne Lee", "Lee Ann", "Ann Li", "Kelsy Berryman", "Phoebe Berryman", "Bill Stone", "William Stone", "Will Stone",
     "Wiliam Stone", "James Stone", "John Stone", "Jon Stone", "Mr Stone", "王伟", "Wang Wei",
     "Wei Wang", "Wangwei", "Giulia", "Giulia Jackson", "Gijulia Jackson", "Unknown",
     "Paul Man Of The House", "Bec Taylor", "Rebecca Taykor", "Draren Bguyen", "Darren Nguyen",
@@ -31,7 +32,15 @@ BIRTHS = ["1980-02-03", "1980-03-02", "1980-02-04", "1981-02-03", "1908-02-03", 
           "1955-11-92", "03/02/1980", ""]  # fmt: skip
 EMAILS = ["ann@example.com", "ANN@example.com", "bill@example.com", "info@shop.com", "", "n/a"]
 PHONES = ["+4930123456", "+4930123457", "030 123456", "", "0000000"]
-ADDRESSES = ["5 Elm Street", "5 Elm St", "Elm Street 5", "7 Elm Street", "1 Oak Lane", ""]
+ADDRESSES = [
+    "5 Elm Street",
+    "5 Elm St",
+    "Elm Street 5",
+    "7 Elm Street",
+    "1 Oak Lane",
+    "5 Quay Road",
+    "",
+]
 POSTALS = ["10115", "10117", "", "XXXX"]
 IDS = ["AB123", "AB124", "", "000000"]
 SYSTEMS = ["crm", "web", "shop"]
@@ -71,10 +80,13 @@ def test_comparer_levels_are_compare_levels(records: list[dict[str, Any]]) -> No
 
 
 @SETTINGS
-@given(RECORDS)
-def test_pair_scorer_links_are_score_links(records: list[dict[str, Any]]) -> None:
+@given(RECORDS, st.booleans())
+def test_pair_scorer_links_are_score_links(records: list[dict[str, Any]], homes: bool) -> None:
     profiles = _profiles(records)
     model = estimate_model(profiles)
+    # Without households another given name weighs by its shared word: a weight per
+    # pair of names, not per level.
+    model.households = homes
     scorer = PairScorer(profiles, model, keep=4.0)
     n = len(profiles)
     pairs = list(itertools.permutations(range(n), 2))
@@ -84,6 +96,30 @@ def test_pair_scorer_links_are_score_links(records: list[dict[str, Any]]) -> Non
         assert scorer.link(i, j) == expected
         assert (weight, rule, evidence) == (expected.weight, expected.rule, expected.evidence)
         assert kept == (rule != "probabilistic" or weight >= 4.0)
+
+
+@pytest.mark.parametrize("homes", [False, True])
+def test_pair_scorer_weighs_each_shared_word_as_score_does(homes: bool) -> None:
+    """Every name against every other: pairs of one level and different shared words
+    (Stone, Berryman) weigh apart, and the scorer tells them apart."""
+    records = [
+        {"name": name, "address": "5 Elm Street", "postal_code": "10115",
+         "source_system": "crm", "country": "DE"}
+        for name in NAMES
+    ]  # fmt: skip
+    profiles = _profiles(records)
+    model = estimate_model(profiles)
+    model.households = homes
+    scorer = PairScorer(profiles, model)
+    pairs = list(itertools.permutations(range(len(profiles)), 2))
+    outcomes = scorer.weigh([i for i, _ in pairs], [j for _, j in pairs])
+    weights = set()
+    for (i, j), (weight, rule, evidence, _) in zip(pairs, outcomes, strict=True):
+        expected = score(profiles[i], profiles[j], model)
+        assert (weight, rule, evidence) == (expected.weight, expected.rule, expected.evidence)
+        if evidence["name"][0] == "other_given":
+            weights.add(evidence["name"][1])
+    assert len(weights) == (1 if homes else 2)
 
 
 @SETTINGS

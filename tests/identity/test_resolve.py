@@ -255,3 +255,46 @@ def test_a_pushed_record_keeps_to_one_record_per_system(store: GraphStore, tmp_p
     assert (first.customer, first.merged) == (ann, True)
     assert second.merged is False
     assert customer_of(store, "stores:S3") != ann
+
+
+def test_a_pushed_record_weighs_a_shared_family_name_as_the_batch_did(store: GraphStore) -> None:
+    """The stored model keeps the shares of the common name words, so a record scored
+    on arrival weighs another given name under a shared family name as the batch run
+    that estimated the model did; a model stored before them weighs it plainly."""
+    from identity.arrival import _candidates
+    from identity.matching import score
+    from identity.model import estimate_model
+    from identity.model_store import load_model, save_model
+    from identity.profile import profile
+
+    names = [f"{given} Smith" for given in ("Ann", "Bob", "Cara", "Dan")] * 5 + [
+        f"Given{chr(97 + i)}{chr(97 + j)} Family{chr(97 + j)}{chr(97 + i)}"
+        for i in range(12)
+        for j in range(12)
+    ]
+    records = [{"name": n, "source_system": "crm", "country": "DE"} for n in names]
+    profiles = [profile(f"crm:{i}", r, TODAY) for i, r in enumerate(records)]
+    batch = estimate_model(profiles)
+    batch.households = False
+    save_model(store, batch)
+    stored = load_model(store)
+    assert (stored.word_share, stored.shared_word_share) == (
+        batch.word_share,
+        batch.shared_word_share,
+    )
+    _, scoring = _candidates(store, profiles[0], stored)
+    pairs = [(profiles[0], profiles[1]), (profiles[0], profiles[5])]  # Ann and Bob Smith
+    for a, b in pairs:
+        assert score(a, b, scoring) == score(a, b, batch)
+    rare = profile("crm:x", {"name": "Phoebe Berryman"}, TODAY)
+    kelsy = profile("crm:y", {"name": "Kelsy Berryman"}, TODAY)
+    assert (
+        score(rare, kelsy, scoring).evidence["name"][1]
+        > score(profiles[0], profiles[1], scoring).evidence["name"][1]
+    )
+    node = store.get_node("MatchModel", "default")
+    assert node is not None
+    store.upsert_nodes("MatchModel", [{"id": "default", "word_share": None}])
+    older = load_model(store)
+    plain = older.weight("name", "other_given", profiles[0])
+    assert score(profiles[0], profiles[1], older).evidence["name"][1] == round(plain, 3)
