@@ -595,6 +595,12 @@ _NODES = (
             _p("absorbed", "list", "customer IDs retired into the survivor (merge)"),
             _p("source_records", "list", "source records that moved"),
             _p(
+                "model_version",
+                "int",
+                "the match model version that weighed the merge (MatchModel v<N>); absent "
+                "for a person's decision on a review item from before versions",
+            ),
+            _p(
                 "snapshot",
                 "json string",
                 "what the absorbed customers were (properties and "
@@ -612,6 +618,7 @@ _NODES = (
             _p("id"),
             _p("score", "float"),
             _p("evidence", "json string"),
+            _p("model_version", "int", "the match model version that weighed the pair"),
             _p("status", doc="open | accepted | rejected"),
             _p("created_at", "datetime string"),
             _p("decided_at", "datetime string"),
@@ -623,10 +630,12 @@ _NODES = (
     NodeType(
         "MatchModel",
         "id",
-        "The identity-matching model `ckb resolve` estimated last; records pushed later are "
-        "resolved with it.",
+        "An identity-matching model `ckb resolve` estimated: `default` is the current one, "
+        "records pushed later are resolved with it; `v1`, `v2` ... every version, kept.",
         (
-            _p("id"),
+            _p("id", doc="default (the current model) or v<version>"),
+            _p("version", "int", "1 for the first model, one more for each that differs"),
+            _p("digest", doc="a hash of everything a weight depends on"),
             _p("u", "json string", "u-probabilities per field and level"),
             _p("u_home", "json string", "u among different people at one address"),
             _p("m", "json string", "m-probabilities per field and level, fitted to the data"),

@@ -13,6 +13,7 @@ whatever the size of the graph.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ def resolve_arrival(
     if best is not None:
         customer, link = best
         if _direct_with_all(store, p, customer, scoring, today, record_key):
-            _join(store, customer, own, record_key, link, actor)
+            _join(store, customer, own, record_key, link, actor, model.version)
             return Arrival(record_key, customer, link.rule, True, None)
     review = _open_review(store, links, {record_key: node, **candidates}, scoring)
     return Arrival(record_key, own, "singleton", False, review)
@@ -98,19 +99,7 @@ def _candidates(store: GraphStore, p: Profile, model: Model) -> tuple[dict[str, 
                 generic.setdefault(field, set()).add(value)
             continue
         candidates.update((n.key, n) for n in sharing if n.key != p.key)
-    scoring = Model(
-        model.u,
-        model.name_share,
-        {f: frozenset(v) for f, v in generic.items()},
-        model.records,
-        model.u_home,
-        model.one_record,
-        model.m,
-        model.m_fitted,
-        model.households,
-        model.word_share,
-        model.shared_word_share,
-    )
+    scoring = dataclasses.replace(model, generic={f: frozenset(v) for f, v in generic.items()})
     return candidates, scoring
 
 
@@ -137,16 +126,25 @@ def _strongest_link(
 
 
 def _join(
-    store: GraphStore, customer: str, own: str, record_key: str, link: Link, actor: str
+    store: GraphStore,
+    customer: str,
+    own: str,
+    record_key: str,
+    link: Link,
+    actor: str,
+    version: int,
 ) -> None:
-    """Merge the newcomer's customer into the one it links to."""
+    """Merge the newcomer's customer into the one it links to, weighed by model
+    ``version``."""
     linked = store.neighbours(
         "Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=10**6
     )
     mine = store.neighbours("Customer", own, "RESOLVED_TO", "in", "SourceRecord", limit=10**6)
     records_of = {customer: [n.node.key for n in linked], own: [n.node.key for n in mine]}
     by_record = {n.node.key: n.node for n in [*linked, *mine]}
-    merge_customers(store, [[customer, own]], records_of, by_record, {record_key: link}, actor)
+    merge_customers(
+        store, [[customer, own]], records_of, by_record, {record_key: link}, actor, version
+    )
 
 
 def _open_review(

@@ -101,6 +101,6 @@ def _described(store: GraphStore, model: Model) -> str:
     m = "m fitted to the data" if model.m_fitted else "the documented m"
     homes = "households found" if model.households else "no households in the data"
     return (
-        f"estimated {node.props.get('estimated_at', '?')} on {model.records:,} records: "
-        f"{m}, {homes}"
+        f"version {model.version}, estimated {node.props.get('estimated_at', '?')} on "
+        f"{model.records:,} records: {m}, {homes}"
     )

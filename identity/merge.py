@@ -336,6 +336,7 @@ def _record_history(
     records_of: Mapping[str, list[str]],
     snapshot: Mapping[str, dict[str, Any]],
     actor: str,
+    model_version: int | None,
 ) -> list[RelRow]:
     """One merge event and one audit entry per group; the events' MERGED links to their
     survivors are returned, to be drawn once the absorbed customers are gone."""
@@ -356,6 +357,7 @@ def _record_history(
                 "survivor": survivor,
                 "absorbed": gone,
                 "source_records": moved,
+                "model_version": model_version,
                 "snapshot": orjson.dumps(
                     {"absorbed": {c: snapshot[c] for c in gone}, "survivor": snapshot[survivor]},
                     option=orjson.OPT_SORT_KEYS,
@@ -414,10 +416,12 @@ def merge_customers(
     by_record: Mapping[str, Node],
     link_of: Mapping[str, Link],
     actor: str,
+    model_version: int | None = None,
 ) -> None:
     """Merge each group of customers into its oldest: see the module docstring.
     ``records_of``: each customer's source record keys; ``by_record``: those records;
-    ``link_of``: per record, the link that matched it (its evidence)."""
+    ``link_of``: per record, the link that matched it (its evidence); ``model_version``:
+    the stored match model that weighed those links (identity/model_store.py)."""
     merging = _merging(store, groups)
     if isinstance(store, RelationshipRepointer):
         found = store.relationships_of("Customer", merging.absorbed)
@@ -430,6 +434,6 @@ def merge_customers(
     store.upsert_relationships(
         "RESOLVED_TO", "SourceRecord", "Customer", _resolved_rows(merging, records_of, link_of)
     )
-    merged_rows = _record_history(store, merging, records_of, snapshot, actor)
+    merged_rows = _record_history(store, merging, records_of, snapshot, actor, model_version)
     _retire_absorbed(store, merging, found)
     store.upsert_relationships("MERGED", "MergeEvent", "Customer", merged_rows)

@@ -79,6 +79,8 @@ class Model:
     # word two random records' names share, on average: sum(f^2) / sum(f).
     word_share: dict[str, float] = field(default_factory=dict)
     shared_word_share: float = 0.0
+    # Which stored model this is (identity/model_store.py): 0 for one not stored yet.
+    version: int = 0
     # log2(m / u) per (field, level): scoring asks for the same few dozen weights hundreds
     # of thousands of times. u does not change once a model is estimated or loaded.
     _weights: dict[tuple[str, str], float] = field(

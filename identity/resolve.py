@@ -24,7 +24,7 @@ from identity.clustering import Resolution, resolve
 from identity.matching import Link
 from identity.merge import merge_customers
 from identity.model import Model, estimate_model
-from identity.model_store import save_model
+from identity.model_store import save_model, stored_version
 from identity.profile import Profile, profile
 from identity.review import rejected_pairs, store_review_items
 
@@ -40,6 +40,8 @@ class ResolveSummary:
     new_review: int = 0  # of which created by this run
     refused: int = 0
     skipped_blocks: int = 0
+    model_version: int = 0  # the stored match model this run weighed with
+    new_model: bool = False  # whether it differs from the model stored before
     flags: dict[str, int] = field(default_factory=dict)
     resolution: Resolution | None = None
 
@@ -136,7 +138,9 @@ def _resolve_store(
         compared=lambda done, total: progress("comparing", done, total),
     )
     model.one_record = result.one_record  # found while clustering; kept for arrivals
-    save_model(store, model)
+    before = stored_version(store)
+    summary.model_version = save_model(store, model)
+    summary.new_model = summary.model_version != before
     summary.resolution = result
     summary.refused = len(result.refused)
     summary.skipped_blocks = result.skipped_blocks
@@ -155,7 +159,7 @@ def _resolve_store(
     records_of: dict[str, list[str]] = defaultdict(list)
     for record, customer in owner.items():
         records_of[customer].append(record)
-    _merge_groups(store, merging, records_of, link_of, actor, summary, progress)
+    _merge_groups(store, merging, records_of, link_of, actor, summary, progress, model.version)
     summary.customers_after = summary.customers_before - summary.absorbed
     reviewed = store.get_nodes(
         "SourceRecord", sorted({k for lk in result.review for k in (lk.a, lk.b)})
@@ -173,6 +177,7 @@ def _merge_groups(
     actor: str,
     summary: ResolveSummary,
     progress: Progress,
+    model_version: int | None = None,
 ) -> None:
     """Merge each group of customers, ``MERGE_CHUNK`` groups a call, reading the chunk's
     source records as it goes."""
@@ -186,7 +191,9 @@ def _merge_groups(
                         "SourceRecord",
                         sorted(r for g in chunk for c in g for r in records_of.get(c, ())),
                     )
-                    merge_customers(store, chunk, records_of, by_record, link_of, actor)
+                    merge_customers(
+                        store, chunk, records_of, by_record, link_of, actor, model_version
+                    )
                     summary.merges += len(chunk)
                     summary.absorbed += sum(len(g) - 1 for g in chunk)
                     progress("merging", summary.merges, len(merging))

@@ -75,6 +75,7 @@ def _write_review_items(
                     },
                     option=orjson.OPT_SORT_KEYS,
                 ).decode(),
+                "model_version": model.version,
                 "status": "open",
                 "created_at": now,
             }
@@ -150,6 +151,7 @@ def decide_review(store: GraphStore, item_id: str, accept: bool, actor: str) -> 
                 item.records[0], item.records[1], float(item.evidence.get("weight", 0.0)),
                 "review", {},
             )  # fmt: skip
+            version = node.props.get("model_version")
             merge_customers(
                 store,
                 [customers],
@@ -157,6 +159,7 @@ def decide_review(store: GraphStore, item_id: str, accept: bool, actor: str) -> 
                 by_record,
                 dict.fromkeys(item.records, reviewed),
                 actor,
+                version if isinstance(version, int) else None,
             )
     decided = {
         "id": item_id,

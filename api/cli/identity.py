@@ -43,9 +43,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         flags = ", ".join(f"{name} {n:,}" for name, n in sorted(summary.flags.items()))
         print(f"  flagged values: {flags}")
     homes = "found" if model.households else "none (no household corrections)"
+    version = "new" if summary.new_model else "unchanged"
     print(
-        "  model: m fitted to the data (`ckb resolve --explain A B` shows it per field); "
-        f"households {homes}"
+        f"  model: version {summary.model_version} ({version}), m fitted to the data "
+        f"(`ckb resolve --explain A B` shows it per field); households {homes}"
     )
     if args.evaluate and summary.resolution is not None:
         # Every record of the truth counts: one rejected at load or never loaded is a

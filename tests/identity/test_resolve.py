@@ -298,3 +298,51 @@ def test_a_pushed_record_weighs_a_shared_family_name_as_the_batch_did(store: Gra
     older = load_model(store)
     plain = older.weight("name", "other_given", profiles[0])
     assert score(profiles[0], profiles[1], older).evidence["name"][1] == round(plain, 3)
+
+
+def test_models_are_versioned_and_each_merge_names_its_model(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    """Each model `ckb resolve` estimates that differs from the stored one gets the next
+    version and is kept beside the current one; the same model again keeps its version.
+    A merge event and a review item name the version that weighed them, by batch or on
+    arrival."""
+    from identity.model_store import load_model, load_model_version
+
+    load_customer_records(store, tmp_path)
+    first = resolve_store(store, TODAY)
+    assert (first.model_version, first.new_model) == (1, True)
+    ann = customer_of(store, "billing:B1")
+    [event] = [n.node for n in store.neighbours("Customer", ann, "MERGED", "in", "MergeEvent")]
+    assert event.props["model_version"] == 1
+    items = store.find_nodes("ReviewItem", "status", "open", limit=100)
+    assert items
+    assert all(item.props["model_version"] == 1 for item in items)
+    again = resolve_store(store, TODAY)
+    assert (again.model_version, again.new_model) == (1, False)
+    assert {n.key for n in store.get_nodes("MatchModel", ["default", "v1", "v2"]).values()} == {
+        "default",
+        "v1",
+    }
+
+    path = tmp_path / "stores.customers.csv"
+    path.write_text(
+        "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+        "S1,ANN LEE,,,+1 202 555 0101,,,US\n"
+        "S2,Zed Quill,1999-09-09,zed@example.com,+12025550177,3 Yew Row,60006,US\n",
+        encoding="utf-8",
+    )
+    load_file(store, "customers", path, "stores", rejects_path=tmp_path / "s.rej")
+    [arrived, _] = resolve_arrivals(store, ["stores:S1", "stores:S2"], actor="t", today=TODAY)
+    assert arrived.merged
+    events = store.neighbours("Customer", ann, "MERGED", "in", "MergeEvent")
+    [joined] = [n.node for n in events if n.node.key != event.key]
+    assert joined.props["model_version"] == 1  # the stored model weighed the arrival
+
+    second = resolve_store(store, TODAY)  # two more records: another estimate
+    assert (second.model_version, second.new_model) == (2, True)
+    current, kept = load_model(store), load_model_version(store, 1)
+    assert (current.version, current.records) == (2, 89)
+    assert kept is not None
+    assert (kept.version, kept.records) == (1, 87)
+    assert load_model_version(store, 3) is None

@@ -234,7 +234,7 @@ def test_resolve_explains_a_pair_field_by_field(tmp_path: Path) -> None:
     assert {r[0] for r in shown} >= {"name", "birth_date", "email"}
     for _, _, weight, m, u in shown:
         assert float(weight) == pytest.approx(math.log2(float(m) / float(u)), abs=0.05)
-    assert rows[-1].startswith("  model: estimated ")
+    assert rows[-1].startswith("  model: version 1, estimated ")
     assert "m fitted to the data, households found" in rows[-1]
     # His 12-year-old son: same home, another person.
     other = run_ckb("resolve", "--explain", "billing:B1000000007", "billing:B1000000009", env=env)
