@@ -2,7 +2,8 @@
 level shows between records of one customer (``m``).
 
 Pure domain code; no store, no I/O. Each field lands on a level (exact, close, different
-... or None when either record lacks it). **Names** sharing a word are told apart by the
+... or None when either record lacks it). **Names** of the same words in another order
+are ``swapped``. **Names** sharing a word are told apart by the
 rest: a nickname of it (``nickname``) or plainly another given name (``other_given``: a
 twin, a sibling). Birth dates a slip apart (one digit, two digits swapped, a year, day
 and month swapped) agree partly (``near``). **Addresses** in one postal code with the same
@@ -31,7 +32,8 @@ from identity.profile import Profile
 # (identity/model.py fit_m) and what a model uses before it is fitted.
 M_PROBABILITIES: dict[str, dict[str, float]] = {
     "name": {
-        "exact": 0.70,
+        "exact": 0.67,
+        "swapped": 0.03,  # the same words in another order: given and family name swapped
         "close": 0.13,
         "nickname": 0.04,  # one word shared, the other a nickname of it (Bill, William)
         "similar": 0.08,
@@ -54,10 +56,25 @@ def name_level(a: Profile, b: Profile) -> str | None:
     if not a.name_words or not b.name_words:
         return None
     if a.name_key == b.name_key:
-        return "exact"
+        return same_key_level(
+            a.name_words, a.name_in_characters, b.name_words, b.name_in_characters
+        )
     return unequal_name_level(
         a.name_words, _spelt(a.name_words), b.name_words, _spelt(b.name_words)
     )
+
+
+def same_key_level(
+    words_a: tuple[str, ...], characters_a: bool, words_b: tuple[str, ...], characters_b: bool
+) -> str:
+    """``name_level`` of two names of the same words: ``swapped`` when they come in
+    another order (Blake Mason, Mason Blake: given and family name swapped, or two
+    people), ``exact`` when in the same order or when either name is written in
+    characters (王伟 reads Wang Wei, a Western form writes Wei Wang: the order says
+    nothing there)."""
+    if words_a == words_b or characters_a or characters_b:
+        return "exact"
+    return "swapped"
 
 
 @lru_cache(maxsize=16_384)  # names recur; a Spelling weighs a few hundred bytes
@@ -184,7 +201,8 @@ Levels = tuple[str | None, ...]  # one level per field, in FIELDS order
 # Each field's levels numbered: 0 for None (a record lacks the field), then M's order.
 LEVELS: dict[str, tuple[str | None, ...]] = {f: (None, *m) for f, m in M_PROBABILITIES.items()}
 _NUMBER = {f: {level: n for n, level in enumerate(levels)} for f, levels in LEVELS.items()}
-_NAME_EXACT = _NUMBER["name"]["exact"]
+_NAME_NUMBER = _NUMBER["name"]
+_NAME_EXACT = _NAME_NUMBER["exact"]
 _BIRTH_NUMBER, _ADDRESS_NUMBER = _NUMBER["birth_date"], _NUMBER["address"]
 
 
@@ -212,8 +230,10 @@ class Comparer:
 
     def __init__(self, profiles: Sequence[Profile]) -> None:
         self._profiles = profiles
-        self.names, names = _numbered(profiles, attrgetter("name_words", "name_key"))
-        self._name_values: list[tuple[tuple[str, ...], str | None]] = names  # type: ignore[assignment]
+        self.names, names = _numbered(
+            profiles, attrgetter("name_words", "name_key", "name_in_characters")
+        )
+        self._name_values: list[tuple[tuple[str, ...], str | None, bool]] = names  # type: ignore[assignment]
         self._spellings: list[Spelling | None] = [None] * len(names)
         self._whole_names: dict[int, str] = {}  # whole_name_level ("": None) by unordered pair
         births, self._birth_values = _numbered(profiles, attrgetter("birth_date"))
@@ -270,12 +290,14 @@ class Comparer:
 
     def _name_level(self, x: int, y: int) -> int:
         """``name_level`` of the names numbered ``x`` and ``y``, numbered."""
-        words_a, key_a = self._name_values[x]
-        words_b, key_b = self._name_values[y]
+        words_a, key_a, characters_a = self._name_values[x]
+        words_b, key_b, characters_b = self._name_values[y]
         if not words_a or not words_b:
             return 0
         if key_a == key_b:
-            return _NAME_EXACT
+            if words_a == words_b:
+                return _NAME_EXACT
+            return _NAME_NUMBER[same_key_level(words_a, characters_a, words_b, characters_b)]
         # Names meet in either order (the first record's, the second's): what does not
         # depend on the order is worked out once for both.
         count = len(self._name_values)
@@ -287,7 +309,7 @@ class Comparer:
                 whole_name_level(words_a, spelt_a, words_b, spelt_b) or ""
             )
         level = whole or partial_name_relation(words_a, words_b) or "different"
-        return _NUMBER["name"][level]
+        return _NAME_NUMBER[level]
 
     def _birth_level(self, x: int, y: int) -> int:
         values: list[str | None] = self._birth_values  # type: ignore[assignment]

@@ -86,7 +86,7 @@ def _home(
 
 # Levels at which two records agree on a field (a slip, a nickname, a part included).
 AGREEING = {
-    "name": frozenset({"exact", "close", "nickname", "similar", "partial"}),
+    "name": frozenset({"exact", "swapped", "close", "nickname", "similar", "partial"}),
     "birth_date": frozenset({"exact", "partial", "near"}),
 }
 _PARTNER = {"name": "birth_date", "birth_date": "name"}
@@ -115,7 +115,7 @@ def _household(
     shared = [evidence[f][1] for f in _HOUSEHOLD if levels[f] == "exact" and evidence[f][1] > 0]
     if (
         levels["birth_date"] == "different"
-        and levels["name"] in ("exact", "close")
+        and levels["name"] in ("exact", "swapped", "close")
         and levels["address"] in ("exact", "similar")
     ):
         name = max(evidence["name"][1], 0.0)
@@ -166,7 +166,10 @@ def _weigh(
     generic = model.generic
     if levels["national_id"] == "exact":
         rule = "national_id"
-    elif levels["name"] in ("exact", "close", "similar") and levels["birth_date"] != "different":
+    elif (
+        levels["name"] in ("exact", "swapped", "close", "similar")
+        and levels["birth_date"] != "different"
+    ):
         if levels["email"] == "exact" and a.email not in generic.get("email", ()):
             rule = "email"
         elif levels["phone"] == "exact" and a.phone not in generic.get("phone", ()):
@@ -181,7 +184,7 @@ class PairScorer:
     Levels come from a ``Comparer`` (each field compared once per distinct pair of
     values). A pair's weight, rule and evidence follow from its levels and, of the
     first record, only what ``_weigh`` reads of it: its exact-name weight (term
-    frequency, when the names agree exactly) and whether its email, phone and address
+    frequency, when the names agree exactly or are swapped) and whether its email, phone and address
     are generic; and, when the names share a word under another given name, that word's
     weight (once per pair of names). A few thousand such outcomes cover millions of
     pairs: each is worked out once."""
@@ -227,7 +230,7 @@ class PairScorer:
         if codes is None:
             codes = self._comparer.codes(firsts, seconds)
         keys = [
-            code + _CODES * (generic + (name if _NAME_EXACT_FIRST <= code < _NAME_EXACT_END else 0))
+            code + _CODES * (generic + (name if _NAME_EXACT_FIRST <= code < _NAME_SAME_END else 0))
             for code, generic, name in zip(
                 codes,
                 map(self._generic.__getitem__, firsts),
@@ -291,9 +294,12 @@ class PairScorer:
 
 
 Outcome = tuple[float, str, Evidence, bool]
-# The codes with the names agreeing exactly (Comparer.codes numbers the name level first).
+# The codes with the names of the same words, exact or swapped (Comparer.codes numbers the
+# name level first): their weight depends on the name's frequency.
 _NAME_EXACT_FIRST = DECODED.index(("exact", None, None, None, None, None))
-_NAME_EXACT_END = _NAME_EXACT_FIRST + len(DECODED) // len(LEVELS["name"])
+_NAME_SAME_END = DECODED.index(("close", None, None, None, None, None))
+if DECODED[_NAME_SAME_END - 1][0] != "swapped":
+    raise ImportError("PairScorer reads exact and swapped names as neighbouring levels")
 _CODES = len(DECODED)
 _OTHER_GIVEN_FIRST = DECODED.index(("other_given", None, None, None, None, None))
 _OTHER_GIVEN_END = _OTHER_GIVEN_FIRST + len(DECODED) // len(LEVELS["name"])

@@ -134,6 +134,14 @@ class Model:
             if field_name == "name" and a.name_key:
                 u = max(self.name_share.get(a.name_key, U_FLOOR), U_FLOOR)
                 return math.log2(self.m[field_name][level] / u)
+        elif level == "swapped" and field_name == "name" and a.name_key:
+            # Term frequency too: the name's share, times how much rarer two random
+            # records' names are swapped than the same.
+            names = self.u.get("name", {})
+            if "swapped" in names and names.get("exact"):
+                order = names["swapped"] / names["exact"]
+                u = max(self.name_share.get(a.name_key, U_FLOOR) * order, U_FLOOR)
+                return math.log2(self.m[field_name][level] / u)
         return self._level_weight(field_name, level)
 
     def _fs_weight(self, field_name: str, level: str) -> float:

@@ -6,6 +6,7 @@ identity/names.py), with flags for what was wrong with it; no store, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +40,9 @@ class Profile:
     postal: str | None
     national_id: str | None
     flags: tuple[str, ...] = ()
+    # Written in Chinese, Japanese or Korean characters: the order of its words, read out
+    # in Latin letters, says nothing of which is the family name.
+    name_in_characters: bool = False
 
 
 def _text(props: Mapping[str, Any], name: str) -> str | None:
@@ -84,4 +88,9 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
         postal=postal.value,
         national_id=national.value,
         flags=tuple(flags),
+        name_in_characters=bool(name) and _IN_CHARACTERS.search(name) is not None,
     )
+
+
+# CJK ideographs (and their radicals, compatibility forms) and Hangul syllables.
+_IN_CHARACTERS = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
