@@ -138,7 +138,10 @@ class Model:
             # Term frequency too: the name's share, times how much rarer two random
             # records' names are swapped than the same.
             names = self.u.get("name", {})
-            if "swapped" in names and names.get("exact"):
+            if "swapped" not in names:
+                # A model stored before names had the level weighed them as the same.
+                return self.weight(field_name, "exact", a)
+            if names.get("exact"):
                 order = names["swapped"] / names["exact"]
                 u = max(self.name_share.get(a.name_key, U_FLOOR) * order, U_FLOOR)
                 return math.log2(self.m[field_name][level] / u)

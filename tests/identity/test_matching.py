@@ -545,3 +545,15 @@ def test_a_swapped_name_weighs_as_often_as_random_pairs_swap(both_orders: bool) 
         assert not is_link(swapped)
     else:
         assert swapped.evidence["name"][1] > same.evidence["name"][1]
+
+
+def test_a_model_from_before_the_swapped_level_weighs_a_swap_as_the_same_name() -> None:
+    population = _population()
+    model = estimate_model(population)
+    del model.u["name"]["swapped"]
+    blake = _p("crm:b1", "Blake Mason")
+    mason = _p("web:b2", "Mason Blake")
+    assert score(blake, mason, model).evidence["name"] == (
+        "swapped",
+        round(model.weight("name", "exact", blake), 3),
+    )
