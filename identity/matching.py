@@ -154,9 +154,11 @@ def _weigh(
     evidence = {f: (lvl, round(model.weight(f, lvl, a), 3)) for f, lvl in levels.items()}
     if other_given is not None:
         evidence["name"] = ("other_given", round(other_given, 3))
+    # A generic address (a dormitory, a care home, a prison: many records, many names) is
+    # no household: agreeing there weighs nothing, and neither does living together.
     household = (
         (_home(levels, evidence, model) or _household(levels, evidence))
-        if model.households
+        if model.households and not model.is_generic("address", a)
         else None
     )
     if household is not None:

@@ -557,3 +557,31 @@ def test_a_model_from_before_the_swapped_level_weighs_a_swap_as_the_same_name() 
         "swapped",
         round(model.weight("name", "exact", blake), 3),
     )
+
+
+def test_records_at_a_generic_address_get_no_household_correction() -> None:
+    """A care home's 30 residents are no household: two records of one name there, born
+    years apart, weigh their name and birth dates as anywhere, not as a parent and child
+    of one name at home (``household: namesakes``)."""
+    residents = [
+        _p(f"crm:r{i}", f"Resident{chr(97 + i % 26)} Family{chr(97 + i // 26)}",
+           address="8203 West Farwell Avenue", postal_code="60645")
+        for i in range(30)
+    ]  # fmt: skip
+
+    def landon(key: str, born: str, address: str) -> Profile:
+        return _p(key, "Landon Foster", birth_date=born, address=address, postal_code="60645")
+
+    care = [landon("census:1", "1997-10-13", "8203 West Farwell Avenue"),
+            landon("w2:1", "1940-02-02", "8203 West Farwell Avenue")]  # fmt: skip
+    home = [landon("census:2", "1997-10-13", "12 Elm Street"),
+            landon("w2:2", "1940-02-02", "12 Elm Street")]  # fmt: skip
+    model = estimate_model([*_population(), *residents, *care, *home])
+    assert model.is_generic("address", care[0])
+    at_care_home = score(*care, model)
+    assert "household" not in at_care_home.evidence
+    assert at_care_home.evidence["address"] == ("exact", 0.0)
+    assert at_care_home.weight == pytest.approx(
+        at_care_home.evidence["name"][1] + at_care_home.evidence["birth_date"][1], abs=0.002
+    )
+    assert score(*home, model).evidence["household"][0] == "namesakes"  # a home is one
