@@ -33,6 +33,7 @@ EM_ROUNDS = 30
 M_PRIOR_PAIRS = 20.0
 _FIELD_AT = {f: i for i, f in enumerate(FIELDS)}
 _AT_ONE_ADDRESS = frozenset({"exact", "similar"})
+_SAME_NAME = frozenset({"exact", "swapped"})  # the same words, in any order
 
 
 def fit_m(level_counts: Mapping[int, int], model: Model) -> dict[str, dict[str, float]]:
@@ -45,9 +46,10 @@ def fit_m(level_counts: Mapping[int, int], model: Model) -> dict[str, dict[str, 
     ``u`` says; each field's m is therefore fitted on pairs selected by *another* field,
     leaving the selecting field out (Splink's training sessions): every field but the
     birth date on pairs whose birth dates agree, the birth date on pairs whose names
-    agree — away from a shared address, where a household's parent and child of one name
-    would pass for one person with two birth dates. Fields a session has too few pairs
-    for stay near the documented values (``M_PRIOR_PAIRS``)."""
+    agree (the same words, in any order) — away from a shared address, where a
+    household's parent and child of one name would pass for one person with two birth
+    dates. Fields a session has too few pairs for stay near the documented values
+    (``M_PRIOR_PAIRS``)."""
     m = {f: dict(levels) for f, levels in M_PROBABILITIES.items()}
     birth_at, name_at, address_at = (_FIELD_AT[f] for f in ("birth_date", "name", "address"))
     by_birth: Counter[tuple[str | None, ...]] = Counter()
@@ -56,7 +58,7 @@ def fit_m(level_counts: Mapping[int, int], model: Model) -> dict[str, dict[str, 
         levels = DECODED[code]
         if levels[birth_at] == "exact":
             by_birth[levels] += count
-        if levels[name_at] == "exact" and levels[address_at] not in _AT_ONE_ADDRESS:
+        if levels[name_at] in _SAME_NAME and levels[address_at] not in _AT_ONE_ADDRESS:
             by_name[levels] += count
     others = tuple(f for f in FIELDS if f != "birth_date")
     m.update(_em_session(by_birth, others, model.u))
