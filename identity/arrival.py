@@ -23,7 +23,7 @@ from typing import Any
 from graph import clock
 from graph.store import GraphStore, Node
 from identity.blocking import identifier_key, match_terms, term
-from identity.clustering import MIN_DIRECT_WEIGHT, MIN_DIRECT_WEIGHT_APART
+from identity.clustering import MIN_DIRECT_WEIGHT, apart_floor
 from identity.matching import REVIEW_WEIGHT, Link, is_link, score, worth_review
 from identity.merge import merge_customers
 from identity.model import MAX_SHARED, Model
@@ -70,7 +70,7 @@ def resolve_arrival(
     best = _strongest_link(store, record_key, own, links)
     if best is not None:
         customer, link = best
-        if _direct_with_all(store, p, customer, scoring, today, record_key):
+        if _direct_with_all(store, p, customer, scoring, today, record_key, link):
             _join(store, customer, own, record_key, link, actor, model.version)
             return Arrival(record_key, customer, link.rule, True, None)
     review = _open_review(store, links, {record_key: node, **candidates}, scoring)
@@ -166,11 +166,18 @@ def _open_review(
 
 
 def _direct_with_all(
-    store: GraphStore, p: Profile, customer: str, model: Model, today: date, own_key: str
+    store: GraphStore,
+    p: Profile,
+    customer: str,
+    model: Model,
+    today: date,
+    own_key: str,
+    joining: Link,
 ) -> bool:
-    """The batch's guards: the newcomer needs evidence of its own with every record there,
-    and joins no customer already holding a record of its system when that system holds
-    each person once."""
+    """The batch's guards: the newcomer needs evidence of its own with every record there
+    (as much as ``joining``, its strongest link there, allows: apart_floor), and joins no
+    customer already holding a record of its system when that system holds each person
+    once."""
     records = store.neighbours("Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=51)
     if len(records) > 50:
         return False
@@ -178,9 +185,9 @@ def _direct_with_all(
         n.node.key != own_key and n.node.props.get("source_system") == p.system for n in records
     ):
         return False
+    least = MIN_DIRECT_WEIGHT if model.households else apart_floor(joining)
     for n in records:
         link: Link = score(p, profile(n.node.key, n.node.props, today), model)
-        least = MIN_DIRECT_WEIGHT if model.households else MIN_DIRECT_WEIGHT_APART
         if link.rule == "probabilistic" and link.weight < least:
             return False
     return True

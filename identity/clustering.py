@@ -38,7 +38,8 @@ PROGRESS_EVERY = 20_000  # candidate pairs between progress reports
 MIN_DIRECT_WEIGHT = 4.0  # every pair across two joining clusters needs this much evidence
 # ... where the data hold households; where they hold none, no pair across may weigh
 # against (a parent and child of one name, the chaining this guards against, are absent,
-# and one person's records corrupted apart often share little but the person).
+# and one person's records corrupted apart often share little but the person) more than
+# the joining link weighs above AUTO_MERGE_WEIGHT (apart_floor).
 MIN_DIRECT_WEIGHT_APART = 0.0
 SOLE_MARGIN = 6.0  # the next candidate at least this much weaker (64 times less likely)
 SOLE_WEIGHT = 11.0
@@ -300,6 +301,7 @@ def resolve(
         if ra == rb:
             return True
         left, right = members[ra], members[rb]
+        floor = apart_floor(link)
         if len(left) == len(right) == 1:
             # Two records alone: the one pair across is the link's (asked as below).
             if held[ra] & held[rb] or not (
@@ -312,7 +314,8 @@ def resolve(
             or held[ra] & held[rb]
             or not all(
                 # Pair by pair, in this order: a pair never scored is scored when asked.
-                (not forbidden or (min(x, y), max(x, y)) not in forbidden) and direct_evidence(x, y)
+                (not forbidden or (min(x, y), max(x, y)) not in forbidden)
+                and direct_evidence(x, y, floor)
                 for x in left
                 for y in right
             )
@@ -353,16 +356,17 @@ def resolve(
 
 class _PairEvidence:
     """Whether two records have enough evidence between them alone to share a cluster: a
-    deterministic rule, or MIN_DIRECT_WEIGHT (MIN_DIRECT_WEIGHT_APART where the data hold
-    no households). Remembered once asked: a join refused is often asked again (the next
-    link between the same two clusters)."""
+    deterministic rule, or MIN_DIRECT_WEIGHT (where the data hold no households: the
+    ``floor`` the joining link allows, apart_floor). Remembered once asked: a join
+    refused is often asked again (the next link between the same two clusters)."""
 
     def __init__(self, links: ScoredPairs, households: bool) -> None:
         self._links = links
         self._households = households
-        self._known: dict[tuple[str, str], bool] = {}
+        # The answer, or (no households, no rule) the pair's weight.
+        self._known: dict[tuple[str, str], bool | float] = {}
 
-    def __call__(self, x: str, y: str) -> bool:
+    def __call__(self, x: str, y: str, floor: float) -> bool:
         pair = (x, y) if x < y else (y, x)
         found = self._known.get(pair)
         if found is None:
@@ -370,9 +374,11 @@ class _PairEvidence:
             if self._households or (link is not None and link.rule != "probabilistic"):
                 found = _direct_evidence(link, self._households)
             else:
-                found = self._links.weight(*pair) >= MIN_DIRECT_WEIGHT_APART
+                found = self._links.weight(*pair)
             self._known[pair] = found
-        return found
+        if isinstance(found, bool):
+            return found
+        return found >= floor
 
 
 def _fit(model: Model, profiles: Sequence[Profile], levels: Sequence[int]) -> None:
@@ -400,6 +406,16 @@ def _levels(
     if compared is not None:
         compared(len(pairs), len(pairs))
     return levels
+
+
+def apart_floor(link: Link) -> float:
+    """Where the data hold no households: the least weight each pair across two clusters
+    may have for ``link`` to join them. The link's evidence less the strongest evidence
+    against across must still reach ``AUTO_MERGE_WEIGHT``; and at most
+    ``MIN_DIRECT_WEIGHT_APART`` (nothing against, for a link just strong enough)."""
+    if link.rule != "probabilistic":
+        return MIN_DIRECT_WEIGHT_APART
+    return min(MIN_DIRECT_WEIGHT_APART, AUTO_MERGE_WEIGHT - link.weight)
 
 
 def _direct_evidence(link: Link | None, households: bool = True) -> bool:

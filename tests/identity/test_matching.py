@@ -8,7 +8,13 @@ import math
 import pytest
 
 from identity.blocking import candidate_pairs
-from identity.clustering import SOLE_WEIGHT, one_record_systems, resolve, sole_candidates
+from identity.clustering import (
+    SOLE_WEIGHT,
+    apart_floor,
+    one_record_systems,
+    resolve,
+    sole_candidates,
+)
 from identity.comparison import compare, near_birth_dates
 from identity.evaluate import cluster_scores, pairwise_scores
 from identity.matching import AUTO_MERGE_WEIGHT, Link, is_link, review_reason, score, worth_review
@@ -585,3 +591,31 @@ def test_records_at_a_generic_address_get_no_household_correction() -> None:
         at_care_home.evidence["name"][1] + at_care_home.evidence["birth_date"][1], abs=0.002
     )
     assert score(*home, model).evidence["household"][0] == "namesakes"  # a home is one
+
+
+@pytest.mark.parametrize("against", [False, True])
+def test_without_households_a_strong_link_outweighs_a_little_evidence_against(
+    against: bool,
+) -> None:
+    """Data without households: a record joins a cluster when its link there, less the
+    strongest evidence against among the pairs across, still reaches the merge weight
+    (apart_floor). Aidan's record at his old home (A) links to B there at 14.5 without
+    a birth date; B and C (moved, same birth date) are one; A and C share only the name
+    (-1.4: joined) — or also two different emails (-4.8: more against than 14.5 - 12)."""
+    email_a = {"email": "aidan@example.com"} if against else {}
+    email_c = {"email": "ab1998@example.org"} if against else {}
+    a = _p("crm:a", "Aidan Blackwell", birth_date="1967-06-17",
+           address="24 Eddy Crescent Crosshills", postal_code="2121", **email_a)  # fmt: skip
+    b = _p("crm:b", "Aidan Blackwell", birth_date="1998-09-11",
+           address="24 Eddy Crescent Crosshills", postal_code="2121")  # fmt: skip
+    c = _p("crm:c", "Aidan Blackwell", birth_date="1998-09-11", address="7 Other Road",
+           postal_code="2999", **email_c)  # fmt: skip
+    records = [*_population(), a, b, c]
+    model = estimate_model(records)
+    model.households, model.m_fitted = False, True
+    link, across = score(a, b, model), score(a, c, model)
+    assert 12 < link.weight < 15
+    assert (-3 < across.weight < 0) != against
+    assert apart_floor(link) == pytest.approx(AUTO_MERGE_WEIGHT - link.weight)
+    clusters = [cl for cl in resolve(records, model).clusters if "crm:b" in cl]
+    assert clusters == ([["crm:b", "crm:c"]] if against else [["crm:a", "crm:b", "crm:c"]])
