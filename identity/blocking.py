@@ -44,19 +44,30 @@ def _birth_key(birth_date: str) -> str:
 def _house_key(p: Profile) -> str | None:
     """Postal code, house and unit numbers and the sound of the street's first word:
     one house, whatever the name on the record."""
-    numbers = sorted(t for t in p.address if t.isdigit())
-    street = next((t for t in p.address if not t.isdigit()), "")
-    if not p.postal or not numbers:
+    street = _street_key(p)
+    if not p.postal or not street:
         return None
-    return f"{p.postal}|{' '.join(numbers)}|{phonetic_code(street)}"
+    return f"{p.postal}|{street}"
+
+
+def _street_key(p: Profile) -> str | None:
+    """House and unit numbers and the sound of the street's first word (no postal code)."""
+    numbers = sorted(t for t in p.address if t.isdigit())
+    if not numbers:
+        return None
+    street = next((t for t in p.address if not t.isdigit()), "")
+    return f"{' '.join(numbers)}|{phonetic_code(street)}"
 
 
 def blocking_keys(
-    p: Profile, generic: Mapping[str, frozenset[str]], name_words: bool = False
+    p: Profile, generic: Mapping[str, frozenset[str]], households: bool = True
 ) -> list[str]:
-    """A record's blocking keys. ``name_words``: each word of the name with the postal
-    code as well — for data without households (a shared family name in a postal code is
-    a household's there), where a given name is often written as another's."""
+    """A record's blocking keys. Where the data hold no households (``households``
+    false) also each word of the name with the postal code (with households, a shared
+    family name in a postal code is a household's), for data where a given name is often
+    written as another's; and the house without its postal code (house numbers and the
+    sound of the street's first word: with households, neighbours across towns), for
+    data where a postal code is mistyped (2012 for 2022)."""
     keys = []
     email = p.email if p.email and p.email not in generic.get("email", ()) else None
     phone = p.phone if p.phone and p.phone not in generic.get("phone", ()) else None
@@ -74,7 +85,7 @@ def blocking_keys(
         keys.append(f"np:{p.name_key}|{p.postal}")
     if p.name_stem and "|" in p.name_stem:
         keys.append(f"ns:{p.name_stem}")
-    if name_words and p.postal:
+    if not households and p.postal:
         keys.extend(f"wp:{w}|{p.postal}" for w in sorted(set(p.name_words)) if len(w) >= 3)
     if p.birth_date:
         # Without the name: a typo, a nickname or a placeholder leaves these standing.
@@ -83,6 +94,10 @@ def blocking_keys(
         keys.append(f"b:{_birth_key(p.birth_date)}")
         if p.postal:
             keys.append(f"bp:{_birth_key(p.birth_date)}|{p.postal}")
+    if not households:
+        street = _street_key(p)
+        if street:
+            keys.append(f"hs:{street}")
     house = _house_key(p)
     if house:
         keys.append(f"h:{house}")
@@ -122,13 +137,13 @@ def candidate_pairs(profiles: Sequence[Profile], generic: Mapping[str, frozenset
 
 
 def candidate_codes(
-    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], name_words: bool = False
+    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], households: bool = True
 ) -> tuple[array[int], int]:
     """``candidate_pairs``' pairs (i, j) as ``i * n + j`` (``n`` profiles), ascending, and
     the blocks skipped. A pair as two numbers in a tuple in a set weighs about 100 bytes
     and takes as long to make (2.5M pairs at 100k customers); as one number, a fraction."""
     n = len(profiles)
-    blocks, skipped = _blocks(profiles, generic, name_words)
+    blocks, skipped = _blocks(profiles, generic, households)
     # Per record, the later members of each of its blocks: its pairs, in order, are
     # those records sorted (one sort per record is cheaper than one of every pair).
     later: list[list[list[int]]] = [[] for _ in range(n)]
@@ -147,13 +162,13 @@ def candidate_codes(
 
 
 def _blocks(
-    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], name_words: bool = False
+    profiles: Sequence[Profile], generic: Mapping[str, frozenset[str]], households: bool = True
 ) -> tuple[list[list[int]], int]:
     """The blocks of two to ``MAX_BLOCK`` profiles (positions, ascending), and how many
     blocks were larger (skipped)."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(profiles):
-        for key in blocking_keys(p, generic, name_words):
+        for key in blocking_keys(p, generic, households):
             blocks[key].append(i)
     compared: list[list[int]] = []
     skipped = 0

@@ -264,9 +264,10 @@ def resolve(
     if not model.m_fitted:
         _fit(model, profiles, levels)
         if not model.households:
-            # Without households a name word shared in a postal code is worth comparing
-            # too (blocking_keys); its pairs are a superset of those fitted on.
-            pairs, skipped_blocks = candidate_codes(profiles, model.generic, name_words=True)
+            # Without households a name word shared in a postal code, and a house in any
+            # postal code, are worth comparing too (blocking_keys); its pairs are a
+            # superset of those fitted on.
+            pairs, skipped_blocks = candidate_codes(profiles, model.generic, households=False)
             levels = _levels(comparer, pairs, len(profiles), None)
     links = ScoredPairs(profiles, model, comparer)
     for done in range(0, len(pairs), PROGRESS_EVERY):

@@ -205,7 +205,7 @@ def test_without_households_a_name_word_in_a_postal_code_makes_a_candidate(
     generic = estimate_model(records).generic
     index = {p.key: i for i, p in enumerate(records)}
     code = index["x:a"] * len(records) + index["x:b"]
-    assert code in candidate_codes(records, generic, name_words=True)[0]
+    assert code in candidate_codes(records, generic, households=False)[0]
     assert code not in candidate_codes(records, generic)[0]
     together = [*_world(households=True), *pair]
     assert ("x:a", "x:b") not in resolve(together, estimate_model(together)).links

@@ -619,3 +619,19 @@ def test_without_households_a_strong_link_outweighs_a_little_evidence_against(
     assert apart_floor(link) == pytest.approx(AUTO_MERGE_WEIGHT - link.weight)
     clusters = [cl for cl in resolve(records, model).clusters if "crm:b" in cl]
     assert clusters == ([["crm:b", "crm:c"]] if against else [["crm:a", "crm:b", "crm:c"]])
+
+
+def test_without_households_one_house_in_two_postal_codes_is_compared() -> None:
+    """FEBRL's Kimmonth: one house (25 Grace Place), its postal code mistyped (2012,
+    2022), a given name replaced. Where the data hold households such pairs are
+    neighbours across towns and are not compared; where they hold none, they are."""
+    from identity.blocking import candidate_codes
+
+    amelia = _p("a:1", "Amelia Kimmonth", address="25 Grace Place Welikrak", postal_code="2012")
+    mitchell = _p("a:2", "Mitchell Kimmonth", address="25 Grace Place Welikeak",
+                  postal_code="2022")  # fmt: skip
+    records = [*_population(), amelia, mitchell]
+    n = len(records)
+    pair = (n - 2) * n + (n - 1)
+    assert pair in candidate_codes(records, {}, households=False)[0]
+    assert pair not in candidate_codes(records, {})[0]
