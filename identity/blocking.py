@@ -50,6 +50,24 @@ def _house_key(p: Profile) -> str | None:
     return f"{p.postal}|{street}"
 
 
+def _keys_without_households(p: Profile) -> list[str]:
+    """``blocking_keys``' keys for data without households: each name word with the
+    postal code and with the sound of the street's first word, and the house in any
+    postal code."""
+    keys: list[str] = []
+    words = sorted(w for w in set(p.name_words) if len(w) >= 3)
+    if p.postal:
+        keys.extend(f"wp:{w}|{p.postal}" for w in words)
+    street = _street_key(p)
+    if street:
+        keys.append(f"hs:{street}")
+    first = next((t for t in p.address if not t.isdigit()), "")
+    if first:
+        sound = phonetic_code(first)
+        keys.extend(f"ws:{w}|{sound}" for w in words)
+    return keys
+
+
 def _street_key(p: Profile) -> str | None:
     """House and unit numbers and the sound of the street's first word (no postal code)."""
     numbers = sorted(t for t in p.address if t.isdigit())
@@ -65,9 +83,11 @@ def blocking_keys(
     """A record's blocking keys. Where the data hold no households (``households``
     false) also each word of the name with the postal code (with households, a shared
     family name in a postal code is a household's), for data where a given name is often
-    written as another's; and the house without its postal code (house numbers and the
+    written as another's; the house without its postal code (house numbers and the
     sound of the street's first word: with households, neighbours across towns), for
-    data where a postal code is mistyped (2012 for 2022)."""
+    data where a postal code is mistyped (2012 for 2022); and each word of the name with
+    the sound of the street's first word, for a house number and postal code both
+    mistyped or missing."""
     keys = []
     email = p.email if p.email and p.email not in generic.get("email", ()) else None
     phone = p.phone if p.phone and p.phone not in generic.get("phone", ()) else None
@@ -85,8 +105,8 @@ def blocking_keys(
         keys.append(f"np:{p.name_key}|{p.postal}")
     if p.name_stem and "|" in p.name_stem:
         keys.append(f"ns:{p.name_stem}")
-    if not households and p.postal:
-        keys.extend(f"wp:{w}|{p.postal}" for w in sorted(set(p.name_words)) if len(w) >= 3)
+    if not households:
+        keys.extend(_keys_without_households(p))
     if p.birth_date:
         # Without the name: a typo, a nickname or a placeholder leaves these standing.
         # The birth date alone outgrows MAX_BLOCK at about a million records; with the
@@ -94,10 +114,6 @@ def blocking_keys(
         keys.append(f"b:{_birth_key(p.birth_date)}")
         if p.postal:
             keys.append(f"bp:{_birth_key(p.birth_date)}|{p.postal}")
-    if not households:
-        street = _street_key(p)
-        if street:
-            keys.append(f"hs:{street}")
     house = _house_key(p)
     if house:
         keys.append(f"h:{house}")

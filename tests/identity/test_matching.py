@@ -635,3 +635,18 @@ def test_without_households_one_house_in_two_postal_codes_is_compared() -> None:
     pair = (n - 2) * n + (n - 1)
     assert pair in candidate_codes(records, {}, households=False)[0]
     assert pair not in candidate_codes(records, {})[0]
+
+
+def test_without_households_a_name_word_on_one_street_is_compared() -> None:
+    """FEBRL's Nicole: no house number, the postal code mistyped (3044, 6069), the family
+    name replaced; her given name and her street remain."""
+    from identity.blocking import candidate_codes
+
+    brooker = _p("a:1", "Nicole Brooker", address="Mctaggart Crescent Moaa", postal_code="3044")
+    bridgeland = _p("a:2", "Nicole Bridgeland", address="Mctaggart Crescent Moama",
+                    postal_code="6069")  # fmt: skip
+    records = [*_population(), brooker, bridgeland]
+    n = len(records)
+    pair = (n - 2) * n + (n - 1)
+    assert pair in candidate_codes(records, {}, households=False)[0]
+    assert pair not in candidate_codes(records, {})[0]
