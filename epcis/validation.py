@@ -22,6 +22,7 @@ import jsonschema_rs
 from jsonschema import Draft7Validator
 
 from epcis.epc import canonical_epc
+from epcis.values import is_time
 from epcis.vocabulary import EVENT_TYPES, ROLES, cbv_value
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "epcis_schema" / "EPCIS-JSON-Schema.json"
@@ -179,7 +180,30 @@ def check_event(event: Any) -> list[str]:
             reasons.append(
                 f"{kind}: {value!r} is not a CBV {what} (write a custom one as a full URI)"
             )
-    return reasons + _identifier_reasons(event)
+    return reasons + _time_reasons(event) + _identifier_reasons(event)
+
+
+_TIMES = ("eventTime", "recordTime")
+
+
+def _time_reasons(event: dict[str, Any]) -> list[str]:
+    """A time must name an instant: GS1's schema says date-time, which its compiled check
+    (formats off) does not test — ``01/05/2024 10:00`` or hour 24 would be stored as sent
+    and break every later question by time."""
+    reasons = [
+        f"{name}: {value!r} is not an ISO 8601 date-time (e.g. 2024-05-01T10:00:00Z)"
+        for name in _TIMES
+        if isinstance(value := event.get(name), str) and not is_time(value)
+    ]
+    declared = event.get("errorDeclaration")
+    if isinstance(declared, dict):
+        value = declared.get("declarationTime")
+        if isinstance(value, str) and not is_time(value):
+            reasons.append(
+                f"errorDeclaration/declarationTime: {value!r} is not an ISO 8601 date-time "
+                "(e.g. 2024-05-01T10:00:00Z)"
+            )
+    return reasons
 
 
 def _identifier_reasons(event: dict[str, Any]) -> list[str]:

@@ -35,13 +35,34 @@ def utc_time(value: Any) -> str | None:
 
 
 def _utc_time(value: str) -> str:
+    moment = _instant(value)
+    if moment is None:
+        return value  # capture refused it (is_time); a query's own value: kept as asked
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _instant(value: str) -> datetime | None:
+    """The instant an ISO 8601 time names, in UTC (no offset: UTC); None when there is
+    none (not ISO 8601, no such day or hour, or beyond the calendar in UTC)."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value  # the schema checked the format; keep what was sent
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def is_time(value: str) -> bool:
+    """Whether ``utc_time`` reads ``value`` as an instant (rather than keep it as sent)."""
+    written = _WRITTEN_UTC.fullmatch(value)
+    if written is not None:
+        try:
+            datetime.fromisoformat(written.group(1))
+        except ValueError:
+            return False
+        return True
+    return _instant(value) is not None
 
 
 def json_text(value: Any) -> str | None:

@@ -231,3 +231,38 @@ def test_a_byte_order_mark_and_bytes_not_in_utf8_read_alike_by_file_and_http(
     [(n, parsed, err)] = list(read_documents(document))
     assert (n, err) == (1, None)
     assert parsed == {"events": [event]}
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("2024-05-01T10:00:00+02:00", True),
+        ("2024-05-01T10:00:00", True),  # no offset: read as UTC
+        ("2024-05-01", True),  # a day: its midnight, UTC
+        ("01/05/2024 10:00", False),
+        ("2024-13-01T00:00:00Z", False),
+        ("2024-05-01T24:00:00Z", False),
+        ("2024-05-01T10:00:00+2", False),
+        ("9999-12-31T23:59:59-01:00", False),  # past the calendar's end in UTC
+        ("", False),
+    ],
+)
+def test_an_event_time_must_name_an_instant(
+    written: str, kept: bool, store: GraphStore, tmp_path: Path
+) -> None:
+    """GS1's schema says date-time, which its compiled check (formats off) does not test:
+    a time that names no instant is refused with its reason, not stored as sent (where it
+    broke the shelf roll-ups that read its day)."""
+    for field in ("eventTime", "recordTime"):
+        event = {**full_event("ObjectEvent"), field: written}
+        reason = f"{field}: {written!r} is not an ISO 8601 date-time (e.g. 2024-05-01T10:00:00Z)"
+        assert (reason not in check_event(event)) == kept
+    declared = full_event("ObjectEvent")
+    declared["errorDeclaration"] = {**declared["errorDeclaration"], "declarationTime": written}
+    assert any("declarationTime" in r for r in check_event(declared)) != kept
+    rejects = RejectsFile(tmp_path / "rejects.jsonl", "generated", "epcis")
+    try:
+        summary = capture(store, parse_documents(json.dumps(event)), rejects)
+    finally:
+        rejects.close()
+    assert (summary.captured, summary.rejected) == ((1, 0) if kept else (0, 1))
