@@ -621,31 +621,30 @@ def test_without_households_a_strong_link_outweighs_a_little_evidence_against(
     assert clusters == ([["crm:b", "crm:c"]] if against else [["crm:a", "crm:b", "crm:c"]])
 
 
-def test_without_households_one_house_in_two_postal_codes_is_compared() -> None:
-    """FEBRL's Kimmonth: one house (25 Grace Place), its postal code mistyped (2012,
-    2022), a given name replaced. Where the data hold households such pairs are
-    neighbours across towns and are not compared; where they hold none, they are."""
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # FEBRL's Kimmonth: one house, its postal code mistyped, a given name replaced.
+        (("Amelia Kimmonth", "25 Grace Place Welikrak", "2012"),
+         ("Mitchell Kimmonth", "25 Grace Place Welikeak", "2022")),
+        # FEBRL's Nicole: no house number, the postal code mistyped, the family name
+        # replaced; her given name and her street remain.
+        (("Nicole Brooker", "Mctaggart Crescent Moaa", "3044"),
+         ("Nicole Bridgeland", "Mctaggart Crescent Moama", "6069")),
+    ],
+)  # fmt: skip
+def test_without_households_a_house_or_a_name_on_a_street_is_compared(
+    first: tuple[str, str, str], second: tuple[str, str, str]
+) -> None:
+    """Where the data hold households such pairs are neighbours or namesakes across towns
+    and are not compared; where they hold none, they are (blocking_keys)."""
     from identity.blocking import candidate_codes
 
-    amelia = _p("a:1", "Amelia Kimmonth", address="25 Grace Place Welikrak", postal_code="2012")
-    mitchell = _p("a:2", "Mitchell Kimmonth", address="25 Grace Place Welikeak",
-                  postal_code="2022")  # fmt: skip
-    records = [*_population(), amelia, mitchell]
-    n = len(records)
-    pair = (n - 2) * n + (n - 1)
-    assert pair in candidate_codes(records, {}, households=False)[0]
-    assert pair not in candidate_codes(records, {})[0]
-
-
-def test_without_households_a_name_word_on_one_street_is_compared() -> None:
-    """FEBRL's Nicole: no house number, the postal code mistyped (3044, 6069), the family
-    name replaced; her given name and her street remain."""
-    from identity.blocking import candidate_codes
-
-    brooker = _p("a:1", "Nicole Brooker", address="Mctaggart Crescent Moaa", postal_code="3044")
-    bridgeland = _p("a:2", "Nicole Bridgeland", address="Mctaggart Crescent Moama",
-                    postal_code="6069")  # fmt: skip
-    records = [*_population(), brooker, bridgeland]
+    records = [
+        *_population(),
+        *(_p(f"a:{n}", name, address=address, postal_code=postal)
+          for n, (name, address, postal) in enumerate((first, second))),
+    ]  # fmt: skip
     n = len(records)
     pair = (n - 2) * n + (n - 1)
     assert pair in candidate_codes(records, {}, households=False)[0]
