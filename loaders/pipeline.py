@@ -6,14 +6,18 @@ File loads (``ckb load``) and pushed records (``POST /ingest/{kind}``) both come
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graph import clock
 from graph.embedded import EmbeddedStore, StagedRel
+from graph.embedded.texts import loads
 from graph.errors import CkbError
 from graph.memory import gc_paused
 from graph.store import GraphStore, TransactionGroups
@@ -26,7 +30,7 @@ from loaders.record_rows import GOLDEN_INDEX, CustomerKey, GraphRows, Kind, Prop
 from loaders.references import existing_refs, golden_ids, resolve_customers, unknown_reasons
 from loaders.rejects import RejectsFile, RejectSink
 from loaders.reloads import complete_match_keys, known_records, reloaded
-from loaders.sources import RawRecord, read_records
+from loaders.sources import RawRecord, open_binary, read_records
 from loaders.staging import StagedBatch, Stager, without_repeats
 
 DEFAULT_BATCH = 5000
@@ -121,6 +125,9 @@ class Loader:
             store if isinstance(store, EmbeddedStore) and kind.customers_required else None
         )
         self._stager = Stager(self.now) if self._staging_store is not None else None
+        # Records the load is about to read (a file's lines), 0 when unknown: with enough
+        # of them a label's scattered indexes are built after the load, not row by row.
+        self.expected = 0
 
     @property
     def staging_now(self) -> str | None:
@@ -152,6 +159,29 @@ class Loader:
         records: rejects it cannot show here are left in ``deferred`` by line)."""
         started = time.perf_counter()
         pending = iter(batches)
+        with gc_paused():  # as for every batch (_run_groups)
+            first = next(pending, None)
+        deferred_labels = self._defer_indexes(first) if first is not None else []
+        pending = itertools.chain([first] if first is not None else [], pending)
+        del first  # the chain holds it until the loop frees it
+        try:
+            self._run_groups(pending, summary, on_batch)
+        except BaseException:
+            # Built back here if the store lets us; else by the next process to open it
+            # (graph/embedded/store.py): the load's own error is the one to report.
+            with contextlib.suppress(CkbError, sqlite3.Error):
+                self._restore_indexes(deferred_labels)
+            raise
+        self._restore_indexes(deferred_labels)
+        summary.seconds += time.perf_counter() - started
+        return summary
+
+    def _run_groups(
+        self,
+        pending: Iterator[CheckedBatch | StagedBatch],
+        summary: LoadSummary,
+        on_batch: Callable[[int], None] | None,
+    ) -> None:
         with TransactionGroups(self.store, GROUP_SECONDS) as transactions:
             while True:
                 # A batch is thousands of acyclic containers alive at once (records,
@@ -170,8 +200,33 @@ class Loader:
                     del checked
                 if on_batch:
                     on_batch(read)
-        summary.seconds += time.perf_counter() - started
-        return summary
+
+    def _defer_indexes(self, first: CheckedBatch | StagedBatch) -> list[str]:
+        """The labels whose scattered property indexes the store defers for this load
+        (``EmbeddedStore.defer_indexes``), judged by the first batch: how many nodes of
+        each label the load is about to add (the file's records, ``expected``, in the
+        batch's proportion) and how its rows' values spread."""
+        store = self.store
+        if not isinstance(store, EmbeddedStore) or not self.expected or not first.read:
+            return []
+        rows: dict[str, list[Mapping[str, object]]] = {}
+        if isinstance(first, StagedBatch):
+            for label, staged in first.nodes.items():
+                rows[label] = [loads(fresh) for _, _, _, fresh in staged]
+        else:
+            for checked in first.valid:
+                for label, props in checked.nodes:
+                    rows.setdefault(label, []).append(props)
+        return [
+            label
+            for label, sample in rows.items()
+            if store.defer_indexes(label, self.expected * len(sample) // first.read, sample)
+        ]
+
+    def _restore_indexes(self, labels: list[str]) -> None:
+        for label in labels:
+            assert isinstance(self.store, EmbeddedStore)  # only its loads defer indexes
+            self.store.restore_indexes(label)
 
     def _load_checked(self, checked: CheckedBatch | StagedBatch, summary: LoadSummary) -> None:
         self._pending = []
@@ -358,6 +413,8 @@ def load_file(
     sink = RejectsFile(rejects_path, str(path), kind.name)
     summary = LoadSummary(kind.name, system, str(path), rejects_path=rejects_path)
     loader = Loader(store, kind, system, sink, batch_size=batch_size, now=now)
+    if isinstance(store, EmbeddedStore):
+        loader.expected = _line_count(path)
     try:
         if worth_parallel(path):
             checked = checked_batches(
@@ -378,6 +435,15 @@ def load_file(
     if summary.read == 0:
         summary.empty = "only a header" if whole.has_text else "empty"
     return summary
+
+
+def _line_count(path: Path) -> int:
+    """Lines of the file: its records, near enough (a header, a quoted line break)."""
+    lines = 0
+    with open_binary(path) as binary:
+        while chunk := binary.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
 
 
 def default_rejects_path(path: Path) -> Path:
