@@ -361,6 +361,19 @@ class Neo4jStore(StoreAdapter):
         found = self.neighbours_many(label, keys, rel_type, direction, other_label, limit)
         return {key: [n.node for n in near] for key, near in found.items()}
 
+    def neighbour_keys_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[str]]:
+        # As neighbour_nodes_many: one statement per shape, the round trip dominates.
+        found = self.neighbours_many(label, keys, rel_type, direction, other_label, limit)
+        return {key: [n.node.key for n in near] for key, near in found.items()}
+
     def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
         self._schema.node(label)
         found: dict[str, list[Edge]] = {}

@@ -239,6 +239,20 @@ class GraphStore(Protocol):
         reads that use no relationship property, which a store may then not build."""
         ...
 
+    def neighbour_keys_many(
+        self,
+        label: str,
+        keys: Sequence[str],
+        rel_type: str,
+        direction: Direction = "out",
+        other_label: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, list[str]]:
+        """The other ends' keys only of ``neighbours_many`` for one relationship type one
+        way, in its order: for batch jobs that need neither the relationship nor the node
+        at its other end (the customer each source record resolves to)."""
+        ...
+
     def relationships_of(self, label: str, keys: Sequence[str]) -> dict[str, list[Edge]]:
         """Every relationship touching each node, in both directions, ordered as
         ``neighbours`` orders them. The other ends are named in the edges, not read: for

@@ -12,14 +12,14 @@ and changes nothing. Splitting a customer is a person's decision (unmerge), not 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from graph import clock
 from graph.algorithms import linked_groups
 from graph.memory import gc_paused
-from graph.store import Edge, GraphStore, Node, TransactionGroups
+from graph.store import GraphStore, Node, TransactionGroups
 from identity.clustering import Resolution, resolve
 from identity.matching import Link
 from identity.merge import merge_customers
@@ -47,30 +47,20 @@ class ResolveSummary:
 
 
 def source_records(store: GraphStore, batch: int = 5000) -> Iterator[tuple[Node, str | None]]:
-    """Every source record with the customer it resolves to, a page at a time."""
+    """Every source record with the customer it resolves to (its first RESOLVED_TO in the
+    port's order), a page at a time."""
     after: str | None = None
     while keys := store.keys_page("SourceRecord", after, batch):
         after = keys[-1]
         nodes = store.get_nodes("SourceRecord", keys)
-        # The relationships name the customer without reading it (neighbours would).
-        edges = store.relationships_of("SourceRecord", keys)
+        # The customers' keys alone: neither the links nor the customers are read.
+        owners = store.neighbour_keys_many(
+            "SourceRecord", keys, "RESOLVED_TO", "out", "Customer", limit=1
+        )
         for key in keys:
             if key in nodes:
-                yield nodes[key], _owner(key, edges.get(key, ()))
-
-
-def _owner(record: str, edges: Iterable[Edge]) -> str | None:
-    """The customer a record resolves to: its first RESOLVED_TO in the port's order, as
-    ``neighbours(..., "RESOLVED_TO", "out", "Customer", limit=1)`` would name it."""
-    for edge in edges:
-        if (
-            edge.type == "RESOLVED_TO"
-            and edge.dst_label == "Customer"
-            and edge.src_label == "SourceRecord"
-            and edge.src_key == record
-        ):
-            return edge.dst_key
-    return None
+                owner = owners.get(key)
+                yield nodes[key], owner[0] if owner else None
 
 
 # How a long run reports how far it got: (phase, done, total). Within a phase ``done`` only

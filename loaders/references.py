@@ -14,12 +14,12 @@ def resolve_customers(store: GraphStore, keys: set[CustomerKey]) -> dict[Custome
     resolved: dict[CustomerKey, str] = {}
     by_source = {k.source_key: k for k in keys if k.source_key}
     if by_source:
-        # The links alone, not the customers at their ends: only their keys are needed.
-        links = store.relationships_of("SourceRecord", list(by_source))
-        for source_key, edges in links.items():
-            golden = next((e.dst_key for e in edges if e.type == "RESOLVED_TO"), None)
-            if golden is not None:
-                resolved[by_source[source_key]] = golden
+        # The customers' keys alone: neither the links nor the customers are read.
+        owners = store.neighbour_keys_many(
+            "SourceRecord", list(by_source), "RESOLVED_TO", "out", "Customer", limit=1
+        )
+        for source_key, customers in owners.items():
+            resolved[by_source[source_key]] = customers[0]
     by_golden = {k.golden_id: k for k in keys if k.golden_id}
     if by_golden:
         existing = store.get_nodes("Customer", list(by_golden))
@@ -28,9 +28,9 @@ def resolve_customers(store: GraphStore, keys: set[CustomerKey]) -> dict[Custome
         retired = [g for g in by_golden if g not in existing]
         if retired:
             # A merged-away ID still resolves, to the customer that absorbed it.
-            aliases = store.neighbours_many("CustomerAlias", retired, "ALIAS_OF", limit=1)
-            for alias, found in aliases.items():
-                resolved[by_golden[alias]] = found[0].node.key
+            aliases = store.neighbour_keys_many("CustomerAlias", retired, "ALIAS_OF", limit=1)
+            for alias, survivors in aliases.items():
+                resolved[by_golden[alias]] = survivors[0]
     return resolved
 
 

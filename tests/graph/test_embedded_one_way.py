@@ -73,11 +73,16 @@ def test_one_way_reads_answer_as_the_general_statement(
         nodes = one_way_graph.neighbour_nodes_many(label, keys, rel_type, direction, other, limit)
         assert nodes == {k: [n.node for n in near] for k, near in expected.items()}
         assert list(nodes) == list(expected)
+        others = one_way_graph.neighbour_keys_many(label, keys, rel_type, direction, other, limit)
+        assert others == {k: [n.node.key for n in near] for k, near in expected.items()}
+        assert list(others) == list(expected)
     assert general(one_way_graph, label, every, rel_type, direction, other, limit), (
         "the fixture holds each shape"
     )
     # The one-way statement answered, not the general one.
-    assert ("one way", label, rel_type, direction == "out", other, True) in one_way_graph._sql_cache
+    assert ("one way", label, rel_type, direction == "out", other, True, False) in (
+        one_way_graph._sql_cache
+    )
 
 
 @pytest.mark.parametrize("limit", [1, 5, 65, 66, 67, 1000])
@@ -90,6 +95,8 @@ def test_a_node_with_many_neighbours_keeps_the_first_by_key(
         assert found == general(one_way_graph, "Customer", keys, *ask, limit)  # type: ignore[arg-type]
         nodes = one_way_graph.neighbour_nodes_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
         assert nodes == {k: [n.node for n in near] for k, near in found.items()}
+        others = one_way_graph.neighbour_keys_many("Customer", keys, *ask, limit=limit)  # type: ignore[arg-type]
+        assert others == {k: [n.node.key for n in near] for k, near in found.items()}
         tops = [n.node.key for n in found["dan"]]
         assert tops == sorted(tops)
         assert len(tops) == min(limit, 66)

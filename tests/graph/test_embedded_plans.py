@@ -352,6 +352,8 @@ def _workload(store: EmbeddedStore) -> None:  # noqa: PLR0915 - every read the p
     assert store.neighbour_nodes_many("Customer", ["c0001"], "HOLDS", other_label="Holding")
     assert store.neighbour_nodes_many("Household", ["hh001"], "MEMBER_OF", "in")
     assert store.neighbour_nodes_many("Customer", ["c0003"], direction="both")
+    assert store.neighbour_keys_many("Customer", ["c0000", "c0001"], "HOLDS", limit=1)
+    assert store.neighbour_keys_many("Customer", ["c0001"], "HOLDS", other_label="Holding")
     edges = store.relationships_of("Customer", ["c0003", "c0004", "absent"])
     assert set(edges) == {"c0003", "c0004"}
 

@@ -110,6 +110,10 @@ def test_neighbour_nodes_many_are_the_neighbours_other_ends(store: GraphStore) -
         near = store.neighbours_many("Customer", keys, rel_type, direction, other, limit)  # type: ignore[arg-type]
         assert found == {k: [n.node for n in ns] for k, ns in near.items()}
         assert list(found) == list(near)
+        if rel_type is not None:
+            others = store.neighbour_keys_many("Customer", keys, rel_type, direction, other, limit)  # type: ignore[arg-type]
+            assert others == {k: [n.node.key for n in ns] for k, ns in near.items()}
+            assert list(others) == list(near)
     assert [n.key for n in store.neighbour_nodes_many("Customer", ["a"], "HOLDS")["a"]] == [
         "acc1",
         "acc2",
