@@ -85,13 +85,10 @@ def explain_pair(store: GraphStore, first: str, second: str, today: date) -> Pai
 
 
 def _u(model: Model, field: str, level: str, a: Profile, b: Profile) -> float:
-    if field == "name" and level == "exact" and a.name_key in model.name_share:
-        return model.name_share[a.name_key]
+    named = model.name_u(level, a) if field == "name" else None
+    if named is not None:
+        return named
     u = model.u.get(field, {}).get(level, 0.0)
-    if field == "name" and level == "swapped" and a.name_key in model.name_share:
-        # The name's share, as rarely swapped as random pairs say (Model.weight).
-        exact = model.u.get(field, {}).get("exact")
-        return model.name_share[a.name_key] * u / exact if exact else u
     if field == "name" and level == "other_given":
         # As the shared word's rarity makes it (Model.shared_word_bits).
         return u / 2 ** model.shared_word_bits(shared_words(a, b))

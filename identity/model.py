@@ -128,24 +128,30 @@ class Model:
     def weight(self, field_name: str, level: str | None, a: Profile) -> float:
         if level is None:
             return 0.0
-        if level == "exact":
-            if field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
-                return 0.0
-            if field_name == "name" and a.name_key:
-                u = max(self.name_share.get(a.name_key, U_FLOOR), U_FLOOR)
-                return math.log2(self.m[field_name][level] / u)
-        elif level == "swapped" and field_name == "name" and a.name_key:
-            # Term frequency too: the name's share, times how much rarer two random
-            # records' names are swapped than the same.
-            names = self.u.get("name", {})
-            if "swapped" not in names:
+        if level == "exact" and field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
+            return 0.0
+        if field_name == "name":
+            if level == "swapped" and "swapped" not in self.u.get("name", {}):
                 # A model stored before names had the level weighed them as the same.
                 return self.weight(field_name, "exact", a)
-            if names.get("exact"):
-                order = names["swapped"] / names["exact"]
-                u = max(self.name_share.get(a.name_key, U_FLOOR) * order, U_FLOOR)
+            u = self.name_u(level, a)
+            if u is not None:
                 return math.log2(self.m[field_name][level] / u)
         return self._level_weight(field_name, level)
+
+    def name_u(self, level: str, a: Profile) -> float | None:
+        """The term-frequency u of an exact or swapped name: the share of records
+        carrying ``a``'s name (swapped: times how much rarer random pairs carry one name
+        in two orders than in one); None for another level, or no name."""
+        if not a.name_key or level not in ("exact", "swapped"):
+            return None
+        share = self.name_share.get(a.name_key, U_FLOOR)
+        if level == "swapped":
+            names = self.u.get("name", {})
+            if not names.get("exact") or "swapped" not in names:
+                return None
+            share *= names["swapped"] / names["exact"]
+        return max(share, U_FLOOR)
 
     def _fs_weight(self, field_name: str, level: str) -> float:
         """``log2(m / u)`` of a level; 0 for a level the stored model has no estimate for
