@@ -186,10 +186,10 @@ class PairScorer:
     Levels come from a ``Comparer`` (each field compared once per distinct pair of
     values). A pair's weight, rule and evidence follow from its levels and, of the
     first record, only what ``_weigh`` reads of it: its exact-name weight (term
-    frequency, when the names agree exactly or are swapped) and whether its email, phone and address
-    are generic; and, when the names share a word under another given name, that word's
-    weight (once per pair of names). A few thousand such outcomes cover millions of
-    pairs: each is worked out once."""
+    frequency, when the names agree exactly or are swapped) and whether its email, phone
+    and address are generic; and, when the names share a word under another given name,
+    that word's weight (once per pair of names). A few thousand such outcomes cover
+    millions of pairs: each is worked out once."""
 
     def __init__(
         self,
