@@ -113,7 +113,11 @@ class Model:
         """The weight of ``other_given`` between names sharing the words ``shared``."""
         weight = self._fs_weight("name", "other_given") + self.shared_word_bits(shared)
         if self.households:
-            # Relatives at most: see _level_weight.
+            # A family name shared, the given name another: relatives at most, never more
+            # alike than wholly different names (where few share a family name, u is tiny
+            # and the ratio alone would count it as agreement). Where the data hold no
+            # households, a given name written as another's is one person's as often as
+            # the fitted m says: the shared family name counts.
             weight = min(weight, self._level_weight("name", "different"))
         return weight
 
@@ -164,14 +168,10 @@ class Model:
     def _level_weight(self, field_name: str, level: str) -> float:
         found = self._weights.get((field_name, level))
         if found is None:
-            found = self._fs_weight(field_name, level)
-            if level == "other_given" and self.households:
-                # A family name shared, the given name another: relatives at most, never
-                # more alike than wholly different names (where few share a family name,
-                # u is tiny and the ratio alone would count it as agreement). Where the
-                # data hold no households, a given name written as another's is one
-                # person's as often as the fitted m says: the shared family name counts.
-                found = min(found, self._level_weight(field_name, "different"))
+            if field_name == "name" and level == "other_given":
+                found = self.other_given_weight(())  # no shared word known: no rarity
+            else:
+                found = self._fs_weight(field_name, level)
             self._weights[(field_name, level)] = found
         return found
 
