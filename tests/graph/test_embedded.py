@@ -322,3 +322,54 @@ def test_a_label_new_to_the_file_gets_a_code_and_its_indexes(tmp_path: Path) -> 
         store.delete_nodes("Gadget", ["g1", "g2"])
     with EmbeddedStore(path) as store:  # the older model still reads the file
         assert _snapshot(store) == before
+
+
+def _terms(path: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT t.term, n.key FROM terms AS t LEFT JOIN nodes AS n ON n.id = t.node "
+            "ORDER BY 1, 2"
+        ).fetchall()
+
+
+def test_a_deleted_node_takes_exactly_its_terms(tmp_path: Path) -> None:
+    # Terms are deleted by key from the values the node holds (no index by node): a
+    # node whose terms changed over updates leaves none behind, and a later node given
+    # the deleted one's row ID (SQLite reuses the highest) inherits none.
+    path = tmp_path / "s.sqlite"
+    with EmbeddedStore(path) as store:
+        store.upsert_nodes(
+            "Customer",
+            [
+                {"id": "a", "name_keys": "ann anne"},
+                {"id": "b", "name_keys": "bob anne"},
+                {"id": "c", "name_keys": "cy"},
+            ],
+        )
+        store.upsert_nodes("Customer", [{"id": "b", "name_keys": "rob bob"}])
+        store.upsert_nodes("Customer", [{"id": "c", "name_keys": None}])
+        store.upsert_nodes("Customer", [{"id": "c", "name_keys": "cyd"}])
+        store.delete_nodes("Customer", ["b", "c"])
+        assert _terms(path) == [("ann", "a"), ("anne", "a")]
+        store.upsert_nodes("Customer", [{"id": "d", "name_keys": "dee"}])
+        assert [n.key for n, _ in store.find_terms("Customer", "name_keys", ["cyd", "rob"])] == []
+        assert [n.key for n, _ in store.find_terms("Customer", "name_keys", ["anne", "dee"])] == [
+            "a",
+            "d",
+        ]
+        assert all(key is not None for _, key in _terms(path))
+
+
+def test_a_writer_drops_the_retired_node_index_of_terms(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with EmbeddedStore(path) as store:
+        store.upsert_nodes("Customer", [{"id": "a", "name_keys": "ann"}])
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE INDEX terms_node ON terms (node)")
+    with EmbeddedStore(path) as store:
+        store.delete_nodes("Customer", ["a"])
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'terms_node'"
+        ).fetchone() == (0,)
+    assert _terms(path) == []
