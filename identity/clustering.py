@@ -31,6 +31,7 @@ from identity.matching import (
     worth_review,
 )
 from identity.model import Model, estimate_model
+from identity.parallel import chunked
 from identity.profile import Profile
 
 MAX_CLUSTER = 50
@@ -395,17 +396,22 @@ def _levels(
     n: int,
     compared: Callable[[int, int], None] | None,
 ) -> array[int]:
-    """Each candidate pair's levels (``Comparer.codes``), in the pairs' order."""
-    levels = array("H")
-    for done in range(0, len(pairs), PROGRESS_EVERY):
-        if compared is not None:
-            compared(done, len(pairs))
-        chunk = pairs[done : done + PROGRESS_EVERY]
-        levels.extend(
-            comparer.codes(list(map(floordiv, chunk, repeat(n))), list(map(mod, chunk, repeat(n))))
-        )
+    """Each candidate pair's levels (``Comparer.codes``), in the pairs' order; from
+    ``PARALLEL_LEAST`` pairs on (20k customers and more), chunks shared with forked
+    processes (identity/parallel.py)."""
+
+    def chunk_levels(start: int, stop: int) -> array[int]:
+        chunk = pairs[start:stop]
+        firsts, seconds = list(map(floordiv, chunk, repeat(n))), list(map(mod, chunk, repeat(n)))
+        return array("H", comparer.codes(firsts, seconds))
+
+    total = len(pairs)
     if compared is not None:
-        compared(len(pairs), len(pairs))
+        compared(0, total)
+    done = None if compared is None else lambda stop: compared(stop, total)
+    levels = array("H")
+    for part in chunked(chunk_levels, total, PROGRESS_EVERY, done):
+        levels.extend(part)
     return levels
 
 
