@@ -76,12 +76,7 @@ class Writes(Rollups):
             return UpsertResult(received=received, applied=0, created=0)
         terms = self._term_props[label]
         # Term-indexed labels return what changed, to re-index those rows' terms.
-        returning = (
-            " RETURNING id, "
-            + ", ".join(f"CASE {type_expr(p)} WHEN 'text' THEN {value_expr(p)} END" for p in terms)
-            if terms
-            else ""
-        )
+        returning = " RETURNING id, " + _term_values(terms) if terms else ""
         with self._writing() as conn:
             conn.execute("DELETE FROM temp.stage_nodes")
             conn.executemany(
@@ -298,13 +293,11 @@ class Writes(Rollups):
         if not terms:
             return
         fields = [self._codes.fields[term_field(label, p)] for p in terms]
-        values = ", ".join(
-            f"CASE {type_expr(p)} WHEN 'text' THEN {value_expr(p)} END" for p in terms
-        )
         gone = [
             (field, term, row[0])
             for row in conn.execute(
-                f"SELECT id, {values} FROM nodes WHERE id IN (SELECT id FROM temp.stage_ids)"
+                f"SELECT id, {_term_values(terms)} FROM nodes "
+                "WHERE id IN (SELECT id FROM temp.stage_ids)"
             )
             for field, value in zip(fields, row[1:], strict=True)
             for term in split_terms(value)
@@ -346,3 +339,9 @@ def _key_order(rows: list[tuple[int, str, int]]) -> None:
     (2.8M terms: 1.5 s against 4.1 s)."""
     rows.sort(key=itemgetter(1))
     rows.sort(key=itemgetter(0))
+
+
+def _term_values(terms: Sequence[str]) -> str:
+    """SQL selecting each term-indexed property's value where it is text (terms are
+    indexed from text values only), else null."""
+    return ", ".join(f"CASE {type_expr(p)} WHEN 'text' THEN {value_expr(p)} END" for p in terms)
