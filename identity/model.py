@@ -267,9 +267,11 @@ def word_shares(profiles: Sequence[Profile]) -> tuple[dict[str, float], float]:
     if not n:
         return {}, 0.0
     counts = Counter(w for p in profiles for w in set(p.name_words))
-    shares = [c / n for c in counts.values()]
-    total = sum(shares)
-    shared = sum(f * f for f in shares) / total if total else 0.0
+    # sum(f^2) / sum(f) with f = c / n, in integers: a float sum's last digit depends on
+    # the order of the words, which is the order of a set of strings and so changes with
+    # the process's hash seed; the model's digest would then call an unchanged model new.
+    total = sum(counts.values())
+    shared = sum(c * c for c in counts.values()) / (n * total) if total else 0.0
     # Rarer words than this all add SHARED_WORD_BITS: they need not be kept.
     least = shared / 2**SHARED_WORD_BITS
     return {w: c / n for w, c in counts.items() if c / n > least}, shared

@@ -43,6 +43,17 @@ def _estimate(model: Model) -> dict[str, PropertyValue]:
     }
 
 
+def model_digest(model: Model) -> str:
+    """What tells two models apart: a hash of what they store but their version."""
+    return _digest(_estimate(model))
+
+
+def _digest(estimate: dict[str, PropertyValue]) -> str:
+    return hashlib.blake2b(
+        orjson.dumps(estimate, option=orjson.OPT_SORT_KEYS), digest_size=8
+    ).hexdigest()
+
+
 def stored_version(store: GraphStore) -> int:
     """The current model's version; 0 before the first ``ckb resolve``."""
     node = store.get_node("MatchModel", MODEL_ID)
@@ -56,12 +67,12 @@ def save_model(store: GraphStore, model: Model) -> int:
     MergeEvent.model_version); the same model again writes nothing (re-running ``ckb
     resolve`` on unchanged data) and keeps its version."""
     estimate = _estimate(model)
-    digest = hashlib.blake2b(orjson.dumps(estimate, option=orjson.OPT_SORT_KEYS), digest_size=8)
+    digest = _digest(estimate)
     current = store.get_node("MatchModel", MODEL_ID)
     version = model_of(current).version if current is not None else 0
-    if current is None or current.props.get("digest") != digest.hexdigest():
+    if current is None or current.props.get("digest") != digest:
         version += 1
-    row = {**estimate, "digest": digest.hexdigest(), "version": version}
+    row = {**estimate, "digest": digest, "version": version}
     touch = {"estimated_at": clock.now_iso_precise()}
     store.upsert_nodes("MatchModel", [{"id": MODEL_ID, **row}], touch=touch)
     store.upsert_nodes("MatchModel", [{"id": version_id(version), **row}], touch=touch)
