@@ -654,6 +654,11 @@ _NODES = (
                 "share of the word two random records' names share, on average",
             ),
             _p("records", "int", "source records it was estimated on"),
+            _p(
+                "address_shares",
+                "json string",
+                "share of the records at each address many people share, by a hash of it",
+            ),
             _p("estimated_at", "datetime string"),
         ),
         provenance=False,

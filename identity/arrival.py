@@ -77,6 +77,12 @@ def resolve_arrival(
     return Arrival(record_key, own, "singleton", False, review)
 
 
+def scoring_model(store: GraphStore, p: Profile, model: Model) -> Model:
+    """The stored ``model`` as a record ``p`` is weighed with on arrival: knowing which of
+    its identifiers are generic in the store now, and its name's frequency."""
+    return _candidates(store, p, model)[1]
+
+
 def _candidates(store: GraphStore, p: Profile, model: Model) -> tuple[dict[str, Node], Model]:
     """The records sharing a match key with the newcomer, and the model to score them
     with: the stored one, knowing the newcomer's name's frequency (kept on ``model``) and

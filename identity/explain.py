@@ -7,6 +7,7 @@ from datetime import date
 
 from graph.errors import CkbError
 from graph.store import GraphStore
+from identity.arrival import scoring_model
 from identity.blocking import term
 from identity.matching import (
     AUTO_MERGE_WEIGHT,
@@ -49,8 +50,10 @@ def explain_pair(store: GraphStore, first: str, second: str, today: date) -> Pai
         raise ResolveError(
             f"no source record {missing[0]!r}: name records as system:id, e.g. billing:B123"
         )
-    model = load_model(store)
     a, b = (profile(k, found[k].props, today) for k in (first, second))
+    # As a record arriving now is weighed: its generic email and phone found in the store
+    # (a batch run finds them in its records; the model does not keep them).
+    model = scoring_model(store, a, load_model(store))
     if a.name_key and a.name_key == b.name_key:
         # The name's frequency, as a record arriving now would be weighed (arrival.py).
         carriers = store.find_terms(
@@ -89,6 +92,11 @@ def _u(model: Model, field: str, level: str, a: Profile, b: Profile) -> float:
     if named is not None:
         return named
     u = model.u.get(field, {}).get(level, 0.0)
+    if level == "exact" and field in ("email", "phone", "address") and model.is_generic(field, a):
+        # The u its weight stands for (Model.generic_address_weight): m where it weighs
+        # nothing (a generic email or phone).
+        m = model.m[field][level]
+        return m / 2 ** model.weight(field, level, a)
     if field == "name" and level == "other_given":
         # As the shared word's rarity makes it (Model.shared_word_bits).
         return u / 2 ** model.shared_word_bits(shared_words(a, b))

@@ -208,7 +208,21 @@ class PairScorer:
         self._other_given: dict[tuple[int, int], int] = {}
         self._other_given_numbers: dict[float, int] = {}
         self._other_given_weights: dict[int, float] = {}
-        self._generic = [model.generic_bits(p) for p in profiles]
+        # A record's generic bits, and for a generic address the number of what agreeing
+        # on it weighs (its share of the records), above every name number.
+        addresses: dict[float, int] = {}
+        self._generic = [
+            bits
+            + (
+                _GENERIC_ADDRESS
+                * addresses.setdefault(
+                    round(model.generic_address_weight(p), 3), len(addresses) + 1
+                )
+                if bits & 4
+                else 0
+            )
+            for bits, p in zip(map(model.generic_bits, profiles), profiles, strict=True)
+        ]
         # Each record's exact-name weight, numbered (as a multiple of 8, above the
         # generic bits): a name's records share it.
         numbers: dict[float, int] = {}
@@ -284,7 +298,7 @@ class PairScorer:
         levels = dict(zip(FIELDS, DECODED[code], strict=True))
         other_given = None
         if _OTHER_GIVEN_FIRST <= code < _OTHER_GIVEN_END:
-            other_given = self._other_given_weights[key // _CODES & ~7]
+            other_given = self._other_given_weights[key // _CODES % _GENERIC_ADDRESS & ~7]
         total, rule, evidence = _weigh(levels, self._profiles[i], self._model, other_given)
         return total, rule, evidence, rule != "probabilistic" or total >= self._keep
 
@@ -303,6 +317,8 @@ _NAME_SAME_END = DECODED.index(("close", None, None, None, None, None))
 if DECODED[_NAME_SAME_END - 1][0] != "swapped":
     raise ImportError("PairScorer reads exact and swapped names as neighbouring levels")
 _CODES = len(DECODED)
+# Above every exact-name and other-given number (multiples of 8 below it).
+_GENERIC_ADDRESS = 2**40
 _OTHER_GIVEN_FIRST = DECODED.index(("other_given", None, None, None, None, None))
 _OTHER_GIVEN_END = _OTHER_GIVEN_FIRST + len(DECODED) // len(LEVELS["name"])
 

@@ -40,6 +40,7 @@ def _estimate(model: Model) -> dict[str, PropertyValue]:
         "word_share": orjson.dumps(model.word_share, option=orjson.OPT_SORT_KEYS).decode(),
         "shared_word_share": model.shared_word_share,
         "records": model.records,
+        "address_shares": orjson.dumps(model.address_shares, option=orjson.OPT_SORT_KEYS).decode(),
     }
 
 
@@ -115,6 +116,10 @@ def model_of(node: Node | None) -> Model:
     words, shared = node.props.get("word_share"), node.props.get("shared_word_share")
     if isinstance(words, str) and isinstance(shared, float):
         model.word_share, model.shared_word_share = orjson.loads(words), shared
+    # And before a generic address weighed by its share: none known.
+    shares = node.props.get("address_shares")
+    if isinstance(shares, str):
+        model.address_shares = orjson.loads(shares)
     # Stored before models had versions: the first.
     version = node.props.get("version")
     model.version = version if isinstance(version, int) else 1

@@ -567,8 +567,9 @@ def test_a_model_from_before_the_swapped_level_weighs_a_swap_as_the_same_name() 
 
 def test_records_at_a_generic_address_get_no_household_correction() -> None:
     """A care home's 30 residents are no household: two records of one name there, born
-    years apart, weigh their name and birth dates as anywhere, not as a parent and child
-    of one name at home (``household: namesakes``)."""
+    years apart, weigh their name and birth dates as anywhere (and the address by its
+    share of the records), not as a parent and child of one name at home (``household:
+    namesakes``)."""
     residents = [
         _p(f"crm:r{i}", f"Resident{chr(97 + i % 26)} Family{chr(97 + i // 26)}",
            address="8203 West Farwell Avenue", postal_code="60645")
@@ -586,9 +587,12 @@ def test_records_at_a_generic_address_get_no_household_correction() -> None:
     assert model.is_generic("address", care[0])
     at_care_home = score(*care, model)
     assert "household" not in at_care_home.evidence
-    assert at_care_home.evidence["address"] == ("exact", 0.0)
+    # The address weighs as its share of the records says (test_generic_address.py).
+    shared = model.generic_address_weight(care[0])
+    assert 0 < shared < model.weight("address", "exact", home[0])
+    assert at_care_home.evidence["address"] == ("exact", round(shared, 3))
     assert at_care_home.weight == pytest.approx(
-        at_care_home.evidence["name"][1] + at_care_home.evidence["birth_date"][1], abs=0.002
+        sum(at_care_home.evidence[f][1] for f in ("name", "birth_date", "address")), abs=0.003
     )
     assert score(*home, model).evidence["household"][0] == "namesakes"  # a home is one
 
