@@ -213,9 +213,11 @@ class Model:
         value = _identifiers(a)[field_name]
         if value is None:
             return False
-        if value in self.generic.get(field_name, frozenset()):
-            return True
-        return field_name == "address" and address_term(a) in self.address_shares
+        found = self.generic.get(field_name)
+        if found is not None:  # a batch run's own (the shares are made from them)
+            return value in found
+        shares = self.address_shares
+        return field_name == "address" and bool(shares) and address_term(a) in shares
 
 
 def _address_key(p: Profile) -> str | None:
