@@ -286,14 +286,24 @@ PLACEHOLDER_NAMES = frozenset(
         "man of the house", "lady of the house", "woman of the house",
         "head of household", "head of house", "sir or madam", "sir madam",
         "baby boy", "baby girl", "male child", "female child", "boy child", "girl child",
+        "of the house", "of house", "the house", "of the home", "man of", "man of the",
+        "man in the", "lady of", "lady of the", "lady in the", "gentleman of", "son of",
+        "daughter of", "de la casa", "de casa", "no last name", "last name", "dont know",
+        "refused", "declined",
     }
 )  # fmt: skip
 # Words that stand for a person, not name one, wherever they appear in a name: what a
 # register writes for a newborn or a member it has no name for ("Baby Garcia", "Child F
-# Reese", "Gerald Adult"). Dropped; a name of nothing else is no name.
+# Reese", "Gerald Adult"), and the kinship and role words census forms carry in a name's
+# place ("Girl Rushing", "James Wife"; the US census's person-validation reports list
+# them). Dropped; a name of nothing else is no name. Not the words that are surnames as
+# well (Son, Man, Lady, House, Friend, Parent, Minor, Doe): those only in a phrase
+# ("Man Of", "Of The House").
 PLACEHOLDER_WORDS = frozenset(
     {"baby", "infant", "newborn", "child", "adult", "unknown", "unnamed", "respondent",
-     "resident", "occupant"}
+     "resident", "occupant", "girl", "boy", "mom", "mother", "dad", "father", "daughter",
+     "husband", "wife", "grandson", "granddaughter", "grandchild", "nephew", "niece", "kid",
+     "inmate", "hija", "hijo", "senora"}
 )  # fmt: skip
 # Titles before a name: "Mr Smith" is the family name alone.
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam", "mstr", "master"})

@@ -394,6 +394,14 @@ def test_a_system_holding_copies_still_merges_them() -> None:
         ("O Baker", ("baker",)),  # an initial beside a name says too little
         ("J", ("j",)),  # ... but alone it is all there is
         ("Baby", ()),
+        ("Girl Rushing", ("rushing",)),  # census forms: kinship and role words
+        ("James Wife", ("james",)),
+        ("Man Of Loud", ("loud",)),
+        ("Zachary Of House", ("zachary",)),
+        ("Lea De La Casa", ("lea",)),
+        ("Son Heung Min", ("son", "heung", "min")),  # surnames that are words stay
+        ("Gregory House", ("gregory", "house")),
+        ("Man Wai Ling", ("man", "wai", "ling")),
     ],
 )
 def test_placeholders_and_titles_are_no_name(written: str, words: tuple[str, ...]) -> None:
