@@ -132,8 +132,11 @@ def birth_dates_level(x: str | None, y: str | None) -> str | None:
 
 def near_birth_dates(x: str, y: str) -> bool:
     """Two ISO birth dates a slip apart: one digit off, two neighbouring digits swapped
-    (1976-01-31, 1976-10-31; 1976, 1967), or the year one off with the same day and
-    month."""
+    (1976-01-31, 1976-10-31; 1976, 1967; across month and day as typed: 1960-12-11,
+    1960-11-21), or the year one off with the same day and month."""
+    # Digit by digit, the separators left out: "12-11" written "11-21" swaps two
+    # neighbouring digits as typed.
+    x, y = x.replace("-", ""), y.replace("-", "")
     if len(x) == len(y):
         apart = [i for i, (c, d) in enumerate(zip(x, y, strict=True)) if c != d]
         if len(apart) == 1:
@@ -142,8 +145,8 @@ def near_birth_dates(x: str, y: str) -> bool:
             i = apart[0]
             if x[i] == y[i + 1] and x[i + 1] == y[i]:
                 return True
-    yx, _, rest_x = x.partition("-")
-    yy, _, rest_y = y.partition("-")
+    yx, rest_x = x[:4], x[4:]
+    yy, rest_y = y[:4], y[4:]
     return rest_x == rest_y and yx.isdigit() and yy.isdigit() and abs(int(yx) - int(yy)) == 1
 
 

@@ -96,6 +96,8 @@ def test_deterministic_rules_and_the_transitive_guard() -> None:
         ("1980-05-06", "1950-05-06", "near"),
         ("1976-01-31", "1976-10-31", "near"),  # two neighbouring digits swapped
         ("1976-08-02", "1967-08-02", "near"),
+        ("1960-12-11", "1960-11-21", "near"),  # swapped as typed: 1211 for 1121
+        ("1960-12-11", "1960-11-12", "partial"),  # day and month swapped
         ("1980-05-06", "1978-05-06", "different"),
         ("1980-05-06", "1981-05-07", "different"),
         ("1980-05-06", "2008-09-30", "different"),
