@@ -49,19 +49,31 @@ def fit_m(level_counts: Mapping[int, int], model: Model) -> dict[str, dict[str, 
     agree (the same words, in any order) — away from a shared address, where a
     household's parent and child of one name would pass for one person with two birth
     dates. Fields a session has too few pairs for stay near the documented values
-    (``M_PRIOR_PAIRS``)."""
+    (``M_PRIOR_PAIRS``). A name m that says one person's two records more often carry two
+    given names than one name came from twins, and is fitted again away from shared
+    addresses."""
     m = {f: dict(levels) for f, levels in M_PROBABILITIES.items()}
     birth_at, name_at, address_at = (_FIELD_AT[f] for f in ("birth_date", "name", "address"))
     by_birth: Counter[tuple[str | None, ...]] = Counter()
     by_name: Counter[tuple[str | None, ...]] = Counter()
+    by_birth_away: Counter[tuple[str | None, ...]] = Counter()
     for code, count in level_counts.items():
         levels = DECODED[code]
         if levels[birth_at] == "exact":
             by_birth[levels] += count
+            if levels[address_at] not in _AT_ONE_ADDRESS:
+                by_birth_away[levels] += count
         if levels[name_at] in _SAME_NAME and levels[address_at] not in _AT_ONE_ADDRESS:
             by_name[levels] += count
     others = tuple(f for f in FIELDS if f != "birth_date")
     m.update(_em_session(by_birth, others, model.u))
+    name = m["name"]
+    if name["exact"] < name["other_given"] + name["different"]:
+        # One person's records carrying two given names more often than one name: the
+        # session has learnt a household's twins (one birth date, one home, two names),
+        # as where one system holds each person once and the other has no birth dates.
+        # The name is fitted again away from a shared address, where no twins are.
+        m["name"] = _em_session(by_birth_away, ("name",), model.u)["name"]
     m["birth_date"] = _em_session(by_name, ("birth_date",), model.u, leave_out="name")["birth_date"]
     return m
 

@@ -77,6 +77,33 @@ def test_fit_m_recovers_m_from_candidate_pairs() -> None:
     assert m["email"] == pytest.approx(M_PROBABILITIES["email"])
 
 
+def test_twins_sharing_a_birth_date_are_not_one_person_with_two_names() -> None:
+    """Where few of one person's pairs agree on the birth date (one system holds each
+    person once, the other has no birth dates), the pairs that do are mostly a household's
+    twins: one home, one birth date, two given names. The name's m is then fitted away
+    from shared addresses, where one person's names mostly agree."""
+    rnd = random.Random(11)
+    counts: Counter[int] = Counter()
+
+    def add(name: str, birth: str | None, address: str) -> None:
+        levels = dict.fromkeys(FIELDS) | {"name": name, "birth_date": birth, "address": address}
+        counts[_CODE[tuple(levels[f] for f in FIELDS)]] += 1
+
+    for _ in range(1500):  # twins at home
+        add(_draw(rnd, {"other_given": 0.9, "different": 0.1}), "exact", "exact")
+    for _ in range(300):  # one person at one home, born on one day
+        add(_draw(rnd, {"exact": 0.8, "close": 0.1, "similar": 0.1}), "exact", "exact")
+    for _ in range(300):  # one person who moved
+        add(_draw(rnd, {"exact": 0.8, "close": 0.1, "similar": 0.1}), "exact", "different")
+    for _ in range(3000):  # one person without a birth date on one side
+        add(_draw(rnd, {"exact": 0.8, "close": 0.1, "similar": 0.1}), None, "exact")
+    for _ in range(20_000):  # strangers sharing a birth date
+        add(_draw(rnd, U["name"]), "exact", _draw(rnd, U["address"]))
+    m = fit_m(counts, Model(U, {}, {}, 100_000))
+    assert m["name"]["exact"] > 0.6
+    assert m["name"]["other_given"] < 0.1
+
+
 def test_fit_m_without_pairs_keeps_the_documented_values() -> None:
     assert fit_m(Counter(), Model(U, {}, {}, 10)) == M_PROBABILITIES
 
