@@ -15,8 +15,10 @@ pseudopeople pins its own pandas and pyarrow, so it runs in a venv of its own:
 ``set1``: the 2020 and the 2030 decennial census of one simulated town (21,267 records,
 6,254 true pairs; people move, are born and die between the two). ``set2``: the 2020
 census and the W-2/1099 tax forms of 2020 (20,154 records; the forms carry no birth date
-and a mailing address, and a person with several jobs has several). Each system's rows
-are shuffled and given opaque IDs; ``simulant_id`` is kept only in ``truth/identity.csv``.
+and a mailing address, and a person with several jobs has several). The census records
+carry each person's sex as pseudopeople noises it (``gender``; the forms have none). Each
+system's rows are shuffled and given opaque IDs; ``simulant_id`` is kept only in
+``truth/identity.csv``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from typing import Any
 import pandas as pd  # pseudopeople's venv
 import pseudopeople as pp
 
-COLUMNS = ["source_record_id", "given_name", "family_name", "birth_date", "address",
-           "address_line2", "city", "region", "postal_code", "country"]  # fmt: skip
+COLUMNS = ["source_record_id", "given_name", "family_name", "birth_date", "gender",
+           "address", "address_line2", "city", "region", "postal_code", "country"]  # fmt: skip
 
 
 def text(value: Any) -> str:
@@ -61,7 +63,8 @@ def customers(frame: pd.DataFrame, prefix: str, kind: str) -> tuple[pd.DataFrame
             line2 = text(record["unit_number"])
             city, region, postal = record["city"], record["state"], record["zipcode"]
             born = iso_date(record["date_of_birth"])
-        else:  # a W-2 or 1099: a mailing address, no birth date
+            gender = text(record["sex"]).lower()  # Female, Male; noised: blank
+        else:  # a W-2 or 1099: a mailing address, no birth date, no sex
             address = joined(
                 record["mailing_address_street_number"], record["mailing_address_street_name"]
             )
@@ -72,13 +75,14 @@ def customers(frame: pd.DataFrame, prefix: str, kind: str) -> tuple[pd.DataFrame
             city = record["mailing_address_city"]
             region = record["mailing_address_state"]
             postal = record["mailing_address_zipcode"]
-            born = ""
+            born = gender = ""
         rows.append(
             {
                 "source_record_id": f"{prefix}{n:07d}",
                 "given_name": text(record["first_name"]),
                 "family_name": text(record["last_name"]),
                 "birth_date": born,
+                "gender": gender,
                 "address": address,
                 "address_line2": line2,
                 "city": text(city),

@@ -41,13 +41,24 @@ M_PROBABILITIES: dict[str, dict[str, float]] = {
         "other_given": 0.01,  # one word shared, the other plainly another name
         "different": 0.02,
     },
-    "birth_date": {"exact": 0.92, "partial": 0.03, "near": 0.035, "different": 0.015},
+    # slips: two slips apart (a year off and day and month swapped, two digits off): as
+    # often one person's two records whose slips add up as two people's.
+    "birth_date": {
+        "exact": 0.92,
+        "partial": 0.03,
+        "near": 0.035,
+        "slips": 0.005,
+        "different": 0.01,
+    },
     "email": {"exact": 0.90, "different": 0.10},
     "phone": {"exact": 0.85, "different": 0.15},
     # number: the same house numbers in the same postal code, the street not alike (a
     # street mistyped past recognition, or replaced): rare between two people anywhere.
     "address": {"exact": 0.72, "similar": 0.08, "number": 0.02, "postal": 0.04, "different": 0.14},
     "national_id": {"exact": 0.99, "different": 0.01},
+    # Two values only (female, male; "other" where a system records it): agreeing says
+    # little, disagreeing much (a couple, a brother and sister, twins named apart).
+    "gender": {"exact": 0.97, "different": 0.03},
 }
 FIELDS = tuple(M_PROBABILITIES)
 
@@ -127,7 +138,9 @@ def birth_dates_level(x: str | None, y: str | None) -> str | None:
     yb, mb, db = y.split("-")
     if ya == yb and (ma == mb or (ma, da) == (db, mb)):
         return "partial"
-    return "near" if near_birth_dates(x, y) else "different"
+    if near_birth_dates(x, y):
+        return "near"
+    return "slips" if slips_apart(x, y) else "different"
 
 
 def near_birth_dates(x: str, y: str) -> bool:
@@ -148,6 +161,53 @@ def near_birth_dates(x: str, y: str) -> bool:
     yx, rest_x = x[:4], x[4:]
     yy, rest_y = y[:4], y[4:]
     return rest_x == rest_y and yx.isdigit() and yy.isdigit() and abs(int(yx) - int(yy)) == 1
+
+
+def slips_apart(x: str, y: str) -> bool:
+    """Two ISO birth dates two slips apart, as two records each with a slip of its own
+    are (``near_birth_dates`` tells one slip): two digits off; two neighbouring digits
+    swapped and one digit off, or twice; the year one off or day and month swapped, and
+    one slip more (1969-04-07, 1970-07-04). Not where the years are more than a slip
+    apart in their last digits: 1978 for 1980 is a sibling's as often as two slips."""
+    if len(x) != 10 or len(y) != 10 or not _years_a_slip_apart(x[:4], y[:4]):
+        return False
+    digits_x, digits_y = x.replace("-", ""), y.replace("-", "")
+    apart = [i for i, (c, d) in enumerate(zip(digits_x, digits_y, strict=True)) if c != d]
+    if len(apart) <= 2:
+        return True
+    # One slip undone on one side (day and month swapped, the year one off, or where
+    # they differ two neighbouring digits swapped), the other slip left.
+    year = int(x[:4])
+    undone = [
+        (_month_day_swapped(x), y),
+        (x, _month_day_swapped(y)),
+        *((f"{other:04d}{x[4:]}", y) for other in (year - 1, year + 1)),
+    ]
+    if len(apart) <= 4:
+        for i in {i for at in apart for i in (at - 1, at) if 0 <= i < len(digits_x) - 1}:
+            swapped = digits_x[:i] + digits_x[i + 1] + digits_x[i] + digits_x[i + 2 :]
+            undone.append((_iso(swapped), y))
+    return any(a == b or near_birth_dates(a, b) for a, b in undone)
+
+
+def _years_a_slip_apart(x: str, y: str) -> bool:
+    """Two years equal, one off, their last digit off or their last two digits swapped
+    (1917, 1971). A decade's digit off is one slip alone (``near_birth_dates``); with
+    another slip it is a parent's birth date beside a child's as often (1958-05-04,
+    1988-05-07)."""
+    if not x.isdigit() or not y.isdigit():
+        return False
+    if abs(int(x) - int(y)) == 1:
+        return True
+    return x[:2] == y[:2] and (x[2] == y[2] or (x[2], x[3]) == (y[3], y[2]))
+
+
+def _month_day_swapped(iso: str) -> str:
+    return f"{iso[:4]}-{iso[8:10]}-{iso[5:7]}"
+
+
+def _iso(digits: str) -> str:
+    return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}"
 
 
 def exact_level(x: str | None, y: str | None) -> str | None:
@@ -197,6 +257,7 @@ def compare(a: Profile, b: Profile) -> dict[str, str | None]:
         "phone": exact_level(a.phone, b.phone),
         "address": address_level(a, b),
         "national_id": exact_level(a.national_id, b.national_id),
+        "gender": exact_level(a.gender, b.gender),
     }
 
 
@@ -248,6 +309,7 @@ class Comparer:
         self._emails = _numbered(profiles, attrgetter("email"), none_first=True)[0]
         self._phones = _numbered(profiles, attrgetter("phone"), none_first=True)[0]
         self._ids = _numbered(profiles, attrgetter("national_id"), none_first=True)[0]
+        self._genders = _numbered(profiles, attrgetter("gender"), none_first=True)[0]
 
     def forget(self) -> None:
         """Drop the levels worked out so far (millions of them after a resolve's
@@ -267,17 +329,18 @@ class Comparer:
         name = self._name.levels(firsts, seconds)
         birth = self._birth.levels(firsts, seconds)
         address = self._address.levels(firsts, seconds)
-        emails, phones, ids = self._emails, self._phones, self._ids
+        emails, phones, ids, genders = self._emails, self._phones, self._ids, self._genders
         # exact_level of numbered values (0: none), numbered: 0 none, 1 exact, 2 not.
-        name_place, birth_place, email_place, phone_place, address_place = _PLACES
+        name_place, birth_place, email_place, phone_place, address_place, id_place = _PLACES
         return [
             n * name_place
             + b * birth_place
             + (0 if not e or not f else 1 if e == f else 2) * email_place
             + (0 if not p or not q else 1 if p == q else 2) * phone_place
             + a * address_place
-            + (0 if not x or not y else 1 if x == y else 2)
-            for n, b, a, e, f, p, q, x, y in zip(
+            + (0 if not x or not y else 1 if x == y else 2) * id_place
+            + (0 if not g or not h else 1 if g == h else 2)
+            for n, b, a, e, f, p, q, x, y, g, h in zip(
                 name,
                 birth,
                 address,
@@ -287,6 +350,8 @@ class Comparer:
                 map(phones.__getitem__, seconds),
                 map(ids.__getitem__, firsts),
                 map(ids.__getitem__, seconds),
+                map(genders.__getitem__, firsts),
+                map(genders.__getitem__, seconds),
                 strict=True,
             )
         ]
@@ -334,7 +399,7 @@ class Comparer:
 def _places() -> tuple[int, ...]:
     """What one step of each field's level number is worth in a code, but the last
     field's (1): DECODED lists the combinations with the name's level varying slowest,
-    the national ID's fastest."""
+    the gender's fastest."""
     places = [1]
     for f in reversed(FIELDS[1:]):
         places.insert(0, places[0] * len(LEVELS[f]))
@@ -342,10 +407,10 @@ def _places() -> tuple[int, ...]:
 
 
 _PLACES = _places()
-if FIELDS != ("name", "birth_date", "email", "phone", "address", "national_id") or [
-    len(LEVELS[f]) for f in ("email", "phone", "national_id")
-] != [3, 3, 3]:
-    raise ImportError("Comparer.codes reads email, phone and national ID as exact or not")
+if FIELDS != ("name", "birth_date", "email", "phone", "address", "national_id", "gender") or [
+    len(LEVELS[f]) for f in ("email", "phone", "national_id", "gender")
+] != [3, 3, 3, 3]:
+    raise ImportError("Comparer.codes reads email, phone, national ID and gender as exact or not")
 
 
 class _Column:

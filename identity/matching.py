@@ -312,14 +312,15 @@ class PairScorer:
 Outcome = tuple[float, str, Evidence, bool]
 # The codes with the names of the same words, exact or swapped (Comparer.codes numbers the
 # name level first): their weight depends on the name's frequency.
-_NAME_EXACT_FIRST = DECODED.index(("exact", None, None, None, None, None))
-_NAME_SAME_END = DECODED.index(("close", None, None, None, None, None))
+_REST = (None,) * (len(FIELDS) - 1)  # every field but the name missing
+_NAME_EXACT_FIRST = DECODED.index(("exact", *_REST))
+_NAME_SAME_END = DECODED.index(("close", *_REST))
 if DECODED[_NAME_SAME_END - 1][0] != "swapped":
     raise ImportError("PairScorer reads exact and swapped names as neighbouring levels")
 _CODES = len(DECODED)
 # Above every exact-name and other-given number (multiples of 8 below it).
 _GENERIC_ADDRESS = 2**40
-_OTHER_GIVEN_FIRST = DECODED.index(("other_given", None, None, None, None, None))
+_OTHER_GIVEN_FIRST = DECODED.index(("other_given", *_REST))
 _OTHER_GIVEN_END = _OTHER_GIVEN_FIRST + len(DECODED) // len(LEVELS["name"])
 
 

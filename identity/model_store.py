@@ -22,6 +22,8 @@ DEFAULT_U: dict[str, dict[str, float]] = {
     f: {lvl: (0.98 if lvl == "different" else 1e-4) for lvl in levels}
     for f, levels in M_PROBABILITIES.items()
 }
+# Of two values, half of all pairs agree by chance.
+DEFAULT_U["gender"] = {"exact": 0.5, "different": 0.5}
 
 
 def version_id(version: int) -> str:

@@ -43,6 +43,8 @@ class Profile:
     # Written in Chinese, Japanese or Korean characters: the order of its words, read out
     # in Latin letters, says nothing of which is the family name.
     name_in_characters: bool = False
+    # female, male or other as a system records it; None where it is unknown.
+    gender: str | None = None
 
 
 def _text(props: Mapping[str, Any], name: str) -> str | None:
@@ -89,7 +91,19 @@ def profile(key: str, props: Mapping[str, Any], today: date) -> Profile:
         national_id=national.value,
         flags=tuple(flags),
         name_in_characters=bool(name) and _IN_CHARACTERS.search(name) is not None,
+        gender=_gender(_text(props, "gender")),
     )
+
+
+def _gender(value: str | None) -> str | None:
+    """A record's gender, or None where it says nothing ("unknown", blank)."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return value if value in _GENDERS else None
+
+
+_GENDERS = frozenset({"female", "male", "other"})  # loaders/models.py's, bar "unknown"
 
 
 # CJK ideographs (and their radicals, compatibility forms) and Hangul syllables.

@@ -71,7 +71,7 @@ def test_fit_m_recovers_m_from_candidate_pairs() -> None:
     # Far from the documented values where the data say otherwise.
     assert M_PROBABILITIES["name"]["different"] == 0.02
     assert m["name"]["different"] > 0.08
-    assert M_PROBABILITIES["birth_date"]["different"] == 0.015
+    assert M_PROBABILITIES["birth_date"]["different"] == 0.01
     assert m["birth_date"]["different"] > 0.06
     # No pair says anything of email or phone: they stay at the documented values.
     assert m["email"] == pytest.approx(M_PROBABILITIES["email"])
@@ -146,7 +146,13 @@ def test_the_fitted_m_is_stored_and_loaded(store: GraphStore) -> None:
     model = Model(U, {}, {}, 1234)
     assert not load_model(store).m_fitted  # nothing stored: the documented values
     fitted = {f: dict(levels) for f, levels in M_PROBABILITIES.items()}
-    fitted["birth_date"] = {"exact": 0.9, "partial": 0.01, "near": 0.01, "different": 0.08}
+    fitted["birth_date"] = {
+        "exact": 0.9,
+        "partial": 0.01,
+        "near": 0.01,
+        "slips": 0.0,
+        "different": 0.08,
+    }
     model.fit(fitted)
     model.households = False
     save_model(store, model)

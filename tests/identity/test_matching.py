@@ -98,9 +98,18 @@ def test_deterministic_rules_and_the_transitive_guard() -> None:
         ("1976-08-02", "1967-08-02", "near"),
         ("1960-12-11", "1960-11-21", "near"),  # swapped as typed: 1211 for 1121
         ("1960-12-11", "1960-11-12", "partial"),  # day and month swapped
+        # Two slips, as two records each with one: a year off and day and month swapped,
+        # the year's last digits swapped and day and month too, two digits off.
+        ("1969-04-07", "1970-07-04", "slips"),
+        ("1917-10-02", "1971-02-10", "slips"),
+        ("1955-05-01", "1958-05-04", "slips"),
+        ("1980-05-06", "1981-05-07", "slips"),
+        ("1999-05-06", "2000-06-05", "slips"),
+        # Years further apart than a slip in their last digits: a sibling, a parent.
         ("1980-05-06", "1978-05-06", "different"),
-        ("1980-05-06", "1981-05-07", "different"),
+        ("1958-05-04", "1988-05-07", "different"),
         ("1980-05-06", "2008-09-30", "different"),
+        ("1960-01-01", "1985-07-23", "different"),
     ],
 )
 def test_birth_dates_a_slip_apart_agree_partly(a: str, b: str, level: str) -> None:
@@ -313,6 +322,37 @@ def test_at_one_home_a_twin_stays_apart_and_a_nickname_copy_joins() -> None:
     apart = score(_p("a", "John Adeyemi"), _p("b", "James Adeyemi"), model)
     different = model.weight("name", "different", _p("c", "X Y"))
     assert apart.evidence["name"][1] == pytest.approx(different, abs=0.001)
+
+
+def test_birth_dates_two_slips_apart_do_not_keep_one_persons_records_apart() -> None:
+    """Each of two systems wrote the birth date with a slip of its own (a year off, day
+    and month swapped): with the name, email, phone and address agreeing, one person."""
+    records = [*_population(), *_households()]
+    first = _p("crm:1", "Shirley Marham", birth_date="1969-04-07", phone="+61414035151",
+               email="shirley.m@example.com", address="17 High Close", postal_code="2000")  # fmt: skip
+    second = _p("shop:1", "Shirley Marham", birth_date="1970-07-04", phone="+61414035151",
+                email="shirley.m@example.com", address="17 High Close", postal_code="2000")  # fmt: skip
+    assert compare(first, second)["birth_date"] == "slips"
+    result = resolve([*records, first, second])
+    assert ["crm:1", "shop:1"] in result.clusters
+
+
+def test_gender_is_compared_and_different_genders_weigh_against() -> None:
+    model = estimate_model(
+        [_p(f"g{i}", f"Person{i} Family{i}", gender=("female", "male")[i % 2]) for i in range(400)]
+    )
+    assert model.u["gender"]["exact"] == pytest.approx(0.5, abs=0.1)
+    ann = _p("a", "Robin Quell", gender="female", birth_date="1990-01-02")
+    same = score(ann, _p("b", "Robin Quell", gender="female", birth_date="1990-01-02"), model)
+    other = score(ann, _p("c", "Robin Quell", gender="male", birth_date="1990-01-02"), model)
+    unknown = score(ann, _p("d", "Robin Quell", gender="unknown", birth_date="1990-01-02"), model)
+    assert same.evidence["gender"][0] == "exact"
+    assert other.evidence["gender"][0] == "different"
+    assert unknown.evidence["gender"] == (None, 0.0)
+    # Agreeing on one of two values tells little; disagreeing much.
+    assert 0 < same.evidence["gender"][1] < 2
+    assert other.evidence["gender"][1] < -3
+    assert other.weight < unknown.weight < same.weight
 
 
 def test_birth_dates_apart_keep_clusters_apart() -> None:
@@ -663,3 +703,13 @@ def test_without_households_a_house_or_a_name_on_a_street_is_compared(
     pair = (n - 2) * n + (n - 1)
     assert pair in candidate_codes(records, {}, households=False)[0]
     assert pair not in candidate_codes(records, {})[0]
+
+
+def test_before_any_batch_run_gender_weighs_as_one_of_two_values() -> None:
+    """A store with no estimated model yet: agreeing on gender must not weigh as a rare
+    value does (1 in 10,000), which alone would near the merge weight."""
+    from identity.model_store import DEFAULT_U
+
+    model = Model({f: dict(u) for f, u in DEFAULT_U.items()}, {}, {}, 1_000_000)
+    ann = _p("a", "Robin Quell", gender="female")
+    assert 0 < model.weight("gender", "exact", ann) < 1
