@@ -138,10 +138,6 @@ class Model:
     def weight(self, field_name: str, level: str | None, a: Profile) -> float:
         if level is None:
             return 0.0
-        import os
-
-        if field_name == "gender" and level == "exact" and os.environ.get("GX"):
-            return 0.0
         if level == "exact" and field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
             return self.generic_address_weight(a) if field_name == "address" else 0.0
         if field_name == "name":
