@@ -171,23 +171,40 @@ def slips_apart(x: str, y: str) -> bool:
     apart in their last digits: 1978 for 1980 is a sibling's as often as two slips."""
     if len(x) != 10 or len(y) != 10 or not _years_a_slip_apart(x[:4], y[:4]):
         return False
-    digits_x, digits_y = x.replace("-", ""), y.replace("-", "")
-    apart = [i for i, (c, d) in enumerate(zip(digits_x, digits_y, strict=True)) if c != d]
+    # Digit by digit, the separators left out (YYYYMMDD).
+    dx, dy = x[:4] + x[5:7] + x[8:], y[:4] + y[5:7] + y[8:]
+    apart = [i for i in range(8) if dx[i] != dy[i]]
     if len(apart) <= 2:
         return True
     # One slip undone on one side (day and month swapped, the year one off, or where
     # they differ two neighbouring digits swapped), the other slip left.
-    year = int(x[:4])
+    year = int(dx[:4])
     undone = [
-        (_month_day_swapped(x), y),
-        (x, _month_day_swapped(y)),
-        *((f"{other:04d}{x[4:]}", y) for other in (year - 1, year + 1)),
+        (dx[:4] + dx[6:] + dx[4:6], dy),
+        (dx, dy[:4] + dy[6:] + dy[4:6]),
+        (f"{year - 1:04d}{dx[4:]}", dy),
+        (f"{year + 1:04d}{dx[4:]}", dy),
     ]
     if len(apart) <= 4:
-        for i in {i for at in apart for i in (at - 1, at) if 0 <= i < len(digits_x) - 1}:
-            swapped = digits_x[:i] + digits_x[i + 1] + digits_x[i] + digits_x[i + 2 :]
-            undone.append((_iso(swapped), y))
-    return any(a == b or near_birth_dates(a, b) for a, b in undone)
+        for i in {i for at in apart for i in (at - 1, at) if 0 <= i < 7}:
+            undone.append((dx[:i] + dx[i + 1] + dx[i] + dx[i + 2 :], dy))
+    return any(a == b or _one_slip(a, b) for a, b in undone)
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """``near_birth_dates`` of two dates written YYYYMMDD."""
+    if len(a) != len(b):
+        return False
+    apart = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(apart) == 1:
+        return True
+    if len(apart) == 2 and apart[1] == apart[0] + 1:
+        i = apart[0]
+        if a[i] == b[i + 1] and a[i + 1] == b[i]:
+            return True
+    return (
+        a[4:] == b[4:] and a[:4].isdigit() and b[:4].isdigit() and abs(int(a[:4]) - int(b[:4])) == 1
+    )
 
 
 def _years_a_slip_apart(x: str, y: str) -> bool:
@@ -195,19 +212,9 @@ def _years_a_slip_apart(x: str, y: str) -> bool:
     (1917, 1971). A decade's digit off is one slip alone (``near_birth_dates``); with
     another slip it is a parent's birth date beside a child's as often (1958-05-04,
     1988-05-07)."""
-    if not x.isdigit() or not y.isdigit():
-        return False
-    if abs(int(x) - int(y)) == 1:
-        return True
-    return x[:2] == y[:2] and (x[2] == y[2] or (x[2], x[3]) == (y[3], y[2]))
-
-
-def _month_day_swapped(iso: str) -> str:
-    return f"{iso[:4]}-{iso[8:10]}-{iso[5:7]}"
-
-
-def _iso(digits: str) -> str:
-    return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}"
+    if x[:3] == y[:3] or (x[:2] == y[:2] and x[2] == y[3] and x[3] == y[2]):
+        return x.isdigit() and y.isdigit()
+    return x.isdigit() and y.isdigit() and abs(int(x) - int(y)) == 1
 
 
 def exact_level(x: str | None, y: str | None) -> str | None:

@@ -4,8 +4,11 @@ test_normalize.py.)"""
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from identity.blocking import candidate_pairs
 from identity.clustering import (
@@ -15,7 +18,7 @@ from identity.clustering import (
     resolve,
     sole_candidates,
 )
-from identity.comparison import compare, near_birth_dates
+from identity.comparison import birth_dates_level, compare, near_birth_dates
 from identity.evaluate import cluster_scores, pairwise_scores
 from identity.matching import AUTO_MERGE_WEIGHT, Link, is_link, review_reason, score, worth_review
 from identity.model import SHARED_WORD_BITS, Model, estimate_model, find_generic
@@ -713,3 +716,17 @@ def test_before_any_batch_run_gender_weighs_as_one_of_two_values() -> None:
     model = Model({f: dict(u) for f, u in DEFAULT_U.items()}, {}, {}, 1_000_000)
     ann = _p("a", "Robin Quell", gender="female")
     assert 0 < model.weight("gender", "exact", ann) < 1
+
+
+@given(
+    st.dates(date(1900, 1, 1), date(2030, 12, 31)), st.dates(date(1900, 1, 1), date(2030, 12, 31))
+)
+def test_a_birth_level_is_the_same_whichever_date_comes_first(x: date, y: date) -> None:
+    """Resolve compares each pair of values once, in one order: the level may not
+    depend on it."""
+    a, b = x.isoformat(), y.isoformat()
+    assert birth_dates_level(a, b) == birth_dates_level(b, a)
+    # Two slips are never claimed for dates one slip or less apart.
+    if birth_dates_level(a, b) == "slips":
+        assert not near_birth_dates(a, b)
+        assert a != b
