@@ -17,6 +17,7 @@ from functools import lru_cache
 from operator import add, attrgetter
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
 from identity.names import (
     Spelling,
@@ -50,8 +51,9 @@ M_PROBABILITIES: dict[str, dict[str, float]] = {
         "slips": 0.005,
         "different": 0.01,
     },
-    "email": {"exact": 0.90, "different": 0.10},
-    "phone": {"exact": 0.85, "different": 0.15},
+    # close: one typo apart (a letter or digit off, added, dropped, or two swapped).
+    "email": {"exact": 0.90, "close": 0.02, "different": 0.08},
+    "phone": {"exact": 0.85, "close": 0.03, "different": 0.12},
     # number: the same house numbers in the same postal code, the street not alike (a
     # street mistyped past recognition, or replaced): rare between two people anywhere.
     "address": {"exact": 0.72, "similar": 0.08, "number": 0.02, "postal": 0.04, "different": 0.14},
@@ -217,6 +219,15 @@ def _years_a_slip_apart(x: str, y: str) -> bool:
     return x.isdigit() and y.isdigit() and abs(int(x) - int(y)) == 1
 
 
+def typo_level(x: str | None, y: str | None) -> str | None:
+    """``exact_level`` of two emails or phone numbers, or ``close`` one typo apart."""
+    if not x or not y:
+        return None
+    if x == y:
+        return "exact"
+    return "close" if DamerauLevenshtein.distance(x, y, score_cutoff=1) <= 1 else "different"
+
+
 def exact_level(x: str | None, y: str | None) -> str | None:
     if not x or not y:
         return None
@@ -260,8 +271,8 @@ def compare(a: Profile, b: Profile) -> dict[str, str | None]:
     return {
         "name": name_level(a, b),
         "birth_date": birth_level(a, b),
-        "email": exact_level(a.email, b.email),
-        "phone": exact_level(a.phone, b.phone),
+        "email": typo_level(a.email, b.email),
+        "phone": typo_level(a.phone, b.phone),
         "address": address_level(a, b),
         "national_id": exact_level(a.national_id, b.national_id),
         "gender": exact_level(a.gender, b.gender),
@@ -275,6 +286,7 @@ _NUMBER = {f: {level: n for n, level in enumerate(levels)} for f, levels in LEVE
 _NAME_NUMBER = _NUMBER["name"]
 _NAME_EXACT = _NAME_NUMBER["exact"]
 _BIRTH_NUMBER, _ADDRESS_NUMBER = _NUMBER["birth_date"], _NUMBER["address"]
+_EMAIL_NUMBER, _PHONE_NUMBER = _NUMBER["email"], _NUMBER["phone"]
 
 
 def _decoded() -> tuple[Levels, ...]:
@@ -312,16 +324,18 @@ class Comparer:
         self._name = _Column(self.names, len(names), self._name_level)
         self._birth = _Column(births, len(self._birth_values), self._birth_level)
         self._address = _Column(addresses, len(self._address_values), self._address_level)
-        # Identifiers agree exactly or not at all: numbered (0: none), compared as numbers.
-        self._emails = _numbered(profiles, attrgetter("email"), none_first=True)[0]
-        self._phones = _numbered(profiles, attrgetter("phone"), none_first=True)[0]
+        emails, self._email_values = _numbered(profiles, attrgetter("email"))
+        phones, self._phone_values = _numbered(profiles, attrgetter("phone"))
+        self._email = _Column(emails, len(self._email_values), self._email_level)
+        self._phone = _Column(phones, len(self._phone_values), self._phone_level)
+        # These agree exactly or not at all: numbered (0: none), compared as numbers.
         self._ids = _numbered(profiles, attrgetter("national_id"), none_first=True)[0]
         self._genders = _numbered(profiles, attrgetter("gender"), none_first=True)[0]
 
     def forget(self) -> None:
         """Drop the levels worked out so far (millions of them after a resolve's
         candidate pairs): the few pairs asked later are compared again."""
-        for column in (self._name, self._birth, self._address):
+        for column in (self._name, self._birth, self._address, self._email, self._phone):
             column.forget()
         self._whole_names.clear()
         self._spellings = [None] * len(self._spellings)
@@ -336,25 +350,25 @@ class Comparer:
         name = self._name.levels(firsts, seconds)
         birth = self._birth.levels(firsts, seconds)
         address = self._address.levels(firsts, seconds)
-        emails, phones, ids, genders = self._emails, self._phones, self._ids, self._genders
+        email = self._email.levels(firsts, seconds)
+        phone = self._phone.levels(firsts, seconds)
+        ids, genders = self._ids, self._genders
         # exact_level of numbered values (0: none), numbered: 0 none, 1 exact, 2 not.
         name_place, birth_place, email_place, phone_place, address_place, id_place = _PLACES
         return [
             n * name_place
             + b * birth_place
-            + (0 if not e or not f else 1 if e == f else 2) * email_place
-            + (0 if not p or not q else 1 if p == q else 2) * phone_place
+            + e * email_place
+            + p * phone_place
             + a * address_place
             + (0 if not x or not y else 1 if x == y else 2) * id_place
             + (0 if not g or not h else 1 if g == h else 2)
-            for n, b, a, e, f, p, q, x, y, g, h in zip(
+            for n, b, a, e, p, x, y, g, h in zip(
                 name,
                 birth,
                 address,
-                map(emails.__getitem__, firsts),
-                map(emails.__getitem__, seconds),
-                map(phones.__getitem__, firsts),
-                map(phones.__getitem__, seconds),
+                email,
+                phone,
                 map(ids.__getitem__, firsts),
                 map(ids.__getitem__, seconds),
                 map(genders.__getitem__, firsts),
@@ -390,6 +404,14 @@ class Comparer:
         values: list[str | None] = self._birth_values  # type: ignore[assignment]
         return _BIRTH_NUMBER[birth_dates_level(values[x], values[y])]
 
+    def _email_level(self, x: int, y: int) -> int:
+        values: list[str | None] = self._email_values  # type: ignore[assignment]
+        return _EMAIL_NUMBER[typo_level(values[x], values[y])]
+
+    def _phone_level(self, x: int, y: int) -> int:
+        values: list[str | None] = self._phone_values  # type: ignore[assignment]
+        return _PHONE_NUMBER[typo_level(values[x], values[y])]
+
     def _address_level(self, x: int, y: int) -> int:
         values: list[Address] = self._address_values  # type: ignore[assignment]
         return _ADDRESS_NUMBER[addresses_level(values[x], values[y])]
@@ -415,9 +437,11 @@ def _places() -> tuple[int, ...]:
 
 _PLACES = _places()
 if FIELDS != ("name", "birth_date", "email", "phone", "address", "national_id", "gender") or [
-    len(LEVELS[f]) for f in ("email", "phone", "national_id", "gender")
-] != [3, 3, 3, 3]:
-    raise ImportError("Comparer.codes reads email, phone, national ID and gender as exact or not")
+    len(LEVELS[f]) for f in ("national_id", "gender")
+] != [3, 3]:
+    raise ImportError("Comparer.codes reads national ID and gender as exact or not")
+if len(DECODED) > 2**16:
+    raise ImportError("resolve keeps a pair's levels in 16 bits (clustering's array 'H')")
 
 
 class _Column:

@@ -40,8 +40,8 @@ from identity.comparison import (
     M_PROBABILITIES,
     birth_level,
     compare,
-    exact_level,
     name_level,
+    typo_level,
 )
 from identity.profile import Profile
 
@@ -140,6 +140,8 @@ class Model:
             return 0.0
         if level == "exact" and field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
             return self.generic_address_weight(a) if field_name == "address" else 0.0
+        if level == "close" and field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
+            return 0.0  # a shop's number mistyped says no more than the number
         if field_name == "name":
             if level == "swapped" and "swapped" not in self.u.get("name", {}):
                 # A model stored before names had the level weighed them as the same.
@@ -356,8 +358,8 @@ def home_levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
     return (
         name_level(a, b),
         birth_level(a, b),
-        exact_level(a.email, b.email),
-        exact_level(a.phone, b.phone),
+        typo_level(a.email, b.email),
+        typo_level(a.phone, b.phone),
     )
 
 

@@ -730,3 +730,13 @@ def test_a_birth_level_is_the_same_whichever_date_comes_first(x: date, y: date) 
     if birth_dates_level(a, b) == "slips":
         assert not near_birth_dates(a, b)
         assert a != b
+
+
+def test_an_email_or_phone_one_typo_apart_is_close() -> None:
+    ann = _p("a", "Ann Lee", email="ann.lee@example.com", phone="+61414035151")
+    typo = _p("b", "Ann Lee", email="ann.lea@example.com", phone="+61414035115")
+    other = _p("c", "Ann Lee", email="lee.ann@example.com", phone="+61414035999")
+    assert (compare(ann, typo)["email"], compare(ann, typo)["phone"]) == ("close", "close")
+    assert (compare(ann, other)["email"], compare(ann, other)["phone"]) == ("different",) * 2
+    model = estimate_model([*_population(), ann, typo, other])
+    assert score(ann, typo, model).weight > score(ann, other, model).weight
