@@ -151,18 +151,7 @@ def near_birth_dates(x: str, y: str) -> bool:
     1960-11-21), or the year one off with the same day and month."""
     # Digit by digit, the separators left out: "12-11" written "11-21" swaps two
     # neighbouring digits as typed.
-    x, y = x.replace("-", ""), y.replace("-", "")
-    if len(x) == len(y):
-        apart = [i for i, (c, d) in enumerate(zip(x, y, strict=True)) if c != d]
-        if len(apart) == 1:
-            return True
-        if len(apart) == 2 and apart[1] == apart[0] + 1:
-            i = apart[0]
-            if x[i] == y[i + 1] and x[i + 1] == y[i]:
-                return True
-    yx, rest_x = x[:4], x[4:]
-    yy, rest_y = y[:4], y[4:]
-    return rest_x == rest_y and yx.isdigit() and yy.isdigit() and abs(int(yx) - int(yy)) == 1
+    return _one_slip(x.replace("-", ""), y.replace("-", ""))
 
 
 def slips_apart(x: str, y: str) -> bool:
