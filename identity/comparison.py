@@ -12,7 +12,7 @@ house numbers and streets not alike agree on the number (``number``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from operator import add, attrgetter
 
@@ -275,7 +275,6 @@ _NUMBER = {f: {level: n for n, level in enumerate(levels)} for f, levels in LEVE
 _NAME_NUMBER = _NUMBER["name"]
 _NAME_EXACT = _NAME_NUMBER["exact"]
 _BIRTH_NUMBER, _ADDRESS_NUMBER = _NUMBER["birth_date"], _NUMBER["address"]
-_EMAIL_NUMBER, _PHONE_NUMBER = _NUMBER["email"], _NUMBER["phone"]
 
 
 def _decoded() -> tuple[Levels, ...]:
@@ -311,12 +310,12 @@ class Comparer:
         births, self._birth_values = _numbered(profiles, attrgetter("birth_date"))
         addresses, self._address_values = _numbered(profiles, address_of)
         self._name = _Column(self.names, len(names), self._name_level)
-        self._birth = _Column(births, len(self._birth_values), self._birth_level)
+        self._birth = _Column(
+            births, len(self._birth_values), self._birth_level, _missing(self._birth_values)
+        )
         self._address = _Column(addresses, len(self._address_values), self._address_level)
-        emails, self._email_values = _numbered(profiles, attrgetter("email"))
-        phones, self._phone_values = _numbered(profiles, attrgetter("phone"))
-        self._email = _Column(emails, len(self._email_values), self._email_level)
-        self._phone = _Column(phones, len(self._phone_values), self._phone_level)
+        self._email = _typo_column(profiles, attrgetter("email"), _NUMBER["email"])
+        self._phone = _typo_column(profiles, attrgetter("phone"), _NUMBER["phone"])
         # These agree exactly or not at all: numbered (0: none), compared as numbers.
         self._ids = _numbered(profiles, attrgetter("national_id"), none_first=True)[0]
         self._genders = _numbered(profiles, attrgetter("gender"), none_first=True)[0]
@@ -393,14 +392,6 @@ class Comparer:
         values: list[str | None] = self._birth_values  # type: ignore[assignment]
         return _BIRTH_NUMBER[birth_dates_level(values[x], values[y])]
 
-    def _email_level(self, x: int, y: int) -> int:
-        values: list[str | None] = self._email_values  # type: ignore[assignment]
-        return _EMAIL_NUMBER[typo_level(values[x], values[y])]
-
-    def _phone_level(self, x: int, y: int) -> int:
-        values: list[str | None] = self._phone_values  # type: ignore[assignment]
-        return _PHONE_NUMBER[typo_level(values[x], values[y])]
-
     def _address_level(self, x: int, y: int) -> int:
         values: list[Address] = self._address_values  # type: ignore[assignment]
         return _ADDRESS_NUMBER[addresses_level(values[x], values[y])]
@@ -437,16 +428,34 @@ class _Column:
     """One field's levels for many pairs of profiles, by the numbers of their values:
     each distinct (ordered) pair of values worked out once (``level_of``) and kept."""
 
-    def __init__(self, numbers: list[int], count: int, level_of: Callable[[int, int], int]):
+    def __init__(
+        self,
+        numbers: list[int],
+        count: int,
+        level_of: Callable[[int, int], int],
+        missing: int | None = None,
+    ):
         self._numbers = numbers
         self._count = count
         # The first value's number, times count: plus the second's, the pair's key.
         self._scaled = [x * count for x in numbers]
         self._level_of = level_of
-        self._levels: dict[int, int] = {}
+        # The number of the missing value (None), if any: its pairs are level 0, known
+        # from the start (a missing birth date, email or phone is common: tens of
+        # thousands of distinct pairs otherwise each asked of ``level_of``).
+        self._missing = missing
+        self._levels = self._known_from_the_start()
+
+    def _known_from_the_start(self) -> dict[int, int]:
+        missing, count = self._missing, self._count
+        if missing is None:
+            return {}
+        known = dict.fromkeys(range(missing * count, missing * count + count), 0)
+        known.update(dict.fromkeys(range(missing, count * count, count), 0))
+        return known
 
     def forget(self) -> None:
-        self._levels = {}
+        self._levels = self._known_from_the_start()
 
     def levels(self, firsts: list[int], seconds: list[int]) -> list[int]:
         keys = list(
@@ -462,6 +471,29 @@ class _Column:
                     level = known[key] = self._level_of(*divmod(key, self._count))
                 found[at] = level
         return found  # type: ignore[return-value]
+
+
+def _missing(values: list[Hashable]) -> int | None:
+    """The number ``_numbered`` gave a missing value (None or ""), if any is there."""
+    for at, value in enumerate(values):
+        if value is None or value == "":
+            return at
+    return None
+
+
+def _typo_column(
+    profiles: Sequence[Profile],
+    value: Callable[[Profile], str | None],
+    number: Mapping[str | None, int],
+) -> _Column:
+    """The ``typo_level`` column of an email or phone; ``number`` numbers its levels."""
+    numbers, values = _numbered(profiles, value)
+    texts: list[str | None] = values  # type: ignore[assignment]
+
+    def level_of(x: int, y: int) -> int:
+        return number[typo_level(texts[x], texts[y])]
+
+    return _Column(numbers, len(texts), level_of, _missing(values))
 
 
 def _numbered(

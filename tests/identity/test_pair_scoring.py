@@ -29,9 +29,11 @@ NAMES = [
     "Paul Man Of The House", "Bec Taylor", "Rebecca Taykor", "Draren Bguyen", "Darren Nguyen",
 ]  # fmt: skip
 BIRTHS = ["1980-02-03", "1980-03-02", "1980-02-04", "1981-02-03", "1908-02-03", "1975-07-01",
-          "1955-11-92", "03/02/1980", ""]  # fmt: skip
-EMAILS = ["ann@example.com", "ANN@example.com", "bill@example.com", "info@shop.com", "", "n/a"]
-PHONES = ["+4930123456", "+4930123457", "030 123456", "", "0000000"]
+          "1981-03-02", "1980-12-05", "1955-11-92", "03/02/1980", ""]  # fmt: skip
+EMAILS = ["ann@example.com", "ANN@example.com", "ann@exmaple.com", "bill@example.com",
+          "info@shop.com", "", "n/a"]  # fmt: skip
+PHONES = ["+4930123456", "+4930123457", "+4930123465", "030 123456", "", "0000000"]
+GENDERS = ["female", "male", "other", "unknown", ""]
 ADDRESSES = [
     "5 Elm Street",
     "5 Elm St",
@@ -56,6 +58,7 @@ def _record() -> st.SearchStrategy[dict[str, Any]]:
             "address": st.sampled_from(ADDRESSES),
             "postal_code": st.sampled_from(POSTALS),
             "national_id": st.sampled_from(IDS),
+            "gender": st.sampled_from(GENDERS),
             "source_system": st.sampled_from(SYSTEMS),
             "country": st.just("DE"),
         }
