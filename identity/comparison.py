@@ -12,9 +12,10 @@ house numbers and streets not alike agree on the number (``number``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
-from operator import add, attrgetter
+from operator import add, attrgetter, ne
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
@@ -164,28 +165,31 @@ def slips_apart(x: str, y: str) -> bool:
         return False
     # Digit by digit, the separators left out (YYYYMMDD).
     dx, dy = x[:4] + x[5:7] + x[8:], y[:4] + y[5:7] + y[8:]
-    apart = [i for i in range(8) if dx[i] != dy[i]]
-    if len(apart) <= 2:
+    apart = sum(map(ne, dx, dy))
+    if apart <= 2:
         return True
-    # One slip undone on one side (day and month swapped, the year one off, or where
-    # they differ two neighbouring digits swapped), the other slip left.
-    year = int(dx[:4])
-    undone = [
-        (dx[:4] + dx[6:] + dx[4:6], dy),
-        (dx, dy[:4] + dy[6:] + dy[4:6]),
-        (f"{year - 1:04d}{dx[4:]}", dy),
-        (f"{year + 1:04d}{dx[4:]}", dy),
-    ]
-    if len(apart) <= 4:
-        for i in {i for at in apart for i in (at - 1, at) if 0 <= i < 7}:
+    # One slip undone on one side, the other slip left: day and month swapped; the
+    # year one off (only towards the other's year: anywhere else the years would need a
+    # second slip, and they pass _years_a_slip_apart); two neighbouring digits swapped
+    # where they differ. One slip leaves at most two digits apart (the year one off:
+    # four, but then the rest agrees), so most pairs are told by counting.
+    undone = [(dx[:4] + dx[6:] + dx[4:6], dy), (dx, dy[:4] + dy[6:] + dy[4:6])]
+    if abs(int(dx[:4]) - int(dy[:4])) == 1:
+        undone.append((dy[:4] + dx[4:], dy))
+    # Swaps keep the digits, a digit off changes one: the digits of the two dates, as
+    # multisets, differ by one digit at most.
+    if apart <= 4 and sum((Counter(dx) - Counter(dy)).values()) <= 1:
+        for i in {i for at in range(8) if dx[at] != dy[at] for i in (at - 1, at) if 0 <= i < 7}:
             undone.append((dx[:i] + dx[i + 1] + dx[i] + dx[i + 2 :], dy))
-    return any(a == b or _one_slip(a, b) for a, b in undone)
+    return any(a == b or _one_slip(a, b) for a, b in undone if sum(map(ne, a, b)) <= 4)
 
 
 def _one_slip(a: str, b: str) -> bool:
     """``near_birth_dates`` of two dates written YYYYMMDD."""
     if len(a) != len(b):
         return False
+    if a[4:] != b[4:] and sum(map(ne, a, b)) > 2:
+        return False  # most pairs: more than a digit or a swap apart, day or month too
     apart = [i for i in range(len(a)) if a[i] != b[i]]
     if len(apart) == 1:
         return True
