@@ -213,12 +213,26 @@ def _years_a_slip_apart(x: str, y: str) -> bool:
 
 
 def typo_level(x: str | None, y: str | None) -> str | None:
-    """``exact_level`` of two emails or phone numbers, or ``close`` one typo apart."""
+    """``exact_level`` of two phone numbers, or ``close`` one typo apart (a digit off,
+    two swapped, one added or dropped)."""
     if not x or not y:
         return None
     if x == y:
         return "exact"
     return "close" if DamerauLevenshtein.distance(x, y, score_cutoff=1) <= 1 else "different"
+
+
+def email_level(x: str | None, y: str | None) -> str | None:
+    """``typo_level`` of two emails, but where only digits differ (one changed, added or
+    dropped): the number in ``margaretsinclair82`` and ``margaretsinclair52`` tells two
+    people of one name apart as often as it is mistyped."""
+    level = typo_level(x, y)
+    if level == "close" and (x or "").translate(_NO_DIGITS) == (y or "").translate(_NO_DIGITS):
+        return "different"
+    return level
+
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def exact_level(x: str | None, y: str | None) -> str | None:
@@ -264,7 +278,7 @@ def compare(a: Profile, b: Profile) -> dict[str, str | None]:
     return {
         "name": name_level(a, b),
         "birth_date": birth_level(a, b),
-        "email": typo_level(a.email, b.email),
+        "email": email_level(a.email, b.email),
         "phone": typo_level(a.phone, b.phone),
         "address": address_level(a, b),
         "national_id": exact_level(a.national_id, b.national_id),
@@ -318,8 +332,8 @@ class Comparer:
             births, len(self._birth_values), self._birth_level, _missing(self._birth_values)
         )
         self._address = _Column(addresses, len(self._address_values), self._address_level)
-        self._email = _typo_column(profiles, attrgetter("email"), _NUMBER["email"])
-        self._phone = _typo_column(profiles, attrgetter("phone"), _NUMBER["phone"])
+        self._email = _typo_column(profiles, attrgetter("email"), email_level, _NUMBER["email"])
+        self._phone = _typo_column(profiles, attrgetter("phone"), typo_level, _NUMBER["phone"])
         # These agree exactly or not at all: numbered (0: none), compared as numbers.
         self._ids = _numbered(profiles, attrgetter("national_id"), none_first=True)[0]
         self._genders = _numbered(profiles, attrgetter("gender"), none_first=True)[0]
@@ -488,14 +502,15 @@ def _missing(values: list[Hashable]) -> int | None:
 def _typo_column(
     profiles: Sequence[Profile],
     value: Callable[[Profile], str | None],
+    level: Callable[[str | None, str | None], str | None],
     number: Mapping[str | None, int],
 ) -> _Column:
-    """The ``typo_level`` column of an email or phone; ``number`` numbers its levels."""
+    """The column of an email or phone: ``level`` of two values, numbered by ``number``."""
     numbers, values = _numbered(profiles, value)
     texts: list[str | None] = values  # type: ignore[assignment]
 
     def level_of(x: int, y: int) -> int:
-        return number[typo_level(texts[x], texts[y])]
+        return number[level(texts[x], texts[y])]
 
     return _Column(numbers, len(texts), level_of, _missing(values))
 

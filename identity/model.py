@@ -40,6 +40,7 @@ from identity.comparison import (
     M_PROBABILITIES,
     birth_level,
     compare,
+    email_level,
     name_level,
     typo_level,
 )
@@ -358,7 +359,7 @@ def home_levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
     return (
         name_level(a, b),
         birth_level(a, b),
-        typo_level(a.email, b.email),
+        email_level(a.email, b.email),
         typo_level(a.phone, b.phone),
     )
 

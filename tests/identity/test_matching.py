@@ -740,3 +740,7 @@ def test_an_email_or_phone_one_typo_apart_is_close() -> None:
     assert (compare(ann, other)["email"], compare(ann, other)["phone"]) == ("different",) * 2
     model = estimate_model([*_population(), ann, typo, other])
     assert score(ann, typo, model).weight > score(ann, other, model).weight
+    # Only digits apart: the number that tells two people of one name apart.
+    born_82 = _p("d", "Margaret Sinclair", email="margaretsinclair82@example.com")
+    born_52 = _p("e", "Margaret Sinclair", email="margaretsinclair52@example.com")
+    assert compare(born_82, born_52)["email"] == "different"
