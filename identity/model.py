@@ -40,11 +40,10 @@ from identity.comparison import (
     M_PROBABILITIES,
     birth_level,
     compare,
-    email_level,
     name_level,
-    typo_level,
 )
 from identity.profile import Profile
+from identity.slips import email_level, typo_level
 
 GENERIC_NAMES = 3
 MAX_SHARED = 20

@@ -18,12 +18,13 @@ from identity.clustering import (
     resolve,
     sole_candidates,
 )
-from identity.comparison import birth_dates_level, compare, near_birth_dates
+from identity.comparison import compare
 from identity.evaluate import cluster_scores, pairwise_scores
 from identity.matching import AUTO_MERGE_WEIGHT, Link, is_link, review_reason, score, worth_review
 from identity.model import SHARED_WORD_BITS, Model, estimate_model, find_generic
 from identity.names import given_name_relation, name_tokens, phonetic_code
 from identity.profile import Profile, profile
+from identity.slips import birth_dates_level, near_birth_dates
 from tests.support.identity_fixtures import TODAY
 
 
