@@ -220,11 +220,11 @@ class Comparer:
         self._name_values: list[tuple[tuple[str, ...], str | None, bool]] = names  # type: ignore[assignment]
         self._spellings: list[Spelling | None] = [None] * len(names)
         self._whole_names: dict[int, str] = {}  # whole_name_level ("": None) by unordered pair
-        births, self._birth_values = _numbered(profiles, attrgetter("birth_date"))
+        births, self._birth_values = _numbered(profiles, attrgetter("birth_date"), none_first=True)
         addresses, self._address_values = _numbered(profiles, address_of)
         self._name = _Column(self.names, len(names), self._name_level)
-        self._birth = _Column(
-            births, len(self._birth_values), self._birth_level, _missing(self._birth_values)
+        self._birth = _ValueColumn(
+            births, len(self._birth_values), self._birth_level, _BIRTH_NUMBER["exact"]
         )
         self._address = _Column(addresses, len(self._address_values), self._address_level)
         self._email = _typo_column(profiles, attrgetter("email"), email_level, _NUMBER["email"])
@@ -341,34 +341,16 @@ class _Column:
     """One field's levels for many pairs of profiles, by the numbers of their values:
     each distinct (ordered) pair of values worked out once (``level_of``) and kept."""
 
-    def __init__(
-        self,
-        numbers: list[int],
-        count: int,
-        level_of: Callable[[int, int], int],
-        missing: int | None = None,
-    ):
+    def __init__(self, numbers: list[int], count: int, level_of: Callable[[int, int], int]):
         self._numbers = numbers
         self._count = count
         # The first value's number, times count: plus the second's, the pair's key.
         self._scaled = [x * count for x in numbers]
         self._level_of = level_of
-        # The number of the missing value (None), if any: its pairs are level 0, known
-        # from the start (a missing birth date, email or phone is common: tens of
-        # thousands of distinct pairs otherwise each asked of ``level_of``).
-        self._missing = missing
-        self._levels = self._known_from_the_start()
-
-    def _known_from_the_start(self) -> dict[int, int]:
-        missing, count = self._missing, self._count
-        if missing is None:
-            return {}
-        known = dict.fromkeys(range(missing * count, missing * count + count), 0)
-        known.update(dict.fromkeys(range(missing, count * count, count), 0))
-        return known
+        self._levels: dict[int, int] = {}
 
     def forget(self) -> None:
-        self._levels = self._known_from_the_start()
+        self._levels = {}
 
     def levels(self, firsts: list[int], seconds: list[int]) -> list[int]:
         keys = list(
@@ -386,12 +368,36 @@ class _Column:
         return found  # type: ignore[return-value]
 
 
-def _missing(values: list[Hashable]) -> int | None:
-    """The number ``_numbered`` gave a missing value (None or ""), if any is there."""
-    for at, value in enumerate(values):
-        if value is None or value == "":
-            return at
-    return None
+class _ValueColumn(_Column):
+    """A ``_Column`` of a field held by a value that is missing (numbered 0, as
+    ``_numbered(none_first=True)`` numbers it) or equal far more often than anything
+    else: such pairs are levelled in place, and only the others' levels are kept (a
+    missing birth date, email or phone would otherwise put tens of thousands of pairs
+    of values in the cache)."""
+
+    def __init__(
+        self, numbers: list[int], count: int, level_of: Callable[[int, int], int], exact: int
+    ):
+        super().__init__(numbers, count, level_of)
+        self._exact = exact
+
+    def levels(self, firsts: list[int], seconds: list[int]) -> list[int]:
+        numbers, exact = self._numbers, self._exact
+        xs = list(map(numbers.__getitem__, firsts))
+        ys = list(map(numbers.__getitem__, seconds))
+        found = [
+            0 if not x or not y else exact if x == y else None for x, y in zip(xs, ys, strict=True)
+        ]
+        if None in found:
+            known, count, level_of = self._levels, self._count, self._level_of
+            for at in [at for at, level in enumerate(found) if level is None]:
+                x, y = xs[at], ys[at]
+                key = x * count + y
+                level = known.get(key)
+                if level is None:
+                    level = known[key] = level_of(x, y)
+                found[at] = level
+        return found  # type: ignore[return-value]
 
 
 def _typo_column(
@@ -399,15 +405,15 @@ def _typo_column(
     value: Callable[[Profile], str | None],
     level: Callable[[str | None, str | None], str | None],
     number: Mapping[str | None, int],
-) -> _Column:
+) -> _ValueColumn:
     """The column of an email or phone: ``level`` of two values, numbered by ``number``."""
-    numbers, values = _numbered(profiles, value)
+    numbers, values = _numbered(profiles, value, none_first=True)
     texts: list[str | None] = values  # type: ignore[assignment]
 
     def level_of(x: int, y: int) -> int:
         return number[level(texts[x], texts[y])]
 
-    return _Column(numbers, len(texts), level_of, _missing(values))
+    return _ValueColumn(numbers, len(texts), level_of, number["exact"])
 
 
 def _numbered(
