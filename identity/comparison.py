@@ -6,8 +6,10 @@ Pure domain code; no store, no I/O. Each field lands on a level (exact, close, d
 are ``swapped``. **Names** sharing a word are told apart by the
 rest: a nickname of it (``nickname``) or plainly another given name (``other_given``: a
 twin, a sibling). Birth dates a slip apart (one digit, two digits swapped, a year, day
-and month swapped) agree partly (``near``). **Addresses** in one postal code with the same
-house numbers and streets not alike agree on the number (``number``).
+and month swapped) agree partly (``near``), two slips apart less (``slips``); emails and
+phones one typo apart are ``close`` (identity/slips.py). **Addresses** in one postal code
+with the same house numbers and streets not alike agree on the number (``number``).
+**Gender** agrees or not.
 """
 
 from __future__ import annotations
