@@ -138,10 +138,13 @@ class Model:
     def weight(self, field_name: str, level: str | None, a: Profile) -> float:
         if level is None:
             return 0.0
-        if level == "exact" and field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
+        if (
+            level in _AGREEING_ON_A_VALUE
+            and field_name in _GENERIC_FIELDS
+            and self.is_generic(field_name, a)
+        ):
+            # A shop's number, or the number mistyped (close), says nothing of the person.
             return self.generic_address_weight(a) if field_name == "address" else 0.0
-        if level == "close" and field_name in _GENERIC_FIELDS and self.is_generic(field_name, a):
-            return 0.0  # a shop's number mistyped says no more than the number
         if field_name == "name":
             if level == "swapped" and "swapped" not in self.u.get("name", {}):
                 # A model stored before names had the level weighed them as the same.
@@ -248,6 +251,7 @@ def address_shares(
 
 
 _GENERIC_FIELDS = frozenset({"email", "phone", "address"})  # fields a value can be generic in
+_AGREEING_ON_A_VALUE = frozenset({"exact", "close"})  # where a generic value counts for little
 
 
 def _identifiers(p: Profile) -> dict[str, str | None]:
