@@ -24,7 +24,7 @@ from graph import clock
 from graph.store import GraphStore, Node
 from identity.blocking import identifier_key, match_terms, term
 from identity.clustering import MIN_DIRECT_WEIGHT, apart_floor
-from identity.matching import REVIEW_WEIGHT, Link, is_link, score, worth_review
+from identity.matching import REVIEW_WEIGHT, Link, counted_twice, is_link, score, worth_review
 from identity.merge import merge_customers
 from identity.model import MAX_SHARED, Model
 from identity.model_store import load_model
@@ -183,18 +183,22 @@ def _direct_with_all(
     """The batch's guards: the newcomer needs evidence of its own with every record there
     (as much as ``joining``, its strongest link there, allows: apart_floor), and joins no
     customer already holding a record of its system when that system holds each person
-    once."""
+    once, unless the system counted the person twice (``counted_twice``)."""
     records = store.neighbours("Customer", customer, "RESOLVED_TO", "in", "SourceRecord", limit=51)
     if len(records) > 50:
         return False
-    if p.system in model.one_record and any(
-        n.node.key != own_key and n.node.props.get("source_system") == p.system for n in records
-    ):
-        return False
     least = MIN_DIRECT_WEIGHT if model.households else apart_floor(joining)
     for n in records:
-        link: Link = score(p, profile(n.node.key, n.node.props, today), model)
+        other = profile(n.node.key, n.node.props, today)
+        link: Link = score(p, other, model)
         if link.rule == "probabilistic" and link.weight < least:
+            return False
+        if (
+            p.system in model.one_record
+            and n.node.key != own_key
+            and n.node.props.get("source_system") == p.system
+            and not counted_twice(link, p, other)
+        ):
             return False
     return True
 

@@ -5,7 +5,8 @@ strongest links first, and two clusters join only when every pair across them ha
 evidence of its own (a deterministic rule, or ``MIN_DIRECT_WEIGHT``: 16 times likelier a
 match, with birth dates not clearly apart) and the result stays under ``MAX_CLUSTER``
 records — so A~B and B~C never merge A and C on the strength of B alone. A cluster never
-holds two records of a system found to hold each person once.
+holds two records of a system found to hold each person once, unless the system counted
+that person twice (``counted_twice``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from identity.matching import (
     REVIEW_WEIGHT,
     Link,
     PairScorer,
+    counted_twice,
     is_link,
     worth_review,
 )
@@ -298,22 +300,33 @@ def resolve(
 
     refused: list[Link] = []
 
+    def twice(left: list[str], right: list[str], systems: frozenset[str | None]) -> bool:
+        """Whether every pair across of one of these systems was counted twice."""
+        return all(
+            counted_twice(links.between(min(x, y), max(x, y)), by_key[x], by_key[y])
+            for x in left
+            if by_key[x].system in systems
+            for y in right
+            if by_key[y].system == by_key[x].system
+        )
+
     def join(link: Link) -> bool:
         ra, rb = find(link.a), find(link.b)
         if ra == rb:
             return True
         left, right = members[ra], members[rb]
         floor = apart_floor(link)
+        both = held[ra] & held[rb]
         if len(left) == len(right) == 1:
             # Two records alone: the one pair across is the link's (asked as below).
-            if held[ra] & held[rb] or not (
+            if (both and not counted_twice(link, by_key[link.a], by_key[link.b])) or not (
                 (not forbidden or (min(link.a, link.b), max(link.a, link.b)) not in forbidden)
                 and _direct_evidence(link, model.households)
             ):
                 return False
         elif (
             len(left) + len(right) > MAX_CLUSTER
-            or held[ra] & held[rb]
+            or (both and not twice(left, right, both))
             or not all(
                 # Pair by pair, in this order: a pair never scored is scored when asked.
                 (not forbidden or (min(x, y), max(x, y)) not in forbidden)

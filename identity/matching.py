@@ -383,3 +383,26 @@ def worth_review(link: Link, model: Model) -> bool:
 
 def is_link(link: Link) -> bool:
     return link.rule != "probabilistic" or link.weight >= AUTO_MERGE_WEIGHT
+
+
+# What tells two people apart where a pair agrees on full name and birth date.
+_APART_FIELDS = ("email", "phone", "national_id", "gender")
+
+
+def counted_twice(link: Link | None, a: Profile, b: Profile) -> bool:
+    """Whether two records (``a``, ``b``: the link's) of a system that holds each person
+    once are one person all the same: the system counted them twice (a census counting
+    someone at two addresses). Its links among its own records are otherwise the
+    matcher's mistakes, and those differ in what this asks for: twins in their given
+    names, a parent and child of one name in their birth dates, namesakes born the same day
+    in an email, phone, ID or gender. So: a link agreeing exactly on the full name (a
+    given and a family name on each: twins written by family name alone agree too) and
+    the full birth date, nothing of those fields apart."""
+    if link is None or not is_link(link) or min(len(a.name_words), len(b.name_words)) < 2:
+        return False
+    levels = {name: level for name, (level, _) in link.evidence.items()}
+    return (
+        levels.get("name") == "exact"
+        and levels.get("birth_date") == "exact"
+        and all(levels.get(name) != "different" for name in _APART_FIELDS)
+    )

@@ -20,7 +20,15 @@ from identity.clustering import (
 )
 from identity.comparison import compare
 from identity.evaluate import cluster_scores, pairwise_scores
-from identity.matching import AUTO_MERGE_WEIGHT, Link, is_link, review_reason, score, worth_review
+from identity.matching import (
+    AUTO_MERGE_WEIGHT,
+    Link,
+    counted_twice,
+    is_link,
+    review_reason,
+    score,
+    worth_review,
+)
 from identity.model import SHARED_WORD_BITS, Model, estimate_model, find_generic
 from identity.names import given_name_relation, name_tokens, phonetic_code
 from identity.profile import Profile, profile
@@ -414,6 +422,52 @@ def test_a_system_holding_each_person_once_keeps_two_of_its_records_apart() -> N
     assert ["crm:s", "shop:s"] in found.clusters
     assert ["crm:f"] in found.clusters
     assert ["crm:3", "shop:3"] in found.clusters
+
+
+def test_a_system_holding_each_person_once_merges_a_person_it_counted_twice() -> None:
+    """Two of its records agreeing on the full name and the full birth date, nothing
+    apart but the address, are one person counted twice (a census's person at two
+    addresses); twins (another given name, or no given name) and namesakes born the same
+    day (another phone) stay apart."""
+    people = [_person(s, i) for s in ("crm", "shop") for i in range(100)]
+
+    def crm(key: str, name: str, address: str, **fields: str) -> Profile:
+        return profile(
+            f"crm:{key}",
+            {"source_system": "crm", "name": name, "birth_date": "1971-03-09",
+             "address": address, "postal_code": address[:1] + "0101", "gender": "female", **fields},
+            TODAY,
+        )  # fmt: skip
+
+    # One phone, two addresses: written down at each.
+    counted = [
+        crm("c1", "Amara Okafor", "4 Quay Lane", phone="+12025550777"),
+        crm("c2", "Amara Okafor", "8 Mill Road", phone="+12025550777"),
+    ]
+    shop_copy = profile(
+        "shop:c1",
+        {"source_system": "shop", "name": "Amara Okafor", "birth_date": "1971-03-09",
+         "address": "4 Quay Lane", "postal_code": "40101", "gender": "female"},
+        TODAY,
+    )  # fmt: skip
+    twins = [crm("t1", "Chidi Eze", "6 Fen Close"), crm("t2", "Chika Eze", "6 Fen Close")]
+    namesakes = [
+        crm("n1", "Tobi Adeyemi", "2 Ash Grove", phone="+12025550111"),
+        crm("n2", "Tobi Adeyemi", "2 Ash Grove", phone="+12025550122"),
+    ]
+    # Twins written down by their family name alone.
+    twins += [crm("f1", "Nwosu", "5 Dock Road"), crm("f2", "Nwosu", "5 Dock Road")]
+    records = [*people, *counted, shop_copy, *twins, *namesakes]
+    model = estimate_model(records)
+    assert is_link(score(*namesakes, model))  # only the phones tell them apart
+    found = resolve(records, model)
+    assert found.one_record == frozenset({"crm", "shop"})
+    assert ["crm:c1", "crm:c2", "shop:c1"] in found.clusters
+    assert is_link(score(*twins[2:], model))
+    for alone in ("t1", "t2", "f1", "f2", "n1", "n2"):
+        assert [f"crm:{alone}"] in found.clusters
+    assert counted_twice(score(*counted, model), *counted)
+    assert not counted_twice(score(*namesakes, model), *namesakes)
 
 
 def test_a_system_holding_copies_still_merges_them() -> None:

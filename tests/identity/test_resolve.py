@@ -257,6 +257,40 @@ def test_a_pushed_record_keeps_to_one_record_per_system(store: GraphStore, tmp_p
     assert customer_of(store, "stores:S3") != ann
 
 
+def test_a_pushed_record_joins_its_copy_where_its_system_counted_a_person_twice(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    """A system holding each person once may still hold someone twice: a record pushed
+    later joins the customer holding another of its system's records when the two agree
+    on the full name and the full birth date and nothing tells them apart (the address
+    may); one with another email stays apart."""
+    from identity.model_store import load_model, save_model
+
+    load_customer_records(store, tmp_path)
+    resolve_store(store, TODAY)
+    model = load_model(store)
+    model.one_record = frozenset({"stores"})
+    save_model(store, model)
+    header = "source_record_id,name,birth_date,email,phone,address,postal_code,country\n"
+    rows = [
+        "S5,Nia Obi,1984-02-29,nia.obi@example.com,,1 Elm Way,70007,US\n",
+        "S6,Nia Obi,1984-02-29,,,9 Ash Row,80008,US\n",  # counted again, at another address
+        "S7,Nia Obi,1984-02-29,nia.o.1984@example.net,,9 Ash Row,80008,US\n",
+    ]
+    arrived = []
+    for n, row in enumerate(rows):  # pushed one after the other
+        path = tmp_path / f"stores{n}.customers.csv"
+        path.write_text(header + row, encoding="utf-8")
+        load_file(store, "customers", path, "stores", rejects_path=tmp_path / "s.rej")
+        key = f"stores:{row.split(',')[0]}"
+        arrived += resolve_arrivals(store, [key], actor="test", today=TODAY)
+    first, again, namesake = arrived
+    assert first.merged is False
+    assert (again.customer, again.merged) == (first.customer, True)
+    assert namesake.merged is False
+    assert customer_of(store, "stores:S7") != first.customer
+
+
 def test_a_pushed_record_weighs_a_shared_family_name_as_the_batch_did(store: GraphStore) -> None:
     """The stored model keeps the shares of the common name words, so a record scored
     on arrival weighs another given name under a shared family name as the batch run
