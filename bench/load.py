@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from calibration import calibration
 from common import bench_neo4j
 from pydantic import ValidationError
 
@@ -111,9 +112,12 @@ def main() -> None:
             f"generated {args.customers:,} customers in {time.perf_counter() - t:.0f} s", flush=True
         )
 
+    before = calibration()
+    print(f"calibration {before:.2f} s CPU (this host's speed: bench/calibration.py)", flush=True)
     store = EmbeddedStore(work / "kb.sqlite")
     rows = run(store, sample, work / "rejects")
     store.close()
+    after = calibration()
     total = sum(int(r["records"]) for r in rows)  # type: ignore[call-overload]
     load_s = sum(float(r["load_seconds"]) for r in rows)  # type: ignore[arg-type]
     figures: dict[str, object] = {
@@ -122,10 +126,11 @@ def main() -> None:
         "load_seconds": round(load_s, 1),
         "load_per_s": round(total / load_s),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "calibration_s": [round(before, 2), round(after, 2)],
     }
     print(
         f"total {total:,} records in {load_s:.1f} s: {total / load_s:,.0f}/s; "
-        f"peak RSS {figures['peak_rss_mb']} MB"
+        f"peak RSS {figures['peak_rss_mb']} MB; calibration {before:.2f} / {after:.2f} s CPU"
     )
 
     neo = bench_neo4j()

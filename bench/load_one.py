@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from calibration import calibration
+
 from graph.embedded import EmbeddedStore
 from loaders.pipeline import load_file
 
@@ -55,7 +57,8 @@ def main() -> None:
     print(
         f"{args.file.name}: {summary.read:,} records, {summary.rejected:,} rejected; writer "
         f"{cpu:.2f} s CPU ({cpu / read * 1e6:.1f} µs a record), reading processes "
-        f"{children:.2f} s CPU, wall {wall:.2f} s ({summary.read / wall:,.0f} records/s)"
+        f"{children:.2f} s CPU, wall {wall:.2f} s ({summary.read / wall:,.0f} records/s); "
+        f"calibration {calibration():.2f} s CPU"
     )
 
 

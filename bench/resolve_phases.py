@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from calibration import calibration
+
 from graph.embedded.store import EmbeddedStore
 from identity.resolve import resolve_store
 
@@ -53,7 +55,8 @@ def main() -> None:
     print(
         f"total      {_spent(started, ended)}; {summary.records:,} records "
         f"({summary.records / (ended[2] - started[2]):,.0f}/s wall), {summary.merges:,} "
-        f"merges absorbing {summary.absorbed:,}; peak RSS {peak:,} MB (this process)"
+        f"merges absorbing {summary.absorbed:,}; peak RSS {peak:,} MB (this process); "
+        f"calibration {calibration():.2f} s CPU"
     )
 
 
