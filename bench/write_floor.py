@@ -129,7 +129,10 @@ def build_ckb(conn: sqlite3.Connection, customers: int, existing: int) -> None:
 
 
 def write_ckb(
-    conn: sqlite3.Connection, rows: list[tuple[str, str, str, int]], customers: int
+    conn: sqlite3.Connection,
+    rows: list[tuple[str, str, str, int]],
+    customers: int,
+    relationships: bool = True,
 ) -> None:
     next_id = conn.execute("SELECT max(id) + 1 FROM nodes").fetchone()[0]
     channel = customers + 1
@@ -146,6 +149,8 @@ def write_ckb(
                     for i, (key, kind, when, _) in zip(ids, batch, strict=True)
                 ],
             )
+            if not relationships:
+                continue
             rels = [
                 (customer, HAD_TOUCHPOINT, TOUCHPOINT, i, CUSTOMER)
                 for i, (_, _, _, customer) in zip(ids, batch, strict=True)
@@ -161,23 +166,9 @@ def write_ckb(
 
 
 def write_nodes_only(
-    conn: sqlite3.Connection, rows: list[tuple[str, str, str, int]], _: int
+    conn: sqlite3.Connection, rows: list[tuple[str, str, str, int]], customers: int
 ) -> None:
-    next_id = conn.execute("SELECT max(id) + 1 FROM nodes").fetchone()[0]
-    for start in range(0, len(rows), GROUP):
-        conn.execute("BEGIN IMMEDIATE")
-        for at in range(start, start + GROUP, BATCH):
-            batch = rows[at : at + BATCH]
-            ids = range(next_id, next_id + len(batch))
-            next_id += len(batch)
-            conn.executemany(
-                f"INSERT INTO nodes (id, label, key, props) VALUES (?, {TOUCHPOINT}, ?, ?)",
-                [
-                    (i, key, _props(key, kind, when))
-                    for i, (key, kind, when, _) in zip(ids, batch, strict=True)
-                ],
-            )
-        conn.execute("COMMIT")
+    write_ckb(conn, rows, customers, relationships=False)
 
 
 INLINE_INDEXES = (
