@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,14 +38,24 @@ from identity.clustering import resolve
 from identity.comparison import Comparer
 from identity.evaluate import pairwise_scores
 from identity.model import estimate_model
-from identity.profile import profile
+from identity.profile import Profile, profile
 from loaders.pipeline import load_file
 
 TODAY = date(2026, 12, 2)
 
 
-def ceiling(data: Path, work: Path) -> dict[str, float]:
-    """The oracle's pairwise precision, recall and F1, pair completeness, and ckb's."""
+class Candidates(NamedTuple):
+    """A set's records as ckb profiles them, its truth, and the pairs (``firsts[k]``,
+    ``seconds[k]``: indexes into ``profiles``) either of ckb's blocking key sets makes."""
+
+    truth: dict[str, str]
+    profiles: list[Profile]
+    firsts: list[int]
+    seconds: list[int]
+
+
+def candidates(data: Path, work: Path) -> Candidates:
+    """Load a set's customer files into a fresh store in ``work`` and block its records."""
     truth: dict[str, str] = {}
     with (data / "truth" / "identity.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -62,7 +73,12 @@ def ceiling(data: Path, work: Path) -> dict[str, float]:
     codes = set(candidate_codes(profiles, model.generic)[0])
     codes.update(candidate_codes(profiles, model.generic, households=False)[0])
     pairs = sorted(codes)
-    firsts, seconds = [c // n for c in pairs], [c % n for c in pairs]
+    return Candidates(truth, profiles, [c // n for c in pairs], [c % n for c in pairs])
+
+
+def ceiling(data: Path, work: Path) -> dict[str, float]:
+    """The oracle's pairwise precision, recall and F1, pair completeness, and ckb's."""
+    truth, profiles, firsts, seconds = candidates(data, work)
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # pattern -> [one, two]
     for i, j, level in zip(firsts, seconds, Comparer(profiles).codes(firsts, seconds), strict=True):
         one = truth.get(profiles[i].key) == truth.get(profiles[j].key)

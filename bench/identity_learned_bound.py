@@ -23,12 +23,10 @@ rapidfuzz are not ckb dependencies: install them apart, as above.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 import tempfile
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +40,12 @@ try:
 except ImportError:  # pragma: no cover - bench tooling only
     sys.exit(__doc__)
 
+from identity_ceiling import candidates
 from identity_gen import LEVELS, Settings, generate
 
-from graph.embedded import EmbeddedStore
-from identity.blocking import candidate_codes
 from identity.comparison import Comparer
-from identity.model import estimate_model
-from identity.profile import Profile, profile
-from loaders.pipeline import load_file
+from identity.profile import Profile
 
-TODAY = date(2026, 12, 2)
 THRESHOLDS = [t / 100 for t in range(5, 100)]
 
 
@@ -102,24 +96,8 @@ def features(p: Profile, q: Profile, level: int, words: Counter[str], n: int) ->
 
 def pairs_of(data: Path, work: Path) -> tuple[Any, Any, int]:
     """Features and truth of a set's candidate pairs, and its number of true pairs."""
-    truth: dict[str, str] = {}
-    with (data / "truth" / "identity.csv").open(encoding="utf-8") as f:
-        for record in csv.DictReader(f):
-            truth[f"{record['source_system']}:{record['source_record_id']}"] = record["person_id"]
-    store = EmbeddedStore(work / f"{data.name}.sqlite", synchronous="NORMAL")
-    for path in sorted(data.glob("*.customers.*")):
-        system = path.name.split(".")[0]
-        load_file(store, "customers", path, system, rejects_path=work / f"{path.name}.rej")
-    keys = sorted(store.keys("SourceRecord"))
-    nodes = store.get_nodes("SourceRecord", keys)
-    store.close()
-    profiles = [profile(k, nodes[k].props, TODAY) for k in keys]
+    truth, profiles, firsts, seconds = candidates(data, work)
     n = len(profiles)
-    model = estimate_model(profiles)
-    codes = set(candidate_codes(profiles, model.generic)[0])
-    codes.update(candidate_codes(profiles, model.generic, households=False)[0])
-    firsts = [c // n for c in sorted(codes)]
-    seconds = [c % n for c in sorted(codes)]
     levels = Comparer(profiles).codes(firsts, seconds)
     words = Counter(w for p in profiles for w in set(p.name_words))
     x = np.array(

@@ -34,7 +34,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -128,41 +128,49 @@ def build_ckb(conn: sqlite3.Connection, customers: int, existing: int) -> None:
     conn.execute("COMMIT")
 
 
+def _batches(
+    conn: sqlite3.Connection, rows: list[tuple[str, str, str, int]], next_id: int
+) -> Iterator[tuple[range, list[tuple[str, str, str, int]]]]:
+    """The rows as the writer sends them: ``BATCH`` rows at a time with their new IDs,
+    ``GROUP`` rows to a transaction."""
+    for start in range(0, len(rows), GROUP):
+        conn.execute("BEGIN IMMEDIATE")
+        for at in range(start, start + GROUP, BATCH):
+            batch = rows[at : at + BATCH]
+            yield range(next_id, next_id + len(batch)), batch
+            next_id += len(batch)
+        conn.execute("COMMIT")
+
+
 def write_ckb(
     conn: sqlite3.Connection,
     rows: list[tuple[str, str, str, int]],
     customers: int,
     relationships: bool = True,
 ) -> None:
-    next_id = conn.execute("SELECT max(id) + 1 FROM nodes").fetchone()[0]
     channel = customers + 1
-    for start in range(0, len(rows), GROUP):
-        conn.execute("BEGIN IMMEDIATE")
-        for at in range(start, start + GROUP, BATCH):
-            batch = rows[at : at + BATCH]
-            ids = range(next_id, next_id + len(batch))
-            next_id += len(batch)
-            conn.executemany(
-                f"INSERT INTO nodes (id, label, key, props) VALUES (?, {TOUCHPOINT}, ?, ?)",
-                [
-                    (i, key, _props(key, kind, when))
-                    for i, (key, kind, when, _) in zip(ids, batch, strict=True)
-                ],
-            )
-            if not relationships:
-                continue
-            rels = [
-                (customer, HAD_TOUCHPOINT, TOUCHPOINT, i, CUSTOMER)
-                for i, (_, _, _, customer) in zip(ids, batch, strict=True)
-            ]
-            rels += [(i, VIA, CHANNEL, channel, TOUCHPOINT) for i in ids]
-            rels.sort()
-            conn.executemany(
-                "INSERT INTO rels (src, type, dst_label, dst, rkey, src_label, props) "
-                "VALUES (?, ?, ?, ?, '', ?, '{}')",
-                rels,
-            )
-        conn.execute("COMMIT")
+    first = conn.execute("SELECT max(id) + 1 FROM nodes").fetchone()[0]
+    for ids, batch in _batches(conn, rows, first):
+        conn.executemany(
+            f"INSERT INTO nodes (id, label, key, props) VALUES (?, {TOUCHPOINT}, ?, ?)",
+            [
+                (i, key, _props(key, kind, when))
+                for i, (key, kind, when, _) in zip(ids, batch, strict=True)
+            ],
+        )
+        if not relationships:
+            continue
+        rels = [
+            (customer, HAD_TOUCHPOINT, TOUCHPOINT, i, CUSTOMER)
+            for i, (_, _, _, customer) in zip(ids, batch, strict=True)
+        ]
+        rels += [(i, VIA, CHANNEL, channel, TOUCHPOINT) for i in ids]
+        rels.sort()
+        conn.executemany(
+            "INSERT INTO rels (src, type, dst_label, dst, rkey, src_label, props) "
+            "VALUES (?, ?, ?, ?, '', ?, '{}')",
+            rels,
+        )
 
 
 def write_nodes_only(
@@ -208,22 +216,16 @@ def build_inline(conn: sqlite3.Connection, customers: int, existing: int) -> Non
 
 
 def write_inline(conn: sqlite3.Connection, rows: list[tuple[str, str, str, int]], _: int) -> None:
-    next_id = conn.execute("SELECT max(id) + 1 FROM touchpoint").fetchone()[0]
-    for start in range(0, len(rows), GROUP):
-        conn.execute("BEGIN IMMEDIATE")
-        for at in range(start, start + GROUP, BATCH):
-            batch = rows[at : at + BATCH]
-            ids = range(next_id, next_id + len(batch))
-            next_id += len(batch)
-            conn.executemany(
-                "INSERT INTO touchpoint (id, key, customer, channel, kind, occurred_at, props) "
-                "VALUES (?, ?, ?, 1, ?, ?, ?)",
-                [
-                    (i, key, customer, kind, when, _props(key, kind, when))
-                    for i, (key, kind, when, customer) in zip(ids, batch, strict=True)
-                ],
-            )
-        conn.execute("COMMIT")
+    first = conn.execute("SELECT max(id) + 1 FROM touchpoint").fetchone()[0]
+    for ids, batch in _batches(conn, rows, first):
+        conn.executemany(
+            "INSERT INTO touchpoint (id, key, customer, channel, kind, occurred_at, props) "
+            "VALUES (?, ?, ?, 1, ?, ?, ?)",
+            [
+                (i, key, customer, kind, when, _props(key, kind, when))
+                for i, (key, kind, when, customer) in zip(ids, batch, strict=True)
+            ],
+        )
 
 
 Builder = Callable[[sqlite3.Connection, int, int], None]
